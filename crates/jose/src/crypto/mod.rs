@@ -1,0 +1,229 @@
+//! The only module that touches `aws-lc-rs`. Keys are parsed here once into backend objects and
+//! reused for every token; nothing above this module sees a backend type.
+
+mod ecdsa;
+mod keys;
+
+use aws_lc_rs::signature::{self, KeyPair as _};
+use aws_lc_rs::{hmac, rand as lc_rand};
+
+use crate::alg::{Curve, Family, JwsAlg};
+use crate::error::{Error, Malformed};
+
+pub(crate) use keys::{
+    check_rsa_public, ec_public_from_sec1, ed25519_public, generate_ec, generate_ed25519,
+    generate_rsa, generate_x25519, x25519_public,
+};
+#[cfg(feature = "ml-dsa")]
+pub(crate) use keys::{generate_ml_dsa, ml_dsa_public};
+
+/// Fills `out` with cryptographically secure random bytes.
+pub(crate) fn random(out: &mut [u8]) -> Result<(), Error> {
+    lc_rand::fill(out).map_err(|_| Error::Crypto)
+}
+
+/// SHA-2 digest of `data` with a 256, 384 or 512 bit output.
+pub(crate) fn sha2(bits: usize, data: &[u8]) -> Vec<u8> {
+    let alg = match bits {
+        384 => &aws_lc_rs::digest::SHA384,
+        512 => &aws_lc_rs::digest::SHA512,
+        _ => &aws_lc_rs::digest::SHA256,
+    };
+    aws_lc_rs::digest::digest(alg, data).as_ref().to_vec()
+}
+
+/// Compares two byte strings in constant time (for equal lengths).
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
+}
+
+/// A private key (or HMAC secret) parsed for one algorithm.
+pub(crate) struct SigningKey {
+    alg: JwsAlg,
+    inner: SigningInner,
+}
+
+enum SigningInner {
+    Hmac(hmac::Key),
+    Rsa(signature::RsaKeyPair, &'static dyn signature::RsaEncoding),
+    Ecdsa(signature::EcdsaKeyPair),
+    Ed25519(signature::Ed25519KeyPair),
+    #[cfg(feature = "ml-dsa")]
+    MlDsa(signature::PqdsaKeyPair),
+}
+
+/// A public key (or HMAC secret) parsed for one algorithm.
+pub(crate) struct VerifyingKey {
+    alg: JwsAlg,
+    inner: VerifyingInner,
+}
+
+enum VerifyingInner {
+    Hmac(hmac::Key),
+    Public(signature::ParsedPublicKey),
+}
+
+/// The raw material of a key, borrowed from a JWK, for parsing into backend objects.
+pub(crate) enum Material<'a> {
+    Oct(&'a [u8]),
+    RsaPublic {
+        n: &'a [u8],
+        e: &'a [u8],
+    },
+    RsaPrivate {
+        n: &'a [u8],
+        e: &'a [u8],
+        d: &'a [u8],
+        p: &'a [u8],
+        q: &'a [u8],
+        dp: &'a [u8],
+        dq: &'a [u8],
+        qi: &'a [u8],
+    },
+    EcPublic {
+        crv: Curve,
+        x: &'a [u8],
+        y: &'a [u8],
+    },
+    EcPrivate {
+        crv: Curve,
+        x: &'a [u8],
+        y: &'a [u8],
+        d: &'a [u8],
+    },
+    OkpPublic {
+        crv: Curve,
+        x: &'a [u8],
+    },
+    OkpPrivate {
+        crv: Curve,
+        x: &'a [u8],
+        d: &'a [u8],
+    },
+    AkpPublic {
+        public: &'a [u8],
+    },
+    AkpPrivate {
+        public: &'a [u8],
+        seed: &'a [u8],
+    },
+}
+
+impl SigningKey {
+    /// Parses private material for `alg`. Type/curve compatibility is checked by the caller.
+    pub(crate) fn new(alg: JwsAlg, material: &Material<'_>) -> Result<Self, Error> {
+        let inner = keys::signing(alg, material)?;
+        Ok(Self { alg, inner })
+    }
+
+    /// The algorithm this key signs with.
+    pub(crate) fn alg(&self) -> JwsAlg {
+        self.alg
+    }
+
+    /// Signs `msg`, returning the JOSE form of the signature.
+    pub(crate) fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, Error> {
+        match &self.inner {
+            SigningInner::Hmac(key) => Ok(hmac::sign(key, msg).as_ref().to_vec()),
+            SigningInner::Rsa(pair, encoding) => {
+                let mut sig = vec![0; pair.public_modulus_len()];
+                pair.sign(*encoding, &lc_rand::SystemRandom::new(), msg, &mut sig)
+                    .map_err(|_| Error::Crypto)?;
+                Ok(sig)
+            }
+            SigningInner::Ecdsa(pair) => pair
+                .sign(&lc_rand::SystemRandom::new(), msg)
+                .map(|s| s.as_ref().to_vec())
+                .map_err(|_| Error::Crypto),
+            SigningInner::Ed25519(pair) => Ok(pair.sign(msg).as_ref().to_vec()),
+            #[cfg(feature = "ml-dsa")]
+            SigningInner::MlDsa(pair) => {
+                let mut sig = vec![0; pair.algorithm().signature_len()];
+                let n = pair.sign(msg, &mut sig).map_err(|_| Error::Crypto)?;
+                sig.truncate(n);
+                Ok(sig)
+            }
+        }
+    }
+
+    /// Signs `msg` and appends the base64url signature to `out` without an intermediate `Vec`
+    /// for the fixed-size cases.
+    pub(crate) fn sign_b64_into(&self, msg: &[u8], out: &mut String) -> Result<(), Error> {
+        match &self.inner {
+            SigningInner::Hmac(key) => {
+                crate::b64::encode_into(hmac::sign(key, msg), out);
+                Ok(())
+            }
+            SigningInner::Ed25519(pair) => {
+                crate::b64::encode_into(pair.sign(msg), out);
+                Ok(())
+            }
+            _ => {
+                crate::b64::encode_into(self.sign(msg)?, out);
+                Ok(())
+            }
+        }
+    }
+
+    /// The public key bytes of an asymmetric key pair (for consistency checks), if any.
+    pub(crate) fn public_bytes(&self) -> Option<Vec<u8>> {
+        match &self.inner {
+            SigningInner::Hmac(_) => None,
+            SigningInner::Rsa(pair, _) => Some(pair.public_key().as_ref().to_vec()),
+            SigningInner::Ecdsa(pair) => Some(pair.public_key().as_ref().to_vec()),
+            SigningInner::Ed25519(pair) => Some(pair.public_key().as_ref().to_vec()),
+            #[cfg(feature = "ml-dsa")]
+            SigningInner::MlDsa(pair) => Some(pair.public_key().as_ref().to_vec()),
+        }
+    }
+}
+
+impl VerifyingKey {
+    /// Parses public material (or an HMAC secret) for `alg`.
+    pub(crate) fn new(alg: JwsAlg, material: &Material<'_>) -> Result<Self, Error> {
+        let inner = keys::verifying(alg, material)?;
+        Ok(Self { alg, inner })
+    }
+
+    /// The algorithm this key verifies.
+    pub(crate) fn alg(&self) -> JwsAlg {
+        self.alg
+    }
+
+    /// Verifies a JOSE-form signature over `msg`. Every failure is [`Error::SignatureInvalid`].
+    pub(crate) fn verify(&self, msg: &[u8], sig: &[u8]) -> Result<(), Error> {
+        match &self.inner {
+            VerifyingInner::Hmac(key) => {
+                hmac::verify(key, msg, sig).map_err(|_| Error::SignatureInvalid)
+            }
+            VerifyingInner::Public(key) => {
+                if self.alg.family() == Family::Ecdsa {
+                    ecdsa::check_fixed_signature(self.alg, sig)?;
+                }
+                key.verify_sig(msg, sig)
+                    .map_err(|_| Error::SignatureInvalid)
+            }
+        }
+    }
+}
+
+impl core::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl core::fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("VerifyingKey")
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Used where a length mismatch is a format problem rather than a crypto failure.
+pub(crate) fn malformed_signature() -> Error {
+    Error::Malformed(Malformed::Signature)
+}

@@ -1,0 +1,251 @@
+//! The one error type of `tessera-jose`, with stable codes.
+
+use core::fmt;
+
+/// Everything that can go wrong in `tessera-jose`.
+///
+/// Callers branch on the variant or on [`Error::code`], a stable, documented string that never
+/// changes between releases. Cryptographic failures are deliberately opaque: a bad signature is
+/// always [`Error::SignatureInvalid`], whatever the reason inside the primitive.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input is not a well-formed token, header, key or JSON document.
+    #[error("malformed input: {0}")]
+    Malformed(Malformed),
+    /// The input exceeds a configured limit (size, JSON nesting, number of signatures).
+    #[error("input exceeds the {0} limit")]
+    LimitExceeded(Limit),
+    /// The signature (or MAC) did not verify. Opaque by design.
+    #[error("signature invalid")]
+    SignatureInvalid,
+    /// No key of the key source matches the token (by `kid`, `alg`, `use`, `key_ops`, type).
+    #[error("no matching key")]
+    NoMatchingKey,
+    /// More than one key matches the token and the key source cannot tell which to use.
+    #[error("more than one matching key")]
+    AmbiguousKey,
+    /// The algorithm is not in the allowed set of this operation.
+    #[error("algorithm not allowed")]
+    AlgorithmNotAllowed,
+    /// The algorithm is known but not supported by this build (Ed448, X448, `none`, ...).
+    #[error("unsupported algorithm: {0}")]
+    UnsupportedAlgorithm(String),
+    /// A key was rejected on import or cannot be used as asked.
+    #[error("invalid key: {0}")]
+    InvalidKey(KeyProblem),
+    /// A `crit` header parameter is not understood, or `crit` itself is invalid.
+    #[error("critical header parameter not understood or invalid")]
+    Crit,
+    /// The token's `exp` is in the past (beyond the leeway).
+    #[error("token expired")]
+    Expired,
+    /// The token's `nbf` is in the future (beyond the leeway).
+    #[error("token not yet valid")]
+    NotYetValid,
+    /// The token's `iat` is in the future, or it is older than the allowed maximum age.
+    #[error("token issued-at time out of bounds")]
+    IssuedAt,
+    /// `iss` is not one of the accepted issuers.
+    #[error("issuer not accepted")]
+    Issuer,
+    /// `aud` contains none of the accepted audiences.
+    #[error("audience not accepted")]
+    Audience,
+    /// `sub` is not the expected subject.
+    #[error("subject not accepted")]
+    Subject,
+    /// A required claim is absent.
+    #[error("missing required claim `{0}`")]
+    MissingClaim(String),
+    /// A registered claim has the wrong JSON type (`exp` as a string, `aud` as a number, ...).
+    #[error("claim `{0}` has an invalid type or value")]
+    InvalidClaim(&'static str),
+    /// The `typ` header is absent or is not the expected media type.
+    #[error("unexpected token type")]
+    Type,
+    /// The configuration of a builder is invalid (the check would otherwise be silently off).
+    #[error("invalid configuration: {0}")]
+    Config(&'static str),
+    /// The user's claims type failed to (de)serialize.
+    #[error("claims (de)serialization failed: {0}")]
+    Claims(String),
+    /// The random number generator or another primitive failed unexpectedly.
+    #[error("cryptographic operation failed")]
+    Crypto,
+}
+
+impl Error {
+    /// A stable, machine-readable code for this error, for logs, metrics and scripts.
+    ///
+    /// ```
+    /// assert_eq!(tessera_jose::Error::Expired.code(), "expired");
+    /// ```
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Malformed(_) => "malformed",
+            Self::LimitExceeded(_) => "limit_exceeded",
+            Self::SignatureInvalid => "signature_invalid",
+            Self::NoMatchingKey => "no_matching_key",
+            Self::AmbiguousKey => "ambiguous_key",
+            Self::AlgorithmNotAllowed => "algorithm_not_allowed",
+            Self::UnsupportedAlgorithm(_) => "unsupported_algorithm",
+            Self::InvalidKey(_) => "invalid_key",
+            Self::Crit => "crit",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::IssuedAt => "issued_at",
+            Self::Issuer => "issuer",
+            Self::Audience => "audience",
+            Self::Subject => "subject",
+            Self::MissingClaim(_) => "missing_claim",
+            Self::InvalidClaim(_) => "invalid_claim",
+            Self::Type => "type",
+            Self::Config(_) => "config",
+            Self::Claims(_) => "claims",
+            Self::Crypto => "crypto",
+        }
+    }
+}
+
+/// What was malformed. Never contains input bytes, so it cannot leak secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Malformed {
+    /// Base64url that is not strict (padding, whitespace, non-canonical bits, wrong alphabet).
+    Base64,
+    /// Bytes that are not valid JSON, or JSON of the wrong shape.
+    Json,
+    /// A JSON object with the same member name twice.
+    DuplicateMember,
+    /// A compact serialization without the right number of parts.
+    Compact,
+    /// A JOSE header that is missing a required member or has one of the wrong type.
+    Header,
+    /// A header parameter that appears in both the protected and the unprotected header.
+    HeaderCollision,
+    /// The JWS JSON serialization is not valid.
+    JwsJson,
+    /// The payload is not what was expected (detached, `b64`, not a JSON object for a JWT).
+    Payload,
+    /// A PEM or DER document that could not be understood.
+    Pem,
+    /// A JWK that is not valid.
+    Jwk,
+    /// A signature of the wrong length or form.
+    Signature,
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Base64 => "invalid base64url",
+            Self::Json => "invalid JSON",
+            Self::DuplicateMember => "duplicate JSON member name",
+            Self::Compact => "invalid compact serialization",
+            Self::Header => "invalid JOSE header",
+            Self::HeaderCollision => "header parameter in both protected and unprotected header",
+            Self::JwsJson => "invalid JWS JSON serialization",
+            Self::Payload => "invalid payload",
+            Self::Pem => "invalid PEM or DER",
+            Self::Jwk => "invalid JWK",
+            Self::Signature => "invalid signature encoding",
+        })
+    }
+}
+
+/// Which limit was exceeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Limit {
+    /// Total token or document size in bytes.
+    Size,
+    /// JSON nesting depth.
+    Depth,
+    /// Number of signatures in a general JWS.
+    Signatures,
+    /// Number of keys in a JWK Set.
+    Keys,
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Size => "size",
+            Self::Depth => "nesting depth",
+            Self::Signatures => "signature count",
+            Self::Keys => "key count",
+        })
+    }
+}
+
+/// Why a key was rejected. Never contains key material.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyProblem {
+    /// The key type cannot be used with the algorithm (for example an RSA key for HS256).
+    WrongKeyType,
+    /// The key's curve does not match the algorithm.
+    WrongCurve,
+    /// An RSA modulus shorter than 2048 bits.
+    RsaTooSmall,
+    /// An RSA public exponent that is even, 1, or unreasonably large.
+    RsaExponent,
+    /// A multi-prime RSA key (`oth`), which is not supported.
+    RsaMultiPrime,
+    /// An RSA private key without the CRT parameters `p`, `q`, `dp`, `dq`, `qi`.
+    RsaMissingCrt,
+    /// An HMAC key shorter than the hash output.
+    HmacTooShort,
+    /// An EC point not on the curve, or a scalar out of range.
+    EcPoint,
+    /// A component has the wrong length.
+    Length,
+    /// The private and public parts do not belong together, or the key failed validation.
+    Inconsistent,
+    /// The key's `alg` member does not match the requested algorithm.
+    AlgMismatch,
+    /// The key's `use` or `key_ops` forbids the operation.
+    UsageNotAllowed,
+    /// A private key is required for this operation.
+    NotPrivate,
+    /// Compressed EC points are not supported.
+    CompressedPoint,
+}
+
+impl fmt::Display for KeyProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::WrongKeyType => "key type does not fit the algorithm",
+            Self::WrongCurve => "curve does not fit the algorithm",
+            Self::RsaTooSmall => "RSA modulus shorter than 2048 bits",
+            Self::RsaExponent => "RSA public exponent not acceptable",
+            Self::RsaMultiPrime => "multi-prime RSA keys (`oth`) are not supported",
+            Self::RsaMissingCrt => "RSA private key lacks the CRT parameters (p, q, dp, dq, qi)",
+            Self::HmacTooShort => "HMAC key shorter than the hash output",
+            Self::EcPoint => "EC point not on the curve or scalar out of range",
+            Self::Length => "key component of the wrong length",
+            Self::Inconsistent => "key components are inconsistent",
+            Self::AlgMismatch => "the key's `alg` does not match the algorithm",
+            Self::UsageNotAllowed => "the key's `use` or `key_ops` forbids this operation",
+            Self::NotPrivate => "a private key is required",
+            Self::CompressedPoint => "compressed EC points are not supported",
+        })
+    }
+}
+
+impl From<Malformed> for Error {
+    fn from(m: Malformed) -> Self {
+        Self::Malformed(m)
+    }
+}
+
+impl From<KeyProblem> for Error {
+    fn from(p: KeyProblem) -> Self {
+        Self::InvalidKey(p)
+    }
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = core::result::Result<T, E>;

@@ -1,0 +1,458 @@
+//! JSON Web Keys (RFC 7517) and JWK Sets: parsing with validation, serialization that keeps
+//! unknown members, thumbprints (RFC 7638, RFC 9278), PEM/DER, generation and key selection.
+//!
+//! ```
+//! use tessera_jose::{Jwk, JwsAlg};
+//! let key = Jwk::generate(JwsAlg::ES256)?;
+//! assert!(key.is_private());
+//! let public = key.to_public();
+//! assert_eq!(public.kid(), key.kid());
+//! let json = public.to_json();
+//! assert_eq!(Jwk::from_json(&json)?, public);
+//! # Ok::<(), tessera_jose::Error>(())
+//! ```
+
+mod generate;
+mod parse;
+mod pem;
+mod set;
+mod thumbprint;
+
+use serde_json::{Map, Value};
+use zeroize::Zeroizing;
+
+use crate::alg::{Curve, Family, JwsAlg, Kty};
+use crate::crypto::Material;
+use crate::error::{Error, KeyProblem};
+
+pub use set::{JwkSet, KeyQuery};
+pub use thumbprint::ThumbprintHash;
+
+/// Secret bytes, wiped from memory on drop.
+type Secret = Zeroizing<Vec<u8>>;
+
+/// A JSON Web Key: validated key material plus its metadata.
+///
+/// `Debug` never prints key material. Unknown members are kept and serialized back.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Jwk {
+    params: Params,
+    kid: Option<String>,
+    alg: Option<String>,
+    key_use: Option<String>,
+    key_ops: Option<Vec<String>>,
+    x5c: Option<Vec<Vec<u8>>>,
+    other: Map<String, Value>,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum Params {
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+        private: Option<Box<RsaPrivate>>,
+    },
+    Ec {
+        crv: Curve,
+        x: Vec<u8>,
+        y: Vec<u8>,
+        d: Option<Secret>,
+    },
+    Okp {
+        crv: Curve,
+        x: Vec<u8>,
+        d: Option<Secret>,
+    },
+    Oct {
+        k: Secret,
+    },
+    Akp {
+        alg: JwsAlg,
+        public: Vec<u8>,
+        seed: Option<Secret>,
+    },
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct RsaPrivate {
+    d: Secret,
+    p: Secret,
+    q: Secret,
+    dp: Secret,
+    dq: Secret,
+    qi: Secret,
+}
+
+/// The intended use of a key (`use`, RFC 7517 §4.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyUse {
+    /// Signatures and MACs.
+    Sig,
+    /// Encryption.
+    Enc,
+}
+
+impl KeyUse {
+    /// The `use` string.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sig => "sig",
+            Self::Enc => "enc",
+        }
+    }
+}
+
+impl Jwk {
+    /// Parses and validates a JWK from JSON text.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] for invalid JSON or members, [`Error::InvalidKey`] for keys that fail
+    /// the import policy (curve point, RSA size and exponent, HMAC length, `alg` consistency).
+    pub fn from_json(json: &str) -> Result<Self, Error> {
+        Self::from_slice(json.as_bytes())
+    }
+
+    /// Parses and validates a JWK from JSON bytes. See [`Jwk::from_json`].
+    ///
+    /// # Errors
+    /// As [`Jwk::from_json`].
+    pub fn from_slice(json: &[u8]) -> Result<Self, Error> {
+        if json.len() > parse::MAX_JWK_BYTES {
+            return Err(Error::LimitExceeded(crate::error::Limit::Size));
+        }
+        let map = crate::json::parse_object(json, crate::json::DEFAULT_MAX_DEPTH)?;
+        parse::from_map(map)
+    }
+
+    /// Imports a key from a JWK (JSON), PEM or DER, detected from the content.
+    ///
+    /// # Errors
+    /// As [`Jwk::from_json`] and [`Jwk::from_pem`].
+    pub fn import(bytes: &[u8]) -> Result<Self, Error> {
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        match first {
+            Some(b'{') => Self::from_slice(bytes),
+            Some(b'-') => {
+                let text = core::str::from_utf8(bytes)
+                    .map_err(|_| Error::Malformed(crate::error::Malformed::Pem))?;
+                Self::from_pem(text)
+            }
+            _ => Self::from_der(bytes),
+        }
+    }
+
+    /// Serializes to a JSON object, members in a stable order, unknown members kept.
+    #[must_use]
+    pub fn to_value(&self) -> Value {
+        Value::Object(parse::to_map(self))
+    }
+
+    /// Serializes to compact JSON text.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        self.to_value().to_string()
+    }
+
+    /// The key type.
+    #[must_use]
+    pub fn kty(&self) -> Kty {
+        match &self.params {
+            Params::Rsa { .. } => Kty::Rsa,
+            Params::Ec { .. } => Kty::Ec,
+            Params::Okp { .. } => Kty::Okp,
+            Params::Oct { .. } => Kty::Oct,
+            Params::Akp { .. } => Kty::Akp,
+        }
+    }
+
+    /// The curve of an `EC` or `OKP` key.
+    #[must_use]
+    pub fn curve(&self) -> Option<Curve> {
+        match &self.params {
+            Params::Ec { crv, .. } | Params::Okp { crv, .. } => Some(*crv),
+            _ => None,
+        }
+    }
+
+    /// Whether the key holds private (or secret) material.
+    #[must_use]
+    pub fn is_private(&self) -> bool {
+        match &self.params {
+            Params::Rsa { private, .. } => private.is_some(),
+            Params::Ec { d, .. } | Params::Okp { d, .. } => d.is_some(),
+            Params::Oct { .. } => true,
+            Params::Akp { seed, .. } => seed.is_some(),
+        }
+    }
+
+    /// Whether the crypto backend supports this key (Ed448 and X448 keys are parsed only).
+    #[must_use]
+    pub fn is_supported(&self) -> bool {
+        self.curve().is_none_or(Curve::is_supported)
+    }
+
+    /// The key ID.
+    #[must_use]
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// Sets the key ID.
+    #[must_use]
+    pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
+        self.kid = Some(kid.into());
+        self
+    }
+
+    /// The `alg` member, as written (it may name a JWE algorithm).
+    #[must_use]
+    pub fn alg(&self) -> Option<&str> {
+        self.alg.as_deref()
+    }
+
+    /// The `alg` member resolved as a JWS algorithm, if it names one.
+    #[must_use]
+    pub fn jws_alg(&self) -> Option<JwsAlg> {
+        self.alg.as_deref().and_then(|a| JwsAlg::from_name(a).ok())
+    }
+
+    /// Sets the `alg` member after checking that the key fits the algorithm.
+    ///
+    /// # Errors
+    /// [`Error::InvalidKey`] when the key cannot be used with `alg`.
+    pub fn with_alg(mut self, alg: JwsAlg) -> Result<Self, Error> {
+        check_fits(&self.params, alg)?;
+        self.alg = Some(alg.name().to_owned());
+        Ok(self)
+    }
+
+    /// The `use` member.
+    #[must_use]
+    pub fn key_use(&self) -> Option<&str> {
+        self.key_use.as_deref()
+    }
+
+    /// Sets the `use` member.
+    #[must_use]
+    pub fn with_use(mut self, key_use: KeyUse) -> Self {
+        self.key_use = Some(key_use.name().to_owned());
+        self
+    }
+
+    /// The `key_ops` member.
+    #[must_use]
+    pub fn key_ops(&self) -> Option<&[String]> {
+        self.key_ops.as_deref()
+    }
+
+    /// Sets the `key_ops` member.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] when an operation is listed twice (RFC 7517 §4.3).
+    pub fn with_key_ops<S: Into<String>>(
+        mut self,
+        ops: impl IntoIterator<Item = S>,
+    ) -> Result<Self, Error> {
+        let ops: Vec<String> = ops.into_iter().map(Into::into).collect();
+        parse::check_key_ops(&ops)?;
+        self.key_ops = Some(ops);
+        Ok(self)
+    }
+
+    /// The DER certificates of `x5c`, parsed and checked to carry this key, but never trusted:
+    /// verification does not use them unless the caller validates the chain itself.
+    #[must_use]
+    pub fn x5c(&self) -> Option<&[Vec<u8>]> {
+        self.x5c.as_deref()
+    }
+
+    /// Members this crate does not interpret (`x5u`, `x5t`, private extensions), kept verbatim.
+    #[must_use]
+    pub fn other_members(&self) -> &Map<String, Value> {
+        &self.other
+    }
+
+    /// The public part of this key, with the same metadata; `oct` keys are returned unchanged
+    /// (they have no public part), so check [`Jwk::kty`] before publishing a key.
+    #[must_use]
+    pub fn to_public(&self) -> Self {
+        let params = match &self.params {
+            Params::Rsa { n, e, .. } => Params::Rsa {
+                n: n.clone(),
+                e: e.clone(),
+                private: None,
+            },
+            Params::Ec { crv, x, y, .. } => Params::Ec {
+                crv: *crv,
+                x: x.clone(),
+                y: y.clone(),
+                d: None,
+            },
+            Params::Okp { crv, x, .. } => Params::Okp {
+                crv: *crv,
+                x: x.clone(),
+                d: None,
+            },
+            Params::Oct { k } => Params::Oct { k: k.clone() },
+            Params::Akp { alg, public, .. } => Params::Akp {
+                alg: *alg,
+                public: public.clone(),
+                seed: None,
+            },
+        };
+        let mut public = self.clone();
+        public.params = params;
+        if let Some(ops) = &mut public.key_ops {
+            ops.retain(|op| !matches!(op.as_str(), "sign" | "decrypt" | "unwrapKey"));
+        }
+        public
+    }
+
+    /// The algorithms this key may be used with for JWS: its `alg` if that names a JWS
+    /// algorithm, nothing if it names another one, else every algorithm of its type and curve.
+    #[must_use]
+    pub fn allowed_algorithms(&self) -> Vec<JwsAlg> {
+        match &self.alg {
+            Some(name) => JwsAlg::from_name(name)
+                .ok()
+                .filter(|a| a.is_supported())
+                .into_iter()
+                .collect(),
+            None => {
+                let mut algs: Vec<JwsAlg> = JwsAlg::for_key(self.kty(), self.curve()).collect();
+                if let Params::Oct { k } = &self.params {
+                    algs.retain(|a| k.len() >= a.info().hash_len);
+                }
+                algs
+            }
+        }
+    }
+
+    /// Whether this key's metadata lets it be used for `op` (`"sign"`, `"verify"`, ...) with
+    /// `alg`: `alg` must match if present, `use` must be `sig`, `key_ops` must list `op`.
+    #[must_use]
+    pub fn permits(&self, op: &str, alg: JwsAlg) -> bool {
+        let alg_ok = self.alg.as_deref().is_none_or(|a| a == alg.name());
+        let use_ok = self.key_use.as_deref().is_none_or(|u| u == "sig");
+        let ops_ok = self
+            .key_ops
+            .as_ref()
+            .is_none_or(|ops| ops.iter().any(|o| o == op));
+        alg_ok && use_ok && ops_ok && check_fits(&self.params, alg).is_ok()
+    }
+
+    pub(crate) fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// The raw material for the crypto layer.
+    pub(crate) fn material(&self) -> Material<'_> {
+        match &self.params {
+            Params::Rsa { n, e, private } => match private {
+                Some(p) => Material::RsaPrivate {
+                    n,
+                    e,
+                    d: &p.d,
+                    p: &p.p,
+                    q: &p.q,
+                    dp: &p.dp,
+                    dq: &p.dq,
+                    qi: &p.qi,
+                },
+                None => Material::RsaPublic { n, e },
+            },
+            Params::Ec { crv, x, y, d } => match d {
+                Some(d) => Material::EcPrivate {
+                    crv: *crv,
+                    x,
+                    y,
+                    d,
+                },
+                None => Material::EcPublic { crv: *crv, x, y },
+            },
+            Params::Okp { crv, x, d } => match d {
+                Some(d) => Material::OkpPrivate { crv: *crv, x, d },
+                None => Material::OkpPublic { crv: *crv, x },
+            },
+            Params::Oct { k } => Material::Oct(k),
+            Params::Akp { public, seed, .. } => match seed {
+                Some(seed) => Material::AkpPrivate { public, seed },
+                None => Material::AkpPublic { public },
+            },
+        }
+    }
+
+    pub(crate) fn from_params(params: Params) -> Self {
+        Self {
+            params,
+            kid: None,
+            alg: None,
+            key_use: None,
+            key_ops: None,
+            x5c: None,
+            other: Map::new(),
+        }
+    }
+}
+
+/// Checks that a key's type and curve fit an algorithm (not its metadata).
+pub(crate) fn check_fits(params: &Params, alg: JwsAlg) -> Result<(), Error> {
+    let info = alg.info();
+    let ok = match (info.family, params) {
+        (Family::Hmac, Params::Oct { k }) => {
+            if k.len() < info.hash_len {
+                return Err(KeyProblem::HmacTooShort.into());
+            }
+            true
+        }
+        (Family::RsaPkcs1 | Family::RsaPss, Params::Rsa { .. }) => true,
+        (Family::Ecdsa, Params::Ec { crv, .. }) => {
+            if info.curve != Some(*crv) {
+                return Err(KeyProblem::WrongCurve.into());
+            }
+            true
+        }
+        (Family::EdDsa, Params::Okp { crv, .. }) => match (alg, crv) {
+            (_, Curve::Ed25519) | (JwsAlg::EdDSA, Curve::Ed448) => true,
+            _ => return Err(KeyProblem::WrongCurve.into()),
+        },
+        (Family::MlDsa, Params::Akp { alg: key_alg, .. }) => {
+            if *key_alg != alg {
+                return Err(KeyProblem::AlgMismatch.into());
+            }
+            true
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(KeyProblem::WrongKeyType.into())
+    }
+}
+
+impl core::fmt::Debug for Jwk {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Jwk")
+            .field("kty", &self.kty().name())
+            .field("crv", &self.curve().map(Curve::name))
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("private", &self.is_private())
+            .finish_non_exhaustive()
+    }
+}
+
+impl serde::Serialize for Jwk {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        parse::to_map(self).serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Jwk {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = Map::<String, Value>::deserialize(d)?;
+        parse::from_map(map).map_err(serde::de::Error::custom)
+    }
+}
