@@ -4,11 +4,11 @@
 mod ecdsa;
 mod keys;
 
-use aws_lc_rs::signature::{self, KeyPair as _};
+use aws_lc_rs::signature;
 use aws_lc_rs::{hmac, rand as lc_rand};
 
 use crate::alg::{Curve, Family, JwsAlg};
-use crate::error::{Error, Malformed};
+use crate::error::Error;
 
 pub(crate) use keys::{
     check_rsa_public, ec_public_from_sec1, ed25519_public, generate_ec, generate_ed25519,
@@ -164,18 +164,6 @@ impl SigningKey {
             }
         }
     }
-
-    /// The public key bytes of an asymmetric key pair (for consistency checks), if any.
-    pub(crate) fn public_bytes(&self) -> Option<Vec<u8>> {
-        match &self.inner {
-            SigningInner::Hmac(_) => None,
-            SigningInner::Rsa(pair, _) => Some(pair.public_key().as_ref().to_vec()),
-            SigningInner::Ecdsa(pair) => Some(pair.public_key().as_ref().to_vec()),
-            SigningInner::Ed25519(pair) => Some(pair.public_key().as_ref().to_vec()),
-            #[cfg(feature = "ml-dsa")]
-            SigningInner::MlDsa(pair) => Some(pair.public_key().as_ref().to_vec()),
-        }
-    }
 }
 
 impl VerifyingKey {
@@ -221,9 +209,4 @@ impl core::fmt::Debug for VerifyingKey {
             .field("alg", &self.alg)
             .finish_non_exhaustive()
     }
-}
-
-/// Used where a length mismatch is a format problem rather than a crypto failure.
-pub(crate) fn malformed_signature() -> Error {
-    Error::Malformed(Malformed::Signature)
 }

@@ -1,0 +1,102 @@
+//! The verification key store: every (key, algorithm) pair the policy allows, parsed once.
+
+use crate::alg::JwsAlg;
+use crate::crypto::VerifyingKey;
+use crate::error::Error;
+use crate::jwk::{Jwk, JwkSet};
+
+/// Which algorithms a verifier accepts. Never taken from the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AlgPolicy {
+    /// Exactly these.
+    Explicit(Vec<JwsAlg>),
+    /// Each key's `alg`, or the algorithms of its type and curve.
+    FromKeys,
+}
+
+/// Type-state marker: the builder has no algorithm policy yet and cannot build.
+#[derive(Debug)]
+pub struct NoAlgorithms;
+
+/// Type-state marker: the builder has an algorithm policy.
+#[derive(Debug)]
+pub struct WithAlgorithms(pub(crate) AlgPolicy);
+
+pub(crate) struct Entry {
+    pub kid: Option<String>,
+    pub key: VerifyingKey,
+}
+
+/// Verification keys, pre-parsed per allowed algorithm.
+pub(crate) struct KeyStore {
+    entries: Vec<Entry>,
+    algs: Vec<JwsAlg>,
+}
+
+impl KeyStore {
+    pub(crate) fn new(set: &JwkSet, policy: &AlgPolicy) -> Result<Self, Error> {
+        if let AlgPolicy::Explicit(algs) = policy {
+            if algs.is_empty() {
+                return Err(Error::Config("the allowed algorithm list is empty"));
+            }
+            if let Some(a) = algs.iter().find(|a| !a.is_supported()) {
+                return Err(Error::UnsupportedAlgorithm(a.name().into()));
+            }
+        }
+        let mut entries = Vec::new();
+        let mut algs: Vec<JwsAlg> = Vec::new();
+        for jwk in set.keys() {
+            if !jwk.is_supported() {
+                continue;
+            }
+            let candidates = match policy {
+                AlgPolicy::Explicit(list) => list.clone(),
+                AlgPolicy::FromKeys => jwk.allowed_algorithms(),
+            };
+            for alg in candidates {
+                if jwk.permits("verify", alg) {
+                    entries.push(entry(jwk, alg)?);
+                    if !algs.contains(&alg) {
+                        algs.push(alg);
+                    }
+                }
+            }
+        }
+        if entries.is_empty() {
+            return Err(Error::Config(
+                "no key of the key source can verify with the allowed algorithms",
+            ));
+        }
+        Ok(Self { entries, algs })
+    }
+
+    /// The algorithms some key can verify.
+    pub(crate) fn algorithms(&self) -> &[JwsAlg] {
+        &self.algs
+    }
+
+    /// The one key for a token's `alg` and `kid`.
+    pub(crate) fn resolve(&self, alg_name: &str, kid: Option<&str>) -> Result<&Entry, Error> {
+        let alg = *self
+            .algs
+            .iter()
+            .find(|a| a.name() == alg_name)
+            .ok_or(Error::AlgorithmNotAllowed)?;
+        let mut found = self
+            .entries
+            .iter()
+            .filter(|e| e.key.alg() == alg && kid.is_none_or(|k| e.kid.as_deref() == Some(k)));
+        let first = found.next().ok_or(Error::NoMatchingKey)?;
+        if found.next().is_some() {
+            return Err(Error::AmbiguousKey);
+        }
+        Ok(first)
+    }
+}
+
+fn entry(jwk: &Jwk, alg: JwsAlg) -> Result<Entry, Error> {
+    Ok(Entry {
+        kid: jwk.kid().map(str::to_owned),
+        key: VerifyingKey::new(alg, &jwk.material())?,
+    })
+}

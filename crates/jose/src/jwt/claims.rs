@@ -1,0 +1,397 @@
+//! JWT claims: the registered ones typed (RFC 7519 §4.1), custom ones through serde.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use core::fmt;
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::time::{Clock, NumericDate, SystemClock};
+use crate::error::Error;
+
+/// The `aud` claim: one string or an array of strings (RFC 7519 §4.1.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    /// A single audience, serialized as a string.
+    One(String),
+    /// Several audiences, serialized as an array.
+    Many(Vec<String>),
+}
+
+impl Audience {
+    /// Whether `aud` names `value`.
+    #[must_use]
+    pub fn contains(&self, value: &str) -> bool {
+        match self {
+            Self::One(a) => a == value,
+            Self::Many(v) => v.iter().any(|a| a == value),
+        }
+    }
+}
+
+/// A claims set under construction, members kept in insertion order.
+///
+/// ```
+/// use std::time::Duration;
+/// use tessera_jose::jwt::Claims;
+/// let claims = Claims::new()
+///     .issuer("https://auth.example.com")
+///     .subject("u1")
+///     .audience("api://orders")
+///     .expires_in(Duration::from_secs(900))
+///     .claim("scope", "orders:read")?;
+/// assert_eq!(claims.get("scope").and_then(|v| v.as_str()), Some("orders:read"));
+/// # Ok::<(), tessera_jose::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claims {
+    map: Map<String, Value>,
+    now: i64,
+}
+
+impl Default for Claims {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Claims {
+    /// An empty claims set; relative times count from the system clock's now.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_clock(&SystemClock)
+    }
+
+    /// An empty claims set whose relative times count from `clock`.
+    #[must_use]
+    pub fn with_clock(clock: &dyn Clock) -> Self {
+        Self {
+            map: Map::new(),
+            now: clock.now(),
+        }
+    }
+
+    /// Sets `iss`.
+    #[must_use]
+    pub fn issuer(self, iss: impl Into<String>) -> Self {
+        self.set("iss", Value::String(iss.into()))
+    }
+
+    /// Sets `sub`.
+    #[must_use]
+    pub fn subject(self, sub: impl Into<String>) -> Self {
+        self.set("sub", Value::String(sub.into()))
+    }
+
+    /// Sets `aud` to one audience (a JSON string).
+    #[must_use]
+    pub fn audience(self, aud: impl Into<String>) -> Self {
+        self.set("aud", Value::String(aud.into()))
+    }
+
+    /// Sets `aud` to several audiences (a JSON array).
+    #[must_use]
+    pub fn audiences<S: Into<String>>(self, aud: impl IntoIterator<Item = S>) -> Self {
+        let list: Vec<Value> = aud.into_iter().map(|a| Value::String(a.into())).collect();
+        self.set("aud", Value::Array(list))
+    }
+
+    /// Sets `exp`.
+    #[must_use]
+    pub fn expires_at(self, exp: NumericDate) -> Self {
+        self.set("exp", exp.secs().into())
+    }
+
+    /// Sets `exp` to now plus `d`, and `iat` to now unless already set.
+    #[must_use]
+    pub fn expires_in(self, d: Duration) -> Self {
+        let now = NumericDate::from_secs(self.now);
+        let s = self.expires_at(now.plus(d));
+        if s.map.contains_key("iat") {
+            s
+        } else {
+            s.issued_at(now)
+        }
+    }
+
+    /// Sets `nbf`.
+    #[must_use]
+    pub fn not_before(self, nbf: NumericDate) -> Self {
+        self.set("nbf", nbf.secs().into())
+    }
+
+    /// Sets `nbf` to now plus `d`.
+    #[must_use]
+    pub fn not_before_in(self, d: Duration) -> Self {
+        let nbf = NumericDate::from_secs(self.now).plus(d);
+        self.not_before(nbf)
+    }
+
+    /// Sets `iat`.
+    #[must_use]
+    pub fn issued_at(self, iat: NumericDate) -> Self {
+        self.set("iat", iat.secs().into())
+    }
+
+    /// Sets `iat` to now.
+    #[must_use]
+    pub fn issued_now(self) -> Self {
+        let now = NumericDate::from_secs(self.now);
+        self.issued_at(now)
+    }
+
+    /// Sets `jti`.
+    #[must_use]
+    pub fn jwt_id(self, jti: impl Into<String>) -> Self {
+        self.set("jti", Value::String(jti.into()))
+    }
+
+    /// Sets `jti` to 128 random bits, base64url-encoded.
+    ///
+    /// # Errors
+    /// [`Error::Crypto`] if the random generator fails.
+    pub fn random_jwt_id(self) -> Result<Self, Error> {
+        let mut id = [0u8; 16];
+        crate::crypto::random(&mut id)?;
+        Ok(self.jwt_id(crate::b64::encode(id)))
+    }
+
+    /// Sets any claim from a serializable value. The registered time claims must be numbers
+    /// and `aud` a string or an array of strings.
+    ///
+    /// # Errors
+    /// [`Error::Claims`] if the value does not serialize, [`Error::InvalidClaim`] for a
+    /// registered claim of the wrong type.
+    pub fn claim(self, name: &str, value: impl Serialize) -> Result<Self, Error> {
+        let value = serde_json::to_value(value).map_err(|e| Error::Claims(e.to_string()))?;
+        check_registered(name, &value)?;
+        Ok(self.set(name, value))
+    }
+
+    /// Merges every member of a serializable struct or map (later values win).
+    ///
+    /// # Errors
+    /// [`Error::Claims`] if `claims` does not serialize to a JSON object; as [`Claims::claim`].
+    pub fn merge(mut self, claims: impl Serialize) -> Result<Self, Error> {
+        match serde_json::to_value(claims).map_err(|e| Error::Claims(e.to_string()))? {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    check_registered(&k, &v)?;
+                    self.map.insert(k, v);
+                }
+                Ok(self)
+            }
+            _ => Err(Error::Claims("claims must serialize to a JSON object".into())),
+        }
+    }
+
+    /// A claim's value.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.map.get(name)
+    }
+
+    /// The claims as a JSON object.
+    #[must_use]
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.map
+    }
+
+    /// Signs these claims into a compact JWT.
+    ///
+    /// # Errors
+    /// As [`super::JwtSigner::sign`].
+    pub fn sign(&self, signer: &super::JwtSigner) -> Result<String, Error> {
+        signer.sign(&self.map)
+    }
+
+    fn set(mut self, name: &str, value: Value) -> Self {
+        self.map.insert(name.to_owned(), value);
+        self
+    }
+}
+
+fn check_registered(name: &str, value: &Value) -> Result<(), Error> {
+    let ok = match name {
+        "exp" => value.is_number(),
+        "nbf" => value.is_number(),
+        "iat" => value.is_number(),
+        "iss" | "sub" | "jti" => value.is_string(),
+        "aud" => {
+            value.is_string()
+                || value
+                    .as_array()
+                    .is_some_and(|a| a.iter().all(Value::is_string))
+        }
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidClaim(registered_name(name)))
+    }
+}
+
+fn registered_name(name: &str) -> &'static str {
+    REGISTERED
+        .iter()
+        .find(|r| **r == name)
+        .copied()
+        .unwrap_or("claim")
+}
+
+const REGISTERED: [&str; 7] = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti"];
+
+/// The registered claims of a token, borrowed from its JSON, with strict types.
+#[derive(Deserialize, Default)]
+pub(crate) struct RegisteredRef<'a> {
+    #[serde(borrow, default, deserialize_with = "iss")]
+    pub iss: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "sub")]
+    pub sub: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "aud")]
+    pub aud: Option<AudRef<'a>>,
+    #[serde(default, deserialize_with = "exp")]
+    pub exp: Option<NumericDate>,
+    #[serde(default, deserialize_with = "nbf")]
+    pub nbf: Option<NumericDate>,
+    #[serde(default, deserialize_with = "iat")]
+    pub iat: Option<NumericDate>,
+    #[serde(borrow, default, deserialize_with = "jti")]
+    pub jti: Option<Cow<'a, str>>,
+}
+
+/// Prefix of the serde error message that names a registered claim of the wrong type.
+const CLAIM_ERROR: &str = "tessera-claim:";
+
+impl<'a> RegisteredRef<'a> {
+    pub(crate) fn parse(json: &'a [u8]) -> Result<Self, Error> {
+        serde_json::from_slice(json).map_err(|e| {
+            let msg = e.to_string();
+            match msg.strip_prefix(CLAIM_ERROR) {
+                Some(rest) => Error::InvalidClaim(registered_name(
+                    rest.split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or(""),
+                )),
+                None => Error::Malformed(crate::error::Malformed::Payload),
+            }
+        })
+    }
+
+    pub(crate) fn has(&self, name: &str) -> Option<bool> {
+        Some(match name {
+            "iss" => self.iss.is_some(),
+            "sub" => self.sub.is_some(),
+            "aud" => self.aud.is_some(),
+            "exp" => self.exp.is_some(),
+            "nbf" => self.nbf.is_some(),
+            "iat" => self.iat.is_some(),
+            "jti" => self.jti.is_some(),
+            _ => return None,
+        })
+    }
+}
+
+/// A borrowed `aud`.
+pub(crate) enum AudRef<'a> {
+    One(Cow<'a, str>),
+    Many(Vec<Cow<'a, str>>),
+}
+
+impl AudRef<'_> {
+    pub(crate) fn any_of(&self, accepted: &[String]) -> bool {
+        match self {
+            Self::One(a) => accepted.iter().any(|x| x == a),
+            Self::Many(list) => list.iter().any(|a| accepted.iter().any(|x| x == a)),
+        }
+    }
+}
+
+fn claim_error<E: de::Error>(name: &str) -> E {
+    E::custom(format_args!("{CLAIM_ERROR}{name}"))
+}
+
+struct CowStr;
+
+impl<'de> Visitor<'de> for CowStr {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+struct AudVisitor;
+
+impl<'de> Visitor<'de> for AudVisitor {
+    type Value = AudRef<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or an array of strings")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(AudRef::One(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(AudRef::One(Cow::Owned(v.to_owned())))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(s) = seq.next_element_seed(CowSeed)? {
+            out.push(s);
+        }
+        Ok(AudRef::Many(out))
+    }
+}
+
+struct CowSeed;
+
+impl<'de> de::DeserializeSeed<'de> for CowSeed {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(CowStr)
+    }
+}
+
+macro_rules! string_claim {
+    ($name:ident) => {
+        fn $name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+            d.deserialize_str(CowStr)
+                .map(Some)
+                .map_err(|_: D::Error| claim_error(stringify!($name)))
+        }
+    };
+}
+
+macro_rules! date_claim {
+    ($name:ident) => {
+        fn $name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NumericDate>, D::Error> {
+            NumericDate::deserialize(d)
+                .map(Some)
+                .map_err(|_: D::Error| claim_error(stringify!($name)))
+        }
+    };
+}
+
+string_claim!(iss);
+string_claim!(sub);
+string_claim!(jti);
+date_claim!(exp);
+date_claim!(nbf);
+date_claim!(iat);
+
+fn aud<'de, D: Deserializer<'de>>(d: D) -> Result<Option<AudRef<'de>>, D::Error> {
+    d.deserialize_any(AudVisitor)
+        .map(Some)
+        .map_err(|_: D::Error| claim_error("aud"))
+}

@@ -1,0 +1,448 @@
+//! The JWT verifier: key source and algorithm policy first, then every claim check.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use super::claims::RegisteredRef;
+use super::time::{Clock, SystemClock, duration_secs};
+use crate::alg::JwsAlg;
+use crate::b64;
+use crate::error::{Error, Limit, Malformed};
+use crate::jwk::JwkSet;
+use crate::jws::header::{HeaderRef, check_crit_ref};
+use crate::jws::keys::{AlgPolicy, KeyStore, NoAlgorithms, WithAlgorithms};
+use crate::jws::typ_matches;
+
+/// Default largest token accepted, in bytes.
+pub const DEFAULT_MAX_TOKEN: usize = 64 * 1024;
+
+/// Verifies compact JWTs: signature under an explicit algorithm policy, then `exp`, `nbf`,
+/// `iat`, `iss`, `aud`, `sub`, `typ`, required claims, and finally deserializes the claims.
+///
+/// Secure defaults: `exp` is required; a token with `aud` is rejected unless the verifier names
+/// an accepted audience (or explicitly skips the check, RFC 7519 §4.1.3); leeway is zero.
+///
+/// ```
+/// use std::time::Duration;
+/// use tessera_jose::{Jwk, JwkSet, JwsAlg, jws::Signer, jwt::{Claims, JwtSigner, Verifier}};
+/// let key = Jwk::generate(JwsAlg::ES256)?;
+/// let token = Claims::new()
+///     .issuer("https://auth.example.com")
+///     .audience("api://orders")
+///     .expires_in(Duration::from_secs(300))
+///     .sign(&JwtSigner::new(Signer::new(&key, JwsAlg::ES256)?))?;
+///
+/// let verifier = Verifier::builder(JwkSet::from(key.to_public()))
+///     .algorithms([JwsAlg::ES256])
+///     .issuer("https://auth.example.com")
+///     .audience("api://orders")
+///     .build()?;
+/// let verified = verifier.verify::<serde_json::Value>(&token)?;
+/// assert_eq!(verified.claims()["aud"], "api://orders");
+/// # Ok::<(), tessera_jose::Error>(())
+/// ```
+pub struct Verifier {
+    keys: KeyStore,
+    checks: Checks,
+}
+
+struct Checks {
+    issuers: Vec<String>,
+    audiences: AudienceCheck,
+    subject: Option<String>,
+    typ: Option<String>,
+    leeway: i64,
+    max_age: Option<i64>,
+    required: Vec<String>,
+    require_exp: bool,
+    clock: Arc<dyn Clock>,
+    crit: Vec<String>,
+    max_size: usize,
+    max_depth: usize,
+}
+
+enum AudienceCheck {
+    /// No audience configured: tokens carrying `aud` are rejected.
+    RejectAny,
+    /// `aud` must contain one of these.
+    AnyOf(Vec<String>),
+    /// Explicitly not checked.
+    Skip,
+}
+
+/// Builder of a [`Verifier`]. It has a key source from the start and cannot build until an
+/// algorithm policy is chosen.
+pub struct VerifierBuilder<S> {
+    keys: JwkSet,
+    state: S,
+    checks: Checks,
+    audience_skipped: bool,
+}
+
+/// A verified token. Only [`Verifier::verify`] makes one.
+#[derive(Debug, Clone)]
+pub struct Verified<T> {
+    claims: T,
+    header: VerifiedHeader,
+}
+
+/// The protected header of a verified token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedHeader {
+    /// The algorithm the signature was verified with.
+    pub alg: JwsAlg,
+    /// The token's `kid`.
+    pub kid: Option<String>,
+    /// The token's `typ`.
+    pub typ: Option<String>,
+    /// The token's `cty`.
+    pub cty: Option<String>,
+}
+
+impl Verifier {
+    /// Starts a builder over a key source.
+    #[must_use]
+    pub fn builder(keys: impl Into<JwkSet>) -> VerifierBuilder<NoAlgorithms> {
+        VerifierBuilder {
+            keys: keys.into(),
+            state: NoAlgorithms,
+            checks: Checks {
+                issuers: Vec::new(),
+                audiences: AudienceCheck::RejectAny,
+                subject: None,
+                typ: None,
+                leeway: 0,
+                max_age: None,
+                required: Vec::new(),
+                require_exp: true,
+                clock: Arc::new(SystemClock),
+                crit: Vec::new(),
+                max_size: DEFAULT_MAX_TOKEN,
+                max_depth: crate::json::DEFAULT_MAX_DEPTH,
+            },
+            audience_skipped: false,
+        }
+    }
+
+    /// Verifies a compact JWT and deserializes its claims into `T`.
+    ///
+    /// # Errors
+    /// The first failed check, in this order: size and form ([`Error::Malformed`],
+    /// [`Error::LimitExceeded`]), header (`crit`, `typ`), key and algorithm
+    /// ([`Error::AlgorithmNotAllowed`], [`Error::NoMatchingKey`], [`Error::AmbiguousKey`]),
+    /// [`Error::SignatureInvalid`], then the claims.
+    pub fn verify<T: DeserializeOwned>(&self, token: &str) -> Result<Verified<T>, Error> {
+        let c = &self.checks;
+        if token.len() > c.max_size {
+            return Err(Error::LimitExceeded(Limit::Size));
+        }
+        let (signing_input, sig_b64) = token.rsplit_once('.').ok_or(Malformed::Compact)?;
+        let (header_b64, payload_b64) = signing_input.split_once('.').ok_or(Malformed::Compact)?;
+        if payload_b64.contains('.') {
+            return Err(Malformed::Compact.into());
+        }
+        let header_json = b64::decode(header_b64)?;
+        let header = HeaderRef::parse(&header_json, c.max_depth)?;
+        check_crit_ref(&header, &header_json, &c.crit)?;
+        if header.b64.is_some() {
+            // b64 is understood, but a JWT payload is always base64url-encoded.
+            return Err(Malformed::Payload.into());
+        }
+        let alg = header.alg.as_deref().ok_or(Malformed::Header)?;
+        let entry = self.keys.resolve(alg, header.kid.as_deref())?;
+        let sig = b64::decode(sig_b64)?;
+        entry.key.verify(signing_input.as_bytes(), &sig)?;
+
+        if let Some(expected) = &c.typ {
+            if !header.typ.as_deref().is_some_and(|t| typ_matches(t, expected)) {
+                return Err(Error::Type);
+            }
+        }
+        let payload = b64::decode(payload_b64)?;
+        crate::json::check(&payload, c.max_depth)?;
+        let registered = RegisteredRef::parse(&payload)?;
+        self.check_claims(&registered, &payload)?;
+        let claims = serde_json::from_slice(&payload).map_err(|e| Error::Claims(e.to_string()))?;
+        Ok(Verified {
+            claims,
+            header: VerifiedHeader {
+                alg: entry.key.alg(),
+                kid: header.kid.map(Into::into),
+                typ: header.typ.map(Into::into),
+                cty: header.cty.map(Into::into),
+            },
+        })
+    }
+
+    fn check_claims(&self, r: &RegisteredRef<'_>, payload: &[u8]) -> Result<(), Error> {
+        let c = &self.checks;
+        let now = c.clock.now();
+        match r.exp {
+            Some(exp) if now.saturating_sub(c.leeway) >= exp.secs() => return Err(Error::Expired),
+            None if c.require_exp => return Err(Error::MissingClaim("exp".into())),
+            _ => {}
+        }
+        if let Some(nbf) = r.nbf {
+            if now.saturating_add(c.leeway) < nbf.secs() {
+                return Err(Error::NotYetValid);
+            }
+        }
+        if let Some(iat) = r.iat {
+            if iat.secs() > now.saturating_add(c.leeway) {
+                return Err(Error::IssuedAt);
+            }
+        }
+        if let Some(max_age) = c.max_age {
+            let iat = r.iat.ok_or_else(|| Error::MissingClaim("iat".into()))?;
+            if now.saturating_sub(iat.secs()) > max_age.saturating_add(c.leeway) {
+                return Err(Error::IssuedAt);
+            }
+        }
+        if !c.issuers.is_empty() {
+            let iss = r.iss.as_deref().ok_or_else(|| Error::MissingClaim("iss".into()))?;
+            if !c.issuers.iter().any(|i| i == iss) {
+                return Err(Error::Issuer);
+            }
+        }
+        match (&c.audiences, &r.aud) {
+            (AudienceCheck::Skip, _) | (AudienceCheck::RejectAny, None) => {}
+            (AudienceCheck::RejectAny, Some(_)) => return Err(Error::Audience),
+            (AudienceCheck::AnyOf(_), None) => return Err(Error::MissingClaim("aud".into())),
+            (AudienceCheck::AnyOf(accepted), Some(aud)) => {
+                if !aud.any_of(accepted) {
+                    return Err(Error::Audience);
+                }
+            }
+        }
+        if let Some(expected) = &c.subject {
+            match r.sub.as_deref() {
+                None => return Err(Error::MissingClaim("sub".into())),
+                Some(sub) if sub != expected => return Err(Error::Subject),
+                Some(_) => {}
+            }
+        }
+        if !c.required.is_empty() {
+            let mut custom: Option<serde_json::Map<String, serde_json::Value>> = None;
+            for name in &c.required {
+                let present = match r.has(name) {
+                    Some(p) => p,
+                    None => {
+                        let map = match &custom {
+                            Some(m) => m,
+                            None => custom.insert(
+                                serde_json::from_slice(payload)
+                                    .map_err(|_| Error::Malformed(Malformed::Payload))?,
+                            ),
+                        };
+                        map.contains_key(name)
+                    }
+                };
+                if !present {
+                    return Err(Error::MissingClaim(name.clone()));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<S> VerifierBuilder<S> {
+    /// Accepts exactly these algorithms.
+    #[must_use]
+    pub fn algorithms(self, algs: impl IntoIterator<Item = JwsAlg>) -> VerifierBuilder<WithAlgorithms> {
+        self.with_state(WithAlgorithms(AlgPolicy::Explicit(algs.into_iter().collect())))
+    }
+
+    /// Accepts, per key, its `alg` or else the algorithms of its type and curve.
+    #[must_use]
+    pub fn algorithms_from_keys(self) -> VerifierBuilder<WithAlgorithms> {
+        self.with_state(WithAlgorithms(AlgPolicy::FromKeys))
+    }
+
+    /// Requires `iss` to equal this issuer (call again, or use [`Self::issuers`], for several).
+    #[must_use]
+    pub fn issuer(mut self, iss: impl Into<String>) -> Self {
+        self.checks.issuers.push(iss.into());
+        self
+    }
+
+    /// Requires `iss` to be one of these.
+    #[must_use]
+    pub fn issuers<I: Into<String>>(mut self, iss: impl IntoIterator<Item = I>) -> Self {
+        self.checks.issuers.extend(iss.into_iter().map(Into::into));
+        self
+    }
+
+    /// Requires `aud` to contain this audience (or another one added the same way).
+    #[must_use]
+    pub fn audience(self, aud: impl Into<String>) -> Self {
+        self.audiences([aud])
+    }
+
+    /// Requires `aud` to contain one of these.
+    #[must_use]
+    pub fn audiences<A: Into<String>>(mut self, aud: impl IntoIterator<Item = A>) -> Self {
+        let mut list = match core::mem::replace(&mut self.checks.audiences, AudienceCheck::Skip) {
+            AudienceCheck::AnyOf(l) => l,
+            _ => Vec::new(),
+        };
+        list.extend(aud.into_iter().map(Into::into));
+        self.checks.audiences = AudienceCheck::AnyOf(list);
+        self
+    }
+
+    /// Does not check `aud` at all. Only for services that check it themselves.
+    #[must_use]
+    pub fn skip_audience_check(mut self) -> Self {
+        self.audience_skipped = true;
+        self
+    }
+
+    /// Requires `sub` to equal this subject.
+    #[must_use]
+    pub fn subject(mut self, sub: impl Into<String>) -> Self {
+        self.checks.subject = Some(sub.into());
+        self
+    }
+
+    /// Requires the `typ` header to be this media type (case-insensitive, `application/`
+    /// optional), e.g. `"JWT"` or `"at+jwt"`.
+    #[must_use]
+    pub fn typ(mut self, typ: impl Into<String>) -> Self {
+        self.checks.typ = Some(typ.into());
+        self
+    }
+
+    /// Clock skew tolerated for `exp`, `nbf` and `iat` (default zero).
+    #[must_use]
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.checks.leeway = duration_secs(leeway);
+        self
+    }
+
+    /// Rejects tokens whose `iat` is older than this (and tokens without `iat`).
+    #[must_use]
+    pub fn max_age(mut self, age: Duration) -> Self {
+        self.checks.max_age = Some(duration_secs(age));
+        self
+    }
+
+    /// Requires a claim to be present.
+    #[must_use]
+    pub fn require(mut self, claim: impl Into<String>) -> Self {
+        self.checks.required.push(claim.into());
+        self
+    }
+
+    /// Accepts tokens without `exp` (required by default).
+    #[must_use]
+    pub fn allow_missing_exp(mut self) -> Self {
+        self.checks.require_exp = false;
+        self
+    }
+
+    /// The clock to validate against (default: the system clock).
+    #[must_use]
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.checks.clock = Arc::new(clock);
+        self
+    }
+
+    /// Header parameters the application understands and allows in `crit`.
+    #[must_use]
+    pub fn critical<T: Into<String>>(mut self, names: impl IntoIterator<Item = T>) -> Self {
+        self.checks.crit.extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// The largest token accepted, in bytes (default 64 KiB).
+    #[must_use]
+    pub fn max_token_size(mut self, bytes: usize) -> Self {
+        self.checks.max_size = bytes;
+        self
+    }
+
+    /// The deepest JSON nesting accepted in header and claims (default 32).
+    #[must_use]
+    pub fn max_json_depth(mut self, depth: usize) -> Self {
+        self.checks.max_depth = depth;
+        self
+    }
+
+    fn with_state<T>(self, state: T) -> VerifierBuilder<T> {
+        VerifierBuilder {
+            keys: self.keys,
+            state,
+            checks: self.checks,
+            audience_skipped: self.audience_skipped,
+        }
+    }
+}
+
+impl VerifierBuilder<WithAlgorithms> {
+    /// Parses every usable (key, algorithm) pair once and checks the configuration.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when no key can verify with the allowed algorithms, when an audience
+    /// is both required and skipped, or when an issuer, audience or `typ` is empty.
+    pub fn build(mut self) -> Result<Verifier, Error> {
+        let c = &mut self.checks;
+        if self.audience_skipped {
+            if matches!(c.audiences, AudienceCheck::AnyOf(_)) {
+                return Err(Error::Config("an audience is both required and skipped"));
+            }
+            c.audiences = AudienceCheck::Skip;
+        }
+        if c.issuers.iter().any(String::is_empty) {
+            return Err(Error::Config("an accepted issuer is empty"));
+        }
+        if let AudienceCheck::AnyOf(list) = &c.audiences {
+            if list.is_empty() || list.iter().any(String::is_empty) {
+                return Err(Error::Config("the accepted audience list is empty or has an empty entry"));
+            }
+        }
+        if c.typ.as_deref() == Some("") {
+            return Err(Error::Config("the expected typ is empty"));
+        }
+        if c.max_depth < 2 {
+            return Err(Error::Config("the JSON depth limit must be at least 2"));
+        }
+        let keys = KeyStore::new(&self.keys, &self.state.0)?;
+        Ok(Verifier {
+            keys,
+            checks: self.checks,
+        })
+    }
+}
+
+impl<T> Verified<T> {
+    /// The verified claims.
+    #[must_use]
+    pub fn claims(&self) -> &T {
+        &self.claims
+    }
+
+    /// Takes the verified claims.
+    #[must_use]
+    pub fn into_claims(self) -> T {
+        self.claims
+    }
+
+    /// The verified header.
+    #[must_use]
+    pub fn header(&self) -> &VerifiedHeader {
+        &self.header
+    }
+}
+
+impl core::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("algorithms", &self.keys.algorithms())
+            .field("issuers", &self.checks.issuers)
+            .field("leeway", &self.checks.leeway)
+            .finish_non_exhaustive()
+    }
+}
