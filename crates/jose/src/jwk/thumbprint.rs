@@ -72,9 +72,11 @@ impl Jwk {
     /// The RFC 7638 thumbprint, base64url-encoded.
     ///
     /// ```
-    /// // RFC 7638 §3.1
-    /// let jwk = tessera_jose::Jwk::from_json(include_str!("../../../../test-vectors/rfc7638/3.1.json"))?;
-    /// assert_eq!(jwk.thumbprint(Default::default()), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+    /// // RFC 8037 Appendix A.3
+    /// let jwk = tessera_jose::Jwk::from_json(
+    ///     r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#,
+    /// )?;
+    /// assert_eq!(jwk.thumbprint(Default::default()), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
     /// # Ok::<(), tessera_jose::Error>(())
     /// ```
     #[must_use]
