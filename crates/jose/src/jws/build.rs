@@ -226,7 +226,12 @@ impl<'a> JwsBuilder<'a> {
         {
             return Err(Error::Config("b64 in the header disagrees with the payload encoding"));
         }
-        let protected_b64 = b64::encode(protected_json.as_bytes());
+        // A signature may protect nothing but the payload (RFC 7520 §4.7): no protected member.
+        let protected_b64 = if protected.is_empty() {
+            String::new()
+        } else {
+            b64::encode(protected_json.as_bytes())
+        };
         let mut input = String::with_capacity(protected_b64.len() + 1 + payload_segment.len());
         input.push_str(&protected_b64);
         input.push('.');
@@ -249,7 +254,9 @@ struct SignedEntry {
 
 impl SignedEntry {
     fn write_into(self, m: &mut Map<String, Value>) {
-        m.insert("protected".into(), self.protected_b64.into());
+        if !self.protected_b64.is_empty() {
+            m.insert("protected".into(), self.protected_b64.into());
+        }
         if let Some(u) = self.unprotected {
             m.insert("header".into(), Value::Object(u));
         }

@@ -30,6 +30,7 @@ pub(crate) struct Entry {
 /// Verification keys, pre-parsed per allowed algorithm.
 pub(crate) struct KeyStore {
     entries: Vec<Entry>,
+    /// The accepted algorithms: the explicit list, or the union of what the keys allow.
     algs: Vec<JwsAlg>,
 }
 
@@ -44,7 +45,10 @@ impl KeyStore {
             }
         }
         let mut entries = Vec::new();
-        let mut algs: Vec<JwsAlg> = Vec::new();
+        let mut algs: Vec<JwsAlg> = match policy {
+            AlgPolicy::Explicit(list) => list.clone(),
+            AlgPolicy::FromKeys => Vec::new(),
+        };
         for jwk in set.keys() {
             if !jwk.is_supported() {
                 continue;
@@ -70,7 +74,7 @@ impl KeyStore {
         Ok(Self { entries, algs })
     }
 
-    /// The algorithms some key can verify.
+    /// The accepted algorithms.
     pub(crate) fn algorithms(&self) -> &[JwsAlg] {
         &self.algs
     }
