@@ -205,6 +205,13 @@ impl Jwk {
         self
     }
 
+    /// The key without its `kid`.
+    #[must_use]
+    pub fn with_kid_removed(mut self) -> Self {
+        self.kid = None;
+        self
+    }
+
     /// The `alg` member, as written (it may name a JWE algorithm).
     #[must_use]
     pub fn alg(&self) -> Option<&str> {

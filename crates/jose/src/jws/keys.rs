@@ -49,8 +49,10 @@ impl KeyStore {
             AlgPolicy::Explicit(list) => list.clone(),
             AlgPolicy::FromKeys => Vec::new(),
         };
+        let mut unsupported = None;
         for jwk in set.keys() {
-            if !jwk.is_supported() {
+            if let Some(crv) = jwk.curve().filter(|c| !c.is_supported()) {
+                unsupported = Some(crv);
                 continue;
             }
             let candidates = match policy {
@@ -65,6 +67,9 @@ impl KeyStore {
                     }
                 }
             }
+        }
+        if let (true, Some(crv)) = (entries.is_empty(), unsupported) {
+            return Err(Error::UnsupportedAlgorithm(crv.name().into()));
         }
         if entries.is_empty() {
             return Err(Error::Config(

@@ -29,8 +29,11 @@ impl Signer {
     /// [`Error::InvalidKey`] when the key does not fit or forbids the operation,
     /// [`Error::UnsupportedAlgorithm`] for algorithms this build lacks.
     pub fn new(jwk: &Jwk, alg: JwsAlg) -> Result<Self, Error> {
-        if !alg.is_supported() || !jwk.is_supported() {
+        if !alg.is_supported() {
             return Err(Error::UnsupportedAlgorithm(alg.name().into()));
+        }
+        if let Some(crv) = jwk.curve().filter(|c| !c.is_supported()) {
+            return Err(Error::UnsupportedAlgorithm(crv.name().into()));
         }
         crate::jwk::check_fits(jwk.params(), alg)?;
         if !jwk.permits("sign", alg) {
