@@ -32,8 +32,8 @@ pub fn peek_header_unverified(token: &str) -> Result<Header, Error> {
     }
     let first = token.split('.').next().unwrap_or_default();
     let json = b64::decode(first.trim())?;
-    let map = crate::json::parse_object(&json, crate::json::DEFAULT_MAX_DEPTH)
-        .map_err(|e| match e {
+    let map =
+        crate::json::parse_object(&json, crate::json::DEFAULT_MAX_DEPTH).map_err(|e| match e {
             Error::Malformed(Malformed::Json) => Error::Malformed(Malformed::Header),
             other => other,
         })?;
@@ -57,7 +57,8 @@ pub fn decode_unverified(token: &str) -> Result<Unverified, Error> {
     let token = token.trim();
     let header = peek_header_unverified(token)?;
     let mut parts = token.split('.');
-    let (Some(_), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(_), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(Malformed::Compact.into());
     };

@@ -137,7 +137,11 @@ mod tests {
 
     #[test]
     fn accepts_plain_objects() {
-        check(br#"{"a":1,"b":{"a":2,"c":[{"a":3},{"a":4}]},"c":"}{,\""}"#, 8).unwrap();
+        check(
+            br#"{"a":1,"b":{"a":2,"c":[{"a":3},{"a":4}]},"c":"}{,\""}"#,
+            8,
+        )
+        .unwrap();
     }
 
     #[test]
@@ -173,7 +177,15 @@ mod tests {
 
     #[test]
     fn never_panics_on_garbage() {
-        for doc in ["\"", "{\"", "{\"\\", "}}}", "]", "{\"a\\", "{,,,\"a\":1,\"a\""] {
+        for doc in [
+            "\"",
+            "{\"",
+            "{\"\\",
+            "}}}",
+            "]",
+            "{\"a\\",
+            "{,,,\"a\":1,\"a\"",
+        ] {
             let _ = check(doc.as_bytes(), 4);
         }
     }

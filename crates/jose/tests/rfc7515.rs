@@ -38,7 +38,10 @@ fn check_compact_example(id: &str) {
         let (theirs_input, _) = compact.rsplit_once('.').unwrap();
         assert_eq!(ours_input, theirs_input, "{id} signing input");
     }
-    assert!(verifier.verify(&ours).is_ok(), "{id} own signature verifies");
+    assert!(
+        verifier.verify(&ours).is_ok(),
+        "{id} own signature verifies"
+    );
 }
 
 #[test]
@@ -104,7 +107,12 @@ fn a6_general_json_two_signatures() {
     let algs: Vec<_> = verified.verified().map(|s| s.alg).collect();
     assert_eq!(algs, [JwsAlg::RS256, JwsAlg::ES256]);
     assert_eq!(
-        verified.outcomes()[1].result.as_ref().unwrap().kid.as_deref(),
+        verified.outcomes()[1]
+            .result
+            .as_ref()
+            .unwrap()
+            .kid
+            .as_deref(),
         Some("e9bc097a-ce51-4036-9562-d2ade882db0d")
     );
 }
@@ -122,7 +130,10 @@ fn a6_reports_which_signatures_verified() {
     // RS256 is allowed but no key can verify it, which is fine as long as one key is usable.
     let verifier = verifier.unwrap();
     let verified = verifier.verify(&v["json"].to_string()).unwrap();
-    assert_eq!(verified.outcomes()[0].result.as_ref().unwrap_err(), &Error::NoMatchingKey);
+    assert_eq!(
+        verified.outcomes()[0].result.as_ref().unwrap_err(),
+        &Error::NoMatchingKey
+    );
     assert!(verified.outcomes()[1].result.is_ok());
 }
 
@@ -133,7 +144,10 @@ fn a7_flattened_json() {
         .to_public()
         .with_kid("e9bc097a-ce51-4036-9562-d2ade882db0d");
     let json = v["json"].to_string();
-    assert_eq!(Jws::parse(&json, 1 << 20).unwrap().format(), Format::Flattened);
+    assert_eq!(
+        Jws::parse(&json, 1 << 20).unwrap().format(),
+        Format::Flattened
+    );
     let verifier = JwsVerifier::builder(set(&key.to_value()))
         .algorithms([JwsAlg::ES256])
         .build()

@@ -22,7 +22,10 @@ fn a1_public_keys() {
     assert_eq!((ec.kty(), ec.curve()), (Kty::Ec, Some(Curve::P256)));
     assert_eq!((ec.kid(), ec.key_use()), (Some("1"), Some("enc")));
     let rsa = &set.keys()[1];
-    assert_eq!((rsa.kty(), rsa.alg(), rsa.kid()), (Kty::Rsa, Some("RS256"), Some("2011-04-29")));
+    assert_eq!(
+        (rsa.kty(), rsa.alg(), rsa.kid()),
+        (Kty::Rsa, Some("RS256"), Some("2011-04-29"))
+    );
     assert!(!ec.is_private() && !rsa.is_private());
 
     // The SPKI PEM of each key, exported byte for byte, and imported back to the same key.
@@ -51,7 +54,11 @@ fn a2_private_keys() {
         let back = Jwk::from_pem(&pem).unwrap();
         assert!(back.is_private());
         assert_eq!(back.thumbprint_input(), key.thumbprint_input());
-        assert_eq!(back.to_pem().unwrap(), pem, "PKCS#8 export is deterministic");
+        assert_eq!(
+            back.to_pem().unwrap(),
+            pem,
+            "PKCS#8 export is deterministic"
+        );
     }
 }
 
@@ -60,7 +67,10 @@ fn a3_symmetric_keys() {
     let v = &appendices()["A.3"];
     let set = JwkSet::from_json_strict(&v["jwks"].to_string()).unwrap();
     assert_eq!(set.keys()[0].alg(), Some("A128KW"));
-    assert_eq!(set.keys()[1].kid(), Some("HMAC key used in JWS spec Appendix A.1 example"));
+    assert_eq!(
+        set.keys()[1].kid(),
+        Some("HMAC key used in JWS spec Appendix A.1 example")
+    );
     // The A128KW key is never offered for JWS; the HMAC key is.
     let q = KeyQuery {
         alg: Some(JwsAlg::HS256),
@@ -69,7 +79,10 @@ fn a3_symmetric_keys() {
     assert_eq!(set.select(&q).unwrap().kid(), set.keys()[1].kid());
     assert!(set.keys()[0].allowed_algorithms().is_empty());
     // Symmetric keys have no PEM form.
-    assert_eq!(set.keys()[1].to_pem().unwrap_err(), Error::InvalidKey(KeyProblem::WrongKeyType));
+    assert_eq!(
+        set.keys()[1].to_pem().unwrap_err(),
+        Error::InvalidKey(KeyProblem::WrongKeyType)
+    );
 }
 
 #[test]
@@ -81,7 +94,10 @@ fn b_x5c_is_parsed_and_checked_but_not_trusted() {
     // The certificate's public key is the JWK's key.
     let from_cert = Jwk::from_der(&chain[0]).unwrap();
     assert_eq!(from_cert.thumbprint_input(), key.thumbprint_input());
-    assert_eq!(key.to_public_pem().unwrap().as_str(), v["spki_pem"].as_str().unwrap());
+    assert_eq!(
+        key.to_public_pem().unwrap().as_str(),
+        v["spki_pem"].as_str().unwrap()
+    );
     // A JWK whose x5c carries another key is rejected.
     let mut other = v["jwk"].clone();
     other["n"] = appendices()["A.1"]["jwks"]["keys"][1]["n"].clone();
@@ -98,7 +114,10 @@ fn c1_rsa_private_key() {
     let v = &appendices()["C.1"];
     let key = jwk(&v["jwk"]);
     assert!(key.is_private());
-    assert_eq!((key.kid(), key.key_use()), (Some("juliet@capulet.lit"), Some("enc")));
+    assert_eq!(
+        (key.kid(), key.key_use()),
+        (Some("juliet@capulet.lit"), Some("enc"))
+    );
     // An `enc` key is never selected for signatures.
     let set = JwkSet::from(key.clone());
     let q = KeyQuery {

@@ -54,7 +54,9 @@ fn section_3_1_is_expired_at_exp() {
     let v = vector("rfc7519/sections.json");
     let token = s(&v["3.1"], "token");
     assert_eq!(
-        verifier(1_300_819_380).verify::<JoeClaims>(token).unwrap_err(),
+        verifier(1_300_819_380)
+            .verify::<JoeClaims>(token)
+            .unwrap_err(),
         Error::Expired
     );
 }
@@ -64,9 +66,14 @@ fn section_6_1_unsecured_is_rejected() {
     let v = vector("rfc7519/sections.json");
     let token = s(&v["6.1"], "token");
     assert_eq!(
-        verifier(1_300_819_379).verify::<JoeClaims>(token).unwrap_err(),
+        verifier(1_300_819_379)
+            .verify::<JoeClaims>(token)
+            .unwrap_err(),
         Error::AlgorithmNotAllowed
     );
     let u = tessera_jose::dangerous::decode_unverified(token).unwrap();
-    assert_eq!(serde_json::Value::Object(u.claims.unwrap()), v["6.1"]["claims"]);
+    assert_eq!(
+        serde_json::Value::Object(u.claims.unwrap()),
+        v["6.1"]["claims"]
+    );
 }

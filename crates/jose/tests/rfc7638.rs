@@ -27,5 +27,8 @@ fn thumbprint_uri_rfc9278() {
     assert_eq!(key.thumbprint(ThumbprintHash::Sha384).len(), 64);
     assert_eq!(key.thumbprint(ThumbprintHash::Sha512).len(), 86);
     let bare = key.to_public().with_kid("other");
-    assert_eq!(bare.thumbprint(ThumbprintHash::Sha384), key.thumbprint(ThumbprintHash::Sha384));
+    assert_eq!(
+        bare.thumbprint(ThumbprintHash::Sha384),
+        key.thumbprint(ThumbprintHash::Sha384)
+    );
 }

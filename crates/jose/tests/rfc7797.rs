@@ -20,9 +20,11 @@ fn compact_compatible_example_reproduced_and_verified() {
     let payload = s(&v["input"], "payload");
     let key = jwk(&v["input"]["key"]);
     let signer = Signer::new(&key, JwsAlg::HS256).unwrap();
-    let builder = JwsBuilder::new(payload.as_bytes())
-        .unencoded()
-        .signature(&signer, Header::new(JwsAlg::HS256), None);
+    let builder = JwsBuilder::new(payload.as_bytes()).unencoded().signature(
+        &signer,
+        Header::new(JwsAlg::HS256),
+        None,
+    );
     let compact = builder.compact().unwrap();
     assert_eq!(compact, s(&v["output"], "compact"));
     let flat: serde_json::Value = serde_json::from_str(&builder.flattened().unwrap()).unwrap();
@@ -36,7 +38,10 @@ fn compact_compatible_example_reproduced_and_verified() {
         v["output"]["json"].to_string(),
         v["output"]["json_flat"].to_string(),
     ] {
-        assert_eq!(verifier.verify(&input).unwrap().payload(), payload.as_bytes());
+        assert_eq!(
+            verifier.verify(&input).unwrap().payload(),
+            payload.as_bytes()
+        );
     }
     // RFC 7797 §4.2: "$.02" detached, with the published signature.
     let rfc = JwsBuilder::new(b"$.02")
@@ -79,7 +84,9 @@ fn draft_example_without_crit_is_rejected() {
     let v = vector("rfc7520-cookbook/rfc7797/4.2.hmac-sha2_b64_false.json");
     let verifier = verifier(&v);
     assert_eq!(
-        verifier.verify(&v["output"]["json"].to_string()).unwrap_err(),
+        verifier
+            .verify(&v["output"]["json"].to_string())
+            .unwrap_err(),
         Error::Crit
     );
 }

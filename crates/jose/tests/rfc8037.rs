@@ -15,7 +15,10 @@ fn a1_a2_keys() {
     let public = jwk(&v["A.2"]["jwk"]);
     assert!(private.is_private());
     assert_eq!(private.to_public(), public);
-    assert_eq!(public.to_public_pem().unwrap().as_str(), s(&v["A.2"], "spki_pem"));
+    assert_eq!(
+        public.to_public_pem().unwrap().as_str(),
+        s(&v["A.2"], "spki_pem")
+    );
     assert_eq!(Jwk::from_pem(s(&v["A.2"], "spki_pem")).unwrap(), public);
 }
 
@@ -24,7 +27,10 @@ fn a3_thumbprint() {
     let v = vector("rfc8037/appendix-a.json");
     let public = jwk(&v["A.2"]["jwk"]);
     assert_eq!(public.thumbprint_input(), s(&v["A.3"], "thumbprint_input"));
-    assert_eq!(public.thumbprint(ThumbprintHash::Sha256), s(&v["A.3"], "thumbprint"));
+    assert_eq!(
+        public.thumbprint(ThumbprintHash::Sha256),
+        s(&v["A.3"], "thumbprint")
+    );
 }
 
 #[test]
@@ -37,17 +43,28 @@ fn a4_a5_sign_and_verify() {
         .signature_raw_protected(&signer, s(a4, "protected_json"), None)
         .compact()
         .unwrap();
-    assert_eq!(ours, s(a4, "compact"), "Ed25519 is deterministic: byte for byte");
+    assert_eq!(
+        ours,
+        s(a4, "compact"),
+        "Ed25519 is deterministic: byte for byte"
+    );
     // A.5: verification with the public key.
     let verifier = JwsVerifier::builder(JwkSet::from(private.to_public()))
         .algorithms_from_keys()
         .build()
         .unwrap();
-    assert_eq!(verifier.verify(s(a4, "compact")).unwrap().payload(), s(a4, "payload").as_bytes());
+    assert_eq!(
+        verifier.verify(s(a4, "compact")).unwrap().payload(),
+        s(a4, "payload").as_bytes()
+    );
     // RFC 9864's fully-specified name signs the same bytes under another header.
     let fully = Signer::new(&private, JwsAlg::Ed25519).unwrap();
     let token = JwsBuilder::new(b"x")
-        .signature(&fully, tessera_jose::jws::Header::new(JwsAlg::Ed25519), None)
+        .signature(
+            &fully,
+            tessera_jose::jws::Header::new(JwsAlg::Ed25519),
+            None,
+        )
         .compact()
         .unwrap();
     assert!(token.starts_with("eyJhbGciOiJFZDI1NTE5In0."));
@@ -67,8 +84,10 @@ fn ed448_and_x448_are_parsed_but_unsupported() {
         tessera_jose::Error::UnsupportedAlgorithm("Ed448".into())
     );
     let d = tessera_jose::b64::encode([9u8; 57]);
-    let ed448_private =
-        Jwk::from_json(&format!(r#"{{"kty":"OKP","crv":"Ed448","x":"{x}","d":"{d}"}}"#)).unwrap();
+    let ed448_private = Jwk::from_json(&format!(
+        r#"{{"kty":"OKP","crv":"Ed448","x":"{x}","d":"{d}"}}"#
+    ))
+    .unwrap();
     assert_eq!(
         Signer::new(&ed448_private, JwsAlg::EdDSA).unwrap_err(),
         tessera_jose::Error::UnsupportedAlgorithm("Ed448".into())

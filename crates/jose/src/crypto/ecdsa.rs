@@ -36,10 +36,8 @@ pub(super) fn order(curve: Curve) -> &'static [u8] {
     }
 }
 
-const P256_N: [u8; 32] =
-    hex("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
-const K256_N: [u8; 32] =
-    hex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
+const P256_N: [u8; 32] = hex("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+const K256_N: [u8; 32] = hex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
 const P384_N: [u8; 48] = hex(concat!(
     "ffffffffffffffffffffffffffffffffffffffffffffffff",
     "c7634d81f4372ddf581a0db248b0a77aecec196accc52973"

@@ -43,12 +43,9 @@ pub(super) fn signing(alg: JwsAlg, material: &Material<'_>) -> Result<SigningInn
             let signing_alg = ecdsa_signing(alg, *crv)?;
             check_len(d, crv.coordinate_len())?;
             let point = ec_point(*crv, x, y)?;
-            let pair = signature::EcdsaKeyPair::from_private_key_and_public_key(
-                signing_alg,
-                d,
-                &point,
-            )
-            .map_err(|_| KeyProblem::EcPoint)?;
+            let pair =
+                signature::EcdsaKeyPair::from_private_key_and_public_key(signing_alg, d, &point)
+                    .map_err(|_| KeyProblem::EcPoint)?;
             Ok(SigningInner::Ecdsa(pair))
         }
         (Family::EdDsa, Material::OkpPrivate { crv, x, d }) => {
@@ -125,8 +122,10 @@ pub(super) fn verifying(alg: JwsAlg, material: &Material<'_>) -> Result<Verifyin
 fn material_fits(alg: JwsAlg, material: &Material<'_>) -> bool {
     matches!(
         (alg.family(), material),
-        (Family::RsaPkcs1 | Family::RsaPss, Material::RsaPublic { .. })
-            | (Family::Ecdsa, Material::EcPublic { .. })
+        (
+            Family::RsaPkcs1 | Family::RsaPss,
+            Material::RsaPublic { .. }
+        ) | (Family::Ecdsa, Material::EcPublic { .. })
             | (Family::EdDsa, Material::OkpPublic { .. })
             | (Family::MlDsa, Material::AkpPublic { .. })
     )
@@ -205,7 +204,10 @@ fn expect_curve(alg: JwsAlg, crv: Curve) -> Result<(), Error> {
     }
 }
 
-fn ecdsa_signing(alg: JwsAlg, crv: Curve) -> Result<&'static signature::EcdsaSigningAlgorithm, Error> {
+fn ecdsa_signing(
+    alg: JwsAlg,
+    crv: Curve,
+) -> Result<&'static signature::EcdsaSigningAlgorithm, Error> {
     expect_curve(alg, crv)?;
     Ok(match crv {
         Curve::P256 => &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
@@ -273,7 +275,11 @@ pub(crate) fn generate_rsa(bits: usize) -> Result<Vec<u8>, Error> {
         3072 => KeySize::Rsa3072,
         4096 => KeySize::Rsa4096,
         8192 => KeySize::Rsa8192,
-        _ => return Err(Error::Config("RSA key size must be 2048, 3072, 4096 or 8192")),
+        _ => {
+            return Err(Error::Config(
+                "RSA key size must be 2048, 3072, 4096 or 8192",
+            ));
+        }
     };
     let pair = signature::RsaKeyPair::generate(size).map_err(|_| Error::Crypto)?;
     let der: aws_lc_rs::encoding::Pkcs8V1Der<'_> = pair.as_der().map_err(|_| Error::Crypto)?;
@@ -283,9 +289,12 @@ pub(crate) fn generate_rsa(bits: usize) -> Result<Vec<u8>, Error> {
 /// Generates an EC key for an ECDSA algorithm: `(d, x, y)`.
 pub(crate) fn generate_ec(alg: JwsAlg) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>), Error> {
     let crv = alg.info().curve.ok_or(KeyProblem::WrongKeyType)?;
-    let pair = signature::EcdsaKeyPair::generate(ecdsa_signing(alg, crv)?)
+    let pair =
+        signature::EcdsaKeyPair::generate(ecdsa_signing(alg, crv)?).map_err(|_| Error::Crypto)?;
+    let d: EcPrivateKeyBin<'_> = pair
+        .private_key()
+        .as_be_bytes()
         .map_err(|_| Error::Crypto)?;
-    let d: EcPrivateKeyBin<'_> = pair.private_key().as_be_bytes().map_err(|_| Error::Crypto)?;
     let point = pair.public_key().as_ref();
     let len = crv.coordinate_len();
     if point.len() != 1 + 2 * len {
@@ -327,8 +336,8 @@ pub(crate) fn x25519_public(private: &[u8]) -> Result<Vec<u8>, Error> {
 pub(crate) fn generate_ml_dsa(alg: JwsAlg) -> Result<(Vec<u8>, Vec<u8>), Error> {
     let mut seed = vec![0u8; 32];
     super::random(&mut seed)?;
-    let pair =
-        signature::PqdsaKeyPair::from_seed(ml_dsa_signing(alg), &seed).map_err(|_| Error::Crypto)?;
+    let pair = signature::PqdsaKeyPair::from_seed(ml_dsa_signing(alg), &seed)
+        .map_err(|_| Error::Crypto)?;
     Ok((seed, pair.public_key().as_ref().to_vec()))
 }
 

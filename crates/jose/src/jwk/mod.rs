@@ -370,12 +370,7 @@ impl Jwk {
                 None => Material::RsaPublic { n, e },
             },
             Params::Ec { crv, x, y, d } => match d {
-                Some(d) => Material::EcPrivate {
-                    crv: *crv,
-                    x,
-                    y,
-                    d,
-                },
+                Some(d) => Material::EcPrivate { crv: *crv, x, y, d },
                 None => Material::EcPublic { crv: *crv, x, y },
             },
             Params::Okp { crv, x, d } => match d {

@@ -204,9 +204,14 @@ fn rsa(map: &mut Map<String, Value>) -> Result<Params, Error> {
     ];
     let private = match (d, crt) {
         (None, [None, None, None, None, None]) => None,
-        (Some(d), [Some(p), Some(q), Some(dp), Some(dq), Some(qi)]) => {
-            Some(Box::new(RsaPrivate { d, p, q, dp, dq, qi }))
-        }
+        (Some(d), [Some(p), Some(q), Some(dp), Some(dq), Some(qi)]) => Some(Box::new(RsaPrivate {
+            d,
+            p,
+            q,
+            dp,
+            dq,
+            qi,
+        })),
         (Some(_), _) => return Err(KeyProblem::RsaMissingCrt.into()),
         (None, _) => return Err(Malformed::Jwk.into()),
     };
@@ -324,7 +329,6 @@ fn take_secret(map: &mut Map<String, Value>, name: &str) -> Result<Option<Secret
 
 fn take_curve(map: &mut Map<String, Value>) -> Result<Curve, Error> {
     let name = take_str(map, "crv")?.ok_or(Malformed::Jwk)?;
-    Curve::from_name(&name).ok_or_else(|| {
-        Error::UnsupportedAlgorithm(format!("crv {}", crate::alg::printable(&name)))
-    })
+    Curve::from_name(&name)
+        .ok_or_else(|| Error::UnsupportedAlgorithm(format!("crv {}", crate::alg::printable(&name))))
 }

@@ -44,8 +44,8 @@ impl Jwk {
             return Err(Error::LimitExceeded(crate::error::Limit::Size));
         }
         let start = pem.find("-----BEGIN ").ok_or(Malformed::Pem)?;
-        let (label, der) =
-            pem_rfc7468::decode_vec(pem[start..].trim_end().as_bytes()).map_err(|_| Malformed::Pem)?;
+        let (label, der) = pem_rfc7468::decode_vec(pem[start..].trim_end().as_bytes())
+            .map_err(|_| Malformed::Pem)?;
         let der = Zeroizing::new(der);
         let params = match label {
             "PUBLIC KEY" => spki(&der)?,
@@ -117,10 +117,13 @@ impl Jwk {
                     (RSA_ENCRYPTION, None, encode(&key)?, None)
                 }
                 Params::Ec {
-                    crv,
-                    d: Some(d),
-                    ..
-                } => (EC_PUBLIC_KEY, Some(curve_oid(*crv)?), self.sec1_inner(d, false)?, None),
+                    crv, d: Some(d), ..
+                } => (
+                    EC_PUBLIC_KEY,
+                    Some(curve_oid(*crv)?),
+                    self.sec1_inner(d, false)?,
+                    None,
+                ),
                 Params::Okp { crv, x, d: Some(d) } => {
                     let mut wrapped = Zeroizing::new(vec![0x04, d.len() as u8]);
                     wrapped.extend_from_slice(d);
@@ -138,7 +141,10 @@ impl Jwk {
                 Params::Oct { .. } => return Err(KeyProblem::WrongKeyType.into()),
                 _ => return Err(KeyProblem::NotPrivate.into()),
             };
-        let param_der = params.map(|p| p.to_der()).transpose().map_err(|_| Error::Crypto)?;
+        let param_der = params
+            .map(|p| p.to_der())
+            .transpose()
+            .map_err(|_| Error::Crypto)?;
         let parameters = param_der
             .as_deref()
             .map(AnyRef::from_der)
@@ -292,10 +298,7 @@ fn finish(params: Params) -> Result<Jwk, Error> {
 
 fn spki(der: &[u8]) -> Result<Params, Error> {
     let info = SubjectPublicKeyInfoRef::from_der(der).map_err(|_| Malformed::Pem)?;
-    let key = info
-        .subject_public_key
-        .as_bytes()
-        .ok_or(Malformed::Pem)?;
+    let key = info.subject_public_key.as_bytes().ok_or(Malformed::Pem)?;
     let oid = info.algorithm.oid;
     if oid == RSA_ENCRYPTION || oid == RSASSA_PSS {
         return pkcs1_public(key);
@@ -379,9 +382,11 @@ fn ml_dsa_private(alg: JwsAlg, key: &[u8]) -> Result<Params, Error> {
                 _ => return Err(Malformed::Pem.into()),
             }
         }
-        _ => return Err(Error::UnsupportedAlgorithm(
-            "ML-DSA private keys without a seed".into(),
-        )),
+        _ => {
+            return Err(Error::UnsupportedAlgorithm(
+                "ML-DSA private keys without a seed".into(),
+            ));
+        }
     };
     #[cfg(feature = "ml-dsa")]
     let public = crypto::ml_dsa_public(alg, seed)?;
@@ -533,7 +538,10 @@ fn uint(bytes: &[u8]) -> Result<UintRef<'_>, Error> {
 }
 
 fn encode(value: &impl Encode) -> Result<Zeroizing<Vec<u8>>, Error> {
-    value.to_der().map(Zeroizing::new).map_err(|_| Error::Crypto)
+    value
+        .to_der()
+        .map(Zeroizing::new)
+        .map_err(|_| Error::Crypto)
 }
 
 fn pem(label: &str, der: &[u8]) -> Result<Zeroizing<String>, Error> {

@@ -81,7 +81,10 @@ impl Jwk {
     /// ```
     #[must_use]
     pub fn thumbprint(&self, hash: ThumbprintHash) -> String {
-        b64::encode(crypto::sha2(hash.bits(), self.thumbprint_input().as_bytes()))
+        b64::encode(crypto::sha2(
+            hash.bits(),
+            self.thumbprint_input().as_bytes(),
+        ))
     }
 
     /// The RFC 9278 thumbprint URI, `urn:ietf:params:oauth:jwk-thumbprint:sha-256:...`.

@@ -72,7 +72,12 @@ impl<'a> JwsBuilder<'a> {
     /// Adds a signature. `alg` is set from the signer if the protected header lacks it (and must
     /// match it otherwise); `kid` is added from the signer unless either header has one.
     #[must_use]
-    pub fn signature(mut self, signer: &'a Signer, protected: Header, unprotected: Option<Header>) -> Self {
+    pub fn signature(
+        mut self,
+        signer: &'a Signer,
+        protected: Header,
+        unprotected: Option<Header>,
+    ) -> Self {
         self.entries.push(Pending {
             signer,
             protected: Protected::Header(protected),
@@ -132,7 +137,9 @@ impl<'a> JwsBuilder<'a> {
     /// [`JwsBuilder::general`].
     pub fn flattened(&self) -> Result<String, Error> {
         if self.entries.len() != 1 {
-            return Err(Error::Config("the flattened serialization takes exactly one signature"));
+            return Err(Error::Config(
+                "the flattened serialization takes exactly one signature",
+            ));
         }
         let payload_segment = self.payload_segment()?;
         let mut out = self.payload_member(&payload_segment);
@@ -166,7 +173,9 @@ impl<'a> JwsBuilder<'a> {
     fn payload_segment(&self) -> Result<String, Error> {
         if self.unencoded {
             String::from_utf8(self.payload.to_vec()).map_err(|_| {
-                Error::Config("an unencoded payload must be UTF-8 to be carried in JSON or compact form")
+                Error::Config(
+                    "an unencoded payload must be UTF-8 to be carried in JSON or compact form",
+                )
             })
         } else {
             Ok(b64::encode(self.payload))
@@ -198,7 +207,10 @@ impl<'a> JwsBuilder<'a> {
                     }
                 }
                 let has_kid = h.get("kid").is_some()
-                    || entry.unprotected.as_ref().is_some_and(|u| u.get("kid").is_some());
+                    || entry
+                        .unprotected
+                        .as_ref()
+                        .is_some_and(|u| u.get("kid").is_some());
                 if let (false, Some(kid)) = (has_kid, entry.signer.kid()) {
                     h = h.param("kid", kid);
                 }
@@ -224,7 +236,9 @@ impl<'a> JwsBuilder<'a> {
         if protected.get("b64").and_then(Value::as_bool) == Some(false) && !self.unencoded
             || self.unencoded && protected.get("b64") != Some(&Value::Bool(false))
         {
-            return Err(Error::Config("b64 in the header disagrees with the payload encoding"));
+            return Err(Error::Config(
+                "b64 in the header disagrees with the payload encoding",
+            ));
         }
         // A signature may protect nothing but the payload (RFC 7520 §4.7): no protected member.
         let protected_b64 = if protected.is_empty() {
@@ -237,7 +251,9 @@ impl<'a> JwsBuilder<'a> {
         input.push('.');
         input.push_str(payload_segment);
         let mut signature_b64 = String::new();
-        entry.signer.sign_b64_into(input.as_bytes(), &mut signature_b64)?;
+        entry
+            .signer
+            .sign_b64_into(input.as_bytes(), &mut signature_b64)?;
         Ok(SignedEntry {
             protected_b64,
             unprotected,

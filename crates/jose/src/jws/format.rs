@@ -55,13 +55,18 @@ impl Jws {
 
     fn parse_compact(input: &str) -> Result<Self, Error> {
         let mut parts = input.split('.');
-        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(Malformed::Compact.into());
         };
         let protected = decode_header(h)?;
         Ok(Self {
-            payload: if p.is_empty() { None } else { Some(p.to_owned()) },
+            payload: if p.is_empty() {
+                None
+            } else {
+                Some(p.to_owned())
+            },
             signatures: vec![RawSignature {
                 protected_b64: h.to_owned(),
                 protected,

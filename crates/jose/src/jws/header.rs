@@ -189,8 +189,7 @@ pub(crate) fn check_crit(
         }
         for item in items {
             let name = item.as_str().ok_or(Error::Crit)?;
-            let understood =
-                UNDERSTOOD_CRIT.contains(&name) || extra.iter().any(|e| e == name);
+            let understood = UNDERSTOOD_CRIT.contains(&name) || extra.iter().any(|e| e == name);
             if names.contains(&name)
                 || REGISTERED.contains(&name)
                 || !protected.contains_key(name)
@@ -209,7 +208,11 @@ pub(crate) fn check_crit(
 }
 
 /// The borrowed-header form of [`check_crit`], for compact tokens (no unprotected header).
-pub(crate) fn check_crit_ref(header: &HeaderRef<'_>, raw: &[u8], extra: &[String]) -> Result<(), Error> {
+pub(crate) fn check_crit_ref(
+    header: &HeaderRef<'_>,
+    raw: &[u8],
+    extra: &[String],
+) -> Result<(), Error> {
     if header.crit.is_none() && header.b64.is_none() {
         return Ok(());
     }

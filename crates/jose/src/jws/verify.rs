@@ -121,31 +121,37 @@ impl JwsVerifier {
         let b64_values: Vec<bool> = jws
             .signatures
             .iter()
-            .map(|s| s.protected.get("b64").and_then(Value::as_bool).unwrap_or(true))
+            .map(|s| {
+                s.protected
+                    .get("b64")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(true)
+            })
             .collect();
         let encoded = b64_values.first().copied().unwrap_or(true);
         if b64_values.iter().any(|&b| b != encoded) {
             return Err(Malformed::Payload.into());
         }
-        let (payload, segment): (Vec<u8>, std::borrow::Cow<'_, [u8]>) = match (&jws.payload, detached) {
-            (Some(p), None) => {
-                let bytes = if encoded {
-                    b64::decode(p)?
-                } else {
-                    p.as_bytes().to_vec()
-                };
-                (bytes, p.as_bytes().into())
-            }
-            (None, Some(d)) => {
-                let segment = if encoded {
-                    b64::encode(d).into_bytes().into()
-                } else {
-                    d.into()
-                };
-                (d.to_vec(), segment)
-            }
-            _ => return Err(Malformed::Payload.into()),
-        };
+        let (payload, segment): (Vec<u8>, std::borrow::Cow<'_, [u8]>) =
+            match (&jws.payload, detached) {
+                (Some(p), None) => {
+                    let bytes = if encoded {
+                        b64::decode(p)?
+                    } else {
+                        p.as_bytes().to_vec()
+                    };
+                    (bytes, p.as_bytes().into())
+                }
+                (None, Some(d)) => {
+                    let segment = if encoded {
+                        b64::encode(d).into_bytes().into()
+                    } else {
+                        d.into()
+                    };
+                    (d.to_vec(), segment)
+                }
+                _ => return Err(Malformed::Payload.into()),
+            };
         let outcomes: Vec<SignatureOutcome> = jws
             .signatures
             .iter()
@@ -169,7 +175,11 @@ impl JwsVerifier {
         Ok(VerifiedJws { payload, outcomes })
     }
 
-    fn verify_one(&self, sig: &RawSignature, payload_segment: &[u8]) -> Result<VerifiedSignature, Error> {
+    fn verify_one(
+        &self,
+        sig: &RawSignature,
+        payload_segment: &[u8],
+    ) -> Result<VerifiedSignature, Error> {
         check_crit(&sig.protected, sig.unprotected.as_ref(), &self.crit)?;
         let header = join(&sig.protected, sig.unprotected.as_ref())?;
         let alg_name = header.alg().ok_or(Malformed::Header)?;
@@ -195,8 +205,13 @@ impl JwsVerifier {
 impl<S> JwsVerifierBuilder<S> {
     /// Accepts exactly these algorithms.
     #[must_use]
-    pub fn algorithms(self, algs: impl IntoIterator<Item = JwsAlg>) -> JwsVerifierBuilder<WithAlgorithms> {
-        self.with_state(WithAlgorithms(AlgPolicy::Explicit(algs.into_iter().collect())))
+    pub fn algorithms(
+        self,
+        algs: impl IntoIterator<Item = JwsAlg>,
+    ) -> JwsVerifierBuilder<WithAlgorithms> {
+        self.with_state(WithAlgorithms(AlgPolicy::Explicit(
+            algs.into_iter().collect(),
+        )))
     }
 
     /// Accepts, per key, its `alg` or else the algorithms of its type and curve.

@@ -185,7 +185,9 @@ impl Claims {
                 }
                 Ok(self)
             }
-            _ => Err(Error::Claims("claims must serialize to a JSON object".into())),
+            _ => Err(Error::Claims(
+                "claims must serialize to a JSON object".into(),
+            )),
         }
     }
 
@@ -274,7 +276,9 @@ impl<'a> RegisteredRef<'a> {
             let msg = e.to_string();
             match msg.strip_prefix(CLAIM_ERROR) {
                 Some(rest) => Error::InvalidClaim(registered_name(
-                    rest.split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or(""),
+                    rest.split(|c: char| !c.is_ascii_alphabetic())
+                        .next()
+                        .unwrap_or(""),
                 )),
                 None => Error::Malformed(crate::error::Malformed::Payload),
             }

@@ -77,10 +77,11 @@ impl JwtSigner {
     pub fn sign<T: Serialize + ?Sized>(&self, claims: &T) -> Result<String, Error> {
         let json = serde_json::to_vec(claims).map_err(|e| Error::Claims(e.to_string()))?;
         if json.first() != Some(&b'{') {
-            return Err(Error::Claims("claims must serialize to a JSON object".into()));
+            return Err(Error::Claims(
+                "claims must serialize to a JSON object".into(),
+            ));
         }
-        let mut token =
-            String::with_capacity(self.prefix.len() + json.len() * 4 / 3 + 4 + 700);
+        let mut token = String::with_capacity(self.prefix.len() + json.len() * 4 / 3 + 4 + 700);
         token.push_str(&self.prefix);
         b64::encode_into(&json, &mut token);
         let mut sig = String::with_capacity(128);

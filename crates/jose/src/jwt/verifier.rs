@@ -156,7 +156,11 @@ impl Verifier {
         entry.key.verify(signing_input.as_bytes(), &sig)?;
 
         if let Some(expected) = &c.typ {
-            if !header.typ.as_deref().is_some_and(|t| typ_matches(t, expected)) {
+            if !header
+                .typ
+                .as_deref()
+                .is_some_and(|t| typ_matches(t, expected))
+            {
                 return Err(Error::Type);
             }
         }
@@ -201,7 +205,10 @@ impl Verifier {
             }
         }
         if !c.issuers.is_empty() {
-            let iss = r.iss.as_deref().ok_or_else(|| Error::MissingClaim("iss".into()))?;
+            let iss = r
+                .iss
+                .as_deref()
+                .ok_or_else(|| Error::MissingClaim("iss".into()))?;
             if !c.issuers.iter().any(|i| i == iss) {
                 return Err(Error::Issuer);
             }
@@ -251,8 +258,13 @@ impl Verifier {
 impl<S> VerifierBuilder<S> {
     /// Accepts exactly these algorithms.
     #[must_use]
-    pub fn algorithms(self, algs: impl IntoIterator<Item = JwsAlg>) -> VerifierBuilder<WithAlgorithms> {
-        self.with_state(WithAlgorithms(AlgPolicy::Explicit(algs.into_iter().collect())))
+    pub fn algorithms(
+        self,
+        algs: impl IntoIterator<Item = JwsAlg>,
+    ) -> VerifierBuilder<WithAlgorithms> {
+        self.with_state(WithAlgorithms(AlgPolicy::Explicit(
+            algs.into_iter().collect(),
+        )))
     }
 
     /// Accepts, per key, its `alg` or else the algorithms of its type and curve.
@@ -400,7 +412,9 @@ impl VerifierBuilder<WithAlgorithms> {
         }
         if let AudienceCheck::AnyOf(list) = &c.audiences {
             if list.is_empty() || list.iter().any(String::is_empty) {
-                return Err(Error::Config("the accepted audience list is empty or has an empty entry"));
+                return Err(Error::Config(
+                    "the accepted audience list is empty or has an empty entry",
+                ));
             }
         }
         if c.typ.as_deref() == Some("") {
