@@ -1,0 +1,628 @@
+//! Known attacks on JOSE implementations. Each must be rejected, with the right error.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::OnceLock;
+
+use serde_json::{Value, json};
+use tessera_jose::error::{Limit, Malformed};
+use tessera_jose::jws::{JwsVerifier, Signer};
+use tessera_jose::jwt::{Claims, FixedClock, JwtSigner, Verifier};
+use tessera_jose::{Error, Jwk, JwkSet, JwsAlg, b64};
+
+const NOW: i64 = 1_800_000_000;
+
+struct Keys {
+    hmac: Jwk,
+    rsa: Jwk,
+    ec: Jwk,
+    ed: Jwk,
+}
+
+fn keys() -> &'static Keys {
+    static KEYS: OnceLock<Keys> = OnceLock::new();
+    KEYS.get_or_init(|| Keys {
+        hmac: Jwk::generate(JwsAlg::HS256).unwrap(),
+        rsa: Jwk::generate(JwsAlg::RS256).unwrap(),
+        ec: Jwk::generate(JwsAlg::ES256).unwrap(),
+        ed: Jwk::generate(JwsAlg::EdDSA).unwrap(),
+    })
+}
+
+fn claims() -> Value {
+    json!({"iss": "https://issuer", "aud": "api", "exp": NOW + 600, "sub": "u1"})
+}
+
+/// A compact token from raw header and payload JSON, signed (or not) by `signer`.
+fn forge(header: &str, payload: &str, signer: Option<&Signer>) -> String {
+    let input = format!("{}.{}", b64::encode(header), b64::encode(payload));
+    let sig = signer
+        .map(|s| s.sign(input.as_bytes()).unwrap())
+        .unwrap_or_default();
+    format!("{input}.{}", b64::encode(sig))
+}
+
+fn hs_signer() -> Signer {
+    Signer::new(&keys().hmac, JwsAlg::HS256).unwrap()
+}
+
+fn verifier_for(key: &Jwk, algs: &[JwsAlg]) -> Verifier {
+    Verifier::builder(JwkSet::from(key.to_public()))
+        .algorithms(algs.iter().copied())
+        .issuer("https://issuer")
+        .audience("api")
+        .clock(FixedClock(NOW))
+        .build()
+        .unwrap()
+}
+
+fn hs_verifier() -> Verifier {
+    verifier_for(&keys().hmac, &[JwsAlg::HS256])
+}
+
+fn verify(v: &Verifier, token: &str) -> Result<Value, Error> {
+    v.verify::<Value>(token)
+        .map(tessera_jose::jwt::Verified::into_claims)
+}
+
+#[test]
+fn a_valid_token_passes() {
+    let token = forge(
+        r#"{"alg":"HS256","typ":"JWT"}"#,
+        &claims().to_string(),
+        Some(&hs_signer()),
+    );
+    assert_eq!(verify(&hs_verifier(), &token).unwrap()["sub"], "u1");
+}
+
+#[test]
+fn alg_none_in_every_letter_case() {
+    let payload = claims().to_string();
+    for variant in ["none", "None", "NONE", "nOnE", "NoNe", "nONE"] {
+        let header = format!(r#"{{"alg":"{variant}"}}"#);
+        // With an empty signature and with a real HMAC over the input.
+        for signer in [None, Some(hs_signer())] {
+            let token = forge(&header, &payload, signer.as_ref());
+            for v in [
+                hs_verifier(),
+                verifier_for(&keys().rsa, &[JwsAlg::RS256]),
+                verifier_for(&keys().ed, &[JwsAlg::EdDSA, JwsAlg::Ed25519]),
+            ] {
+                assert_eq!(
+                    verify(&v, &token).unwrap_err(),
+                    Error::AlgorithmNotAllowed,
+                    "{variant}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn asymmetric_to_hmac_key_confusion() {
+    let payload = claims().to_string();
+    for (key, alg) in [
+        (&keys().rsa, JwsAlg::RS256),
+        (&keys().ec, JwsAlg::ES256),
+        (&keys().ed, JwsAlg::EdDSA),
+    ] {
+        let public = key.to_public();
+        // Everything an attacker could pass off as the "secret": PEM, DER and JWK bytes.
+        let secrets: Vec<Vec<u8>> = vec![
+            public.to_public_pem().unwrap().as_bytes().to_vec(),
+            public.to_spki_der().unwrap(),
+            public.to_json().into_bytes(),
+        ];
+        for secret in secrets {
+            let forged_signer = Signer::hmac(&secret, JwsAlg::HS256).unwrap();
+            let token = forge(r#"{"alg":"HS256"}"#, &payload, Some(&forged_signer));
+            // Policy derived from the key: HS256 is not in it.
+            let from_key = Verifier::builder(JwkSet::from(public.clone()))
+                .algorithms_from_keys()
+                .audience("api")
+                .clock(FixedClock(NOW))
+                .build()
+                .unwrap();
+            assert_eq!(
+                verify(&from_key, &token).unwrap_err(),
+                Error::AlgorithmNotAllowed
+            );
+            // Even a careless explicit policy that lists HS256 finds no key for it: a public key
+            // never becomes an HMAC secret.
+            let careless = verifier_for(key, &[alg, JwsAlg::HS256]);
+            assert_eq!(verify(&careless, &token).unwrap_err(), Error::NoMatchingKey);
+        }
+        // And an HMAC signer cannot be made from the JWK itself.
+        assert!(Signer::new(&public, JwsAlg::HS256).is_err());
+    }
+}
+
+#[test]
+fn header_key_material_is_ignored() {
+    let attacker = Jwk::generate(JwsAlg::ES256).unwrap();
+    let attacker_signer = Signer::new(&attacker, JwsAlg::ES256).unwrap();
+    let embedded = attacker.to_public().to_value();
+    let x5c = format!(
+        "{{\"alg\":\"ES256\",\"x5c\":[\"{}\"]}}",
+        base64_std(&attacker.to_spki_der().unwrap())
+    );
+    let headers = [
+        json!({"alg": "ES256", "jwk": embedded}).to_string(),
+        r#"{"alg":"ES256","jku":"https://attacker.example/jwks.json"}"#.to_owned(),
+        r#"{"alg":"ES256","x5u":"https://attacker.example/cert.pem"}"#.to_owned(),
+        x5c,
+    ];
+    let v = verifier_for(&keys().ec, &[JwsAlg::ES256]);
+    for header in headers {
+        let token = forge(&header, &claims().to_string(), Some(&attacker_signer));
+        assert_eq!(
+            verify(&v, &token).unwrap_err(),
+            Error::SignatureInvalid,
+            "{header}"
+        );
+    }
+}
+
+fn base64_std(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[test]
+fn kid_with_path_or_sql_text_matches_nothing() {
+    let key = keys().hmac.clone().with_kid("k1");
+    let signer = Signer::new(&key, JwsAlg::HS256).unwrap();
+    let v = verifier_for(&key, &[JwsAlg::HS256]);
+    for kid in [
+        "../../../../../../dev/null",
+        "/etc/passwd",
+        "k1' OR '1'='1",
+        "k1\"; DROP TABLE keys; --",
+        "k1\u{0}",
+        "K1",
+        "",
+    ] {
+        let header = json!({"alg": "HS256", "kid": kid}).to_string();
+        let token = forge(&header, &claims().to_string(), Some(&signer));
+        assert_eq!(
+            verify(&v, &token).unwrap_err(),
+            Error::NoMatchingKey,
+            "{kid:?}"
+        );
+    }
+}
+
+#[test]
+fn ecdsa_psychic_signatures_and_out_of_range_scalars() {
+    // P-256 group order n.
+    let n = hex("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+    let v = verifier_for(&keys().ec, &[JwsAlg::ES256]);
+    let input = format!(
+        "{}.{}",
+        b64::encode(r#"{"alg":"ES256"}"#),
+        b64::encode(claims().to_string())
+    );
+    let good = Signer::new(&keys().ec, JwsAlg::ES256)
+        .unwrap()
+        .sign(input.as_bytes())
+        .unwrap();
+    let mut n_plus_r = n.clone();
+    n_plus_r.extend_from_slice(&good[32..]);
+    let mut r_then_n = good[..32].to_vec();
+    r_then_n.extend_from_slice(&n);
+    let ff = vec![0xffu8; 64];
+    for sig in [
+        vec![0u8; 64],
+        n_plus_r,
+        r_then_n,
+        ff,
+        [n.clone(), n.clone()].concat(),
+    ] {
+        let token = format!("{input}.{}", b64::encode(&sig));
+        assert_eq!(verify(&v, &token).unwrap_err(), Error::SignatureInvalid);
+    }
+    let token = format!("{input}.{}", b64::encode(&good));
+    assert!(verify(&v, &token).is_ok());
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn truncated_extended_and_empty_signatures() {
+    for (key, alg) in [
+        (&keys().hmac, JwsAlg::HS256),
+        (&keys().rsa, JwsAlg::RS256),
+        (&keys().ec, JwsAlg::ES256),
+        (&keys().ed, JwsAlg::EdDSA),
+    ] {
+        let signer = Signer::new(key, alg).unwrap();
+        let header = format!(r#"{{"alg":"{}"}}"#, alg.name());
+        let token = forge(&header, &claims().to_string(), Some(&signer));
+        let v = verifier_for(key, &[alg]);
+        assert!(verify(&v, &token).is_ok());
+        let (input, sig) = token.rsplit_once('.').unwrap();
+        let sig = b64::decode(sig).unwrap();
+        let variants = [
+            sig[..sig.len() - 1].to_vec(),
+            sig[..sig.len() / 2].to_vec(),
+            [sig.clone(), vec![0]].concat(),
+            [vec![0], sig.clone()].concat(),
+            Vec::new(),
+        ];
+        for bad in variants {
+            let forged = format!("{input}.{}", b64::encode(&bad));
+            assert_eq!(
+                verify(&v, &forged).unwrap_err(),
+                Error::SignatureInvalid,
+                "{alg}"
+            );
+        }
+    }
+}
+
+#[test]
+fn non_canonical_base64url() {
+    let token = forge(
+        r#"{"alg":"HS256"}"#,
+        &claims().to_string(),
+        Some(&hs_signer()),
+    );
+    let (h, rest) = token.split_once('.').unwrap();
+    let (p, s) = rest.split_once('.').unwrap();
+    // HS256 signatures are 32 bytes: 43 characters whose last one carries 2 unused bits.
+    let last = s.chars().last().unwrap();
+    let sibling = b64::encode([0u8; 32]); // ends in 'A'
+    assert!(sibling.ends_with('A'));
+    let mut non_canonical = s[..s.len() - 1].to_owned();
+    // Same 6-bit prefix as `last` (4 significant bits), different unused bits.
+    let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let idx = alphabet.find(last).unwrap();
+    non_canonical.push(alphabet.as_bytes()[(idx & !3) | ((idx + 1) & 3)] as char);
+    let cases = [
+        format!("{h}=.{p}.{s}"),
+        format!("{h}.{p}.{s}="),
+        format!("{h}.{p}.{non_canonical}"),
+        format!("{}.{p}.{s}", h.replace('J', "+")),
+        format!("{h}.{p} .{s}"),
+        format!("{h}.{p}.{}", s.replace('_', "/").replace('-', "+")),
+    ];
+    for t in &cases[..3] {
+        assert_eq!(
+            verify(&hs_verifier(), t).unwrap_err(),
+            Error::Malformed(Malformed::Base64),
+            "{t}"
+        );
+    }
+    for t in &cases[3..] {
+        assert!(verify(&hs_verifier(), t).is_err(), "{t}");
+    }
+}
+
+#[test]
+fn duplicate_members_in_header_and_claims() {
+    let signer = hs_signer();
+    let dup_header = forge(
+        r#"{"alg":"HS256","alg":"none"}"#,
+        &claims().to_string(),
+        Some(&signer),
+    );
+    assert_eq!(
+        verify(&hs_verifier(), &dup_header).unwrap_err(),
+        Error::Malformed(Malformed::DuplicateMember)
+    );
+    let payload = format!(
+        r#"{{"iss":"https://issuer","aud":"api","exp":{},"exp":{}}}"#,
+        NOW - 10,
+        NOW + 600
+    );
+    let dup_claims = forge(r#"{"alg":"HS256"}"#, &payload, Some(&signer));
+    assert_eq!(
+        verify(&hs_verifier(), &dup_claims).unwrap_err(),
+        Error::Malformed(Malformed::DuplicateMember)
+    );
+    // Escaped duplicates are duplicates too.
+    let escaped = forge(
+        r#"{"alg":"HS256","\u0061lg":"HS256"}"#,
+        &claims().to_string(),
+        Some(&signer),
+    );
+    assert_eq!(
+        verify(&hs_verifier(), &escaped).unwrap_err(),
+        Error::Malformed(Malformed::DuplicateMember)
+    );
+}
+
+#[test]
+fn crit_is_enforced() {
+    let signer = hs_signer();
+    let payload = claims().to_string();
+    for header in [
+        r#"{"alg":"HS256","crit":["exp"],"exp":1}"#,
+        r#"{"alg":"HS256","crit":[]}"#,
+        r#"{"alg":"HS256","crit":["x"]}"#,
+        r#"{"alg":"HS256","crit":"x","x":1}"#,
+        r#"{"alg":"HS256","crit":["alg"]}"#,
+        r#"{"alg":"HS256","b64":false}"#,
+    ] {
+        let token = forge(header, &payload, Some(&signer));
+        assert_eq!(
+            verify(&hs_verifier(), &token).unwrap_err(),
+            Error::Crit,
+            "{header}"
+        );
+    }
+    // A parameter the application declares understood is accepted.
+    let token = forge(
+        r#"{"alg":"HS256","crit":["x"],"x":1}"#,
+        &payload,
+        Some(&signer),
+    );
+    let v = Verifier::builder(JwkSet::from(keys().hmac.clone()))
+        .algorithms([JwsAlg::HS256])
+        .audience("api")
+        .critical(["x"])
+        .clock(FixedClock(NOW))
+        .build()
+        .unwrap();
+    assert!(verify(&v, &token).is_ok());
+    // crit in an unprotected header (JSON serialization) is rejected.
+    let input = format!("{}.{}", b64::encode(r#"{"alg":"HS256"}"#), b64::encode("p"));
+    let sig = b64::encode(signer.sign(input.as_bytes()).unwrap());
+    let flat = json!({
+        "payload": b64::encode("p"),
+        "protected": b64::encode(r#"{"alg":"HS256"}"#),
+        "header": {"crit": ["b64"], "b64": false},
+        "signature": sig,
+    });
+    let jv = JwsVerifier::builder(JwkSet::from(keys().hmac.clone()))
+        .algorithms([JwsAlg::HS256])
+        .build()
+        .unwrap();
+    assert_eq!(jv.verify(&flat.to_string()).unwrap_err(), Error::Crit);
+}
+
+#[test]
+fn b64_false_without_crit_in_jws_json() {
+    let signer = hs_signer();
+    let protected = b64::encode(r#"{"alg":"HS256","b64":false}"#);
+    let input = format!("{protected}.payload");
+    let flat = json!({
+        "payload": "payload",
+        "protected": protected,
+        "signature": b64::encode(signer.sign(input.as_bytes()).unwrap()),
+    });
+    let jv = JwsVerifier::builder(JwkSet::from(keys().hmac.clone()))
+        .algorithms([JwsAlg::HS256])
+        .build()
+        .unwrap();
+    assert_eq!(jv.verify(&flat.to_string()).unwrap_err(), Error::Crit);
+}
+
+#[test]
+fn oversized_tokens_and_deep_nesting() {
+    let signer = hs_signer();
+    let big = json!({"iss": "https://issuer", "aud": "api", "exp": NOW + 600, "pad": "x".repeat(100_000)});
+    let token = forge(r#"{"alg":"HS256"}"#, &big.to_string(), Some(&signer));
+    assert_eq!(
+        verify(&hs_verifier(), &token).unwrap_err(),
+        Error::LimitExceeded(Limit::Size)
+    );
+    let deep = format!(
+        r#"{{"iss":"https://issuer","aud":"api","exp":{},"x":{}0{}}}"#,
+        NOW + 600,
+        "[".repeat(100),
+        "]".repeat(100)
+    );
+    let token = forge(r#"{"alg":"HS256"}"#, &deep, Some(&signer));
+    assert_eq!(
+        verify(&hs_verifier(), &token).unwrap_err(),
+        Error::LimitExceeded(Limit::Depth)
+    );
+    let deep_header = format!(
+        r#"{{"alg":"HS256","x":{}0{}}}"#,
+        "[".repeat(100),
+        "]".repeat(100)
+    );
+    let token = forge(&deep_header, &claims().to_string(), Some(&signer));
+    assert_eq!(
+        verify(&hs_verifier(), &token).unwrap_err(),
+        Error::LimitExceeded(Limit::Depth)
+    );
+    // The raw JWS verifier and the JWK parsers have limits too.
+    let jv = JwsVerifier::builder(JwkSet::from(keys().hmac.clone()))
+        .algorithms([JwsAlg::HS256])
+        .max_size(1000)
+        .build()
+        .unwrap();
+    assert_eq!(
+        jv.verify(&"a".repeat(1001)).unwrap_err(),
+        Error::LimitExceeded(Limit::Size)
+    );
+    assert!(
+        Jwk::from_json(&format!(
+            r#"{{"kty":"oct","k":"AAAA","x":{}{}}}"#,
+            "[".repeat(64),
+            "]".repeat(64)
+        ))
+        .is_err()
+    );
+}
+
+#[test]
+fn registered_claims_of_the_wrong_type() {
+    let signer = hs_signer();
+    let cases: [(Value, &str); 7] = [
+        (
+            json!({"iss": "https://issuer", "aud": "api", "exp": (NOW + 600).to_string()}),
+            "exp",
+        ),
+        (
+            json!({"iss": "https://issuer", "aud": "api", "exp": NOW + 600, "nbf": "0"}),
+            "nbf",
+        ),
+        (
+            json!({"iss": "https://issuer", "aud": "api", "exp": NOW + 600, "iat": null}),
+            "iat",
+        ),
+        (
+            json!({"iss": "https://issuer", "aud": "api", "exp": true}),
+            "exp",
+        ),
+        (
+            json!({"iss": ["https://issuer"], "aud": "api", "exp": NOW + 600}),
+            "iss",
+        ),
+        (
+            json!({"iss": "https://issuer", "aud": [1], "exp": NOW + 600}),
+            "aud",
+        ),
+        (
+            json!({"iss": "https://issuer", "aud": {"api": true}, "exp": NOW + 600}),
+            "aud",
+        ),
+    ];
+    for (payload, claim) in cases {
+        let token = forge(r#"{"alg":"HS256"}"#, &payload.to_string(), Some(&signer));
+        assert_eq!(
+            verify(&hs_verifier(), &token).unwrap_err(),
+            Error::InvalidClaim(claim),
+            "{payload}"
+        );
+    }
+}
+
+#[test]
+fn audience_string_and_array_confusion() {
+    let signer = hs_signer();
+    let with_aud = |aud: Value| {
+        let payload = json!({"iss": "https://issuer", "aud": aud, "exp": NOW + 600});
+        forge(r#"{"alg":"HS256"}"#, &payload.to_string(), Some(&signer))
+    };
+    let v = hs_verifier();
+    assert!(verify(&v, &with_aud(json!("api"))).is_ok());
+    assert!(verify(&v, &with_aud(json!(["other", "api"]))).is_ok());
+    for aud in [
+        json!("[\"api\"]"),
+        json!("api other"),
+        json!(["apix"]),
+        json!([]),
+        json!("API"),
+    ] {
+        assert_eq!(
+            verify(&v, &with_aud(aud.clone())).unwrap_err(),
+            Error::Audience,
+            "{aud}"
+        );
+    }
+    // A verifier that names no audience rejects tokens that carry one.
+    let no_aud = Verifier::builder(JwkSet::from(keys().hmac.clone()))
+        .algorithms([JwsAlg::HS256])
+        .clock(FixedClock(NOW))
+        .build()
+        .unwrap();
+    assert_eq!(
+        verify(&no_aud, &with_aud(json!("api"))).unwrap_err(),
+        Error::Audience
+    );
+}
+
+#[test]
+fn claim_checks_say_which_failed() {
+    let signer = JwtSigner::new(hs_signer());
+    let clock = FixedClock(NOW);
+    let base = || {
+        Claims::with_clock(&clock)
+            .issuer("https://issuer")
+            .audience("api")
+    };
+    let v = hs_verifier();
+    let t = |c: Claims| c.sign(&signer).unwrap();
+    use tessera_jose::jwt::NumericDate as D;
+    assert_eq!(
+        verify(&v, &t(base().expires_at(D::from_secs(NOW)))).unwrap_err(),
+        Error::Expired
+    );
+    assert_eq!(
+        verify(&v, &t(base())).unwrap_err(),
+        Error::MissingClaim("exp".into())
+    );
+    let valid = || base().expires_at(D::from_secs(NOW + 60));
+    assert_eq!(
+        verify(&v, &t(valid().not_before(D::from_secs(NOW + 5)))).unwrap_err(),
+        Error::NotYetValid
+    );
+    assert_eq!(
+        verify(&v, &t(valid().issued_at(D::from_secs(NOW + 5)))).unwrap_err(),
+        Error::IssuedAt
+    );
+    assert_eq!(
+        verify(&v, &t(valid().issuer("https://evil"))).unwrap_err(),
+        Error::Issuer
+    );
+    // Leeway is explicit and applies to exp, nbf and iat.
+    let lenient = Verifier::builder(JwkSet::from(keys().hmac.clone()))
+        .algorithms([JwsAlg::HS256])
+        .issuer("https://issuer")
+        .audience("api")
+        .leeway(std::time::Duration::from_secs(10))
+        .max_age(std::time::Duration::from_secs(100))
+        .subject("u1")
+        .typ("JWT")
+        .require("jti")
+        .clock(FixedClock(NOW))
+        .build()
+        .unwrap();
+    let ok = valid()
+        .subject("u1")
+        .issued_at(D::from_secs(NOW - 50))
+        .jwt_id("j");
+    assert!(verify(&lenient, &t(ok.clone())).is_ok());
+    assert!(verify(&lenient, &t(ok.clone().expires_at(D::from_secs(NOW - 5)))).is_ok());
+    assert_eq!(
+        verify(&lenient, &t(ok.clone().expires_at(D::from_secs(NOW - 10)))).unwrap_err(),
+        Error::Expired
+    );
+    assert_eq!(
+        verify(&lenient, &t(ok.clone().issued_at(D::from_secs(NOW - 200)))).unwrap_err(),
+        Error::IssuedAt
+    );
+    assert_eq!(
+        verify(&lenient, &t(ok.clone().subject("u2"))).unwrap_err(),
+        Error::Subject
+    );
+    let no_jti = valid().subject("u1").issued_at(D::from_secs(NOW));
+    assert_eq!(
+        verify(&lenient, &t(no_jti)).unwrap_err(),
+        Error::MissingClaim("jti".into())
+    );
+    // Expected typ, compared as a media type.
+    let at = JwtSigner::with_header(
+        hs_signer(),
+        tessera_jose::jws::Header::empty().typ("application/AT+JWT"),
+    )
+    .unwrap();
+    assert_eq!(
+        verify(&lenient, &ok.sign(&at).unwrap()).unwrap_err(),
+        Error::Type
+    );
+}
+
+#[test]
+fn errors_have_stable_codes_and_leak_no_secrets() {
+    let e = verify(&hs_verifier(), "not a token").unwrap_err();
+    assert_eq!(e.code(), "malformed");
+    let debug = format!("{:?}", keys().hmac);
+    let secret = keys().hmac.to_json();
+    let k = serde_json::from_str::<Value>(&secret).unwrap()["k"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!debug.contains(&k), "Debug must not print key material");
+    assert!(!format!("{:?}", Signer::new(&keys().hmac, JwsAlg::HS256).unwrap()).contains(&k));
+    let rsa_debug = format!("{:?}", keys().rsa);
+    assert!(!rsa_debug.contains("\"d\""));
+}
