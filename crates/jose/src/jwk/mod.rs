@@ -131,9 +131,10 @@ impl Jwk {
     /// As [`Jwk::from_json`] and [`Jwk::from_pem`].
     pub fn import(bytes: &[u8]) -> Result<Self, Error> {
         let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-        match first {
-            Some(b'{') => Self::from_slice(bytes),
-            Some(b'-') => {
+        let is_pem = bytes.windows(11).any(|w| w == b"-----BEGIN ");
+        match (first, is_pem) {
+            (Some(b'{'), _) => Self::from_slice(bytes),
+            (_, true) => {
                 let text = core::str::from_utf8(bytes)
                     .map_err(|_| Error::Malformed(crate::error::Malformed::Pem))?;
                 Self::from_pem(text)
@@ -216,6 +217,15 @@ impl Jwk {
     #[must_use]
     pub fn alg(&self) -> Option<&str> {
         self.alg.as_deref()
+    }
+
+    /// The key without its `alg` member.
+    #[must_use]
+    pub fn without_alg(mut self) -> Self {
+        if !matches!(self.params, Params::Akp { .. }) {
+            self.alg = None;
+        }
+        self
     }
 
     /// The `alg` member resolved as a JWS algorithm, if it names one.
