@@ -38,15 +38,15 @@ pub fn check(bytes: &[u8], max_depth: usize) -> Result<(), Error> {
                     j += 1;
                 }
                 let end = j.min(bytes.len());
-                if let Some(Frame::Object { expecting_key, .. }) = frames.last_mut() {
-                    if *expecting_key {
-                        *expecting_key = false;
-                        keys.push(if escaped {
-                            unescape(&bytes[start - 1..(end + 1).min(bytes.len())])
-                        } else {
-                            Cow::Borrowed(&bytes[start..end])
-                        });
-                    }
+                if let Some(Frame::Object { expecting_key, .. }) = frames.last_mut()
+                    && *expecting_key
+                {
+                    *expecting_key = false;
+                    keys.push(if escaped {
+                        unescape(&bytes[start - 1..(end + 1).min(bytes.len())])
+                    } else {
+                        Cow::Borrowed(&bytes[start..end])
+                    });
                 }
                 i = end + 1;
                 continue;

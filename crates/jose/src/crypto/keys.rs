@@ -286,8 +286,11 @@ pub(crate) fn generate_rsa(bits: usize) -> Result<Vec<u8>, Error> {
     Ok(der.as_ref().to_vec())
 }
 
+/// `(d, x, y)` of an EC key.
+pub(crate) type EcComponents = (Vec<u8>, Vec<u8>, Vec<u8>);
+
 /// Generates an EC key for an ECDSA algorithm: `(d, x, y)`.
-pub(crate) fn generate_ec(alg: JwsAlg) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>), Error> {
+pub(crate) fn generate_ec(alg: JwsAlg) -> Result<EcComponents, Error> {
     let crv = alg.info().curve.ok_or(KeyProblem::WrongKeyType)?;
     let pair =
         signature::EcdsaKeyPair::generate(ecdsa_signing(alg, crv)?).map_err(|_| Error::Crypto)?;

@@ -268,10 +268,10 @@ pub(super) fn validate(params: &Params) -> Result<(), Error> {
             match crv {
                 Curve::Ed25519 => Some(JwsAlg::EdDSA),
                 Curve::X25519 => {
-                    if let Some(d) = d {
-                        if !crypto::ct_eq(&crypto::x25519_public(d)?, x) {
-                            return Err(KeyProblem::Inconsistent.into());
-                        }
+                    if let Some(d) = d
+                        && !crypto::ct_eq(&crypto::x25519_public(d)?, x)
+                    {
+                        return Err(KeyProblem::Inconsistent.into());
                     }
                     None
                 }

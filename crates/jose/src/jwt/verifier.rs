@@ -155,14 +155,13 @@ impl Verifier {
         let sig = b64::decode(sig_b64)?;
         entry.key.verify(signing_input.as_bytes(), &sig)?;
 
-        if let Some(expected) = &c.typ {
-            if !header
+        if let Some(expected) = &c.typ
+            && !header
                 .typ
                 .as_deref()
                 .is_some_and(|t| typ_matches(t, expected))
-            {
-                return Err(Error::Type);
-            }
+        {
+            return Err(Error::Type);
         }
         let payload = b64::decode(payload_b64)?;
         crate::json::check(&payload, c.max_depth)?;
@@ -188,15 +187,15 @@ impl Verifier {
             None if c.require_exp => return Err(Error::MissingClaim("exp".into())),
             _ => {}
         }
-        if let Some(nbf) = r.nbf {
-            if now.saturating_add(c.leeway) < nbf.secs() {
-                return Err(Error::NotYetValid);
-            }
+        if let Some(nbf) = r.nbf
+            && now.saturating_add(c.leeway) < nbf.secs()
+        {
+            return Err(Error::NotYetValid);
         }
-        if let Some(iat) = r.iat {
-            if iat.secs() > now.saturating_add(c.leeway) {
-                return Err(Error::IssuedAt);
-            }
+        if let Some(iat) = r.iat
+            && iat.secs() > now.saturating_add(c.leeway)
+        {
+            return Err(Error::IssuedAt);
         }
         if let Some(max_age) = c.max_age {
             let iat = r.iat.ok_or_else(|| Error::MissingClaim("iat".into()))?;
@@ -410,12 +409,12 @@ impl VerifierBuilder<WithAlgorithms> {
         if c.issuers.iter().any(String::is_empty) {
             return Err(Error::Config("an accepted issuer is empty"));
         }
-        if let AudienceCheck::AnyOf(list) = &c.audiences {
-            if list.is_empty() || list.iter().any(String::is_empty) {
-                return Err(Error::Config(
-                    "the accepted audience list is empty or has an empty entry",
-                ));
-            }
+        if let AudienceCheck::AnyOf(list) = &c.audiences
+            && (list.is_empty() || list.iter().any(String::is_empty))
+        {
+            return Err(Error::Config(
+                "the accepted audience list is empty or has an empty entry",
+            ));
         }
         if c.typ.as_deref() == Some("") {
             return Err(Error::Config("the expected typ is empty"));
