@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use smallvec::SmallVec;
 
 use crate::error::{Error, Limit, Malformed};
 
@@ -20,36 +21,62 @@ pub const DEFAULT_MAX_DEPTH: usize = 32;
 /// [`Limit::Depth`] when nesting exceeds `max_depth`, [`Malformed::DuplicateMember`] on a repeated
 /// member name (compared after unescaping).
 pub fn check(bytes: &[u8], max_depth: usize) -> Result<(), Error> {
+    scan(bytes, max_depth, |_, _, _| Ok(()))
+}
+
+/// [`check`], for a document that must be a JSON object, reporting each top-level member as
+/// `(raw name, name has escapes, raw value)` with whitespace trimmed from the value. The
+/// registered JWT claims are read this way, in the same pass that checks the whole document.
+pub(crate) fn scan_object<'a>(
+    bytes: &'a [u8],
+    max_depth: usize,
+    on_member: impl FnMut(&'a [u8], bool, &'a [u8]) -> Result<(), Error>,
+) -> Result<(), Error> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Error::Malformed(Malformed::Json));
+    }
+    scan(bytes, max_depth, on_member)
+}
+
+fn scan<'a>(
+    bytes: &'a [u8],
+    max_depth: usize,
+    mut on_member: impl FnMut(&'a [u8], bool, &'a [u8]) -> Result<(), Error>,
+) -> Result<(), Error> {
     // One frame per open object or array; for objects, where their keys start in `keys`.
-    let mut frames: Vec<Frame> = Vec::new();
-    let mut keys: Vec<Cow<'_, [u8]>> = Vec::new();
+    // Inline capacities cover ordinary tokens without touching the allocator.
+    let mut frames: SmallVec<[Frame; 16]> = SmallVec::new();
+    let mut keys: SmallVec<[Key; 24]> = SmallVec::new();
+    // The current member of the outermost object: its name and where its value starts.
+    let mut top: Option<(Key, Option<usize>)> = None;
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
             b'"' => {
                 let start = i + 1;
-                let mut escaped = false;
-                let mut j = start;
-                while j < bytes.len() && bytes[j] != b'"' {
-                    if bytes[j] == b'\\' {
-                        escaped = true;
-                        j += 1;
+                let (end, escaped) = string_end(bytes, start);
+                let depth = frames.len();
+                if let Some(Frame::Object { expecting_key, .. }) = frames.last_mut() {
+                    if *expecting_key {
+                        *expecting_key = false;
+                        let key = Key {
+                            start,
+                            end,
+                            escaped,
+                        };
+                        keys.push(key);
+                        if depth == 1 {
+                            top = Some((key, None));
+                        }
                     }
-                    j += 1;
-                }
-                let end = j.min(bytes.len());
-                if let Some(Frame::Object { expecting_key, .. }) = frames.last_mut()
-                    && *expecting_key
-                {
-                    *expecting_key = false;
-                    keys.push(if escaped {
-                        unescape(&bytes[start - 1..(end + 1).min(bytes.len())])
-                    } else {
-                        Cow::Borrowed(&bytes[start..end])
-                    });
                 }
                 i = end + 1;
                 continue;
+            }
+            b':' if frames.len() == 1 => {
+                if let Some((_, value_start @ None)) = &mut top {
+                    *value_start = Some(i + 1);
+                }
             }
             b'{' => {
                 frames.push(Frame::Object {
@@ -59,14 +86,20 @@ pub fn check(bytes: &[u8], max_depth: usize) -> Result<(), Error> {
             }
             b'[' => frames.push(Frame::Array),
             b'}' | b']' => {
+                if frames.len() == 1 {
+                    emit(bytes, &mut top, i, &mut on_member)?;
+                }
                 if let Some(Frame::Object { key_start, .. }) = frames.pop() {
-                    if has_duplicates(&keys[key_start..]) {
+                    if has_duplicates(bytes, &keys[key_start..]) {
                         return Err(Error::Malformed(Malformed::DuplicateMember));
                     }
                     keys.truncate(key_start);
                 }
             }
             b',' => {
+                if frames.len() == 1 {
+                    emit(bytes, &mut top, i, &mut on_member)?;
+                }
                 if let Some(Frame::Object { expecting_key, .. }) = frames.last_mut() {
                     *expecting_key = true;
                 }
@@ -79,6 +112,36 @@ pub fn check(bytes: &[u8], max_depth: usize) -> Result<(), Error> {
         i += 1;
     }
     Ok(())
+}
+
+/// Reports the finished top-level member (if complete) whose value ends before `end`.
+fn emit<'a>(
+    bytes: &'a [u8],
+    top: &mut Option<(Key, Option<usize>)>,
+    end: usize,
+    on_member: &mut impl FnMut(&'a [u8], bool, &'a [u8]) -> Result<(), Error>,
+) -> Result<(), Error> {
+    if let Some((key, Some(value_start))) = top.take() {
+        let value = bytes.get(value_start..end).unwrap_or_default().trim_ascii();
+        on_member(key.raw(bytes), key.escaped, value)?;
+    }
+    Ok(())
+}
+
+/// The index of the closing quote of the string whose content starts at `start` (or the input
+/// length if unterminated), and whether the string contains escapes.
+fn string_end(bytes: &[u8], start: usize) -> (usize, bool) {
+    let mut escaped = false;
+    let mut j = start;
+    while let Some(off) = memchr::memchr2(b'"', b'\\', &bytes[j.min(bytes.len())..]) {
+        let at = j + off;
+        if bytes[at] == b'"' {
+            return (at, escaped);
+        }
+        escaped = true;
+        j = at + 2;
+    }
+    (bytes.len(), escaped)
 }
 
 /// Parses a JSON object with [`check`]'s guarantees.
@@ -102,6 +165,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T, E
     serde_json::from_slice(bytes).map_err(|_| Error::Malformed(Malformed::Json))
 }
 
+#[derive(Clone, Copy)]
 enum Frame {
     /// An object; its member names are `keys[key_start..]`.
     Object {
@@ -111,24 +175,65 @@ enum Frame {
     Array,
 }
 
+/// A member name: `bytes[start..end]`, raw (escapes not yet decoded).
+#[derive(Clone, Copy)]
+struct Key {
+    start: usize,
+    end: usize,
+    escaped: bool,
+}
+
+impl Key {
+    fn raw<'a>(&self, bytes: &'a [u8]) -> &'a [u8] {
+        &bytes[self.start.min(bytes.len())..self.end.min(bytes.len())]
+    }
+}
+
+fn has_duplicates(bytes: &[u8], keys: &[Key]) -> bool {
+    if keys.iter().any(|k| k.escaped) {
+        // Rare: compare decoded names so `"a"` and `"\u0061"` collide.
+        let mut decoded: Vec<Cow<'_, [u8]>> = keys
+            .iter()
+            .map(|k| {
+                if k.escaped {
+                    unescape(&bytes[k.start - 1..(k.end + 1).min(bytes.len())])
+                } else {
+                    Cow::Borrowed(k.raw(bytes))
+                }
+            })
+            .collect();
+        decoded.sort_unstable();
+        return decoded.windows(2).any(|w| w[0] == w[1]);
+    }
+    if keys.len() <= 12 {
+        return keys.iter().enumerate().any(|(n, k)| {
+            let name = k.raw(bytes);
+            keys[n + 1..].iter().any(|o| o.raw(bytes) == name)
+        });
+    }
+    let mut sorted: Vec<&[u8]> = keys.iter().map(|k| k.raw(bytes)).collect();
+    sorted.sort_unstable();
+    sorted.windows(2).any(|w| w[0] == w[1])
+}
+
+/// A member name with its escapes decoded (borrowed when it has none).
+pub(crate) fn member_name<'a>(raw: &'a [u8], escaped: bool) -> Cow<'a, [u8]> {
+    if !escaped {
+        return Cow::Borrowed(raw);
+    }
+    let mut quoted = Vec::with_capacity(raw.len() + 2);
+    quoted.push(b'"');
+    quoted.extend_from_slice(raw);
+    quoted.push(b'"');
+    unescape(&quoted)
+}
+
 fn unescape(quoted: &[u8]) -> Cow<'static, [u8]> {
     match serde_json::from_slice::<String>(quoted) {
         Ok(s) => Cow::Owned(s.into_bytes()),
         // Invalid escapes: serde_json rejects the document later; keep the raw bytes meanwhile.
         Err(_) => Cow::Owned(quoted.to_vec()),
     }
-}
-
-fn has_duplicates(keys: &[Cow<'_, [u8]>]) -> bool {
-    if keys.len() <= 12 {
-        return keys
-            .iter()
-            .enumerate()
-            .any(|(n, k)| keys[n + 1..].iter().any(|o| o == k));
-    }
-    let mut sorted: Vec<&[u8]> = keys.iter().map(AsRef::as_ref).collect();
-    sorted.sort_unstable();
-    sorted.windows(2).any(|w| w[0] == w[1])
 }
 
 #[cfg(test)]
@@ -163,6 +268,32 @@ mod tests {
         assert!(check(doc.as_bytes(), 8).is_err());
         let doc = format!("{{{}}}", many.join(","));
         assert!(check(doc.as_bytes(), 8).is_ok());
+    }
+
+    #[test]
+    fn scan_reports_top_level_members() {
+        let doc = br#" { "a" : 1 , "b":{"c":[1,{"d":2}]},"\u0065":"x,}", "f" : [ "]" ] } "#;
+        let mut seen = Vec::new();
+        scan_object(doc, 8, |k, esc, v| {
+            seen.push((member_name(k, esc).into_owned(), v.to_vec()));
+            Ok(())
+        })
+        .unwrap();
+        let seen: Vec<(String, String)> = seen
+            .into_iter()
+            .map(|(k, v)| (String::from_utf8(k).unwrap(), String::from_utf8(v).unwrap()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("a".into(), "1".into()),
+                ("b".into(), r#"{"c":[1,{"d":2}]}"#.into()),
+                ("e".into(), r#""x,}""#.into()),
+                ("f".into(), r#"[ "]" ]"#.into()),
+            ]
+        );
+        assert!(scan_object(b"[1]", 8, |_, _, _| Ok(())).is_err());
+        assert!(scan_object(br#"{"a":1,"\u0061":2}"#, 8, |_, _, _| Ok(())).is_err());
     }
 
     #[test]

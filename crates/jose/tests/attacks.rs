@@ -626,3 +626,48 @@ fn errors_have_stable_codes_and_leak_no_secrets() {
     let rsa_debug = format!("{:?}", keys().rsa);
     assert!(!rsa_debug.contains("\"d\""));
 }
+
+#[test]
+fn remembered_headers_never_skip_the_signature() {
+    let v = hs_verifier();
+    let signer = hs_signer();
+    let header = r#"{"alg":"HS256","typ":"JWT"}"#;
+    let good = forge(header, &claims().to_string(), Some(&signer));
+    for _ in 0..3 {
+        assert!(verify(&v, &good).is_ok());
+    }
+    // Same header bytes, forged or altered parts: still rejected.
+    let (input, _) = good.rsplit_once('.').unwrap();
+    let attacker = Signer::hmac(&[9u8; 32], JwsAlg::HS256).unwrap();
+    let forged = forge(header, &claims().to_string(), Some(&attacker));
+    assert_eq!(verify(&v, &forged).unwrap_err(), Error::SignatureInvalid);
+    assert_eq!(
+        verify(&v, &format!("{input}.")).unwrap_err(),
+        Error::SignatureInvalid
+    );
+    let other_claims =
+        json!({"iss": "https://issuer", "aud": "api", "exp": NOW + 600, "sub": "admin"});
+    let (h, _) = good.split_once('.').unwrap();
+    let spliced = format!(
+        "{h}.{}.{}",
+        b64::encode(other_claims.to_string()),
+        good.rsplit_once('.').unwrap().1
+    );
+    assert_eq!(verify(&v, &spliced).unwrap_err(), Error::SignatureInvalid);
+    // Claims are still checked on the fast path.
+    let expired = json!({"iss": "https://issuer", "aud": "api", "exp": NOW - 1});
+    assert_eq!(
+        verify(&v, &forge(header, &expired.to_string(), Some(&signer))).unwrap_err(),
+        Error::Expired
+    );
+    // And a typ requirement still applies to a header seen before by another verifier.
+    let strict = Verifier::builder(JwkSet::from(keys().hmac.clone()))
+        .algorithms([JwsAlg::HS256])
+        .audience("api")
+        .typ("at+jwt")
+        .clock(FixedClock(NOW))
+        .build()
+        .unwrap();
+    assert_eq!(verify(&strict, &good).unwrap_err(), Error::Type);
+    assert_eq!(verify(&strict, &good).unwrap_err(), Error::Type);
+}

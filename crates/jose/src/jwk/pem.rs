@@ -96,7 +96,10 @@ impl Jwk {
     /// # Errors
     /// [`KeyProblem::NotPrivate`] for public keys, [`KeyProblem::WrongKeyType`] for `oct` keys.
     pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
-        let (oid, params, private, public): (_, Option<ObjectIdentifier>, Zeroizing<Vec<u8>>, _) =
+        // The AlgorithmIdentifier parameters, DER-encoded: NULL for RSA (RFC 8017 A.1), the
+        // named curve for EC, absent for the others (RFC 8410, RFC 9881).
+        let null = || der::asn1::Null.to_der().map_err(|_| Error::Crypto);
+        let (oid, param_der, private, public): (_, Option<Vec<u8>>, Zeroizing<Vec<u8>>, _) =
             match self.params() {
                 Params::Rsa {
                     n,
@@ -114,16 +117,14 @@ impl Jwk {
                         coefficient: uint(&p.qi)?,
                         other_prime_infos: None,
                     };
-                    (RSA_ENCRYPTION, None, encode(&key)?, None)
+                    (RSA_ENCRYPTION, Some(null()?), encode(&key)?, None)
                 }
                 Params::Ec {
                     crv, d: Some(d), ..
-                } => (
-                    EC_PUBLIC_KEY,
-                    Some(curve_oid(*crv)?),
-                    self.sec1_inner(d, false)?,
-                    None,
-                ),
+                } => {
+                    let curve = curve_oid(*crv)?.to_der().map_err(|_| Error::Crypto)?;
+                    (EC_PUBLIC_KEY, Some(curve), self.sec1_inner(d, false)?, None)
+                }
                 Params::Okp { crv, x, d: Some(d) } => {
                     let mut wrapped = Zeroizing::new(vec![0x04, d.len() as u8]);
                     wrapped.extend_from_slice(d);
@@ -141,10 +142,6 @@ impl Jwk {
                 Params::Oct { .. } => return Err(KeyProblem::WrongKeyType.into()),
                 _ => return Err(KeyProblem::NotPrivate.into()),
             };
-        let param_der = params
-            .map(|p| p.to_der())
-            .transpose()
-            .map_err(|_| Error::Crypto)?;
         let parameters = param_der
             .as_deref()
             .map(AnyRef::from_der)

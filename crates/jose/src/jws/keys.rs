@@ -86,16 +86,26 @@ impl KeyStore {
 
     /// The one key for a token's `alg` and `kid`.
     pub(crate) fn resolve(&self, alg_name: &str, kid: Option<&str>) -> Result<&Entry, Error> {
+        self.resolve_index(alg_name, kid).map(|i| &self.entries[i])
+    }
+
+    /// The entry at an index returned by [`KeyStore::resolve_index`].
+    pub(crate) fn entry(&self, index: usize) -> Option<&Entry> {
+        self.entries.get(index)
+    }
+
+    /// The index of the one key for a token's `alg` and `kid`.
+    pub(crate) fn resolve_index(&self, alg_name: &str, kid: Option<&str>) -> Result<usize, Error> {
         let alg = *self
             .algs
             .iter()
             .find(|a| a.name() == alg_name)
             .ok_or(Error::AlgorithmNotAllowed)?;
-        let mut found = self
-            .entries
-            .iter()
-            .filter(|e| e.key.alg() == alg && kid.is_none_or(|k| e.kid.as_deref() == Some(k)));
-        let first = found.next().ok_or(Error::NoMatchingKey)?;
+        let mut found =
+            self.entries.iter().enumerate().filter(|(_, e)| {
+                e.key.alg() == alg && kid.is_none_or(|k| e.kid.as_deref() == Some(k))
+            });
+        let (first, _) = found.next().ok_or(Error::NoMatchingKey)?;
         if found.next().is_some() {
             return Err(Error::AmbiguousKey);
         }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::time::{Clock, NumericDate, SystemClock};
-use crate::error::Error;
+use crate::error::{Error, Malformed};
 
 /// The `aud` claim: one string or an array of strings (RFC 7519 §4.1.3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -249,40 +249,80 @@ fn registered_name(name: &str) -> &'static str {
 const REGISTERED: [&str; 7] = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti"];
 
 /// The registered claims of a token, borrowed from its JSON, with strict types.
-#[derive(Deserialize, Default)]
+#[derive(Default)]
 pub(crate) struct RegisteredRef<'a> {
-    #[serde(borrow, default, deserialize_with = "iss")]
     pub iss: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "sub")]
     pub sub: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "aud")]
     pub aud: Option<AudRef<'a>>,
-    #[serde(default, deserialize_with = "exp")]
     pub exp: Option<NumericDate>,
-    #[serde(default, deserialize_with = "nbf")]
     pub nbf: Option<NumericDate>,
-    #[serde(default, deserialize_with = "iat")]
     pub iat: Option<NumericDate>,
-    #[serde(borrow, default, deserialize_with = "jti")]
     pub jti: Option<Cow<'a, str>>,
 }
 
-/// Prefix of the serde error message that names a registered claim of the wrong type.
-const CLAIM_ERROR: &str = "tessera-claim:";
+/// Deserializes one claim value (the whole slice, nothing after it) with `f`; any failure is
+/// [`Error::InvalidClaim`] naming the claim.
+fn strict<'a, T>(
+    value: &'a [u8],
+    name: &'static str,
+    f: impl FnOnce(
+        &mut serde_json::Deserializer<serde_json::de::SliceRead<'a>>,
+    ) -> Result<T, serde_json::Error>,
+) -> Result<T, Error> {
+    let mut de = serde_json::Deserializer::from_slice(value);
+    let out = f(&mut de).map_err(|_| Error::InvalidClaim(name))?;
+    de.end().map_err(|_| Error::InvalidClaim(name))?;
+    Ok(out)
+}
+
+fn string_value<'a>(value: &'a [u8], name: &'static str) -> Result<Cow<'a, str>, Error> {
+    // Fast path: a plain string without escapes needs no parser.
+    if let [b'"', inner @ .., b'"'] = value {
+        if !inner.iter().any(|&b| b == b'\\' || b == b'"' || b < 0x20) {
+            return core::str::from_utf8(inner)
+                .map(Cow::Borrowed)
+                .map_err(|_| Error::InvalidClaim(name));
+        }
+    }
+    strict(value, name, |d| d.deserialize_str(CowStr))
+}
+
+fn date_value(value: &[u8], name: &'static str) -> Result<NumericDate, Error> {
+    // Fast path: a plain non-negative integer.
+    if !value.is_empty()
+        && value.len() <= 18
+        && value.iter().all(u8::is_ascii_digit)
+        && (value[0] != b'0' || value.len() == 1)
+    {
+        let n = value.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+        return Ok(NumericDate::from_secs(n));
+    }
+    strict(value, name, |d| NumericDate::deserialize(d))
+}
 
 impl<'a> RegisteredRef<'a> {
-    pub(crate) fn parse(json: &'a [u8]) -> Result<Self, Error> {
-        serde_json::from_slice(json).map_err(|e| {
-            let msg = e.to_string();
-            match msg.strip_prefix(CLAIM_ERROR) {
-                Some(rest) => Error::InvalidClaim(registered_name(
-                    rest.split(|c: char| !c.is_ascii_alphabetic())
-                        .next()
-                        .unwrap_or(""),
-                )),
-                None => Error::Malformed(crate::error::Malformed::Payload),
+    /// Reads the registered claims in the same pass that checks the payload for duplicate
+    /// members and nesting depth; other members are left to the caller's own type.
+    pub(crate) fn scan(json: &'a [u8], max_depth: usize) -> Result<Self, Error> {
+        let mut r = Self::default();
+        crate::json::scan_object(json, max_depth, |key, escaped, value| {
+            match &*crate::json::member_name(key, escaped) {
+                b"iss" => r.iss = Some(string_value(value, "iss")?),
+                b"sub" => r.sub = Some(string_value(value, "sub")?),
+                b"jti" => r.jti = Some(string_value(value, "jti")?),
+                b"aud" => r.aud = Some(strict(value, "aud", |d| d.deserialize_any(AudVisitor))?),
+                b"exp" => r.exp = Some(date_value(value, "exp")?),
+                b"nbf" => r.nbf = Some(date_value(value, "nbf")?),
+                b"iat" => r.iat = Some(date_value(value, "iat")?),
+                _ => {}
             }
+            Ok(())
         })
+        .map_err(|e| match e {
+            Error::Malformed(Malformed::Json) => Error::Malformed(Malformed::Payload),
+            other => other,
+        })?;
+        Ok(r)
     }
 
     pub(crate) fn has(&self, name: &str) -> Option<bool> {
@@ -312,10 +352,6 @@ impl AudRef<'_> {
             Self::Many(list) => list.iter().any(|a| accepted.iter().any(|x| x == a)),
         }
     }
-}
-
-fn claim_error<E: de::Error>(name: &str) -> E {
-    E::custom(format_args!("{CLAIM_ERROR}{name}"))
 }
 
 struct CowStr;
@@ -365,37 +401,4 @@ impl<'de> de::DeserializeSeed<'de> for CowSeed {
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_str(CowStr)
     }
-}
-
-macro_rules! string_claim {
-    ($name:ident) => {
-        fn $name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
-            d.deserialize_str(CowStr)
-                .map(Some)
-                .map_err(|_: D::Error| claim_error(stringify!($name)))
-        }
-    };
-}
-
-macro_rules! date_claim {
-    ($name:ident) => {
-        fn $name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NumericDate>, D::Error> {
-            NumericDate::deserialize(d)
-                .map(Some)
-                .map_err(|_: D::Error| claim_error(stringify!($name)))
-        }
-    };
-}
-
-string_claim!(iss);
-string_claim!(sub);
-string_claim!(jti);
-date_claim!(exp);
-date_claim!(nbf);
-date_claim!(iat);
-
-fn aud<'de, D: Deserializer<'de>>(d: D) -> Result<Option<AudRef<'de>>, D::Error> {
-    d.deserialize_any(AudVisitor)
-        .map(Some)
-        .map_err(|_: D::Error| claim_error("aud"))
 }

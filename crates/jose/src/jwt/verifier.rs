@@ -1,6 +1,6 @@
 //! The JWT verifier: key source and algorithm policy first, then every claim check.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -46,6 +46,17 @@ pub const DEFAULT_MAX_TOKEN: usize = 64 * 1024;
 pub struct Verifier {
     keys: KeyStore,
     checks: Checks,
+    /// Protected headers that already led to a verified signature, with what they resolved to.
+    /// Header handling is a pure function of the header bytes and this verifier's (immutable)
+    /// configuration, so a byte-identical header may skip it; only headers of tokens whose
+    /// signature verified are stored, so an attacker cannot fill the slots.
+    header_cache: [OnceLock<CachedHeader>; 4],
+}
+
+struct CachedHeader {
+    b64: String,
+    entry: usize,
+    header: Arc<VerifiedHeader>,
 }
 
 struct Checks {
@@ -85,7 +96,7 @@ pub struct VerifierBuilder<S> {
 #[derive(Debug, Clone)]
 pub struct Verified<T> {
     claims: T,
-    header: VerifiedHeader,
+    header: Arc<VerifiedHeader>,
 }
 
 /// The protected header of a verified token.
@@ -143,6 +154,42 @@ impl Verifier {
         if payload_b64.contains('.') {
             return Err(Malformed::Compact.into());
         }
+        let cached = self
+            .header_cache
+            .iter()
+            .find_map(|slot| slot.get().filter(|c| c.b64 == header_b64));
+        let (entry, header) = match cached {
+            Some(c) => {
+                let entry = self.keys.entry(c.entry).ok_or(Error::NoMatchingKey)?;
+                let sig = b64::decode(sig_b64)?;
+                entry.key.verify(signing_input.as_bytes(), &sig)?;
+                (entry, Arc::clone(&c.header))
+            }
+            None => self.verify_header(header_b64, signing_input, sig_b64)?,
+        };
+        let payload = b64::decode(payload_b64)?;
+        let registered = RegisteredRef::scan(&payload, c.max_depth)?;
+        self.check_claims(&registered, &payload)?;
+        let claims = serde_json::from_slice(&payload).map_err(|e| {
+            if e.is_data() {
+                Error::Claims(e.to_string())
+            } else {
+                Error::Malformed(Malformed::Payload)
+            }
+        })?;
+        debug_assert_eq!(entry.key.alg(), header.alg);
+        Ok(Verified { claims, header })
+    }
+
+    /// The full header path: decode, parse, `crit`, key resolution, signature, `typ`. On
+    /// success the header is remembered (see `header_cache`).
+    fn verify_header(
+        &self,
+        header_b64: &str,
+        signing_input: &str,
+        sig_b64: &str,
+    ) -> Result<(&crate::jws::keys::Entry, Arc<VerifiedHeader>), Error> {
+        let c = &self.checks;
         let header_json = b64::decode(header_b64)?;
         let header = HeaderRef::parse(&header_json, c.max_depth)?;
         check_crit_ref(&header, &header_json, &c.crit)?;
@@ -151,32 +198,33 @@ impl Verifier {
             return Err(Malformed::Payload.into());
         }
         let alg = header.alg.as_deref().ok_or(Malformed::Header)?;
-        let entry = self.keys.resolve(alg, header.kid.as_deref())?;
+        let index = self.keys.resolve_index(alg, header.kid.as_deref())?;
+        let entry = self.keys.entry(index).ok_or(Error::NoMatchingKey)?;
         let sig = b64::decode(sig_b64)?;
         entry.key.verify(signing_input.as_bytes(), &sig)?;
-
-        if let Some(expected) = &c.typ
-            && !header
+        if let Some(expected) = &c.typ {
+            if !header
                 .typ
                 .as_deref()
                 .is_some_and(|t| typ_matches(t, expected))
-        {
-            return Err(Error::Type);
+            {
+                return Err(Error::Type);
+            }
         }
-        let payload = b64::decode(payload_b64)?;
-        crate::json::check(&payload, c.max_depth)?;
-        let registered = RegisteredRef::parse(&payload)?;
-        self.check_claims(&registered, &payload)?;
-        let claims = serde_json::from_slice(&payload).map_err(|e| Error::Claims(e.to_string()))?;
-        Ok(Verified {
-            claims,
-            header: VerifiedHeader {
-                alg: entry.key.alg(),
-                kid: header.kid.map(Into::into),
-                typ: header.typ.map(Into::into),
-                cty: header.cty.map(Into::into),
-            },
-        })
+        let verified = Arc::new(VerifiedHeader {
+            alg: entry.key.alg(),
+            kid: header.kid.map(Into::into),
+            typ: header.typ.map(Into::into),
+            cty: header.cty.map(Into::into),
+        });
+        if let Some(slot) = self.header_cache.iter().find(|s| s.get().is_none()) {
+            let _ = slot.set(CachedHeader {
+                b64: header_b64.to_owned(),
+                entry: index,
+                header: Arc::clone(&verified),
+            });
+        }
+        Ok((entry, verified))
     }
 
     fn check_claims(&self, r: &RegisteredRef<'_>, payload: &[u8]) -> Result<(), Error> {
@@ -426,6 +474,7 @@ impl VerifierBuilder<WithAlgorithms> {
         Ok(Verifier {
             keys,
             checks: self.checks,
+            header_cache: Default::default(),
         })
     }
 }
