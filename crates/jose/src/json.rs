@@ -56,18 +56,18 @@ fn scan<'a>(
                 let start = i + 1;
                 let (end, escaped) = string_end(bytes, start);
                 let depth = frames.len();
-                if let Some(Frame::Object { expecting_key, .. }) = frames.last_mut() {
-                    if *expecting_key {
-                        *expecting_key = false;
-                        let key = Key {
-                            start,
-                            end,
-                            escaped,
-                        };
-                        keys.push(key);
-                        if depth == 1 {
-                            top = Some((key, None));
-                        }
+                if let Some(Frame::Object { expecting_key, .. }) = frames.last_mut()
+                    && *expecting_key
+                {
+                    *expecting_key = false;
+                    let key = Key {
+                        start,
+                        end,
+                        escaped,
+                    };
+                    keys.push(key);
+                    if depth == 1 {
+                        top = Some((key, None));
                     }
                 }
                 i = end + 1;

@@ -277,12 +277,12 @@ fn strict<'a, T>(
 
 fn string_value<'a>(value: &'a [u8], name: &'static str) -> Result<Cow<'a, str>, Error> {
     // Fast path: a plain string without escapes needs no parser.
-    if let [b'"', inner @ .., b'"'] = value {
-        if !inner.iter().any(|&b| b == b'\\' || b == b'"' || b < 0x20) {
-            return core::str::from_utf8(inner)
-                .map(Cow::Borrowed)
-                .map_err(|_| Error::InvalidClaim(name));
-        }
+    if let [b'"', inner @ .., b'"'] = value
+        && !inner.iter().any(|&b| b == b'\\' || b == b'"' || b < 0x20)
+    {
+        return core::str::from_utf8(inner)
+            .map(Cow::Borrowed)
+            .map_err(|_| Error::InvalidClaim(name));
     }
     strict(value, name, |d| d.deserialize_str(CowStr))
 }

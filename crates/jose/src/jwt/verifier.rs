@@ -202,14 +202,13 @@ impl Verifier {
         let entry = self.keys.entry(index).ok_or(Error::NoMatchingKey)?;
         let sig = b64::decode(sig_b64)?;
         entry.key.verify(signing_input.as_bytes(), &sig)?;
-        if let Some(expected) = &c.typ {
-            if !header
+        if let Some(expected) = &c.typ
+            && !header
                 .typ
                 .as_deref()
                 .is_some_and(|t| typ_matches(t, expected))
-            {
-                return Err(Error::Type);
-            }
+        {
+            return Err(Error::Type);
         }
         let verified = Arc::new(VerifiedHeader {
             alg: entry.key.alg(),
