@@ -1,6 +1,12 @@
 //! Shared setup of the workload benchmarks: the WORKLOAD.md token, the bare aws-lc-rs floor and
 //! the `jsonwebtoken` peer, all built before any timing.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::large_enum_variant
+)]
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
