@@ -79,12 +79,20 @@ fn scan<'a>(
                 }
             }
             b'{' => {
+                if frames.len() >= max_depth {
+                    return Err(Error::LimitExceeded(Limit::Depth));
+                }
                 frames.push(Frame::Object {
                     expecting_key: true,
                     key_start: keys.len(),
                 });
             }
-            b'[' => frames.push(Frame::Array),
+            b'[' => {
+                if frames.len() >= max_depth {
+                    return Err(Error::LimitExceeded(Limit::Depth));
+                }
+                frames.push(Frame::Array);
+            }
             b'}' | b']' => {
                 if frames.len() == 1 {
                     emit(bytes, &mut top, i, &mut on_member)?;
@@ -105,9 +113,6 @@ fn scan<'a>(
                 }
             }
             _ => {}
-        }
-        if frames.len() > max_depth {
-            return Err(Error::LimitExceeded(Limit::Depth));
         }
         i += 1;
     }
@@ -131,15 +136,36 @@ fn emit<'a>(
 /// The index of the closing quote of the string whose content starts at `start` (or the input
 /// length if unterminated), and whether the string contains escapes.
 fn string_end(bytes: &[u8], start: usize) -> (usize, bool) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Bytes of `v` equal to `b` get their high bit set; the lowest flagged byte is exact.
+    let matches = |v: u64, b: u8| {
+        let x = v ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & HIGHS
+    };
     let mut escaped = false;
     let mut j = start;
-    while let Some(off) = memchr::memchr2(b'"', b'\\', &bytes[j.min(bytes.len())..]) {
-        let at = j + off;
-        if bytes[at] == b'"' {
-            return (at, escaped);
+    // Eight bytes at a time (SWAR) to the quote or backslash, then one at a time.
+    while j < bytes.len() {
+        if let Some(chunk) = bytes.get(j..j + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let v = u64::from_le_bytes(word);
+            let hits = matches(v, b'"') | matches(v, b'\\');
+            if hits == 0 {
+                j += 8;
+                continue;
+            }
+            j += (hits.trailing_zeros() / 8) as usize;
         }
-        escaped = true;
-        j = at + 2;
+        match bytes[j] {
+            b'"' => return (j, escaped),
+            b'\\' => {
+                escaped = true;
+                j += 2;
+            }
+            _ => j += 1,
+        }
     }
     (bytes.len(), escaped)
 }
@@ -189,6 +215,14 @@ impl Key {
     }
 }
 
+fn fingerprint(name: &[u8]) -> u64 {
+    let mut head = [0u8; 8];
+    let n = name.len().min(7);
+    head[..n].copy_from_slice(&name[..n]);
+    head[7] = u8::try_from(name.len()).unwrap_or(u8::MAX);
+    u64::from_le_bytes(head)
+}
+
 fn has_duplicates(bytes: &[u8], keys: &[Key]) -> bool {
     if keys.iter().any(|k| k.escaped) {
         // Rare: compare decoded names so `"a"` and `"\u0061"` collide.
@@ -205,10 +239,13 @@ fn has_duplicates(bytes: &[u8], keys: &[Key]) -> bool {
         decoded.sort_unstable();
         return decoded.windows(2).any(|w| w[0] == w[1]);
     }
-    if keys.len() <= 12 {
-        return keys.iter().enumerate().any(|(n, k)| {
-            let name = k.raw(bytes);
-            keys[n + 1..].iter().any(|o| o.raw(bytes) == name)
+    if keys.len() <= 16 {
+        // Compare cheap fingerprints (length and first bytes) before whole names.
+        let mut prints: SmallVec<[u64; 16]> = SmallVec::new();
+        prints.extend(keys.iter().map(|k| fingerprint(k.raw(bytes))));
+        return (0..keys.len()).any(|n| {
+            (n + 1..keys.len())
+                .any(|m| prints[n] == prints[m] && keys[n].raw(bytes) == keys[m].raw(bytes))
         });
     }
     let mut sorted: Vec<&[u8]> = keys.iter().map(|k| k.raw(bytes)).collect();
@@ -304,6 +341,22 @@ mod tests {
             Err(Error::LimitExceeded(Limit::Depth))
         );
         assert!(check(doc.as_bytes(), 40).is_ok());
+    }
+
+    #[test]
+    fn string_scanning_at_every_alignment() {
+        for pad in 0..20 {
+            let body = "x".repeat(pad);
+            for doc in [
+                format!(r#"{{"{body}":1,"{body}\"q":2}}"#),
+                format!(r#"{{"a{body}\\":1,"b":"{body}\"}}}}"}}"#),
+            ] {
+                check(doc.as_bytes(), 4).unwrap_or_else(|e| panic!("{doc}: {e}"));
+                serde_json::from_str::<Value>(&doc).unwrap();
+            }
+            let dup = format!(r#"{{"{body}\"":1,"{body}\"":2}}"#);
+            assert!(check(dup.as_bytes(), 4).is_err(), "{dup}");
+        }
     }
 
     #[test]

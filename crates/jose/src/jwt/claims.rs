@@ -306,7 +306,15 @@ impl<'a> RegisteredRef<'a> {
     pub(crate) fn scan(json: &'a [u8], max_depth: usize) -> Result<Self, Error> {
         let mut r = Self::default();
         crate::json::scan_object(json, max_depth, |key, escaped, value| {
-            match &*crate::json::member_name(key, escaped) {
+            // Every registered name has three letters: most members are ruled out by length.
+            if key.len() != 3 && !escaped {
+                return Ok(());
+            }
+            let name = crate::json::member_name(key, escaped);
+            let Ok(name) = <[u8; 3]>::try_from(&*name) else {
+                return Ok(());
+            };
+            match &name {
                 b"iss" => r.iss = Some(string_value(value, "iss")?),
                 b"sub" => r.sub = Some(string_value(value, "sub")?),
                 b"jti" => r.jti = Some(string_value(value, "jti")?),

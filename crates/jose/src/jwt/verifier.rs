@@ -149,11 +149,12 @@ impl Verifier {
         if token.len() > c.max_size {
             return Err(Error::LimitExceeded(Limit::Size));
         }
-        let (signing_input, sig_b64) = token.rsplit_once('.').ok_or(Malformed::Compact)?;
-        let (header_b64, payload_b64) = signing_input.split_once('.').ok_or(Malformed::Compact)?;
-        if payload_b64.contains('.') {
+        let (header_b64, rest) = token.split_once('.').ok_or(Malformed::Compact)?;
+        let (payload_b64, sig_b64) = rest.split_once('.').ok_or(Malformed::Compact)?;
+        if sig_b64.contains('.') {
             return Err(Malformed::Compact.into());
         }
+        let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
         let cached = self
             .header_cache
             .iter()
