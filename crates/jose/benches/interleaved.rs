@@ -18,6 +18,9 @@ mod setup;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+/// A named operation under measurement.
+type Op<'a> = (&'static str, Box<dyn FnMut() + 'a>);
+
 /// Nanoseconds per call of `f`, over a batch sized to take about `target`.
 fn batch_ns(f: &mut dyn FnMut(), iters: u32) -> f64 {
     let start = Instant::now();
@@ -84,7 +87,7 @@ fn main() {
             continue;
         }
         for op in ["sign", "verify"] {
-            let mut fns: Vec<(&str, Box<dyn FnMut() + '_>)> = match op {
+            let mut fns: Vec<Op<'_>> = match op {
                 "sign" => vec![
                     (
                         "tessera",
