@@ -288,17 +288,16 @@ fn non_canonical_base64url() {
         format!("{h}.{p}.{non_canonical}"),
         format!("{}.{p}.{s}", h.replace('J', "+")),
         format!("{h}.{p} .{s}"),
-        format!("{h}.{p}.{}", s.replace('_', "/").replace('-', "+")),
+        // The standard alphabet's '+' and '/' are not base64url.
+        format!("{h}.{p}.+{}", &s[1..]),
+        format!("{h}.{p}./{}", &s[1..]),
     ];
-    for t in &cases[..3] {
+    for t in &cases {
         assert_eq!(
             verify(&hs_verifier(), t).unwrap_err(),
             Error::Malformed(Malformed::Base64),
             "{t}"
         );
-    }
-    for t in &cases[3..] {
-        assert!(verify(&hs_verifier(), t).is_err(), "{t}");
     }
 }
 

@@ -68,6 +68,7 @@ enum VerifyingInner {
 }
 
 /// The raw material of a key, borrowed from a JWK, for parsing into backend objects.
+#[cfg_attr(not(feature = "ml-dsa"), allow(dead_code))]
 pub(crate) enum Material<'a> {
     Oct(&'a [u8]),
     RsaPublic {
@@ -150,23 +151,27 @@ impl SigningKey {
         }
     }
 
-    /// Signs `msg` and appends the base64url signature to `out` without an intermediate `Vec`
-    /// for the fixed-size cases.
-    pub(crate) fn sign_b64_into(&self, msg: &[u8], out: &mut String) -> Result<(), Error> {
+    /// Signs all of `token` (the signing input) and appends `.` and the base64url signature,
+    /// without an intermediate buffer for the fixed-size signatures.
+    pub(crate) fn sign_append(&self, token: &mut String) -> Result<(), Error> {
         match &self.inner {
             SigningInner::Hmac(key) => {
-                crate::b64::encode_into(hmac::sign(key, msg), out);
-                Ok(())
+                let tag = hmac::sign(key, token.as_bytes());
+                token.push('.');
+                crate::b64::encode_into(tag, token);
             }
             SigningInner::Ed25519(pair) => {
-                crate::b64::encode_into(pair.sign(msg), out);
-                Ok(())
+                let sig = pair.sign(token.as_bytes());
+                token.push('.');
+                crate::b64::encode_into(sig, token);
             }
             _ => {
-                crate::b64::encode_into(self.sign(msg)?, out);
-                Ok(())
+                let sig = self.sign(token.as_bytes())?;
+                token.push('.');
+                crate::b64::encode_into(sig, token);
             }
         }
+        Ok(())
     }
 }
 

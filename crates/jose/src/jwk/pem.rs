@@ -385,15 +385,21 @@ fn ml_dsa_private(alg: JwsAlg, key: &[u8]) -> Result<Params, Error> {
             ));
         }
     };
-    #[cfg(feature = "ml-dsa")]
-    let public = crypto::ml_dsa_public(alg, seed)?;
-    #[cfg(not(feature = "ml-dsa"))]
-    let public: Vec<u8> = return Err(Error::UnsupportedAlgorithm(alg.name().into()));
+    akp_private(alg, seed)
+}
+
+#[cfg(feature = "ml-dsa")]
+fn akp_private(alg: JwsAlg, seed: &[u8]) -> Result<Params, Error> {
     Ok(Params::Akp {
         alg,
-        public,
+        public: crypto::ml_dsa_public(alg, seed)?,
         seed: Some(Zeroizing::new(seed.to_vec())),
     })
+}
+
+#[cfg(not(feature = "ml-dsa"))]
+fn akp_private(alg: JwsAlg, _seed: &[u8]) -> Result<Params, Error> {
+    Err(Error::UnsupportedAlgorithm(alg.name().into()))
 }
 
 fn pkcs1_public(der: &[u8]) -> Result<Params, Error> {

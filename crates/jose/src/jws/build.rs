@@ -250,10 +250,11 @@ impl<'a> JwsBuilder<'a> {
         input.push_str(&protected_b64);
         input.push('.');
         input.push_str(payload_segment);
-        let mut signature_b64 = String::new();
-        entry
-            .signer
-            .sign_b64_into(input.as_bytes(), &mut signature_b64)?;
+        entry.signer.sign_append(&mut input)?;
+        let signature_b64 = input
+            .rsplit_once('.')
+            .map(|(_, sig)| sig.to_owned())
+            .unwrap_or_default();
         Ok(SignedEntry {
             protected_b64,
             unprotected,

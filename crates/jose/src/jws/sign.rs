@@ -89,7 +89,7 @@ impl Signer {
         self.key.sign(msg)
     }
 
-    pub(crate) fn sign_b64_into(&self, msg: &[u8], out: &mut String) -> Result<(), Error> {
-        self.key.sign_b64_into(msg, out)
+    pub(crate) fn sign_append(&self, token: &mut String) -> Result<(), Error> {
+        self.key.sign_append(token)
     }
 }

@@ -1,5 +1,7 @@
 //! Signing JWTs: a [`Signer`] with a header template encoded once.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use serde::Serialize;
 
 use crate::b64;
@@ -22,6 +24,10 @@ pub struct JwtSigner {
     signer: Signer,
     /// `base64url(header) + "."`.
     prefix: String,
+    /// Capacity for the claims JSON: the largest seen so far, rounded up.
+    size_hint: AtomicUsize,
+    /// Upper bound of the base64url signature length (reserved up front).
+    signature_b64_len: usize,
 }
 
 impl JwtSigner {
@@ -60,7 +66,17 @@ impl JwtSigner {
     fn with_prefix(signer: Signer, header_json: &str) -> Self {
         let mut prefix = b64::encode(header_json.as_bytes());
         prefix.push('.');
-        Self { signer, prefix }
+        let signature_b64_len = match signer.alg().family() {
+            crate::alg::Family::RsaPkcs1 | crate::alg::Family::RsaPss => 1400,
+            crate::alg::Family::MlDsa => 6200,
+            _ => 180,
+        };
+        Self {
+            signer,
+            prefix,
+            size_hint: AtomicUsize::new(256),
+            signature_b64_len,
+        }
     }
 
     /// The underlying signer.
@@ -75,19 +91,25 @@ impl JwtSigner {
     /// [`Error::Claims`] if the claims do not serialize to a JSON object; [`Error::Crypto`] if
     /// the backend fails.
     pub fn sign<T: Serialize + ?Sized>(&self, claims: &T) -> Result<String, Error> {
-        let json = serde_json::to_vec(claims).map_err(|e| Error::Claims(e.to_string()))?;
+        // Start from the size of the previous claims, so one allocation usually suffices.
+        let hint = self.size_hint.load(Ordering::Relaxed);
+        let mut json = Vec::with_capacity(hint);
+        serde_json::to_writer(&mut json, claims).map_err(|e| Error::Claims(e.to_string()))?;
         if json.first() != Some(&b'{') {
             return Err(Error::Claims(
                 "claims must serialize to a JSON object".into(),
             ));
         }
-        let mut token = String::with_capacity(self.prefix.len() + json.len() * 4 / 3 + 4 + 700);
+        if json.len() > hint {
+            self.size_hint
+                .store(json.len().next_power_of_two(), Ordering::Relaxed);
+        }
+        let sig_len = self.signature_b64_len;
+        let mut token =
+            String::with_capacity(self.prefix.len() + json.len().div_ceil(3) * 4 + 1 + sig_len);
         token.push_str(&self.prefix);
         b64::encode_into(&json, &mut token);
-        let mut sig = String::with_capacity(128);
-        self.signer.sign_b64_into(token.as_bytes(), &mut sig)?;
-        token.push('.');
-        token.push_str(&sig);
+        self.signer.sign_append(&mut token)?;
         Ok(token)
     }
 }

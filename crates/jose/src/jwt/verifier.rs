@@ -155,6 +155,9 @@ impl Verifier {
             return Err(Malformed::Compact.into());
         }
         let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
+        // Every part must be strict base64url before any cryptography runs; the payload is
+        // only parsed after the signature verifies.
+        let payload = b64::decode(payload_b64)?;
         let cached = self
             .header_cache
             .iter()
@@ -168,10 +171,11 @@ impl Verifier {
             }
             None => self.verify_header(header_b64, signing_input, sig_b64)?,
         };
-        let payload = b64::decode(payload_b64)?;
-        let registered = RegisteredRef::scan(&payload, c.max_depth)?;
-        self.check_claims(&registered, &payload)?;
-        let claims = serde_json::from_slice(&payload).map_err(|e| {
+        // JSON is UTF-8 (RFC 8259 §8.1): validate once, so serde need not per string.
+        let payload = core::str::from_utf8(&payload).map_err(|_| Malformed::Payload)?;
+        let registered = RegisteredRef::scan(payload.as_bytes(), c.max_depth)?;
+        self.check_claims(&registered, payload.as_bytes())?;
+        let claims = serde_json::from_str(payload).map_err(|e| {
             if e.is_data() {
                 Error::Claims(e.to_string())
             } else {
