@@ -253,3 +253,24 @@ fn generated_keys_round_trip_through_json_and_pem() {
         x25519.thumbprint_input()
     );
 }
+
+#[test]
+fn empty_payload_in_every_form() {
+    for alg in [JwsAlg::HS256, JwsAlg::ES256] {
+        let verifier = jws_verifier(alg);
+        for form in [Form::Compact, Form::Flattened, Form::General] {
+            for unencoded in [false, true] {
+                let jws = build(alg, b"", form, false, unencoded);
+                let verified = verifier
+                    .verify(&jws)
+                    .unwrap_or_else(|e| panic!("{form:?} {unencoded}: {e}: {jws}"));
+                assert!(verified.payload().is_empty());
+                // The same JWS also verifies as detached content of zero bytes.
+                if matches!(form, Form::Compact) {
+                    assert!(verifier.verify_detached(&jws, b"").is_ok());
+                    assert!(verifier.verify_detached(&jws, b"x").is_err());
+                }
+            }
+        }
+    }
+}

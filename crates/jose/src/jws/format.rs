@@ -62,11 +62,9 @@ impl Jws {
         };
         let protected = decode_header(h)?;
         Ok(Self {
-            payload: if p.is_empty() {
-                None
-            } else {
-                Some(p.to_owned())
-            },
+            // An empty segment is an empty payload or a detached one (RFC 7515 Appendix F); the
+            // verifier decides by whether the caller supplies detached content.
+            payload: Some(p.to_owned()),
             signatures: vec![RawSignature {
                 protected_b64: h.to_owned(),
                 protected,
@@ -126,10 +124,11 @@ impl Jws {
         self.signatures.len()
     }
 
-    /// Whether the payload is detached.
+    /// Whether the payload may be detached: absent from the JSON serialization, or an empty
+    /// segment of the compact one.
     #[must_use]
     pub fn is_detached(&self) -> bool {
-        self.payload.is_none()
+        self.payload.as_deref().is_none_or(str::is_empty)
     }
 
     /// The signatures with their (unverified) headers.

@@ -132,26 +132,30 @@ impl JwsVerifier {
         if b64_values.iter().any(|&b| b != encoded) {
             return Err(Malformed::Payload.into());
         }
-        let (payload, segment): (Vec<u8>, std::borrow::Cow<'_, [u8]>) =
-            match (&jws.payload, detached) {
-                (Some(p), None) => {
-                    let bytes = if encoded {
-                        b64::decode(p)?
-                    } else {
-                        p.as_bytes().to_vec()
-                    };
-                    (bytes, p.as_bytes().into())
-                }
-                (None, Some(d)) => {
-                    let segment = if encoded {
-                        b64::encode(d).into_bytes().into()
-                    } else {
-                        d.into()
-                    };
-                    (d.to_vec(), segment)
-                }
-                _ => return Err(Malformed::Payload.into()),
-            };
+        let attached = match (jws.payload.as_deref(), detached) {
+            // An empty segment with detached content supplied is a detached payload.
+            (Some(""), Some(_)) => None,
+            (p, _) => p,
+        };
+        let (payload, segment): (Vec<u8>, std::borrow::Cow<'_, [u8]>) = match (attached, detached) {
+            (Some(p), None) => {
+                let bytes = if encoded {
+                    b64::decode(p)?
+                } else {
+                    p.as_bytes().to_vec()
+                };
+                (bytes, p.as_bytes().into())
+            }
+            (None, Some(d)) => {
+                let segment = if encoded {
+                    b64::encode(d).into_bytes().into()
+                } else {
+                    d.into()
+                };
+                (d.to_vec(), segment)
+            }
+            _ => return Err(Malformed::Payload.into()),
+        };
         let outcomes: Vec<SignatureOutcome> = jws
             .signatures
             .iter()
