@@ -670,3 +670,23 @@ fn remembered_headers_never_skip_the_signature() {
     assert_eq!(verify(&strict, &good).unwrap_err(), Error::Type);
     assert_eq!(verify(&strict, &good).unwrap_err(), Error::Type);
 }
+
+#[test]
+fn wrong_number_of_parts_is_malformed() {
+    let good = forge(r#"{"alg":"HS256"}"#, &claims().to_string(), Some(&hs_signer()));
+    let (h, rest) = good.split_once('.').unwrap();
+    let (p, s) = rest.split_once('.').unwrap();
+    for t in [
+        String::new(),
+        "x".to_owned(),
+        format!("{h}.{p}"),
+        format!("{h}.{p}.{s}.{s}"),
+        format!("{h}.{p}.{p}.{s}"),
+        "..".to_owned(),
+        "...".to_owned(),
+        format!(".{p}.{s}"),
+    ] {
+        let e = verify(&hs_verifier(), &t).unwrap_err();
+        assert_eq!(e.code(), "malformed", "{t}: {e}");
+    }
+}

@@ -275,14 +275,21 @@ fn strict<'a, T>(
     Ok(out)
 }
 
-fn string_value<'a>(value: &'a [u8], name: &'static str) -> Result<Cow<'a, str>, Error> {
-    // Fast path: a plain string without escapes needs no parser.
+/// A string claim. `value` is a slice of `json`; a plain string (no escapes) is borrowed from
+/// `json` without a parser. Raw control characters are left for the full parse of the claims,
+/// which rejects the token.
+fn string_value<'a>(
+    json: &'a str,
+    value: &'a [u8],
+    name: &'static str,
+) -> Result<Cow<'a, str>, Error> {
     if let [b'"', inner @ .., b'"'] = value
-        && !inner.iter().any(|&b| b == b'\\' || b == b'"' || b < 0x20)
+        && !inner.contains(&b'\\')
     {
-        return core::str::from_utf8(inner)
-            .map(Cow::Borrowed)
-            .map_err(|_| Error::InvalidClaim(name));
+        let start = (value.as_ptr() as usize).wrapping_sub(json.as_ptr() as usize) + 1;
+        if let Some(text) = json.get(start..start + inner.len()) {
+            return Ok(Cow::Borrowed(text));
+        }
     }
     strict(value, name, |d| d.deserialize_str(CowStr))
 }
@@ -303,9 +310,9 @@ fn date_value(value: &[u8], name: &'static str) -> Result<NumericDate, Error> {
 impl<'a> RegisteredRef<'a> {
     /// Reads the registered claims in the same pass that checks the payload for duplicate
     /// members and nesting depth; other members are left to the caller's own type.
-    pub(crate) fn scan(json: &'a [u8], max_depth: usize) -> Result<Self, Error> {
+    pub(crate) fn scan(json: &'a str, max_depth: usize) -> Result<Self, Error> {
         let mut r = Self::default();
-        crate::json::scan_object(json, max_depth, |key, escaped, value| {
+        crate::json::scan_object(json.as_bytes(), max_depth, |key, escaped, value| {
             // Every registered name has three letters: most members are ruled out by length.
             if key.len() != 3 && !escaped {
                 return Ok(());
@@ -315,9 +322,9 @@ impl<'a> RegisteredRef<'a> {
                 return Ok(());
             };
             match &name {
-                b"iss" => r.iss = Some(string_value(value, "iss")?),
-                b"sub" => r.sub = Some(string_value(value, "sub")?),
-                b"jti" => r.jti = Some(string_value(value, "jti")?),
+                b"iss" => r.iss = Some(string_value(json, value, "iss")?),
+                b"sub" => r.sub = Some(string_value(json, value, "sub")?),
+                b"jti" => r.jti = Some(string_value(json, value, "jti")?),
                 b"aud" => r.aud = Some(strict(value, "aud", |d| d.deserialize_any(AudVisitor))?),
                 b"exp" => r.exp = Some(date_value(value, "exp")?),
                 b"nbf" => r.nbf = Some(date_value(value, "nbf")?),
