@@ -673,7 +673,11 @@ fn remembered_headers_never_skip_the_signature() {
 
 #[test]
 fn wrong_number_of_parts_is_malformed() {
-    let good = forge(r#"{"alg":"HS256"}"#, &claims().to_string(), Some(&hs_signer()));
+    let good = forge(
+        r#"{"alg":"HS256"}"#,
+        &claims().to_string(),
+        Some(&hs_signer()),
+    );
     let (h, rest) = good.split_once('.').unwrap();
     let (p, s) = rest.split_once('.').unwrap();
     for t in [
@@ -689,4 +693,26 @@ fn wrong_number_of_parts_is_malformed() {
         let e = verify(&hs_verifier(), &t).unwrap_err();
         assert_eq!(e.code(), "malformed", "{t}: {e}");
     }
+}
+
+#[test]
+fn only_json_objects_are_signed_as_claims() {
+    let signer = JwtSigner::new(hs_signer());
+    assert!(matches!(signer.sign(&vec![1, 2]), Err(Error::Claims(_))));
+    assert!(matches!(signer.sign("x"), Err(Error::Claims(_))));
+    assert!(matches!(signer.sign(&42), Err(Error::Claims(_))));
+    assert!(matches!(signer.sign(&Value::Null), Err(Error::Claims(_))));
+    let token = signer.sign(&json!({})).unwrap();
+    assert_eq!(token.split('.').nth(1), Some("e30"));
+    // Long claims still round-trip (the size hint grows).
+    let big =
+        json!({"iss": "https://issuer", "aud": "api", "exp": NOW + 600, "pad": "y".repeat(5000)});
+    let token = signer.sign(&big).unwrap();
+    assert_eq!(
+        verify(&hs_verifier(), &token).unwrap()["pad"]
+            .as_str()
+            .unwrap()
+            .len(),
+        5000
+    );
 }
