@@ -105,20 +105,12 @@ impl Jwk {
                     n,
                     e,
                     private: Some(p),
-                } => {
-                    let key = pkcs1::RsaPrivateKey {
-                        modulus: uint(n)?,
-                        public_exponent: uint(e)?,
-                        private_exponent: uint(&p.d)?,
-                        prime1: uint(&p.p)?,
-                        prime2: uint(&p.q)?,
-                        exponent1: uint(&p.dp)?,
-                        exponent2: uint(&p.dq)?,
-                        coefficient: uint(&p.qi)?,
-                        other_prime_infos: None,
-                    };
-                    (RSA_ENCRYPTION, Some(null()?), encode(&key)?, None)
-                }
+                } => (
+                    RSA_ENCRYPTION,
+                    Some(null()?),
+                    pkcs1_private_der(n, e, p)?,
+                    None,
+                ),
                 Params::Ec {
                     crv, d: Some(d), ..
                 } => {
@@ -220,20 +212,7 @@ impl Jwk {
             return Err(KeyProblem::WrongKeyType.into());
         };
         match private {
-            Some(p) => {
-                let key = pkcs1::RsaPrivateKey {
-                    modulus: uint(n)?,
-                    public_exponent: uint(e)?,
-                    private_exponent: uint(&p.d)?,
-                    prime1: uint(&p.p)?,
-                    prime2: uint(&p.q)?,
-                    exponent1: uint(&p.dp)?,
-                    exponent2: uint(&p.dq)?,
-                    coefficient: uint(&p.qi)?,
-                    other_prime_infos: None,
-                };
-                pem("RSA PRIVATE KEY", &encode(&key)?)
-            }
+            Some(p) => pem("RSA PRIVATE KEY", &pkcs1_private_der(n, e, p)?),
             None => {
                 let key = pkcs1::RsaPublicKey {
                     modulus: uint(n)?,
@@ -534,6 +513,21 @@ fn ml_dsa_oid(alg: JwsAlg) -> ObjectIdentifier {
         JwsAlg::MlDsa65 => ML_DSA_65,
         _ => ML_DSA_87,
     }
+}
+
+/// A two-prime PKCS#1 `RSAPrivateKey` (RFC 8017 A.1.2), DER-encoded.
+fn pkcs1_private_der(n: &[u8], e: &[u8], p: &RsaPrivate) -> Result<Zeroizing<Vec<u8>>, Error> {
+    encode(&pkcs1::RsaPrivateKey {
+        modulus: uint(n)?,
+        public_exponent: uint(e)?,
+        private_exponent: uint(&p.d)?,
+        prime1: uint(&p.p)?,
+        prime2: uint(&p.q)?,
+        exponent1: uint(&p.dp)?,
+        exponent2: uint(&p.dq)?,
+        coefficient: uint(&p.qi)?,
+        other_prime_infos: None,
+    })
 }
 
 fn uint(bytes: &[u8]) -> Result<UintRef<'_>, Error> {

@@ -325,7 +325,13 @@ impl<'a> RegisteredRef<'a> {
                 b"iss" => r.iss = Some(string_value(json, value, "iss")?),
                 b"sub" => r.sub = Some(string_value(json, value, "sub")?),
                 b"jti" => r.jti = Some(string_value(json, value, "jti")?),
-                b"aud" => r.aud = Some(strict(value, "aud", |d| d.deserialize_any(AudVisitor))?),
+                b"aud" => {
+                    r.aud = Some(if value.first() == Some(&b'"') {
+                        AudRef::One(string_value(json, value, "aud")?)
+                    } else {
+                        strict(value, "aud", |d| d.deserialize_any(AudVisitor))?
+                    });
+                }
                 b"exp" => r.exp = Some(date_value(value, "exp")?),
                 b"nbf" => r.nbf = Some(date_value(value, "nbf")?),
                 b"iat" => r.iat = Some(date_value(value, "iat")?),
