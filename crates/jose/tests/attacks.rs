@@ -716,3 +716,25 @@ fn only_json_objects_are_signed_as_claims() {
         5000
     );
 }
+
+#[test]
+fn claim_type_errors_do_not_echo_token_values() {
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Strict {
+        exp: i64,
+        ssn: u64,
+    }
+    let payload =
+        json!({"iss": "https://issuer", "aud": "api", "exp": NOW + 600, "ssn": "123-45-6789"});
+    let token = forge(
+        r#"{"alg":"HS256"}"#,
+        &payload.to_string(),
+        Some(&hs_signer()),
+    );
+    let e = hs_verifier().verify::<Strict>(&token).unwrap_err();
+    assert_eq!(e.code(), "claims");
+    let text = e.to_string();
+    assert!(!text.contains("123-45-6789"), "{text}");
+    assert!(text.contains("expected u64"), "{text}");
+}

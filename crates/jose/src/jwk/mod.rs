@@ -25,7 +25,7 @@ use crate::alg::{Curve, Family, JwsAlg, Kty};
 use crate::crypto::Material;
 use crate::error::{Error, KeyProblem};
 
-pub use set::{JwkSet, KeyQuery};
+pub use set::{JwkSet, KeyQuery, MAX_KEYS};
 pub use thumbprint::ThumbprintHash;
 
 /// Secret bytes, wiped from memory on drop.

@@ -176,7 +176,7 @@ impl Verifier {
         self.check_claims(&registered, payload.as_bytes())?;
         let claims = serde_json::from_str(payload).map_err(|e| {
             if e.is_data() {
-                Error::Claims(e.to_string())
+                Error::Claims(redacted(&e))
             } else {
                 Error::Malformed(Malformed::Payload)
             }
@@ -303,6 +303,19 @@ impl Verifier {
         }
         Ok(())
     }
+}
+
+/// A deserialization error without the token's values: serde quotes the offending value
+/// ("invalid type: string \"…\", expected …"), and claims may carry personal data.
+fn redacted(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    for kind in ["invalid type: ", "invalid value: ", "invalid length "] {
+        if let Some(rest) = msg.strip_prefix(kind) {
+            let tail = rest.find(", expected").map_or("", |i| &rest[i..]);
+            return format!("{}{tail}", kind.trim_end_matches([':', ' ']));
+        }
+    }
+    msg
 }
 
 impl<S> VerifierBuilder<S> {
