@@ -12,21 +12,24 @@
 //! # Ok::<(), tessera_jose::Error>(())
 //! ```
 
+mod export;
 mod generate;
+mod oid;
 mod parse;
 mod pem;
 mod set;
 mod thumbprint;
+mod usage;
 
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
-use crate::alg::{Curve, Family, JwsAlg, Kty};
-use crate::crypto::Material;
-use crate::error::{Error, KeyProblem};
+use crate::alg::{Curve, JwsAlg, Kty};
+use crate::error::Error;
 
 pub use set::{JwkSet, KeyQuery, MAX_KEYS};
 pub use thumbprint::ThumbprintHash;
+pub(crate) use usage::check_fits;
 
 /// Secret bytes, wiped from memory on drop.
 type Secret = Zeroizing<Vec<u8>>;
@@ -290,111 +293,6 @@ impl Jwk {
         &self.other
     }
 
-    /// The public part of this key, with the same metadata; `oct` keys are returned unchanged
-    /// (they have no public part), so check [`Jwk::kty`] before publishing a key.
-    #[must_use]
-    pub fn to_public(&self) -> Self {
-        let params = match &self.params {
-            Params::Rsa { n, e, .. } => Params::Rsa {
-                n: n.clone(),
-                e: e.clone(),
-                private: None,
-            },
-            Params::Ec { crv, x, y, .. } => Params::Ec {
-                crv: *crv,
-                x: x.clone(),
-                y: y.clone(),
-                d: None,
-            },
-            Params::Okp { crv, x, .. } => Params::Okp {
-                crv: *crv,
-                x: x.clone(),
-                d: None,
-            },
-            Params::Oct { k } => Params::Oct { k: k.clone() },
-            Params::Akp { alg, public, .. } => Params::Akp {
-                alg: *alg,
-                public: public.clone(),
-                seed: None,
-            },
-        };
-        let mut public = self.clone();
-        public.params = params;
-        if let Some(ops) = &mut public.key_ops {
-            ops.retain(|op| !matches!(op.as_str(), "sign" | "decrypt" | "unwrapKey"));
-        }
-        public
-    }
-
-    /// The algorithms this key may be used with for JWS: its `alg` if that names a JWS
-    /// algorithm, nothing if it names another one, else every algorithm of its type and curve.
-    #[must_use]
-    pub fn allowed_algorithms(&self) -> Vec<JwsAlg> {
-        match &self.alg {
-            Some(name) => JwsAlg::from_name(name)
-                .ok()
-                .filter(|a| a.is_supported())
-                .into_iter()
-                .collect(),
-            None => {
-                let mut algs: Vec<JwsAlg> = JwsAlg::for_key(self.kty(), self.curve()).collect();
-                if let Params::Oct { k } = &self.params {
-                    algs.retain(|a| k.len() >= a.info().hash_len);
-                }
-                algs
-            }
-        }
-    }
-
-    /// Whether this key's metadata lets it be used for `op` (`"sign"`, `"verify"`, ...) with
-    /// `alg`: `alg` must match if present, `use` must be `sig`, `key_ops` must list `op`.
-    #[must_use]
-    pub fn permits(&self, op: &str, alg: JwsAlg) -> bool {
-        let alg_ok = self.alg.as_deref().is_none_or(|a| a == alg.name());
-        let use_ok = self.key_use.as_deref().is_none_or(|u| u == "sig");
-        let ops_ok = self
-            .key_ops
-            .as_ref()
-            .is_none_or(|ops| ops.iter().any(|o| o == op));
-        alg_ok && use_ok && ops_ok && check_fits(&self.params, alg).is_ok()
-    }
-
-    pub(crate) fn params(&self) -> &Params {
-        &self.params
-    }
-
-    /// The raw material for the crypto layer.
-    pub(crate) fn material(&self) -> Material<'_> {
-        match &self.params {
-            Params::Rsa { n, e, private } => match private {
-                Some(p) => Material::RsaPrivate {
-                    n,
-                    e,
-                    d: &p.d,
-                    p: &p.p,
-                    q: &p.q,
-                    dp: &p.dp,
-                    dq: &p.dq,
-                    qi: &p.qi,
-                },
-                None => Material::RsaPublic { n, e },
-            },
-            Params::Ec { crv, x, y, d } => match d {
-                Some(d) => Material::EcPrivate { crv: *crv, x, y, d },
-                None => Material::EcPublic { crv: *crv, x, y },
-            },
-            Params::Okp { crv, x, d } => match d {
-                Some(d) => Material::OkpPrivate { crv: *crv, x, d },
-                None => Material::OkpPublic { crv: *crv, x },
-            },
-            Params::Oct { k } => Material::Oct(k),
-            Params::Akp { public, seed, .. } => match seed {
-                Some(seed) => Material::AkpPrivate { public, seed },
-                None => Material::AkpPublic { public },
-            },
-        }
-    }
-
     pub(crate) fn from_params(params: Params) -> Self {
         Self {
             params,
@@ -405,42 +303,6 @@ impl Jwk {
             x5c: None,
             other: Map::new(),
         }
-    }
-}
-
-/// Checks that a key's type and curve fit an algorithm (not its metadata).
-pub(crate) fn check_fits(params: &Params, alg: JwsAlg) -> Result<(), Error> {
-    let info = alg.info();
-    let ok = match (info.family, params) {
-        (Family::Hmac, Params::Oct { k }) => {
-            if k.len() < info.hash_len {
-                return Err(KeyProblem::HmacTooShort.into());
-            }
-            true
-        }
-        (Family::RsaPkcs1 | Family::RsaPss, Params::Rsa { .. }) => true,
-        (Family::Ecdsa, Params::Ec { crv, .. }) => {
-            if info.curve != Some(*crv) {
-                return Err(KeyProblem::WrongCurve.into());
-            }
-            true
-        }
-        (Family::EdDsa, Params::Okp { crv, .. }) => match (alg, crv) {
-            (_, Curve::Ed25519) | (JwsAlg::EdDSA, Curve::Ed448) => true,
-            _ => return Err(KeyProblem::WrongCurve.into()),
-        },
-        (Family::MlDsa, Params::Akp { alg: key_alg, .. }) => {
-            if *key_alg != alg {
-                return Err(KeyProblem::AlgMismatch.into());
-            }
-            true
-        }
-        _ => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(KeyProblem::WrongKeyType.into())
     }
 }
 

@@ -1,18 +1,18 @@
 //! The JWT verifier: key source and algorithm policy first, then every claim check.
 
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use super::claims::RegisteredRef;
-use super::time::{Clock, SystemClock, duration_secs};
+use super::builder::VerifierBuilder;
+use super::registered::RegisteredRef;
+use super::time::{Clock, SystemClock};
 use crate::alg::JwsAlg;
 use crate::b64;
 use crate::error::{Error, Limit, Malformed};
 use crate::jwk::JwkSet;
 use crate::jws::header::{HeaderRef, check_crit_ref};
-use crate::jws::keys::{AlgPolicy, KeyStore, NoAlgorithms, WithAlgorithms};
+use crate::jws::keys::{KeyStore, NoAlgorithms};
 use crate::jws::typ_matches;
 
 /// Default largest token accepted, in bytes.
@@ -44,52 +44,43 @@ pub const DEFAULT_MAX_TOKEN: usize = 64 * 1024;
 /// # Ok::<(), tessera_jose::Error>(())
 /// ```
 pub struct Verifier {
-    keys: KeyStore,
-    checks: Checks,
+    pub(super) keys: KeyStore,
+    pub(super) checks: Checks,
     /// Protected headers that already led to a verified signature, with what they resolved to.
     /// Header handling is a pure function of the header bytes and this verifier's (immutable)
     /// configuration, so a byte-identical header may skip it; only headers of tokens whose
     /// signature verified are stored, so an attacker cannot fill the slots.
-    header_cache: [OnceLock<CachedHeader>; 4],
+    pub(super) header_cache: [OnceLock<CachedHeader>; 4],
 }
 
-struct CachedHeader {
+pub(super) struct CachedHeader {
     b64: String,
     entry: usize,
     header: Arc<VerifiedHeader>,
 }
 
-struct Checks {
-    issuers: Vec<String>,
-    audiences: AudienceCheck,
-    subject: Option<String>,
-    typ: Option<String>,
-    leeway: i64,
-    max_age: Option<i64>,
-    required: Vec<String>,
-    require_exp: bool,
-    clock: Arc<dyn Clock>,
-    crit: Vec<String>,
-    max_size: usize,
-    max_depth: usize,
+pub(super) struct Checks {
+    pub(super) issuers: Vec<String>,
+    pub(super) audiences: AudienceCheck,
+    pub(super) subject: Option<String>,
+    pub(super) typ: Option<String>,
+    pub(super) leeway: i64,
+    pub(super) max_age: Option<i64>,
+    pub(super) required: Vec<String>,
+    pub(super) require_exp: bool,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) crit: Vec<String>,
+    pub(super) max_size: usize,
+    pub(super) max_depth: usize,
 }
 
-enum AudienceCheck {
+pub(super) enum AudienceCheck {
     /// No audience configured: tokens carrying `aud` are rejected.
     RejectAny,
     /// `aud` must contain one of these.
     AnyOf(Vec<String>),
     /// Explicitly not checked.
     Skip,
-}
-
-/// Builder of a [`Verifier`]. It has a key source from the start and cannot build until an
-/// algorithm policy is chosen.
-pub struct VerifierBuilder<S> {
-    keys: JwkSet,
-    state: S,
-    checks: Checks,
-    audience_skipped: bool,
 }
 
 /// A verified token. Only [`Verifier::verify`] makes one.
@@ -316,183 +307,6 @@ fn redacted(e: &serde_json::Error) -> String {
         }
     }
     msg
-}
-
-impl<S> VerifierBuilder<S> {
-    /// Accepts exactly these algorithms.
-    #[must_use]
-    pub fn algorithms(
-        self,
-        algs: impl IntoIterator<Item = JwsAlg>,
-    ) -> VerifierBuilder<WithAlgorithms> {
-        self.with_state(WithAlgorithms(AlgPolicy::Explicit(
-            algs.into_iter().collect(),
-        )))
-    }
-
-    /// Accepts, per key, its `alg` or else the algorithms of its type and curve.
-    #[must_use]
-    pub fn algorithms_from_keys(self) -> VerifierBuilder<WithAlgorithms> {
-        self.with_state(WithAlgorithms(AlgPolicy::FromKeys))
-    }
-
-    /// Requires `iss` to equal this issuer (call again, or use [`Self::issuers`], for several).
-    #[must_use]
-    pub fn issuer(mut self, iss: impl Into<String>) -> Self {
-        self.checks.issuers.push(iss.into());
-        self
-    }
-
-    /// Requires `iss` to be one of these.
-    #[must_use]
-    pub fn issuers<I: Into<String>>(mut self, iss: impl IntoIterator<Item = I>) -> Self {
-        self.checks.issuers.extend(iss.into_iter().map(Into::into));
-        self
-    }
-
-    /// Requires `aud` to contain this audience (or another one added the same way).
-    #[must_use]
-    pub fn audience(self, aud: impl Into<String>) -> Self {
-        self.audiences([aud])
-    }
-
-    /// Requires `aud` to contain one of these.
-    #[must_use]
-    pub fn audiences<A: Into<String>>(mut self, aud: impl IntoIterator<Item = A>) -> Self {
-        let mut list = match core::mem::replace(&mut self.checks.audiences, AudienceCheck::Skip) {
-            AudienceCheck::AnyOf(l) => l,
-            _ => Vec::new(),
-        };
-        list.extend(aud.into_iter().map(Into::into));
-        self.checks.audiences = AudienceCheck::AnyOf(list);
-        self
-    }
-
-    /// Does not check `aud` at all. Only for services that check it themselves.
-    #[must_use]
-    pub fn skip_audience_check(mut self) -> Self {
-        self.audience_skipped = true;
-        self
-    }
-
-    /// Requires `sub` to equal this subject.
-    #[must_use]
-    pub fn subject(mut self, sub: impl Into<String>) -> Self {
-        self.checks.subject = Some(sub.into());
-        self
-    }
-
-    /// Requires the `typ` header to be this media type (case-insensitive, `application/`
-    /// optional), e.g. `"JWT"` or `"at+jwt"`.
-    #[must_use]
-    pub fn typ(mut self, typ: impl Into<String>) -> Self {
-        self.checks.typ = Some(typ.into());
-        self
-    }
-
-    /// Clock skew tolerated for `exp`, `nbf` and `iat` (default zero).
-    #[must_use]
-    pub fn leeway(mut self, leeway: Duration) -> Self {
-        self.checks.leeway = duration_secs(leeway);
-        self
-    }
-
-    /// Rejects tokens whose `iat` is older than this (and tokens without `iat`).
-    #[must_use]
-    pub fn max_age(mut self, age: Duration) -> Self {
-        self.checks.max_age = Some(duration_secs(age));
-        self
-    }
-
-    /// Requires a claim to be present.
-    #[must_use]
-    pub fn require(mut self, claim: impl Into<String>) -> Self {
-        self.checks.required.push(claim.into());
-        self
-    }
-
-    /// Accepts tokens without `exp` (required by default).
-    #[must_use]
-    pub fn allow_missing_exp(mut self) -> Self {
-        self.checks.require_exp = false;
-        self
-    }
-
-    /// The clock to validate against (default: the system clock).
-    #[must_use]
-    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.checks.clock = Arc::new(clock);
-        self
-    }
-
-    /// Header parameters the application understands and allows in `crit`.
-    #[must_use]
-    pub fn critical<T: Into<String>>(mut self, names: impl IntoIterator<Item = T>) -> Self {
-        self.checks.crit.extend(names.into_iter().map(Into::into));
-        self
-    }
-
-    /// The largest token accepted, in bytes (default 64 KiB).
-    #[must_use]
-    pub fn max_token_size(mut self, bytes: usize) -> Self {
-        self.checks.max_size = bytes;
-        self
-    }
-
-    /// The deepest JSON nesting accepted in header and claims (default 32).
-    #[must_use]
-    pub fn max_json_depth(mut self, depth: usize) -> Self {
-        self.checks.max_depth = depth;
-        self
-    }
-
-    fn with_state<T>(self, state: T) -> VerifierBuilder<T> {
-        VerifierBuilder {
-            keys: self.keys,
-            state,
-            checks: self.checks,
-            audience_skipped: self.audience_skipped,
-        }
-    }
-}
-
-impl VerifierBuilder<WithAlgorithms> {
-    /// Parses every usable (key, algorithm) pair once and checks the configuration.
-    ///
-    /// # Errors
-    /// [`Error::Config`] when no key can verify with the allowed algorithms, when an audience
-    /// is both required and skipped, or when an issuer, audience or `typ` is empty.
-    pub fn build(mut self) -> Result<Verifier, Error> {
-        let c = &mut self.checks;
-        if self.audience_skipped {
-            if matches!(c.audiences, AudienceCheck::AnyOf(_)) {
-                return Err(Error::Config("an audience is both required and skipped"));
-            }
-            c.audiences = AudienceCheck::Skip;
-        }
-        if c.issuers.iter().any(String::is_empty) {
-            return Err(Error::Config("an accepted issuer is empty"));
-        }
-        if let AudienceCheck::AnyOf(list) = &c.audiences
-            && (list.is_empty() || list.iter().any(String::is_empty))
-        {
-            return Err(Error::Config(
-                "the accepted audience list is empty or has an empty entry",
-            ));
-        }
-        if c.typ.as_deref() == Some("") {
-            return Err(Error::Config("the expected typ is empty"));
-        }
-        if c.max_depth < 2 {
-            return Err(Error::Config("the JSON depth limit must be at least 2"));
-        }
-        let keys = KeyStore::new(&self.keys, &self.state.0)?;
-        Ok(Verifier {
-            keys,
-            checks: self.checks,
-            header_cache: Default::default(),
-        })
-    }
 }
 
 impl<T> Verified<T> {

@@ -1,0 +1,197 @@
+//! The [`Verifier`] builder: type-state over the algorithm policy, and configuration checks.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::time::{Clock, duration_secs};
+use super::verifier::{AudienceCheck, Checks, Verifier};
+use crate::alg::JwsAlg;
+use crate::error::Error;
+use crate::jwk::JwkSet;
+use crate::jws::keys::{AlgPolicy, KeyStore, WithAlgorithms};
+
+/// Builder of a [`Verifier`]. It has a key source from the start and cannot build until an
+/// algorithm policy is chosen.
+pub struct VerifierBuilder<S> {
+    pub(super) keys: JwkSet,
+    pub(super) state: S,
+    pub(super) checks: Checks,
+    pub(super) audience_skipped: bool,
+}
+
+impl<S> VerifierBuilder<S> {
+    /// Accepts exactly these algorithms.
+    #[must_use]
+    pub fn algorithms(
+        self,
+        algs: impl IntoIterator<Item = JwsAlg>,
+    ) -> VerifierBuilder<WithAlgorithms> {
+        self.with_state(WithAlgorithms(AlgPolicy::Explicit(
+            algs.into_iter().collect(),
+        )))
+    }
+
+    /// Accepts, per key, its `alg` or else the algorithms of its type and curve.
+    #[must_use]
+    pub fn algorithms_from_keys(self) -> VerifierBuilder<WithAlgorithms> {
+        self.with_state(WithAlgorithms(AlgPolicy::FromKeys))
+    }
+
+    /// Requires `iss` to equal this issuer (call again, or use [`Self::issuers`], for several).
+    #[must_use]
+    pub fn issuer(mut self, iss: impl Into<String>) -> Self {
+        self.checks.issuers.push(iss.into());
+        self
+    }
+
+    /// Requires `iss` to be one of these.
+    #[must_use]
+    pub fn issuers<I: Into<String>>(mut self, iss: impl IntoIterator<Item = I>) -> Self {
+        self.checks.issuers.extend(iss.into_iter().map(Into::into));
+        self
+    }
+
+    /// Requires `aud` to contain this audience (or another one added the same way).
+    #[must_use]
+    pub fn audience(self, aud: impl Into<String>) -> Self {
+        self.audiences([aud])
+    }
+
+    /// Requires `aud` to contain one of these.
+    #[must_use]
+    pub fn audiences<A: Into<String>>(mut self, aud: impl IntoIterator<Item = A>) -> Self {
+        let mut list = match core::mem::replace(&mut self.checks.audiences, AudienceCheck::Skip) {
+            AudienceCheck::AnyOf(l) => l,
+            _ => Vec::new(),
+        };
+        list.extend(aud.into_iter().map(Into::into));
+        self.checks.audiences = AudienceCheck::AnyOf(list);
+        self
+    }
+
+    /// Does not check `aud` at all. Only for services that check it themselves.
+    #[must_use]
+    pub fn skip_audience_check(mut self) -> Self {
+        self.audience_skipped = true;
+        self
+    }
+
+    /// Requires `sub` to equal this subject.
+    #[must_use]
+    pub fn subject(mut self, sub: impl Into<String>) -> Self {
+        self.checks.subject = Some(sub.into());
+        self
+    }
+
+    /// Requires the `typ` header to be this media type (case-insensitive, `application/`
+    /// optional), e.g. `"JWT"` or `"at+jwt"`.
+    #[must_use]
+    pub fn typ(mut self, typ: impl Into<String>) -> Self {
+        self.checks.typ = Some(typ.into());
+        self
+    }
+
+    /// Clock skew tolerated for `exp`, `nbf` and `iat` (default zero).
+    #[must_use]
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.checks.leeway = duration_secs(leeway);
+        self
+    }
+
+    /// Rejects tokens whose `iat` is older than this (and tokens without `iat`).
+    #[must_use]
+    pub fn max_age(mut self, age: Duration) -> Self {
+        self.checks.max_age = Some(duration_secs(age));
+        self
+    }
+
+    /// Requires a claim to be present.
+    #[must_use]
+    pub fn require(mut self, claim: impl Into<String>) -> Self {
+        self.checks.required.push(claim.into());
+        self
+    }
+
+    /// Accepts tokens without `exp` (required by default).
+    #[must_use]
+    pub fn allow_missing_exp(mut self) -> Self {
+        self.checks.require_exp = false;
+        self
+    }
+
+    /// The clock to validate against (default: the system clock).
+    #[must_use]
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.checks.clock = Arc::new(clock);
+        self
+    }
+
+    /// Header parameters the application understands and allows in `crit`.
+    #[must_use]
+    pub fn critical<T: Into<String>>(mut self, names: impl IntoIterator<Item = T>) -> Self {
+        self.checks.crit.extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// The largest token accepted, in bytes (default 64 KiB).
+    #[must_use]
+    pub fn max_token_size(mut self, bytes: usize) -> Self {
+        self.checks.max_size = bytes;
+        self
+    }
+
+    /// The deepest JSON nesting accepted in header and claims (default 32).
+    #[must_use]
+    pub fn max_json_depth(mut self, depth: usize) -> Self {
+        self.checks.max_depth = depth;
+        self
+    }
+
+    fn with_state<T>(self, state: T) -> VerifierBuilder<T> {
+        VerifierBuilder {
+            keys: self.keys,
+            state,
+            checks: self.checks,
+            audience_skipped: self.audience_skipped,
+        }
+    }
+}
+
+impl VerifierBuilder<WithAlgorithms> {
+    /// Parses every usable (key, algorithm) pair once and checks the configuration.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when no key can verify with the allowed algorithms, when an audience
+    /// is both required and skipped, or when an issuer, audience or `typ` is empty.
+    pub fn build(mut self) -> Result<Verifier, Error> {
+        let c = &mut self.checks;
+        if self.audience_skipped {
+            if matches!(c.audiences, AudienceCheck::AnyOf(_)) {
+                return Err(Error::Config("an audience is both required and skipped"));
+            }
+            c.audiences = AudienceCheck::Skip;
+        }
+        if c.issuers.iter().any(String::is_empty) {
+            return Err(Error::Config("an accepted issuer is empty"));
+        }
+        if let AudienceCheck::AnyOf(list) = &c.audiences
+            && (list.is_empty() || list.iter().any(String::is_empty))
+        {
+            return Err(Error::Config(
+                "the accepted audience list is empty or has an empty entry",
+            ));
+        }
+        if c.typ.as_deref() == Some("") {
+            return Err(Error::Config("the expected typ is empty"));
+        }
+        if c.max_depth < 2 {
+            return Err(Error::Config("the JSON depth limit must be at least 2"));
+        }
+        let keys = KeyStore::new(&self.keys, &self.state.0)?;
+        Ok(Verifier {
+            keys,
+            checks: self.checks,
+            header_cache: Default::default(),
+        })
+    }
+}
