@@ -130,6 +130,17 @@ impl Jwk {
 
     /// Imports a key from a JWK (JSON), PEM or DER, detected from the content.
     ///
+    /// ```
+    /// use tessera_jose::{Jwk, JwsAlg};
+    /// let key = Jwk::generate(JwsAlg::ES384)?;
+    /// let from_pem = Jwk::import(key.to_public_pem()?.as_bytes())?;
+    /// let from_der = Jwk::import(&key.to_spki_der()?)?;
+    /// let from_jwk = Jwk::import(key.to_public().to_json().as_bytes())?;
+    /// assert_eq!(from_pem.thumbprint_input(), from_der.thumbprint_input());
+    /// assert_eq!(from_der.thumbprint_input(), from_jwk.thumbprint_input());
+    /// # Ok::<(), tessera_jose::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// As [`Jwk::from_json`] and [`Jwk::from_pem`].
     pub fn import(bytes: &[u8]) -> Result<Self, Error> {

@@ -15,6 +15,19 @@ pub const MAX_KEYS: usize = 1000;
 /// policy (RFC 7517 §5 asks implementations to ignore keys they do not understand); the skipped
 /// positions and reasons are kept in [`JwkSet::skipped`]. Use [`JwkSet::from_json_strict`] to
 /// reject the whole set instead.
+///
+/// ```
+/// use tessera_jose::{Error, Jwk, JwkSet, JwsAlg, jwk::KeyQuery};
+/// let ec = Jwk::generate(JwsAlg::ES256)?.with_kid("k1");
+/// let ed = Jwk::generate(JwsAlg::EdDSA)?.with_kid("k1");
+/// let set = JwkSet::from_json(&JwkSet::from(vec![ec.to_public(), ed.to_public()]).to_json())?;
+/// // The shared kid is told apart by the algorithm; alone it is ambiguous.
+/// let q = KeyQuery { kid: Some("k1"), alg: Some(JwsAlg::EdDSA), ..KeyQuery::default() };
+/// assert_eq!(set.select(&q)?.kid(), Some("k1"));
+/// let q = KeyQuery { kid: Some("k1"), ..KeyQuery::default() };
+/// assert_eq!(set.select(&q).unwrap_err(), Error::AmbiguousKey);
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JwkSet {
     keys: Vec<Jwk>,
