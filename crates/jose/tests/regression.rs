@@ -41,3 +41,19 @@ fn empty_compact_payload_is_an_empty_payload() {
         assert!(verifier.verify(&jws).unwrap().payload().is_empty());
     }
 }
+
+/// Found by the `key_import` fuzz target: an RSA modulus that is empty (or all zero bytes)
+/// underflowed the bit-length computation (a panic in debug builds).
+#[test]
+fn rsa_modulus_of_zero_length() {
+    use tessera_jose::Error;
+    use tessera_jose::error::KeyProblem;
+    for n in ["", "AA", "AAAA"] {
+        let jwk = format!(r#"{{"kty":"RSA","n":"{n}","e":"AQAB"}}"#);
+        assert_eq!(
+            Jwk::from_json(&jwk).unwrap_err(),
+            Error::InvalidKey(KeyProblem::RsaTooSmall),
+            "{jwk}"
+        );
+    }
+}

@@ -134,7 +134,9 @@ fn material_fits(alg: JwsAlg, material: &Material<'_>) -> bool {
 /// RSA import policy: a modulus of at least 2048 bits and an odd exponent in `[3, 2^32)`.
 pub(crate) fn check_rsa_public(n: &[u8], e: &[u8]) -> Result<(), Error> {
     let n = strip_zeros(n);
-    let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
+    let bits = n
+        .first()
+        .map_or(0, |b| n.len() * 8 - b.leading_zeros() as usize);
     if bits < 2048 {
         return Err(KeyProblem::RsaTooSmall.into());
     }
