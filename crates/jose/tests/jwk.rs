@@ -394,3 +394,28 @@ fn debug_never_shows_key_material() {
         }
     }
 }
+
+#[test]
+fn public_keys_get_the_public_operations() {
+    let key = Jwk::generate(JwsAlg::ES256)
+        .unwrap()
+        .with_key_ops(["sign"])
+        .unwrap();
+    assert_eq!(key.to_public().key_ops().unwrap(), ["verify"]);
+    let both = Jwk::generate(JwsAlg::ES256)
+        .unwrap()
+        .with_key_ops(["sign", "verify"])
+        .unwrap();
+    assert_eq!(both.to_public().key_ops().unwrap(), ["verify"]);
+    // The public key of a signing-only private key verifies what the private key signs.
+    let signer = tessera_jose::jwt::JwtSigner::new(Signer::new(&key, JwsAlg::ES256).unwrap());
+    let token = tessera_jose::jwt::Claims::new()
+        .expires_in(std::time::Duration::from_secs(60))
+        .sign(&signer)
+        .unwrap();
+    let verifier = tessera_jose::jwt::Verifier::builder(JwkSet::from(key.to_public()))
+        .algorithms_from_keys()
+        .build()
+        .unwrap();
+    assert!(verifier.verify::<serde_json::Value>(&token).is_ok());
+}

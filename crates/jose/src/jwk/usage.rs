@@ -7,7 +7,8 @@ use crate::crypto::Material;
 use crate::error::{Error, KeyProblem};
 
 impl Jwk {
-    /// The public part of this key, with the same metadata; `oct` keys are returned unchanged
+    /// The public part of this key, with the same metadata (`key_ops` mapped to the public
+    /// operations: `sign` to `verify`, ...); `oct` keys are returned unchanged
     /// (they have no public part), so check [`Jwk::kty`] before publishing a key.
     #[must_use]
     pub fn to_public(&self) -> Self {
@@ -37,8 +38,25 @@ impl Jwk {
         };
         let mut public = self.clone();
         public.params = params;
-        if let Some(ops) = &mut public.key_ops {
-            ops.retain(|op| !matches!(op.as_str(), "sign" | "decrypt" | "unwrapKey"));
+        // Private operations become their public counterparts (RFC 7517 §4.3): a key that may
+        // sign yields a public key that may verify.
+        if let (Some(ops), false) = (
+            &mut public.key_ops,
+            matches!(self.params, Params::Oct { .. }),
+        ) {
+            let mut public_ops: Vec<String> = Vec::with_capacity(ops.len());
+            for op in ops.iter() {
+                let mapped = match op.as_str() {
+                    "sign" => "verify",
+                    "decrypt" => "encrypt",
+                    "unwrapKey" => "wrapKey",
+                    other => other,
+                };
+                if !public_ops.iter().any(|o| o == mapped) {
+                    public_ops.push(mapped.to_owned());
+                }
+            }
+            *ops = public_ops;
         }
         public
     }
