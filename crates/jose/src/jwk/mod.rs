@@ -193,12 +193,7 @@ impl Jwk {
     /// Whether the key holds private (or secret) material.
     #[must_use]
     pub fn is_private(&self) -> bool {
-        match &self.params {
-            Params::Rsa { private, .. } => private.is_some(),
-            Params::Ec { d, .. } | Params::Okp { d, .. } => d.is_some(),
-            Params::Oct { .. } => true,
-            Params::Akp { seed, .. } => seed.is_some(),
-        }
+        self.params.is_private()
     }
 
     /// Whether the crypto backend supports this key (Ed448 and X448 keys are parsed only).

@@ -253,8 +253,7 @@ fn akp(map: &mut Map<String, Value>, alg: Option<&str>) -> Result<Params, Error>
 
 /// Validates material against the import policy by parsing it into backend keys.
 pub(super) fn validate(params: &Params) -> Result<(), Error> {
-    let jwk = Jwk::from_params(params.clone());
-    let material = jwk.material();
+    let material = params.material();
     let probe = match params {
         Params::Rsa { .. } => Some(JwsAlg::RS256),
         Params::Ec { crv, .. } => Some(match crv {
@@ -284,7 +283,7 @@ pub(super) fn validate(params: &Params) -> Result<(), Error> {
     };
     if let Some(alg) = probe {
         VerifyingKey::new(alg, &material)?;
-        if jwk.is_private() {
+        if params.is_private() {
             SigningKey::new(alg, &material)?;
         }
     }

@@ -100,34 +100,7 @@ impl Jwk {
 
     /// The raw material for the crypto layer.
     pub(crate) fn material(&self) -> Material<'_> {
-        match &self.params {
-            Params::Rsa { n, e, private } => match private {
-                Some(p) => Material::RsaPrivate {
-                    n,
-                    e,
-                    d: &p.d,
-                    p: &p.p,
-                    q: &p.q,
-                    dp: &p.dp,
-                    dq: &p.dq,
-                    qi: &p.qi,
-                },
-                None => Material::RsaPublic { n, e },
-            },
-            Params::Ec { crv, x, y, d } => match d {
-                Some(d) => Material::EcPrivate { crv: *crv, x, y, d },
-                None => Material::EcPublic { crv: *crv, x, y },
-            },
-            Params::Okp { crv, x, d } => match d {
-                Some(d) => Material::OkpPrivate { crv: *crv, x, d },
-                None => Material::OkpPublic { crv: *crv, x },
-            },
-            Params::Oct { k } => Material::Oct(k),
-            Params::Akp { public, seed, .. } => match seed {
-                Some(seed) => Material::AkpPrivate { public, seed },
-                None => Material::AkpPublic { public },
-            },
-        }
+        self.params.material()
     }
 }
 
@@ -164,5 +137,49 @@ pub(crate) fn check_fits(params: &Params, alg: JwsAlg) -> Result<(), Error> {
         Ok(())
     } else {
         Err(KeyProblem::WrongKeyType.into())
+    }
+}
+
+impl Params {
+    /// Whether the material includes the private (or secret) part.
+    pub(crate) fn is_private(&self) -> bool {
+        match self {
+            Self::Rsa { private, .. } => private.is_some(),
+            Self::Ec { d, .. } | Self::Okp { d, .. } => d.is_some(),
+            Self::Oct { .. } => true,
+            Self::Akp { seed, .. } => seed.is_some(),
+        }
+    }
+
+    /// The raw material for the crypto layer.
+    pub(crate) fn material(&self) -> Material<'_> {
+        match self {
+            Params::Rsa { n, e, private } => match private {
+                Some(p) => Material::RsaPrivate {
+                    n,
+                    e,
+                    d: &p.d,
+                    p: &p.p,
+                    q: &p.q,
+                    dp: &p.dp,
+                    dq: &p.dq,
+                    qi: &p.qi,
+                },
+                None => Material::RsaPublic { n, e },
+            },
+            Params::Ec { crv, x, y, d } => match d {
+                Some(d) => Material::EcPrivate { crv: *crv, x, y, d },
+                None => Material::EcPublic { crv: *crv, x, y },
+            },
+            Params::Okp { crv, x, d } => match d {
+                Some(d) => Material::OkpPrivate { crv: *crv, x, d },
+                None => Material::OkpPublic { crv: *crv, x },
+            },
+            Params::Oct { k } => Material::Oct(k),
+            Params::Akp { public, seed, .. } => match seed {
+                Some(seed) => Material::AkpPrivate { public, seed },
+                None => Material::AkpPublic { public },
+            },
+        }
     }
 }

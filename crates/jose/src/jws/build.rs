@@ -192,8 +192,13 @@ impl<'a> JwsBuilder<'a> {
 
     fn sign_entry(&self, entry: &Pending<'_>, payload_segment: &str) -> Result<SignedEntry, Error> {
         let alg = entry.signer.alg();
-        let protected_json = match &entry.protected {
-            Protected::Raw(raw) => raw.clone(),
+        // The protected header as JSON text and as a map; only raw text needs parsing.
+        let (protected_json, protected) = match &entry.protected {
+            Protected::Raw(raw) => {
+                let map: Map<String, Value> =
+                    serde_json::from_str(raw).map_err(|_| Error::Malformed(Malformed::Header))?;
+                (raw.clone(), map)
+            }
             Protected::Header(h) => {
                 let mut h = h.clone();
                 match h.alg() {
@@ -225,11 +230,9 @@ impl<'a> JwsBuilder<'a> {
                     }
                     h = h.param("crit", crit);
                 }
-                h.to_json()
+                (h.to_json(), h.as_map().clone())
             }
         };
-        let protected: Map<String, Value> = serde_json::from_str(&protected_json)
-            .map_err(|_| Error::Malformed(Malformed::Header))?;
         let unprotected = entry.unprotected.as_ref().map(|u| u.as_map().clone());
         check_crit(&protected, unprotected.as_ref(), &[])?;
         super::header::join(&protected, unprotected.as_ref())?;
