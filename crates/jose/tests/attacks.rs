@@ -369,36 +369,48 @@ fn crit_is_enforced() {
         .unwrap();
     assert!(verify(&v, &token).is_ok());
     // crit in an unprotected header (JSON serialization) is rejected.
-    let input = format!("{}.{}", b64::encode(r#"{"alg":"HS256"}"#), b64::encode("p"));
-    let sig = b64::encode(signer.sign(input.as_bytes()).unwrap());
-    let flat = json!({
-        "payload": b64::encode("p"),
-        "protected": b64::encode(r#"{"alg":"HS256"}"#),
-        "header": {"crit": ["b64"], "b64": false},
-        "signature": sig,
+    let flat = flattened_hs256(
+        r#"{"alg":"HS256"}"#,
+        &b64::encode("p"),
+        Some(json!({"crit": ["b64"], "b64": false})),
+    );
+    assert_eq!(hs_jws_verifier().verify(&flat).unwrap_err(), Error::Crit);
+}
+
+/// A flattened JWS signed with the HMAC test key: protected header JSON, payload segment as it
+/// goes into the signing input, optional unprotected header.
+fn flattened_hs256(protected_json: &str, payload_segment: &str, header: Option<Value>) -> String {
+    let protected = b64::encode(protected_json);
+    let input = format!("{protected}.{payload_segment}");
+    let mut flat = json!({
+        "payload": payload_segment,
+        "protected": protected,
+        "signature": b64::encode(hs_signer().sign(input.as_bytes()).unwrap()),
     });
-    let jv = JwsVerifier::builder(JwkSet::from(keys().hmac.clone()))
+    if let Some(h) = header {
+        flat["header"] = h;
+    }
+    flat.to_string()
+}
+
+fn hs_jws_verifier() -> JwsVerifier {
+    JwsVerifier::builder(JwkSet::from(keys().hmac.clone()))
         .algorithms([JwsAlg::HS256])
         .build()
-        .unwrap();
-    assert_eq!(jv.verify(&flat.to_string()).unwrap_err(), Error::Crit);
+        .unwrap()
 }
 
 #[test]
 fn b64_false_without_crit_in_jws_json() {
-    let signer = hs_signer();
-    let protected = b64::encode(r#"{"alg":"HS256","b64":false}"#);
-    let input = format!("{protected}.payload");
-    let flat = json!({
-        "payload": "payload",
-        "protected": protected,
-        "signature": b64::encode(signer.sign(input.as_bytes()).unwrap()),
-    });
-    let jv = JwsVerifier::builder(JwkSet::from(keys().hmac.clone()))
-        .algorithms([JwsAlg::HS256])
-        .build()
-        .unwrap();
-    assert_eq!(jv.verify(&flat.to_string()).unwrap_err(), Error::Crit);
+    let flat = flattened_hs256(r#"{"alg":"HS256","b64":false}"#, "payload", None);
+    assert_eq!(hs_jws_verifier().verify(&flat).unwrap_err(), Error::Crit);
+    // The same header with b64 listed in crit verifies.
+    let ok = flattened_hs256(
+        r#"{"alg":"HS256","b64":false,"crit":["b64"]}"#,
+        "payload",
+        None,
+    );
+    assert_eq!(hs_jws_verifier().verify(&ok).unwrap().payload(), b"payload");
 }
 
 #[test]

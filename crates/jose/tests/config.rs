@@ -96,3 +96,14 @@ fn verifier_configuration_errors() {
         "config"
     );
 }
+
+#[test]
+fn verifiers_and_signers_are_send_and_sync() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Verifier>();
+    shared::<JwsVerifier>();
+    shared::<tessera_jose::jws::Signer>();
+    shared::<tessera_jose::jwt::JwtSigner>();
+    shared::<Jwk>();
+    shared::<JwkSet>();
+}

@@ -1,6 +1,6 @@
 //! Verifying JWS of any serialization under an explicit algorithm policy.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::format::{Jws, RawSignature};
 use super::header::{Header, check_crit, join};
@@ -303,12 +303,4 @@ impl core::fmt::Debug for JwsVerifier {
             .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
-}
-
-#[allow(dead_code)]
-fn _assert_send_sync() {
-    fn is<T: Send + Sync>() {}
-    is::<JwsVerifier>();
-    is::<super::Signer>();
-    let _: Option<Map<String, Value>> = None;
 }
