@@ -73,6 +73,13 @@ pub enum Error {
     /// The random number generator or another primitive failed unexpectedly.
     #[error("cryptographic operation failed")]
     Crypto,
+    /// A JWE did not decrypt. Opaque by design: key unwrapping, key agreement, the
+    /// authentication tag and padding all fail the same way, after the same work.
+    #[error("decryption failed")]
+    DecryptionFailed,
+    /// The token is not of the kind the caller expects (signed, encrypted or nested).
+    #[error("unexpected token kind: expected {0}")]
+    TokenKind(&'static str),
 }
 
 impl Error {
@@ -105,6 +112,8 @@ impl Error {
             Self::Config(_) => "config",
             Self::Claims(_) => "claims",
             Self::Crypto => "crypto",
+            Self::DecryptionFailed => "decryption_failed",
+            Self::TokenKind(_) => "token_kind",
         }
     }
 }
@@ -135,6 +144,8 @@ pub enum Malformed {
     Jwk,
     /// A signature of the wrong length or form.
     Signature,
+    /// The JWE JSON serialization is not valid.
+    JweJson,
 }
 
 impl fmt::Display for Malformed {
@@ -151,6 +162,7 @@ impl fmt::Display for Malformed {
             Self::Pem => "invalid PEM or DER",
             Self::Jwk => "invalid JWK",
             Self::Signature => "invalid signature encoding",
+            Self::JweJson => "invalid JWE JSON serialization",
         })
     }
 }
@@ -167,6 +179,12 @@ pub enum Limit {
     Signatures,
     /// Number of keys in a JWK Set.
     Keys,
+    /// Number of recipients in a general JWE.
+    Recipients,
+    /// PBES2 iteration count (`p2c`).
+    Pbes2Count,
+    /// Size of `zip: DEF` content after decompression.
+    Decompressed,
 }
 
 impl fmt::Display for Limit {
@@ -176,6 +194,9 @@ impl fmt::Display for Limit {
             Self::Depth => "nesting depth",
             Self::Signatures => "signature count",
             Self::Keys => "key count",
+            Self::Recipients => "recipient count",
+            Self::Pbes2Count => "PBES2 iteration count",
+            Self::Decompressed => "decompressed size",
         })
     }
 }

@@ -52,10 +52,11 @@ mod crypto;
 pub mod dangerous;
 pub mod error;
 pub mod json;
+pub mod jwe;
 pub mod jwk;
 pub mod jws;
 pub mod jwt;
 
-pub use alg::JwsAlg;
+pub use alg::{Enc, JweAlg, JwsAlg};
 pub use error::Error;
 pub use jwk::{Jwk, JwkSet};

@@ -1,8 +1,12 @@
 //! The only module that touches `aws-lc-rs`. Keys are parsed here once into backend objects and
 //! reused for every token; nothing above this module sees a backend type.
 
+pub(crate) mod content;
+pub(crate) mod ecdh;
 mod ecdsa;
 mod keys;
+pub(crate) mod kw;
+pub(crate) mod rsa_enc;
 
 use aws_lc_rs::signature;
 use aws_lc_rs::{hmac, rand as lc_rand};

@@ -106,3 +106,41 @@ fn ml_dsa(alg: JwsAlg) -> Result<Params, Error> {
 fn ml_dsa(alg: JwsAlg) -> Result<Params, Error> {
     Err(Error::UnsupportedAlgorithm(alg.name().into()))
 }
+
+impl Jwk {
+    /// Generates a private key for a JWE key-management algorithm, with `alg`, `use: enc` and
+    /// `kid` the key's thumbprint: a 256-bit key for `dir` (fit for `A256GCM`), an AES key of
+    /// the wrapping size, RSA 2048, P-256 for ECDH-ES, 32 random bytes for PBES2.
+    ///
+    /// # Errors
+    /// [`Error::Crypto`] if the generator fails.
+    pub fn generate_jwe(alg: crate::alg::JweAlg) -> Result<Self, Error> {
+        use crate::alg::KeyManagement as M;
+        let info = alg.info();
+        let key = match info.mode {
+            M::Direct | M::Pbes2 => Self::generate_oct(32)?,
+            M::AesKw | M::AesGcmKw => Self::generate_oct(info.kw_len)?,
+            M::RsaOaep | M::RsaPkcs1 => Self::generate_rsa(2048)?,
+            M::EcdhEs | M::EcdhEsKw => {
+                let (d, x, y) = crypto::generate_ec(JwsAlg::ES256)?;
+                Self::finish(Params::Ec {
+                    crv: crate::alg::Curve::P256,
+                    x,
+                    y,
+                    d: Some(Zeroizing::new(d)),
+                })?
+            }
+        };
+        key.with_jwe_alg(alg)
+            .map(|k| k.with_use(super::KeyUse::Enc))
+    }
+
+    /// A symmetric (`oct`) key holding `secret` as is (a shared key or a PBES2 password),
+    /// without `kid` or `alg`.
+    #[must_use]
+    pub fn from_secret(secret: &[u8]) -> Self {
+        Self::from_params(Params::Oct {
+            k: Zeroizing::new(secret.to_vec()),
+        })
+    }
+}

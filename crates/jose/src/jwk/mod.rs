@@ -253,6 +253,17 @@ impl Jwk {
         Ok(self)
     }
 
+    /// Sets the `alg` member to a JWE key-management algorithm after checking that the key
+    /// fits it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidKey`] when the key cannot be used with `alg`.
+    pub fn with_jwe_alg(mut self, alg: crate::alg::JweAlg) -> Result<Self, Error> {
+        crate::jwe::keys::check_fits(&self, alg)?;
+        self.alg = Some(alg.name().to_owned());
+        Ok(self)
+    }
+
     /// The `use` member.
     #[must_use]
     pub fn key_use(&self) -> Option<&str> {

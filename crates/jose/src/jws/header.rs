@@ -174,37 +174,49 @@ pub(crate) fn check_crit(
     unprotected: Option<&Map<String, Value>>,
     extra: &[String],
 ) -> Result<(), Error> {
-    if unprotected.is_some_and(|u| u.contains_key("crit") || u.contains_key("b64")) {
+    if unprotected.is_some_and(|u| u.contains_key("b64")) {
         return Err(Error::Crit);
     }
-    let crit = match protected.get("crit") {
-        None => None,
-        Some(Value::Array(items)) => Some(items),
-        Some(_) => return Err(Error::Crit),
-    };
-    let mut names: Vec<&str> = Vec::new();
-    if let Some(items) = crit {
-        if items.is_empty() {
-            return Err(Error::Crit);
-        }
-        for item in items {
-            let name = item.as_str().ok_or(Error::Crit)?;
-            let understood = UNDERSTOOD_CRIT.contains(&name) || extra.iter().any(|e| e == name);
-            if names.contains(&name)
-                || REGISTERED.contains(&name)
-                || !protected.contains_key(name)
-                || !understood
-            {
-                return Err(Error::Crit);
-            }
-            names.push(name);
-        }
-    }
+    let others: Vec<&Map<String, Value>> = unprotected.into_iter().collect();
+    let names = crit_names(protected, &others, UNDERSTOOD_CRIT, extra)?;
     match protected.get("b64") {
         None => Ok(()),
         Some(Value::Bool(_)) if names.contains(&"b64") => Ok(()),
         _ => Err(Error::Crit),
     }
+}
+
+/// The `crit` rules shared by JWS and JWE: `crit` only in the protected header, a non-empty
+/// array of distinct names, none registered, each present in the protected header and
+/// understood (by this crate's `understood` list or the caller's `extra`). Returns the names.
+pub(crate) fn crit_names<'a>(
+    protected: &'a Map<String, Value>,
+    unprotected: &[&Map<String, Value>],
+    understood: &[&str],
+    extra: &[String],
+) -> Result<Vec<&'a str>, Error> {
+    if unprotected.iter().any(|u| u.contains_key("crit")) {
+        return Err(Error::Crit);
+    }
+    let items = match protected.get("crit") {
+        None => return Ok(Vec::new()),
+        Some(Value::Array(items)) if !items.is_empty() => items,
+        Some(_) => return Err(Error::Crit),
+    };
+    let mut names: Vec<&str> = Vec::with_capacity(items.len());
+    for item in items {
+        let name = item.as_str().ok_or(Error::Crit)?;
+        let known = understood.contains(&name) || extra.iter().any(|e| e == name);
+        if names.contains(&name)
+            || REGISTERED.contains(&name)
+            || !protected.contains_key(name)
+            || !known
+        {
+            return Err(Error::Crit);
+        }
+        names.push(name);
+    }
+    Ok(names)
 }
 
 /// The borrowed-header form of [`check_crit`], for compact tokens (no unprotected header).

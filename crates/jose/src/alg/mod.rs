@@ -1,10 +1,14 @@
-//! JWA identifiers (RFC 7518 §3, RFC 8037, RFC 8812, RFC 9864, ML-DSA for JOSE) and the one
+//! JWA identifiers (RFC 7518 §3–5, RFC 8037, RFC 8812, RFC 9864, ML-DSA for JOSE) and the one
 //! table of their properties. Names are resolved once, at the edge; below, code holds [`JwsAlg`].
 
 use core::fmt;
 use core::str::FromStr;
 
 use crate::error::Error;
+
+mod jwe;
+
+pub use jwe::{Enc, JweAlg, JweAlgInfo, KeyManagement};
 
 /// A JWS signature or MAC algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
