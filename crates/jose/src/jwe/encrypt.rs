@@ -203,6 +203,7 @@ pub struct JweBuilder<'a> {
     unprotected: Header,
     aad: Option<Vec<u8>>,
     zip: bool,
+    precompressed: bool,
     recipients: Vec<(&'a Encrypter, Header)>,
     placement: Option<Placement>,
     enc_placement: Placement,
@@ -221,6 +222,7 @@ impl<'a> JweBuilder<'a> {
             unprotected: Header::empty(),
             aad: None,
             zip: false,
+            precompressed: false,
             recipients: Vec::new(),
             placement: None,
             enc_placement: Placement::Protected,
@@ -267,6 +269,15 @@ impl<'a> JweBuilder<'a> {
     #[must_use]
     pub fn deflate(mut self) -> Self {
         self.zip = true;
+        self
+    }
+
+    /// Declares the plaintext as already DEFLATE-compressed by the caller: writes
+    /// `zip: "DEF"` without compressing again (for content compressed once and sent many times).
+    #[must_use]
+    pub fn deflate_precompressed(mut self) -> Self {
+        self.zip = true;
+        self.precompressed = true;
         self
     }
 
@@ -450,7 +461,7 @@ impl<'a> JweBuilder<'a> {
             }
         };
         let compressed;
-        let plaintext = if self.zip {
+        let plaintext = if self.zip && !self.precompressed {
             compressed = super::zip::compress(self.plaintext);
             &compressed[..]
         } else {
