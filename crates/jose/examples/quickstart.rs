@@ -48,7 +48,7 @@ fn main() -> Result<(), Error> {
     println!("token:    {token}");
     println!(
         "verified: alg={} sub={} scope={:?} exp={}",
-        verified.header().alg,
+        verified.header().map_or("-", |h| h.alg.name()),
         verified.claims().sub,
         verified.claims().scope,
         verified.claims().exp

@@ -116,11 +116,6 @@ impl Decrypter {
         self.decrypt_parsed(&jwe)
     }
 
-    /// The largest input this decrypter accepts.
-    pub(crate) fn max_size(&self) -> usize {
-        self.max_size
-    }
-
     /// Decrypts an already parsed JWE. With several recipients, each one a key of this
     /// decrypter matches is tried in order; the first that decrypts wins.
     ///

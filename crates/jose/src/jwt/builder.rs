@@ -4,9 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::time::{Clock, duration_secs};
-use super::verifier::{AudienceCheck, Checks, Verifier};
+use super::verifier::{AudienceCheck, Checks, Layers, Verifier};
 use crate::alg::JwsAlg;
 use crate::error::Error;
+use crate::jwe::Decrypter;
 use crate::jwk::JwkSet;
 use crate::jws::keys::{AlgPolicy, KeyStore, WithAlgorithms};
 
@@ -17,7 +18,12 @@ pub struct VerifierBuilder<S> {
     pub(super) state: S,
     pub(super) checks: Checks,
     pub(super) audience_skipped: bool,
+    pub(super) layers: Layers,
 }
+
+/// Type-state marker: a verifier of encrypted (unsigned) JWTs, which needs no signature keys.
+#[derive(Debug)]
+pub struct EncryptedOnly;
 
 impl<S> VerifierBuilder<S> {
     /// Accepts exactly these algorithms.
@@ -153,17 +159,15 @@ impl<S> VerifierBuilder<S> {
             state,
             checks: self.checks,
             audience_skipped: self.audience_skipped,
+            layers: self.layers,
         }
     }
-}
 
-impl VerifierBuilder<WithAlgorithms> {
-    /// Parses every usable (key, algorithm) pair once and checks the configuration.
-    ///
-    /// # Errors
-    /// [`Error::Config`] when no key can verify with the allowed algorithms, when an audience
-    /// is both required and skipped, or when an issuer, audience or `typ` is empty.
-    pub fn build(mut self) -> Result<Verifier, Error> {
+    pub(super) fn with_encrypted_state(self) -> VerifierBuilder<EncryptedOnly> {
+        self.with_state(EncryptedOnly)
+    }
+
+    fn check(&mut self) -> Result<(), Error> {
         let c = &mut self.checks;
         if self.audience_skipped {
             if matches!(c.audiences, AudienceCheck::AnyOf(_)) {
@@ -187,11 +191,51 @@ impl VerifierBuilder<WithAlgorithms> {
         if c.max_depth < 2 {
             return Err(Error::Config("the JSON depth limit must be at least 2"));
         }
+        Ok(())
+    }
+}
+
+impl VerifierBuilder<WithAlgorithms> {
+    /// Expects nested JWTs: a JWS (checked with this builder's keys and algorithms) encrypted
+    /// in a JWE with `cty: "JWT"` (decrypted with `decrypter`). Tokens that are only signed or
+    /// only encrypted are rejected with [`Error::TokenKind`].
+    #[must_use]
+    pub fn decrypt_with(mut self, decrypter: Decrypter) -> Self {
+        self.layers = Layers::Nested(decrypter);
+        self
+    }
+}
+
+impl VerifierBuilder<WithAlgorithms> {
+    /// Parses every usable (key, algorithm) pair once and checks the configuration.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when no key can verify with the allowed algorithms, when an audience
+    /// is both required and skipped, or when an issuer, audience or `typ` is empty.
+    pub fn build(mut self) -> Result<Verifier, Error> {
+        self.check()?;
         let keys = KeyStore::new(&self.keys, &self.state.0)?;
         Ok(Verifier {
             keys,
             checks: self.checks,
             header_cache: Default::default(),
+            layers: self.layers,
+        })
+    }
+}
+
+impl VerifierBuilder<EncryptedOnly> {
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// As [`VerifierBuilder::build`] for signed tokens, without the key checks.
+    pub fn build(mut self) -> Result<Verifier, Error> {
+        self.check()?;
+        Ok(Verifier {
+            keys: KeyStore::empty(),
+            checks: self.checks,
+            header_cache: Default::default(),
+            layers: self.layers,
         })
     }
 }

@@ -207,6 +207,26 @@ impl Claims {
         signer.sign(&self.map)
     }
 
+    /// Encrypts these claims into a compact JWE (an encrypted, unsigned JWT).
+    ///
+    /// # Errors
+    /// As [`super::JwtEncrypter::encrypt`].
+    pub fn encrypt(&self, encrypter: &super::JwtEncrypter) -> Result<String, Error> {
+        encrypter.encrypt(&self.map)
+    }
+
+    /// Signs these claims, then encrypts the signed JWT: a nested JWT with `cty: "JWT"`.
+    ///
+    /// # Errors
+    /// As [`super::JwtSigner::sign`] and [`super::JwtEncrypter::encrypt_signed`].
+    pub fn sign_and_encrypt(
+        &self,
+        signer: &super::JwtSigner,
+        encrypter: &super::JwtEncrypter,
+    ) -> Result<String, Error> {
+        encrypter.encrypt_signed(&signer.sign(&self.map)?)
+    }
+
     fn set(mut self, name: &str, value: Value) -> Self {
         self.map.insert(name.to_owned(), value);
         self

@@ -1,7 +1,8 @@
-//! JSON Web Tokens (RFC 7519): claims, signing and validation.
+//! JSON Web Tokens (RFC 7519): claims, signing, encryption (plain and nested) and validation.
 
 mod builder;
 mod claims;
+mod encrypter;
 mod registered;
 mod signer;
 mod time;
@@ -9,6 +10,8 @@ mod verifier;
 
 pub use builder::VerifierBuilder;
 pub use claims::{Audience, Claims};
+pub use encrypter::JwtEncrypter;
 pub use signer::JwtSigner;
 pub use time::{Clock, FixedClock, NumericDate, SystemClock};
-pub use verifier::{DEFAULT_MAX_TOKEN, Verified, VerifiedHeader, Verifier};
+pub use builder::EncryptedOnly;
+pub use verifier::{DEFAULT_MAX_TOKEN, EncryptionHeader, Verified, VerifiedHeader, Verifier};

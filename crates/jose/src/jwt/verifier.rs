@@ -7,9 +7,10 @@ use serde::de::DeserializeOwned;
 use super::builder::VerifierBuilder;
 use super::registered::RegisteredRef;
 use super::time::{Clock, SystemClock};
-use crate::alg::JwsAlg;
+use crate::alg::{Enc, JweAlg, JwsAlg};
 use crate::b64;
 use crate::error::{Error, Limit, Malformed};
+use crate::jwe::Decrypter;
 use crate::jwk::JwkSet;
 use crate::jws::header::{HeaderRef, check_crit_ref};
 use crate::jws::keys::{KeyStore, NoAlgorithms};
@@ -51,6 +52,18 @@ pub struct Verifier {
     /// configuration, so a byte-identical header may skip it; only headers of tokens whose
     /// signature verified are stored, so an attacker cannot fill the slots.
     pub(super) header_cache: [OnceLock<CachedHeader>; 4],
+    /// Which kind of token is expected: signed, encrypted, or signed then encrypted.
+    pub(super) layers: Layers,
+}
+
+/// What the caller expects a token to be.
+pub(super) enum Layers {
+    /// A JWS.
+    Signed,
+    /// A JWS inside a JWE with `cty: "JWT"`; both layers are checked.
+    Nested(Decrypter),
+    /// A JWE whose plaintext is the claims.
+    Encrypted(Decrypter),
 }
 
 pub(super) struct CachedHeader {
@@ -87,7 +100,23 @@ pub(super) enum AudienceCheck {
 #[derive(Debug, Clone)]
 pub struct Verified<T> {
     claims: T,
-    header: Arc<VerifiedHeader>,
+    header: Option<Arc<VerifiedHeader>>,
+    encryption: Option<EncryptionHeader>,
+}
+
+/// The JWE layer of a verified encrypted or nested token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncryptionHeader {
+    /// The key-management algorithm.
+    pub alg: JweAlg,
+    /// The content encryption.
+    pub enc: Enc,
+    /// The `kid` of the key that decrypted.
+    pub kid: Option<String>,
+    /// The JWE's `typ`.
+    pub typ: Option<String>,
+    /// The JWE's `cty` (`JWT` for a nested token).
+    pub cty: Option<String>,
 }
 
 /// The protected header of a verified token.
@@ -125,7 +154,18 @@ impl Verifier {
                 max_depth: crate::json::DEFAULT_MAX_DEPTH,
             },
             audience_skipped: false,
+            layers: Layers::Signed,
         }
+    }
+
+    /// Starts a builder for encrypted (unsigned) JWTs: JWEs whose plaintext is the claims.
+    /// Nested JWTs and signed JWTs are rejected with [`Error::TokenKind`]; for nested JWTs use
+    /// [`Verifier::builder`] with [`VerifierBuilder::decrypt_with`].
+    #[must_use]
+    pub fn encrypted(decrypter: Decrypter) -> VerifierBuilder<super::builder::EncryptedOnly> {
+        let mut b = Self::builder(JwkSet::new()).with_encrypted_state();
+        b.layers = Layers::Encrypted(decrypter);
+        b
     }
 
     /// Verifies a compact JWT and deserializes its claims into `T`.
@@ -136,6 +176,64 @@ impl Verifier {
     /// ([`Error::AlgorithmNotAllowed`], [`Error::NoMatchingKey`], [`Error::AmbiguousKey`]),
     /// [`Error::SignatureInvalid`], then the claims.
     pub fn verify<T: DeserializeOwned>(&self, token: &str) -> Result<Verified<T>, Error> {
+        let dots = || token.bytes().filter(|&b| b == b'.').count();
+        let decrypter = match &self.layers {
+            Layers::Signed => {
+                return self.verify_signed(token).map_err(|e| match e {
+                    Error::Malformed(_) if dots() == 4 => Error::TokenKind("a signed JWT"),
+                    other => other,
+                });
+            }
+            Layers::Nested(d) | Layers::Encrypted(d) => d,
+        };
+        let nested = matches!(self.layers, Layers::Nested(_));
+        let expected = if nested {
+            "a nested JWT (signed, then encrypted)"
+        } else {
+            "an encrypted JWT"
+        };
+        if token.len() > self.checks.max_size {
+            return Err(Error::LimitExceeded(Limit::Size));
+        }
+        if dots() != 4 {
+            return Err(Error::TokenKind(expected));
+        }
+        let jwe = crate::jwe::Jwe::parse(token, self.checks.max_size)?;
+        let decrypted = decrypter.decrypt_parsed(&jwe)?;
+        let header = decrypted.header();
+        let cty = header.get_str("cty");
+        let is_nested = cty.is_some_and(|c| typ_matches(c, "JWT"));
+        if is_nested != nested {
+            return Err(Error::TokenKind(expected));
+        }
+        let encryption = EncryptionHeader {
+            alg: decrypted.alg(),
+            enc: decrypted.enc(),
+            kid: decrypted.kid().map(str::to_owned),
+            typ: header.typ_value().map(str::to_owned),
+            cty: cty.map(str::to_owned),
+        };
+        let plaintext = core::str::from_utf8(decrypted.plaintext()).map_err(|_| Malformed::Payload)?;
+        if nested {
+            let mut verified = self.verify_signed(plaintext)?;
+            verified.encryption = Some(encryption);
+            return Ok(verified);
+        }
+        if let Some(expected) = &self.checks.typ
+            && !encryption.typ.as_deref().is_some_and(|t| typ_matches(t, expected))
+        {
+            return Err(Error::Type);
+        }
+        let claims = self.claims(plaintext)?;
+        Ok(Verified {
+            claims,
+            header: None,
+            encryption: Some(encryption),
+        })
+    }
+
+    /// The signed-token path.
+    fn verify_signed<T: DeserializeOwned>(&self, token: &str) -> Result<Verified<T>, Error> {
         let c = &self.checks;
         if token.len() > c.max_size {
             return Err(Error::LimitExceeded(Limit::Size));
@@ -163,17 +261,26 @@ impl Verifier {
         };
         // JSON is UTF-8 (RFC 8259 §8.1): validate once, so serde need not per string.
         let payload = core::str::from_utf8(&payload).map_err(|_| Malformed::Payload)?;
-        let registered = RegisteredRef::scan(payload, c.max_depth)?;
+        let claims = self.claims(payload)?;
+        debug_assert_eq!(entry.key.alg(), header.alg);
+        Ok(Verified {
+            claims,
+            header: Some(header),
+            encryption: None,
+        })
+    }
+
+    /// Checks the registered claims of a verified (or decrypted) payload and deserializes it.
+    fn claims<T: DeserializeOwned>(&self, payload: &str) -> Result<T, Error> {
+        let registered = RegisteredRef::scan(payload, self.checks.max_depth)?;
         self.check_claims(&registered, payload.as_bytes())?;
-        let claims = serde_json::from_str(payload).map_err(|e| {
+        serde_json::from_str(payload).map_err(|e| {
             if e.is_data() {
                 Error::Claims(redacted(&e))
             } else {
                 Error::Malformed(Malformed::Payload)
             }
-        })?;
-        debug_assert_eq!(entry.key.alg(), header.alg);
-        Ok(Verified { claims, header })
+        })
     }
 
     /// The full header path: decode, parse, `crit`, key resolution, signature, `typ`. On
@@ -322,10 +429,16 @@ impl<T> Verified<T> {
         self.claims
     }
 
-    /// The verified header.
+    /// The verified JWS header; `None` for an encrypted (unsigned) JWT.
     #[must_use]
-    pub fn header(&self) -> &VerifiedHeader {
-        &self.header
+    pub fn header(&self) -> Option<&VerifiedHeader> {
+        self.header.as_deref()
+    }
+
+    /// The JWE layer of an encrypted or nested JWT.
+    #[must_use]
+    pub fn encryption(&self) -> Option<&EncryptionHeader> {
+        self.encryption.as_ref()
     }
 }
 
