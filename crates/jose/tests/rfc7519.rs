@@ -40,7 +40,10 @@ fn section_3_1_verifies_before_exp() {
         }
     );
     assert_eq!(verified.header().map(|h| h.alg), Some(JwsAlg::HS256));
-    assert_eq!(verified.header().and_then(|h| h.typ.as_deref()), Some("JWT"));
+    assert_eq!(
+        verified.header().and_then(|h| h.typ.as_deref()),
+        Some("JWT")
+    );
     // The same claims as a JSON map.
     let map = verifier(1_300_819_379)
         .verify::<serde_json::Value>(token)

@@ -82,7 +82,9 @@ fn decrypt_all(file: &str) {
     let published = outputs(&c.v);
     assert!(!published.is_empty(), "{file}");
     for (form, text) in published {
-        let out = d.decrypt(&text).unwrap_or_else(|e| panic!("{file} {form}: {e}"));
+        let out = d
+            .decrypt(&text)
+            .unwrap_or_else(|e| panic!("{file} {form}: {e}"));
         assert_eq!(out.plaintext(), &c.plaintext[..], "{file} {form}");
     }
 }
@@ -208,7 +210,8 @@ fn reproduce(file: &str) {
     // Compact: byte for byte (RSA: all but the encrypted key).
     if let Some(theirs) = v["output"]["compact"].as_str() {
         let ours = build().compact().unwrap();
-        let (o, t): (Vec<&str>, Vec<&str>) = (ours.split('.').collect(), theirs.split('.').collect());
+        let (o, t): (Vec<&str>, Vec<&str>) =
+            (ours.split('.').collect(), theirs.split('.').collect());
         for part in 0..5 {
             if !(part == 1 && rsa[0]) {
                 assert_eq!(o[part], t[part], "{file} compact part {part}");
@@ -216,7 +219,10 @@ fn reproduce(file: &str) {
         }
         assert_eq!(d.decrypt(&ours).unwrap().plaintext(), &c.plaintext[..]);
     }
-    for (form, theirs) in [("json", &v["output"]["json"]), ("json_flat", &v["output"]["json_flat"])] {
+    for (form, theirs) in [
+        ("json", &v["output"]["json"]),
+        ("json_flat", &v["output"]["json_flat"]),
+    ] {
         if theirs.is_null() {
             continue;
         }

@@ -96,3 +96,41 @@ fn ed448_and_x448_are_parsed_but_unsupported() {
     let key = Jwk::from_json(&format!(r#"{{"kty":"OKP","crv":"X448","x":"{x448}"}}"#)).unwrap();
     assert!(!key.is_supported());
 }
+
+/// RFC 8037 Appendix A.6: ECDH-ES with X25519. The RFC's ephemeral secret is injected; the `epk`
+/// must be the RFC's, and Bob must decrypt. (The shared secret `Z` itself is checked against the
+/// RFC in the crate's unit tests, where the agreement is reachable.)
+#[test]
+fn a6_x25519_ecdh_es() {
+    use tessera_jose::jwe::{Decrypter, Encrypter, Jwe, JweBuilder};
+    use tessera_jose::{Enc, JweAlg};
+    let v = common::vector("rfc8037/appendix-a.json")["A.6"].clone();
+    let bob = common::jwk(&v["bob"]);
+    let secret: Vec<u8> = (0..32)
+        .map(|i| {
+            u8::from_str_radix(
+                &v["ephemeral_secret_hex"].as_str().unwrap()[2 * i..2 * i + 2],
+                16,
+            )
+            .unwrap()
+        })
+        .collect();
+    let mut ephemeral = v["epk"].clone();
+    ephemeral["d"] = tessera_jose::b64::encode(&secret).into();
+    let e = Encrypter::new(&bob.to_public(), JweAlg::EcdhEsA128KW)
+        .unwrap()
+        .dangerous_fixed_ephemeral(&common::jwk(&ephemeral))
+        .unwrap();
+    let token = JweBuilder::new(b"hi Bob", Enc::A128Gcm)
+        .recipient(&e)
+        .compact()
+        .unwrap();
+    let parsed = Jwe::parse(&token, 1 << 20).unwrap();
+    assert_eq!(parsed.protected()["epk"], v["header"]["epk"]);
+    assert_eq!(parsed.protected()["kid"], v["header"]["kid"]);
+    let d = Decrypter::builder(bob)
+        .algorithms([JweAlg::EcdhEsA128KW])
+        .build()
+        .unwrap();
+    assert_eq!(d.decrypt(&token).unwrap().plaintext(), b"hi Bob");
+}

@@ -33,7 +33,8 @@ pub(crate) fn encrypt(
         Ok((buf, tag.as_ref().to_vec()))
     } else {
         let (mac_key, enc_key) = cek.split_at(cek.len() / 2);
-        let key = PaddedBlockEncryptingKey::cbc_pkcs7(cbc_key(enc_key)?).map_err(|_| Error::Crypto)?;
+        let key =
+            PaddedBlockEncryptingKey::cbc_pkcs7(cbc_key(enc_key)?).map_err(|_| Error::Crypto)?;
         let mut buf = plaintext.to_vec();
         key.less_safe_encrypt(&mut buf, EncryptionContext::Iv128(iv16(iv)?))
             .map_err(|_| Error::Crypto)?;
@@ -73,8 +74,8 @@ pub(crate) fn decrypt(
         if !super::ct_eq(&expected, tag) {
             return Err(Error::DecryptionFailed);
         }
-        let key = PaddedBlockDecryptingKey::cbc_pkcs7(cbc_key(enc_key).map_err(fail)?)
-            .map_err(fail)?;
+        let key =
+            PaddedBlockDecryptingKey::cbc_pkcs7(cbc_key(enc_key).map_err(fail)?).map_err(fail)?;
         let mut buf = Zeroizing::new(ciphertext.to_vec());
         let len = key
             .decrypt(&mut buf, DecryptionContext::Iv128(iv16(iv).map_err(fail)?))

@@ -111,3 +111,78 @@ impl core::fmt::Debug for EcdhPrivate {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(s: &str) -> Vec<u8> {
+        crate::b64::decode(s).unwrap()
+    }
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len() / 2)
+            .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// RFC 7518 Appendix C: `Z` from both sides, and the derived key.
+    #[test]
+    fn rfc7518_appendix_c() {
+        let v: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../../test-vectors/rfc7518/appendix-c.json"
+        ))
+        .unwrap();
+        let point = |k: &serde_json::Value| {
+            [
+                vec![4],
+                b64(k["x"].as_str().unwrap()),
+                b64(k["y"].as_str().unwrap()),
+            ]
+            .concat()
+        };
+        let (alice, bob) = (&v["alice_ephemeral"], &v["bob"]);
+        let a = EcdhPrivate::new(
+            Curve::P256,
+            &b64(alice["d"].as_str().unwrap()),
+            &point(alice),
+        )
+        .unwrap();
+        let b =
+            EcdhPrivate::new(Curve::P256, &b64(bob["d"].as_str().unwrap()), &point(bob)).unwrap();
+        let z = a.agree(&point(bob)).unwrap();
+        assert_eq!(&z[..], &b64(v["z"].as_str().unwrap())[..]);
+        assert_eq!(&b.agree(&point(alice)).unwrap()[..], &z[..]);
+        let key = concat_kdf(&z, "A128GCM", b"Alice", b"Bob", 16).unwrap();
+        assert_eq!(&key[..], &b64(v["derived_key"].as_str().unwrap())[..]);
+        // A public key that does not belong to the private key is refused.
+        assert!(
+            EcdhPrivate::new(Curve::P256, &b64(alice["d"].as_str().unwrap()), &point(bob)).is_err()
+        );
+    }
+
+    /// RFC 8037 Appendix A.6: X25519 `Z` from both sides.
+    #[test]
+    fn rfc8037_a6() {
+        let v: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../../test-vectors/rfc8037/appendix-a.json"
+        ))
+        .unwrap();
+        let v = &v["A.6"];
+        let bob = &v["bob"];
+        let secret = hex(v["ephemeral_secret_hex"].as_str().unwrap());
+        let public = hex(v["ephemeral_public_hex"].as_str().unwrap());
+        let e = EcdhPrivate::new(Curve::X25519, &secret, &public).unwrap();
+        let z = e.agree(&b64(bob["x"].as_str().unwrap())).unwrap();
+        assert_eq!(&z[..], &hex(v["z_hex"].as_str().unwrap())[..]);
+        let b = EcdhPrivate::new(
+            Curve::X25519,
+            &b64(bob["d"].as_str().unwrap()),
+            &b64(bob["x"].as_str().unwrap()),
+        )
+        .unwrap();
+        assert_eq!(&b.agree(&public).unwrap()[..], &z[..]);
+        // A low-order point gives an all-zero secret, which is refused.
+        assert!(e.agree(&[0u8; 32]).is_err());
+    }
+}

@@ -150,7 +150,10 @@ mod tests {
         let kek = hex("000102030405060708090A0B0C0D0E0F1011121314151617");
         let data = hex("00112233445566778899AABBCCDDEEFF");
         let wrapped = wrap(&kek, &data).unwrap();
-        assert_eq!(wrapped, hex("96778B25AE6CA435F92B5B97C050AED2468AB8A17AD84E5D"));
+        assert_eq!(
+            wrapped,
+            hex("96778B25AE6CA435F92B5B97C050AED2468AB8A17AD84E5D")
+        );
         assert_eq!(&unwrap(&kek, &wrapped).unwrap()[..], &data[..]);
         let mut bad = wrapped.clone();
         bad[5] ^= 1;

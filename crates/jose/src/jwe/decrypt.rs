@@ -315,7 +315,9 @@ impl DecrypterBuilder<WithAlgorithms> {
         let _ = &self.state;
         let encs = self.encs.unwrap_or_else(|| Enc::ALL.to_vec());
         if encs.is_empty() {
-            return Err(Error::Config("the allowed content encryption list is empty"));
+            return Err(Error::Config(
+                "the allowed content encryption list is empty",
+            ));
         }
         if self.max_p2c == 0 || self.max_decompressed == 0 {
             return Err(Error::Config("a decryption limit is zero"));

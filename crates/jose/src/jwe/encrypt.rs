@@ -355,7 +355,12 @@ impl<'a> JweBuilder<'a> {
         if count == 0 {
             return Err(Error::Config("a JWE needs at least one recipient"));
         }
-        if count > 1 && self.recipients.iter().any(|(e, _)| e.alg.is_single_recipient()) {
+        if count > 1
+            && self
+                .recipients
+                .iter()
+                .any(|(e, _)| e.alg.is_single_recipient())
+        {
             return Err(Error::Config("dir and ECDH-ES allow only one recipient"));
         }
         let placement = match (self.placement, count) {

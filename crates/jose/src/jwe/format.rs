@@ -201,7 +201,9 @@ impl Jwe {
             ));
         }
         if self.protected_b64.is_empty() {
-            return Err(Error::Config("the compact serialization needs a protected header"));
+            return Err(Error::Config(
+                "the compact serialization needs a protected header",
+            ));
         }
         let mut out = self.protected_b64.clone();
         for part in [&r.encrypted_key, &self.iv, &self.ciphertext, &self.tag] {
@@ -217,7 +219,9 @@ impl Jwe {
     /// [`Error::Config`] with several recipients.
     pub fn to_flattened(&self) -> Result<String, Error> {
         let [r] = self.recipients.as_slice() else {
-            return Err(Error::Config("the flattened serialization has one recipient"));
+            return Err(Error::Config(
+                "the flattened serialization has one recipient",
+            ));
         };
         let mut m = self.json_head();
         if let Some(h) = &r.header {

@@ -56,9 +56,7 @@ fn ops(alg: JweAlg, dir: Direction) -> &'static [&'static str] {
         (KeyManagement::Direct, Direction::Decrypt) => &["decrypt"],
         (KeyManagement::EcdhEs, _) => &["deriveKey", "deriveBits"],
         (KeyManagement::EcdhEsKw, Direction::Encrypt) => &["deriveKey", "deriveBits", "wrapKey"],
-        (KeyManagement::EcdhEsKw, Direction::Decrypt) => {
-            &["deriveKey", "deriveBits", "unwrapKey"]
-        }
+        (KeyManagement::EcdhEsKw, Direction::Decrypt) => &["deriveKey", "deriveBits", "unwrapKey"],
         (_, Direction::Encrypt) => &["wrapKey"],
         (_, Direction::Decrypt) => &["unwrapKey"],
     }
@@ -71,7 +69,9 @@ pub(crate) fn permits(jwk: &Jwk, alg: JweAlg, enc: Option<Enc>, dir: Direction) 
     let alg_ok = match jwk.alg() {
         None => true,
         Some(a) if a == alg.name() => true,
-        Some(a) => alg == JweAlg::Dir && enc.is_none_or(|e| e.name() == a) && Enc::from_name(a).is_ok(),
+        Some(a) => {
+            alg == JweAlg::Dir && enc.is_none_or(|e| e.name() == a) && Enc::from_name(a).is_ok()
+        }
     };
     let use_ok = jwk.key_use().is_none_or(|u| u == "enc");
     let ops_ok = jwk
@@ -156,9 +156,10 @@ impl Unwrapper {
             KeyManagement::AesKw => Self::AesKw(secret(jwk)?),
             KeyManagement::AesGcmKw => Self::AesGcmKw(secret(jwk)?),
             KeyManagement::Pbes2 => Self::Password(secret(jwk)?),
-            KeyManagement::RsaOaep | KeyManagement::RsaPkcs1 => {
-                Self::Rsa(RsaDecryptor::new(&jwk.to_pkcs8_der()?, alg.info().hash_bits)?)
-            }
+            KeyManagement::RsaOaep | KeyManagement::RsaPkcs1 => Self::Rsa(RsaDecryptor::new(
+                &jwk.to_pkcs8_der()?,
+                alg.info().hash_bits,
+            )?),
             KeyManagement::EcdhEs | KeyManagement::EcdhEsKw => Self::Ecdh(agreement_private(jwk)?),
         })
     }
@@ -287,9 +288,10 @@ impl Wrapper {
             KeyManagement::AesKw => Self::AesKw(secret(jwk)?),
             KeyManagement::AesGcmKw => Self::AesGcmKw(secret(jwk)?),
             KeyManagement::Pbes2 => Self::Password(secret(jwk)?),
-            KeyManagement::RsaOaep | KeyManagement::RsaPkcs1 => {
-                Self::Rsa(RsaEncryptor::new(&jwk.to_spki_der()?, alg.info().hash_bits)?)
-            }
+            KeyManagement::RsaOaep | KeyManagement::RsaPkcs1 => Self::Rsa(RsaEncryptor::new(
+                &jwk.to_spki_der()?,
+                alg.info().hash_bits,
+            )?),
             KeyManagement::EcdhEs | KeyManagement::EcdhEsKw => {
                 let (crv, public) = agreement_public(jwk)?;
                 Self::Ecdh { crv, public }
@@ -379,8 +381,14 @@ pub(crate) fn wrap_cek(
             };
             params.insert("p2s".into(), b64::encode(&salt).into());
             params.insert("p2c".into(), s.p2c.into());
-            let kek =
-                kw::pbes2_derive(info.hash_bits, password, info.name, &salt, s.p2c, info.kw_len)?;
+            let kek = kw::pbes2_derive(
+                info.hash_bits,
+                password,
+                info.name,
+                &salt,
+                s.p2c,
+                info.kw_len,
+            )?;
             kw::wrap(&kek, cek)
         }
         Wrapper::Ecdh { crv, public } => {

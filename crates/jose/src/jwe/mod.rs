@@ -21,8 +21,6 @@ mod zip;
 pub use decrypt::{
     DEFAULT_MAX_PBES2_COUNT, DEFAULT_MAX_SIZE, Decrypted, Decrypter, DecrypterBuilder,
 };
-pub use encrypt::{
-    DEFAULT_PBES2_COUNT, Encrypter, JweBuilder, MIN_PBES2_COUNT, Placement,
-};
+pub use encrypt::{DEFAULT_PBES2_COUNT, Encrypter, JweBuilder, MIN_PBES2_COUNT, Placement};
 pub use format::{Jwe, MAX_RECIPIENTS, Recipient};
 pub use zip::DEFAULT_MAX_DECOMPRESSED;

@@ -43,6 +43,9 @@ mod tests {
             decompress(&packed, 99_999),
             Err(Error::LimitExceeded(Limit::Decompressed))
         );
-        assert_eq!(decompress(b"\xff\xff\xff", 10), Err(Error::DecryptionFailed));
+        assert_eq!(
+            decompress(b"\xff\xff\xff", 10),
+            Err(Error::DecryptionFailed)
+        );
     }
 }

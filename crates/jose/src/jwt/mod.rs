@@ -8,10 +8,10 @@ mod signer;
 mod time;
 mod verifier;
 
+pub use builder::EncryptedOnly;
 pub use builder::VerifierBuilder;
 pub use claims::{Audience, Claims};
 pub use encrypter::JwtEncrypter;
 pub use signer::JwtSigner;
 pub use time::{Clock, FixedClock, NumericDate, SystemClock};
-pub use builder::EncryptedOnly;
 pub use verifier::{DEFAULT_MAX_TOKEN, EncryptionHeader, Verified, VerifiedHeader, Verifier};

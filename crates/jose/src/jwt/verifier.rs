@@ -213,14 +213,18 @@ impl Verifier {
             typ: header.typ_value().map(str::to_owned),
             cty: cty.map(str::to_owned),
         };
-        let plaintext = core::str::from_utf8(decrypted.plaintext()).map_err(|_| Malformed::Payload)?;
+        let plaintext =
+            core::str::from_utf8(decrypted.plaintext()).map_err(|_| Malformed::Payload)?;
         if nested {
             let mut verified = self.verify_signed(plaintext)?;
             verified.encryption = Some(encryption);
             return Ok(verified);
         }
         if let Some(expected) = &self.checks.typ
-            && !encryption.typ.as_deref().is_some_and(|t| typ_matches(t, expected))
+            && !encryption
+                .typ
+                .as_deref()
+                .is_some_and(|t| typ_matches(t, expected))
         {
             return Err(Error::Type);
         }
