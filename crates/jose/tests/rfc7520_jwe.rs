@@ -275,3 +275,83 @@ cookbook! {
     s5_13_multiple_recipients: "jwe/5_13.encrypting_to_multiple_recipients", true;
     rfc8037_x25519_ecdh_es: "curve25519/ecdh-es", false;
 }
+
+/// §6: a PS256-signed JWT encrypted with RSA-OAEP and A128GCM (`cty: "JWT"`). The verifier
+/// expects a nested token and checks both layers and the claims (at a fixed time: the inner
+/// JWT expired in 2011). The JWE is reproduced from the published inner JWT, CEK and IV.
+#[test]
+fn s6_nesting() {
+    use tessera_jose::jwt::{FixedClock, Verifier};
+    use tessera_jose::{Error, JwsAlg};
+    let v = vector("rfc7520-cookbook/6.nesting_signatures_and_encryption.json");
+    let sig_key = jwk(&v["sign"]["input"]["key"]);
+    let enc_key = jwk(&v["encrypt"]["input"]["key"]);
+    let decrypter = || {
+        Decrypter::builder(enc_key.clone())
+            .algorithms([JweAlg::RsaOaep])
+            .build()
+            .unwrap()
+    };
+    let verifier = Verifier::builder(JwkSet::from(sig_key.to_public()))
+        .algorithms([JwsAlg::PS256])
+        .issuer("hobbiton.example")
+        .clock(FixedClock(1_300_819_379))
+        .typ("JWT")
+        .decrypt_with(decrypter())
+        .build()
+        .unwrap();
+    for form in ["compact"] {
+        let token = v["encrypt"]["output"][form].as_str().unwrap();
+        let verified = verifier.verify::<Value>(token).unwrap();
+        assert_eq!(verified.claims()["http://example.com/is_root"], true);
+        assert_eq!(verified.header().unwrap().alg, JwsAlg::PS256);
+        let outer = verified.encryption().unwrap();
+        assert_eq!((outer.alg, outer.enc), (JweAlg::RsaOaep, Enc::A128Gcm));
+        assert_eq!(outer.cty.as_deref(), Some("JWT"));
+    }
+    // The JSON forms hold the same nested token; JWTs are compact, so they are opened as JWEs.
+    for form in ["json", "json_flat"] {
+        let text = v["encrypt"]["output"][form].to_string();
+        let inner = decrypter().decrypt(&text).unwrap();
+        assert_eq!(
+            inner.plaintext(),
+            s(&v["sign"]["output"], "compact").as_bytes()
+        );
+    }
+    // The inner JWT alone is not what this verifier expects, and a signed-only verifier rejects
+    // the nested token.
+    let inner = s(&v["sign"]["output"], "compact");
+    assert!(matches!(
+        verifier.verify::<Value>(inner),
+        Err(Error::TokenKind(_))
+    ));
+    let signed_only = Verifier::builder(JwkSet::from(sig_key.to_public()))
+        .algorithms([JwsAlg::PS256])
+        .clock(FixedClock(1_300_819_379))
+        .build()
+        .unwrap();
+    let nested = v["encrypt"]["output"]["compact"].as_str().unwrap();
+    assert!(matches!(
+        signed_only.verify::<Value>(nested),
+        Err(Error::TokenKind(_))
+    ));
+    assert!(signed_only.verify::<Value>(inner).is_ok());
+
+    // Reproduce the JWE around the published inner JWT.
+    let generated = &v["encrypt"]["generated"];
+    let e = Encrypter::new(&enc_key.to_public(), JweAlg::RsaOaep)
+        .unwrap()
+        .kid(None);
+    let ours = JweBuilder::new(inner.as_bytes(), Enc::A128Gcm)
+        .protected(Header::empty().cty("JWT"))
+        .dangerous_fixed_cek(&b64::decode(s(generated, "cek")).unwrap())
+        .dangerous_fixed_iv(&b64::decode(s(generated, "iv")).unwrap())
+        .recipient(&e)
+        .compact()
+        .unwrap();
+    let (o, t): (Vec<&str>, Vec<&str>) = (ours.split('.').collect(), nested.split('.').collect());
+    for part in [0, 2, 3, 4] {
+        assert_eq!(o[part], t[part], "part {part}");
+    }
+    assert!(verifier.verify::<Value>(&ours).is_ok());
+}
