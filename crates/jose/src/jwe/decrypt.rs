@@ -75,8 +75,7 @@ pub struct DecrypterBuilder<S> {
     max_decompressed: usize,
 }
 
-/// A decrypted JWE.
-#[derive(Debug)]
+/// A decrypted JWE. Its `Debug` output shows the plaintext's length, never its bytes.
 pub struct Decrypted {
     plaintext: Zeroizing<Vec<u8>>,
     header: Header,
@@ -125,25 +124,34 @@ impl Decrypter {
     pub fn decrypt_parsed(&self, jwe: &Jwe) -> Result<Decrypted, Error> {
         let aad = jwe.aad();
         let several = jwe.recipients.len() > 1;
-        let mut first_err = None;
-        let mut enc_seen: Option<Enc> = None;
-        for (index, r) in jwe.recipients.iter().enumerate() {
-            let joined = join(&jwe.protected, jwe.unprotected.as_ref(), r.header.as_ref())?;
+        // Every recipient's header is checked before any key is used.
+        let joined: Vec<Map<String, Value>> = jwe
+            .recipients
+            .iter()
+            .map(|r| join(&jwe.protected, jwe.unprotected.as_ref(), r.header.as_ref()))
+            .collect::<Result<_, _>>()?;
+        let mut params = Vec::with_capacity(joined.len());
+        for (r, j) in jwe.recipients.iter().zip(&joined) {
             let unprotected: Vec<&Map<String, Value>> =
                 [jwe.unprotected.as_ref(), r.header.as_ref()]
                     .into_iter()
                     .flatten()
                     .collect();
-            let p = Params::read(&joined, &jwe.protected, &unprotected, &self.crit)?;
-            // RFC 7516 §7.2.1: every recipient uses the same content encryption.
-            if enc_seen.is_some_and(|e| e != p.enc) {
+            let p = Params::read(j, &jwe.protected, &unprotected, &self.crit)?;
+            // RFC 7516 §7.2.1: every recipient uses the same content encryption; dir and
+            // ECDH-ES fix the CEK and so cannot share it.
+            let first: Option<&Params<'_>> = params.first();
+            if first.is_some_and(|f| f.enc != p.enc) {
                 return Err(Malformed::Header.into());
             }
-            enc_seen = Some(p.enc);
             if several && p.alg.is_single_recipient() {
                 return Err(Malformed::JweJson.into());
             }
-            let entry = match self.resolve(&p) {
+            params.push(p);
+        }
+        let mut first_err = None;
+        for (index, (r, p)) in jwe.recipients.iter().zip(&params).enumerate() {
+            let entry = match self.resolve(p) {
                 Ok(e) => e,
                 Err(e) => {
                     first_err.get_or_insert(e);
@@ -157,7 +165,7 @@ impl Decrypter {
                 &entry.key,
                 p.alg,
                 p.enc,
-                &joined,
+                &joined[index],
                 &r.encrypted_key,
                 &limits,
             ) {
@@ -193,7 +201,7 @@ impl Decrypter {
                 alg: p.alg,
                 enc: p.enc,
                 kid: entry.kid.clone(),
-                header: to_header(joined.clone()),
+                header: to_header(joined[index].clone()),
                 recipient: index,
                 format: jwe.format,
             });
@@ -432,6 +440,18 @@ impl Decrypted {
     #[must_use]
     pub fn format(&self) -> Format {
         self.format
+    }
+}
+
+impl core::fmt::Debug for Decrypted {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Decrypted")
+            .field("plaintext_len", &self.plaintext.len())
+            .field("alg", &self.alg)
+            .field("enc", &self.enc)
+            .field("kid", &self.kid)
+            .field("recipient", &self.recipient)
+            .finish_non_exhaustive()
     }
 }
 
