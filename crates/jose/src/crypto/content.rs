@@ -165,6 +165,11 @@ pub(crate) fn gcm_unwrap(
     Ok(buf)
 }
 
+/// Maps any backend error to the one opaque decryption error.
+fn fail<E>(_: E) -> Error {
+    Error::DecryptionFailed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,9 +198,4 @@ mod tests {
             );
         }
     }
-}
-
-/// Maps any backend error to the one opaque decryption error.
-fn fail<E>(_: E) -> Error {
-    Error::DecryptionFailed
 }

@@ -13,7 +13,7 @@ const IV: [u8; 8] = [0xA6; 8];
 
 /// Wraps `cek` (a multiple of 8 bytes, at least 16) under a 16, 24 or 32 byte `kek`.
 pub(crate) fn wrap(kek: &[u8], cek: &[u8]) -> Result<Vec<u8>, Error> {
-    if cek.len() < 16 || cek.len() % 8 != 0 {
+    if cek.len() < 16 || !cek.len().is_multiple_of(8) {
         return Err(Error::Crypto);
     }
     let mut out = vec![0u8; cek.len() + 8];
@@ -35,7 +35,7 @@ pub(crate) fn wrap(kek: &[u8], cek: &[u8]) -> Result<Vec<u8>, Error> {
 
 /// Unwraps; every failure (including the integrity check) is [`Error::DecryptionFailed`].
 pub(crate) fn unwrap(kek: &[u8], wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
-    if wrapped.len() < 24 || wrapped.len() % 8 != 0 {
+    if wrapped.len() < 24 || !wrapped.len().is_multiple_of(8) {
         return Err(Error::DecryptionFailed);
     }
     let mut out = Zeroizing::new(vec![0u8; wrapped.len()]);
@@ -133,6 +133,11 @@ pub(crate) fn pbes2_derive(
     Ok(out)
 }
 
+/// Maps any backend error to the one opaque decryption error.
+fn fail<E>(_: E) -> Error {
+    Error::DecryptionFailed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,9 +189,4 @@ mod tests {
         let round = unwrap(&kek, &wrap(&kek, &[3u8; 64]).unwrap()).unwrap();
         assert_eq!(&round[..], &[3u8; 64][..]);
     }
-}
-
-/// Maps any backend error to the one opaque decryption error.
-fn fail<E>(_: E) -> Error {
-    Error::DecryptionFailed
 }
