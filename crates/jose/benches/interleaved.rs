@@ -12,66 +12,19 @@
     clippy::cast_precision_loss
 )]
 
+#[path = "runner.rs"]
+mod runner;
 #[path = "setup.rs"]
 mod setup;
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// A named operation under measurement.
-type Op<'a> = (&'static str, Box<dyn FnMut() + 'a>);
-
-/// Nanoseconds per call of `f`, over a batch sized to take about `target`.
-fn batch_ns(f: &mut dyn FnMut(), iters: u32) -> f64 {
-    let start = Instant::now();
-    for _ in 0..iters {
-        f();
-    }
-    start.elapsed().as_nanos() as f64 / f64::from(iters)
-}
-
-fn calibrate(f: &mut dyn FnMut(), target: Duration) -> u32 {
-    let mut iters = 1u32;
-    loop {
-        let start = Instant::now();
-        for _ in 0..iters {
-            f();
-        }
-        if start.elapsed() >= target / 4 || iters >= 1 << 24 {
-            let per = start.elapsed().as_nanos().max(1) as f64 / f64::from(iters);
-            return ((target.as_nanos() as f64 / per) as u32).max(1);
-        }
-        iters *= 2;
-    }
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-fn fmt(ns: f64) -> String {
-    if ns >= 1000.0 {
-        format!("{:.2} µs", ns / 1000.0)
-    } else {
-        format!("{ns:.0} ns")
-    }
-}
+use runner::{Op, fmt, median, rounds_arg};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    // `cargo bench` passes `--bench`; accept `--rounds N` after `--`.
-    let rounds = args
-        .iter()
-        .position(|a| a == "--rounds")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(31usize);
+    let rounds = rounds_arg(&args);
     let filter = args
         .iter()
         .skip(1)
@@ -124,17 +77,7 @@ fn main() {
                     ));
                 }
             }
-            let iters: Vec<u32> = fns
-                .iter_mut()
-                .map(|(_, f)| calibrate(f.as_mut(), batch))
-                .collect();
-            let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); fns.len()];
-            for round in 0..rounds {
-                for k in 0..fns.len() {
-                    let i = (round + k) % fns.len();
-                    times[i].push(batch_ns(fns[i].1.as_mut(), iters[i]));
-                }
-            }
+            let mut times = runner::interleave(&mut fns, rounds, batch);
             let mut floor_ratio: Vec<f64> =
                 times[0].iter().zip(&times[1]).map(|(t, f)| t / f).collect();
             let mut peer_ratio: Vec<f64> = if fns.len() == 3 {
