@@ -84,6 +84,18 @@ pub(super) fn from_map(mut map: Map<String, Value>) -> Result<Jwk, Error> {
         x5c,
         other: map,
     };
+    // A JWE algorithm (or, for a `dir` key, a content encryption) in `alg` must fit the key too.
+    if let Some(name) = jwk.alg.as_deref() {
+        if let Ok(jwe_alg) = crate::alg::JweAlg::from_name(name) {
+            crate::jwe::keys::check_fits(&jwk, jwe_alg)
+                .map_err(|_| Error::InvalidKey(KeyProblem::AlgMismatch))?;
+        } else if let Ok(enc) = crate::alg::Enc::from_name(name) {
+            let fits = matches!(&jwk.params, Params::Oct { k } if k.len() == enc.cek_len());
+            if !fits {
+                return Err(KeyProblem::AlgMismatch.into());
+            }
+        }
+    }
     if let Some(chain) = &jwk.x5c {
         let cert_key = super::pem::certificate_public_key(&chain[0])?;
         if cert_key.params != jwk.to_public().params {
