@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use tessera_jose::jwe::{Decrypter, Encrypter, JweBuilder};
-use tessera_jose::{Enc, Jwk, JweAlg};
+use tessera_jose::{Enc, JweAlg, Jwk};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -15,11 +15,18 @@ fn main() {
     let key = Jwk::generate_jwe(alg).unwrap().with_kid("k1");
     let e = Encrypter::new(&key.to_public(), alg).unwrap();
     let d = Decrypter::builder(key).algorithms([alg]).build().unwrap();
-    let token = JweBuilder::new(claims, Enc::A256Gcm).recipient(&e).compact().unwrap();
+    let token = JweBuilder::new(claims, Enc::A256Gcm)
+        .recipient(&e)
+        .compact()
+        .unwrap();
     let mut total = 0usize;
     for _ in 0..n {
         total += if op == "encrypt" {
-            JweBuilder::new(claims, Enc::A256Gcm).recipient(&e).compact().unwrap().len()
+            JweBuilder::new(claims, Enc::A256Gcm)
+                .recipient(&e)
+                .compact()
+                .unwrap()
+                .len()
         } else {
             d.decrypt(&token).unwrap().plaintext().len()
         };

@@ -624,17 +624,35 @@ fn secrets_stay_out_of_debug_and_errors() {
 #[test]
 fn jwk_alg_consistency_on_import() {
     let k16 = b64::encode([7u8; 16]);
-    for (alg, ok) in [("A128KW", true), ("A256KW", false), ("A128GCM", true), ("A256GCM", false), ("RSA-OAEP", false), ("ECDH-ES", false), ("dir", true), ("PBES2-HS256+A128KW", true)] {
+    for (alg, ok) in [
+        ("A128KW", true),
+        ("A256KW", false),
+        ("A128GCM", true),
+        ("A256GCM", false),
+        ("RSA-OAEP", false),
+        ("ECDH-ES", false),
+        ("dir", true),
+        ("PBES2-HS256+A128KW", true),
+    ] {
         let json = format!(r#"{{"kty":"oct","alg":"{alg}","k":"{k16}"}}"#);
         assert_eq!(Jwk::from_json(&json).is_ok(), ok, "{alg}");
     }
-    let ec = Jwk::generate(JwsAlg::ES256).unwrap().without_alg().to_value();
+    let ec = Jwk::generate(JwsAlg::ES256)
+        .unwrap()
+        .without_alg()
+        .to_value();
     let mut v = ec.clone();
     v["alg"] = json!("ECDH-ES+A128KW");
     assert!(Jwk::from_json(&v.to_string()).is_ok());
     v["alg"] = json!("RSA-OAEP-256");
     assert!(Jwk::from_json(&v.to_string()).is_err());
-    let mut k1 = Jwk::generate(JwsAlg::ES256K).unwrap().without_alg().to_value();
+    let mut k1 = Jwk::generate(JwsAlg::ES256K)
+        .unwrap()
+        .without_alg()
+        .to_value();
     k1["alg"] = json!("ECDH-ES");
-    assert!(Jwk::from_json(&k1.to_string()).is_err(), "secp256k1 is not a JWE curve");
+    assert!(
+        Jwk::from_json(&k1.to_string()).is_err(),
+        "secp256k1 is not a JWE curve"
+    );
 }

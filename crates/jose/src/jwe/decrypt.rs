@@ -1,5 +1,7 @@
 //! Decrypting JWEs of any serialization under an explicit algorithm policy.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
@@ -112,7 +114,7 @@ impl Decrypter {
     /// [`Error::DecryptionFailed`].
     pub fn decrypt(&self, input: &str) -> Result<Decrypted, Error> {
         let jwe = Jwe::parse(input, self.max_size)?;
-        self.decrypt_parsed(&jwe)
+        self.decrypt_owned(jwe)
     }
 
     /// Decrypts an already parsed JWE. With several recipients, each one a key of this
@@ -122,10 +124,30 @@ impl Decrypter {
     /// As [`Decrypter::decrypt`]. When no recipient has a usable key, the first recipient's
     /// key-selection error.
     pub fn decrypt_parsed(&self, jwe: &Jwe) -> Result<Decrypted, Error> {
+        let (mut d, borrowed) = self.decrypt_ref(jwe)?;
+        if borrowed {
+            d.header = to_header(jwe.protected.clone());
+        }
+        Ok(d)
+    }
+
+    /// [`Decrypter::decrypt_parsed`] taking the JWE, so its protected header can become the
+    /// result's header without a copy.
+    pub(crate) fn decrypt_owned(&self, mut jwe: Jwe) -> Result<Decrypted, Error> {
+        let (mut d, borrowed) = self.decrypt_ref(&jwe)?;
+        if borrowed {
+            d.header = to_header(core::mem::take(&mut jwe.protected));
+        }
+        Ok(d)
+    }
+
+    /// Decrypts; the flag says the joined header is just the protected one, left for the
+    /// caller to fill in (it is empty in the result).
+    fn decrypt_ref(&self, jwe: &Jwe) -> Result<(Decrypted, bool), Error> {
         let aad = jwe.aad();
         let several = jwe.recipients.len() > 1;
         // Every recipient's header is checked before any key is used.
-        let joined: Vec<Map<String, Value>> = jwe
+        let joined: Vec<Cow<'_, Map<String, Value>>> = jwe
             .recipients
             .iter()
             .map(|r| join(&jwe.protected, jwe.unprotected.as_ref(), r.header.as_ref()))
@@ -196,15 +218,20 @@ impl Decrypter {
             } else {
                 plaintext
             };
-            return Ok(Decrypted {
+            let (header, borrowed) = match &joined[index] {
+                Cow::Borrowed(_) => (Header::empty(), true),
+                Cow::Owned(m) => (to_header(m.clone()), false),
+            };
+            let decrypted = Decrypted {
                 plaintext,
                 alg: p.alg,
                 enc: p.enc,
                 kid: entry.kid.clone(),
-                header: to_header(joined[index].clone()),
+                header,
                 recipient: index,
                 format: jwe.format,
-            });
+            };
+            return Ok((decrypted, borrowed));
         }
         Err(first_err.unwrap_or(Error::DecryptionFailed))
     }

@@ -438,11 +438,11 @@ impl<'a> JweBuilder<'a> {
             merge(target, extra.as_map())?;
         }
         // A parameter may appear in only one of the headers (RFC 7516 §7.2.1).
-        for r in &per_recipient {
-            let joined = super::header::join(&protected, Some(&shared), Some(r));
-            if joined.is_err() {
-                return Err(Error::Config("a header parameter is set in two headers"));
-            }
+        if per_recipient
+            .iter()
+            .any(|r| super::header::collides(&[&protected, &shared, r]))
+        {
+            return Err(Error::Config("a header parameter is set in two headers"));
         }
         for name in ["zip", "crit"] {
             if shared.contains_key(name) || per_recipient.iter().any(|r| r.contains_key(name)) {
@@ -453,7 +453,7 @@ impl<'a> JweBuilder<'a> {
         let protected_b64 = if protected.is_empty() {
             String::new()
         } else {
-            b64::encode(Value::Object(protected.clone()).to_string())
+            b64::encode(serde_json::to_vec(&protected).map_err(|_| Error::Crypto)?)
         };
         let aad_b64 = self.aad.as_ref().map(b64::encode);
         let iv = match self.iv {

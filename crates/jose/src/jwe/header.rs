@@ -1,6 +1,8 @@
 //! JWE headers (RFC 7516 §4, §7.2.1): the joined header of one recipient, `crit`, and the
 //! registered parameters read from it.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::alg::{Enc, JweAlg};
@@ -9,11 +11,14 @@ use crate::jws::Header;
 
 /// Joins the protected, shared unprotected and per-recipient headers, rejecting a parameter
 /// that appears in more than one of them.
-pub(crate) fn join(
-    protected: &Map<String, Value>,
+pub(crate) fn join<'a>(
+    protected: &'a Map<String, Value>,
     shared: Option<&Map<String, Value>>,
     recipient: Option<&Map<String, Value>>,
-) -> Result<Map<String, Value>, Error> {
+) -> Result<Cow<'a, Map<String, Value>>, Error> {
+    if shared.is_none() && recipient.is_none() {
+        return Ok(Cow::Borrowed(protected));
+    }
     let mut joined = protected.clone();
     for part in [shared, recipient].into_iter().flatten() {
         for (k, v) in part {
@@ -23,7 +28,15 @@ pub(crate) fn join(
             joined.insert(k.clone(), v.clone());
         }
     }
-    Ok(joined)
+    Ok(Cow::Owned(joined))
+}
+
+/// Whether a parameter appears in more than one of the headers (RFC 7516 §7.2.1).
+pub(crate) fn collides(headers: &[&Map<String, Value>]) -> bool {
+    headers.iter().enumerate().any(|(i, h)| {
+        h.keys()
+            .any(|k| headers[i + 1..].iter().any(|other| other.contains_key(k)))
+    })
 }
 
 /// The registered parameters of a recipient's joined header that decide how it is decrypted.

@@ -238,8 +238,9 @@ pub(crate) fn unwrap_cek(
     }
 }
 
-/// The peer key of an `epk` header: a public JWK on the recipient key's curve, validated on
-/// import (on the curve, right lengths).
+/// The peer key of an `epk` header: a public key on the recipient key's curve, as the bytes
+/// the agreement takes (`04 ‖ x ‖ y`, or X25519's 32 bytes). Lengths and the curve are checked
+/// here; the backend checks that the point is on the curve before agreeing.
 fn epk_public(epk: &Value, expected: Curve) -> Result<Vec<u8>, Error> {
     let Value::Object(map) = epk else {
         return Err(Malformed::Header.into());
@@ -247,12 +248,33 @@ fn epk_public(epk: &Value, expected: Curve) -> Result<Vec<u8>, Error> {
     if map.contains_key("d") {
         return Err(Malformed::Header.into());
     }
-    let jwk = Jwk::from_json(&epk.to_string()).map_err(|_| Error::DecryptionFailed)?;
-    let (crv, public) = agreement_public(&jwk).map_err(|_| Error::DecryptionFailed)?;
-    if crv != expected {
+    let text = |name: &str| match map.get(name) {
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        None => Ok(None),
+        Some(_) => Err(Error::from(Malformed::Header)),
+    };
+    let crv = text("crv")?.and_then(Curve::from_name);
+    let kty_ok = text("kty")? == Some(expected.kty().name());
+    if crv != Some(expected) || !kty_ok {
         return Err(Error::DecryptionFailed);
     }
-    Ok(public)
+    let len = expected.coordinate_len();
+    let x = b64::decode(text("x")?.ok_or(Malformed::Header)?)?;
+    if x.len() != len {
+        return Err(Error::DecryptionFailed);
+    }
+    if expected == Curve::X25519 {
+        return Ok(x);
+    }
+    let y = b64::decode(text("y")?.ok_or(Malformed::Header)?)?;
+    if y.len() != len {
+        return Err(Error::DecryptionFailed);
+    }
+    let mut point = Vec::with_capacity(1 + 2 * len);
+    point.push(4);
+    point.extend_from_slice(&x);
+    point.extend_from_slice(&y);
+    Ok(point)
 }
 
 fn b64_param(header: &Map<String, Value>, name: &str) -> Result<Vec<u8>, Error> {

@@ -199,7 +199,7 @@ impl Verifier {
             return Err(Error::TokenKind(expected));
         }
         let jwe = crate::jwe::Jwe::parse(token, self.checks.max_size)?;
-        let decrypted = decrypter.decrypt_parsed(&jwe)?;
+        let decrypted = decrypter.decrypt_owned(jwe)?;
         let header = decrypted.header();
         let cty = header.get_str("cty");
         let is_nested = cty.is_some_and(|c| typ_matches(c, "JWT"));
