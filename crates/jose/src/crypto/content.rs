@@ -24,13 +24,7 @@ pub(crate) fn encrypt(
         return Err(Error::Crypto);
     }
     if enc.is_gcm() {
-        let key = gcm_key(cek)?;
-        let nonce = Nonce::try_assume_unique_for_key(iv).map_err(|_| Error::Crypto)?;
-        let mut buf = plaintext.to_vec();
-        let tag = key
-            .seal_in_place_separate_tag(nonce, Aad::from(aad), &mut buf)
-            .map_err(|_| Error::Crypto)?;
-        Ok((buf, tag.as_ref().to_vec()))
+        gcm_seal(&PreparedGcm(gcm_key(cek)?), iv, aad, plaintext)
     } else {
         let (mac_key, enc_key) = cek.split_at(cek.len() / 2);
         let key =
@@ -57,17 +51,13 @@ pub(crate) fn decrypt(
         return Err(Error::DecryptionFailed);
     }
     if enc.is_gcm() {
-        let key = gcm_key(cek).map_err(fail)?;
-        let nonce = Nonce::try_assume_unique_for_key(iv).map_err(fail)?;
-        let mut buf = Zeroizing::new(Vec::with_capacity(ciphertext.len() + tag.len()));
-        buf.extend_from_slice(ciphertext);
-        buf.extend_from_slice(tag);
-        let len = key
-            .open_in_place(nonce, Aad::from(aad), &mut buf)
-            .map_err(fail)?
-            .len();
-        buf.truncate(len);
-        Ok(buf)
+        gcm_open(
+            &PreparedGcm(gcm_key(cek).map_err(fail)?),
+            iv,
+            aad,
+            ciphertext,
+            tag,
+        )
     } else {
         let (mac_key, enc_key) = cek.split_at(cek.len() / 2);
         let expected = cbc_tag(enc, mac_key, aad, iv, ciphertext);
@@ -84,6 +74,56 @@ pub(crate) fn decrypt(
         buf.truncate(len);
         Ok(buf)
     }
+}
+
+/// An AES-GCM key with its schedule computed once (for `dir` keys, reused across tokens).
+pub(crate) struct PreparedGcm(LessSafeKey);
+
+impl PreparedGcm {
+    /// Prepares a 16, 24 or 32 byte key.
+    pub(crate) fn new(key: &[u8]) -> Result<Self, Error> {
+        Ok(Self(gcm_key(key)?))
+    }
+}
+
+/// AES-GCM sealing with a 12-byte IV: `(ciphertext, tag)`.
+pub(crate) fn gcm_seal(
+    key: &PreparedGcm,
+    iv: &[u8],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    let nonce = Nonce::try_assume_unique_for_key(iv).map_err(|_| Error::Crypto)?;
+    let mut buf = plaintext.to_vec();
+    let tag = key
+        .0
+        .seal_in_place_separate_tag(nonce, Aad::from(aad), &mut buf)
+        .map_err(|_| Error::Crypto)?;
+    Ok((buf, tag.as_ref().to_vec()))
+}
+
+/// AES-GCM opening; every failure is [`Error::DecryptionFailed`].
+pub(crate) fn gcm_open(
+    key: &PreparedGcm,
+    iv: &[u8],
+    aad: &[u8],
+    ciphertext: &[u8],
+    tag: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    if iv.len() != 12 || tag.len() != 16 {
+        return Err(Error::DecryptionFailed);
+    }
+    let nonce = Nonce::try_assume_unique_for_key(iv).map_err(fail)?;
+    let mut buf = Zeroizing::new(Vec::with_capacity(ciphertext.len() + tag.len()));
+    buf.extend_from_slice(ciphertext);
+    buf.extend_from_slice(tag);
+    let len = key
+        .0
+        .open_in_place(nonce, Aad::from(aad), &mut buf)
+        .map_err(fail)?
+        .len();
+    buf.truncate(len);
+    Ok(buf)
 }
 
 fn gcm_key(key: &[u8]) -> Result<LessSafeKey, Error> {

@@ -201,14 +201,19 @@ impl Decrypter {
                     k
                 }
             };
-            let decrypted = crate::crypto::content::decrypt(
-                p.enc,
-                &cek,
-                &jwe.iv,
-                &aad,
-                &jwe.ciphertext,
-                &jwe.tag,
-            );
+            let decrypted = match entry.key.direct_gcm(p.enc) {
+                Some(key) => {
+                    crate::crypto::content::gcm_open(key, &jwe.iv, &aad, &jwe.ciphertext, &jwe.tag)
+                }
+                None => crate::crypto::content::decrypt(
+                    p.enc,
+                    &cek,
+                    &jwe.iv,
+                    &aad,
+                    &jwe.ciphertext,
+                    &jwe.tag,
+                ),
+            };
             let Ok(plaintext) = decrypted else {
                 first_err = Some(Error::DecryptionFailed);
                 continue;

@@ -411,6 +411,11 @@ impl<'a> JweBuilder<'a> {
         let mut protected = Map::new();
         let mut shared = Map::new();
         let mut per_recipient: Vec<Map<String, Value>> = vec![Map::new(); count];
+        let mut params = params;
+        if placement == Placement::Protected {
+            // One recipient: its parameters start the protected header (no copy).
+            protected = params.pop().unwrap_or_default();
+        }
         for (i, p) in params.into_iter().enumerate() {
             let target = match placement {
                 Placement::Protected => &mut protected,
@@ -494,8 +499,14 @@ impl<'a> JweBuilder<'a> {
                 Format::General
             },
         };
-        let (ciphertext, tag) =
-            crypto::content::encrypt(enc, &cek, &jwe.iv, &jwe.aad(), plaintext)?;
+        let prepared = match self.recipients.as_slice() {
+            [(e, _)] => e.key.direct_gcm(enc),
+            _ => None,
+        };
+        let (ciphertext, tag) = match prepared {
+            Some(key) => crypto::content::gcm_seal(key, &jwe.iv, &jwe.aad(), plaintext)?,
+            None => crypto::content::encrypt(enc, &cek, &jwe.iv, &jwe.aad(), plaintext)?,
+        };
         jwe.ciphertext = ciphertext;
         jwe.tag = tag;
         Ok(jwe)

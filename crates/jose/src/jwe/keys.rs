@@ -6,7 +6,7 @@ use zeroize::Zeroizing;
 
 use crate::alg::{Curve, Enc, JweAlg, KeyManagement, Kty};
 use crate::b64;
-use crate::crypto::content::{gcm_unwrap, gcm_wrap};
+use crate::crypto::content::{PreparedGcm, gcm_unwrap, gcm_wrap};
 use crate::crypto::ecdh::{EcdhPrivate, concat_kdf};
 use crate::crypto::kw;
 use crate::crypto::rsa_enc::{RsaDecryptor, RsaEncryptor};
@@ -137,7 +137,8 @@ fn agreement_private(jwk: &Jwk) -> Result<EcdhPrivate, Error> {
 
 /// A recipient key parsed for decryption with one algorithm.
 pub(crate) enum Unwrapper {
-    Direct(Secret),
+    /// The shared key, and its AES-GCM schedule (computed once) when it is a GCM key length.
+    Direct(Secret, Option<PreparedGcm>),
     AesKw(Secret),
     AesGcmKw(Secret),
     Rsa(RsaDecryptor),
@@ -152,7 +153,13 @@ impl Unwrapper {
             return Err(KeyProblem::NotPrivate.into());
         }
         Ok(match alg.mode() {
-            KeyManagement::Direct => Self::Direct(secret(jwk)?),
+            KeyManagement::Direct => {
+                let k = secret(jwk)?;
+                let gcm = matches!(k.len(), 16 | 24 | 32)
+                    .then(|| PreparedGcm::new(&k))
+                    .transpose()?;
+                Self::Direct(k, gcm)
+            }
             KeyManagement::AesKw => Self::AesKw(secret(jwk)?),
             KeyManagement::AesGcmKw => Self::AesGcmKw(secret(jwk)?),
             KeyManagement::Pbes2 => Self::Password(secret(jwk)?),
@@ -167,7 +174,15 @@ impl Unwrapper {
     /// The length a `dir` key fixes, if this is one.
     pub(crate) fn direct_len(&self) -> Option<usize> {
         match self {
-            Self::Direct(k) => Some(k.len()),
+            Self::Direct(k, _) => Some(k.len()),
+            _ => None,
+        }
+    }
+
+    /// The prepared AES-GCM key of a `dir` key, for content encrypted with `enc`.
+    pub(crate) fn direct_gcm(&self, enc: Enc) -> Option<&PreparedGcm> {
+        match self {
+            Self::Direct(_, gcm) if enc.is_gcm() => gcm.as_ref(),
             _ => None,
         }
     }
@@ -190,7 +205,7 @@ pub(crate) fn unwrap_cek(
 ) -> Result<Secret, Error> {
     let info = alg.info();
     match key {
-        Unwrapper::Direct(k) => {
+        Unwrapper::Direct(k, _) => {
             if !encrypted_key.is_empty() {
                 return Err(Malformed::JweJson.into());
             }
@@ -294,11 +309,15 @@ fn optional_b64_param(header: &Map<String, Value>, name: &str) -> Result<Vec<u8>
 
 /// A recipient key parsed for encryption with one algorithm.
 pub(crate) enum Wrapper {
-    Direct(Secret),
+    /// The shared key, and its AES-GCM schedule when it is a GCM key length.
+    Direct(Secret, Option<PreparedGcm>),
     AesKw(Secret),
     AesGcmKw(Secret),
     Rsa(RsaEncryptor),
-    Ecdh { crv: Curve, public: Vec<u8> },
+    Ecdh {
+        crv: Curve,
+        public: Vec<u8>,
+    },
     Password(Secret),
 }
 
@@ -306,7 +325,13 @@ impl Wrapper {
     pub(crate) fn new(jwk: &Jwk, alg: JweAlg) -> Result<Self, Error> {
         check_fits(jwk, alg)?;
         Ok(match alg.mode() {
-            KeyManagement::Direct => Self::Direct(secret(jwk)?),
+            KeyManagement::Direct => {
+                let k = secret(jwk)?;
+                let gcm = matches!(k.len(), 16 | 24 | 32)
+                    .then(|| PreparedGcm::new(&k))
+                    .transpose()?;
+                Self::Direct(k, gcm)
+            }
             KeyManagement::AesKw => Self::AesKw(secret(jwk)?),
             KeyManagement::AesGcmKw => Self::AesGcmKw(secret(jwk)?),
             KeyManagement::Pbes2 => Self::Password(secret(jwk)?),
@@ -319,6 +344,16 @@ impl Wrapper {
                 Self::Ecdh { crv, public }
             }
         })
+    }
+}
+
+impl Wrapper {
+    /// The prepared AES-GCM key of a `dir` key, for content encrypted with `enc`.
+    pub(crate) fn direct_gcm(&self, enc: Enc) -> Option<&PreparedGcm> {
+        match self {
+            Self::Direct(_, gcm) if enc.is_gcm() => gcm.as_ref(),
+            _ => None,
+        }
     }
 }
 
@@ -348,7 +383,7 @@ pub(crate) fn agreed_cek(
     params: &mut Map<String, Value>,
 ) -> Result<Option<Secret>, Error> {
     match key {
-        Wrapper::Direct(k) => {
+        Wrapper::Direct(k, _) => {
             if k.len() != enc.cek_len() {
                 return Err(KeyProblem::Length.into());
             }
@@ -374,7 +409,7 @@ pub(crate) fn wrap_cek(
 ) -> Result<Vec<u8>, Error> {
     let info = alg.info();
     match key {
-        Wrapper::Direct(_) => Ok(Vec::new()),
+        Wrapper::Direct(..) => Ok(Vec::new()),
         Wrapper::AesKw(k) => kw::wrap(k, cek),
         Wrapper::AesGcmKw(k) => {
             let iv = match &s.fixed.iv {
