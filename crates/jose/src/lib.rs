@@ -1,7 +1,8 @@
 //! # tessera-jose
 //!
-//! JOSE and JWT for Rust on [aws-lc-rs]: JWS in every serialization, JWK and JWK Sets, and JWT
-//! validation with the JWT Best Current Practices (RFC 8725) as defaults.
+//! JOSE and JWT for Rust on [aws-lc-rs]: JWS and JWE in every serialization with every RFC 7518
+//! algorithm, JWK and JWK Sets, signed, encrypted and nested JWTs, and JWT validation with the
+//! JWT Best Current Practices (RFC 8725) as defaults.
 //!
 //! The paved path:
 //!
@@ -42,6 +43,12 @@
 //! can never be used as an HMAC secret; `jwk`/`jku`/`x5u`/`x5c` headers are ignored; `crit` is
 //! enforced; duplicate JSON members, non-canonical base64url, oversized and deeply nested input
 //! are rejected; ECDSA `r`/`s` are range-checked; `exp`/`nbf`/`iat` must be numbers.
+//!
+//! Encryption ([`jwe`]): `RSA1_5` and PBES2 are off unless enabled, `RSA1_5` uses implicit
+//! rejection, PBES2 iteration counts and decompression are capped, `epk` must lie on the
+//! recipient key's curve, and every cryptographic failure is the one opaque
+//! [`Error::DecryptionFailed`]. [`jwt::Verifier`] is told whether to expect signed, encrypted or
+//! nested tokens.
 //!
 //! [aws-lc-rs]: https://github.com/aws/aws-lc-rs
 #![forbid(unsafe_code)]

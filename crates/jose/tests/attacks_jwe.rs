@@ -295,7 +295,7 @@ fn pbes2_token(p2c: u64) -> String {
     p.join(".")
 }
 
-fn pbes2_decrypter() -> tessera_jose::jwe::DecrypterBuilder<tessera_jose::jws::WithAlgorithms> {
+fn pbes2_decrypter() -> tessera_jose::jwe::DecrypterBuilder<tessera_jose::jwe::WithKeyManagement> {
     Decrypter::builder(Jwk::from_secret(b"hunter22")).algorithms([JweAlg::Pbes2Hs256A128KW])
 }
 

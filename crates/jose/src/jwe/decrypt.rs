@@ -11,7 +11,7 @@ use super::keys::{self, Direction, UnwrapLimits, Unwrapper};
 use crate::alg::{Enc, JweAlg};
 use crate::error::{Error, Malformed};
 use crate::jwk::JwkSet;
-use crate::jws::{Format, Header, NoAlgorithms, WithAlgorithms};
+use crate::jws::{Format, Header, NoAlgorithms};
 
 /// Default largest JWE accepted, in bytes.
 pub const DEFAULT_MAX_SIZE: usize = 1024 * 1024;
@@ -25,6 +25,10 @@ enum Policy {
     Explicit(Vec<JweAlg>),
     FromKeys,
 }
+
+/// Type-state marker: the decrypter builder has a key-management policy and can build.
+#[derive(Debug)]
+pub struct WithKeyManagement(Policy);
 
 /// Decrypts JWEs (any serialization, one or several recipients).
 ///
@@ -67,7 +71,6 @@ struct Entry {
 pub struct DecrypterBuilder<S> {
     keys: JwkSet,
     state: S,
-    policy: Option<Policy>,
     encs: Option<Vec<Enc>>,
     crit: Vec<String>,
     max_size: usize,
@@ -95,7 +98,6 @@ impl Decrypter {
         DecrypterBuilder {
             keys: keys.into(),
             state: NoAlgorithms,
-            policy: None,
             encs: None,
             crit: Vec::new(),
             max_size: DEFAULT_MAX_SIZE,
@@ -266,7 +268,7 @@ impl<S> DecrypterBuilder<S> {
     pub fn algorithms(
         self,
         algs: impl IntoIterator<Item = JweAlg>,
-    ) -> DecrypterBuilder<WithAlgorithms> {
+    ) -> DecrypterBuilder<WithKeyManagement> {
         let policy = Policy::Explicit(algs.into_iter().collect());
         self.with_policy(policy)
     }
@@ -274,7 +276,7 @@ impl<S> DecrypterBuilder<S> {
     /// Accepts, per key, its `alg` (a `dir` key may name its `enc` there), else the algorithms
     /// of its type: RSA-OAEP* for RSA, ECDH-ES* for EC and X25519 keys. `oct` keys need `alg`.
     #[must_use]
-    pub fn algorithms_from_keys(self) -> DecrypterBuilder<WithAlgorithms> {
+    pub fn algorithms_from_keys(self) -> DecrypterBuilder<WithKeyManagement> {
         self.with_policy(Policy::FromKeys)
     }
 
@@ -328,11 +330,10 @@ impl<S> DecrypterBuilder<S> {
         self
     }
 
-    fn with_policy(self, policy: Policy) -> DecrypterBuilder<WithAlgorithms> {
+    fn with_policy(self, policy: Policy) -> DecrypterBuilder<WithKeyManagement> {
         DecrypterBuilder {
             keys: self.keys,
-            state: WithAlgorithms(crate::jws::keys::AlgPolicy::FromKeys),
-            policy: Some(policy),
+            state: WithKeyManagement(policy),
             encs: self.encs,
             crit: self.crit,
             max_size: self.max_size,
@@ -344,7 +345,7 @@ impl<S> DecrypterBuilder<S> {
     }
 }
 
-impl DecrypterBuilder<WithAlgorithms> {
+impl DecrypterBuilder<WithKeyManagement> {
     /// Parses every usable (key, algorithm) pair once.
     ///
     /// # Errors
@@ -352,7 +353,6 @@ impl DecrypterBuilder<WithAlgorithms> {
     /// without being enabled, a zero `p2c` cap, or when no key can decrypt with the allowed
     /// algorithms.
     pub fn build(self) -> Result<Decrypter, Error> {
-        let _ = &self.state;
         let encs = self.encs.unwrap_or_else(|| Enc::ALL.to_vec());
         if encs.is_empty() {
             return Err(Error::Config(
@@ -367,8 +367,8 @@ impl DecrypterBuilder<WithAlgorithms> {
             crate::alg::KeyManagement::Pbes2 => self.pbes2,
             _ => true,
         };
-        let explicit = match &self.policy {
-            Some(Policy::Explicit(list)) => {
+        let explicit = match &self.state.0 {
+            Policy::Explicit(list) => {
                 if list.is_empty() {
                     return Err(Error::Config("the allowed algorithm list is empty"));
                 }
@@ -379,7 +379,7 @@ impl DecrypterBuilder<WithAlgorithms> {
                 }
                 Some(list.clone())
             }
-            _ => None,
+            Policy::FromKeys => None,
         };
         let mut entries = Vec::new();
         let mut algs: Vec<JweAlg> = explicit.clone().unwrap_or_default();

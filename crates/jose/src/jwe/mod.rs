@@ -20,6 +20,7 @@ mod zip;
 
 pub use decrypt::{
     DEFAULT_MAX_PBES2_COUNT, DEFAULT_MAX_SIZE, Decrypted, Decrypter, DecrypterBuilder,
+    WithKeyManagement,
 };
 pub use encrypt::{DEFAULT_PBES2_COUNT, Encrypter, JweBuilder, MIN_PBES2_COUNT, Placement};
 pub use format::{Jwe, MAX_RECIPIENTS, Recipient};
