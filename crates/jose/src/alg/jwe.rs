@@ -1,9 +1,6 @@
 //! JWE key-management (`alg`, RFC 7518 §4, RFC 8037 §3.2) and content-encryption (`enc`,
 //! RFC 7518 §5) identifiers, with their properties in one table each.
 
-use core::fmt;
-use core::str::FromStr;
-
 use super::{Kty, printable};
 use crate::error::Error;
 
@@ -279,32 +276,6 @@ impl Enc {
             .ok_or_else(|| Error::UnsupportedAlgorithm(printable(name)))
     }
 }
-
-macro_rules! name_traits {
-    ($t:ty) => {
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.name())
-            }
-        }
-
-        impl FromStr for $t {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self, Error> {
-                Self::from_name(s)
-            }
-        }
-
-        impl serde::Serialize for $t {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.name())
-            }
-        }
-    };
-}
-
-name_traits!(JweAlg);
-name_traits!(Enc);
 
 #[cfg(test)]
 mod tests {

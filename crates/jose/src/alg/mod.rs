@@ -305,24 +305,33 @@ impl JwsAlg {
     }
 }
 
-impl fmt::Display for JwsAlg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
+/// `Display`, `FromStr` and `Serialize` through the registered name, for each identifier enum.
+macro_rules! name_traits {
+    ($t:ty) => {
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl FromStr for $t {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self, Error> {
+                Self::from_name(s)
+            }
+        }
+
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.name())
+            }
+        }
+    };
 }
 
-impl FromStr for JwsAlg {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Error> {
-        Self::from_name(s)
-    }
-}
-
-impl serde::Serialize for JwsAlg {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
-}
+name_traits!(JwsAlg);
+name_traits!(JweAlg);
+name_traits!(Enc);
 
 /// A short, printable form of untrusted text for error messages.
 pub(crate) fn printable(s: &str) -> String {

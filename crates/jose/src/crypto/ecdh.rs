@@ -115,15 +115,10 @@ impl core::fmt::Debug for EcdhPrivate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::hex;
 
     fn b64(s: &str) -> Vec<u8> {
         crate::b64::decode(s).unwrap()
-    }
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len() / 2)
-            .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-            .collect()
     }
 
     /// RFC 7518 Appendix C: `Z` from both sides, and the derived key.

@@ -141,13 +141,7 @@ fn fail<E>(_: E) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::crypto::hex;
 
     /// RFC 3394 §4.2: wrap 128 bits of key data with a 192-bit KEK.
     #[test]

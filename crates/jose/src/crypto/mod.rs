@@ -223,3 +223,11 @@ impl core::fmt::Debug for VerifyingKey {
             .finish_non_exhaustive()
     }
 }
+
+/// Hex text to bytes, for the unit tests' published vectors.
+#[cfg(test)]
+pub(crate) fn hex(s: &str) -> Vec<u8> {
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap_or_default())
+        .collect()
+}

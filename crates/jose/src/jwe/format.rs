@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use crate::b64;
 use crate::error::{Error, Limit, Malformed};
 use crate::jws::Format;
+use crate::jws::format::decode_header;
 
 /// Most recipients accepted in a general JWE.
 pub const MAX_RECIPIENTS: usize = 16;
@@ -288,14 +289,6 @@ impl Jwe {
         m.insert("ciphertext".into(), b64::encode(&self.ciphertext).into());
         m.insert("tag".into(), b64::encode(&self.tag).into());
     }
-}
-
-fn decode_header(b64_text: &str) -> Result<Map<String, Value>, Error> {
-    let bytes = b64::decode(b64_text)?;
-    crate::json::parse_object(&bytes, crate::json::DEFAULT_MAX_DEPTH).map_err(|e| match e {
-        Error::Malformed(Malformed::Json) => Malformed::Header.into(),
-        other => other,
-    })
 }
 
 fn optional_object(v: Option<Value>) -> Result<Option<Map<String, Value>>, Error> {

@@ -111,6 +111,15 @@ fn secret(jwk: &Jwk) -> Result<Secret, Error> {
     }
 }
 
+/// A `dir` key and, for AES-GCM key lengths, its key schedule computed once.
+fn direct(jwk: &Jwk) -> Result<(Secret, Option<PreparedGcm>), Error> {
+    let k = secret(jwk)?;
+    let gcm = matches!(k.len(), 16 | 24 | 32)
+        .then(|| PreparedGcm::new(&k))
+        .transpose()?;
+    Ok((k, gcm))
+}
+
 /// The uncompressed point (EC) or 32-byte key (X25519) of a key-agreement key.
 fn agreement_public(jwk: &Jwk) -> Result<(Curve, Vec<u8>), Error> {
     match jwk.params() {
@@ -154,10 +163,7 @@ impl Unwrapper {
         }
         Ok(match alg.mode() {
             KeyManagement::Direct => {
-                let k = secret(jwk)?;
-                let gcm = matches!(k.len(), 16 | 24 | 32)
-                    .then(|| PreparedGcm::new(&k))
-                    .transpose()?;
+                let (k, gcm) = direct(jwk)?;
                 Self::Direct(k, gcm)
             }
             KeyManagement::AesKw => Self::AesKw(secret(jwk)?),
@@ -326,10 +332,7 @@ impl Wrapper {
         check_fits(jwk, alg)?;
         Ok(match alg.mode() {
             KeyManagement::Direct => {
-                let k = secret(jwk)?;
-                let gcm = matches!(k.len(), 16 | 24 | 32)
-                    .then(|| PreparedGcm::new(&k))
-                    .transpose()?;
+                let (k, gcm) = direct(jwk)?;
                 Self::Direct(k, gcm)
             }
             KeyManagement::AesKw => Self::AesKw(secret(jwk)?),

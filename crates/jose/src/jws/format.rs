@@ -152,7 +152,8 @@ impl RawSignature {
     }
 }
 
-fn decode_header(b64_text: &str) -> Result<Map<String, Value>, Error> {
+/// Decodes and parses a base64url protected header (JWS and JWE).
+pub(crate) fn decode_header(b64_text: &str) -> Result<Map<String, Value>, Error> {
     let bytes = b64::decode(b64_text)?;
     crate::json::parse_object(&bytes, crate::json::DEFAULT_MAX_DEPTH).map_err(|e| match e {
         Error::Malformed(Malformed::Json) => Malformed::Header.into(),

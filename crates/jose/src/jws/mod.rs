@@ -7,7 +7,7 @@
 //!   header key material (`jwk`, `jku`, `x5u`, `x5c`) ignored, and a per-signature report.
 
 mod build;
-mod format;
+pub(crate) mod format;
 pub(crate) mod header;
 pub(crate) mod keys;
 mod sign;
