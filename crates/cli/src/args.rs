@@ -1,0 +1,469 @@
+//! The command-line interface, as clap definitions. Completions and the man page are generated
+//! from these same definitions.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit::EXIT_CODES;
+
+/// Decode, verify, sign, encrypt and decrypt JWTs, JWS and JWE; generate and manage JWKs.
+///
+/// Results go to stdout (a token, claims JSON, payload or plaintext bytes); messages and warnings
+/// go to stderr. Exit codes: 0 success, 1 the token was rejected, 2 usage or input error
+/// (`tessera help exit-codes`).
+#[derive(Debug, Parser)]
+#[command(
+    name = "tessera",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show a token's header and payload WITHOUT verifying it.
+    Decode(DecodeArgs),
+    /// Verify a signed, encrypted or nested JWT and print its claims.
+    Verify(VerifyArgs),
+    /// Sign claims into a JWT.
+    Sign(SignArgs),
+    /// Raw JWS: sign or verify any payload, in any serialization.
+    #[command(subcommand)]
+    Jws(JwsCommand),
+    /// Raw JWE: encrypt or decrypt any plaintext, in any serialization.
+    #[command(subcommand)]
+    Jwe(JweCommand),
+    /// Generate, inspect and convert JSON Web Keys.
+    #[command(subcommand)]
+    Jwk(JwkCommand),
+    /// Edit and inspect a JWK Set file.
+    #[command(subcommand)]
+    Jwks(JwksCommand),
+    /// List every algorithm with its support status.
+    Alg(AlgArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+    /// The exit codes and what they mean.
+    #[command(long_about = EXIT_CODES)]
+    ExitCodes,
+}
+
+/// Where keys come from.
+#[derive(Debug, Args, Default)]
+pub struct KeySource {
+    /// Key file, or `-` for stdin: a JWK, a JWK Set (the key is chosen by the token's `kid`,
+    /// `alg`, `use`) or PEM/DER (SPKI, PKCS#8, PKCS#1, SEC1, X.509 certificate), detected from
+    /// the content.
+    #[arg(long, value_name = "SRC")]
+    pub key: Option<String>,
+    /// HMAC secret as text (UTF-8 bytes).
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["secret_b64", "secret_file"])]
+    pub secret: Option<String>,
+    /// HMAC secret as base64url.
+    #[arg(long, value_name = "B64URL", conflicts_with = "secret_file")]
+    pub secret_b64: Option<String>,
+    /// HMAC secret from a file (raw bytes).
+    #[arg(long, value_name = "PATH")]
+    pub secret_file: Option<String>,
+}
+
+/// How dates are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum DateStyle {
+    /// ISO 8601 in UTC.
+    #[default]
+    Utc,
+    /// ISO 8601 in the local time zone.
+    Local,
+}
+
+/// `tessera decode`.
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// The token (compact or JSON serialization), or `-` (or nothing) for stdin.
+    pub token: Option<String>,
+    /// Print `{"header", "payload", "signature"}` as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// How to show `exp`, `nbf`, `iat` and `auth_time`.
+    #[arg(long, value_enum, default_value_t)]
+    pub date: DateStyle,
+    /// The current time as a Unix timestamp (default: now), for the "expires in" annotations.
+    #[arg(long, value_name = "UNIX")]
+    pub now: Option<i64>,
+}
+
+/// `tessera verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The token, or `-` (or nothing) for stdin.
+    pub token: Option<String>,
+    /// Keys that verify signatures (and, without `--decrypt-key`, also decrypt).
+    #[command(flatten)]
+    pub keys: KeySource,
+    /// Private key(s) that decrypt an encrypted or nested JWT: a file or `-`.
+    #[arg(long, value_name = "SRC")]
+    pub decrypt_key: Option<String>,
+    /// Accepted algorithm (JWS, or JWE key management for encrypted tokens); repeat for several.
+    /// Default: from the key (its `alg`, else its type's family).
+    #[arg(long = "alg", value_name = "ALG")]
+    pub algs: Vec<String>,
+    /// Accepted issuer; repeat for several.
+    #[arg(long = "iss", value_name = "ISS")]
+    pub issuers: Vec<String>,
+    /// Accepted audience; repeat for several. A token with `aud` is rejected without one.
+    #[arg(long = "aud", value_name = "AUD")]
+    pub audiences: Vec<String>,
+    /// Required subject.
+    #[arg(long, value_name = "SUB")]
+    pub sub: Option<String>,
+    /// Required `typ` (media type, `application/` optional, case-insensitive).
+    #[arg(long, value_name = "TYP")]
+    pub typ: Option<String>,
+    /// Clock skew tolerated for `exp`, `nbf`, `iat` (`90s`, `15m`, `2h`, `7d`).
+    #[arg(long, value_name = "DUR")]
+    pub leeway: Option<String>,
+    /// Reject tokens whose `iat` is older than this.
+    #[arg(long, value_name = "DUR")]
+    pub max_age: Option<String>,
+    /// A claim that must be present; repeat for several.
+    #[arg(long = "require", value_name = "CLAIM")]
+    pub required: Vec<String>,
+    /// Accept tokens without `exp` (required by default).
+    #[arg(long)]
+    pub allow_missing_exp: bool,
+    /// Validate against this Unix time instead of the clock.
+    #[arg(long, value_name = "UNIX")]
+    pub now: Option<i64>,
+    /// Print `{"valid": true, ...}` on success and `{"valid": false, "code", "message"}` on
+    /// rejection.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `tessera sign`.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// Claims as JSON, `@file`, or `-` (or nothing) for stdin. What `decode --json` printed is
+    /// accepted too (its `payload`, and its header's `typ`, `cty` and extra parameters).
+    pub claims: Option<String>,
+    /// The signing key.
+    #[command(flatten)]
+    pub keys: KeySource,
+    /// The algorithm.
+    #[arg(long, value_name = "ALG")]
+    pub alg: String,
+    /// `kid` header (default: the JWK's `kid`).
+    #[arg(long, value_name = "KID")]
+    pub kid: Option<String>,
+    /// `typ` header (default: `JWT`).
+    #[arg(long, value_name = "TYP")]
+    pub typ: Option<String>,
+    /// Extra protected header parameters as a JSON object.
+    #[arg(long, value_name = "JSON")]
+    pub header: Option<String>,
+    /// `iss` claim.
+    #[arg(long, value_name = "ISS")]
+    pub iss: Option<String>,
+    /// `sub` claim.
+    #[arg(long, value_name = "SUB")]
+    pub sub: Option<String>,
+    /// `aud` claim; repeat for an array.
+    #[arg(long = "aud", value_name = "AUD")]
+    pub audiences: Vec<String>,
+    /// `exp`: relative (`+15m`) or a Unix time.
+    #[arg(long, value_name = "+DUR|UNIX", allow_hyphen_values = true)]
+    pub exp: Option<String>,
+    /// `nbf`: relative (`+0s`, `-5m`) or a Unix time.
+    #[arg(long, value_name = "+DUR|UNIX", allow_hyphen_values = true)]
+    pub nbf: Option<String>,
+    /// Do not add `iat` (added by default).
+    #[arg(long)]
+    pub no_iat: bool,
+    /// `jti`: `auto` for a random one, or the value.
+    #[arg(long, value_name = "auto|VALUE")]
+    pub jti: Option<String>,
+    /// A claim `name=value` (value parsed as JSON when it is JSON, else a string); repeatable.
+    #[arg(short = 'P', value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// The current time as a Unix timestamp (default: now), for `iat` and relative times.
+    #[arg(long, value_name = "UNIX")]
+    pub now: Option<i64>,
+}
+
+/// Serializations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum FormatArg {
+    /// `header.payload.signature` / five parts for JWE.
+    #[default]
+    Compact,
+    /// JSON with one signature or recipient at the top level.
+    Flattened,
+    /// JSON with `signatures` / `recipients` arrays.
+    General,
+}
+
+/// `tessera jws`.
+#[derive(Debug, Subcommand)]
+pub enum JwsCommand {
+    /// Sign any payload (repeat `--key`/`--alg` pairs for several signatures).
+    Sign(JwsSignArgs),
+    /// Verify a JWS of any serialization and print the payload bytes.
+    Verify(JwsVerifyArgs),
+}
+
+/// `tessera jws sign`.
+#[derive(Debug, Args)]
+pub struct JwsSignArgs {
+    /// The payload, `@file`, or `-` (or nothing) for stdin.
+    pub payload: Option<String>,
+    /// Signing key files (or `-`), one per signature, paired with `--alg` in order.
+    #[arg(long = "key", value_name = "SRC")]
+    pub keys: Vec<String>,
+    /// HMAC secret as text (for a single HMAC signature).
+    #[arg(long, value_name = "TEXT")]
+    pub secret: Option<String>,
+    /// HMAC secret as base64url.
+    #[arg(long, value_name = "B64URL")]
+    pub secret_b64: Option<String>,
+    /// HMAC secret from a file.
+    #[arg(long, value_name = "PATH")]
+    pub secret_file: Option<String>,
+    /// Algorithms, one per key, in order.
+    #[arg(long = "alg", value_name = "ALG", required = true)]
+    pub algs: Vec<String>,
+    /// The serialization.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: FormatArg,
+    /// Leave the payload out of the JWS (RFC 7515 App. F).
+    #[arg(long)]
+    pub detached: bool,
+    /// Unencoded payload (RFC 7797, `b64: false`).
+    #[arg(long)]
+    pub unencoded: bool,
+    /// Extra protected header parameters as a JSON object (for every signature).
+    #[arg(long, value_name = "JSON")]
+    pub header: Option<String>,
+}
+
+/// `tessera jws verify`.
+#[derive(Debug, Args)]
+pub struct JwsVerifyArgs {
+    /// The JWS, or `-` (or nothing) for stdin.
+    pub jws: Option<String>,
+    /// The verification key(s).
+    #[command(flatten)]
+    pub keys: KeySource,
+    /// Accepted algorithm; repeat for several (default: from the key).
+    #[arg(long = "alg", value_name = "ALG")]
+    pub algs: Vec<String>,
+    /// The detached payload, from a file (`-` for stdin).
+    #[arg(long, value_name = "FILE")]
+    pub payload: Option<String>,
+}
+
+/// `tessera jwe`.
+#[derive(Debug, Subcommand)]
+pub enum JweCommand {
+    /// Encrypt any plaintext.
+    Encrypt(JweEncryptArgs),
+    /// Decrypt a JWE of any serialization and print the plaintext bytes.
+    Decrypt(JweDecryptArgs),
+}
+
+/// `tessera jwe encrypt`.
+#[derive(Debug, Args)]
+pub struct JweEncryptArgs {
+    /// The plaintext, `@file`, or `-` (or nothing) for stdin.
+    pub plaintext: Option<String>,
+    /// The recipient's key (public, or the shared key for `dir`/AES key wrap).
+    #[arg(long, value_name = "SRC", required_unless_present = "password")]
+    pub key: Option<String>,
+    /// A password, for the PBES2 algorithms.
+    #[arg(long, value_name = "PW", conflicts_with = "key")]
+    pub password: Option<String>,
+    /// The key-management algorithm.
+    #[arg(long, value_name = "ALG")]
+    pub alg: String,
+    /// The content encryption.
+    #[arg(long, value_name = "ENC")]
+    pub enc: String,
+    /// Compress with DEFLATE (`zip: DEF`).
+    #[arg(long)]
+    pub zip: bool,
+    /// `cty` header (`JWT` to wrap a signed JWT as a nested JWT).
+    #[arg(long, value_name = "CTY")]
+    pub cty: Option<String>,
+    /// The serialization.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: FormatArg,
+}
+
+/// `tessera jwe decrypt`.
+#[derive(Debug, Args)]
+pub struct JweDecryptArgs {
+    /// The JWE, or `-` (or nothing) for stdin.
+    pub jwe: Option<String>,
+    /// The private or shared key(s).
+    #[arg(long, value_name = "SRC", required_unless_present = "password")]
+    pub key: Option<String>,
+    /// A password (allows the PBES2 algorithms).
+    #[arg(long, value_name = "PW", conflicts_with = "key")]
+    pub password: Option<String>,
+    /// Also allow this algorithm (needed for `RSA1_5`; default: from the key); repeatable.
+    #[arg(long = "allow-alg", value_name = "ALG")]
+    pub allow_algs: Vec<String>,
+}
+
+/// `tessera jwk`.
+#[derive(Debug, Subcommand)]
+pub enum JwkCommand {
+    /// Generate a private key (printed as a JWK).
+    Generate(JwkGenerateArgs),
+    /// Print the public part of a key.
+    Public {
+        /// The key file, or `-`.
+        src: String,
+    },
+    /// Print a key's RFC 7638 thumbprint.
+    Thumbprint {
+        /// The key file, or `-`.
+        src: String,
+        /// The hash.
+        #[arg(long, value_enum, default_value_t = HashArg::Sha256)]
+        hash: HashArg,
+        /// Print the RFC 9278 thumbprint URI.
+        #[arg(long)]
+        uri: bool,
+    },
+    /// Convert a key between JWK, PEM and JWK Set.
+    Convert {
+        /// The key file, or `-`.
+        src: String,
+        /// The output format.
+        #[arg(long, value_enum)]
+        to: ConvertTo,
+        /// Keep the private part (default: the public key only).
+        #[arg(long)]
+        private: bool,
+    },
+}
+
+/// Thumbprint hashes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HashArg {
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+/// `jwk convert` targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConvertTo {
+    /// A JWK.
+    Jwk,
+    /// PEM (SPKI for public keys, PKCS#8 for private ones).
+    Pem,
+    /// A JWK Set holding the key.
+    Jwks,
+}
+
+/// `tessera jwk generate`.
+#[derive(Debug, Args)]
+pub struct JwkGenerateArgs {
+    /// The algorithm the key is for (JWS or JWE); sets `alg`.
+    #[arg(long, value_name = "ALG", required_unless_present = "kty")]
+    pub alg: Option<String>,
+    /// Key type instead of `--alg`: `RSA`, `EC`, `OKP` or `oct`.
+    #[arg(long, value_name = "KTY", conflicts_with = "alg")]
+    pub kty: Option<String>,
+    /// Curve for `EC` (`P-256`, `P-384`, `P-521`, `secp256k1`) or `OKP` (`Ed25519`, `X25519`).
+    #[arg(long, value_name = "CRV")]
+    pub crv: Option<String>,
+    /// Size in bits for `RSA` (2048, 3072, 4096, 8192) or `oct`.
+    #[arg(long, value_name = "BITS")]
+    pub bits: Option<usize>,
+    /// `kid` (default: the RFC 7638 thumbprint).
+    #[arg(long, value_name = "KID")]
+    pub kid: Option<String>,
+    /// `use`.
+    #[arg(long = "use", value_name = "sig|enc")]
+    pub key_use: Option<String>,
+    /// `key_ops`, comma-separated.
+    #[arg(long, value_name = "OPS", value_delimiter = ',')]
+    pub key_ops: Vec<String>,
+}
+
+/// `tessera jwks`.
+#[derive(Debug, Subcommand)]
+pub enum JwksCommand {
+    /// Add keys to a JWK Set file (created if absent); private keys are added as public ones
+    /// unless `--private`.
+    Add {
+        /// The JWK Set file.
+        file: String,
+        /// Key files to add.
+        #[arg(required = true)]
+        src: Vec<String>,
+        /// Keep private parts.
+        #[arg(long)]
+        private: bool,
+    },
+    /// Remove the keys with this `kid`.
+    Remove {
+        /// The JWK Set file.
+        file: String,
+        /// The `kid`.
+        #[arg(long)]
+        kid: String,
+    },
+    /// List the keys, one line each.
+    List {
+        /// The JWK Set file, or `-`.
+        file: String,
+        /// Print the keys as JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the keys matching a query (as a JWK Set).
+    Find {
+        /// The JWK Set file, or `-`.
+        file: String,
+        /// `kid`.
+        #[arg(long)]
+        kid: Option<String>,
+        /// An algorithm the key must allow.
+        #[arg(long)]
+        alg: Option<String>,
+        /// `use`.
+        #[arg(long = "use")]
+        key_use: Option<String>,
+        /// Key type.
+        #[arg(long)]
+        kty: Option<String>,
+        /// Curve.
+        #[arg(long)]
+        crv: Option<String>,
+    },
+}
+
+/// `tessera alg`.
+#[derive(Debug, Args)]
+pub struct AlgArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,256 @@
+//! `tessera decode`: header and payload WITHOUT verification.
+
+use serde_json::{Map, Value, json};
+use tessera_jose::{b64, dangerous};
+
+use crate::args::{DateStyle, DecodeArgs};
+use crate::exit::{CmdResult, rejected};
+use crate::input;
+use crate::output::{self, Palette, iso, pretty, span, warn};
+
+/// Claims shown with their date.
+const DATE_CLAIMS: [&str; 4] = ["exp", "nbf", "iat", "auth_time"];
+
+pub fn run(a: &DecodeArgs) -> CmdResult {
+    let token = input::token(a.token.as_deref())?;
+    let now = input::now(a.now);
+    if token.starts_with('{') {
+        return json_serialization(&token, a);
+    }
+    match token.split('.').count() {
+        3 => jws(&token, a, now),
+        5 => jwe(&token, a),
+        _ => Err(rejected(tessera_jose::Error::Malformed(
+            tessera_jose::error::Malformed::Compact,
+        ))),
+    }
+}
+
+fn jws(token: &str, a: &DecodeArgs, now: i64) -> CmdResult {
+    let u = dangerous::decode_unverified(token).map_err(rejected)?;
+    let header = Value::Object(u.header.as_map().clone());
+    let payload = match &u.claims {
+        Some(m) => Value::Object(m.clone()),
+        None => match std::str::from_utf8(&u.payload) {
+            Ok(text) => Value::String(text.to_owned()),
+            Err(_) => Value::String(b64::encode(&u.payload)),
+        },
+    };
+    warnings(u.header.alg(), u.claims.as_ref(), now);
+    if a.json {
+        eprintln!("note: decoded without verification");
+        return output::json(&json!({
+            "header": header,
+            "payload": payload,
+            "signature": b64::encode(&u.signature),
+        }));
+    }
+    let p = Palette::stdout();
+    let mut s = String::new();
+    let kind = if u
+        .header
+        .get_str("cty")
+        .is_some_and(|c| c.eq_ignore_ascii_case("JWT"))
+    {
+        "JWS (compact), its payload a nested JWT"
+    } else {
+        "JWT/JWS (compact)"
+    };
+    s.push_str(&format!(
+        "{}{kind}: NOT VERIFIED (the signature and claims were not checked){}\n\n",
+        p.bold, p.reset
+    ));
+    s.push_str(&format!(
+        "{}Header{}\n{}\n\n",
+        p.bold,
+        p.reset,
+        pretty(&header, p)
+    ));
+    s.push_str(&format!(
+        "{}Payload{}\n{}\n",
+        p.bold,
+        p.reset,
+        pretty(&payload, p)
+    ));
+    if let Some(claims) = &u.claims {
+        let notes = date_notes(claims, now, a.date);
+        if !notes.is_empty() {
+            s.push('\n');
+            for n in notes {
+                s.push_str(&format!("  {}{n}{}\n", p.dim, p.reset));
+            }
+        }
+    }
+    s.push_str(&format!(
+        "\n{}Signature{} {} bytes\n",
+        p.bold,
+        p.reset,
+        u.signature.len()
+    ));
+    output::out(s.as_bytes())
+}
+
+fn jwe(token: &str, a: &DecodeArgs) -> CmdResult {
+    let header = dangerous::peek_header_unverified(token).map_err(rejected)?;
+    let parsed = tessera_jose::jwe::Jwe::parse(token, tessera_jose::jwe::DEFAULT_MAX_SIZE)
+        .map_err(rejected)?;
+    let [key, iv, ct, tag] = parsed.part_sizes();
+    let nested = header
+        .get_str("cty")
+        .is_some_and(|c| c.eq_ignore_ascii_case("JWT"));
+    let header = Value::Object(header.as_map().clone());
+    if a.json {
+        eprintln!("note: decoded without decryption or verification");
+        return output::json(&json!({
+            "header": header,
+            "encrypted": true,
+            "nested": nested,
+            "parts": {"encrypted_key": key, "iv": iv, "ciphertext": ct, "tag": tag},
+        }));
+    }
+    let p = Palette::stdout();
+    let kind = if nested {
+        "JWE (compact), a nested JWT: a signed JWT inside (verify with `tessera verify --key SIGNING_KEY --decrypt-key KEY`)"
+    } else {
+        "JWE (compact): encrypted; the content needs the key (`tessera verify` or `tessera jwe decrypt`)"
+    };
+    let s = format!(
+        "{b}{kind}{r}\n\n{b}Protected header{r}\n{}\n\n{b}Parts{r}\n  encrypted key  {key} bytes\n  iv             {iv} bytes\n  ciphertext     {ct} bytes\n  tag            {tag} bytes\n",
+        pretty(&header, p),
+        b = p.bold,
+        r = p.reset,
+    );
+    output::out(s.as_bytes())
+}
+
+fn json_serialization(text: &str, a: &DecodeArgs) -> CmdResult {
+    let v: Value = serde_json::from_str(text).map_err(|_| {
+        rejected(tessera_jose::Error::Malformed(
+            tessera_jose::error::Malformed::Json,
+        ))
+    })?;
+    if v.get("ciphertext").is_some() {
+        let jwe = tessera_jose::jwe::Jwe::parse(text, tessera_jose::jwe::DEFAULT_MAX_SIZE)
+            .map_err(rejected)?;
+        let recipients: Vec<Value> = jwe
+            .recipient_headers()
+            .map(|h| h.map_or(Value::Null, |m| Value::Object(m.clone())))
+            .collect();
+        let out = json!({
+            "header": Value::Object(jwe.protected().clone()),
+            "unprotected": jwe.unprotected().map(|m| Value::Object(m.clone())),
+            "recipients": recipients,
+            "encrypted": true,
+        });
+        eprintln!("note: decoded without decryption or verification");
+        return if a.json {
+            output::json(&out)
+        } else {
+            let p = Palette::stdout();
+            output::out(
+                format!(
+                    "{}JWE (JSON serialization, {} recipient(s)): encrypted{}\n{}\n",
+                    p.bold,
+                    jwe.recipient_count(),
+                    p.reset,
+                    pretty(&out, p)
+                )
+                .as_bytes(),
+            )
+        };
+    }
+    let jws = tessera_jose::jws::Jws::parse(text, tessera_jose::jws::DEFAULT_MAX_SIZE)
+        .map_err(rejected)?;
+    let signatures: Vec<Value> = jws
+        .signatures()
+        .iter()
+        .map(|s| {
+            json!({
+                "protected": Value::Object(s.protected().clone()),
+                "header": s.unprotected().map(|m| Value::Object(m.clone())),
+            })
+        })
+        .collect();
+    let payload = v
+        .get("payload")
+        .and_then(Value::as_str)
+        .map(|p| match b64::decode(p) {
+            Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
+                Ok(json) => json,
+                Err(_) => String::from_utf8(bytes)
+                    .map_or_else(|_| Value::String(p.to_owned()), Value::String),
+            },
+            Err(_) => Value::String(p.to_owned()),
+        });
+    let out = json!({"payload": payload, "signatures": signatures});
+    eprintln!("note: decoded without verification");
+    if a.json {
+        output::json(&out)
+    } else {
+        let p = Palette::stdout();
+        output::out(
+            format!(
+                "{}JWS (JSON serialization, {} signature(s)): NOT VERIFIED{}\n{}\n",
+                p.bold,
+                jws.signature_count(),
+                p.reset,
+                pretty(&out, p)
+            )
+            .as_bytes(),
+        )
+    }
+}
+
+/// Warnings for unsecured, expired and not-yet-valid tokens, on stderr.
+fn warnings(alg: Option<&str>, claims: Option<&Map<String, Value>>, now: i64) {
+    if alg.is_some_and(|a| a.eq_ignore_ascii_case("none")) {
+        warn("alg is `none`: this token is unsecured and no verifier should accept it");
+    }
+    let Some(c) = claims else { return };
+    if let Some(exp) = c.get("exp").and_then(Value::as_i64)
+        && exp <= now
+    {
+        warn(&format!(
+            "the token expired {} ago",
+            span(now.abs_diff(exp))
+        ));
+    }
+    if let Some(nbf) = c.get("nbf").and_then(Value::as_i64)
+        && nbf > now
+    {
+        warn(&format!(
+            "the token is not valid yet (valid in {})",
+            span(nbf.abs_diff(now))
+        ));
+    }
+    for name in DATE_CLAIMS {
+        if c.get(name).is_some_and(|v| !v.is_number()) {
+            warn(&format!(
+                "`{name}` is not a number: verifiers reject this token"
+            ));
+        }
+    }
+}
+
+/// `exp 2026-11-28T13:30:00Z (expires in 4m12s)` lines for the date claims present.
+fn date_notes(c: &Map<String, Value>, now: i64, style: DateStyle) -> Vec<String> {
+    let mut notes = Vec::new();
+    for name in DATE_CLAIMS {
+        let Some(t) = c.get(name).and_then(Value::as_i64) else {
+            continue;
+        };
+        let d = span(now.abs_diff(t));
+        let rel = match (name, t > now) {
+            ("exp", true) => format!("expires in {d}"),
+            ("exp", false) => format!("expired {d} ago"),
+            ("nbf", true) => format!("not valid for another {d}"),
+            ("nbf", false) => format!("valid since {d} ago"),
+            ("iat", true) => format!("issued {d} in the future"),
+            ("iat", false) => format!("issued {d} ago"),
+            (_, true) => format!("{d} in the future"),
+            (_, false) => format!("authenticated {d} ago"),
+        };
+        notes.push(format!("{name:<9} {}  ({rel})", iso(t, style)));
+    }
+    notes
+}

@@ -1,0 +1,175 @@
+//! `tessera jwks add|remove|list|find`: edit and inspect a JWK Set file.
+
+use std::path::Path;
+
+use anyhow::{Context as _, anyhow};
+use serde_json::{Value, json};
+use tessera_jose::alg::{Curve, Kty};
+use tessera_jose::jwk::{KeyQuery, KeyUse};
+use tessera_jose::{Error, Jwk, JwkSet, JwsAlg};
+
+use crate::args::JwksCommand;
+use crate::exit::{CmdResult, Failure, input as input_err};
+use crate::input;
+use crate::output;
+
+pub fn run(c: &JwksCommand) -> CmdResult {
+    match c {
+        JwksCommand::Add { file, src, private } => {
+            let mut set = if Path::new(file).exists() {
+                load(file)?
+            } else {
+                JwkSet::new()
+            };
+            for path in src {
+                for key in input::keys_from(path)?.keys() {
+                    let key = if *private {
+                        key.clone()
+                    } else if key.kty() == Kty::Oct {
+                        return Err(anyhow!(
+                            "{path}: a symmetric key has no public part; add it with --private"
+                        )
+                        .into());
+                    } else {
+                        key.to_public()
+                    };
+                    if let Some(kid) = key.kid()
+                        && set.keys().iter().any(|k| k.kid() == Some(kid))
+                    {
+                        output::warn(&format!("the set already has a key with kid `{kid}`"));
+                    }
+                    set.push(key);
+                }
+            }
+            save(file, &set)
+        }
+        JwksCommand::Remove { file, kid } => {
+            let mut set = load(file)?;
+            if set.remove_kid(kid).is_empty() {
+                return Err(anyhow!("{file} has no key with kid `{kid}`").into());
+            }
+            save(file, &set)
+        }
+        JwksCommand::List { file, json } => {
+            let set = load(file)?;
+            for key in set.keys() {
+                if *json {
+                    output::line(&key.to_json())?;
+                } else {
+                    output::line(&describe(key))?;
+                }
+            }
+            Ok(())
+        }
+        JwksCommand::Find {
+            file,
+            kid,
+            alg,
+            key_use,
+            kty,
+            crv,
+        } => {
+            let set = load(file)?;
+            let alg = alg
+                .as_deref()
+                .map(JwsAlg::from_name)
+                .transpose()
+                .map_err(input_err("--alg"))?;
+            let key_use = match key_use.as_deref() {
+                None => None,
+                Some("sig") => Some(KeyUse::Sig),
+                Some("enc") => Some(KeyUse::Enc),
+                Some(u) => return Err(anyhow!("--use must be sig or enc, not `{u}`").into()),
+            };
+            let kty = match kty.as_deref() {
+                None => None,
+                Some("RSA") => Some(Kty::Rsa),
+                Some("EC") => Some(Kty::Ec),
+                Some("OKP") => Some(Kty::Okp),
+                Some("oct") => Some(Kty::Oct),
+                Some("AKP") => Some(Kty::Akp),
+                Some(k) => return Err(anyhow!("unknown kty `{k}`").into()),
+            };
+            let crv = match crv.as_deref() {
+                None => None,
+                Some(c) => Some(Curve::from_name(c).ok_or_else(|| anyhow!("unknown crv `{c}`"))?),
+            };
+            let q = KeyQuery {
+                kid: kid.as_deref(),
+                alg,
+                key_use,
+                kty,
+                crv,
+                ..KeyQuery::default()
+            };
+            let found: Vec<Jwk> = set.find(&q).cloned().collect();
+            if found.is_empty() {
+                return Err(Failure::Rejected(Error::NoMatchingKey));
+            }
+            let out: Value =
+                serde_json::from_str(&JwkSet::from(found).to_json()).map_err(|e| anyhow!("{e}"))?;
+            output::json(&out)
+        }
+    }
+}
+
+fn load(file: &str) -> Result<JwkSet, Failure> {
+    let bytes = input::file(file)?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| anyhow!("{file} is not UTF-8"))?;
+    let set = JwkSet::from_json(text).map_err(input_err(file))?;
+    for (index, why) in set.skipped() {
+        output::warn(&format!("{file}: key {index} skipped: {why}"));
+    }
+    Ok(set)
+}
+
+fn save(file: &str, set: &JwkSet) -> CmdResult {
+    let v: Value = serde_json::from_str(&set.to_json()).map_err(|e| anyhow!("{e}"))?;
+    let text = serde_json::to_string_pretty(&v).map_err(|e| anyhow!("{e}"))? + "\n";
+    // Write beside the file, then rename: a failure never leaves a half-written set.
+    let tmp = format!("{file}.tmp-{}", std::process::id());
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {tmp}"))?;
+    std::fs::rename(&tmp, file).with_context(|| format!("cannot replace {file}"))?;
+    Ok(())
+}
+
+fn describe(key: &Jwk) -> String {
+    let v = key.to_value();
+    let detail = match key.kty() {
+        Kty::Rsa => v["n"]
+            .as_str()
+            .and_then(|n| tessera_jose::b64::decode(n).ok())
+            .map_or_else(String::new, |n| {
+                let first = n.iter().position(|&b| b != 0).unwrap_or(n.len());
+                let bits = n
+                    .get(first)
+                    .map_or(0, |b| (n.len() - first) * 8 - b.leading_zeros() as usize);
+                format!("{bits} bits")
+            }),
+        Kty::Oct => "symmetric".into(),
+        _ => key
+            .curve()
+            .map_or_else(String::new, |c| c.name().to_owned()),
+    };
+    let row = json!({
+        "kid": key.kid().unwrap_or("-"),
+        "kty": key.kty().name(),
+        "detail": detail,
+        "alg": key.alg().unwrap_or("-"),
+        "use": key.key_use().unwrap_or("-"),
+        "private": key.is_private(),
+    });
+    format!(
+        "{}\t{}\t{}\t{}\t{}\t{}",
+        row["kid"].as_str().unwrap_or("-"),
+        row["kty"].as_str().unwrap_or("-"),
+        row["detail"].as_str().unwrap_or("-"),
+        row["alg"].as_str().unwrap_or("-"),
+        row["use"].as_str().unwrap_or("-"),
+        if key.is_private() {
+            "private"
+        } else {
+            "public"
+        }
+    )
+}

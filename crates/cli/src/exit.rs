@@ -1,0 +1,71 @@
+//! Exit codes and how failures are reported: one line on stderr, never a panic or a backtrace.
+
+use std::process::ExitCode;
+
+/// The exit-code contract, printed by `tessera help exit-codes`.
+pub const EXIT_CODES: &str = "\
+Exit codes of tessera:
+
+  0  success.
+  1  the token was rejected: malformed, signature or MAC invalid, no matching key, algorithm not
+     allowed, claims (expired, not yet valid, issuer, audience, ...), decryption failed, or not
+     the expected kind of token (signed, encrypted, nested).
+  2  usage or input error: bad arguments, a key that cannot be read or parsed, a file that
+     cannot be read or written, invalid claims JSON.
+
+On rejection, `verify --json` prints {\"valid\": false, \"code\": \"...\", \"message\": \"...\"} on
+stdout, where `code` is the library's stable error code (expired, signature_invalid,
+decryption_failed, ...), so scripts can branch on the reason. Other commands print one line
+`error: ...` on stderr.";
+
+/// Why a command failed.
+#[derive(Debug)]
+pub enum Failure {
+    /// The token was rejected (exit 1).
+    Rejected(tessera_jose::Error),
+    /// Usage or input error (exit 2).
+    Input(anyhow::Error),
+}
+
+impl Failure {
+    /// The exit code.
+    pub fn code(&self) -> ExitCode {
+        match self {
+            Self::Rejected(_) => ExitCode::from(1),
+            Self::Input(_) => ExitCode::from(2),
+        }
+    }
+
+    /// The one-line message.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Rejected(e) => format!("rejected: {e} ({})", e.code()),
+            Self::Input(e) => format!("{e:#}"),
+        }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Self::Input(e)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Self::Input(e.into())
+    }
+}
+
+/// A library error met while reading input (a key, a header argument): an input error.
+pub fn input(context: &str) -> impl FnOnce(tessera_jose::Error) -> Failure + '_ {
+    move |e| Failure::Input(anyhow::anyhow!("{context}: {e}"))
+}
+
+/// A library error met while checking a token: a rejection.
+pub fn rejected(e: tessera_jose::Error) -> Failure {
+    Failure::Rejected(e)
+}
+
+/// The result of a command.
+pub type CmdResult = Result<(), Failure>;

@@ -1,0 +1,222 @@
+//! Reading input: tokens, claims and payloads from arguments, files or stdin; keys from files
+//! in any supported format; durations and times.
+
+use std::io::Read as _;
+use std::time::Duration;
+
+use anyhow::{Context as _, anyhow, bail};
+use tessera_jose::{Jwk, JwkSet};
+
+use crate::args::KeySource;
+use crate::exit::Failure;
+
+/// Largest input read from a file or stdin.
+const MAX_INPUT: u64 = 16 * 1024 * 1024;
+
+/// Reads all of stdin (at most [`MAX_INPUT`] bytes).
+pub fn stdin() -> Result<Vec<u8>, Failure> {
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .take(MAX_INPUT + 1)
+        .read_to_end(&mut buf)
+        .context("cannot read stdin")?;
+    if buf.len() as u64 > MAX_INPUT {
+        return Err(anyhow!("stdin is larger than {MAX_INPUT} bytes").into());
+    }
+    Ok(buf)
+}
+
+/// Reads a file, or stdin for `-`.
+pub fn file(path: &str) -> Result<Vec<u8>, Failure> {
+    if path == "-" {
+        return stdin();
+    }
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {path}"))?;
+    if meta.len() > MAX_INPUT {
+        return Err(anyhow!("{path} is larger than {MAX_INPUT} bytes").into());
+    }
+    Ok(std::fs::read(path).with_context(|| format!("cannot read {path}"))?)
+}
+
+/// A positional value: the text itself, `@file` for a file's bytes, or stdin for `-` or nothing.
+pub fn value(arg: Option<&str>) -> Result<Vec<u8>, Failure> {
+    match arg {
+        None | Some("-") => stdin(),
+        Some(a) => match a.strip_prefix('@') {
+            Some(path) => file(path),
+            None => Ok(a.as_bytes().to_vec()),
+        },
+    }
+}
+
+/// A token: the argument or stdin, surrounding whitespace removed.
+pub fn token(arg: Option<&str>) -> Result<String, Failure> {
+    let bytes = match arg {
+        None | Some("-") => stdin()?,
+        Some(a) => a.as_bytes().to_vec(),
+    };
+    let text = String::from_utf8(bytes).map_err(|_| anyhow!("the token is not UTF-8 text"))?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(anyhow!("no token given (pass it as an argument or on stdin)").into());
+    }
+    Ok(text.to_owned())
+}
+
+/// Keys from a file: a JWK Set (by its `keys` member), else one JWK, PEM or DER key.
+pub fn keys_from(path: &str) -> Result<JwkSet, Failure> {
+    let bytes = file(path)?;
+    parse_keys(&bytes)
+        .with_context(|| format!("cannot use the key in {path}"))
+        .map_err(Into::into)
+}
+
+/// Parses key bytes as a JWK Set, a JWK, PEM or DER.
+pub fn parse_keys(bytes: &[u8]) -> anyhow::Result<JwkSet> {
+    let text = std::str::from_utf8(bytes).ok();
+    if let Some(t) = text
+        && t.trim_start().starts_with('{')
+    {
+        let v: serde_json::Value = serde_json::from_str(t).context("invalid JSON")?;
+        if v.get("keys").is_some() {
+            let set = JwkSet::from_json(t)?;
+            for (index, why) in set.skipped() {
+                eprintln!("warning: key {index} of the JWK Set skipped: {why}");
+            }
+            if set.keys().is_empty() {
+                bail!("the JWK Set has no usable key");
+            }
+            return Ok(set);
+        }
+    }
+    Ok(JwkSet::from(Jwk::import(bytes)?))
+}
+
+/// One key (a JWK Set must hold exactly one).
+pub fn one_key(path: &str) -> Result<Jwk, Failure> {
+    let set = keys_from(path)?;
+    match set.keys() {
+        [k] => Ok(k.clone()),
+        keys => Err(anyhow!("{path} holds {} keys; one is needed here", keys.len()).into()),
+    }
+}
+
+/// The HMAC secret of `--secret`, `--secret-b64` or `--secret-file`, if one was given.
+pub fn secret(src: &KeySource) -> Result<Option<Vec<u8>>, Failure> {
+    secret_parts(
+        src.secret.as_deref(),
+        src.secret_b64.as_deref(),
+        src.secret_file.as_deref(),
+    )
+}
+
+/// As [`secret`], from the three options.
+pub fn secret_parts(
+    text: Option<&str>,
+    b64: Option<&str>,
+    path: Option<&str>,
+) -> Result<Option<Vec<u8>>, Failure> {
+    Ok(match (text, b64, path) {
+        (Some(t), _, _) => Some(t.as_bytes().to_vec()),
+        (_, Some(b), _) => Some(
+            tessera_jose::b64::decode(b.trim())
+                .map_err(|_| anyhow!("--secret-b64 is not base64url (no padding)"))?,
+        ),
+        (_, _, Some(p)) => Some(file(p)?),
+        _ => None,
+    })
+}
+
+/// The keys named by a [`KeySource`]: `--key`, or a secret as an `oct` key.
+pub fn key_source(src: &KeySource) -> Result<JwkSet, Failure> {
+    match (&src.key, secret(src)?) {
+        (Some(_), Some(_)) => Err(anyhow!("give either --key or a secret, not both").into()),
+        (Some(path), None) => keys_from(path),
+        (None, Some(s)) => Ok(JwkSet::from(Jwk::from_secret(&s))),
+        (None, None) => Err(anyhow!(
+            "a key is needed: --key SRC, --secret, --secret-b64 or --secret-file"
+        )
+        .into()),
+    }
+}
+
+/// A duration like `90s`, `15m`, `2h`, `7d` (a bare number is seconds).
+pub fn duration(text: &str) -> Result<Duration, Failure> {
+    Ok(Duration::from_secs(seconds(text)?))
+}
+
+fn seconds(text: &str) -> anyhow::Result<u64> {
+    let t = text.trim();
+    let (digits, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| anyhow!("invalid duration `{text}` (use 90s, 15m, 2h, 7d)"))?;
+    let factor = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => bail!("invalid duration `{text}` (use 90s, 15m, 2h, 7d)"),
+    };
+    n.checked_mul(factor)
+        .ok_or_else(|| anyhow!("duration `{text}` is too large"))
+}
+
+/// A time: `+DUR` or `-DUR` relative to `now`, or a Unix timestamp.
+pub fn time(text: &str, now: i64) -> Result<i64, Failure> {
+    let rel = |s: &str| -> anyhow::Result<i64> {
+        i64::try_from(seconds(s)?).map_err(|_| anyhow!("time `{text}` is too large"))
+    };
+    let t = if let Some(r) = text.strip_prefix('+') {
+        now.checked_add(rel(r)?)
+    } else if let Some(r) = text.strip_prefix('-') {
+        now.checked_sub(rel(r)?)
+    } else {
+        Some(
+            text.parse::<i64>()
+                .map_err(|_| anyhow!("invalid time `{text}` (use +15m or a Unix time)"))?,
+        )
+    };
+    Ok(t.ok_or_else(|| anyhow!("time `{text}` is out of range"))?)
+}
+
+/// The current Unix time, or `--now`.
+pub fn now(fixed: Option<i64>) -> i64 {
+    fixed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    })
+}
+
+/// A JSON object argument (`--header`).
+pub fn json_object(
+    name: &str,
+    text: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, Failure> {
+    match serde_json::from_str(text) {
+        Ok(serde_json::Value::Object(m)) => Ok(m),
+        _ => Err(anyhow!("{name} must be a JSON object").into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_times() {
+        assert_eq!(seconds("90s").ok(), Some(90));
+        assert_eq!(seconds("15m").ok(), Some(900));
+        assert_eq!(seconds("2h").ok(), Some(7200));
+        assert_eq!(seconds("7d").ok(), Some(604_800));
+        assert_eq!(seconds("42").ok(), Some(42));
+        for bad in ["", "m", "1w", "-5m", "1.5h", "99999999999999999999d"] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
+        assert_eq!(time("+15m", 1000).ok(), Some(1900));
+        assert_eq!(time("-10s", 1000).ok(), Some(990));
+        assert_eq!(time("1700000000", 0).ok(), Some(1_700_000_000));
+        assert!(time("tomorrow", 0).is_err());
+    }
+}

@@ -1,0 +1,211 @@
+//! Writing output: stdout carries only the result; colour only on a terminal and never with
+//! `NO_COLOR`; dates as ISO 8601 with a relative form.
+
+use std::io::{IsTerminal as _, Write as _};
+
+use serde_json::Value;
+
+use crate::args::DateStyle;
+use crate::exit::Failure;
+
+/// Writes bytes to stdout. A closed pipe (`| head`) ends quietly.
+pub fn out(bytes: &[u8]) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// Writes a line to stdout.
+pub fn line(text: &str) -> Result<(), Failure> {
+    let mut s = String::with_capacity(text.len() + 1);
+    s.push_str(text);
+    s.push('\n');
+    out(s.as_bytes())
+}
+
+/// Pretty JSON on stdout, coloured on a terminal.
+pub fn json(value: &Value) -> Result<(), Failure> {
+    line(&pretty(value, Palette::stdout()))
+}
+
+/// A warning on stderr.
+pub fn warn(text: &str) {
+    let p = Palette::stderr();
+    eprintln!("{}warning:{} {text}", p.warn, p.reset);
+}
+
+/// ANSI colours, or nothing.
+#[derive(Clone, Copy)]
+pub struct Palette {
+    pub key: &'static str,
+    pub string: &'static str,
+    pub number: &'static str,
+    pub literal: &'static str,
+    pub warn: &'static str,
+    pub dim: &'static str,
+    pub bold: &'static str,
+    pub reset: &'static str,
+}
+
+impl Palette {
+    const PLAIN: Self = Self {
+        key: "",
+        string: "",
+        number: "",
+        literal: "",
+        warn: "",
+        dim: "",
+        bold: "",
+        reset: "",
+    };
+    const ANSI: Self = Self {
+        key: "\x1b[34;1m",
+        string: "\x1b[32m",
+        number: "\x1b[36m",
+        literal: "\x1b[35m",
+        warn: "\x1b[33;1m",
+        dim: "\x1b[2m",
+        bold: "\x1b[1m",
+        reset: "\x1b[0m",
+    };
+
+    fn pick(terminal: bool) -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        if terminal && !no_color {
+            Self::ANSI
+        } else {
+            Self::PLAIN
+        }
+    }
+
+    /// Colours for stdout.
+    pub fn stdout() -> Self {
+        Self::pick(std::io::stdout().is_terminal())
+    }
+
+    /// Colours for stderr.
+    pub fn stderr() -> Self {
+        Self::pick(std::io::stderr().is_terminal())
+    }
+}
+
+/// Pretty-printed JSON (two-space indent, members in their order), coloured by `p`.
+pub fn pretty(value: &Value, p: Palette) -> String {
+    let mut s = String::new();
+    write_value(&mut s, value, p, 0);
+    s
+}
+
+fn write_value(s: &mut String, v: &Value, p: Palette, indent: usize) {
+    let pad = |s: &mut String, n: usize| s.extend(std::iter::repeat_n(' ', n * 2));
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            s.push_str("{\n");
+            for (i, (k, val)) in m.iter().enumerate() {
+                pad(s, indent + 1);
+                s.push_str(p.key);
+                s.push_str(&Value::String(k.clone()).to_string());
+                s.push_str(p.reset);
+                s.push_str(": ");
+                write_value(s, val, p, indent + 1);
+                if i + 1 < m.len() {
+                    s.push(',');
+                }
+                s.push('\n');
+            }
+            pad(s, indent);
+            s.push('}');
+        }
+        Value::Array(a) if !a.is_empty() => {
+            s.push_str("[\n");
+            for (i, val) in a.iter().enumerate() {
+                pad(s, indent + 1);
+                write_value(s, val, p, indent + 1);
+                if i + 1 < a.len() {
+                    s.push(',');
+                }
+                s.push('\n');
+            }
+            pad(s, indent);
+            s.push(']');
+        }
+        Value::String(_) => {
+            s.push_str(p.string);
+            s.push_str(&v.to_string());
+            s.push_str(p.reset);
+        }
+        Value::Number(_) => {
+            s.push_str(p.number);
+            s.push_str(&v.to_string());
+            s.push_str(p.reset);
+        }
+        _ => {
+            s.push_str(p.literal);
+            s.push_str(&v.to_string());
+            s.push_str(p.reset);
+        }
+    }
+}
+
+/// An instant as ISO 8601, in UTC or the local zone.
+pub fn iso(unix: i64, style: DateStyle) -> String {
+    let Ok(ts) = jiff::Timestamp::from_second(unix) else {
+        return format!("{unix} (out of range)");
+    };
+    match style {
+        DateStyle::Utc => ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        DateStyle::Local => ts
+            .to_zoned(jiff::tz::TimeZone::system())
+            .strftime("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string(),
+    }
+}
+
+/// A span of seconds as its two largest units: `4m12s`, `3h`, `2d5h`.
+pub fn span(secs: u64) -> String {
+    const UNITS: [(u64, &str); 4] = [(86_400, "d"), (3600, "h"), (60, "m"), (1, "s")];
+    if secs == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    let mut rest = secs;
+    let mut used = 0;
+    for (size, name) in UNITS {
+        let n = rest / size;
+        if n > 0 {
+            out.push_str(&format!("{n}{name}"));
+            rest -= n * size;
+            used += 1;
+        } else if used > 0 {
+            used += 1;
+        }
+        if used == 2 {
+            break;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans() {
+        assert_eq!(span(252), "4m12s");
+        assert_eq!(span(3 * 3600), "3h");
+        assert_eq!(span(3 * 3600 + 59), "3h");
+        assert_eq!(span(2 * 86_400 + 5 * 3600 + 7), "2d5h");
+        assert_eq!(span(0), "0s");
+        assert_eq!(span(59), "59s");
+    }
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(iso(0, DateStyle::Utc), "1970-01-01T00:00:00Z");
+        assert_eq!(iso(1_300_819_380, DateStyle::Utc), "2011-03-22T18:43:00Z");
+        assert!(iso(i64::MAX, DateStyle::Utc).contains("out of range"));
+    }
+}
