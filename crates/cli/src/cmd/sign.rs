@@ -62,14 +62,19 @@ pub fn run(a: &SignArgs) -> CmdResult {
 
     let jwk = signing_key(a, alg)?;
     let signer = Signer::new(&jwk, alg).map_err(input_err("the key cannot sign"))?;
-    let mut header = Header::from_map(decoded_header);
-    header = header.without("alg");
+    // `alg` first, or where the decoded header had it, so decode → sign keeps the header bytes.
+    let mut header = if decoded_header.is_empty() {
+        Header::new(alg)
+    } else {
+        Header::from_map(decoded_header).param("alg", alg.name())
+    };
     if let Some(extra) = &a.header {
         for (k, v) in input::json_object("--header", extra)? {
-            header = header.param(&k, v);
+            if k != "alg" {
+                header = header.param(&k, v);
+            }
         }
     }
-    header = header.param("alg", alg.name());
     if let Some(typ) = &a.typ {
         header = header.typ(typ);
     } else if header.get("typ").is_none() {

@@ -83,7 +83,7 @@ fn verify(a: &VerifyArgs) -> Result<Verified<Value>, Failure> {
         || a.keys.secret_b64.is_some()
         || a.keys.secret_file.is_some();
     if !encrypted {
-        let keys = input::key_source(&a.keys)?;
+        let keys = input::adopt_kid(input::key_source(&a.keys)?, &token);
         let b = Verifier::builder(keys);
         let verifier = if jws_algs.is_empty() {
             configure(b.algorithms_from_keys(), a)?.build()
@@ -94,7 +94,7 @@ fn verify(a: &VerifyArgs) -> Result<Verified<Value>, Failure> {
         return verifier.verify(&token).map_err(Failure::Rejected);
     }
     let decrypt_keys: JwkSet = match (&a.decrypt_key, &a.keys.key) {
-        (Some(path), _) | (None, Some(path)) => input::keys_from(path)?,
+        (Some(path), _) | (None, Some(path)) => input::adopt_kid(input::keys_from(path)?, &token),
         (None, None) => {
             return Err(
                 anyhow::anyhow!("an encrypted token needs --decrypt-key (or --key)").into(),
@@ -120,6 +120,7 @@ fn verify(a: &VerifyArgs) -> Result<Verified<Value>, Failure> {
             )
             .into());
         }
+        // The signing key's kid is in the inner token, which is not readable yet.
         let keys = input::key_source(&a.keys)?;
         let b = Verifier::builder(keys);
         if jws_algs.is_empty() {

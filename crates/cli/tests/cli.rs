@@ -1,0 +1,970 @@
+//! Hermetic tests of the `tessera` binary: the real executable, a clean environment and a
+//! temporary directory; every command, asserting exit code, stdout and stderr.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{Value, json};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    raw: Vec<u8>,
+}
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn p(&self, name: &str) -> String {
+        self.path(name).to_string_lossy().into_owned()
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        std::fs::write(self.path(name), text).unwrap();
+        self.p(name)
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.run_in(args, None)
+    }
+
+    fn run_in(&self, args: &[&str], stdin: Option<&[u8]>) -> Run {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("TZ", "UTC")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        {
+            let mut input = child.stdin.take().unwrap();
+            if let Some(bytes) = stdin {
+                input.write_all(bytes).unwrap();
+            }
+        }
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = child.wait_with_output().unwrap();
+        let run = Run {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            raw: stdout,
+        };
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        assert!(
+            !run.stdout.contains('\x1b') && !run.stderr.contains('\x1b'),
+            "colour off a terminal"
+        );
+        run
+    }
+
+    /// Runs and expects success, returning stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let r = self.run(args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        r.stdout
+    }
+
+    fn key(&self, name: &str, args: &[&str]) -> String {
+        let mut all = vec!["jwk", "generate"];
+        all.extend_from_slice(args);
+        let jwk = self.ok(&all);
+        self.write(name, &jwk)
+    }
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+const NOW: &str = "1800000000";
+
+/// A deterministic HS256 token (fixed secret, claims and clock).
+fn hs_token(env: &Env) -> String {
+    env.ok(&[
+        "sign",
+        r#"{"sub":"u1","scope":"read"}"#,
+        "--alg",
+        "HS256",
+        "--secret",
+        "a-32-byte-long-secret-for-hs256!",
+        "--iss",
+        "https://issuer.example",
+        "--aud",
+        "api",
+        "--exp",
+        "+15m",
+        "--now",
+        NOW,
+    ])
+    .trim()
+    .to_owned()
+}
+
+#[test]
+fn help_version_and_exit_codes() {
+    let env = Env::new();
+    assert!(env.ok(&["--help"]).contains("decode"));
+    assert!(env.ok(&["--version"]).starts_with("tessera "));
+    let codes = env.ok(&["help", "exit-codes"]);
+    for needle in [
+        "0  success",
+        "1  the token was rejected",
+        "2  usage or input error",
+    ] {
+        assert!(codes.contains(needle), "{codes}");
+    }
+    assert_eq!(
+        env.ok(&["exit-codes"]).trim(),
+        env.ok(&["exit-codes"]).trim()
+    );
+    let r = env.run(&["frobnicate"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty());
+    let r = env.run(&["sign"]);
+    assert_eq!(r.code, 2, "missing --alg is a usage error");
+}
+
+/// The human output of `decode`, byte for byte, at a fixed clock.
+#[test]
+fn decode_snapshot() {
+    let env = Env::new();
+    let token = hs_token(&env);
+    assert_eq!(
+        token,
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1MSIsInNjb3BlIjoicmVhZCIsImlzcyI6Imh0dHBzOi8vaXNzdWVyLmV4YW1wbGUiLCJhdWQiOiJhcGkiLCJleHAiOjE4MDAwMDA5MDAsImlhdCI6MTgwMDAwMDAwMH0._ubjWMA1-iq3Ce7fsBGr_opHSteDA9HvXzOlVTmAWZE"
+    );
+    let r = env.run(&["decode", &token, "--now", "1800000252"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let expected = r#"JWT/JWS (compact): NOT VERIFIED (the signature and claims were not checked)
+
+Header
+{
+  "alg": "HS256",
+  "typ": "JWT"
+}
+
+Payload
+{
+  "sub": "u1",
+  "scope": "read",
+  "iss": "https://issuer.example",
+  "aud": "api",
+  "exp": 1800000900,
+  "iat": 1800000000
+}
+
+  exp       2027-01-15T08:15:00Z  (expires in 10m48s)
+  iat       2027-01-15T08:00:00Z  (issued 4m12s ago)
+
+Signature 32 bytes
+"#;
+    assert_eq!(r.stdout, expected);
+    assert_eq!(r.stderr, "");
+    // Expired, three hours later: a warning on stderr, the same report on stdout.
+    let r = env.run(&["decode", &token, "--now", "1800011700"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("(expired 3h ago)"), "{}", r.stdout);
+    assert_eq!(r.stderr, "warning: the token expired 3h ago\n");
+    // Local dates (TZ=UTC in this clean environment gives +00:00).
+    let r = env.run(&["decode", &token, "--now", NOW, "--date", "local"]);
+    assert!(
+        r.stdout.contains("2027-01-15T08:15:00+00:00"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn decode_json_none_jwe_and_errors() {
+    let env = Env::new();
+    let token = hs_token(&env);
+    let r = env.run_in(&["decode", "--json"], Some(format!("{token}\n").as_bytes()));
+    assert_eq!(r.code, 0);
+    let v = json(&r.stdout);
+    assert_eq!(v["header"], json!({"alg": "HS256", "typ": "JWT"}));
+    assert_eq!(v["payload"]["sub"], "u1");
+    assert!(v["signature"].as_str().unwrap().len() == 43);
+    assert!(r.stderr.contains("without verification"));
+    // alg none
+    let none = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.";
+    let r = env.run(&["decode", none]);
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.contains("alg is `none`"), "{}", r.stderr);
+    // JWE: protected header and part sizes; nested recognised.
+    let k = env.key("kw.jwk", &["--alg", "A128KW"]);
+    let jwe = env.ok(&[
+        "jwe", "encrypt", "hello", "--key", &k, "--alg", "A128KW", "--enc", "A128GCM", "--cty",
+        "JWT",
+    ]);
+    let r = env.run(&["decode", jwe.trim()]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("a nested JWT"), "{}", r.stdout);
+    assert!(r.stdout.contains("ciphertext     5 bytes"), "{}", r.stdout);
+    assert!(r.stdout.contains("\"enc\": \"A128GCM\""), "{}", r.stdout);
+    let v = json(&env.ok(&["decode", "--json", jwe.trim()]));
+    assert_eq!(v["parts"]["tag"], 16);
+    assert_eq!(v["nested"], true);
+    // Malformed: rejected (1); nothing given: input error (2).
+    let r = env.run(&["decode", "not.a.token.at.all.really"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.starts_with("error: rejected: malformed"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.lines().count(), 1);
+    let r = env.run_in(&["decode"], Some(b""));
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn sign_and_verify() {
+    let env = Env::new();
+    let k = env.key("es.jwk", &["--alg", "ES256", "--kid", "k1"]);
+    let token = env.ok(&[
+        "sign",
+        "--key",
+        &k,
+        "--alg",
+        "ES256",
+        "--sub",
+        "u1",
+        "--aud",
+        "a",
+        "--aud",
+        "b",
+        "--exp",
+        "+1h",
+        "--jti",
+        "auto",
+        "-P",
+        "admin=true",
+        "-P",
+        "name=Ada",
+        "-P",
+        "n=42",
+        "--now",
+        NOW,
+    ]);
+    let token = token.trim();
+    let v = json(&env.ok(&["decode", "--json", token]));
+    assert_eq!(v["header"]["kid"], "k1");
+    assert_eq!(v["payload"]["aud"], json!(["a", "b"]));
+    assert_eq!(v["payload"]["admin"], true);
+    assert_eq!(v["payload"]["name"], "Ada");
+    assert_eq!(v["payload"]["n"], 42);
+    assert_eq!(v["payload"]["exp"], 1_800_003_600);
+    assert_eq!(v["payload"]["jti"].as_str().unwrap().len(), 22);
+    let claims = json(&env.ok(&["verify", token, "--key", &k, "--aud", "a", "--now", NOW]));
+    assert_eq!(claims["sub"], "u1");
+    // Only the public key is needed.
+    let public = env.write("es.pub.jwk", &env.ok(&["jwk", "public", &k]));
+    assert_eq!(
+        env.run(&[
+            "verify", token, "--key", &public, "--aud", "b", "--now", NOW
+        ])
+        .code,
+        0
+    );
+    // A PEM public key works too.
+    let pem = env.write("es.pem", &env.ok(&["jwk", "convert", &k, "--to", "pem"]));
+    assert_eq!(
+        env.run(&["verify", token, "--key", &pem, "--aud", "b", "--now", NOW])
+            .code,
+        0
+    );
+    // An allowed algorithm other than the token's: rejected.
+    let mixed = env.write(
+        "mixed.json",
+        &format!(
+            r#"{{"keys":[{},{}]}}"#,
+            std::fs::read_to_string(&public).unwrap(),
+            env.ok(&["jwk", "generate", "--alg", "HS384"])
+        ),
+    );
+    let r = env.run(&[
+        "verify", "--json", token, "--key", &mixed, "--alg", "HS384", "--aud", "a", "--now", NOW,
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(json(&r.stdout)["code"], "algorithm_not_allowed");
+    // --json success shape.
+    let v = json(&env.ok(&[
+        "verify", "--json", token, "--key", &k, "--aud", "a", "--now", NOW,
+    ]));
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["header"]["alg"], "ES256");
+    // Signing with a public key is an input error.
+    let r = env.run(&["sign", "{}", "--key", &public, "--alg", "ES256"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("private key is required"), "{}", r.stderr);
+    let r = env.run(&["sign", "{}", "--key", &k, "--alg", "HS999"]);
+    assert_eq!(r.code, 2);
+    let r = env.run(&["sign", "[1,2]", "--secret", "x", "--alg", "HS256"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("JSON object"), "{}", r.stderr);
+}
+
+/// Rejections: exit 1, and with --json the library's stable code.
+#[test]
+fn verify_rejections_have_codes() {
+    let env = Env::new();
+    let token = hs_token(&env);
+    let secret = "a-32-byte-long-secret-for-hs256!";
+    let base = ["verify", token.as_str(), "--secret", secret, "--json"];
+    let case = |extra: &[&str], code: &str| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        let r = env.run(&args);
+        assert_eq!(r.code, 1, "{extra:?}: {}", r.stderr);
+        let v = json(&r.stdout);
+        assert_eq!(v["valid"], false);
+        assert_eq!(v["code"], code, "{extra:?}");
+        assert!(v["message"].is_string());
+    };
+    case(&["--aud", "api", "--now", "1800001000"], "expired");
+    case(&["--aud", "api", "--now", "1799999000"], "issued_at");
+    case(&["--now", NOW], "audience");
+    case(&["--aud", "other", "--now", NOW], "audience");
+    case(
+        &["--aud", "api", "--iss", "https://evil", "--now", NOW],
+        "issuer",
+    );
+    case(&["--aud", "api", "--sub", "u2", "--now", NOW], "subject");
+    case(&["--aud", "api", "--typ", "at+jwt", "--now", NOW], "type");
+    case(
+        &["--aud", "api", "--require", "email", "--now", NOW],
+        "missing_claim",
+    );
+    // An algorithm the key cannot serve is a configuration (input) error.
+    assert_eq!(
+        env.run(&["verify", &token, "--secret", secret, "--alg", "HS384"])
+            .code,
+        2
+    );
+    case(
+        &["--aud", "api", "--max-age", "1m", "--now", "1800000200"],
+        "issued_at",
+    );
+    // Leeway lets an expired token through; a wrong secret does not.
+    let ok = env.run(&[
+        "verify",
+        &token,
+        "--secret",
+        secret,
+        "--aud",
+        "api",
+        "--leeway",
+        "5m",
+        "--now",
+        "1800001000",
+    ]);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    let r = env.run(&[
+        "verify",
+        &token,
+        "--secret",
+        "another-32-byte-long-secret-here",
+        "--aud",
+        "api",
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        "error: rejected: signature invalid (signature_invalid)\n"
+    );
+    // A tampered payload.
+    let mut parts: Vec<&str> = token.split('.').collect();
+    let forged = tessera_jose::b64::encode(br#"{"sub":"admin","aud":"api","exp":1900000000}"#);
+    parts[1] = &forged;
+    let r = env.run(&[
+        "verify",
+        &parts.join("."),
+        "--secret",
+        secret,
+        "--aud",
+        "api",
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(r.code, 1);
+    // Input errors: exit 2.
+    let r = env.run(&["verify", &token, "--key", "/nonexistent.jwk"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with("error: cannot read /nonexistent.jwk"),
+        "{}",
+        r.stderr
+    );
+    let garbage = env.write(
+        "garbage.pem",
+        "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+    );
+    assert_eq!(env.run(&["verify", &token, "--key", &garbage]).code, 2);
+    assert_eq!(
+        env.run(&[
+            "verify",
+            &token,
+            "--secret",
+            secret,
+            "--leeway",
+            "5 minutes"
+        ])
+        .code,
+        2
+    );
+    assert_eq!(env.run(&["verify", &token]).code, 2);
+}
+
+/// decode --json → edit → sign round-trips (HS256 is deterministic: the same token).
+#[test]
+fn decode_edit_sign_round_trip() {
+    let env = Env::new();
+    let token = hs_token(&env);
+    let decoded = env.ok(&["decode", "--json", &token]);
+    let again = env.run_in(
+        &[
+            "sign",
+            "--alg",
+            "HS256",
+            "--secret",
+            "a-32-byte-long-secret-for-hs256!",
+        ],
+        Some(decoded.as_bytes()),
+    );
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(again.stdout.trim(), token);
+    let mut v = json(&decoded);
+    v["payload"]["scope"] = json!("write");
+    let file = env.write("edited.json", &v.to_string());
+    let edited = env.ok(&[
+        "sign",
+        &format!("@{file}"),
+        "--alg",
+        "HS256",
+        "--secret",
+        "a-32-byte-long-secret-for-hs256!",
+    ]);
+    let v = json(&env.ok(&["decode", "--json", edited.trim()]));
+    assert_eq!(v["payload"]["scope"], "write");
+    assert_eq!(v["header"]["typ"], "JWT");
+}
+
+#[test]
+fn encrypted_and_nested_jwts() {
+    let env = Env::new();
+    let sig = env.key("sig.jwk", &["--alg", "EdDSA"]);
+    let enc = env.key("enc.jwk", &["--alg", "ECDH-ES+A256KW"]);
+    let enc_pub = env.write("enc.pub.jwk", &env.ok(&["jwk", "public", &enc]));
+    let signed = env.ok(&[
+        "sign",
+        r#"{"sub":"u1"}"#,
+        "--key",
+        &sig,
+        "--alg",
+        "EdDSA",
+        "--exp",
+        "+5m",
+        "--now",
+        NOW,
+    ]);
+    let nested = env.ok(&[
+        "jwe",
+        "encrypt",
+        signed.trim(),
+        "--key",
+        &enc_pub,
+        "--alg",
+        "ECDH-ES+A256KW",
+        "--enc",
+        "A256GCM",
+        "--cty",
+        "JWT",
+    ]);
+    let v = json(&env.ok(&[
+        "verify",
+        "--json",
+        nested.trim(),
+        "--key",
+        &sig,
+        "--decrypt-key",
+        &enc,
+        "--now",
+        NOW,
+    ]));
+    assert_eq!(v["claims"]["sub"], "u1");
+    assert_eq!(v["encryption"]["alg"], "ECDH-ES+A256KW");
+    assert_eq!(v["header"]["alg"], "EdDSA");
+    // Without the signing key, a nested token is an input error; with the wrong one, rejected.
+    assert_eq!(
+        env.run(&["verify", nested.trim(), "--decrypt-key", &enc, "--now", NOW])
+            .code,
+        2
+    );
+    let other = env.key("other.jwk", &["--alg", "EdDSA"]);
+    let r = env.run(&[
+        "verify",
+        "--json",
+        nested.trim(),
+        "--key",
+        &other,
+        "--decrypt-key",
+        &enc,
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(r.code, 1);
+    assert_eq!(json(&r.stdout)["code"], "no_matching_key");
+    // An encrypted (unsigned) JWT.
+    let claims = r#"{"sub":"u2","exp":1800000300}"#;
+    let encrypted = env.ok(&[
+        "jwe",
+        "encrypt",
+        claims,
+        "--key",
+        &enc_pub,
+        "--alg",
+        "ECDH-ES+A256KW",
+        "--enc",
+        "A128CBC-HS256",
+    ]);
+    let v = json(&env.ok(&["verify", encrypted.trim(), "--key", &enc, "--now", NOW]));
+    assert_eq!(v["sub"], "u2");
+    let r = env.run(&[
+        "verify",
+        "--json",
+        encrypted.trim(),
+        "--key",
+        &enc,
+        "--now",
+        "1800000300",
+    ]);
+    assert_eq!(json(&r.stdout)["code"], "expired");
+    // Tampering is the opaque decryption error.
+    let mut parts: Vec<String> = encrypted.trim().split('.').map(str::to_owned).collect();
+    parts[4] = tessera_jose::b64::encode([0u8; 16]);
+    let r = env.run(&[
+        "verify",
+        "--json",
+        &parts.join("."),
+        "--key",
+        &enc,
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(r.code, 1);
+    assert_eq!(json(&r.stdout)["code"], "decryption_failed");
+}
+
+#[test]
+fn jws_commands() {
+    let env = Env::new();
+    let rsa = env.key("rsa.jwk", &["--alg", "PS256"]);
+    let ed = env.key("ed.jwk", &["--alg", "EdDSA"]);
+    let general = env.ok(&[
+        "jws",
+        "sign",
+        "payload bytes",
+        "--key",
+        &rsa,
+        "--alg",
+        "PS256",
+        "--key",
+        &ed,
+        "--alg",
+        "EdDSA",
+        "--format",
+        "general",
+    ]);
+    assert_eq!(json(&general)["signatures"].as_array().unwrap().len(), 2);
+    let r = env.run(&["jws", "verify", general.trim(), "--key", &ed]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.raw, b"payload bytes");
+    // Detached, unencoded, flattened.
+    let payload = env.write("payload.bin", "detached $.payload");
+    let jws = env.ok(&[
+        "jws",
+        "sign",
+        &format!("@{payload}"),
+        "--key",
+        &ed,
+        "--alg",
+        "EdDSA",
+        "--detached",
+        "--unencoded",
+        "--format",
+        "flattened",
+    ]);
+    assert!(json(&jws).get("payload").is_none());
+    let r = env.run(&[
+        "jws",
+        "verify",
+        jws.trim(),
+        "--key",
+        &ed,
+        "--payload",
+        &payload,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.raw, b"detached $.payload");
+    // HMAC with a secret, compact, any payload from stdin.
+    let r = env.run_in(
+        &[
+            "jws",
+            "sign",
+            "--secret-b64",
+            &tessera_jose::b64::encode([7u8; 32]),
+            "--alg",
+            "HS256",
+        ],
+        Some(b"\x00\x01binary"),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.run(&[
+        "jws",
+        "verify",
+        r.stdout.trim(),
+        "--secret-b64",
+        &tessera_jose::b64::encode([7u8; 32]),
+    ]);
+    assert_eq!(r.raw, b"\x00\x01binary");
+    // Mismatched key/alg counts, a wrong key.
+    assert_eq!(
+        env.run(&[
+            "jws", "sign", "x", "--key", &ed, "--alg", "EdDSA", "--alg", "PS256"
+        ])
+        .code,
+        2
+    );
+    let r = env.run(&[
+        "jws",
+        "verify",
+        general.trim(),
+        "--key",
+        &env.key("ed2.jwk", &["--alg", "EdDSA"]),
+    ]);
+    assert_eq!(r.code, 1);
+}
+
+#[test]
+fn jwe_commands() {
+    let env = Env::new();
+    let rsa = env.key("rsa.jwk", &["--alg", "RSA-OAEP-256"]);
+    for format in ["compact", "flattened", "general"] {
+        let jwe = env.ok(&[
+            "jwe",
+            "encrypt",
+            "secret text",
+            "--key",
+            &rsa,
+            "--alg",
+            "RSA-OAEP-256",
+            "--enc",
+            "A256GCM",
+            "--format",
+            format,
+            "--zip",
+        ]);
+        let r = env.run_in(&["jwe", "decrypt", "--key", &rsa], Some(jwe.as_bytes()));
+        assert_eq!(r.code, 0, "{format}: {}", r.stderr);
+        assert_eq!(r.raw, b"secret text");
+    }
+    // PBES2 with a password.
+    let jwe = env.ok(&[
+        "jwe",
+        "encrypt",
+        "pw text",
+        "--password",
+        "hunter22",
+        "--alg",
+        "PBES2-HS512+A256KW",
+        "--enc",
+        "A256CBC-HS512",
+    ]);
+    let r = env.run(&["jwe", "decrypt", jwe.trim(), "--password", "hunter22"]);
+    assert_eq!(r.raw, b"pw text");
+    let r = env.run(&["jwe", "decrypt", jwe.trim(), "--password", "wrong"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        "error: rejected: decryption failed (decryption_failed)\n"
+    );
+    // RSA1_5 only when allowed explicitly.
+    let legacy_key = env.key("legacy.jwk", &["--kty", "RSA"]);
+    let jwe = env.run(&[
+        "jwe",
+        "encrypt",
+        "old",
+        "--key",
+        &legacy_key,
+        "--alg",
+        "RSA1_5",
+        "--enc",
+        "A128CBC-HS256",
+    ]);
+    assert!(jwe.stderr.contains("legacy"));
+    let r = env.run(&["jwe", "decrypt", jwe.stdout.trim(), "--key", &legacy_key]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("algorithm_not_allowed"), "{}", r.stderr);
+    let r = env.run(&[
+        "jwe",
+        "decrypt",
+        jwe.stdout.trim(),
+        "--key",
+        &legacy_key,
+        "--allow-alg",
+        "RSA1_5",
+    ]);
+    assert_eq!(r.raw, b"old");
+    // dir and symmetric keys.
+    let dir = env.key("dir.jwk", &["--alg", "dir"]);
+    let jwe = env.ok(&[
+        "jwe", "encrypt", "d", "--key", &dir, "--alg", "dir", "--enc", "A256GCM",
+    ]);
+    assert_eq!(
+        env.run(&["jwe", "decrypt", jwe.trim(), "--key", &dir]).raw,
+        b"d"
+    );
+    assert_eq!(
+        env.run(&[
+            "jwe", "encrypt", "d", "--key", &dir, "--alg", "dir", "--enc", "A128GCM"
+        ])
+        .code,
+        2
+    );
+    assert_eq!(
+        env.run(&[
+            "jwe", "encrypt", "d", "--key", &dir, "--alg", "A256KW", "--enc", "BOGUS"
+        ])
+        .code,
+        2
+    );
+}
+
+#[test]
+fn jwk_commands() {
+    let env = Env::new();
+    // RFC 7638 §3.1: the thumbprint of the RFC's key.
+    let rfc = env.write("rfc7638.jwk", r#"{"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw","e":"AQAB","alg":"RS256","kid":"2011-04-29"}"#);
+    assert_eq!(
+        env.ok(&["jwk", "thumbprint", &rfc]).trim(),
+        "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+    );
+    assert_eq!(
+        env.ok(&["jwk", "thumbprint", &rfc, "--uri"]).trim(),
+        "urn:ietf:params:oauth:jwk-thumbprint:sha-256:NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+    );
+    assert_eq!(
+        env.ok(&["jwk", "thumbprint", &rfc, "--hash", "sha512"])
+            .trim()
+            .len(),
+        86
+    );
+    // Generation by algorithm and by type.
+    for (args, kty, crv) in [
+        (vec!["--alg", "ES384"], "EC", Some("P-384")),
+        (vec!["--alg", "A192GCMKW"], "oct", None),
+        (
+            vec!["--kty", "OKP", "--crv", "X25519"],
+            "OKP",
+            Some("X25519"),
+        ),
+        (
+            vec!["--kty", "EC", "--crv", "secp256k1"],
+            "EC",
+            Some("secp256k1"),
+        ),
+        (vec!["--kty", "oct", "--bits", "512"], "oct", None),
+        (
+            vec![
+                "--kty",
+                "RSA",
+                "--bits",
+                "3072",
+                "--kid",
+                "r1",
+                "--use",
+                "sig",
+                "--key-ops",
+                "sign,verify",
+            ],
+            "RSA",
+            None,
+        ),
+    ] {
+        let mut all = vec!["jwk", "generate"];
+        all.extend(args.iter().copied());
+        let v = json(&env.ok(&all));
+        assert_eq!(v["kty"], kty, "{args:?}");
+        assert_eq!(v["crv"].as_str(), crv, "{args:?}");
+    }
+    let v = json(&env.ok(&[
+        "jwk",
+        "generate",
+        "--kty",
+        "RSA",
+        "--bits",
+        "3072",
+        "--kid",
+        "r1",
+        "--use",
+        "sig",
+        "--key-ops",
+        "sign,verify",
+    ]));
+    assert_eq!(
+        (v["kid"].as_str(), v["use"].as_str()),
+        (Some("r1"), Some("sig"))
+    );
+    assert_eq!(v["key_ops"], json!(["sign", "verify"]));
+    assert_eq!(
+        tessera_jose::b64::decode(v["n"].as_str().unwrap())
+            .unwrap()
+            .len(),
+        384
+    );
+    assert_eq!(
+        env.run(&["jwk", "generate", "--kty", "OKP", "--crv", "Ed448"])
+            .code,
+        2
+    );
+    assert_eq!(env.run(&["jwk", "generate", "--alg", "nope"]).code, 2);
+    // Public, convert.
+    let k = env.key("k.jwk", &["--alg", "ES256"]);
+    let public = json(&env.ok(&["jwk", "public", &k]));
+    assert!(public.get("d").is_none());
+    let pem = env.ok(&["jwk", "convert", &k, "--to", "pem"]);
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----"));
+    let private_pem = env.ok(&["jwk", "convert", &k, "--to", "pem", "--private"]);
+    assert!(private_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+    let pem_file = env.write("k.pem", &private_pem);
+    let back = json(&env.ok(&["jwk", "convert", &pem_file, "--to", "jwk", "--private"]));
+    assert_eq!(back["d"], json(&std::fs::read_to_string(&k).unwrap())["d"]);
+    let set = json(&env.ok(&["jwk", "convert", &k, "--to", "jwks"]));
+    assert_eq!(set["keys"][0]["kty"], "EC");
+    let oct = env.key("oct.jwk", &["--kty", "oct"]);
+    assert_eq!(env.run(&["jwk", "public", &oct]).code, 2);
+    assert_eq!(env.run(&["jwk", "thumbprint", "/missing"]).code, 2);
+}
+
+#[test]
+fn jwks_commands() {
+    let env = Env::new();
+    let a = env.key("a.jwk", &["--alg", "ES256", "--kid", "a"]);
+    let b = env.key("b.jwk", &["--alg", "RS256", "--kid", "b"]);
+    let set = env.p("set.json");
+    env.ok(&["jwks", "add", &set, &a, &b]);
+    let v = json(&std::fs::read_to_string(&set).unwrap());
+    assert_eq!(v["keys"].as_array().unwrap().len(), 2);
+    assert!(v["keys"][0].get("d").is_none(), "added as public keys");
+    let list = env.ok(&["jwks", "list", &set]);
+    assert_eq!(list.lines().count(), 2);
+    assert!(list.starts_with("a\tEC\tP-256\tES256\t-\tpublic"), "{list}");
+    assert!(list.lines().nth(1).unwrap().contains("2048 bits"), "{list}");
+    let found = json(&env.ok(&["jwks", "find", &set, "--alg", "RS256"]));
+    assert_eq!(found["keys"][0]["kid"], "b");
+    assert_eq!(env.run(&["jwks", "find", &set, "--kid", "zzz"]).code, 1);
+    env.ok(&["jwks", "remove", &set, "--kid", "a"]);
+    assert_eq!(env.ok(&["jwks", "list", &set]).lines().count(), 1);
+    assert_eq!(env.run(&["jwks", "remove", &set, "--kid", "a"]).code, 2);
+    // The set verifies tokens of its keys, chosen by kid.
+    let token = env.ok(&["sign", "{}", "--key", &b, "--alg", "RS256", "--exp", "+1m"]);
+    assert_eq!(env.run(&["verify", token.trim(), "--key", &set]).code, 0);
+    let oct = env.key("oct.jwk", &["--kty", "oct"]);
+    assert_eq!(env.run(&["jwks", "add", &set, &oct]).code, 2);
+    env.ok(&["jwks", "add", &set, &oct, "--private"]);
+    assert_eq!(
+        json(
+            &env.ok(&["jwks", "list", &set, "--json"])
+                .lines()
+                .nth(1)
+                .unwrap()
+                .to_owned()
+        )["kty"],
+        "oct"
+    );
+}
+
+#[test]
+fn alg_completions_and_man() {
+    let env = Env::new();
+    let table = env.ok(&["alg"]);
+    for name in [
+        "HS256",
+        "ES256K",
+        "ML-DSA-65",
+        "RSA-OAEP-256",
+        "ECDH-ES+A192KW",
+        "A256CBC-HS512",
+        "none",
+    ] {
+        assert!(table.contains(name), "{name}");
+    }
+    let v = json(&env.ok(&["alg", "--json"]));
+    let rsa15 = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "RSA1_5")
+        .unwrap();
+    assert!(
+        rsa15["status"]
+            .as_str()
+            .unwrap()
+            .contains("off unless allowed")
+    );
+    assert!(env.ok(&["completions", "bash"]).contains("tessera"));
+    assert!(env.ok(&["completions", "zsh"]).contains("#compdef tessera"));
+    assert!(env.ok(&["man"]).contains(".TH tessera"));
+}
+
+/// Bad input never panics or prints a trace: one line on stderr.
+#[test]
+fn bad_input_is_one_clear_line() {
+    let env = Env::new();
+    let junk = env.write("junk.bin", "\u{0}\u{1}\u{2}not a key");
+    for args in [
+        vec!["verify", "a.b.c", "--key", junk.as_str()],
+        vec!["decode", "....."],
+        vec!["jwe", "decrypt", "x.y", "--password", "p"],
+        vec!["jwk", "public", junk.as_str()],
+        vec![
+            "sign",
+            "{\"exp\":\"soon\"}",
+            "--secret",
+            "0123456789abcdef0123456789abcdef",
+            "--alg",
+            "HS256",
+        ],
+    ] {
+        let r = env.run(&args);
+        assert!(r.code == 1 || r.code == 2, "{args:?}");
+        assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.starts_with("error: "), "{args:?}: {}", r.stderr);
+        assert!(r.stdout.is_empty(), "{args:?}");
+    }
+    let _ = Path::new("/");
+}
