@@ -896,16 +896,8 @@ fn jwks_commands() {
     let oct = env.key("oct.jwk", &["--kty", "oct"]);
     assert_eq!(env.run(&["jwks", "add", &set, &oct]).code, 2);
     env.ok(&["jwks", "add", &set, &oct, "--private"]);
-    assert_eq!(
-        json(
-            &env.ok(&["jwks", "list", &set, "--json"])
-                .lines()
-                .nth(1)
-                .unwrap()
-                .to_owned()
-        )["kty"],
-        "oct"
-    );
+    let listed = env.ok(&["jwks", "list", &set, "--json"]);
+    assert_eq!(json(listed.lines().nth(1).unwrap())["kty"], "oct");
 }
 
 #[test]
