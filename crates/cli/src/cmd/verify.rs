@@ -71,7 +71,12 @@ fn configure<S>(b: VerifierBuilder<S>, a: &VerifyArgs) -> Result<VerifierBuilder
 
 /// A builder error is the caller's configuration or keys: an input error.
 fn config(e: Error) -> Failure {
-    Failure::Input(anyhow::anyhow!("cannot build the verifier: {e}"))
+    let hint = if matches!(e, Error::Config(_)) {
+        " (name the algorithms with --alg, or give the keys an `alg` member)"
+    } else {
+        ""
+    };
+    Failure::Input(anyhow::anyhow!("cannot build the verifier: {e}{hint}"))
 }
 
 fn verify(a: &VerifyArgs) -> Result<Verified<Value>, Failure> {
