@@ -295,8 +295,21 @@ pub(super) fn validate(params: &Params) -> Result<(), Error> {
     };
     if let Some(alg) = probe {
         VerifyingKey::new(alg, &material)?;
-        if params.is_private() {
-            SigningKey::new(alg, &material)?;
+        match params {
+            // d·G = (x, y) with one scalar multiplication (a signing key would take two more).
+            Params::Ec {
+                crv: crv @ (Curve::P256 | Curve::P384 | Curve::P521),
+                x,
+                y,
+                d: Some(d),
+            } => {
+                let point = [&[4u8][..], x, y].concat();
+                crypto::ecdh::EcdhPrivate::new(*crv, d, &point)?;
+            }
+            _ if params.is_private() => {
+                SigningKey::new(alg, &material)?;
+            }
+            _ => {}
         }
     }
     Ok(())
