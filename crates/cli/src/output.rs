@@ -71,8 +71,10 @@ impl Palette {
         reset: "\x1b[0m",
     };
 
-    fn pick(terminal: bool) -> Self {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    /// Colour only on a terminal, and never when `NO_COLOR` is set to a non-empty value
+    /// (<https://no-color.org>).
+    fn pick(terminal: bool, no_color: Option<std::ffi::OsString>) -> Self {
+        let no_color = no_color.is_some_and(|v| !v.is_empty());
         if terminal && !no_color {
             Self::ANSI
         } else {
@@ -82,12 +84,18 @@ impl Palette {
 
     /// Colours for stdout.
     pub fn stdout() -> Self {
-        Self::pick(std::io::stdout().is_terminal())
+        Self::pick(
+            std::io::stdout().is_terminal(),
+            std::env::var_os("NO_COLOR"),
+        )
     }
 
     /// Colours for stderr.
     pub fn stderr() -> Self {
-        Self::pick(std::io::stderr().is_terminal())
+        Self::pick(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR"),
+        )
     }
 }
 
@@ -191,6 +199,19 @@ pub fn span(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        let on = |p: Palette| !p.key.is_empty();
+        assert!(on(Palette::pick(true, None)));
+        assert!(on(Palette::pick(true, Some("".into()))));
+        assert!(!on(Palette::pick(true, Some("1".into()))));
+        assert!(!on(Palette::pick(false, None)));
+        let coloured = pretty(&serde_json::json!({"a": [1, "x", true]}), Palette::ANSI);
+        assert!(coloured.contains("\x1b[34;1m\"a\"\x1b[0m"), "{coloured}");
+        let plain = pretty(&serde_json::json!({"a": [1, "x", true]}), Palette::PLAIN);
+        assert_eq!(plain, "{\n  \"a\": [\n    1,\n    \"x\",\n    true\n  ]\n}");
+    }
 
     #[test]
     fn spans() {
