@@ -71,6 +71,15 @@ pub fn keys_from(path: &str) -> Result<JwkSet, Failure> {
         .map_err(Into::into)
 }
 
+/// Whether key bytes hold a JWK Set (a JSON object with `keys`).
+pub fn is_key_set(bytes: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    text.trim_start().starts_with('{')
+        && serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v.get("keys").is_some())
+}
+
 /// Parses key bytes as a JWK Set, a JWK, PEM or DER.
 pub fn parse_keys(bytes: &[u8]) -> anyhow::Result<JwkSet> {
     let text = std::str::from_utf8(bytes).ok();

@@ -419,3 +419,39 @@ fn public_keys_get_the_public_operations() {
         .unwrap();
     assert!(verifier.verify::<serde_json::Value>(&token).is_ok());
 }
+
+/// `Signer::from_key_bytes` skips only the duplicate import-time check: the signing key it
+/// builds refuses the same inconsistent keys that `Jwk::import` refuses.
+#[test]
+fn signer_from_key_bytes_checks_the_material() {
+    use tessera_jose::jws::Signer;
+    for alg in [JwsAlg::ES256, JwsAlg::ES384, JwsAlg::EdDSA, JwsAlg::HS256] {
+        let key = Jwk::generate(alg).unwrap();
+        let ok = Signer::from_key_bytes(key.to_json().as_bytes(), alg).unwrap();
+        assert_eq!(ok.kid(), key.kid());
+        if alg != JwsAlg::HS256 {
+            let pem = key.to_pem().unwrap();
+            assert!(Signer::from_key_bytes(pem.as_bytes(), alg).is_ok());
+            // The public part of another key: refused both ways.
+            let other = Jwk::generate(alg).unwrap().to_value();
+            let mut bad = key.to_value();
+            for m in ["x", "y"] {
+                if let Some(v) = other.get(m) {
+                    bad[m] = v.clone();
+                }
+            }
+            assert!(Jwk::from_json(&bad.to_string()).is_err(), "{alg}");
+            assert!(
+                Signer::from_key_bytes(bad.to_string().as_bytes(), alg).is_err(),
+                "{alg}"
+            );
+        }
+    }
+    let short = r#"{"kty":"oct","k":"c2hvcnQ"}"#;
+    assert!(Signer::from_key_bytes(short.as_bytes(), JwsAlg::HS256).is_err());
+    let rsa = Jwk::generate(JwsAlg::RS256).unwrap();
+    let mut bad = rsa.to_value();
+    bad["d"] = bad["dp"].clone();
+    assert!(Signer::from_key_bytes(bad.to_string().as_bytes(), JwsAlg::RS256).is_err());
+    assert!(Signer::from_key_bytes(rsa.to_public().to_json().as_bytes(), JwsAlg::RS256).is_err());
+}

@@ -60,8 +60,7 @@ pub fn run(a: &SignArgs) -> CmdResult {
         None => {}
     }
 
-    let jwk = signing_key(a, alg)?;
-    let signer = Signer::new(&jwk, alg).map_err(input_err("the key cannot sign"))?;
+    let signer = signer(a, alg)?;
     // `alg` first, or where the decoded header had it, so decode → sign keeps the header bytes.
     let mut header = if decoded_header.is_empty() {
         Header::new(alg)
@@ -127,19 +126,29 @@ fn claims_input(arg: Option<&str>) -> Result<(Object, Object), Failure> {
     Ok((map, Map::new()))
 }
 
-/// The one key that can sign with `alg`.
-fn signing_key(a: &SignArgs, alg: JwsAlg) -> Result<Jwk, Failure> {
-    let set: JwkSet = input::key_source(&a.keys)?;
-    if let [only] = set.keys() {
-        return Ok(only.clone());
+/// The signer: one key file is read straight into a signer (its material checked once, by the
+/// signing key itself); from a JWK Set, the one private key that can sign with `alg`.
+fn signer(a: &SignArgs, alg: JwsAlg) -> Result<Signer, Failure> {
+    if let (Some(path), None) = (&a.keys.key, input::secret(&a.keys)?) {
+        let bytes = input::file(path)?;
+        if !input::is_key_set(&bytes) {
+            return Signer::from_key_bytes(&bytes, alg)
+                .map_err(input_err(&format!("the key in {path} cannot sign")));
+        }
     }
-    let q = KeyQuery {
-        kid: a.kid.as_deref(),
-        alg: Some(alg),
-        private: true,
-        ..KeyQuery::default()
+    let set: JwkSet = input::key_source(&a.keys)?;
+    let jwk: Jwk = if let [only] = set.keys() {
+        only.clone()
+    } else {
+        let q = KeyQuery {
+            kid: a.kid.as_deref(),
+            alg: Some(alg),
+            private: true,
+            ..KeyQuery::default()
+        };
+        set.select(&q).cloned().map_err(input_err(
+            "choosing the signing key from the JWK Set (use --kid)",
+        ))?
     };
-    set.select(&q).cloned().map_err(input_err(
-        "choosing the signing key from the JWK Set (use --kid)",
-    ))
+    Signer::new(&jwk, alg).map_err(input_err("the key cannot sign"))
 }

@@ -27,6 +27,7 @@ use zeroize::Zeroizing;
 use crate::alg::{Curve, JwsAlg, Kty};
 use crate::error::Error;
 
+pub(crate) use parse::Check;
 pub use set::{JwkSet, KeyQuery, MAX_KEYS};
 pub use thumbprint::ThumbprintHash;
 pub(crate) use usage::check_fits;
@@ -144,16 +145,27 @@ impl Jwk {
     /// # Errors
     /// As [`Jwk::from_json`] and [`Jwk::from_pem`].
     pub fn import(bytes: &[u8]) -> Result<Self, Error> {
+        Self::import_with(bytes, parse::Check::Full)
+    }
+
+    /// [`Jwk::import`], with the key-material checks optionally deferred to the caller.
+    pub(crate) fn import_with(bytes: &[u8], check: parse::Check) -> Result<Self, Error> {
         let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
         let is_pem = bytes.windows(11).any(|w| w == b"-----BEGIN ");
         match (first, is_pem) {
-            (Some(b'{'), _) => Self::from_slice(bytes),
+            (Some(b'{'), _) => {
+                if bytes.len() > parse::MAX_JWK_BYTES {
+                    return Err(Error::LimitExceeded(crate::error::Limit::Size));
+                }
+                let map = crate::json::parse_object(bytes, crate::json::DEFAULT_MAX_DEPTH)?;
+                parse::from_map_with(map, check)
+            }
             (_, true) => {
                 let text = core::str::from_utf8(bytes)
                     .map_err(|_| Error::Malformed(crate::error::Malformed::Pem))?;
-                Self::from_pem(text)
+                Self::from_pem_with(text, check)
             }
-            _ => Self::from_der(bytes),
+            _ => Self::from_der_with(bytes, check),
         }
     }
 

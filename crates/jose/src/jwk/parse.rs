@@ -13,8 +13,23 @@ use crate::error::{Error, KeyProblem, Malformed};
 /// Largest JWK document accepted (a 16384-bit RSA private key with an `x5c` chain fits).
 pub(super) const MAX_JWK_BYTES: usize = 256 * 1024;
 
+/// Whether import runs the key-material checks of [`validate`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Check {
+    /// Every check (the public API).
+    Full,
+    /// The material checks are left to the caller, which builds a backend key that performs
+    /// them anyway (see [`crate::jws::Signer::from_key_bytes`]).
+    Deferred,
+}
+
 /// Builds a validated [`Jwk`] from its JSON members.
-pub(super) fn from_map(mut map: Map<String, Value>) -> Result<Jwk, Error> {
+pub(super) fn from_map(map: Map<String, Value>) -> Result<Jwk, Error> {
+    from_map_with(map, Check::Full)
+}
+
+/// [`from_map`], with the material checks optionally deferred.
+pub(super) fn from_map_with(mut map: Map<String, Value>, check: Check) -> Result<Jwk, Error> {
     let kty = take_str(&mut map, "kty")?.ok_or(Malformed::Jwk)?;
     let kid = take_str(&mut map, "kid")?;
     let alg = take_str(&mut map, "alg")?;
@@ -68,7 +83,9 @@ pub(super) fn from_map(mut map: Map<String, Value>) -> Result<Jwk, Error> {
             )));
         }
     };
-    validate(&params)?;
+    if check == Check::Full {
+        validate(&params)?;
+    }
     if let Some(jws_alg) = alg.as_deref().and_then(|a| JwsAlg::from_name(a).ok()) {
         check_fits(&params, jws_alg).map_err(|e| match e {
             Error::InvalidKey(KeyProblem::HmacTooShort) => e,

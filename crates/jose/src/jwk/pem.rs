@@ -12,6 +12,7 @@ use super::oid::{
     EC_PUBLIC_KEY, RSA_ENCRYPTION, RSASSA_PSS, curve_from_oid, curve_oid, ml_dsa_alg, named_curve,
     okp_curve,
 };
+use super::parse::Check;
 use super::{Jwk, Params, RsaPrivate};
 use crate::alg::{Curve, JwsAlg};
 use crate::crypto;
@@ -29,6 +30,10 @@ impl Jwk {
     /// # Errors
     /// [`Malformed::Pem`] for anything else, including encrypted private keys.
     pub fn from_pem(pem: &str) -> Result<Self, Error> {
+        Self::from_pem_with(pem, Check::Full)
+    }
+
+    pub(crate) fn from_pem_with(pem: &str, check: Check) -> Result<Self, Error> {
         if pem.len() > MAX_DOCUMENT {
             return Err(Error::LimitExceeded(crate::error::Limit::Size));
         }
@@ -45,7 +50,7 @@ impl Jwk {
             "CERTIFICATE" => return certificate_public_key(&der),
             _ => return Err(Malformed::Pem.into()),
         };
-        finish(params)
+        finish_with(params, check)
     }
 
     /// Imports a DER document of any of the forms [`Jwk::from_pem`] accepts, detected from its
@@ -54,13 +59,17 @@ impl Jwk {
     /// # Errors
     /// [`Malformed::Pem`] when no form fits.
     pub fn from_der(der: &[u8]) -> Result<Self, Error> {
+        Self::from_der_with(der, Check::Full)
+    }
+
+    pub(crate) fn from_der_with(der: &[u8], check: Check) -> Result<Self, Error> {
         if der.len() > MAX_DOCUMENT {
             return Err(Error::LimitExceeded(crate::error::Limit::Size));
         }
         // Each form has a distinct top-level structure, so at most one parse succeeds; the
         // first structural match decides, and its validation error (if any) is reported.
         if PrivateKeyInfo::from_der(der).is_ok() {
-            return finish(pkcs8(der)?);
+            return finish_with(pkcs8(der)?, check);
         }
         if SubjectPublicKeyInfoRef::from_der(der).is_ok() {
             return finish(spki(der)?);
@@ -69,13 +78,13 @@ impl Jwk {
             return certificate_public_key(der);
         }
         if pkcs1::RsaPrivateKey::from_der(der).is_ok() {
-            return finish(pkcs1_private(der)?);
+            return finish_with(pkcs1_private(der)?, check);
         }
         if pkcs1::RsaPublicKey::from_der(der).is_ok() {
             return finish(pkcs1_public(der)?);
         }
         if sec1::EcPrivateKey::from_der(der).is_ok() {
-            return finish(sec1(der, None)?);
+            return finish_with(sec1(der, None)?, check);
         }
         Err(Malformed::Pem.into())
     }
@@ -94,7 +103,13 @@ pub(crate) fn certificate_public_key(der: &[u8]) -> Result<Jwk, Error> {
 }
 
 fn finish(params: Params) -> Result<Jwk, Error> {
-    super::parse::validate(&params)?;
+    finish_with(params, Check::Full)
+}
+
+fn finish_with(params: Params, check: Check) -> Result<Jwk, Error> {
+    if check == Check::Full {
+        super::parse::validate(&params)?;
+    }
     Ok(Jwk::from_params(params))
 }
 

@@ -48,6 +48,28 @@ impl Signer {
         })
     }
 
+    /// A signer straight from key bytes (a JWK, PEM or DER private key, detected from the
+    /// content), for one-shot use such as a command-line signature.
+    ///
+    /// Equivalent to [`Jwk::import`] then [`Signer::new`], without checking the key material
+    /// twice: building the backend signing key checks it (the RSA policy and CRT parameters,
+    /// `d·G = (x, y)` for EC keys, the Ed25519 and ML-DSA public keys, HMAC length).
+    ///
+    /// ```
+    /// use tessera_jose::{Jwk, JwsAlg, jws::Signer};
+    /// let pem = Jwk::generate(JwsAlg::ES256)?.to_pem()?;
+    /// let signer = Signer::from_key_bytes(pem.as_bytes(), JwsAlg::ES256)?;
+    /// assert_eq!(signer.alg(), JwsAlg::ES256);
+    /// # Ok::<(), tessera_jose::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Jwk::import`] and [`Signer::new`].
+    pub fn from_key_bytes(bytes: &[u8], alg: JwsAlg) -> Result<Self, Error> {
+        let jwk = Jwk::import_with(bytes, crate::jwk::Check::Deferred)?;
+        Self::new(&jwk, alg)
+    }
+
     /// An HMAC signer from raw secret bytes (at least as long as the hash output).
     ///
     /// # Errors
