@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use crate::b64;
 use crate::error::{Error, Limit, Malformed};
 use crate::jws::Format;
-use crate::jws::format::decode_header;
+use crate::jws::format::{decode_header, is_json};
 
 /// Most recipients accepted in a general JWE.
 pub const MAX_RECIPIENTS: usize = 16;
@@ -38,10 +38,7 @@ impl Jwe {
     /// # Errors
     /// [`Error::Malformed`] or [`Error::LimitExceeded`].
     pub fn parse(input: &str, max_size: usize) -> Result<Self, Error> {
-        if input.len() > max_size {
-            return Err(Error::LimitExceeded(Limit::Size));
-        }
-        if input.trim_start().starts_with('{') {
+        if is_json(input, max_size)? {
             Self::parse_json(input)
         } else {
             Self::parse_compact(input)

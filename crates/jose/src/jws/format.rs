@@ -43,10 +43,7 @@ impl Jws {
     /// # Errors
     /// [`Error::Malformed`] or [`Error::LimitExceeded`].
     pub fn parse(input: &str, max_size: usize) -> Result<Self, Error> {
-        if input.len() > max_size {
-            return Err(Error::LimitExceeded(Limit::Size));
-        }
-        if input.trim_start().starts_with('{') {
+        if is_json(input, max_size)? {
             Self::parse_json(input)
         } else {
             Self::parse_compact(input)
@@ -150,6 +147,15 @@ impl RawSignature {
     pub fn unprotected(&self) -> Option<&Map<String, Value>> {
         self.unprotected.as_ref()
     }
+}
+
+/// Checks the size limit and tells a JSON serialization (it starts with `{`) from a compact one
+/// (JWS and JWE).
+pub(crate) fn is_json(input: &str, max_size: usize) -> Result<bool, Error> {
+    if input.len() > max_size {
+        return Err(Error::LimitExceeded(Limit::Size));
+    }
+    Ok(input.trim_start().starts_with('{'))
 }
 
 /// Decodes and parses a base64url protected header (JWS and JWE).
