@@ -145,10 +145,25 @@ pub struct VerifyArgs {
     /// Validate against this Unix time instead of the clock.
     #[arg(long, value_name = "UNIX")]
     pub now: Option<i64>,
+    /// The kind of token expected (default: as the token looks: three parts signed, five parts
+    /// encrypted, or nested when its `cty` is `JWT`). Any other kind is rejected (`token_kind`).
+    #[arg(long, value_enum)]
+    pub expect: Option<Expect>,
     /// Print `{"valid": true, ...}` on success and `{"valid": false, "code", "message"}` on
     /// rejection.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The kinds of JWT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Expect {
+    /// A JWS.
+    Signed,
+    /// A JWE whose plaintext is the claims.
+    Encrypted,
+    /// A JWS inside a JWE (`cty: JWT`).
+    Nested,
 }
 
 /// `tessera sign`.

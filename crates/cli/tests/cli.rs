@@ -960,3 +960,118 @@ fn bad_input_is_one_clear_line() {
     }
     let _ = Path::new("/");
 }
+
+/// `--expect` states the kind of token: anything else is `token_kind`, whatever the token says.
+#[test]
+fn verify_expect_states_the_kind() {
+    let env = Env::new();
+    let sig = env.key("sig.jwk", &["--alg", "ES256"]);
+    let enc = env.key("enc.jwk", &["--alg", "ECDH-ES+A128KW"]);
+    let signed = env.ok(&[
+        "sign",
+        r#"{"sub":"u"}"#,
+        "--key",
+        &sig,
+        "--alg",
+        "ES256",
+        "--exp",
+        "+5m",
+    ]);
+    let signed = signed.trim();
+    let nested = env.ok(&[
+        "jwe",
+        "encrypt",
+        signed,
+        "--key",
+        &enc,
+        "--alg",
+        "ECDH-ES+A128KW",
+        "--enc",
+        "A128GCM",
+        "--cty",
+        "JWT",
+    ]);
+    let encrypted = env.ok(&[
+        "jwe",
+        "encrypt",
+        r#"{"sub":"u","exp":4000000000}"#,
+        "--key",
+        &enc,
+        "--alg",
+        "ECDH-ES+A128KW",
+        "--enc",
+        "A128GCM",
+    ]);
+    let kind = |token: &str, expect: &str| {
+        let r = env.run(&[
+            "verify",
+            "--json",
+            token,
+            "--key",
+            &sig,
+            "--decrypt-key",
+            &enc,
+            "--expect",
+            expect,
+        ]);
+        (r.code, json(&r.stdout)["code"].as_str().map(str::to_owned))
+    };
+    assert_eq!(kind(signed, "signed").0, 0);
+    assert_eq!(kind(nested.trim(), "nested").0, 0);
+    assert_eq!(kind(encrypted.trim(), "encrypted").0, 0);
+    for (token, expect) in [
+        (signed, "nested"),
+        (signed, "encrypted"),
+        (nested.trim(), "signed"),
+        (nested.trim(), "encrypted"),
+        (encrypted.trim(), "nested"),
+        (encrypted.trim(), "signed"),
+    ] {
+        assert_eq!(
+            kind(token, expect),
+            (1, Some("token_kind".to_owned())),
+            "{expect}"
+        );
+    }
+}
+
+/// On a real terminal (a pseudo-terminal from `script`) `decode` is coloured; `NO_COLOR` turns
+/// colour off there too.
+#[test]
+fn colour_on_a_terminal_only_without_no_color() {
+    let env = Env::new();
+    let token = hs_token(&env);
+    let bin = env!("CARGO_BIN_EXE_tessera");
+    let on_tty = |no_color: bool| {
+        let mut c = Command::new("script");
+        c.args([
+            "-qec",
+            &format!("{bin} decode {token} --now {NOW}"),
+            "/dev/null",
+        ])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("TERM", "xterm");
+        if no_color {
+            c.env("NO_COLOR", "1");
+        }
+        let out = c
+            .output()
+            .expect("`script` (util-linux) runs the command on a pseudo-terminal");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let coloured = on_tty(false);
+    assert!(
+        coloured.contains("\x1b[34;1m\"alg\"\x1b[0m"),
+        "{coloured:?}"
+    );
+    assert!(coloured.contains("NOT VERIFIED"));
+    let plain = on_tty(true);
+    assert!(!plain.contains('\x1b'), "{plain:?}");
+    assert!(plain.contains("\"alg\": \"HS256\""));
+}

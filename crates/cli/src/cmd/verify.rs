@@ -7,7 +7,7 @@ use tessera_jose::jwt::{FixedClock, Verified, Verifier, VerifierBuilder};
 use tessera_jose::{Error, JwkSet};
 
 use super::split_algs;
-use crate::args::VerifyArgs;
+use crate::args::{Expect, VerifyArgs};
 use crate::exit::{CmdResult, Failure};
 use crate::input;
 use crate::output;
@@ -82,12 +82,27 @@ fn config(e: Error) -> Failure {
 fn verify(a: &VerifyArgs) -> Result<Verified<Value>, Failure> {
     let token = input::token(a.token.as_deref())?;
     let (jws_algs, jwe_algs) = split_algs(&a.algs)?;
-    let encrypted = token.split('.').count() == 5;
+    let expect = match a.expect {
+        Some(e) => e,
+        None if token.split('.').count() != 5 => Expect::Signed,
+        None => {
+            let header = tessera_jose::dangerous::peek_header_unverified(&token)
+                .map_err(Failure::Rejected)?;
+            let nested = header
+                .get_str("cty")
+                .is_some_and(|c| tessera_jose::jws::typ_matches(c, "JWT"));
+            if nested {
+                Expect::Nested
+            } else {
+                Expect::Encrypted
+            }
+        }
+    };
     let has_signing_key = a.keys.key.is_some()
         || a.keys.secret.is_some()
         || a.keys.secret_b64.is_some()
         || a.keys.secret_file.is_some();
-    if !encrypted {
+    if expect == Expect::Signed {
         let keys = input::adopt_kid(input::key_source(&a.keys)?, &token);
         let b = Verifier::builder(keys);
         let verifier = if jws_algs.is_empty() {
@@ -113,12 +128,7 @@ fn verify(a: &VerifyArgs) -> Result<Verified<Value>, Failure> {
         d.algorithms(jwe_algs).build()
     }
     .map_err(config)?;
-    let header =
-        tessera_jose::dangerous::peek_header_unverified(&token).map_err(Failure::Rejected)?;
-    let nested = header
-        .get_str("cty")
-        .is_some_and(|c| tessera_jose::jws::typ_matches(c, "JWT"));
-    let verifier = if nested {
+    let verifier = if expect == Expect::Nested {
         if !has_signing_key {
             return Err(anyhow::anyhow!(
                 "a nested JWT needs the signing key too: --key SRC (and --decrypt-key SRC)"
