@@ -73,7 +73,11 @@ fn jwcrypto() -> Option<Peer> {
         program: "python3",
         script: manifest().join("tests/interop/jwcrypto_peer.py"),
         env: Vec::new(),
-        jws: [JWS_BOTH, &["ES256K", "Ed25519"]].concat(),
+        jws: [
+            JWS_BOTH,
+            &["ES256K", "Ed25519", "ML-DSA-44", "ML-DSA-65", "ML-DSA-87"],
+        ]
+        .concat(),
         jwe: jwe_algs(&["RSA-OAEP-384", "RSA-OAEP-512"]),
     })
 }
@@ -195,6 +199,7 @@ impl Tessera {
             "k256" => vec!["--kty", "EC", "--crv", "secp256k1"],
             "ed25519" => vec!["--kty", "OKP", "--crv", "Ed25519"],
             "x25519" => vec!["--kty", "OKP", "--crv", "X25519"],
+            ml if ml.starts_with("ML-DSA") => vec!["--alg", ml],
             bits => vec!["--kty", "oct", "--bits", bits],
         };
         let mut all = vec!["jwk", "generate"];
@@ -219,6 +224,9 @@ fn jws_key_kind(alg: &str) -> &'static str {
         "ES512" => "p521",
         "ES256K" => "k256",
         "EdDSA" | "Ed25519" => "ed25519",
+        "ML-DSA-44" => "ML-DSA-44",
+        "ML-DSA-65" => "ML-DSA-65",
+        "ML-DSA-87" => "ML-DSA-87",
         _ => "rsa",
     }
 }
