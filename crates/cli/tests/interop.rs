@@ -114,23 +114,26 @@ fn peer_or_skip(peer: Option<Peer>, name: &str) -> Option<Peer> {
     peer
 }
 
+/// Runs a command with `input` on its stdin, capturing stdout and stderr.
+fn run_with_input(command: &mut Command, input: &[u8]) -> std::process::Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 impl Peer {
     fn batch(&self, requests: &[Value]) -> Vec<Value> {
-        let mut child = Command::new(self.program)
-            .arg(&self.script)
-            .envs(self.env.iter().cloned())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(Value::Array(requests.to_vec()).to_string().as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = run_with_input(
+            Command::new(self.program)
+                .arg(&self.script)
+                .envs(self.env.iter().cloned()),
+            Value::Array(requests.to_vec()).to_string().as_bytes(),
+        );
         assert!(
             out.status.success(),
             "{}: {}",
@@ -158,21 +161,12 @@ impl Tessera {
     }
 
     fn run(&self, args: &[&str], stdin: Option<&[u8]>) -> (i32, Vec<u8>, String) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.unwrap_or_default())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = run_with_input(
+            Command::new(env!("CARGO_BIN_EXE_tessera"))
+                .args(args)
+                .current_dir(self.dir.path()),
+            stdin.unwrap_or_default(),
+        );
         (
             out.status.code().unwrap_or(-1),
             out.stdout,
