@@ -455,3 +455,59 @@ fn signer_from_key_bytes_checks_the_material() {
     assert!(Signer::from_key_bytes(bad.to_string().as_bytes(), JwsAlg::RS256).is_err());
     assert!(Signer::from_key_bytes(rsa.to_public().to_json().as_bytes(), JwsAlg::RS256).is_err());
 }
+
+/// A token's `kid` selects the key with that `kid`; when no key has it, a key without `kid`
+/// (which no token can name) serves; keys with another `kid` never do.
+#[test]
+fn kid_selects_exactly_then_falls_back_to_keys_without_kid() {
+    use tessera_jose::jws::{Header, JwsBuilder, JwsVerifier};
+    let named = Jwk::generate(JwsAlg::ES256).unwrap().with_kid("a");
+    let unnamed = Jwk::generate(JwsAlg::ES256).unwrap().with_kid_removed();
+    let sign = |key: &Jwk, kid: &str| {
+        JwsBuilder::new(b"p")
+            .signature(
+                &Signer::new(key, JwsAlg::ES256).unwrap(),
+                Header::new(JwsAlg::ES256).kid(kid),
+                None,
+            )
+            .compact()
+            .unwrap()
+    };
+    let set = JwkSet::from(vec![named.to_public(), unnamed.to_public()]);
+    let v = JwsVerifier::builder(set)
+        .algorithms([JwsAlg::ES256])
+        .build()
+        .unwrap();
+    assert!(v.verify(&sign(&named, "a")).is_ok());
+    assert!(v.verify(&sign(&unnamed, "b")).is_ok());
+    // "a" names the key with kid "a": the key without kid is not tried.
+    assert_eq!(
+        v.verify(&sign(&unnamed, "a")).unwrap_err(),
+        Error::SignatureInvalid
+    );
+    // Only keys with other kids: no match.
+    let only_named = JwsVerifier::builder(JwkSet::from(named.to_public()))
+        .algorithms([JwsAlg::ES256])
+        .build()
+        .unwrap();
+    assert_eq!(
+        only_named.verify(&sign(&named, "b")).unwrap_err(),
+        Error::NoMatchingKey
+    );
+    // Two keys without kid: ambiguous for any kid.
+    let two = JwkSet::from(vec![
+        unnamed.to_public(),
+        Jwk::generate(JwsAlg::ES256)
+            .unwrap()
+            .with_kid_removed()
+            .to_public(),
+    ]);
+    let v = JwsVerifier::builder(two)
+        .algorithms([JwsAlg::ES256])
+        .build()
+        .unwrap();
+    assert_eq!(
+        v.verify(&sign(&unnamed, "x")).unwrap_err(),
+        Error::AmbiguousKey
+    );
+}

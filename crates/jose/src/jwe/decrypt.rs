@@ -247,17 +247,16 @@ impl Decrypter {
         if !self.algs.contains(&p.alg) || !self.encs.contains(&p.enc) {
             return Err(Error::AlgorithmNotAllowed);
         }
-        let mut found = self.entries.iter().filter(|e| {
-            e.alg == p.alg
-                && e.enc.is_none_or(|enc| enc == p.enc)
-                && e.key.direct_len().is_none_or(|len| len == p.enc.cek_len())
-                && p.kid.is_none_or(|k| e.kid.as_deref() == Some(k))
-        });
-        let first = found.next().ok_or(Error::NoMatchingKey)?;
-        if found.next().is_some() {
-            return Err(Error::AmbiguousKey);
-        }
-        Ok(first)
+        let candidates = self
+            .entries
+            .iter()
+            .filter(|e| {
+                e.alg == p.alg
+                    && e.enc.is_none_or(|enc| enc == p.enc)
+                    && e.key.direct_len().is_none_or(|len| len == p.enc.cek_len())
+            })
+            .map(|e| (e, e.kid.as_deref()));
+        crate::jws::keys::select_by_kid(candidates, p.kid)
     }
 }
 

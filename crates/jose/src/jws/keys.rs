@@ -110,16 +110,40 @@ impl KeyStore {
             .iter()
             .find(|a| a.name() == alg_name)
             .ok_or(Error::AlgorithmNotAllowed)?;
-        let mut found =
-            self.entries.iter().enumerate().filter(|(_, e)| {
-                e.key.alg() == alg && kid.is_none_or(|k| e.kid.as_deref() == Some(k))
-            });
-        let (first, _) = found.next().ok_or(Error::NoMatchingKey)?;
-        if found.next().is_some() {
-            return Err(Error::AmbiguousKey);
-        }
-        Ok(first)
+        let candidates = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.key.alg() == alg)
+            .map(|(i, e)| (i, e.kid.as_deref()));
+        select_by_kid(candidates, kid)
     }
+}
+
+/// The one candidate key a token's `kid` selects: those whose `kid` equals it, or, when none
+/// does, those without a `kid` (no token can name such a key, so its `kid` cannot contradict
+/// it); every candidate when the token has no `kid`. None is [`Error::NoMatchingKey`], several
+/// [`Error::AmbiguousKey`]: nothing is guessed. Shared by JWS, JWT and JWE key selection.
+pub(crate) fn select_by_kid<'k, T>(
+    candidates: impl Iterator<Item = (T, Option<&'k str>)> + Clone,
+    kid: Option<&str>,
+) -> Result<T, Error> {
+    fn one<T>(mut it: impl Iterator<Item = T>) -> Option<Result<T, Error>> {
+        let first = it.next()?;
+        Some(match it.next() {
+            Some(_) => Err(Error::AmbiguousKey),
+            None => Ok(first),
+        })
+    }
+    let chosen = match kid {
+        None => one(candidates.map(|(t, _)| t)),
+        Some(k) => one(candidates
+            .clone()
+            .filter(|(_, c)| *c == Some(k))
+            .map(|(t, _)| t))
+        .or_else(|| one(candidates.filter(|(_, c)| c.is_none()).map(|(t, _)| t))),
+    };
+    chosen.unwrap_or(Err(Error::NoMatchingKey))
 }
 
 fn entry(jwk: &Jwk, alg: JwsAlg) -> Result<Entry, Error> {
