@@ -110,22 +110,6 @@ pub fn one_key(path: &str) -> Result<Jwk, Failure> {
     }
 }
 
-/// A single key without `kid` (PEM, DER, a bare JWK, a secret) is the key the user chose: it
-/// takes the token's `kid`, so that the library's exact `kid` matching selects it.
-pub fn adopt_kid(set: JwkSet, token: &str) -> JwkSet {
-    let [only] = set.keys() else { return set };
-    if only.kid().is_some() {
-        return set;
-    }
-    let kid = tessera_jose::dangerous::peek_header_unverified(token)
-        .ok()
-        .and_then(|h| h.kid_value().map(str::to_owned));
-    match kid {
-        Some(kid) => JwkSet::from(only.clone().with_kid(kid)),
-        None => set,
-    }
-}
-
 /// The HMAC secret of `--secret`, `--secret-b64` or `--secret-file`, if one was given.
 pub fn secret(src: &KeySource) -> Result<Option<Vec<u8>>, Failure> {
     secret_parts(

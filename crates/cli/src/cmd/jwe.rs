@@ -74,7 +74,7 @@ fn decrypt(a: &JweDecryptArgs) -> CmdResult {
         return Err(anyhow!("JWS algorithms do not decrypt a JWE").into());
     }
     let (keys, password) = match (&a.key, &a.password) {
-        (Some(path), _) => (input::adopt_kid(input::keys_from(path)?, &jwe), false),
+        (Some(path), _) => (input::keys_from(path)?, false),
         (None, Some(pw)) => (Jwk::from_secret(pw.as_bytes()).into(), true),
         (None, None) => return Err(anyhow!("a key is needed: --key SRC or --password").into()),
     };

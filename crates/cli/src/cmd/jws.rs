@@ -78,11 +78,6 @@ fn sign(a: &JwsSignArgs) -> CmdResult {
 fn verify(a: &JwsVerifyArgs) -> CmdResult {
     let jws = input::token(a.jws.as_deref())?;
     let keys = input::key_source(&a.keys)?;
-    let keys = if jws.starts_with('{') {
-        keys
-    } else {
-        input::adopt_kid(keys, &jws)
-    };
     let (algs, jwe) = super::split_algs(&a.algs)?;
     if !jwe.is_empty() {
         return Err(anyhow!("JWE algorithms do not verify a JWS").into());

@@ -103,7 +103,7 @@ fn verify(a: &VerifyArgs) -> Result<Verified<Value>, Failure> {
         || a.keys.secret_b64.is_some()
         || a.keys.secret_file.is_some();
     if expect == Expect::Signed {
-        let keys = input::adopt_kid(input::key_source(&a.keys)?, &token);
+        let keys = input::key_source(&a.keys)?;
         let b = Verifier::builder(keys);
         let verifier = if jws_algs.is_empty() {
             configure(b.algorithms_from_keys(), a)?.build()
@@ -114,7 +114,7 @@ fn verify(a: &VerifyArgs) -> Result<Verified<Value>, Failure> {
         return verifier.verify(&token).map_err(Failure::Rejected);
     }
     let decrypt_keys: JwkSet = match (&a.decrypt_key, &a.keys.key) {
-        (Some(path), _) | (None, Some(path)) => input::adopt_kid(input::keys_from(path)?, &token),
+        (Some(path), _) | (None, Some(path)) => input::keys_from(path)?,
         (None, None) => {
             return Err(
                 anyhow::anyhow!("an encrypted token needs --decrypt-key (or --key)").into(),
