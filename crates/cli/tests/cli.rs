@@ -798,22 +798,6 @@ fn jwk_commands() {
             Some("secp256k1"),
         ),
         (vec!["--kty", "oct", "--bits", "512"], "oct", None),
-        (
-            vec![
-                "--kty",
-                "RSA",
-                "--bits",
-                "3072",
-                "--kid",
-                "r1",
-                "--use",
-                "sig",
-                "--key-ops",
-                "sign,verify",
-            ],
-            "RSA",
-            None,
-        ),
     ] {
         let mut all = vec!["jwk", "generate"];
         all.extend(args.iter().copied());
@@ -835,6 +819,7 @@ fn jwk_commands() {
         "--key-ops",
         "sign,verify",
     ]));
+    assert_eq!(v["kty"], "RSA");
     assert_eq!(
         (v["kid"].as_str(), v["use"].as_str()),
         (Some("r1"), Some("sig"))
