@@ -111,15 +111,6 @@ fn secret(jwk: &Jwk) -> Result<Secret, Error> {
     }
 }
 
-/// A `dir` key and, for AES-GCM key lengths, its key schedule computed once.
-fn direct(jwk: &Jwk) -> Result<(Secret, Option<PreparedGcm>), Error> {
-    let k = secret(jwk)?;
-    let gcm = matches!(k.len(), 16 | 24 | 32)
-        .then(|| PreparedGcm::new(&k))
-        .transpose()?;
-    Ok((k, gcm))
-}
-
 /// The uncompressed point (EC) or 32-byte key (X25519) of a key-agreement key.
 fn agreement_public(jwk: &Jwk) -> Result<(Curve, Vec<u8>), Error> {
     match jwk.params() {
@@ -144,36 +135,48 @@ fn agreement_private(jwk: &Jwk) -> Result<EcdhPrivate, Error> {
     EcdhPrivate::new(crv, d, &public)
 }
 
-/// A recipient key parsed for decryption with one algorithm.
-pub(crate) enum Unwrapper {
+/// A recipient key parsed once for one key-management algorithm: the symmetric forms are shared
+/// by both directions; `R` and `E` are the RSA and key-agreement halves of one direction.
+pub(crate) enum KeyFor<R, E> {
     /// The shared key, and its AES-GCM schedule (computed once) when it is a GCM key length.
     Direct(Secret, Option<PreparedGcm>),
     AesKw(Secret),
     AesGcmKw(Secret),
-    Rsa(RsaDecryptor),
-    Ecdh(EcdhPrivate),
+    Rsa(R),
+    Ecdh(E),
     Password(Secret),
 }
 
-impl Unwrapper {
-    pub(crate) fn new(jwk: &Jwk, alg: JweAlg) -> Result<Self, Error> {
+/// A recipient key parsed for decryption.
+pub(crate) type Unwrapper = KeyFor<RsaDecryptor, EcdhPrivate>;
+
+/// A recipient key parsed for encryption: the RSA public key, or the agreement key's curve and
+/// public point.
+pub(crate) type Wrapper = KeyFor<RsaEncryptor, (Curve, Vec<u8>)>;
+
+impl<R, E> KeyFor<R, E> {
+    fn parse(
+        jwk: &Jwk,
+        alg: JweAlg,
+        rsa: impl FnOnce(&Jwk, usize) -> Result<R, Error>,
+        ecdh: impl FnOnce(&Jwk) -> Result<E, Error>,
+    ) -> Result<Self, Error> {
         check_fits(jwk, alg)?;
-        if !jwk.is_private() {
-            return Err(KeyProblem::NotPrivate.into());
-        }
         Ok(match alg.mode() {
             KeyManagement::Direct => {
-                let (k, gcm) = direct(jwk)?;
+                let k = secret(jwk)?;
+                let gcm = matches!(k.len(), 16 | 24 | 32)
+                    .then(|| PreparedGcm::new(&k))
+                    .transpose()?;
                 Self::Direct(k, gcm)
             }
             KeyManagement::AesKw => Self::AesKw(secret(jwk)?),
             KeyManagement::AesGcmKw => Self::AesGcmKw(secret(jwk)?),
             KeyManagement::Pbes2 => Self::Password(secret(jwk)?),
-            KeyManagement::RsaOaep | KeyManagement::RsaPkcs1 => Self::Rsa(RsaDecryptor::new(
-                &jwk.to_pkcs8_der()?,
-                alg.info().hash_bits,
-            )?),
-            KeyManagement::EcdhEs | KeyManagement::EcdhEsKw => Self::Ecdh(agreement_private(jwk)?),
+            KeyManagement::RsaOaep | KeyManagement::RsaPkcs1 => {
+                Self::Rsa(rsa(jwk, alg.info().hash_bits)?)
+            }
+            KeyManagement::EcdhEs | KeyManagement::EcdhEsKw => Self::Ecdh(ecdh(jwk)?),
         })
     }
 
@@ -191,6 +194,33 @@ impl Unwrapper {
             Self::Direct(_, gcm) if enc.is_gcm() => gcm.as_ref(),
             _ => None,
         }
+    }
+}
+
+impl Unwrapper {
+    /// Parses a private (or shared) key for decryption.
+    pub(crate) fn new(jwk: &Jwk, alg: JweAlg) -> Result<Self, Error> {
+        if !jwk.is_private() {
+            return Err(KeyProblem::NotPrivate.into());
+        }
+        Self::parse(
+            jwk,
+            alg,
+            |k, bits| RsaDecryptor::new(&k.to_pkcs8_der()?, bits),
+            agreement_private,
+        )
+    }
+}
+
+impl Wrapper {
+    /// Parses a public (or shared) key for encryption.
+    pub(crate) fn new(jwk: &Jwk, alg: JweAlg) -> Result<Self, Error> {
+        Self::parse(
+            jwk,
+            alg,
+            |k, bits| RsaEncryptor::new(&k.to_spki_der()?, bits),
+            agreement_public,
+        )
     }
 }
 
@@ -313,53 +343,6 @@ fn optional_b64_param(header: &Map<String, Value>, name: &str) -> Result<Vec<u8>
     }
 }
 
-/// A recipient key parsed for encryption with one algorithm.
-pub(crate) enum Wrapper {
-    /// The shared key, and its AES-GCM schedule when it is a GCM key length.
-    Direct(Secret, Option<PreparedGcm>),
-    AesKw(Secret),
-    AesGcmKw(Secret),
-    Rsa(RsaEncryptor),
-    Ecdh {
-        crv: Curve,
-        public: Vec<u8>,
-    },
-    Password(Secret),
-}
-
-impl Wrapper {
-    pub(crate) fn new(jwk: &Jwk, alg: JweAlg) -> Result<Self, Error> {
-        check_fits(jwk, alg)?;
-        Ok(match alg.mode() {
-            KeyManagement::Direct => {
-                let (k, gcm) = direct(jwk)?;
-                Self::Direct(k, gcm)
-            }
-            KeyManagement::AesKw => Self::AesKw(secret(jwk)?),
-            KeyManagement::AesGcmKw => Self::AesGcmKw(secret(jwk)?),
-            KeyManagement::Pbes2 => Self::Password(secret(jwk)?),
-            KeyManagement::RsaOaep | KeyManagement::RsaPkcs1 => Self::Rsa(RsaEncryptor::new(
-                &jwk.to_spki_der()?,
-                alg.info().hash_bits,
-            )?),
-            KeyManagement::EcdhEs | KeyManagement::EcdhEsKw => {
-                let (crv, public) = agreement_public(jwk)?;
-                Self::Ecdh { crv, public }
-            }
-        })
-    }
-}
-
-impl Wrapper {
-    /// The prepared AES-GCM key of a `dir` key, for content encrypted with `enc`.
-    pub(crate) fn direct_gcm(&self, enc: Enc) -> Option<&PreparedGcm> {
-        match self {
-            Self::Direct(_, gcm) if enc.is_gcm() => gcm.as_ref(),
-            _ => None,
-        }
-    }
-}
-
 /// Values normally random, fixed to reproduce published examples.
 #[derive(Default)]
 pub(crate) struct Fixed {
@@ -392,7 +375,7 @@ pub(crate) fn agreed_cek(
             }
             Ok(Some(k.clone()))
         }
-        Wrapper::Ecdh { crv, public } if alg.mode() == KeyManagement::EcdhEs => {
+        Wrapper::Ecdh((crv, public)) if alg.mode() == KeyManagement::EcdhEs => {
             let z = ephemeral_agreement(*crv, public, s, params)?;
             let apu = s.apu.unwrap_or_default();
             let apv = s.apv.unwrap_or_default();
@@ -451,7 +434,7 @@ pub(crate) fn wrap_cek(
             )?;
             kw::wrap(&kek, cek)
         }
-        Wrapper::Ecdh { crv, public } => {
+        Wrapper::Ecdh((crv, public)) => {
             if info.mode == KeyManagement::EcdhEs {
                 return Ok(Vec::new());
             }
