@@ -9,6 +9,7 @@ use tessera_jose::{Jwk, JwkSet};
 
 use crate::args::KeySource;
 use crate::exit::Failure;
+use crate::output;
 
 /// Largest input read from a file or stdin.
 const MAX_INPUT: u64 = 16 * 1024 * 1024;
@@ -82,23 +83,17 @@ pub fn is_key_set(bytes: &[u8]) -> bool {
 
 /// Parses key bytes as a JWK Set, a JWK, PEM or DER.
 pub fn parse_keys(bytes: &[u8]) -> anyhow::Result<JwkSet> {
-    let text = std::str::from_utf8(bytes).ok();
-    if let Some(t) = text
-        && t.trim_start().starts_with('{')
-    {
-        let v: serde_json::Value = serde_json::from_str(t).context("invalid JSON")?;
-        if v.get("keys").is_some() {
-            let set = JwkSet::from_json(t)?;
-            for (index, why) in set.skipped() {
-                eprintln!("warning: key {index} of the JWK Set skipped: {why}");
-            }
-            if set.keys().is_empty() {
-                bail!("the JWK Set has no usable key");
-            }
-            return Ok(set);
-        }
+    if !is_key_set(bytes) {
+        return Ok(JwkSet::from(Jwk::import(bytes)?));
     }
-    Ok(JwkSet::from(Jwk::import(bytes)?))
+    let set = JwkSet::from_json(std::str::from_utf8(bytes).context("the JWK Set is not UTF-8")?)?;
+    for (index, why) in set.skipped() {
+        output::warn(&format!("key {index} of the JWK Set skipped: {why}"));
+    }
+    if set.keys().is_empty() {
+        bail!("the JWK Set has no usable key");
+    }
+    Ok(set)
 }
 
 /// One key (a JWK Set must hold exactly one).
