@@ -24,7 +24,7 @@ fn decrypter() -> &'static Decrypter {
         .collect();
         Decrypter::builder(keys)
             .algorithms(JweAlg::ALL)
-            .allow_rsa1_5()
+            .dangerous_allow_rsa1_5()
             .allow_pbes2()
             .max_pbes2_count(1000)
             .build()

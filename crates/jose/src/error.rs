@@ -29,7 +29,7 @@ pub enum Error {
     #[error("algorithm not allowed")]
     AlgorithmNotAllowed,
     /// The algorithm is known but not supported by this build (Ed448, X448, `none`, ...).
-    #[error("unsupported algorithm: {0}")]
+    #[error("unsupported algorithm: {}", escaped(.0))]
     UnsupportedAlgorithm(String),
     /// A key was rejected on import or cannot be used as asked.
     #[error("invalid key: {0}")]
@@ -56,7 +56,7 @@ pub enum Error {
     #[error("subject not accepted")]
     Subject,
     /// A required claim is absent.
-    #[error("missing required claim `{0}`")]
+    #[error("missing required claim `{}`", escaped(.0))]
     MissingClaim(String),
     /// A registered claim has the wrong JSON type (`exp` as a string, `aud` as a number, ...).
     #[error("claim `{0}` has an invalid type or value")]
@@ -68,7 +68,7 @@ pub enum Error {
     #[error("invalid configuration: {0}")]
     Config(&'static str),
     /// The user's claims type failed to (de)serialize.
-    #[error("claims (de)serialization failed: {0}")]
+    #[error("claims (de)serialization failed: {}", escaped_message(.0))]
     Claims(String),
     /// The random number generator or another primitive failed unexpectedly.
     #[error("cryptographic operation failed")]
@@ -80,6 +80,14 @@ pub enum Error {
     /// The token is not of the kind the caller expects (signed, encrypted or nested).
     #[error("unexpected token kind: expected {0}")]
     TokenKind(&'static str),
+    /// Two keys of a verification key source share this `kid` (the message escapes it).
+    #[error("two keys of the key source share the kid `{}`", escaped(.0))]
+    DuplicateKid(String),
+    /// An encrypted JWT under public-key key management (RSA-OAEP, ECDH-ES): anyone holding the
+    /// public key can make one, so it authenticates no sender. Accepted only when the verifier
+    /// opts in.
+    #[error("an encrypted JWT under public-key key management authenticates no sender")]
+    Unauthenticated,
 }
 
 impl Error {
@@ -114,8 +122,46 @@ impl Error {
             Self::Crypto => "crypto",
             Self::DecryptionFailed => "decryption_failed",
             Self::TokenKind(_) => "token_kind",
+            Self::DuplicateKid(_) => "duplicate_kid",
+            Self::Unauthenticated => "unauthenticated",
         }
     }
+}
+
+/// Text from a token or key source, made safe to show: at most 64 characters, and everything
+/// but printable ASCII (controls, bidirectional overrides, zero-width characters, any other
+/// non-ASCII) and the HTML-special characters written as `\u{…}` escapes.
+///
+/// ```
+/// use tessera_jose::error::escaped;
+/// assert_eq!(escaped("HS256"), "HS256");
+/// assert_eq!(escaped("a\u{202e}<b>"), "a\\u{202e}\\u{3c}b\\u{3e}");
+/// ```
+#[must_use]
+pub fn escaped(text: &str) -> String {
+    escape_bounded(text, 64)
+}
+
+/// [`escaped`] with room for a whole message (256 characters).
+fn escaped_message(text: &str) -> String {
+    escape_bounded(text, 256)
+}
+
+fn escape_bounded(text: &str, max: usize) -> String {
+    use fmt::Write as _;
+    let mut out = String::with_capacity(text.len().min(max * 2));
+    for (i, c) in text.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        if (' '..='~').contains(&c) && !matches!(c, '<' | '>' | '&' | '"' | '\'' | '\\') {
+            out.push(c);
+        } else {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        }
+    }
+    out
 }
 
 /// What was malformed. Never contains input bytes, so it cannot leak secrets.

@@ -566,8 +566,10 @@ fn claim_checks_say_which_failed() {
         verify(&v, &t(valid().not_before(D::from_secs(NOW + 5)))).unwrap_err(),
         Error::NotYetValid
     );
+    // An issuer clock up to a minute ahead is tolerated for `iat` by default, not beyond.
+    assert!(verify(&v, &t(valid().issued_at(D::from_secs(NOW + 60)))).is_ok());
     assert_eq!(
-        verify(&v, &t(valid().issued_at(D::from_secs(NOW + 5)))).unwrap_err(),
+        verify(&v, &t(valid().issued_at(D::from_secs(NOW + 61)))).unwrap_err(),
         Error::IssuedAt
     );
     assert_eq!(
@@ -749,4 +751,191 @@ fn claim_type_errors_do_not_echo_token_values() {
     let text = e.to_string();
     assert!(!text.contains("123-45-6789"), "{text}");
     assert!(text.contains("expected u64"), "{text}");
+}
+
+// ---- Security review (issue 8): where the verifying key and header values come from ----
+
+/// In {RSA key `kid=rsa1`, secret without kid}, an HS256 token claiming `kid=rsa1` must not be
+/// verified by the secret: a key carrying the token's kid exists, so only it may verify.
+#[test]
+fn a_token_kid_is_only_verified_by_the_key_with_that_kid() {
+    let rsa = keys().rsa.to_public().with_kid("rsa1");
+    let ec = keys().ec.to_public().with_kid("ec1");
+    let anon = keys().ed.to_public().with_kid_removed();
+    let v = Verifier::builder(JwkSet::from(vec![rsa, ec, anon]))
+        .algorithms_from_keys()
+        .issuer("https://issuer")
+        .audience("api")
+        .clock(FixedClock(NOW))
+        .build()
+        .unwrap();
+    let ed = Signer::new(&keys().ed, JwsAlg::EdDSA).unwrap();
+    // An EdDSA token naming the RSA key is not verified by the kid-less Ed25519 key.
+    let named = forge(
+        r#"{"alg":"EdDSA","kid":"rsa1"}"#,
+        &claims().to_string(),
+        Some(&ed),
+    );
+    assert_eq!(verify(&v, &named).unwrap_err(), Error::NoMatchingKey);
+    // A kid that no key carries may fall back to the key without kid, and the result reports
+    // the verifying key's own kid (none), not the token's.
+    let unknown = forge(
+        r#"{"alg":"EdDSA","kid":"elsewhere"}"#,
+        &claims().to_string(),
+        Some(&ed),
+    );
+    let verified = v.verify::<Value>(&unknown).unwrap();
+    assert_eq!(verified.header().unwrap().kid, None);
+    // The JWS verifier reports the verifying key's kid the same way.
+    let jv = JwsVerifier::builder(JwkSet::from(keys().ed.to_public().with_kid_removed()))
+        .algorithms([JwsAlg::EdDSA])
+        .build()
+        .unwrap();
+    let out = jv.verify(&unknown).unwrap();
+    assert_eq!(out.verified().next().unwrap().kid, None);
+}
+
+#[test]
+fn verification_key_sources_are_coherent() {
+    let secret = keys().hmac.clone();
+    let public = keys().rsa.to_public().with_kid("rsa1");
+    // A secret beside public keys is refused (a leaked secret in a published set).
+    for built in [
+        Verifier::builder(JwkSet::from(vec![public.clone(), secret.clone()]))
+            .algorithms([JwsAlg::RS256])
+            .build()
+            .map(|_| ()),
+        JwsVerifier::builder(JwkSet::from(vec![secret.clone(), public.clone()]))
+            .algorithms_from_keys()
+            .build()
+            .map(|_| ()),
+    ] {
+        assert!(matches!(built, Err(Error::Config(m)) if m.contains("oct")));
+    }
+    // Two keys with one kid are refused, naming the kid.
+    let twice = JwkSet::from(vec![public.clone(), keys().ec.to_public().with_kid("rsa1")]);
+    let err = Verifier::builder(twice)
+        .algorithms_from_keys()
+        .build()
+        .unwrap_err();
+    assert_eq!(err, Error::DuplicateKid("rsa1".into()));
+    assert!(err.to_string().contains("`rsa1`"));
+    // The kid in that message is escaped: a bidi override or markup cannot reach a terminal.
+    let evil = "a\u{202e}<script>";
+    let err = Verifier::builder(JwkSet::from(vec![
+        public.clone().with_kid(evil),
+        keys().ec.to_public().with_kid(evil),
+    ]))
+    .algorithms_from_keys()
+    .build()
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(!msg.contains('\u{202e}') && !msg.contains('<'), "{msg}");
+}
+
+#[test]
+fn jwts_are_compact_and_only_protected_headers_count() {
+    let v = hs_verifier();
+    let token = forge(
+        r#"{"alg":"HS256"}"#,
+        &claims().to_string(),
+        Some(&hs_signer()),
+    );
+    let p: Vec<&str> = token.split('.').collect();
+    // The same signature as flattened JSON, with an unprotected typ, is not a JWT.
+    let flattened = json!({"protected": p[0], "payload": p[1], "signature": p[2],
+        "header": {"typ": "at+jwt"}})
+    .to_string();
+    assert!(matches!(verify(&v, &flattened), Err(Error::Malformed(_))));
+    // The JWT result exposes the whole protected header, including understood crit params.
+    let crit_v = Verifier::builder(JwkSet::from(keys().hmac.clone()))
+        .algorithms([JwsAlg::HS256])
+        .critical(["exp_hint"])
+        .issuer("https://issuer")
+        .audience("api")
+        .clock(FixedClock(NOW))
+        .build()
+        .unwrap();
+    let with_crit = forge(
+        r#"{"alg":"HS256","crit":["exp_hint"],"exp_hint":7}"#,
+        &claims().to_string(),
+        Some(&hs_signer()),
+    );
+    let verified = crit_v.verify::<Value>(&with_crit).unwrap();
+    assert_eq!(
+        verified.header().unwrap().protected.get("exp_hint"),
+        Some(&json!(7))
+    );
+}
+
+#[test]
+fn multi_signature_policies_name_what_must_be_present() {
+    use tessera_jose::jws::{Header, JwsBuilder, SignaturePolicy};
+    let rsa = keys().rsa.clone().with_kid("rsa1");
+    let ec = keys().ec.clone().with_kid("ec1");
+    let jws = JwsBuilder::new(b"deal")
+        .signature(
+            &Signer::new(&rsa, JwsAlg::RS256).unwrap(),
+            Header::new(JwsAlg::RS256).kid("rsa1"),
+            Some(Header::empty().param("note", "unprotected")),
+        )
+        .signature(
+            &Signer::new(&ec, JwsAlg::ES256).unwrap(),
+            Header::new(JwsAlg::ES256).kid("ec1"),
+            None,
+        )
+        .general()
+        .unwrap();
+    // An attacker strips the EC signature: what remains still "all verifies".
+    let mut doc: Value = serde_json::from_str(&jws).unwrap();
+    doc["signatures"].as_array_mut().unwrap().truncate(1);
+    let stripped = doc.to_string();
+    let set = || JwkSet::from(vec![rsa.to_public(), ec.to_public()]);
+    let build = |p: SignaturePolicy| {
+        JwsVerifier::builder(set())
+            .algorithms([JwsAlg::RS256, JwsAlg::ES256])
+            .signature_policy(p)
+            .build()
+    };
+    let both = build(SignaturePolicy::Signers(vec!["rsa1".into(), "ec1".into()])).unwrap();
+    let two = build(SignaturePolicy::AtLeast(2)).unwrap();
+    for v in [&both, &two] {
+        assert!(v.verify(&jws).is_ok());
+        assert!(v.verify(&stripped).is_err());
+    }
+    // Header values stay apart: the unprotected one is never merged into the protected one.
+    let out = both.verify(&jws).unwrap();
+    let first = out.verified().next().unwrap();
+    assert_eq!(first.protected.get_str("note"), None);
+    assert_eq!(first.unprotected.get_str("note"), Some("unprotected"));
+    // Policies that ask for nothing, or for a signer no key is, are configuration errors.
+    assert!(build(SignaturePolicy::AtLeast(0)).is_err());
+    assert!(build(SignaturePolicy::Signers(vec![])).is_err());
+    assert!(build(SignaturePolicy::Signers(vec!["nobody".into()])).is_err());
+}
+
+#[test]
+fn errors_escape_what_the_token_says() {
+    let v = hs_verifier();
+    let err = JwsAlg::from_name("HS256\u{202e}<img src=x>").unwrap_err();
+    let msg = err.to_string();
+    assert!(!msg.contains('\u{202e}') && !msg.contains('<'), "{msg}");
+    // serde's "unknown variant" names the token's value: it is not echoed.
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Typed {
+        role: Role,
+    }
+    #[derive(Debug, serde::Deserialize)]
+    enum Role {
+        Admin,
+    }
+    let mut c = claims();
+    c["role"] = json!("\u{200b}<b>root</b>");
+    let token = forge(r#"{"alg":"HS256"}"#, &c.to_string(), Some(&hs_signer()));
+    let err = v.verify::<Typed>(&token).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, Error::Claims(_)), "{err:?}");
+    assert!(!msg.contains("root") && !msg.contains('\u{200b}'), "{msg}");
+    assert!(msg.contains("unknown variant"), "{msg}");
 }

@@ -166,13 +166,13 @@ fn key_and_algorithm_confusion() {
         .unwrap();
     let d = Decrypter::builder(oaep.clone())
         .algorithms_from_keys()
-        .allow_rsa1_5()
+        .dangerous_allow_rsa1_5()
         .build()
         .unwrap();
     assert_eq!(d.decrypt(&legacy).unwrap_err(), Error::AlgorithmNotAllowed);
     let d = Decrypter::builder(oaep)
         .algorithms([JweAlg::RsaOaep, JweAlg::Rsa1_5])
-        .allow_rsa1_5()
+        .dangerous_allow_rsa1_5()
         .build()
         .unwrap();
     assert_eq!(d.decrypt(&legacy).unwrap_err(), Error::NoMatchingKey);
@@ -459,7 +459,7 @@ fn rsa1_5_disabled_by_default_and_constant_outcome() {
 
     let d = Decrypter::builder(key.clone())
         .algorithms([JweAlg::Rsa1_5])
-        .allow_rsa1_5()
+        .dangerous_allow_rsa1_5()
         .build()
         .unwrap();
     assert_eq!(d.decrypt(&token).unwrap().plaintext(), b"x");
@@ -655,4 +655,121 @@ fn jwk_alg_consistency_on_import() {
         Jwk::from_json(&k1.to_string()).is_err(),
         "secp256k1 is not a JWE curve"
     );
+}
+
+// ---- Security review (issue 8): the kind of token and who could have made it ----
+
+fn jwt_claims() -> Value {
+    json!({"sub": "admin", "exp": 4_000_000_000_i64})
+}
+
+/// An encrypted-only JWT under RSA-OAEP or ECDH-ES can be made by anyone with the public key:
+/// the verifier refuses to be built for it unless the caller opts in by name.
+#[test]
+fn public_key_encrypted_jwts_need_an_explicit_opt_in() {
+    use tessera_jose::jwt::{JwtEncrypter, Verifier};
+    for alg in [JweAlg::RsaOaep256, JweAlg::EcdhEs, JweAlg::EcdhEsA256KW] {
+        let private = Jwk::generate_jwe(alg).unwrap();
+        // The forger only has the public key.
+        let forged = JwtEncrypter::new(
+            Encrypter::new(&private.to_public(), alg).unwrap(),
+            Enc::A256Gcm,
+        )
+        .encrypt(&jwt_claims())
+        .unwrap();
+        let decrypter = || {
+            Decrypter::builder(private.clone())
+                .algorithms_from_keys()
+                .build()
+                .unwrap()
+        };
+        let refused = Verifier::encrypted(decrypter()).build();
+        assert!(matches!(refused, Err(Error::Config(_))), "{alg:?}");
+        let opted = Verifier::encrypted(decrypter())
+            .accept_unauthenticated_senders()
+            .build()
+            .unwrap();
+        assert_eq!(
+            opted.verify::<Value>(&forged).unwrap().claims()["sub"],
+            "admin"
+        );
+    }
+    // Shared-secret key management needs no opt-in.
+    for alg in [JweAlg::Dir, JweAlg::A128KW, JweAlg::A256GCMKW] {
+        let key = Jwk::generate_jwe(alg).unwrap();
+        let token = JwtEncrypter::new(Encrypter::new(&key, alg).unwrap(), Enc::A256Gcm)
+            .encrypt(&jwt_claims())
+            .unwrap();
+        let v = Verifier::encrypted(
+            Decrypter::builder(key)
+                .algorithms([alg])
+                .encryptions([Enc::A256Gcm])
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+        assert!(v.verify::<Value>(&token).is_ok(), "{alg:?}");
+    }
+}
+
+/// A flattened JWE whose `typ` sits in the unprotected header is not an encrypted JWT of that
+/// type: JWTs are compact, and `typ`/`cty` are read from the protected header only.
+#[test]
+fn encrypted_jwts_are_compact_and_typed_by_the_protected_header() {
+    use tessera_jose::jwt::Verifier;
+    let key = Jwk::generate_jwe(JweAlg::A256KW).unwrap();
+    let v = Verifier::encrypted(
+        Decrypter::builder(key.clone())
+            .algorithms([JweAlg::A256KW])
+            .build()
+            .unwrap(),
+    )
+    .typ("at+jwt")
+    .build()
+    .unwrap();
+    // Four dots in a header value give the JSON form a compact-looking dot count.
+    let flattened = JweBuilder::new(jwt_claims().to_string().as_bytes(), Enc::A256Gcm)
+        .unprotected(Header::empty().typ("at+jwt").param("pad", "...."))
+        .recipient(&Encrypter::new(&key, JweAlg::A256KW).unwrap())
+        .flattened()
+        .unwrap();
+    assert_eq!(flattened.matches('.').count(), 4);
+    assert!(v.verify::<Value>(&flattened).is_err());
+    // The library's decrypter keeps the two headers apart.
+    let d = Decrypter::builder(key.clone())
+        .algorithms([JweAlg::A256KW])
+        .build()
+        .unwrap();
+    let out = d.decrypt(&flattened).unwrap();
+    assert_eq!(out.protected().typ_value(), None);
+    assert_eq!(out.unprotected().typ_value(), Some("at+jwt"));
+    // The same token as a compact JWE with typ protected passes.
+    let compact = JweBuilder::new(jwt_claims().to_string().as_bytes(), Enc::A256Gcm)
+        .protected(Header::empty().typ("at+jwt"))
+        .recipient(&Encrypter::new(&key, JweAlg::A256KW).unwrap())
+        .compact()
+        .unwrap();
+    assert!(v.verify::<Value>(&compact).is_ok());
+}
+
+/// A JWE naming a key's kid is only decrypted by that key, never by a kid-less one.
+#[test]
+fn a_jwe_kid_is_only_served_by_the_key_with_that_kid() {
+    let named = Jwk::generate_jwe(JweAlg::RsaOaep256)
+        .unwrap()
+        .with_kid("rsa1");
+    let anon = Jwk::generate_jwe(JweAlg::A128KW)
+        .unwrap()
+        .with_kid_removed();
+    let d = Decrypter::builder(JwkSet::from(vec![named, anon.clone()]))
+        .algorithms([JweAlg::RsaOaep256, JweAlg::A128KW])
+        .build()
+        .unwrap();
+    let token = JweBuilder::new(b"x", Enc::A128Gcm)
+        .protected(Header::empty().kid("rsa1"))
+        .recipient(&Encrypter::new(&anon, JweAlg::A128KW).unwrap())
+        .compact()
+        .unwrap();
+    assert_eq!(d.decrypt(&token).unwrap_err(), Error::NoMatchingKey);
 }

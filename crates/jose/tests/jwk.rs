@@ -342,16 +342,25 @@ fn jwks_selection() {
         Error::NoMatchingKey
     );
 
+    // A verification key source is stricter than a set: a kid names one key.
+    assert_eq!(
+        tessera_jose::jwt::Verifier::builder(set.to_public())
+            .algorithms_from_keys()
+            .build()
+            .unwrap_err(),
+        Error::DuplicateKid("shared".into())
+    );
     // The JWT verifier applies the same rules to a token's kid and alg.
     let signer = tessera_jose::jwt::JwtSigner::new(Signer::new(&a, JwsAlg::ES256).unwrap());
     let token = tessera_jose::jwt::Claims::new()
         .expires_in(std::time::Duration::from_secs(60))
         .sign(&signer)
         .unwrap();
-    let verifier = tessera_jose::jwt::Verifier::builder(set.to_public())
-        .algorithms_from_keys()
-        .build()
-        .unwrap();
+    let verifier =
+        tessera_jose::jwt::Verifier::builder(JwkSet::from(vec![a.to_public(), c.to_public()]))
+            .algorithms_from_keys()
+            .build()
+            .unwrap();
     assert!(verifier.verify::<serde_json::Value>(&token).is_ok());
     // Without a kid, two ES256 keys are ambiguous: the verifier does not guess.
     let anon = tessera_jose::jwt::JwtSigner::new(

@@ -63,7 +63,7 @@ fn decrypter(alg: JweAlg, key: &Jwk) -> Decrypter {
     };
     Decrypter::builder(key)
         .algorithms([alg])
-        .allow_rsa1_5()
+        .dangerous_allow_rsa1_5()
         .allow_pbes2()
         .build()
         .unwrap()
@@ -98,7 +98,7 @@ fn every_alg_enc_and_serialization_round_trips() {
                     .unwrap_or_else(|err| panic!("{alg} {enc} {format:?}: {err}"));
                 assert_eq!(out.plaintext(), plaintext.as_bytes());
                 assert_eq!((out.alg(), out.enc(), out.format()), (alg, enc, format));
-                assert_eq!(out.header().typ_value(), Some("example"));
+                assert_eq!(out.protected().typ_value(), Some("example"));
             }
         }
     }
@@ -132,7 +132,7 @@ fn several_recipients_each_decrypt() {
                 };
                 let d = Decrypter::builder(key.with_kid(alg.name()))
                     .algorithms([alg])
-                    .allow_rsa1_5()
+                    .dangerous_allow_rsa1_5()
                     .allow_pbes2()
                     .build()
                     .unwrap();
@@ -141,7 +141,7 @@ fn several_recipients_each_decrypt() {
                     .unwrap_or_else(|e| panic!("{alg} {enc}: {e}"));
                 assert_eq!(out.plaintext(), b"to everyone");
                 assert_eq!(out.recipient(), i);
-                assert_eq!(out.header().get_str("note"), Some("shared"));
+                assert_eq!(out.unprotected().get_str("note"), Some("shared"));
             }
         }
     }

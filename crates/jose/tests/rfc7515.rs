@@ -98,9 +98,14 @@ fn a6_general_json_two_signatures() {
     let parsed = Jws::parse(&json, 1 << 20).unwrap();
     assert_eq!(parsed.format(), Format::General);
     assert_eq!(parsed.signature_count(), 2);
+    let signers: Vec<String> = keys
+        .keys()
+        .iter()
+        .filter_map(|k| k.kid().map(Into::into))
+        .collect();
     let verifier = JwsVerifier::builder(keys)
         .algorithms([JwsAlg::RS256, JwsAlg::ES256])
-        .signature_policy(tessera_jose::jws::SignaturePolicy::All)
+        .signature_policy(tessera_jose::jws::SignaturePolicy::Signers(signers))
         .build()
         .unwrap();
     let verified = verifier.verify(&json).unwrap();

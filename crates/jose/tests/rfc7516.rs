@@ -24,7 +24,7 @@ fn compact_case(name: &str, rsa: bool) {
     let plaintext = s(&v, "plaintext").as_bytes();
     let d = Decrypter::builder(key.clone())
         .algorithms([alg])
-        .allow_rsa1_5()
+        .dangerous_allow_rsa1_5()
         .build()
         .unwrap();
     let out = d.decrypt(s(&v, "compact")).unwrap();
@@ -75,14 +75,14 @@ fn a4_general_two_recipients() {
     let keys: JwkSet = v["keys"].as_array().unwrap().iter().map(jwk).collect();
     let d = Decrypter::builder(keys.clone())
         .algorithms([JweAlg::Rsa1_5, JweAlg::A128KW])
-        .allow_rsa1_5()
+        .dangerous_allow_rsa1_5()
         .build()
         .unwrap();
     let text = v["general"].to_string();
     let out = d.decrypt(&text).unwrap();
     assert_eq!(out.plaintext(), b"Live long and prosper.");
     assert_eq!(
-        out.header().get_str("jku"),
+        out.unprotected().get_str("jku"),
         Some("https://server.example.com/keys.jwks")
     );
     // Each key alone decrypts through its own recipient.
@@ -90,7 +90,7 @@ fn a4_general_two_recipients() {
         let alg = [JweAlg::Rsa1_5, JweAlg::A128KW][i];
         let one = Decrypter::builder(key.clone())
             .algorithms([alg])
-            .allow_rsa1_5()
+            .dangerous_allow_rsa1_5()
             .build()
             .unwrap();
         let out = one.decrypt(&text).unwrap();
@@ -171,6 +171,6 @@ fn zip_deflate_round_trip() {
         assert!(jwe.len() < plaintext.len() / 2, "compressed");
         let out = d.decrypt(&jwe).unwrap();
         assert_eq!(out.plaintext(), plaintext.as_bytes());
-        assert_eq!(out.header().get_str("zip"), Some("DEF"));
+        assert_eq!(out.protected().get_str("zip"), Some("DEF"));
     }
 }

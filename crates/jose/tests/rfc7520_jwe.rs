@@ -70,7 +70,7 @@ fn decrypter(c: &Case) -> Decrypter {
     }
     Decrypter::builder(set)
         .algorithms(c.algs.clone())
-        .allow_rsa1_5()
+        .dangerous_allow_rsa1_5()
         .allow_pbes2()
         .build()
         .unwrap()

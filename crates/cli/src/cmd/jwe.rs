@@ -90,7 +90,7 @@ fn decrypt(a: &JweDecryptArgs) -> CmdResult {
     }
     if algs.contains(&JweAlg::Rsa1_5) {
         output::warn("RSA1_5 allowed: a legacy algorithm (decrypted with implicit rejection)");
-        b = b.allow_rsa1_5();
+        b = b.dangerous_allow_rsa1_5();
     }
     if algs.iter().any(|a| a.mode() == KeyManagement::Pbes2) {
         b = b.allow_pbes2();

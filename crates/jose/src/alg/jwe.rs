@@ -169,6 +169,19 @@ impl JweAlg {
         matches!(self.mode(), KeyManagement::Direct | KeyManagement::EcdhEs)
     }
 
+    /// Whether anyone holding a public key can use it to encrypt (RSA-OAEP, `RSA1_5`, ECDH-ES):
+    /// such a JWE authenticates no sender.
+    #[must_use]
+    pub const fn is_public_key(self) -> bool {
+        matches!(
+            self.mode(),
+            KeyManagement::RsaOaep
+                | KeyManagement::RsaPkcs1
+                | KeyManagement::EcdhEs
+                | KeyManagement::EcdhEsKw
+        )
+    }
+
     /// Whether decrypting with it must be enabled explicitly (`RSA1_5` and PBES2).
     #[must_use]
     pub const fn needs_opt_in(self) -> bool {

@@ -334,11 +334,10 @@ name_traits!(JweAlg);
 name_traits!(Enc);
 
 /// A short, printable form of untrusted text for error messages.
+/// A bounded copy of a name from a token (errors escape it when displayed, see
+/// [`crate::error::escaped`]).
 pub(crate) fn printable(s: &str) -> String {
-    s.chars()
-        .take(32)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
+    s.chars().take(65).collect()
 }
 
 #[cfg(test)]

@@ -1,5 +1,10 @@
-//! RSA key encryption for JWE: RSAES-OAEP (SHA-1, SHA-256/384/512) and RSAES-PKCS1-v1_5 with
-//! implicit rejection.
+//! RSA key encryption for JWE: RSAES-OAEP (SHA-1, SHA-256/384/512) and RSAES-PKCS1-v1_5.
+//!
+//! PKCS#1 v1.5 decryption is not constant-time end to end on this backend: aws-lc's
+//! `RSA_decrypt` with PKCS#1 v1.5 padding returns early on a padding failure (its own source
+//! says the API cannot avoid Bleichenbacher's attack). The branch-free choice of a random CEK
+//! below removes the *error* oracle, not the *timing* one (the Marvin attack, 2023). `RSA1_5`
+//! is therefore only reachable behind `DecrypterBuilder::dangerous_allow_rsa1_5`.
 
 use aws_lc_rs::rsa::{
     OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OAEP_SHA384_MGF1SHA384, OAEP_SHA512_MGF1SHA512,
@@ -87,7 +92,8 @@ impl RsaDecryptor {
     /// OAEP failures are [`Error::DecryptionFailed`]. PKCS#1 v1.5 never fails (RFC 7516 §11.5,
     /// RFC 3218 §2.3.2): a random CEK of `cek_len` bytes is drawn first and chosen, without a
     /// branch on the outcome, whenever the padding or the length is wrong, so the content
-    /// decryption fails later exactly as it would for a wrong key.
+    /// decryption fails later with the same error as for a wrong key. The time the backend's
+    /// unpadding takes still depends on the padding (see the module documentation).
     pub(crate) fn decrypt(
         &self,
         encrypted: &[u8],

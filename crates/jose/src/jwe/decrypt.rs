@@ -52,6 +52,8 @@ pub struct WithKeyManagement(Policy);
 /// ```
 pub struct Decrypter {
     entries: Vec<Entry>,
+    /// The `kid` of every key of the source: a JWE naming one is only decrypted by that key.
+    kids: Vec<String>,
     algs: Vec<JweAlg>,
     encs: Vec<Enc>,
     crit: Vec<String>,
@@ -83,7 +85,8 @@ pub struct DecrypterBuilder<S> {
 /// A decrypted JWE. Its `Debug` output shows the plaintext's length, never its bytes.
 pub struct Decrypted {
     plaintext: Zeroizing<Vec<u8>>,
-    header: Header,
+    protected: Header,
+    unprotected: Header,
     alg: JweAlg,
     enc: Enc,
     kid: Option<String>,
@@ -126,26 +129,22 @@ impl Decrypter {
     /// As [`Decrypter::decrypt`]. When no recipient has a usable key, the first recipient's
     /// key-selection error.
     pub fn decrypt_parsed(&self, jwe: &Jwe) -> Result<Decrypted, Error> {
-        let (mut d, borrowed) = self.decrypt_ref(jwe)?;
-        if borrowed {
-            d.header = to_header(jwe.protected.clone());
-        }
+        let mut d = self.decrypt_ref(jwe)?;
+        d.protected = to_header(jwe.protected.clone());
         Ok(d)
     }
 
     /// [`Decrypter::decrypt_parsed`] taking the JWE, so its protected header can become the
     /// result's header without a copy.
     pub(crate) fn decrypt_owned(&self, mut jwe: Jwe) -> Result<Decrypted, Error> {
-        let (mut d, borrowed) = self.decrypt_ref(&jwe)?;
-        if borrowed {
-            d.header = to_header(core::mem::take(&mut jwe.protected));
-        }
+        let mut d = self.decrypt_ref(&jwe)?;
+        d.protected = to_header(core::mem::take(&mut jwe.protected));
         Ok(d)
     }
 
-    /// Decrypts; the flag says the joined header is just the protected one, left for the
-    /// caller to fill in (it is empty in the result).
-    fn decrypt_ref(&self, jwe: &Jwe) -> Result<(Decrypted, bool), Error> {
+    /// Decrypts; the protected header is left for the caller to fill in (it is empty in the
+    /// result), so it can be moved rather than copied.
+    fn decrypt_ref(&self, jwe: &Jwe) -> Result<Decrypted, Error> {
         let aad = jwe.aad();
         let several = jwe.recipients.len() > 1;
         // Every recipient's header is checked before any key is used.
@@ -225,22 +224,32 @@ impl Decrypter {
             } else {
                 plaintext
             };
-            let (header, borrowed) = match &joined[index] {
-                Cow::Borrowed(_) => (Header::empty(), true),
-                Cow::Owned(m) => (to_header(m.clone()), false),
-            };
+            // The shared and per-recipient unprotected headers never collide (checked when
+            // joining), so together they are one unauthenticated header, kept apart from the
+            // protected one.
+            let mut unprotected = jwe.unprotected.clone().unwrap_or_default();
+            if let Some(h) = &r.header {
+                unprotected.extend(h.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
             let decrypted = Decrypted {
                 plaintext,
+                protected: Header::empty(),
+                unprotected: to_header(unprotected),
                 alg: p.alg,
                 enc: p.enc,
                 kid: entry.kid.clone(),
-                header,
                 recipient: index,
                 format: jwe.format,
             };
-            return Ok((decrypted, borrowed));
+            return Ok(decrypted);
         }
         Err(first_err.unwrap_or(Error::DecryptionFailed))
+    }
+
+    /// The key-management algorithms this decrypter accepts.
+    #[must_use]
+    pub fn algorithms(&self) -> &[JweAlg] {
+        &self.algs
     }
 
     fn resolve(&self, p: &Params<'_>) -> Result<&Entry, Error> {
@@ -256,13 +265,13 @@ impl Decrypter {
                     && e.key.direct_len().is_none_or(|len| len == p.enc.cek_len())
             })
             .map(|e| (e, e.kid.as_deref()));
-        crate::jws::keys::select_by_kid(candidates, p.kid)
+        crate::jws::keys::select_by_kid(candidates, p.kid, |k| self.kids.iter().any(|s| s == k))
     }
 }
 
 impl<S> DecrypterBuilder<S> {
     /// Accepts exactly these key-management algorithms (`RSA1_5` and PBES2 additionally need
-    /// [`Self::allow_rsa1_5`] and [`Self::allow_pbes2`]).
+    /// [`Self::dangerous_allow_rsa1_5`] and [`Self::allow_pbes2`]).
     #[must_use]
     pub fn algorithms(
         self,
@@ -286,10 +295,18 @@ impl<S> DecrypterBuilder<S> {
         self
     }
 
-    /// Enables `RSA1_5` (legacy). Decryption then uses implicit rejection: a padding or length
-    /// failure yields a random CEK, so the outcome is the same opaque error after the same work.
+    /// Enables `RSA1_5` (RSAES-PKCS1-v1_5), a legacy algorithm. **Dangerous.**
+    ///
+    /// A padding or length failure yields a random CEK, so every failure is the same opaque
+    /// error ([`Error::DecryptionFailed`]): there is no *error* oracle. There is still a
+    /// *timing* oracle: the backend (aws-lc) checks PKCS#1 v1.5 padding with early returns, so
+    /// how long a decryption takes depends on the padding, and an attacker who can submit many
+    /// JWEs and time the answers can decrypt a captured CEK, or forge, with the private key's
+    /// help (Bleichenbacher 1998; the Marvin attack, 2023). Enable it only for a peer that
+    /// cannot use RSA-OAEP, never on an endpoint where an attacker can measure response times,
+    /// and plan to retire it. Encrypting with `RSA1_5` has no such problem.
     #[must_use]
-    pub fn allow_rsa1_5(mut self) -> Self {
+    pub fn dangerous_allow_rsa1_5(mut self) -> Self {
         self.rsa1_5 = true;
         self
     }
@@ -373,7 +390,7 @@ impl DecrypterBuilder<WithKeyManagement> {
                 }
                 if list.iter().any(|a| !enabled(a)) {
                     return Err(Error::Config(
-                        "RSA1_5 and PBES2 must be enabled with allow_rsa1_5 / allow_pbes2",
+                        "RSA1_5 and PBES2 must be enabled with dangerous_allow_rsa1_5 / allow_pbes2",
                     ));
                 }
                 Some(list.clone())
@@ -412,8 +429,15 @@ impl DecrypterBuilder<WithKeyManagement> {
                 "no key of the key source can decrypt with the allowed algorithms",
             ));
         }
+        let kids = self
+            .keys
+            .keys()
+            .iter()
+            .filter_map(|k| k.kid().map(str::to_owned))
+            .collect();
         Ok(Decrypter {
             entries,
+            kids,
             algs,
             encs,
             crit: self.crit,
@@ -437,10 +461,18 @@ impl Decrypted {
         self.plaintext
     }
 
-    /// The joined header of the recipient that decrypted (protected, shared and per-recipient).
+    /// The protected header: the only header the content encryption authenticates.
     #[must_use]
-    pub fn header(&self) -> &Header {
-        &self.header
+    pub fn protected(&self) -> &Header {
+        &self.protected
+    }
+
+    /// The unprotected headers of the recipient that decrypted (the shared `unprotected` and
+    /// the per-recipient `header`), which anyone may have changed in transit: never read
+    /// security decisions from them.
+    #[must_use]
+    pub fn unprotected(&self) -> &Header {
+        &self.unprotected
     }
 
     /// The key-management algorithm used.

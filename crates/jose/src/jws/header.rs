@@ -25,7 +25,7 @@ const REGISTERED: &[&str] = &[
 /// let h = Header::new(JwsAlg::ES256).typ("at+jwt").kid("k1");
 /// assert_eq!(h.to_json(), r#"{"alg":"ES256","typ":"at+jwt","kid":"k1"}"#);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Header {
     map: Map<String, Value>,
 }

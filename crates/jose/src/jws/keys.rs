@@ -1,6 +1,6 @@
 //! The verification key store: every (key, algorithm) pair the policy allows, parsed once.
 
-use crate::alg::JwsAlg;
+use crate::alg::{JwsAlg, Kty};
 use crate::crypto::VerifyingKey;
 use crate::error::Error;
 use crate::jwk::{Jwk, JwkSet};
@@ -30,12 +30,16 @@ pub(crate) struct Entry {
 /// Verification keys, pre-parsed per allowed algorithm.
 pub(crate) struct KeyStore {
     entries: Vec<Entry>,
+    /// The `kid` of every key of the source, usable or not: a token naming one of them is only
+    /// ever verified by that key, never by a key without `kid`.
+    kids: Vec<String>,
     /// The accepted algorithms: the explicit list, or the union of what the keys allow.
     algs: Vec<JwsAlg>,
 }
 
 impl KeyStore {
     pub(crate) fn new(set: &JwkSet, policy: &AlgPolicy) -> Result<Self, Error> {
+        let kids = check_coherent(set)?;
         if let AlgPolicy::Explicit(algs) = policy {
             if algs.is_empty() {
                 return Err(Error::Config("the allowed algorithm list is empty"));
@@ -76,7 +80,11 @@ impl KeyStore {
                 "no key of the key source can verify with the allowed algorithms",
             ));
         }
-        Ok(Self { entries, algs })
+        Ok(Self {
+            entries,
+            kids,
+            algs,
+        })
     }
 
     /// A store without keys (for verifiers of encrypted, unsigned JWTs): every token's `alg`
@@ -84,6 +92,7 @@ impl KeyStore {
     pub(crate) fn empty() -> Self {
         Self {
             entries: Vec::new(),
+            kids: Vec::new(),
             algs: Vec::new(),
         }
     }
@@ -116,34 +125,51 @@ impl KeyStore {
             .enumerate()
             .filter(|(_, e)| e.key.alg() == alg)
             .map(|(i, e)| (i, e.kid.as_deref()));
-        select_by_kid(candidates, kid)
+        select_by_kid(candidates, kid, |k| self.kids.iter().any(|s| s == k))
     }
 }
 
-/// The one candidate key a token's `kid` selects: those whose `kid` equals it, or, when none
-/// does, those without a `kid` (no token can name such a key, so its `kid` cannot contradict
-/// it); every candidate when the token has no `kid`. None is [`Error::NoMatchingKey`], several
-/// [`Error::AmbiguousKey`]: nothing is guessed. Shared by JWS, JWT and JWE key selection.
+/// The one candidate key a token's `kid` selects. When some key of the whole source carries
+/// that `kid` (`known`), only candidates with it qualify: a key is never verified in the name of
+/// another key. When no key of the source carries it, the candidates without a `kid` qualify (no
+/// token can name such a key, so its `kid` cannot contradict it). A token without `kid` may use
+/// every candidate. None is [`Error::NoMatchingKey`], several [`Error::AmbiguousKey`]: nothing
+/// is guessed. Shared by JWS, JWT and JWE key selection.
 pub(crate) fn select_by_kid<'k, T>(
-    candidates: impl Iterator<Item = (T, Option<&'k str>)> + Clone,
+    candidates: impl Iterator<Item = (T, Option<&'k str>)>,
     kid: Option<&str>,
+    known: impl Fn(&str) -> bool,
 ) -> Result<T, Error> {
-    fn one<T>(mut it: impl Iterator<Item = T>) -> Option<Result<T, Error>> {
-        let first = it.next()?;
-        Some(match it.next() {
-            Some(_) => Err(Error::AmbiguousKey),
-            None => Ok(first),
-        })
+    let mut chosen = candidates.filter(|(_, c)| match kid {
+        None => true,
+        Some(k) if known(k) => *c == Some(k),
+        Some(_) => c.is_none(),
+    });
+    let (first, _) = chosen.next().ok_or(Error::NoMatchingKey)?;
+    match chosen.next() {
+        Some(_) => Err(Error::AmbiguousKey),
+        None => Ok(first),
     }
-    let chosen = match kid {
-        None => one(candidates.map(|(t, _)| t)),
-        Some(k) => one(candidates
-            .clone()
-            .filter(|(_, c)| *c == Some(k))
-            .map(|(t, _)| t))
-        .or_else(|| one(candidates.filter(|(_, c)| c.is_none()).map(|(t, _)| t))),
-    };
-    chosen.unwrap_or(Err(Error::NoMatchingKey))
+}
+
+/// Checks that a verification key source is coherent and returns its `kid`s: shared secrets
+/// never sit beside public keys (a secret leaked into a published set must not make HMAC
+/// tokens forgeable), and no two keys share a `kid` (a token's `kid` names one key).
+pub(crate) fn check_coherent(set: &JwkSet) -> Result<Vec<String>, Error> {
+    let keys = set.keys();
+    if keys.iter().any(|k| k.kty() == Kty::Oct) && keys.iter().any(|k| k.kty() != Kty::Oct) {
+        return Err(Error::Config(
+            "the key source mixes shared secrets (oct) with public keys; verify HMAC tokens with a separate verifier",
+        ));
+    }
+    let mut kids: Vec<String> = Vec::new();
+    for kid in keys.iter().filter_map(Jwk::kid) {
+        if kids.iter().any(|k| k == kid) {
+            return Err(Error::DuplicateKid(kid.to_owned()));
+        }
+        kids.push(kid.to_owned());
+    }
+    Ok(kids)
 }
 
 fn entry(jwk: &Jwk, alg: JwsAlg) -> Result<Entry, Error> {

@@ -13,14 +13,21 @@ use crate::jwk::JwkSet;
 /// Default largest JWS accepted, in bytes.
 pub const DEFAULT_MAX_SIZE: usize = 1024 * 1024;
 
-/// How many signatures of a multi-signature JWS must verify.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Which signatures of a multi-signature JWS must verify (RFC 7515 §7.2 leaves the choice to
+/// the application).
+///
+/// A policy names what must be present, never "every signature there is": an attacker can
+/// strip signatures from a general JWS, and what remains would still all verify.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum SignaturePolicy {
-    /// At least one (the default; RFC 7515 §7.2 leaves the choice to the application).
+    /// At least one signature verifies (the default).
     #[default]
     Any,
-    /// Every signature.
-    All,
+    /// At least this many signatures verify, each under a different key.
+    AtLeast(usize),
+    /// For each of these `kid`s, a signature verifies under the key with that `kid`.
+    Signers(Vec<String>),
 }
 
 /// Verifies raw JWS (any payload, any serialization). For JWTs use [`crate::jwt::Verifier`].
@@ -65,7 +72,7 @@ pub struct VerifiedJws {
 pub struct SignatureOutcome {
     /// Position in the JWS.
     pub index: usize,
-    /// The joined (protected + unprotected) header, or the error that rejected this signature.
+    /// The verified signature, or the error that rejected it.
     pub result: Result<VerifiedSignature, Error>,
 }
 
@@ -74,10 +81,13 @@ pub struct SignatureOutcome {
 pub struct VerifiedSignature {
     /// The algorithm.
     pub alg: JwsAlg,
-    /// The `kid` of the key that verified it.
+    /// The `kid` of the key that verified it (not the token's claim about it).
     pub kid: Option<String>,
-    /// The joined header.
-    pub header: Header,
+    /// The protected header: the only header the signature covers.
+    pub protected: Header,
+    /// The unprotected header, which anyone may have changed: never read security decisions
+    /// from it.
+    pub unprotected: Header,
 }
 
 impl JwsVerifier {
@@ -165,10 +175,7 @@ impl JwsVerifier {
                 result: self.verify_one(sig, &segment),
             })
             .collect();
-        let ok = match self.policy {
-            SignaturePolicy::Any => outcomes.iter().any(|o| o.result.is_ok()),
-            SignaturePolicy::All => outcomes.iter().all(|o| o.result.is_ok()),
-        };
+        let ok = self.policy_met(&outcomes);
         if !ok {
             let first_err = outcomes
                 .iter()
@@ -177,6 +184,29 @@ impl JwsVerifier {
             return Err(first_err);
         }
         Ok(VerifiedJws { payload, outcomes })
+    }
+
+    fn policy_met(&self, outcomes: &[SignatureOutcome]) -> bool {
+        let mut kids = outcomes
+            .iter()
+            .filter_map(|o| o.result.as_ref().ok())
+            .map(|v| &v.kid);
+        match &self.policy {
+            SignaturePolicy::Any => kids.next().is_some(),
+            SignaturePolicy::AtLeast(n) => {
+                // Distinct keys: one key signing twice is one signer.
+                let mut seen: Vec<&Option<String>> = Vec::new();
+                for kid in kids {
+                    if kid.is_none() || !seen.contains(&kid) {
+                        seen.push(kid);
+                    }
+                }
+                seen.len() >= *n
+            }
+            SignaturePolicy::Signers(required) => required
+                .iter()
+                .all(|r| kids.clone().any(|k| k.as_deref() == Some(r.as_str()))),
+        }
     }
 
     fn verify_one(
@@ -201,7 +231,8 @@ impl JwsVerifier {
         Ok(VerifiedSignature {
             alg: entry.key.alg(),
             kid: entry.kid.clone(),
-            header,
+            protected: Header::from_map(sig.protected.clone()),
+            unprotected: Header::from_map(sig.unprotected.clone().unwrap_or_default()),
         })
     }
 }
@@ -260,8 +291,29 @@ impl JwsVerifierBuilder<WithAlgorithms> {
     /// Parses every usable (key, algorithm) pair once.
     ///
     /// # Errors
-    /// [`Error::Config`] when no key can verify with the allowed algorithms.
+    /// [`Error::Config`] when no key can verify with the allowed algorithms, when the key
+    /// source mixes secrets with public keys, or when the signature policy asks for no
+    /// signature or names a `kid` no key has; [`Error::DuplicateKid`] when two keys share a
+    /// `kid`.
     pub fn build(self) -> Result<JwsVerifier, Error> {
+        match &self.policy {
+            SignaturePolicy::AtLeast(0) => {
+                return Err(Error::Config("the signature policy requires no signature"));
+            }
+            SignaturePolicy::Signers(list) if list.is_empty() => {
+                return Err(Error::Config("the signature policy names no signer"));
+            }
+            SignaturePolicy::Signers(list)
+                if list
+                    .iter()
+                    .any(|r| !self.keys.keys().iter().any(|k| k.kid() == Some(r.as_str()))) =>
+            {
+                return Err(Error::Config(
+                    "the signature policy names a kid that no key of the key source has",
+                ));
+            }
+            _ => {}
+        }
         Ok(JwsVerifier {
             keys: KeyStore::new(&self.keys, &self.state.0)?,
             crit: self.crit,

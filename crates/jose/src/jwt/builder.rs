@@ -19,6 +19,7 @@ pub struct VerifierBuilder<S> {
     pub(super) checks: Checks,
     pub(super) audience_skipped: bool,
     pub(super) layers: Layers,
+    pub(super) accept_unauthenticated: bool,
 }
 
 /// Type-state marker: a verifier of encrypted (unsigned) JWTs, which needs no signature keys.
@@ -97,10 +98,19 @@ impl<S> VerifierBuilder<S> {
         self
     }
 
-    /// Clock skew tolerated for `exp`, `nbf` and `iat` (default zero).
+    /// Clock skew tolerated for `exp`, `nbf` and `iat` (default zero; `iat` in the future has
+    /// its own default tolerance, see [`Self::future_iat_tolerance`]).
     #[must_use]
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.checks.leeway = duration_secs(leeway);
+        self
+    }
+
+    /// How far in the future `iat` may lie (default [`super::DEFAULT_IAT_SKEW`], one minute;
+    /// the larger of this and [`Self::leeway`] applies). Zero makes the check strict.
+    #[must_use]
+    pub fn future_iat_tolerance(mut self, tolerance: Duration) -> Self {
+        self.checks.iat_skew = duration_secs(tolerance);
         self
     }
 
@@ -160,6 +170,7 @@ impl<S> VerifierBuilder<S> {
             checks: self.checks,
             audience_skipped: self.audience_skipped,
             layers: self.layers,
+            accept_unauthenticated: self.accept_unauthenticated,
         }
     }
 
@@ -220,22 +231,50 @@ impl VerifierBuilder<WithAlgorithms> {
             checks: self.checks,
             header_cache: Default::default(),
             layers: self.layers,
+            accept_unauthenticated: self.accept_unauthenticated,
         })
     }
 }
 
 impl VerifierBuilder<EncryptedOnly> {
+    /// Also accepts encrypted JWTs whose key management is public-key (RSA-OAEP, ECDH-ES and
+    /// their key-wrapping forms).
+    ///
+    /// **What this gives up:** such a token proves nothing about who made it. Anyone holding
+    /// the recipient's *public* key can encrypt any claims to it, so the claims are
+    /// confidential but not authenticated. Use it only when the claims need no sender
+    /// authentication, or when the transport authenticates the sender; otherwise sign the
+    /// claims and verify nested JWTs ([`VerifierBuilder::decrypt_with`]). Without this, only
+    /// `dir`, AES key wrap, AES-GCM key wrap and PBES2 are accepted: their keys are shared
+    /// secrets, so only a holder of the secret can make a token.
+    #[must_use]
+    pub fn accept_unauthenticated_senders(mut self) -> Self {
+        self.accept_unauthenticated = true;
+        self
+    }
+
     /// Checks the configuration.
     ///
     /// # Errors
-    /// As [`VerifierBuilder::build`] for signed tokens, without the key checks.
+    /// As [`VerifierBuilder::build`] for signed tokens, without the key checks; [`Error::Config`]
+    /// when the decrypter accepts public-key key management and
+    /// [`Self::accept_unauthenticated_senders`] was not called.
     pub fn build(mut self) -> Result<Verifier, Error> {
         self.check()?;
+        if let Layers::Encrypted(d) = &self.layers
+            && !self.accept_unauthenticated
+            && d.algorithms().iter().any(|a| a.is_public_key())
+        {
+            return Err(Error::Config(
+                "encrypted JWTs under RSA-OAEP or ECDH-ES authenticate no sender (anyone with the public key can make one): sign them and expect nested JWTs, or opt in with accept_unauthenticated_senders",
+            ));
+        }
         Ok(Verifier {
             keys: KeyStore::empty(),
             checks: self.checks,
             header_cache: Default::default(),
             layers: self.layers,
+            accept_unauthenticated: self.accept_unauthenticated,
         })
     }
 }

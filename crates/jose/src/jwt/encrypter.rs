@@ -62,8 +62,13 @@ impl JwtEncrypter {
         self
     }
 
-    /// Encrypts claims as a JWT (no signature: the JWE's integrity protects them, and its
-    /// authenticity is that of the shared or agreed key).
+    /// Encrypts claims as a JWT, without a signature. The JWE protects the claims' integrity in
+    /// transit, but authenticates the sender only when the key is a secret shared with the
+    /// recipient (`dir`, AES key wrap, AES-GCM key wrap, PBES2). Under RSA-OAEP or ECDH-ES
+    /// anyone holding the recipient's public key can make such a token, so it proves nothing
+    /// about who made it: sign the claims first ([`JwtEncrypter::encrypt_signed`]) when the
+    /// recipient must know the issuer. Verifiers refuse these tokens unless told otherwise
+    /// ([`super::VerifierBuilder::accept_unauthenticated_senders`]).
     ///
     /// # Errors
     /// [`Error::Claims`] when the claims cannot be serialized; as [`JweBuilder::build`].

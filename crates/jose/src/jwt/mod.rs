@@ -14,4 +14,6 @@ pub use claims::{Audience, Claims};
 pub use encrypter::JwtEncrypter;
 pub use signer::JwtSigner;
 pub use time::{Clock, FixedClock, NumericDate, SystemClock};
-pub use verifier::{DEFAULT_MAX_TOKEN, EncryptionHeader, Verified, VerifiedHeader, Verifier};
+pub use verifier::{
+    DEFAULT_IAT_SKEW, DEFAULT_MAX_TOKEN, EncryptionHeader, Verified, VerifiedHeader, Verifier,
+};

@@ -14,7 +14,11 @@ use crate::jwe::Decrypter;
 use crate::jwk::JwkSet;
 use crate::jws::header::{HeaderRef, check_crit_ref};
 use crate::jws::keys::{KeyStore, NoAlgorithms};
-use crate::jws::typ_matches;
+use crate::jws::{Header, typ_matches};
+
+/// Default tolerance, in seconds, for an `iat` in the future: an issuer whose clock runs a little
+/// ahead is not rejected for it (`exp` and `nbf` use only the explicit leeway).
+pub const DEFAULT_IAT_SKEW: i64 = 60;
 
 /// Default largest token accepted, in bytes.
 pub const DEFAULT_MAX_TOKEN: usize = 64 * 1024;
@@ -54,6 +58,15 @@ pub struct Verifier {
     pub(super) header_cache: [OnceLock<CachedHeader>; 4],
     /// Which kind of token is expected: signed, encrypted, or signed then encrypted.
     pub(super) layers: Layers,
+    /// Whether encrypted (unsigned) JWTs under public-key key management are accepted.
+    pub(super) accept_unauthenticated: bool,
+}
+
+/// Whether a token is made only of base64url parts and dots (the compact serialization).
+fn is_compact(token: &str) -> bool {
+    token
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// What the caller expects a token to be.
@@ -78,6 +91,8 @@ pub(super) struct Checks {
     pub(super) subject: Option<String>,
     pub(super) typ: Option<String>,
     pub(super) leeway: i64,
+    /// How far in the future `iat` may be (at least `leeway`).
+    pub(super) iat_skew: i64,
     pub(super) max_age: Option<i64>,
     pub(super) required: Vec<String>,
     pub(super) require_exp: bool,
@@ -124,12 +139,16 @@ pub struct EncryptionHeader {
 pub struct VerifiedHeader {
     /// The algorithm the signature was verified with.
     pub alg: JwsAlg,
-    /// The token's `kid`.
+    /// The `kid` of the key that verified the signature (a key without `kid` may verify a token
+    /// whose `kid` no key of the source carries; this is then `None`).
     pub kid: Option<String>,
     /// The token's `typ`.
     pub typ: Option<String>,
     /// The token's `cty`.
     pub cty: Option<String>,
+    /// The whole protected header, for parameters the verifier was told it understands
+    /// ([`super::VerifierBuilder::critical`]) and any other authenticated parameter.
+    pub protected: Header,
 }
 
 impl Verifier {
@@ -145,6 +164,7 @@ impl Verifier {
                 subject: None,
                 typ: None,
                 leeway: 0,
+                iat_skew: DEFAULT_IAT_SKEW,
                 max_age: None,
                 required: Vec::new(),
                 require_exp: true,
@@ -155,6 +175,7 @@ impl Verifier {
             },
             audience_skipped: false,
             layers: Layers::Signed,
+            accept_unauthenticated: false,
         }
     }
 
@@ -198,9 +219,17 @@ impl Verifier {
         if dots() != 4 {
             return Err(Error::TokenKind(expected));
         }
+        // A JWT is compact (RFC 7519 §7.2): no JSON serialization, whatever it holds.
+        if !is_compact(token) {
+            return Err(Malformed::Compact.into());
+        }
         let jwe = crate::jwe::Jwe::parse(token, self.checks.max_size)?;
         let decrypted = decrypter.decrypt_owned(jwe)?;
-        let header = decrypted.header();
+        if !nested && !self.accept_unauthenticated && decrypted.alg().is_public_key() {
+            return Err(Error::Unauthenticated);
+        }
+        // Only the protected header is authenticated: `typ` and `cty` come from it alone.
+        let header = decrypted.protected();
         let cty = header.get_str("cty");
         let is_nested = cty.is_some_and(|c| typ_matches(c, "JWT"));
         if is_nested != nested {
@@ -316,11 +345,13 @@ impl Verifier {
         {
             return Err(Error::Type);
         }
+        let protected = Header::from_map(crate::json::parse_object(&header_json, c.max_depth)?);
         let verified = Arc::new(VerifiedHeader {
             alg: entry.key.alg(),
-            kid: header.kid.map(Into::into),
+            kid: entry.kid.clone(),
             typ: header.typ.map(Into::into),
             cty: header.cty.map(Into::into),
+            protected,
         });
         if let Some(slot) = self.header_cache.iter().find(|s| s.get().is_none()) {
             let _ = slot.set(CachedHeader {
@@ -346,7 +377,7 @@ impl Verifier {
             return Err(Error::NotYetValid);
         }
         if let Some(iat) = r.iat
-            && iat.secs() > now.saturating_add(c.leeway)
+            && iat.secs() > now.saturating_add(c.leeway.max(c.iat_skew))
         {
             return Err(Error::IssuedAt);
         }
@@ -411,7 +442,13 @@ impl Verifier {
 /// ("invalid type: string \"…\", expected …"), and claims may carry personal data.
 fn redacted(e: &serde_json::Error) -> String {
     let msg = e.to_string();
-    for kind in ["invalid type: ", "invalid value: ", "invalid length "] {
+    for kind in [
+        "invalid type: ",
+        "invalid value: ",
+        "invalid length ",
+        "unknown variant ",
+        "unknown field ",
+    ] {
         if let Some(rest) = msg.strip_prefix(kind) {
             let tail = rest.find(", expected").map_or("", |i| &rest[i..]);
             return format!("{}{tail}", kind.trim_end_matches([':', ' ']));
