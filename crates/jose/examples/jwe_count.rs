@@ -13,7 +13,7 @@ fn main() {
     let n: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(10_000);
     let claims = br#"{"iss":"https://auth.example.com","sub":"user-8f14e45f","aud":"api://orders","exp":1800003600,"nbf":1799999990,"iat":1799999990,"jti":"4b1f0c2e-9c3a-4d7e-8a51-1f2b3c4d5e6f","scope":"orders:read orders:write profile","roles":["admin","billing"]}"#;
     let key = Jwk::generate_jwe(alg).unwrap().with_kid("k1");
-    let e = Encrypter::new(&key.to_public(), alg).unwrap();
+    let e = Encrypter::new(&key.to_public().unwrap_or_else(|_| key.clone()), alg).unwrap();
     let d = Decrypter::builder(key).algorithms([alg]).build().unwrap();
     let token = JweBuilder::new(claims, Enc::A256Gcm)
         .recipient(&e)

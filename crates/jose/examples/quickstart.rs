@@ -34,7 +34,7 @@ fn main() -> Result<(), Error> {
         .sign(&signer)?;
 
     // What a resource server would fetch from the issuer: public keys only.
-    let jwks_json = JwkSet::from(key.to_public()).to_json();
+    let jwks_json = JwkSet::from(key.to_public()?).to_json();
     let verifier = Verifier::builder(JwkSet::from_json(&jwks_json)?)
         .algorithms([alg])
         .issuer("https://auth.example.com")

@@ -257,8 +257,13 @@ pub enum KeyProblem {
     WrongCurve,
     /// An RSA modulus shorter than 2048 bits.
     RsaTooSmall,
-    /// An RSA public exponent that is even, 1, or unreasonably large.
+    /// An RSA public exponent below 65537, even, or of 2^32 or more.
     RsaExponent,
+    /// An RSA modulus longer than 8192 bits, which the backend cannot use.
+    RsaTooLarge,
+    /// An RSA modulus with the ROCA fingerprint (Infineon RSALib, CVE-2017-15361): its
+    /// private key can be computed from it.
+    RsaRoca,
     /// A multi-prime RSA key (`oth`), which is not supported.
     RsaMultiPrime,
     /// An RSA private key without the CRT parameters `p`, `q`, `dp`, `dq`, `qi`.
@@ -277,6 +282,8 @@ pub enum KeyProblem {
     UsageNotAllowed,
     /// A private key is required for this operation.
     NotPrivate,
+    /// A symmetric (`oct`) key has no public part.
+    NoPublicPart,
     /// Compressed EC points are not supported.
     CompressedPoint,
 }
@@ -287,7 +294,11 @@ impl fmt::Display for KeyProblem {
             Self::WrongKeyType => "key type does not fit the algorithm",
             Self::WrongCurve => "curve does not fit the algorithm",
             Self::RsaTooSmall => "RSA modulus shorter than 2048 bits",
-            Self::RsaExponent => "RSA public exponent not acceptable",
+            Self::RsaExponent => "RSA public exponent not acceptable (odd, at least 65537)",
+            Self::RsaTooLarge => "RSA modulus longer than 8192 bits",
+            Self::RsaRoca => {
+                "RSA modulus has the ROCA fingerprint (CVE-2017-15361): its private key is recoverable"
+            }
             Self::RsaMultiPrime => "multi-prime RSA keys (`oth`) are not supported",
             Self::RsaMissingCrt => "RSA private key lacks the CRT parameters (p, q, dp, dq, qi)",
             Self::HmacTooShort => "HMAC key shorter than the hash output",
@@ -297,6 +308,7 @@ impl fmt::Display for KeyProblem {
             Self::AlgMismatch => "the key's `alg` does not match the algorithm",
             Self::UsageNotAllowed => "the key's `use` or `key_ops` forbids this operation",
             Self::NotPrivate => "a private key is required",
+            Self::NoPublicPart => "a symmetric key has no public part",
             Self::CompressedPoint => "compressed EC points are not supported",
         })
     }

@@ -23,7 +23,7 @@
 //!     .sign(&signer)?;
 //!
 //! // API side: a key source and an algorithm policy are required to build a verifier.
-//! let jwks = JwkSet::from_json(&JwkSet::from(key.to_public()).to_json())?;
+//! let jwks = JwkSet::from_json(&JwkSet::from(key.to_public()?).to_json())?;
 //! let verifier = Verifier::builder(jwks)
 //!     .algorithms([JwsAlg::ES256])
 //!     .issuer("https://auth.example.com")

@@ -45,8 +45,13 @@ fn hs_signer() -> Signer {
     Signer::new(&keys().hmac, JwsAlg::HS256).unwrap()
 }
 
+/// What a verifier holds: the public key, or the secret itself for HMAC.
+fn verification_key(key: &Jwk) -> Jwk {
+    key.to_public().unwrap_or_else(|_| key.clone())
+}
+
 fn verifier_for(key: &Jwk, algs: &[JwsAlg]) -> Verifier {
-    Verifier::builder(JwkSet::from(key.to_public()))
+    Verifier::builder(JwkSet::from(verification_key(key)))
         .algorithms(algs.iter().copied())
         .issuer("https://issuer")
         .audience("api")
@@ -105,7 +110,7 @@ fn asymmetric_to_hmac_key_confusion() {
         (&keys().ec, JwsAlg::ES256),
         (&keys().ed, JwsAlg::EdDSA),
     ] {
-        let public = key.to_public();
+        let public = key.to_public().unwrap();
         // Everything an attacker could pass off as the "secret": PEM, DER and JWK bytes.
         let secrets: Vec<Vec<u8>> = vec![
             public.to_public_pem().unwrap().as_bytes().to_vec(),
@@ -140,7 +145,7 @@ fn asymmetric_to_hmac_key_confusion() {
 fn header_key_material_is_ignored() {
     let attacker = Jwk::generate(JwsAlg::ES256).unwrap();
     let attacker_signer = Signer::new(&attacker, JwsAlg::ES256).unwrap();
-    let embedded = attacker.to_public().to_value();
+    let embedded = attacker.to_public().unwrap().to_value();
     let x5c = format!(
         "{{\"alg\":\"ES256\",\"x5c\":[\"{}\"]}}",
         base64_std(&attacker.to_spki_der().unwrap())
@@ -759,9 +764,9 @@ fn claim_type_errors_do_not_echo_token_values() {
 /// verified by the secret: a key carrying the token's kid exists, so only it may verify.
 #[test]
 fn a_token_kid_is_only_verified_by_the_key_with_that_kid() {
-    let rsa = keys().rsa.to_public().with_kid("rsa1");
-    let ec = keys().ec.to_public().with_kid("ec1");
-    let anon = keys().ed.to_public().with_kid_removed();
+    let rsa = keys().rsa.to_public().unwrap().with_kid("rsa1");
+    let ec = keys().ec.to_public().unwrap().with_kid("ec1");
+    let anon = keys().ed.to_public().unwrap().with_kid_removed();
     let v = Verifier::builder(JwkSet::from(vec![rsa, ec, anon]))
         .algorithms_from_keys()
         .issuer("https://issuer")
@@ -787,10 +792,12 @@ fn a_token_kid_is_only_verified_by_the_key_with_that_kid() {
     let verified = v.verify::<Value>(&unknown).unwrap();
     assert_eq!(verified.header().unwrap().kid, None);
     // The JWS verifier reports the verifying key's kid the same way.
-    let jv = JwsVerifier::builder(JwkSet::from(keys().ed.to_public().with_kid_removed()))
-        .algorithms([JwsAlg::EdDSA])
-        .build()
-        .unwrap();
+    let jv = JwsVerifier::builder(JwkSet::from(
+        keys().ed.to_public().unwrap().with_kid_removed(),
+    ))
+    .algorithms([JwsAlg::EdDSA])
+    .build()
+    .unwrap();
     let out = jv.verify(&unknown).unwrap();
     assert_eq!(out.verified().next().unwrap().kid, None);
 }
@@ -798,7 +805,7 @@ fn a_token_kid_is_only_verified_by_the_key_with_that_kid() {
 #[test]
 fn verification_key_sources_are_coherent() {
     let secret = keys().hmac.clone();
-    let public = keys().rsa.to_public().with_kid("rsa1");
+    let public = keys().rsa.to_public().unwrap().with_kid("rsa1");
     // A secret beside public keys is refused (a leaked secret in a published set).
     for built in [
         Verifier::builder(JwkSet::from(vec![public.clone(), secret.clone()]))
@@ -813,7 +820,10 @@ fn verification_key_sources_are_coherent() {
         assert!(matches!(built, Err(Error::Config(m)) if m.contains("oct")));
     }
     // Two keys with one kid are refused, naming the kid.
-    let twice = JwkSet::from(vec![public.clone(), keys().ec.to_public().with_kid("rsa1")]);
+    let twice = JwkSet::from(vec![
+        public.clone(),
+        keys().ec.to_public().unwrap().with_kid("rsa1"),
+    ]);
     let err = Verifier::builder(twice)
         .algorithms_from_keys()
         .build()
@@ -824,7 +834,7 @@ fn verification_key_sources_are_coherent() {
     let evil = "a\u{202e}<script>";
     let err = Verifier::builder(JwkSet::from(vec![
         public.clone().with_kid(evil),
-        keys().ec.to_public().with_kid(evil),
+        keys().ec.to_public().unwrap().with_kid(evil),
     ]))
     .algorithms_from_keys()
     .build()
@@ -890,7 +900,7 @@ fn multi_signature_policies_name_what_must_be_present() {
     let mut doc: Value = serde_json::from_str(&jws).unwrap();
     doc["signatures"].as_array_mut().unwrap().truncate(1);
     let stripped = doc.to_string();
-    let set = || JwkSet::from(vec![rsa.to_public(), ec.to_public()]);
+    let set = || JwkSet::from(vec![rsa.to_public().unwrap(), ec.to_public().unwrap()]);
     let build = |p: SignaturePolicy| {
         JwsVerifier::builder(set())
             .algorithms([JwsAlg::RS256, JwsAlg::ES256])
@@ -938,4 +948,101 @@ fn errors_escape_what_the_token_says() {
     assert!(matches!(err, Error::Claims(_)), "{err:?}");
     assert!(!msg.contains("root") && !msg.contains('\u{200b}'), "{msg}");
     assert!(msg.contains("unknown variant"), "{msg}");
+}
+
+/// A 2048-bit modulus with the ROCA fingerprint, constructed for this test as Infineon RSALib's
+/// primes are (n = k·M + (65537^c mod M), M the product of the 38 primes 3..=167, c =
+/// 1018338530599, k random, Python's `random.seed(15361)`): n mod r lies in ⟨65537⟩ mod r for
+/// every listed prime r. It is not a product of two primes; the fingerprint test only reads
+/// the residues.
+const ROCA_N: &str = "tzpq8IfzStxsQy8Px87kWU7vPSLluAR7vQaV995vFAT_phiszJFDrs9yhbh_HxYqwtCCEwTSvBNwiTYMbfE7W0rD2FYZf_VtEis_tCoNRDdXcnoRkK1dg0Rv2ZyPIDicIepo1bWF3ABRTyBzxn9LbTXEpilPDmPOgEBY-MBOL5TfXnOjj1G0UKW1pe7lpBt-sxCg3O8NhhMJPx7rPmpKDPRMGKCb33xGFTJ5Zw4QNDN9UDrSJ40WydKDK6vYErASfWtQeHFQ9cL14PBAPTPBs9DAsyJ8Xgu4BAYcqKptEr5xoo6LUGsRMDijn1FFFMINADhNxflzOoFexj78C5s8zw";
+
+#[test]
+fn weak_rsa_keys_are_refused_on_import() {
+    use tessera_jose::error::KeyProblem;
+    let rsa = |n: &str, e: &str| Jwk::from_json(&json!({"kty": "RSA", "n": n, "e": e}).to_string());
+    assert_eq!(
+        rsa(ROCA_N, "AQAB").unwrap_err(),
+        Error::InvalidKey(KeyProblem::RsaRoca)
+    );
+    // The same modulus plus 2 (still odd) has lost the fingerprint.
+    let mut bytes = b64::decode(ROCA_N).unwrap();
+    *bytes.last_mut().unwrap() += 2;
+    assert!(rsa(&b64::encode(&bytes), "AQAB").is_ok());
+    // Generated keys never carry it.
+    assert!(Jwk::from_json(&keys().rsa.to_public().unwrap().to_json()).is_ok());
+    // Public exponents below 65537 (3, 17, 257) are refused; 65537 and larger odd ones pass.
+    let n = json!(keys().rsa.to_public().unwrap().to_value()["n"]);
+    let n = n.as_str().unwrap();
+    for e in [3u32, 17, 257, 65_535] {
+        assert_eq!(
+            rsa(n, &b64::encode(e.to_be_bytes())).unwrap_err(),
+            Error::InvalidKey(KeyProblem::RsaExponent),
+            "{e}"
+        );
+    }
+    assert!(rsa(n, &b64::encode(65_539u32.to_be_bytes())).is_ok());
+    // Sizes outside 2048..=8192 bits are refused on import, not misreported later.
+    let mut big = vec![0xffu8; 8320 / 8];
+    *big.last_mut().unwrap() = 0xfb;
+    assert_eq!(
+        rsa(&b64::encode(&big), "AQAB").unwrap_err(),
+        Error::InvalidKey(KeyProblem::RsaTooLarge)
+    );
+    let mut top = vec![0xffu8; 8192 / 8];
+    *top.last_mut().unwrap() = 0xfb;
+    assert!(rsa(&b64::encode(&top), "AQAB").is_ok());
+}
+
+#[test]
+fn secret_keys_cannot_leak_through_public_paths() {
+    use tessera_jose::error::KeyProblem;
+    let secret = Jwk::generate(JwsAlg::HS256).unwrap();
+    // No "public part" of a secret: publishing it would publish the secret.
+    assert_eq!(
+        secret.to_public().unwrap_err(),
+        Error::InvalidKey(KeyProblem::NoPublicPart)
+    );
+    assert!(JwkSet::from(secret.clone()).to_public().keys().is_empty());
+    // Its default kid is random, not a hash of the secret (an offline guessing oracle).
+    assert_ne!(
+        secret.kid().unwrap(),
+        secret.thumbprint(tessera_jose::jwk::ThumbprintHash::Sha256)
+    );
+    // Generated secrets have at least 128 bits.
+    assert!(Jwk::generate_oct(15).is_err());
+    assert!(Jwk::generate_oct(16).is_ok());
+    // Equality still tells secrets apart (and is computed in constant time).
+    let same = Jwk::from_json(&secret.to_json()).unwrap();
+    assert_eq!(same, secret);
+    let mut other = json!(secret.to_value());
+    let mut k = b64::decode(other["k"].as_str().unwrap()).unwrap();
+    k[31] ^= 1;
+    other["k"] = json!(b64::encode(&k));
+    assert_ne!(Jwk::from_json(&other.to_string()).unwrap(), secret);
+}
+
+#[test]
+fn jwk_deserialize_applies_the_same_checks_as_from_json() {
+    let key = keys().ec.to_public().unwrap().to_json();
+    // A duplicate member: serde_json's own Map would keep the last one silently.
+    let dup = key
+        .replacen('{', r#"{"kid":"a","#, 1)
+        .replacen('}', r#","kid":"b"}"#, 1);
+    assert!(Jwk::from_json(&dup).is_err());
+    assert!(serde_json::from_str::<Jwk>(&dup).is_err());
+    // Deep nesting in an unknown member.
+    let deep = format!(
+        "{},\"ext\":{}1{}}}",
+        &key[..key.len() - 1],
+        "[".repeat(40),
+        "]".repeat(40)
+    );
+    assert!(Jwk::from_json(&deep).is_err());
+    assert!(serde_json::from_str::<Jwk>(&deep).is_err());
+    // The key itself deserializes, and inside a larger document too.
+    let parsed: Jwk = serde_json::from_str(&key).unwrap();
+    assert_eq!(parsed, Jwk::from_json(&key).unwrap());
+    let doc: Vec<Jwk> = serde_json::from_str(&format!("[{key}]")).unwrap();
+    assert_eq!(doc.len(), 1);
 }

@@ -8,7 +8,7 @@ use tessera_jose::jwt::Verifier;
 use tessera_jose::{Error, Jwk, JwkSet, JwsAlg};
 
 fn key() -> Jwk {
-    Jwk::generate(JwsAlg::ES256).unwrap().to_public()
+    Jwk::generate(JwsAlg::ES256).unwrap().to_public().unwrap()
 }
 
 #[test]

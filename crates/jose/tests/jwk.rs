@@ -28,11 +28,18 @@ fn generated_keys_have_thumbprint_kids_and_alg() {
             continue; // RSA generation is covered once below; it is slow in debug builds.
         }
         let key = Jwk::generate(alg).unwrap();
-        assert_eq!(
-            key.kid().unwrap(),
-            key.thumbprint(ThumbprintHash::Sha256),
-            "{alg}"
-        );
+        if key.kty() == tessera_jose::alg::Kty::Oct {
+            // A secret's thumbprint is a hash of the secret: its kid is random instead.
+            assert_ne!(key.kid().unwrap(), key.thumbprint(ThumbprintHash::Sha256));
+            assert_eq!(key.kid().unwrap().len(), 22, "{alg}");
+            assert_ne!(Jwk::generate(alg).unwrap().kid(), key.kid());
+        } else {
+            assert_eq!(
+                key.kid().unwrap(),
+                key.thumbprint(ThumbprintHash::Sha256),
+                "{alg}"
+            );
+        }
         assert_eq!(key.alg(), Some(alg.name()));
         assert_eq!(key.allowed_algorithms(), vec![alg]);
     }
@@ -48,7 +55,7 @@ fn rsa_import_policy() {
         Jwk::from_json(&json!({"kty":"RSA","n":small_n,"e":"AQAB"}).to_string()).unwrap_err(),
         Error::InvalidKey(KeyProblem::RsaTooSmall)
     );
-    let mut v = value(&rsa().to_public());
+    let mut v = value(&rsa().to_public().unwrap());
     v["e"] = json!(b64::encode([1, 0, 0]));
     assert_eq!(
         Jwk::from_json(&v.to_string()).unwrap_err(),
@@ -78,16 +85,19 @@ fn rsa_import_policy() {
         Error::InvalidKey(KeyProblem::Inconsistent)
     );
     // A leading zero octet in n (seen in the wild) is tolerated and normalized.
-    let mut z = value(&rsa().to_public());
+    let mut z = value(&rsa().to_public().unwrap());
     let n = b64::decode(z["n"].as_str().unwrap()).unwrap();
     z["n"] = json!(b64::encode([vec![0], n].concat()));
-    assert_eq!(Jwk::from_json(&z.to_string()).unwrap(), rsa().to_public());
+    assert_eq!(
+        Jwk::from_json(&z.to_string()).unwrap(),
+        rsa().to_public().unwrap()
+    );
 }
 
 #[test]
 fn ec_okp_oct_and_alg_import_policy() {
     let ec = Jwk::generate(JwsAlg::ES256).unwrap();
-    let mut off = value(&ec.to_public());
+    let mut off = value(&ec.to_public().unwrap());
     let mut y = b64::decode(off["y"].as_str().unwrap()).unwrap();
     y[31] ^= 1;
     off["y"] = json!(b64::encode(&y));
@@ -95,7 +105,7 @@ fn ec_okp_oct_and_alg_import_policy() {
         Jwk::from_json(&off.to_string()).unwrap_err(),
         Error::InvalidKey(KeyProblem::EcPoint)
     );
-    let mut short = value(&ec.to_public());
+    let mut short = value(&ec.to_public().unwrap());
     short["x"] = json!(b64::encode([1u8; 31]));
     assert_eq!(
         Jwk::from_json(&short.to_string()).unwrap_err(),
@@ -104,14 +114,14 @@ fn ec_okp_oct_and_alg_import_policy() {
     let mut wrong_d = value(&ec);
     wrong_d["d"] = value(&Jwk::generate(JwsAlg::ES256).unwrap())["d"].clone();
     assert!(Jwk::from_json(&wrong_d.to_string()).is_err());
-    let mut crv = value(&ec.to_public());
+    let mut crv = value(&ec.to_public().unwrap());
     crv["crv"] = json!("X25519");
     assert_eq!(
         Jwk::from_json(&crv.to_string()).unwrap_err(),
         Error::InvalidKey(KeyProblem::WrongCurve)
     );
     // alg must fit kty and crv.
-    let mut mismatch = value(&ec.to_public());
+    let mut mismatch = value(&ec.to_public().unwrap());
     mismatch["alg"] = json!("ES384");
     assert_eq!(
         Jwk::from_json(&mismatch.to_string()).unwrap_err(),
@@ -176,7 +186,7 @@ fn key_use_and_key_ops_are_honoured() {
     );
     let verify_only = key.clone().with_key_ops(["verify"]).unwrap();
     assert!(Signer::new(&verify_only, JwsAlg::ES256).is_err());
-    let v = tessera_jose::jws::JwsVerifier::builder(JwkSet::from(enc.to_public()))
+    let v = tessera_jose::jws::JwsVerifier::builder(JwkSet::from(enc.to_public().unwrap()))
         .algorithms([JwsAlg::ES256])
         .build();
     assert_eq!(
@@ -191,7 +201,7 @@ fn key_use_and_key_ops_are_honoured() {
         )
         .is_ok()
     );
-    assert!(Signer::new(&key.to_public(), JwsAlg::ES256).is_err());
+    assert!(Signer::new(&key.to_public().unwrap(), JwsAlg::ES256).is_err());
 }
 
 #[test]
@@ -217,11 +227,11 @@ fn pem_and_der_formats_are_detected_from_content() {
     let pkcs1 = rsa.to_pkcs1_pem().unwrap();
     assert!(pkcs1.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
     assert!(Jwk::import(pkcs1.as_bytes()).unwrap().is_private());
-    let pkcs1_pub = rsa.to_public().to_pkcs1_pem().unwrap();
+    let pkcs1_pub = rsa.to_public().unwrap().to_pkcs1_pem().unwrap();
     assert!(pkcs1_pub.starts_with("-----BEGIN RSA PUBLIC KEY-----"));
     assert_eq!(
         Jwk::import(pkcs1_pub.as_bytes()).unwrap(),
-        rsa.to_public().with_kid_removed().without_alg()
+        rsa.to_public().unwrap().with_kid_removed().without_alg()
     );
     let (_, der) = pem_rfc7468_decode(&pkcs1);
     assert!(Jwk::from_der(&der).unwrap().is_private());
@@ -356,11 +366,13 @@ fn jwks_selection() {
         .expires_in(std::time::Duration::from_secs(60))
         .sign(&signer)
         .unwrap();
-    let verifier =
-        tessera_jose::jwt::Verifier::builder(JwkSet::from(vec![a.to_public(), c.to_public()]))
-            .algorithms_from_keys()
-            .build()
-            .unwrap();
+    let verifier = tessera_jose::jwt::Verifier::builder(JwkSet::from(vec![
+        a.to_public().unwrap(),
+        c.to_public().unwrap(),
+    ]))
+    .algorithms_from_keys()
+    .build()
+    .unwrap();
     assert!(verifier.verify::<serde_json::Value>(&token).is_ok());
     // Without a kid, two ES256 keys are ambiguous: the verifier does not guess.
     let anon = tessera_jose::jwt::JwtSigner::new(
@@ -378,7 +390,7 @@ fn jwks_selection() {
     // Lenient parsing skips what it does not understand and says so; strict parsing refuses.
     let doc = format!(
         r#"{{"keys":[{},{{"kty":"PQ","x":"y"}},{{"kty":"RSA","n":"AQAB","e":"AQAB"}}],"note":"kept"}}"#,
-        a.to_public().to_json()
+        a.to_public().unwrap().to_json()
     );
     let lenient = JwkSet::from_json(&doc).unwrap();
     assert_eq!(lenient.keys().len(), 1);
@@ -410,19 +422,19 @@ fn public_keys_get_the_public_operations() {
         .unwrap()
         .with_key_ops(["sign"])
         .unwrap();
-    assert_eq!(key.to_public().key_ops().unwrap(), ["verify"]);
+    assert_eq!(key.to_public().unwrap().key_ops().unwrap(), ["verify"]);
     let both = Jwk::generate(JwsAlg::ES256)
         .unwrap()
         .with_key_ops(["sign", "verify"])
         .unwrap();
-    assert_eq!(both.to_public().key_ops().unwrap(), ["verify"]);
+    assert_eq!(both.to_public().unwrap().key_ops().unwrap(), ["verify"]);
     // The public key of a signing-only private key verifies what the private key signs.
     let signer = tessera_jose::jwt::JwtSigner::new(Signer::new(&key, JwsAlg::ES256).unwrap());
     let token = tessera_jose::jwt::Claims::new()
         .expires_in(std::time::Duration::from_secs(60))
         .sign(&signer)
         .unwrap();
-    let verifier = tessera_jose::jwt::Verifier::builder(JwkSet::from(key.to_public()))
+    let verifier = tessera_jose::jwt::Verifier::builder(JwkSet::from(key.to_public().unwrap()))
         .algorithms_from_keys()
         .build()
         .unwrap();
@@ -462,7 +474,10 @@ fn signer_from_key_bytes_checks_the_material() {
     let mut bad = rsa.to_value();
     bad["d"] = bad["dp"].clone();
     assert!(Signer::from_key_bytes(bad.to_string().as_bytes(), JwsAlg::RS256).is_err());
-    assert!(Signer::from_key_bytes(rsa.to_public().to_json().as_bytes(), JwsAlg::RS256).is_err());
+    assert!(
+        Signer::from_key_bytes(rsa.to_public().unwrap().to_json().as_bytes(), JwsAlg::RS256)
+            .is_err()
+    );
 }
 
 /// A token's `kid` selects the key with that `kid`; when no key has it, a key without `kid`
@@ -482,7 +497,10 @@ fn kid_selects_exactly_then_falls_back_to_keys_without_kid() {
             .compact()
             .unwrap()
     };
-    let set = JwkSet::from(vec![named.to_public(), unnamed.to_public()]);
+    let set = JwkSet::from(vec![
+        named.to_public().unwrap(),
+        unnamed.to_public().unwrap(),
+    ]);
     let v = JwsVerifier::builder(set)
         .algorithms([JwsAlg::ES256])
         .build()
@@ -495,7 +513,7 @@ fn kid_selects_exactly_then_falls_back_to_keys_without_kid() {
         Error::SignatureInvalid
     );
     // Only keys with other kids: no match.
-    let only_named = JwsVerifier::builder(JwkSet::from(named.to_public()))
+    let only_named = JwsVerifier::builder(JwkSet::from(named.to_public().unwrap()))
         .algorithms([JwsAlg::ES256])
         .build()
         .unwrap();
@@ -505,11 +523,12 @@ fn kid_selects_exactly_then_falls_back_to_keys_without_kid() {
     );
     // Two keys without kid: ambiguous for any kid.
     let two = JwkSet::from(vec![
-        unnamed.to_public(),
+        unnamed.to_public().unwrap(),
         Jwk::generate(JwsAlg::ES256)
             .unwrap()
             .with_kid_removed()
-            .to_public(),
+            .to_public()
+            .unwrap(),
     ]);
     let v = JwsVerifier::builder(two)
         .algorithms([JwsAlg::ES256])

@@ -52,7 +52,7 @@ fn decrypter(k: &Keys) -> Decrypter {
 }
 
 fn nested_verifier(k: &Keys, now: i64) -> Verifier {
-    Verifier::builder(JwkSet::from(k.sig.to_public()))
+    Verifier::builder(JwkSet::from(k.sig.to_public().unwrap()))
         .algorithms([JwsAlg::ES256])
         .issuer("https://issuer.example")
         .audience("api")
@@ -73,7 +73,7 @@ fn encrypted_verifier(k: &Keys, now: i64) -> Verifier {
 }
 
 fn signed_verifier(k: &Keys) -> Verifier {
-    Verifier::builder(JwkSet::from(k.sig.to_public()))
+    Verifier::builder(JwkSet::from(k.sig.to_public().unwrap()))
         .algorithms([JwsAlg::ES256])
         .issuer("https://issuer.example")
         .audience("api")

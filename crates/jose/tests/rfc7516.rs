@@ -32,9 +32,9 @@ fn compact_case(name: &str, rsa: bool) {
     assert_eq!((out.alg(), out.enc()), (alg, enc));
 
     let e = if alg == JweAlg::Rsa1_5 {
-        Encrypter::rsa1_5(&key.to_public()).unwrap()
+        Encrypter::rsa1_5(&key.to_public().unwrap()).unwrap()
     } else {
-        Encrypter::new(&key.to_public(), alg).unwrap()
+        Encrypter::new(&key.to_public().unwrap_or_else(|_| key.clone()), alg).unwrap()
     };
     let ours = JweBuilder::new(plaintext, enc)
         .dangerous_fixed_cek(&b64::decode(s(&v, "cek")).unwrap())
@@ -98,7 +98,7 @@ fn a4_general_two_recipients() {
         assert_eq!(out.kid(), key.kid());
     }
     // Reproduced: the same headers, IV, ciphertext and tag; the A128KW key byte for byte.
-    let rsa = Encrypter::rsa1_5(&keys.keys()[0].to_public()).unwrap();
+    let rsa = Encrypter::rsa1_5(&keys.keys()[0].to_public().unwrap()).unwrap();
     let kw = Encrypter::new(&keys.keys()[1], JweAlg::A128KW).unwrap();
     let ours = JweBuilder::new(b"Live long and prosper.", Enc::A128CbcHs256)
         .dangerous_fixed_cek(&b64::decode(s(&v, "cek")).unwrap())

@@ -19,7 +19,7 @@ fn appendix_c_ecdh_es_derivation() {
     let apu = b64::decode(s(&v["header"], "apu")).unwrap();
     let apv = b64::decode(s(&v["header"], "apv")).unwrap();
     assert_eq!((&apu[..], &apv[..]), (&b"Alice"[..], &b"Bob"[..]));
-    let e = Encrypter::new(&bob.to_public(), JweAlg::EcdhEs)
+    let e = Encrypter::new(&bob.to_public().unwrap(), JweAlg::EcdhEs)
         .unwrap()
         .kid(None)
         .agreement_info(&apu, &apv)

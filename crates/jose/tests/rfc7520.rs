@@ -35,7 +35,7 @@ fn jws_case(file: &str) {
         .iter()
         .zip(&algs)
         .map(|(k, a)| {
-            JwsVerifier::builder(JwkSet::from(k.to_public()))
+            JwsVerifier::builder(JwkSet::from(k.to_public().unwrap_or_else(|_| k.clone())))
                 .algorithms([*a])
                 .signature_policy(SignaturePolicy::AtLeast(1))
                 .build()
@@ -215,7 +215,9 @@ fn s3_jwk_examples() {
         ("3_2.ec_private_key.json", "3_1.ec_public_key.json"),
         ("3_4.rsa_private_key.json", "3_3.rsa_public_key.json"),
     ] {
-        let a = jwk(&vector(&format!("rfc7520-cookbook/jwk/{private}"))).to_public();
+        let a = jwk(&vector(&format!("rfc7520-cookbook/jwk/{private}")))
+            .to_public()
+            .unwrap();
         let b = jwk(&vector(&format!("rfc7520-cookbook/jwk/{public}")));
         assert_eq!(a, b);
     }

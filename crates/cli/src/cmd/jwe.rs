@@ -38,6 +38,7 @@ fn encrypt(a: &JweEncryptArgs) -> CmdResult {
                     | KeyManagement::EcdhEsKw
             ) {
                 key.to_public()
+                    .map_err(input_err("cannot take the public part"))?
             } else {
                 key
             };

@@ -66,7 +66,8 @@ fn public(key: &Jwk) -> Result<Jwk, Failure> {
     if key.kty() == Kty::Oct {
         return Err(anyhow!("a symmetric (oct) key has no public part; use --private").into());
     }
-    Ok(key.to_public())
+    key.to_public()
+        .map_err(input_err("cannot take the public part"))
 }
 
 fn generate(a: &JwkGenerateArgs) -> Result<Jwk, Failure> {

@@ -31,7 +31,7 @@ pub fn run(c: &JwksCommand) -> CmdResult {
                         )
                         .into());
                     } else {
-                        key.to_public()
+                        key.to_public().map_err(input_err(path))?
                     };
                     if let Some(kid) = key.kid()
                         && set.keys().iter().any(|k| k.kid() == Some(kid))

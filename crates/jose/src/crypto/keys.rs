@@ -131,24 +131,62 @@ fn material_fits(alg: JwsAlg, material: &Material<'_>) -> bool {
     )
 }
 
-/// RSA import policy: a modulus of at least 2048 bits and an odd exponent in `[3, 2^32)`.
+/// The RSA modulus sizes accepted on import: what the backend signs, verifies, encrypts and
+/// decrypts with (aws-lc-rs: 2048 to 8192 bits).
+pub(crate) const RSA_BITS: core::ops::RangeInclusive<usize> = 2048..=8192;
+
+/// RSA import policy: a modulus of 2048 to 8192 bits without the ROCA fingerprint, and an odd
+/// public exponent in `[65537, 2^32)`.
 pub(crate) fn check_rsa_public(n: &[u8], e: &[u8]) -> Result<(), Error> {
     let n = strip_zeros(n);
     let bits = n
         .first()
         .map_or(0, |b| n.len() * 8 - b.leading_zeros() as usize);
-    if bits < 2048 {
+    if bits < *RSA_BITS.start() {
         return Err(KeyProblem::RsaTooSmall.into());
     }
-    if bits > 16384 {
-        return Err(KeyProblem::Length.into());
+    if bits > *RSA_BITS.end() {
+        return Err(KeyProblem::RsaTooLarge.into());
     }
     let e = strip_zeros(e);
-    let odd = e.last().is_some_and(|b| b & 1 == 1);
-    if e.is_empty() || e.len() > 4 || !odd || e == [1] {
+    let value = (e.len() <= 4).then(|| e.iter().fold(0u32, |v, b| (v << 8) | u32::from(*b)));
+    if !value.is_some_and(|v| v >= 65_537 && v & 1 == 1) {
         return Err(KeyProblem::RsaExponent.into());
     }
+    if roca_fingerprint(n) {
+        return Err(KeyProblem::RsaRoca.into());
+    }
     Ok(())
+}
+
+/// The primes of the ROCA fingerprint test (Nemec, Sýs, Švenda, Klinec, Matyáš: "The Return of
+/// Coppersmith's Attack", CCS 2017; CVE-2017-15361).
+const ROCA_PRIMES: [u32; 38] = [
+    3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97,
+    101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
+];
+
+/// Whether a modulus has the fingerprint of Infineon RSALib's primes, p = k·M + (65537^a mod M):
+/// for every listed prime r, n mod r lies in the subgroup that 65537 generates modulo r. A
+/// random modulus passes this test with probability about 2^-154.
+fn roca_fingerprint(n: &[u8]) -> bool {
+    ROCA_PRIMES.iter().all(|&r| {
+        let residue = n
+            .iter()
+            .fold(0u32, |acc, &b| ((acc << 8) | u32::from(b)) % r);
+        let g = 65_537 % r;
+        let mut x = 1;
+        for _ in 0..r {
+            if x == residue {
+                return true;
+            }
+            x = x * g % r;
+            if x == 1 {
+                break;
+            }
+        }
+        false
+    })
 }
 
 fn strip_zeros(v: &[u8]) -> &[u8] {

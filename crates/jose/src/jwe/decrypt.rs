@@ -42,7 +42,7 @@ pub struct WithKeyManagement(Policy);
 /// use tessera_jose::{Jwk, alg::{Enc, JweAlg}, jwe::{Decrypter, Encrypter, JweBuilder}};
 /// let key = Jwk::generate_jwe(JweAlg::EcdhEsA256KW)?;
 /// let jwe = JweBuilder::new(b"hello", Enc::A256Gcm)
-///     .recipient(&Encrypter::new(&key.to_public(), JweAlg::EcdhEsA256KW)?)
+///     .recipient(&Encrypter::new(&key.to_public()?, JweAlg::EcdhEsA256KW)?)
 ///     .general()?;
 /// let decrypter = Decrypter::builder(key).algorithms([JweAlg::EcdhEsA256KW]).build()?;
 /// let out = decrypter.decrypt(&jwe)?;

@@ -1,4 +1,5 @@
-//! Key generation for every algorithm; `kid` defaults to the RFC 7638 SHA-256 thumbprint.
+//! Key generation for every algorithm; `kid` defaults to the RFC 7638 SHA-256 thumbprint for
+//! public-key pairs and to a random identifier for secrets.
 
 use zeroize::Zeroizing;
 
@@ -8,7 +9,8 @@ use crate::crypto;
 use crate::error::Error;
 
 impl Jwk {
-    /// Generates a private key for `alg`, with `alg` set and `kid` the key's thumbprint.
+    /// Generates a private key for `alg`, with `alg` set and `kid` the key's thumbprint (a
+    /// random identifier for an HMAC secret).
     ///
     /// RSA keys are 2048 bits (see [`Jwk::generate_rsa`] for larger ones); HMAC secrets are as
     /// long as the hash output.
@@ -72,22 +74,34 @@ impl Jwk {
         })
     }
 
-    /// Generates a random symmetric key of `len` bytes, without `alg`.
+    /// Generates a random symmetric key of `len` bytes, without `alg`, with a random `kid`.
     ///
     /// # Errors
-    /// [`Error::Config`] for an empty key, [`Error::Crypto`] if the generator fails.
+    /// [`Error::Config`] for a key shorter than 16 bytes (128 bits), [`Error::Crypto`] if the
+    /// generator fails.
     pub fn generate_oct(len: usize) -> Result<Self, Error> {
-        if len == 0 {
-            return Err(Error::Config("a symmetric key needs at least one byte"));
+        if len < 16 {
+            return Err(Error::Config(
+                "a generated symmetric key needs at least 128 bits",
+            ));
         }
         let mut k = Zeroizing::new(vec![0u8; len]);
         crypto::random(&mut k)?;
         Self::finish(Params::Oct { k })
     }
 
+    /// Sets the default `kid`: the RFC 7638 thumbprint of a public key, but a random identifier
+    /// for a secret key, whose thumbprint is a hash of the secret (publishing it in tokens would
+    /// give anyone an offline test of guessed secrets).
     fn finish(params: Params) -> Result<Self, Error> {
         let jwk = Self::from_params(params);
-        let kid = jwk.thumbprint(ThumbprintHash::Sha256);
+        let kid = if matches!(jwk.params, Params::Oct { .. }) {
+            let mut id = [0u8; 16];
+            crypto::random(&mut id)?;
+            crate::b64::encode(id)
+        } else {
+            jwk.thumbprint(ThumbprintHash::Sha256)
+        };
         Ok(jwk.with_kid(kid))
     }
 }

@@ -5,7 +5,7 @@
 //! use tessera_jose::{Jwk, JwsAlg};
 //! let key = Jwk::generate(JwsAlg::ES256)?;
 //! assert!(key.is_private());
-//! let public = key.to_public();
+//! let public = key.to_public()?;
 //! assert_eq!(public.kid(), key.kid());
 //! let json = public.to_json();
 //! assert_eq!(Jwk::from_json(&json)?, public);
@@ -37,7 +37,8 @@ type Secret = Zeroizing<Vec<u8>>;
 
 /// A JSON Web Key: validated key material plus its metadata.
 ///
-/// `Debug` never prints key material. Unknown members are kept and serialized back.
+/// `Debug` never prints key material. Unknown members are kept and serialized back. Equality
+/// compares secret members in constant time.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Jwk {
     params: Params,
@@ -49,7 +50,7 @@ pub struct Jwk {
     other: Map<String, Value>,
 }
 
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub(crate) enum Params {
     Rsa {
         n: Vec<u8>,
@@ -77,7 +78,7 @@ pub(crate) enum Params {
     },
 }
 
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub(crate) struct RsaPrivate {
     d: Secret,
     p: Secret,
@@ -85,6 +86,80 @@ pub(crate) struct RsaPrivate {
     dp: Secret,
     dq: Secret,
     qi: Secret,
+}
+
+/// Secret members compare in constant time (every one of them, without stopping at the first
+/// difference); public members as usual.
+impl PartialEq for Params {
+    fn eq(&self, other: &Self) -> bool {
+        fn secret(a: &Option<Secret>, b: &Option<Secret>) -> bool {
+            match (a, b) {
+                (Some(a), Some(b)) => crate::crypto::ct_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            }
+        }
+        match (self, other) {
+            (
+                Self::Rsa { n, e, private },
+                Self::Rsa {
+                    n: n2,
+                    e: e2,
+                    private: p2,
+                },
+            ) => {
+                n == n2
+                    && e == e2
+                    && match (private, p2) {
+                        (Some(a), Some(b)) => a.ct_eq(b),
+                        (None, None) => true,
+                        _ => false,
+                    }
+            }
+            (
+                Self::Ec { crv, x, y, d },
+                Self::Ec {
+                    crv: c2,
+                    x: x2,
+                    y: y2,
+                    d: d2,
+                },
+            ) => crv == c2 && x == x2 && y == y2 && secret(d, d2),
+            (
+                Self::Okp { crv, x, d },
+                Self::Okp {
+                    crv: c2,
+                    x: x2,
+                    d: d2,
+                },
+            ) => crv == c2 && x == x2 && secret(d, d2),
+            (Self::Oct { k }, Self::Oct { k: k2 }) => crate::crypto::ct_eq(k, k2),
+            (
+                Self::Akp { alg, public, seed },
+                Self::Akp {
+                    alg: a2,
+                    public: p2,
+                    seed: s2,
+                },
+            ) => alg == a2 && public == p2 && secret(seed, s2),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Params {}
+
+impl RsaPrivate {
+    /// Constant-time equality over every member (no early exit between members).
+    fn ct_eq(&self, o: &Self) -> bool {
+        let eq = crate::crypto::ct_eq;
+        eq(&self.d, &o.d)
+            & eq(&self.p, &o.p)
+            & eq(&self.q, &o.q)
+            & eq(&self.dp, &o.dp)
+            & eq(&self.dq, &o.dq)
+            & eq(&self.qi, &o.qi)
+    }
 }
 
 /// The intended use of a key (`use`, RFC 7517 §4.2).
@@ -136,7 +211,7 @@ impl Jwk {
     /// let key = Jwk::generate(JwsAlg::ES384)?;
     /// let from_pem = Jwk::import(key.to_public_pem()?.as_bytes())?;
     /// let from_der = Jwk::import(&key.to_spki_der()?)?;
-    /// let from_jwk = Jwk::import(key.to_public().to_json().as_bytes())?;
+    /// let from_jwk = Jwk::import(key.to_public()?.to_json().as_bytes())?;
     /// assert_eq!(from_pem.thumbprint_input(), from_der.thumbprint_input());
     /// assert_eq!(from_der.thumbprint_input(), from_jwk.thumbprint_input());
     /// # Ok::<(), tessera_jose::Error>(())
@@ -353,9 +428,19 @@ impl serde::Serialize for Jwk {
     }
 }
 
+/// With the checks of [`Jwk::from_json`]: duplicate member names, nesting deeper than
+/// [`crate::json::DEFAULT_MAX_DEPTH`] and every key-import rule.
 impl<'de> serde::Deserialize<'de> for Jwk {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let map = Map::<String, Value>::deserialize(d)?;
-        parse::from_map(map).map_err(serde::de::Error::custom)
+        use serde::de::DeserializeSeed as _;
+        let strict = crate::json::Strict {
+            depth_left: crate::json::DEFAULT_MAX_DEPTH,
+        };
+        match strict.deserialize(d)? {
+            Value::Object(map) => parse::from_map(map).map_err(serde::de::Error::custom),
+            _ => Err(serde::de::Error::custom(Error::Malformed(
+                crate::error::Malformed::Jwk,
+            ))),
+        }
     }
 }

@@ -115,7 +115,7 @@ pub(super) fn from_map_with(mut map: Map<String, Value>, check: Check) -> Result
     }
     if let Some(chain) = &jwk.x5c {
         let cert_key = super::pem::certificate_public_key(&chain[0])?;
-        if cert_key.params != jwk.to_public().params {
+        if cert_key.params != jwk.params.public() {
             return Err(KeyProblem::Inconsistent.into());
         }
     }

@@ -20,7 +20,7 @@ pub const MAX_KEYS: usize = 1000;
 /// use tessera_jose::{Error, Jwk, JwkSet, JwsAlg, jwk::KeyQuery};
 /// let ec = Jwk::generate(JwsAlg::ES256)?.with_kid("k1");
 /// let ed = Jwk::generate(JwsAlg::EdDSA)?.with_kid("k1");
-/// let set = JwkSet::from_json(&JwkSet::from(vec![ec.to_public(), ed.to_public()]).to_json())?;
+/// let set = JwkSet::from_json(&JwkSet::from(vec![ec.to_public()?, ed.to_public()?]).to_json())?;
 /// // The shared kid is told apart by the algorithm; alone it is ambiguous.
 /// let q = KeyQuery { kid: Some("k1"), alg: Some(JwsAlg::EdDSA), ..KeyQuery::default() };
 /// assert_eq!(set.select(&q)?.kid(), Some("k1"));
@@ -149,8 +149,7 @@ impl JwkSet {
             keys: self
                 .keys
                 .iter()
-                .filter(|k| k.kty() != Kty::Oct)
-                .map(Jwk::to_public)
+                .filter_map(|k| k.to_public().ok())
                 .collect(),
             skipped: Vec::new(),
             other: self.other.clone(),

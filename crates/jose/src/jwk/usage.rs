@@ -8,11 +8,44 @@ use crate::error::{Error, KeyProblem};
 
 impl Jwk {
     /// The public part of this key, with the same metadata (`key_ops` mapped to the public
-    /// operations: `sign` to `verify`, ...); `oct` keys are returned unchanged
-    /// (they have no public part), so check [`Jwk::kty`] before publishing a key.
-    #[must_use]
-    pub fn to_public(&self) -> Self {
-        let params = match &self.params {
+    /// operations: `sign` to `verify`, ...).
+    ///
+    /// # Errors
+    /// [`KeyProblem::NoPublicPart`] for an `oct` key: a shared secret has no public part, and
+    /// publishing "its public part" would publish the secret.
+    pub fn to_public(&self) -> Result<Self, Error> {
+        if matches!(self.params, Params::Oct { .. }) {
+            return Err(KeyProblem::NoPublicPart.into());
+        }
+        let params = self.params.public();
+        let mut public = self.clone();
+        public.params = params;
+        // Private operations become their public counterparts (RFC 7517 §4.3): a key that may
+        // sign yields a public key that may verify.
+        if let Some(ops) = &mut public.key_ops {
+            let mut public_ops: Vec<String> = Vec::with_capacity(ops.len());
+            for op in ops.iter() {
+                let mapped = match op.as_str() {
+                    "sign" => "verify",
+                    "decrypt" => "encrypt",
+                    "unwrapKey" => "wrapKey",
+                    other => other,
+                };
+                if !public_ops.iter().any(|o| o == mapped) {
+                    public_ops.push(mapped.to_owned());
+                }
+            }
+            *ops = public_ops;
+        }
+        Ok(public)
+    }
+}
+
+impl Params {
+    /// The parameters without private material (an `oct` key has only private material: it
+    /// becomes an empty secret, never a copy of its own).
+    pub(crate) fn public(&self) -> Self {
+        match self {
             Params::Rsa { n, e, .. } => Params::Rsa {
                 n: n.clone(),
                 e: e.clone(),
@@ -29,38 +62,19 @@ impl Jwk {
                 x: x.clone(),
                 d: None,
             },
-            Params::Oct { k } => Params::Oct { k: k.clone() },
+            Params::Oct { .. } => Params::Oct {
+                k: zeroize::Zeroizing::new(Vec::new()),
+            },
             Params::Akp { alg, public, .. } => Params::Akp {
                 alg: *alg,
                 public: public.clone(),
                 seed: None,
             },
-        };
-        let mut public = self.clone();
-        public.params = params;
-        // Private operations become their public counterparts (RFC 7517 §4.3): a key that may
-        // sign yields a public key that may verify.
-        if let (Some(ops), false) = (
-            &mut public.key_ops,
-            matches!(self.params, Params::Oct { .. }),
-        ) {
-            let mut public_ops: Vec<String> = Vec::with_capacity(ops.len());
-            for op in ops.iter() {
-                let mapped = match op.as_str() {
-                    "sign" => "verify",
-                    "decrypt" => "encrypt",
-                    "unwrapKey" => "wrapKey",
-                    other => other,
-                };
-                if !public_ops.iter().any(|o| o == mapped) {
-                    public_ops.push(mapped.to_owned());
-                }
-            }
-            *ops = public_ops;
         }
-        public
     }
+}
 
+impl Jwk {
     /// The algorithms this key may be used with for JWS: its `alg` if that names a JWS
     /// algorithm, nothing if it names another one, else every algorithm of its type and curve.
     #[must_use]

@@ -38,7 +38,7 @@ pub enum SignaturePolicy {
 /// let jws = JwsBuilder::new(b"payload")
 ///     .signature(&Signer::new(&key, JwsAlg::ES384)?, Header::new(JwsAlg::ES384), None)
 ///     .flattened()?;
-/// let verifier = JwsVerifier::builder(JwkSet::from(key.to_public()))
+/// let verifier = JwsVerifier::builder(JwkSet::from(key.to_public()?))
 ///     .algorithms([JwsAlg::ES384])
 ///     .build()?;
 /// assert_eq!(verifier.verify(&jws)?.payload(), b"payload");

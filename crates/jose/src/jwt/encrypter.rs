@@ -25,10 +25,10 @@ use crate::jws::Header;
 ///     .expires_in(Duration::from_secs(60))
 ///     .sign_and_encrypt(
 ///         &JwtSigner::new(Signer::new(&signing, JwsAlg::ES256)?),
-///         &JwtEncrypter::new(Encrypter::new(&encryption.to_public(), JweAlg::EcdhEsA256KW)?, Enc::A256Gcm),
+///         &JwtEncrypter::new(Encrypter::new(&encryption.to_public()?, JweAlg::EcdhEsA256KW)?, Enc::A256Gcm),
 ///     )?;
 ///
-/// let verifier = Verifier::builder(JwkSet::from(signing.to_public()))
+/// let verifier = Verifier::builder(JwkSet::from(signing.to_public()?))
 ///     .algorithms([JwsAlg::ES256])
 ///     .decrypt_with(Decrypter::builder(encryption).algorithms([JweAlg::EcdhEsA256KW]).build()?)
 ///     .build()?;

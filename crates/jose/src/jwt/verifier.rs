@@ -39,7 +39,7 @@ pub const DEFAULT_MAX_TOKEN: usize = 64 * 1024;
 ///     .expires_in(Duration::from_secs(300))
 ///     .sign(&JwtSigner::new(Signer::new(&key, JwsAlg::ES256)?))?;
 ///
-/// let verifier = Verifier::builder(JwkSet::from(key.to_public()))
+/// let verifier = Verifier::builder(JwkSet::from(key.to_public()?))
 ///     .algorithms([JwsAlg::ES256])
 ///     .issuer("https://auth.example.com")
 ///     .audience("api://orders")
