@@ -66,15 +66,34 @@ pub struct KeySource {
     /// the content.
     #[arg(long, value_name = "SRC")]
     pub key: Option<String>,
-    /// HMAC secret as text (UTF-8 bytes).
-    #[arg(long, value_name = "TEXT", conflicts_with_all = ["secret_b64", "secret_file"])]
+    /// HMAC secret as text (UTF-8 bytes). Visible to other users in the process list: prefer
+    /// --secret-file or --secret-env.
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["secret_b64", "secret_file", "secret_env"])]
     pub secret: Option<String>,
-    /// HMAC secret as base64url.
-    #[arg(long, value_name = "B64URL", conflicts_with = "secret_file")]
+    /// HMAC secret as base64url (visible in the process list, as --secret).
+    #[arg(long, value_name = "B64URL", conflicts_with_all = ["secret_file", "secret_env"])]
     pub secret_b64: Option<String>,
     /// HMAC secret from a file (raw bytes).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with = "secret_env")]
     pub secret_file: Option<String>,
+    /// HMAC secret from this environment variable (its UTF-8 bytes).
+    #[arg(long, value_name = "VAR")]
+    pub secret_env: Option<String>,
+}
+
+/// Where a PBES2 password comes from.
+#[derive(Debug, Args, Default)]
+pub struct PasswordSource {
+    /// A password, for the PBES2 algorithms. Visible to other users in the process list:
+    /// prefer --password-file or --password-env.
+    #[arg(long, value_name = "PW", conflicts_with_all = ["password_file", "password_env"])]
+    pub password: Option<String>,
+    /// The password from a file (its bytes, one trailing newline removed).
+    #[arg(long, value_name = "PATH", conflicts_with = "password_env")]
+    pub password_file: Option<String>,
+    /// The password from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
 }
 
 /// How dates are shown.
@@ -108,14 +127,16 @@ pub struct DecodeArgs {
 pub struct VerifyArgs {
     /// The token, or `-` (or nothing) for stdin.
     pub token: Option<String>,
-    /// Keys that verify signatures (and, without `--decrypt-key`, also decrypt).
+    /// Keys that verify signatures (never used to decrypt).
     #[command(flatten)]
     pub keys: KeySource,
-    /// Private key(s) that decrypt an encrypted or nested JWT: a file or `-`.
+    /// Private key(s) that decrypt a nested (or, with `--expect encrypted`, an encrypted) JWT:
+    /// a file or `-`.
     #[arg(long, value_name = "SRC")]
     pub decrypt_key: Option<String>,
-    /// Accepted algorithm (JWS, or JWE key management for encrypted tokens); repeat for several.
-    /// Default: from the key (its `alg`, else its type's family).
+    /// Accepted algorithm; repeat for several. Given at all, it is the whole policy: a nested
+    /// JWT then needs one JWS and one JWE key-management algorithm named. Default: from the
+    /// keys (their `alg`, else their type's family).
     #[arg(long = "alg", value_name = "ALG")]
     pub algs: Vec<String>,
     /// Accepted issuer; repeat for several.
@@ -145,10 +166,15 @@ pub struct VerifyArgs {
     /// Validate against this Unix time instead of the clock.
     #[arg(long, value_name = "UNIX")]
     pub now: Option<i64>,
-    /// The kind of token expected (default: as the token looks: three parts signed, five parts
-    /// encrypted, or nested when its `cty` is `JWT`). Any other kind is rejected (`token_kind`).
+    /// The kind of token expected (default: `signed`, or `nested` with `--decrypt-key`). The
+    /// token never chooses: any other kind is rejected (`token_kind`). Encrypted-only JWTs are
+    /// accepted only with `--expect encrypted`.
     #[arg(long, value_enum)]
     pub expect: Option<Expect>,
+    /// With `--expect encrypted`: also accept JWTs encrypted with RSA-OAEP or ECDH-ES, which
+    /// anyone holding the public key can make (they authenticate no sender).
+    #[arg(long)]
+    pub accept_unauthenticated_senders: bool,
     /// Print `{"valid": true, ...}` on success and `{"valid": false, "code", "message"}` on
     /// rejection.
     #[arg(long)]
@@ -245,15 +271,19 @@ pub struct JwsSignArgs {
     /// Signing key files (or `-`), one per signature, paired with `--alg` in order.
     #[arg(long = "key", value_name = "SRC")]
     pub keys: Vec<String>,
-    /// HMAC secret as text (for a single HMAC signature).
-    #[arg(long, value_name = "TEXT")]
+    /// HMAC secret as text (for a single HMAC signature). Visible to other users in the
+    /// process list: prefer --secret-file or --secret-env.
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["secret_b64", "secret_file", "secret_env"])]
     pub secret: Option<String>,
-    /// HMAC secret as base64url.
-    #[arg(long, value_name = "B64URL")]
+    /// HMAC secret as base64url (visible in the process list, as --secret).
+    #[arg(long, value_name = "B64URL", conflicts_with_all = ["secret_file", "secret_env"])]
     pub secret_b64: Option<String>,
     /// HMAC secret from a file.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with = "secret_env")]
     pub secret_file: Option<String>,
+    /// HMAC secret from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub secret_env: Option<String>,
     /// Algorithms, one per key, in order.
     #[arg(long = "alg", value_name = "ALG", required = true)]
     pub algs: Vec<String>,
@@ -302,11 +332,11 @@ pub struct JweEncryptArgs {
     /// The plaintext, `@file`, or `-` (or nothing) for stdin.
     pub plaintext: Option<String>,
     /// The recipient's key (public, or the shared key for `dir`/AES key wrap).
-    #[arg(long, value_name = "SRC", required_unless_present = "password")]
+    #[arg(long, value_name = "SRC", required_unless_present_any = ["password", "password_file", "password_env"])]
     pub key: Option<String>,
-    /// A password, for the PBES2 algorithms.
-    #[arg(long, value_name = "PW", conflicts_with = "key")]
-    pub password: Option<String>,
+    /// The password, for the PBES2 algorithms.
+    #[command(flatten)]
+    pub password: PasswordSource,
     /// The key-management algorithm.
     #[arg(long, value_name = "ALG")]
     pub alg: String,
@@ -330,11 +360,11 @@ pub struct JweDecryptArgs {
     /// The JWE, or `-` (or nothing) for stdin.
     pub jwe: Option<String>,
     /// The private or shared key(s).
-    #[arg(long, value_name = "SRC", required_unless_present = "password")]
+    #[arg(long, value_name = "SRC", required_unless_present_any = ["password", "password_file", "password_env"])]
     pub key: Option<String>,
-    /// A password (allows the PBES2 algorithms).
-    #[arg(long, value_name = "PW", conflicts_with = "key")]
-    pub password: Option<String>,
+    /// The password (allows the PBES2 algorithms).
+    #[command(flatten)]
+    pub password: PasswordSource,
     /// Also allow this algorithm (needed for `RSA1_5`; default: from the key); repeatable.
     #[arg(long = "allow-alg", value_name = "ALG")]
     pub allow_algs: Vec<String>,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Context as _, anyhow, bail};
 use tessera_jose::{Jwk, JwkSet};
 
-use crate::args::KeySource;
+use crate::args::{KeySource, PasswordSource};
 use crate::exit::Failure;
 use crate::output;
 
@@ -27,16 +27,21 @@ pub fn stdin() -> Result<Vec<u8>, Failure> {
     Ok(buf)
 }
 
-/// Reads a file, or stdin for `-`.
+/// Reads a file, or stdin for `-`: at most [`MAX_INPUT`] bytes from any source (a pipe, a
+/// device or a file that grows reports no size worth trusting, so the read itself is bounded).
 pub fn file(path: &str) -> Result<Vec<u8>, Failure> {
     if path == "-" {
         return stdin();
     }
-    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {path}"))?;
-    if meta.len() > MAX_INPUT {
+    let f = std::fs::File::open(path).with_context(|| format!("cannot read {path}"))?;
+    let mut buf = Vec::new();
+    f.take(MAX_INPUT + 1)
+        .read_to_end(&mut buf)
+        .with_context(|| format!("cannot read {path}"))?;
+    if buf.len() as u64 > MAX_INPUT {
         return Err(anyhow!("{path} is larger than {MAX_INPUT} bytes").into());
     }
-    Ok(std::fs::read(path).with_context(|| format!("cannot read {path}"))?)
+    Ok(buf)
 }
 
 /// A positional value: the text itself, `@file` for a file's bytes, or stdin for `-` or nothing.
@@ -105,30 +110,70 @@ pub fn one_key(path: &str) -> Result<Jwk, Failure> {
     }
 }
 
-/// The HMAC secret of `--secret`, `--secret-b64` or `--secret-file`, if one was given.
+/// The HMAC secret of `--secret`, `--secret-b64`, `--secret-file` or `--secret-env`, if one
+/// was given.
 pub fn secret(src: &KeySource) -> Result<Option<Vec<u8>>, Failure> {
     secret_parts(
         src.secret.as_deref(),
         src.secret_b64.as_deref(),
         src.secret_file.as_deref(),
+        src.secret_env.as_deref(),
     )
 }
 
-/// As [`secret`], from the three options.
+/// As [`secret`], from the four options.
 pub fn secret_parts(
     text: Option<&str>,
     b64: Option<&str>,
     path: Option<&str>,
+    env: Option<&str>,
 ) -> Result<Option<Vec<u8>>, Failure> {
-    Ok(match (text, b64, path) {
-        (Some(t), _, _) => Some(t.as_bytes().to_vec()),
-        (_, Some(b), _) => Some(
+    Ok(match (text, b64, path, env) {
+        (Some(t), ..) => Some(t.as_bytes().to_vec()),
+        (_, Some(b), ..) => Some(
             tessera_jose::b64::decode(b.trim())
                 .map_err(|_| anyhow!("--secret-b64 is not base64url (no padding)"))?,
         ),
-        (_, _, Some(p)) => Some(file(p)?),
+        (_, _, Some(p), _) => Some(file(p)?),
+        (.., Some(var)) => Some(env_var(var, "--secret-env")?.into_bytes()),
         _ => None,
     })
+}
+
+/// The password of `--password`, `--password-file` or `--password-env`, if one was given.
+pub fn password(src: &PasswordSource) -> Result<Option<Vec<u8>>, Failure> {
+    Ok(
+        match (&src.password, &src.password_file, &src.password_env) {
+            (Some(p), ..) => Some(p.as_bytes().to_vec()),
+            (_, Some(path), _) => {
+                let mut bytes = file(path)?;
+                // A file written by `echo` or an editor ends with one newline that is not part of
+                // the password.
+                if bytes.ends_with(b"\r\n") {
+                    bytes.truncate(bytes.len() - 2);
+                } else if bytes.ends_with(b"\n") {
+                    bytes.truncate(bytes.len() - 1);
+                }
+                Some(bytes)
+            }
+            (.., Some(var)) => Some(env_var(var, "--password-env")?.into_bytes()),
+            _ => None,
+        },
+    )
+}
+
+/// A non-empty environment variable (its name, never its value, in errors).
+fn env_var(name: &str, flag: &str) -> Result<String, Failure> {
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => Ok(v),
+        Ok(_) => Err(anyhow!("{flag}: the environment variable {name} is empty").into()),
+        Err(std::env::VarError::NotPresent) => {
+            Err(anyhow!("{flag}: the environment variable {name} is not set").into())
+        }
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(anyhow!("{flag}: the environment variable {name} is not UTF-8").into())
+        }
+    }
 }
 
 /// The keys named by a [`KeySource`]: `--key`, or a secret as an `oct` key.
@@ -138,7 +183,7 @@ pub fn key_source(src: &KeySource) -> Result<JwkSet, Failure> {
         (Some(path), None) => keys_from(path),
         (None, Some(s)) => Ok(JwkSet::from(Jwk::from_secret(&s))),
         (None, None) => Err(anyhow!(
-            "a key is needed: --key SRC, --secret, --secret-b64 or --secret-file"
+            "a key is needed: --key SRC, --secret-file, --secret-env, --secret or --secret-b64"
         )
         .into()),
     }

@@ -196,6 +196,54 @@ pub fn span(secs: u64) -> String {
     out
 }
 
+/// Replaces `path` with `bytes` atomically: a temporary file with an unpredictable name is
+/// created beside it (readable by the owner only from the start), written, synced, given the
+/// original file's permissions (a new file holding `secret` material stays 0600, a new public
+/// one gets 0644), then renamed over `path`. A failure never leaves a half-written file, and
+/// nothing else can open the temporary file in between.
+pub fn write_file_atomic(path: &str, bytes: &[u8], secret: bool) -> Result<(), Failure> {
+    use anyhow::Context as _;
+    let target = std::path::Path::new(path);
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let existing = std::fs::metadata(target).ok().map(|m| m.permissions());
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tessera-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {path}"))?;
+    if let Some(permissions) = existing.or_else(|| new_file_mode(secret)) {
+        tmp.as_file()
+            .set_permissions(permissions)
+            .with_context(|| format!("cannot set the permissions of {path}"))?;
+    }
+    tmp.persist(target)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot replace {path}"))?;
+    Ok(())
+}
+
+/// The permissions of a new file: 0600 for secret material, else 0644.
+#[cfg(unix)]
+fn new_file_mode(secret: bool) -> Option<std::fs::Permissions> {
+    use std::os::unix::fs::PermissionsExt as _;
+    Some(std::fs::Permissions::from_mode(if secret {
+        0o600
+    } else {
+        0o644
+    }))
+}
+
+/// Elsewhere the temporary file's own (owner-only) permissions are kept.
+#[cfg(not(unix))]
+fn new_file_mode(_secret: bool) -> Option<std::fs::Permissions> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

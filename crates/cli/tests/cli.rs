@@ -296,6 +296,20 @@ fn sign_and_verify() {
         0
     );
     // An allowed algorithm other than the token's: rejected.
+    let two = env.write(
+        "two.json",
+        &format!(
+            r#"{{"keys":[{},{}]}}"#,
+            std::fs::read_to_string(&public).unwrap(),
+            env.ok(&["jwk", "generate", "--alg", "EdDSA"])
+        ),
+    );
+    let r = env.run(&[
+        "verify", "--json", token, "--key", &two, "--alg", "EdDSA", "--aud", "a", "--now", NOW,
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(json(&r.stdout)["code"], "algorithm_not_allowed");
+    // A key set that mixes a shared secret with public keys is refused before any token.
     let mixed = env.write(
         "mixed.json",
         &format!(
@@ -305,10 +319,10 @@ fn sign_and_verify() {
         ),
     );
     let r = env.run(&[
-        "verify", "--json", token, "--key", &mixed, "--alg", "HS384", "--aud", "a", "--now", NOW,
+        "verify", token, "--key", &mixed, "--alg", "HS384", "--aud", "a", "--now", NOW,
     ]);
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    assert_eq!(json(&r.stdout)["code"], "algorithm_not_allowed");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("mixes shared secrets"), "{}", r.stderr);
     // --json success shape.
     let v = json(&env.ok(&[
         "verify", "--json", token, "--key", &k, "--aud", "a", "--now", NOW,
@@ -538,27 +552,39 @@ fn encrypted_and_nested_jwts() {
     ]);
     assert_eq!(r.code, 1);
     assert_eq!(json(&r.stdout)["code"], "no_matching_key");
-    // An encrypted (unsigned) JWT.
+    // An encrypted (unsigned) JWT, under a shared key and only when expected.
+    let kw = env.key("kw.jwk", &["--alg", "A256KW"]);
     let claims = r#"{"sub":"u2","exp":1800000300}"#;
     let encrypted = env.ok(&[
         "jwe",
         "encrypt",
         claims,
         "--key",
-        &enc_pub,
+        &kw,
         "--alg",
-        "ECDH-ES+A256KW",
+        "A256KW",
         "--enc",
         "A128CBC-HS256",
     ]);
-    let v = json(&env.ok(&["verify", encrypted.trim(), "--key", &enc, "--now", NOW]));
+    let v = json(&env.ok(&[
+        "verify",
+        encrypted.trim(),
+        "--expect",
+        "encrypted",
+        "--decrypt-key",
+        &kw,
+        "--now",
+        NOW,
+    ]));
     assert_eq!(v["sub"], "u2");
     let r = env.run(&[
         "verify",
         "--json",
         encrypted.trim(),
-        "--key",
-        &enc,
+        "--expect",
+        "encrypted",
+        "--decrypt-key",
+        &kw,
         "--now",
         "1800000300",
     ]);
@@ -570,8 +596,10 @@ fn encrypted_and_nested_jwts() {
         "verify",
         "--json",
         &parts.join("."),
-        "--key",
-        &enc,
+        "--expect",
+        "encrypted",
+        "--decrypt-key",
+        &kw,
         "--now",
         NOW,
     ]);
@@ -951,7 +979,7 @@ fn bad_input_is_one_clear_line() {
 fn verify_expect_states_the_kind() {
     let env = Env::new();
     let sig = env.key("sig.jwk", &["--alg", "ES256"]);
-    let enc = env.key("enc.jwk", &["--alg", "ECDH-ES+A128KW"]);
+    let enc = env.key("enc.jwk", &["--alg", "A128KW"]);
     let signed = env.ok(&[
         "sign",
         r#"{"sub":"u"}"#,
@@ -963,54 +991,38 @@ fn verify_expect_states_the_kind() {
         "+5m",
     ]);
     let signed = signed.trim();
-    let nested = env.ok(&[
-        "jwe",
-        "encrypt",
-        signed,
-        "--key",
-        &enc,
-        "--alg",
-        "ECDH-ES+A128KW",
-        "--enc",
-        "A128GCM",
-        "--cty",
-        "JWT",
-    ]);
-    let encrypted = env.ok(&[
-        "jwe",
-        "encrypt",
-        r#"{"sub":"u","exp":4000000000}"#,
-        "--key",
-        &enc,
-        "--alg",
-        "ECDH-ES+A128KW",
-        "--enc",
-        "A128GCM",
-    ]);
+    let encrypt = |plaintext: &str, cty: Option<&str>| {
+        let mut args = vec![
+            "jwe", "encrypt", plaintext, "--key", &enc, "--alg", "A128KW", "--enc", "A128GCM",
+        ];
+        if let Some(c) = cty {
+            args.extend(["--cty", c]);
+        }
+        env.ok(&args).trim().to_owned()
+    };
+    let nested = encrypt(signed, Some("JWT"));
+    let encrypted = encrypt(r#"{"sub":"u","exp":4000000000}"#, None);
+    // Each kind is verified with the keys that kind takes.
     let kind = |token: &str, expect: &str| {
-        let r = env.run(&[
-            "verify",
-            "--json",
-            token,
-            "--key",
-            &sig,
-            "--decrypt-key",
-            &enc,
-            "--expect",
-            expect,
-        ]);
+        let mut args = vec!["verify", "--json", token, "--expect", expect];
+        match expect {
+            "signed" => args.extend(["--key", &sig]),
+            "nested" => args.extend(["--key", &sig, "--decrypt-key", &enc]),
+            _ => args.extend(["--decrypt-key", &enc]),
+        }
+        let r = env.run(&args);
         (r.code, json(&r.stdout)["code"].as_str().map(str::to_owned))
     };
     assert_eq!(kind(signed, "signed").0, 0);
-    assert_eq!(kind(nested.trim(), "nested").0, 0);
-    assert_eq!(kind(encrypted.trim(), "encrypted").0, 0);
+    assert_eq!(kind(&nested, "nested").0, 0);
+    assert_eq!(kind(&encrypted, "encrypted").0, 0);
     for (token, expect) in [
         (signed, "nested"),
         (signed, "encrypted"),
-        (nested.trim(), "signed"),
-        (nested.trim(), "encrypted"),
-        (encrypted.trim(), "nested"),
-        (encrypted.trim(), "signed"),
+        (nested.as_str(), "signed"),
+        (nested.as_str(), "encrypted"),
+        (encrypted.as_str(), "nested"),
+        (encrypted.as_str(), "signed"),
     ] {
         assert_eq!(
             kind(token, expect),
@@ -1018,6 +1030,24 @@ fn verify_expect_states_the_kind() {
             "{expect}"
         );
     }
+    // Without --expect: signed, or nested with --decrypt-key; never encrypted.
+    let r = env.run(&["verify", "--json", &encrypted, "--key", &sig]);
+    assert_eq!(json(&r.stdout)["code"], "token_kind");
+    let r = env.run(&[
+        "verify",
+        "--json",
+        &encrypted,
+        "--key",
+        &sig,
+        "--decrypt-key",
+        &enc,
+    ]);
+    assert_eq!(json(&r.stdout)["code"], "token_kind");
+    assert_eq!(
+        env.run(&["verify", &nested, "--key", &sig, "--decrypt-key", &enc])
+            .code,
+        0
+    );
 }
 
 /// On a real terminal (a pseudo-terminal from `script`) `decode` is coloured; `NO_COLOR` turns
@@ -1059,4 +1089,233 @@ fn colour_on_a_terminal_only_without_no_color() {
     let plain = on_tty(true);
     assert!(!plain.contains('\x1b'), "{plain:?}");
     assert!(plain.contains("\"alg\": \"HS256\""));
+}
+
+/// The security review's forgery: a JWE anyone made with the *public* key must not pass
+/// `verify --key private.pem --alg RS256`; the token never decides how it is checked.
+#[test]
+fn verify_never_lets_the_token_choose_decryption() {
+    let env = Env::new();
+    let rsa = env.key("rsa.jwk", &["--kty", "RSA"]);
+    let pem = env.write(
+        "rsa.pem",
+        &env.ok(&["jwk", "convert", &rsa, "--to", "pem", "--private"]),
+    );
+    let rsa_pub = env.write("rsa.pub.jwk", &env.ok(&["jwk", "public", &rsa]));
+    let forged = env.ok(&[
+        "jwe",
+        "encrypt",
+        r#"{"sub":"admin","exp":4000000000}"#,
+        "--key",
+        &rsa_pub,
+        "--alg",
+        "RSA-OAEP-256",
+        "--enc",
+        "A256GCM",
+    ]);
+    let forged = forged.trim();
+    let r = env.run(&["verify", "--json", forged, "--key", &pem, "--alg", "RS256"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(json(&r.stdout)["code"], "token_kind");
+    // The same with an EC key without `alg` (ECDH-ES).
+    let ec = env.key("ec.jwk", &["--kty", "EC", "--crv", "P-256"]);
+    let ec_pub = env.write("ec.pub.jwk", &env.ok(&["jwk", "public", &ec]));
+    let forged_ec = env.ok(&[
+        "jwe",
+        "encrypt",
+        r#"{"sub":"admin","exp":4000000000}"#,
+        "--key",
+        &ec_pub,
+        "--alg",
+        "ECDH-ES",
+        "--enc",
+        "A256GCM",
+    ]);
+    let r = env.run(&["verify", "--json", forged_ec.trim(), "--key", &ec]);
+    assert_eq!(json(&r.stdout)["code"], "token_kind");
+    // `--key sig --decrypt-key enc` expects a nested JWT: an encrypted-only one is refused.
+    let sig = env.key("sig.jwk", &["--alg", "ES256"]);
+    let r = env.run(&[
+        "verify",
+        "--json",
+        forged,
+        "--key",
+        &sig,
+        "--decrypt-key",
+        &rsa,
+    ]);
+    assert_eq!(json(&r.stdout)["code"], "token_kind");
+    // `--expect encrypted` takes its key from --decrypt-key only, and public-key key
+    // management needs the named opt-in.
+    let r = env.run(&["verify", forged, "--expect", "encrypted", "--key", &rsa]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--decrypt-key"), "{}", r.stderr);
+    let r = env.run(&[
+        "verify",
+        forged,
+        "--expect",
+        "encrypted",
+        "--decrypt-key",
+        &rsa,
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("authenticates no sender"), "{}", r.stderr);
+    let v = json(&env.ok(&[
+        "verify",
+        forged,
+        "--expect",
+        "encrypted",
+        "--decrypt-key",
+        &rsa,
+        "--accept-unauthenticated-senders",
+    ]));
+    assert_eq!(v["sub"], "admin");
+    // `--alg` never widens: naming only RS256 leaves the JWE layer without an algorithm.
+    let signed = env.ok(&[
+        "sign",
+        r#"{"sub":"u"}"#,
+        "--key",
+        &rsa,
+        "--alg",
+        "RS256",
+        "--exp",
+        "+5m",
+    ]);
+    let nested = env.ok(&[
+        "jwe",
+        "encrypt",
+        signed.trim(),
+        "--key",
+        &rsa_pub,
+        "--alg",
+        "RSA-OAEP-256",
+        "--enc",
+        "A256GCM",
+        "--cty",
+        "JWT",
+    ]);
+    let base = [
+        "verify",
+        nested.trim(),
+        "--key",
+        &rsa,
+        "--decrypt-key",
+        &rsa,
+    ];
+    let r = env.run(&[&base[..], &["--alg", "RS256"]].concat());
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("no JWE key-management algorithm"),
+        "{}",
+        r.stderr
+    );
+    let r = env.run(&[&base[..], &["--alg", "RS256", "--alg", "RSA-OAEP"]].concat());
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    env.ok(&[&base[..], &["--alg", "RS256", "--alg", "RSA-OAEP-256"]].concat());
+}
+
+/// Key files keep their permissions; a kid names one key in a set; secrets and passwords need
+/// not be on the command line; input from devices is capped.
+#[test]
+fn key_files_secrets_and_input_limits() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = Env::new();
+    let mode = |p: &str| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let a = env.key("a.jwk", &["--alg", "ES256"]);
+    let b = env.key("b.jwk", &["--alg", "ES256", "--kid", "same"]);
+    let c = env.key("c.jwk", &["--alg", "ES384", "--kid", "same"]);
+    // A new set of private keys is 0600; an existing file keeps its mode.
+    let set = env.p("private.json");
+    env.ok(&["jwks", "add", &set, &a, "--private"]);
+    assert_eq!(mode(&set), 0o600);
+    std::fs::set_permissions(&set, std::fs::Permissions::from_mode(0o640)).unwrap();
+    env.ok(&["jwks", "add", &set, &b, "--private"]);
+    assert_eq!(mode(&set), 0o640);
+    let public = env.p("public.json");
+    env.ok(&["jwks", "add", &public, &a]);
+    assert_eq!(mode(&public), 0o644);
+    // The same key twice changes nothing; another key with a kid in use is refused.
+    let before = std::fs::read_to_string(&set).unwrap();
+    let r = env.run(&["jwks", "add", &set, &b, "--private"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&set).unwrap(), before);
+    let r = env.run(&["jwks", "add", &set, &c, "--private"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("kid `same`"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&set).unwrap(), before);
+    // No temporary file is left behind.
+    let names: Vec<String> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.starts_with(".tessera-") && !n.contains(".tmp")),
+        "{names:?}"
+    );
+    // --secret-env and --password-file / --password-env.
+    let secret = "a-32-byte-long-secret-for-hs256!";
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tessera"));
+    let out = cmd
+        .args([
+            "sign",
+            r#"{"sub":"u"}"#,
+            "--alg",
+            "HS256",
+            "--secret-env",
+            "HS_SECRET",
+        ])
+        .args(["--exp", "+5m"])
+        .env_clear()
+        .env("HS_SECRET", secret)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap();
+    env.ok(&["verify", token.trim(), "--secret", secret]);
+    let r = env.run(&["sign", "{}", "--alg", "HS256", "--secret-env", "UNSET_VAR"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("UNSET_VAR") && r.stderr.contains("not set"),
+        "{}",
+        r.stderr
+    );
+    let pw = env.write("pw.txt", "correct horse battery staple\n");
+    let jwe = env.ok(&[
+        "jwe",
+        "encrypt",
+        "hello",
+        "--password-file",
+        &pw,
+        "--alg",
+        "PBES2-HS256+A128KW",
+        "--enc",
+        "A128GCM",
+    ]);
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["jwe", "decrypt", jwe.trim(), "--password-env", "PW"])
+        .env_clear()
+        .env("PW", "correct horse battery staple")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"hello");
+    let help = env.ok(&["verify", "--help"]);
+    assert!(
+        help.contains("--secret-env") && help.contains("process list"),
+        "{help}"
+    );
+    // A device that never ends is read up to the cap, then refused.
+    let r = env.run(&["jwk", "public", "/dev/zero"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("larger than"), "{}", r.stderr);
 }

@@ -22,9 +22,13 @@ fn encrypt(a: &JweEncryptArgs) -> CmdResult {
     let alg = JweAlg::from_name(&a.alg).map_err(input_err("--alg"))?;
     let enc = Enc::from_name(&a.enc).map_err(input_err("--enc"))?;
     let plaintext = input::value(a.plaintext.as_deref())?;
-    let encrypter = match (&a.key, &a.password, alg.mode()) {
+    let password = input::password(&a.password)?;
+    if a.key.is_some() && password.is_some() {
+        return Err(anyhow!("give either --key or a password, not both").into());
+    }
+    let encrypter = match (&a.key, &password, alg.mode()) {
         (_, Some(pw), KeyManagement::Pbes2) => {
-            Encrypter::password(pw.as_bytes(), alg).map_err(input_err("--password"))?
+            Encrypter::password(pw, alg).map_err(input_err("--password"))?
         }
         (_, Some(_), _) => return Err(anyhow!("--password needs a PBES2 algorithm").into()),
         (Some(path), None, mode) => {
@@ -74,9 +78,12 @@ fn decrypt(a: &JweDecryptArgs) -> CmdResult {
     if !jws.is_empty() {
         return Err(anyhow!("JWS algorithms do not decrypt a JWE").into());
     }
-    let (keys, password) = match (&a.key, &a.password) {
-        (Some(path), _) => (input::keys_from(path)?, false),
-        (None, Some(pw)) => (Jwk::from_secret(pw.as_bytes()).into(), true),
+    let (keys, password) = match (&a.key, input::password(&a.password)?) {
+        (Some(_), Some(_)) => {
+            return Err(anyhow!("give either --key or a password, not both").into());
+        }
+        (Some(path), None) => (input::keys_from(path)?, false),
+        (None, Some(pw)) => (Jwk::from_secret(&pw).into(), true),
         (None, None) => return Err(anyhow!("a key is needed: --key SRC or --password").into()),
     };
     if password && algs.is_empty() {
@@ -90,7 +97,11 @@ fn decrypt(a: &JweDecryptArgs) -> CmdResult {
         b = b.allow_pbes2();
     }
     if algs.contains(&JweAlg::Rsa1_5) {
-        output::warn("RSA1_5 allowed: a legacy algorithm (decrypted with implicit rejection)");
+        output::warn(
+            "RSA1_5 allowed: dangerous. Failures are uniform, but the backend's PKCS#1 v1.5 \
+             unpadding is not constant-time (a Bleichenbacher/Marvin timing oracle): never \
+             decrypt RSA1_5 where an attacker can submit tokens and time the answers",
+        );
         b = b.dangerous_allow_rsa1_5();
     }
     if algs.iter().any(|a| a.mode() == KeyManagement::Pbes2) {

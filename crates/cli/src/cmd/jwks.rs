@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context as _, anyhow};
+use anyhow::anyhow;
 use serde_json::{Value, json};
 use tessera_jose::alg::{Curve, Kty};
 use tessera_jose::jwk::{KeyQuery, KeyUse};
@@ -33,10 +33,20 @@ pub fn run(c: &JwksCommand) -> CmdResult {
                     } else {
                         key.to_public().map_err(input_err(path))?
                     };
+                    // The same key again changes nothing; another key under a kid the set
+                    // already has would make that kid name two keys.
+                    if set.keys().contains(&key) {
+                        output::warn(&format!("{path}: the set already has this key"));
+                        continue;
+                    }
                     if let Some(kid) = key.kid()
                         && set.keys().iter().any(|k| k.kid() == Some(kid))
                     {
-                        output::warn(&format!("the set already has a key with kid `{kid}`"));
+                        return Err(anyhow!(
+                            "{path}: the set already has another key with kid `{}`; a kid names one key (give the new key another kid, or remove the old one first)",
+                            tessera_jose::error::escaped(kid)
+                        )
+                        .into());
                     }
                     set.push(key);
                 }
@@ -126,11 +136,8 @@ fn load(file: &str) -> Result<JwkSet, Failure> {
 fn save(file: &str, set: &JwkSet) -> CmdResult {
     let v: Value = serde_json::from_str(&set.to_json()).map_err(|e| anyhow!("{e}"))?;
     let text = serde_json::to_string_pretty(&v).map_err(|e| anyhow!("{e}"))? + "\n";
-    // Write beside the file, then rename: a failure never leaves a half-written set.
-    let tmp = format!("{file}.tmp-{}", std::process::id());
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write {tmp}"))?;
-    std::fs::rename(&tmp, file).with_context(|| format!("cannot replace {file}"))?;
-    Ok(())
+    let private = set.keys().iter().any(Jwk::is_private);
+    crate::output::write_file_atomic(file, text.as_bytes(), private)
 }
 
 fn describe(key: &Jwk) -> String {

@@ -22,6 +22,7 @@ fn sign(a: &JwsSignArgs) -> CmdResult {
         a.secret.as_deref(),
         a.secret_b64.as_deref(),
         a.secret_file.as_deref(),
+        a.secret_env.as_deref(),
     )?;
     let mut keys: Vec<Jwk> = Vec::new();
     for path in &a.keys {

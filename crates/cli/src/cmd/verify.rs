@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use tessera_jose::jwe::Decrypter;
 use tessera_jose::jwt::{FixedClock, Verified, Verifier, VerifierBuilder};
-use tessera_jose::{Error, JwkSet};
+use tessera_jose::{Error, JweAlg};
 
 use super::split_algs;
 use crate::args::{Expect, VerifyArgs};
@@ -71,7 +71,7 @@ fn configure<S>(b: VerifierBuilder<S>, a: &VerifyArgs) -> Result<VerifierBuilder
 
 /// A builder error is the caller's configuration or keys: an input error.
 fn config(e: Error) -> Failure {
-    let hint = if matches!(e, Error::Config(_)) {
+    let hint = if matches!(e, Error::Config(m) if m.starts_with("no key of the key source")) {
         " (name the algorithms with --alg, or give the keys an `alg` member)"
     } else {
         ""
@@ -82,70 +82,117 @@ fn config(e: Error) -> Failure {
 fn verify(a: &VerifyArgs) -> Result<Verified<Value>, Failure> {
     let token = input::token(a.token.as_deref())?;
     let (jws_algs, jwe_algs) = split_algs(&a.algs)?;
+    // The caller states the kind; the token never does. `--decrypt-key` means nested.
     let expect = match a.expect {
         Some(e) => e,
-        None if token.split('.').count() != 5 => Expect::Signed,
-        None => {
-            let header = tessera_jose::dangerous::peek_header_unverified(&token)
-                .map_err(Failure::Rejected)?;
-            let nested = header
-                .get_str("cty")
-                .is_some_and(|c| tessera_jose::jws::typ_matches(c, "JWT"));
-            if nested {
-                Expect::Nested
-            } else {
-                Expect::Encrypted
-            }
-        }
+        None if a.decrypt_key.is_some() => Expect::Nested,
+        None => Expect::Signed,
     };
     let has_signing_key = a.keys.key.is_some()
         || a.keys.secret.is_some()
         || a.keys.secret_b64.is_some()
-        || a.keys.secret_file.is_some();
-    if expect == Expect::Signed {
-        let keys = input::key_source(&a.keys)?;
-        let b = Verifier::builder(keys);
-        let verifier = if jws_algs.is_empty() {
-            configure(b.algorithms_from_keys(), a)?.build()
-        } else {
-            configure(b.algorithms(jws_algs), a)?.build()
-        }
-        .map_err(config)?;
-        return verifier.verify(&token).map_err(Failure::Rejected);
+        || a.keys.secret_file.is_some()
+        || a.keys.secret_env.is_some();
+    let named = !a.algs.is_empty();
+    if a.accept_unauthenticated_senders && expect != Expect::Encrypted {
+        return Err(usage(
+            "--accept-unauthenticated-senders only applies with --expect encrypted",
+        ));
     }
-    let decrypt_keys: JwkSet = match (&a.decrypt_key, &a.keys.key) {
-        (Some(path), _) | (None, Some(path)) => input::keys_from(path)?,
-        (None, None) => {
-            return Err(
-                anyhow::anyhow!("an encrypted token needs --decrypt-key (or --key)").into(),
-            );
+    match expect {
+        Expect::Signed => {
+            if a.decrypt_key.is_some() {
+                return Err(usage(
+                    "--decrypt-key decrypts a nested or encrypted JWT, but --expect signed was given",
+                ));
+            }
+            if !jwe_algs.is_empty() {
+                return Err(usage(
+                    "--alg names a JWE algorithm, but a signed JWT is expected (see --expect)",
+                ));
+            }
+            let b = Verifier::builder(input::key_source(&a.keys)?);
+            let verifier = if named {
+                configure(b.algorithms(jws_algs), a)?.build()
+            } else {
+                configure(b.algorithms_from_keys(), a)?.build()
+            }
+            .map_err(config)?;
+            verifier.verify(&token).map_err(Failure::Rejected)
         }
+        Expect::Encrypted => {
+            if has_signing_key {
+                return Err(usage(
+                    "an encrypted JWT has no signature to check: give its key with --decrypt-key (--key is never used to decrypt)",
+                ));
+            }
+            if !jws_algs.is_empty() {
+                return Err(usage(
+                    "--alg names a JWS algorithm, but an encrypted JWT has no signature",
+                ));
+            }
+            let decrypter = decrypter(a, jwe_algs, named)?;
+            if !a.accept_unauthenticated_senders
+                && decrypter.algorithms().iter().any(|alg| alg.is_public_key())
+            {
+                return Err(usage(
+                    "an encrypted JWT under RSA-OAEP or ECDH-ES authenticates no sender (anyone with the public key can make one): verify nested JWTs (--key and --decrypt-key), name a shared-key --alg, or pass --accept-unauthenticated-senders",
+                ));
+            }
+            let mut b = Verifier::encrypted(decrypter);
+            if a.accept_unauthenticated_senders {
+                b = b.accept_unauthenticated_senders();
+            }
+            let verifier = configure(b, a)?.build().map_err(config)?;
+            verifier.verify(&token).map_err(Failure::Rejected)
+        }
+        Expect::Nested => {
+            if !has_signing_key {
+                return Err(usage(
+                    "a nested JWT needs the signing key: --key SRC (or a secret), and --decrypt-key SRC",
+                ));
+            }
+            if named && jws_algs.is_empty() {
+                return Err(usage(
+                    "--alg names no JWS algorithm for the signed inner token of a nested JWT",
+                ));
+            }
+            let decrypter = decrypter(a, jwe_algs, named)?;
+            // The signing key's kid is in the inner token, which is not readable yet.
+            let b = Verifier::builder(input::key_source(&a.keys)?);
+            let verifier = if named {
+                configure(b.algorithms(jws_algs).decrypt_with(decrypter), a)?.build()
+            } else {
+                configure(b.algorithms_from_keys().decrypt_with(decrypter), a)?.build()
+            }
+            .map_err(config)?;
+            verifier.verify(&token).map_err(Failure::Rejected)
+        }
+    }
+}
+
+/// The decrypter of `--decrypt-key`, under the named JWE algorithms (all of `--alg` is the
+/// policy when given: it never widens to what the key allows), else the key's.
+fn decrypter(a: &VerifyArgs, jwe_algs: Vec<JweAlg>, named: bool) -> Result<Decrypter, Failure> {
+    let Some(path) = &a.decrypt_key else {
+        return Err(usage(
+            "an encrypted or nested JWT needs --decrypt-key SRC (--key is never used to decrypt)",
+        ));
     };
-    let d = Decrypter::builder(decrypt_keys);
-    let decrypter = if jwe_algs.is_empty() {
-        d.algorithms_from_keys().build()
-    } else {
+    if named && jwe_algs.is_empty() {
+        return Err(usage(
+            "--alg names no JWE key-management algorithm for the encryption layer (add one, e.g. --alg RSA-OAEP-256)",
+        ));
+    }
+    let d = Decrypter::builder(input::keys_from(path)?);
+    if named {
         d.algorithms(jwe_algs).build()
-    }
-    .map_err(config)?;
-    let verifier = if expect == Expect::Nested {
-        if !has_signing_key {
-            return Err(anyhow::anyhow!(
-                "a nested JWT needs the signing key too: --key SRC (and --decrypt-key SRC)"
-            )
-            .into());
-        }
-        // The signing key's kid is in the inner token, which is not readable yet.
-        let keys = input::key_source(&a.keys)?;
-        let b = Verifier::builder(keys);
-        if jws_algs.is_empty() {
-            configure(b.algorithms_from_keys().decrypt_with(decrypter), a)?.build()
-        } else {
-            configure(b.algorithms(jws_algs).decrypt_with(decrypter), a)?.build()
-        }
     } else {
-        configure(Verifier::encrypted(decrypter), a)?.build()
+        d.algorithms_from_keys().build()
     }
-    .map_err(config)?;
-    verifier.verify(&token).map_err(Failure::Rejected)
+    .map_err(config)
+}
+
+fn usage(msg: &str) -> Failure {
+    Failure::Input(anyhow::anyhow!("{msg}"))
 }
