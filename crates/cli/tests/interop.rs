@@ -472,6 +472,9 @@ fn nested_both_ways(peer: &Peer) {
                 &sig_file,
                 "--decrypt-key",
                 &enc_file,
+                // Named algorithms are the whole policy: one for each layer.
+                "--alg",
+                sig_alg,
                 "--alg",
                 jwe_alg,
             ],
