@@ -767,6 +767,12 @@ fn jwe_commands() {
         "RSA1_5",
     ]);
     assert_eq!(r.raw, b"old");
+    // The warning is honest: uniform errors, but the backend's unpadding leaks timing.
+    assert!(
+        r.stderr.contains("dangerous") && r.stderr.contains("timing oracle"),
+        "{}",
+        r.stderr
+    );
     // dir and symmetric keys.
     let dir = env.key("dir.jwk", &["--alg", "dir"]);
     let jwe = env.ok(&[

@@ -44,8 +44,11 @@
 //! enforced; duplicate JSON members, non-canonical base64url, oversized and deeply nested input
 //! are rejected; ECDSA `r`/`s` are range-checked; `exp`/`nbf`/`iat` must be numbers.
 //!
-//! Encryption ([`jwe`]): `RSA1_5` and PBES2 are off unless enabled, `RSA1_5` uses implicit
-//! rejection, PBES2 iteration counts and decompression are capped, `epk` must lie on the
+//! Key sources are coherent (no secret beside public keys, no two keys under one `kid`), and a
+//! token's `kid` is only ever verified by the key with that `kid`.
+//!
+//! Encryption ([`jwe`]): `RSA1_5` (behind a `dangerous_` opt-in: its timing oracle remains) and
+//! PBES2 are off unless enabled, PBES2 iteration counts and decompression are capped, `epk` must lie on the
 //! recipient key's curve, and every cryptographic failure is the one opaque
 //! [`Error::DecryptionFailed`]. [`jwt::Verifier`] is told whether to expect signed, encrypted or
 //! nested tokens.
