@@ -284,6 +284,8 @@ pub enum KeyProblem {
     NotPrivate,
     /// A symmetric (`oct`) key has no public part.
     NoPublicPart,
+    /// The private key is encrypted: a password is needed to read it.
+    Encrypted,
     /// Compressed EC points are not supported.
     CompressedPoint,
 }
@@ -309,6 +311,7 @@ impl fmt::Display for KeyProblem {
             Self::UsageNotAllowed => "the key's `use` or `key_ops` forbids this operation",
             Self::NotPrivate => "a private key is required",
             Self::NoPublicPart => "a symmetric key has no public part",
+            Self::Encrypted => "the private key is encrypted: a password is needed",
             Self::CompressedPoint => "compressed EC points are not supported",
         })
     }

@@ -539,3 +539,56 @@ fn kid_selects_exactly_then_falls_back_to_keys_without_kid() {
         Error::AmbiguousKey
     );
 }
+
+/// PEM as OpenSSL writes it: PKCS#8 v1 for Ed25519/X25519, parameter blocks before an EC key,
+/// password-protected PKCS#8; keys that cannot be used are named.
+#[test]
+fn pem_as_openssl_writes_it() {
+    use tessera_jose::error::KeyProblem;
+    // Ed25519 PKCS#8 is the 48-byte version 1 form (no public key), and reads back.
+    let ed = Jwk::generate(JwsAlg::EdDSA).unwrap();
+    let der = ed.to_pkcs8_der().unwrap();
+    assert_eq!(der.len(), 48);
+    assert_eq!(der[4], 0, "version 1 (v1 = 0)");
+    let back = Jwk::from_der(&der).unwrap();
+    assert_eq!(back.thumbprint_input(), ed.thumbprint_input());
+    let x = Jwk::generate_x25519().unwrap();
+    assert_eq!(x.to_pkcs8_der().unwrap().len(), 48);
+    // `openssl ecparam -genkey` writes the curve's parameters first.
+    let ec = Jwk::generate(JwsAlg::ES256).unwrap();
+    let sec1 = ec.to_sec1_pem().unwrap();
+    let with_params = format!(
+        "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n{}",
+        *sec1
+    );
+    assert_eq!(
+        Jwk::from_pem(&with_params).unwrap().thumbprint_input(),
+        ec.thumbprint_input()
+    );
+    // Password-protected PKCS#8.
+    let encrypted = ec.to_encrypted_pem(b"pw", 10_000).unwrap();
+    assert!(encrypted.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+    assert_eq!(
+        Jwk::from_pem(&encrypted).unwrap_err(),
+        Error::InvalidKey(KeyProblem::Encrypted)
+    );
+    let read = Jwk::from_pem_with_password(&encrypted, b"pw").unwrap();
+    assert!(read.is_private());
+    assert_eq!(read.thumbprint_input(), ec.thumbprint_input());
+    assert_eq!(
+        Jwk::from_pem_with_password(&encrypted, b"wrong").unwrap_err(),
+        Error::DecryptionFailed
+    );
+    assert!(ec.to_encrypted_pem(b"pw", 100).is_err());
+    assert!(ec.to_encrypted_pem(b"", 10_000).is_err());
+    // An unencrypted key reads the same with or without a password.
+    assert!(Jwk::import_with_password(ec.to_pem().unwrap().as_bytes(), b"x").is_ok());
+    // Keys this crate cannot use say what they are (a DSA public key, SPKI).
+    // Generated for this test: `openssl genpkey -genparam -algorithm DSA -pkeyopt
+    // dsa_paramgen_bits:1024`, then `openssl genpkey` and `openssl pkey -pubout`.
+    let dsa = "-----BEGIN PUBLIC KEY-----\nMIIBvzCCATMGByqGSM44BAEwggEmAoGBAMPZaM3BA5eZmmJ6XtTpnOVxSLeP69UF\nmK2DrP0kRB37q2TAqmQYbSiNlCznO1MwEtVZb5+PqAnsYlRexDxCPLhZ3lBW65Bh\nzAlpWsmK0U0HKbpyGc3uHNGQ3pag27xF/bYLKsNj3p3qLWDKQOUxwwAPWQo0EIS3\n1Jlh9PFt2+31Ah0Aml9DKKhGX56rM8mVWPLYgoqUNXWL1E2Mt0NV/wKBgEAMT3t4\nd4z4sb+t5bHG63Z82HCyE/RqDY8lOR3ky6p55woqUe12chYnnSmTYEAUiOZeDqb7\nWMJk28rHSPLpuGjLnNSIYinF+cHdtMSabQ7knl/UqiQRHTnW4sJV8HAftbLamX8L\nubP/Xwax8vkJ4yGB1QUA5KOqVZwEzL25CchLA4GFAAKBgQCGJq7Q5c27FF/dY6m7\nMbE2a6i/+OH8/g1Ec4mQVoqI+BD9rxfdeM6p4ChvvOnLHXfkkvvKhQFlWVmfj4Fs\nft3AhimzBqO3cjzhj/h9Ly8OdLWI9PQjVRqdGdSzVpldCWmFuxPSugbu10CSz8on\n6ewzBMrAsA2GlPZvvQOGvpYXDw==\n-----END PUBLIC KEY-----\n";
+    match Jwk::from_pem(dsa) {
+        Err(Error::UnsupportedAlgorithm(what)) => assert!(what.contains("DSA"), "{what}"),
+        other => panic!("{other:?}"),
+    }
+}

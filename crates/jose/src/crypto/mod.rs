@@ -6,6 +6,7 @@ pub(crate) mod ecdh;
 mod ecdsa;
 mod keys;
 pub(crate) mod kw;
+pub(crate) mod pkcs5;
 pub(crate) mod rsa_enc;
 
 use aws_lc_rs::signature;

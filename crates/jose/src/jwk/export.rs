@@ -37,10 +37,14 @@ impl Jwk {
                     let curve = curve_oid(*crv)?.to_der().map_err(|_| Error::Crypto)?;
                     (EC_PUBLIC_KEY, Some(curve), self.sec1_inner(d, false)?, None)
                 }
-                Params::Okp { crv, x, d: Some(d) } => {
+                // The version 1 form without the public key (RFC 8410 §7 allows both): it is
+                // what OpenSSL writes, and what OpenSSL 3.0 and Python `cryptography` read.
+                Params::Okp {
+                    crv, d: Some(d), ..
+                } => {
                     let mut wrapped = Zeroizing::new(vec![0x04, d.len() as u8]);
                     wrapped.extend_from_slice(d);
-                    (okp_oid(*crv), None, wrapped, Some(x.as_slice()))
+                    (okp_oid(*crv), None, wrapped, None)
                 }
                 Params::Akp {
                     alg,

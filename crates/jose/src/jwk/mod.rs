@@ -223,6 +223,23 @@ impl Jwk {
         Self::import_with(bytes, parse::Check::Full)
     }
 
+    /// [`Jwk::import`], decrypting a password-protected PKCS#8 key (`ENCRYPTED PRIVATE KEY`, PEM
+    /// or DER) with `password`; other keys are read as [`Jwk::import`] reads them.
+    ///
+    /// # Errors
+    /// As [`Jwk::import`] and [`Jwk::from_pem_with_password`].
+    pub fn import_with_password(bytes: &[u8], password: &[u8]) -> Result<Self, Error> {
+        if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+            let text = core::str::from_utf8(bytes)
+                .map_err(|_| Error::Malformed(crate::error::Malformed::Pem))?;
+            return Self::from_pem_with_password(text, password);
+        }
+        if let Some(jwk) = pem::from_encrypted_der(bytes, password) {
+            return jwk;
+        }
+        Self::import(bytes)
+    }
+
     /// [`Jwk::import`], with the key-material checks optionally deferred to the caller.
     pub(crate) fn import_with(bytes: &[u8], check: parse::Check) -> Result<Self, Error> {
         let first = bytes.iter().find(|b| !b.is_ascii_whitespace());

@@ -41,7 +41,12 @@ pub(super) fn curve_from_oid(oid: ObjectIdentifier) -> Result<Curve, Error> {
         P384 => Curve::P384,
         P521 => Curve::P521,
         SECP256K1 => Curve::Secp256k1,
-        _ => return Err(Error::UnsupportedAlgorithm(format!("curve {oid}"))),
+        _ => {
+            return Err(Error::UnsupportedAlgorithm(format!(
+                "curve {}",
+                oid_name(oid)
+            )));
+        }
     })
 }
 
@@ -89,4 +94,23 @@ pub(super) fn ml_dsa_oid(alg: JwsAlg) -> ObjectIdentifier {
         JwsAlg::MlDsa65 => ML_DSA_65,
         _ => ML_DSA_87,
     }
+}
+
+/// A readable name for the key algorithms and curves this crate cannot use, for errors.
+pub(super) fn oid_name(oid: ObjectIdentifier) -> String {
+    let name = match oid.to_string().as_str() {
+        "1.2.840.10040.4.1" => "DSA",
+        "1.2.840.10046.2.1" | "1.2.840.113549.1.3.1" => "Diffie-Hellman",
+        "1.3.101.111" => "X448",
+        "1.3.101.113" => "Ed448",
+        "1.2.840.10045.3.1.1" => "P-192 (prime192v1)",
+        "1.3.132.0.33" => "P-224 (secp224r1)",
+        "1.3.36.3.3.2.8.1.1.7" => "brainpoolP256r1",
+        "1.3.36.3.3.2.8.1.1.11" => "brainpoolP384r1",
+        "1.3.36.3.3.2.8.1.1.13" => "brainpoolP512r1",
+        "1.2.156.10197.1.301" => "SM2",
+        "1.2.643.2.2.19" | "1.2.643.7.1.1.1.1" | "1.2.643.7.1.1.1.2" => "GOST R 34.10",
+        other => return format!("with OID {other}"),
+    };
+    name.to_owned()
 }

@@ -24,30 +24,87 @@ const MAX_DOCUMENT: usize = 256 * 1024;
 impl Jwk {
     /// Imports a PEM document: `PUBLIC KEY` (SPKI), `PRIVATE KEY` (PKCS#8), `RSA PRIVATE KEY`,
     /// `RSA PUBLIC KEY` (PKCS#1), `EC PRIVATE KEY` (SEC1) or `CERTIFICATE` (its public key).
+    /// Parameter blocks before the key (`EC PARAMETERS`, as `openssl ecparam -genkey` writes)
+    /// are skipped.
     ///
     /// The key passes the same import policy as a JWK; `kid` is left unset.
     ///
     /// # Errors
-    /// [`Malformed::Pem`] for anything else, including encrypted private keys.
+    /// [`KeyProblem::Encrypted`] for an `ENCRYPTED PRIVATE KEY` (see
+    /// [`Jwk::from_pem_with_password`]), [`Error::UnsupportedAlgorithm`] naming keys this crate
+    /// cannot use (DSA, other curves), [`Malformed::Pem`] for anything else.
     pub fn from_pem(pem: &str) -> Result<Self, Error> {
         Self::from_pem_with(pem, Check::Full)
     }
 
-    pub(crate) fn from_pem_with(pem: &str, check: Check) -> Result<Self, Error> {
-        if pem.len() > MAX_DOCUMENT {
-            return Err(Error::LimitExceeded(crate::error::Limit::Size));
+    /// Imports a PEM document as [`Jwk::from_pem`] does, decrypting an `ENCRYPTED PRIVATE KEY`
+    /// (PKCS#8 with PBES2: PBKDF2 with HMAC-SHA-1/256/384/512 and AES-128/192/256-CBC, as
+    /// OpenSSL writes by default) with `password`. Unencrypted documents are read as they are.
+    ///
+    /// # Errors
+    /// As [`Jwk::from_pem`]; [`Error::DecryptionFailed`] for a wrong password;
+    /// [`Error::UnsupportedAlgorithm`] for other encryption schemes (PBES1, scrypt, DES);
+    /// [`Error::LimitExceeded`] for more than 10 million PBKDF2 iterations.
+    pub fn from_pem_with_password(pem: &str, password: &[u8]) -> Result<Self, Error> {
+        let (label, der) = key_block(pem)?;
+        if label != "ENCRYPTED PRIVATE KEY" {
+            return Self::from_pem(pem);
         }
-        let start = pem.find("-----BEGIN ").ok_or(Malformed::Pem)?;
-        let (label, der) = pem_rfc7468::decode_vec(pem[start..].trim_end().as_bytes())
-            .map_err(|_| Malformed::Pem)?;
-        let der = Zeroizing::new(der);
-        let params = match label {
+        finish(pkcs8(&decrypt_pkcs8(&der, password)?)?)
+    }
+
+    /// Exports the private key as an `ENCRYPTED PRIVATE KEY` PEM: PKCS#8 under PBES2 with
+    /// PBKDF2-HMAC-SHA-256 (`iterations`, a random 16-byte salt) and AES-256-CBC, which
+    /// OpenSSL, Python `cryptography` and Java read.
+    ///
+    /// # Errors
+    /// As [`Jwk::to_pkcs8_der`]; [`Error::Config`] for fewer than 10 000 iterations or an empty
+    /// password.
+    pub fn to_encrypted_pem(
+        &self,
+        password: &[u8],
+        iterations: u32,
+    ) -> Result<Zeroizing<String>, Error> {
+        if iterations < 10_000 || password.is_empty() {
+            return Err(Error::Config(
+                "an encrypted private key needs a password and at least 10 000 PBKDF2 iterations",
+            ));
+        }
+        let plain = self.to_pkcs8_der()?;
+        let mut salt = [0u8; 16];
+        let mut iv = [0u8; 16];
+        crypto::random(&mut salt)?;
+        crypto::random(&mut iv)?;
+        let data = crypto::pkcs5::encrypt(password, &salt, iterations, &iv, &plain)?;
+        let params =
+            pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(iterations, &salt, &iv)
+                .map_err(|_| Error::Crypto)?;
+        let info = pkcs8::EncryptedPrivateKeyInfo {
+            encryption_algorithm: pkcs8::pkcs5::EncryptionScheme::Pbes2(params),
+            encrypted_data: &data,
+        };
+        let der = encode(&info)?;
+        pem_rfc7468::encode_string("ENCRYPTED PRIVATE KEY", pem_rfc7468::LineEnding::LF, &der)
+            .map(Zeroizing::new)
+            .map_err(|_| Error::Crypto)
+    }
+
+    pub(crate) fn from_pem_with(pem: &str, check: Check) -> Result<Self, Error> {
+        let (label, der) = key_block(pem)?;
+        let params = match label.as_str() {
             "PUBLIC KEY" => spki(&der)?,
             "PRIVATE KEY" => pkcs8(&der)?,
             "RSA PRIVATE KEY" => pkcs1_private(&der)?,
             "RSA PUBLIC KEY" => pkcs1_public(&der)?,
             "EC PRIVATE KEY" => sec1(&der, None)?,
             "CERTIFICATE" => return certificate_public_key(&der),
+            "ENCRYPTED PRIVATE KEY" => return Err(KeyProblem::Encrypted.into()),
+            "DSA PRIVATE KEY" => return Err(Error::UnsupportedAlgorithm("DSA key".into())),
+            "OPENSSH PRIVATE KEY" => {
+                return Err(Error::UnsupportedAlgorithm(
+                    "OpenSSH key format (convert it with ssh-keygen -p -m PKCS8)".into(),
+                ));
+            }
             _ => return Err(Malformed::Pem.into()),
         };
         finish_with(params, check)
@@ -86,8 +143,93 @@ impl Jwk {
         if sec1::EcPrivateKey::from_der(der).is_ok() {
             return finish_with(sec1(der, None)?, check);
         }
+        if pkcs8::EncryptedPrivateKeyInfo::from_der(der).is_ok() {
+            return Err(KeyProblem::Encrypted.into());
+        }
         Err(Malformed::Pem.into())
     }
+}
+
+/// The first PEM block that holds a key (parameter blocks skipped), as its label and DER.
+fn key_block(pem: &str) -> Result<(String, Zeroizing<Vec<u8>>), Error> {
+    if pem.len() > MAX_DOCUMENT {
+        return Err(Error::LimitExceeded(crate::error::Limit::Size));
+    }
+    let mut rest = pem;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let block = &rest[start..];
+        let label_end = block[11..].find("-----").ok_or(Malformed::Pem)? + 11;
+        let label = &block[11..label_end];
+        let end_marker = format!("-----END {label}-----");
+        let end = block.find(&end_marker).ok_or(Malformed::Pem)? + end_marker.len();
+        if !label.ends_with("PARAMETERS") {
+            let (label, der) =
+                pem_rfc7468::decode_vec(&block.as_bytes()[..end]).map_err(|_| Malformed::Pem)?;
+            return Ok((label.to_owned(), Zeroizing::new(der)));
+        }
+        rest = &block[end..];
+    }
+    Err(Malformed::Pem.into())
+}
+
+/// A DER `EncryptedPrivateKeyInfo` decrypted and imported; `None` when `der` is not one.
+pub(super) fn from_encrypted_der(der: &[u8], password: &[u8]) -> Option<Result<Jwk, Error>> {
+    pkcs8::EncryptedPrivateKeyInfo::from_der(der).ok()?;
+    Some(decrypt_pkcs8(der, password).and_then(|plain| finish(pkcs8(&plain)?)))
+}
+
+/// Decrypts an `EncryptedPrivateKeyInfo` (RFC 5958 §3) to the PKCS#8 DER inside.
+fn decrypt_pkcs8(der: &[u8], password: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
+    use crypto::pkcs5::Prf;
+    use pkcs8::pkcs5::pbes2::{EncryptionScheme as Cipher, Pbkdf2Prf};
+    /// More iterations than any tool writes: refused before any work.
+    const MAX_ITERATIONS: u32 = 10_000_000;
+    let info = pkcs8::EncryptedPrivateKeyInfo::from_der(der).map_err(|_| Malformed::Pem)?;
+    let pkcs8::pkcs5::EncryptionScheme::Pbes2(params) = &info.encryption_algorithm else {
+        return Err(Error::UnsupportedAlgorithm(
+            "private key encryption (PBES1); re-encrypt it with PBES2".into(),
+        ));
+    };
+    let kdf = params
+        .kdf
+        .pbkdf2()
+        .ok_or_else(|| Error::UnsupportedAlgorithm("private key encryption with scrypt".into()))?;
+    if kdf.iteration_count > MAX_ITERATIONS {
+        return Err(Error::LimitExceeded(crate::error::Limit::Pbes2Count));
+    }
+    let prf = match kdf.prf {
+        Pbkdf2Prf::HmacWithSha1 => Prf::Sha1,
+        Pbkdf2Prf::HmacWithSha256 => Prf::Sha256,
+        Pbkdf2Prf::HmacWithSha384 => Prf::Sha384,
+        Pbkdf2Prf::HmacWithSha512 => Prf::Sha512,
+        _ => {
+            return Err(Error::UnsupportedAlgorithm(
+                "PBKDF2 pseudo-random function".into(),
+            ));
+        }
+    };
+    let (key_len, iv) = match params.encryption {
+        Cipher::Aes128Cbc { iv } => (16, iv),
+        Cipher::Aes192Cbc { iv } => (24, iv),
+        Cipher::Aes256Cbc { iv } => (32, iv),
+        _ => {
+            return Err(Error::UnsupportedAlgorithm(
+                "private key cipher (only AES-CBC is read)".into(),
+            ));
+        }
+    };
+    if kdf.key_length.is_some_and(|l| usize::from(l) != key_len) {
+        return Err(Malformed::Pem.into());
+    }
+    crypto::pkcs5::decrypt(
+        password,
+        prf,
+        kdf.salt,
+        kdf.iteration_count,
+        key_len,
+        iv,
+        info.encrypted_data,
+    )
 }
 
 /// The public key of a DER X.509 certificate, as a JWK. The certificate is not validated
@@ -148,7 +290,10 @@ fn spki(der: &[u8]) -> Result<Params, Error> {
             seed: None,
         });
     }
-    Err(Error::UnsupportedAlgorithm(format!("key algorithm {oid}")))
+    Err(Error::UnsupportedAlgorithm(format!(
+        "{} key",
+        super::oid::oid_name(oid)
+    )))
 }
 
 fn pkcs8(der: &[u8]) -> Result<Params, Error> {
@@ -181,7 +326,10 @@ fn pkcs8(der: &[u8]) -> Result<Params, Error> {
     if let Some(alg) = ml_dsa_alg(oid) {
         return ml_dsa_private(alg, info.private_key);
     }
-    Err(Error::UnsupportedAlgorithm(format!("key algorithm {oid}")))
+    Err(Error::UnsupportedAlgorithm(format!(
+        "{} key",
+        super::oid::oid_name(oid)
+    )))
 }
 
 /// ML-DSA private keys in PKCS#8 (RFC 9881): the `seed [0]` form or the `both` form.
