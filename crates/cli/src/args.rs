@@ -79,16 +79,19 @@ pub struct KeySource {
     /// HMAC secret from this environment variable (its UTF-8 bytes).
     #[arg(long, value_name = "VAR")]
     pub secret_env: Option<String>,
+    /// The password of an encrypted private key file (`ENCRYPTED PRIVATE KEY`).
+    #[command(flatten)]
+    pub key_password: PasswordSource,
 }
 
-/// Where a PBES2 password comes from.
+/// Where a password comes from: for the PBES2 algorithms, or for an encrypted private key file.
 #[derive(Debug, Args, Default)]
 pub struct PasswordSource {
-    /// A password, for the PBES2 algorithms. Visible to other users in the process list:
-    /// prefer --password-file or --password-env.
+    /// A password (PBES2, or an encrypted private key file). Visible to other users in the
+    /// process list: prefer --password-file or --password-env.
     #[arg(long, value_name = "PW", conflicts_with_all = ["password_file", "password_env"])]
     pub password: Option<String>,
-    /// The password from a file (its bytes, one trailing newline removed).
+    /// The password from a file (its bytes; one trailing newline is removed).
     #[arg(long, value_name = "PATH", conflicts_with = "password_env")]
     pub password_file: Option<String>,
     /// The password from this environment variable.
@@ -284,8 +287,12 @@ pub struct JwsSignArgs {
     /// HMAC secret from this environment variable.
     #[arg(long, value_name = "VAR")]
     pub secret_env: Option<String>,
-    /// Algorithms, one per key, in order.
-    #[arg(long = "alg", value_name = "ALG", required = true)]
+    /// The password of encrypted private key files.
+    #[command(flatten)]
+    pub key_password: PasswordSource,
+    /// Algorithms, one per key, in order (default: each key's `alg`, or the only algorithm
+    /// its type allows, such as EdDSA for an Ed25519 key).
+    #[arg(long = "alg", value_name = "ALG")]
     pub algs: Vec<String>,
     /// The serialization.
     #[arg(long, value_enum, default_value_t)]
@@ -315,6 +322,10 @@ pub struct JwsVerifyArgs {
     /// The detached payload, from a file (`-` for stdin).
     #[arg(long, value_name = "FILE")]
     pub payload: Option<String>,
+    /// Print `{"valid", "payload", "signatures": [...]}`: each signature with its `alg`, `kid`
+    /// and whether it verified (or why not).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `tessera jwe`.
@@ -379,11 +390,17 @@ pub enum JwkCommand {
     Public {
         /// The key file, or `-`.
         src: String,
+        /// The password of an encrypted private key file.
+        #[command(flatten)]
+        password: PasswordSource,
     },
     /// Print a key's RFC 7638 thumbprint.
     Thumbprint {
         /// The key file, or `-`.
         src: String,
+        /// The password of an encrypted private key file.
+        #[command(flatten)]
+        password: PasswordSource,
         /// The hash.
         #[arg(long, value_enum, default_value_t = HashArg::Sha256)]
         hash: HashArg,
@@ -391,7 +408,7 @@ pub enum JwkCommand {
         #[arg(long)]
         uri: bool,
     },
-    /// Convert a key between JWK, PEM and JWK Set.
+    /// Convert a key between JWK, JWK Set, PEM and DER (PKCS#8/SPKI, PKCS#1, SEC1).
     Convert {
         /// The key file, or `-`.
         src: String,
@@ -401,6 +418,22 @@ pub enum JwkCommand {
         /// Keep the private part (default: the public key only).
         #[arg(long)]
         private: bool,
+        /// With `--to pem --private`: write an `ENCRYPTED PRIVATE KEY` (PKCS#8, PBES2 with
+        /// PBKDF2-HMAC-SHA-256 and AES-256-CBC) under the password given.
+        #[arg(long, requires = "private")]
+        encrypt: bool,
+        /// The password of an encrypted input key, and of the output with `--encrypt`.
+        #[command(flatten)]
+        password: PasswordSource,
+        /// Set `kid` on the converted key.
+        #[arg(long, value_name = "KID")]
+        kid: Option<String>,
+        /// Set `alg` on the converted key (checked to fit it).
+        #[arg(long, value_name = "ALG")]
+        alg: Option<String>,
+        /// Set `use` on the converted key (`sig` or `enc`).
+        #[arg(long = "use", value_name = "sig|enc")]
+        key_use: Option<String>,
     },
 }
 
@@ -424,6 +457,12 @@ pub enum ConvertTo {
     Pem,
     /// A JWK Set holding the key.
     Jwks,
+    /// DER: PKCS#8 for private keys, SPKI for public ones (binary, to a file).
+    Der,
+    /// PEM in the traditional RSA form (`RSA PRIVATE KEY` / `RSA PUBLIC KEY`, PKCS#1).
+    Pkcs1,
+    /// PEM in the traditional EC form (`EC PRIVATE KEY`, SEC1); private EC keys only.
+    Sec1,
 }
 
 /// `tessera jwk generate`.
@@ -441,6 +480,9 @@ pub struct JwkGenerateArgs {
     /// Size in bits for `RSA` (2048, 3072, 4096, 8192) or `oct`.
     #[arg(long, value_name = "BITS")]
     pub bits: Option<usize>,
+    /// With `--alg dir`: the content encryption the key is for (sizes the key).
+    #[arg(long, value_name = "ENC")]
+    pub enc: Option<String>,
     /// `kid` (default: the RFC 7638 thumbprint).
     #[arg(long, value_name = "KID")]
     pub kid: Option<String>,
@@ -466,12 +508,15 @@ pub enum JwksCommand {
         /// Keep private parts.
         #[arg(long)]
         private: bool,
+        /// The password of encrypted private key files.
+        #[command(flatten)]
+        password: PasswordSource,
     },
-    /// Remove the keys with this `kid`.
+    /// Remove the keys with this `kid` (or this RFC 7638 SHA-256 thumbprint).
     Remove {
         /// The JWK Set file.
         file: String,
-        /// The `kid`.
+        /// The `kid`, or a key's thumbprint (for keys without `kid`).
         #[arg(long)]
         kid: String,
     },

@@ -1,7 +1,8 @@
 //! Reading input: tokens, claims and payloads from arguments, files or stdin; keys from files
 //! in any supported format; durations and times.
 
-use std::io::Read as _;
+use std::io::{IsTerminal as _, Read as _};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
@@ -13,6 +14,10 @@ use crate::output;
 
 /// Largest input read from a file or stdin.
 const MAX_INPUT: u64 = 16 * 1024 * 1024;
+
+/// [`MAX_INPUT`] as a size, the default largest token, JWS or JWE the commands read: what one
+/// command can write, the next can read.
+pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
 
 /// Reads all of stdin (at most [`MAX_INPUT`] bytes).
 pub fn stdin() -> Result<Vec<u8>, Failure> {
@@ -55,18 +60,54 @@ pub fn value(arg: Option<&str>) -> Result<Vec<u8>, Failure> {
     }
 }
 
-/// A token: the argument or stdin, surrounding whitespace removed.
+/// A token: the argument, `@file`, or stdin, surrounding whitespace removed. A leading
+/// `Bearer ` or `DPoP ` (copied from an `Authorization` header) is removed with a note.
 pub fn token(arg: Option<&str>) -> Result<String, Failure> {
     let bytes = match arg {
-        None | Some("-") => stdin()?,
-        Some(a) => a.as_bytes().to_vec(),
+        None | Some("-") => {
+            if std::io::stdin().is_terminal() {
+                output::note("reading the token from stdin (paste it, then Ctrl-D)");
+            }
+            stdin()?
+        }
+        Some(a) => match a.strip_prefix('@') {
+            Some(path) => file(path)?,
+            None => a.as_bytes().to_vec(),
+        },
     };
     let text = String::from_utf8(bytes).map_err(|_| anyhow!("the token is not UTF-8 text"))?;
-    let text = text.trim();
+    let mut text = text.trim();
+    for scheme in ["Bearer ", "bearer ", "DPoP ", "dpop "] {
+        if let Some(rest) = text.strip_prefix(scheme) {
+            output::note(&format!(
+                "removed the `{}` scheme in front of the token",
+                scheme.trim_end()
+            ));
+            text = rest.trim_start();
+            break;
+        }
+    }
     if text.is_empty() {
-        return Err(anyhow!("no token given (pass it as an argument or on stdin)").into());
+        return Err(anyhow!("no token given (pass it as an argument, @file, or on stdin)").into());
     }
     Ok(text.to_owned())
+}
+
+/// The password for encrypted private key files (`--password-file`/`--password-env` of a
+/// command that reads keys), set once before keys are read.
+static KEY_PASSWORD: OnceLock<Vec<u8>> = OnceLock::new();
+
+/// Remembers the password that decrypts encrypted private key files, if one was given.
+pub fn set_key_password(src: &PasswordSource) -> Result<(), Failure> {
+    if let Some(pw) = password(src)? {
+        let _ = KEY_PASSWORD.set(pw);
+    }
+    Ok(())
+}
+
+/// The password for encrypted key files, if one was given.
+pub fn key_password() -> Option<&'static [u8]> {
+    KEY_PASSWORD.get().map(Vec::as_slice)
 }
 
 /// Keys from a file: a JWK Set (by its `keys` member), else one JWK, PEM or DER key.
@@ -89,7 +130,19 @@ pub fn is_key_set(bytes: &[u8]) -> bool {
 /// Parses key bytes as a JWK Set, a JWK, PEM or DER.
 pub fn parse_keys(bytes: &[u8]) -> anyhow::Result<JwkSet> {
     if !is_key_set(bytes) {
-        return Ok(JwkSet::from(Jwk::import(bytes)?));
+        let key = match key_password() {
+            Some(pw) => Jwk::import_with_password(bytes, pw),
+            None => Jwk::import(bytes),
+        };
+        return Ok(JwkSet::from(key.map_err(|e| match e {
+            tessera_jose::Error::InvalidKey(tessera_jose::error::KeyProblem::Encrypted) => {
+                anyhow!("{e}: give it with --password-file PATH or --password-env VAR")
+            }
+            tessera_jose::Error::DecryptionFailed => {
+                anyhow!("cannot decrypt the private key: wrong password?")
+            }
+            other => other.into(),
+        })?));
     }
     let set = JwkSet::from_json(std::str::from_utf8(bytes).context("the JWK Set is not UTF-8")?)?;
     for (index, why) in set.skipped() {
@@ -134,7 +187,7 @@ pub fn secret_parts(
             tessera_jose::b64::decode(b.trim())
                 .map_err(|_| anyhow!("--secret-b64 is not base64url (no padding)"))?,
         ),
-        (_, _, Some(p), _) => Some(file(p)?),
+        (_, _, Some(p), _) => Some(strip_newline(file(p)?)),
         (.., Some(var)) => Some(env_var(var, "--secret-env")?.into_bytes()),
         _ => None,
     })
@@ -162,6 +215,17 @@ pub fn password(src: &PasswordSource) -> Result<Option<Vec<u8>>, Failure> {
     )
 }
 
+/// One trailing newline removed: a file written by `echo` or an editor ends with one that is
+/// not part of the secret or password (`printf` writes a secret that ends in a newline).
+fn strip_newline(mut bytes: Vec<u8>) -> Vec<u8> {
+    if bytes.ends_with(b"\r\n") {
+        bytes.truncate(bytes.len() - 2);
+    } else if bytes.ends_with(b"\n") {
+        bytes.truncate(bytes.len() - 1);
+    }
+    bytes
+}
+
 /// A non-empty environment variable (its name, never its value, in errors).
 fn env_var(name: &str, flag: &str) -> Result<String, Failure> {
     match std::env::var(name) {
@@ -178,6 +242,7 @@ fn env_var(name: &str, flag: &str) -> Result<String, Failure> {
 
 /// The keys named by a [`KeySource`]: `--key`, or a secret as an `oct` key.
 pub fn key_source(src: &KeySource) -> Result<JwkSet, Failure> {
+    set_key_password(&src.key_password)?;
     match (&src.key, secret(src)?) {
         (Some(_), Some(_)) => Err(anyhow!("give either --key or a secret, not both").into()),
         (Some(path), None) => keys_from(path),
@@ -189,29 +254,55 @@ pub fn key_source(src: &KeySource) -> Result<JwkSet, Failure> {
     }
 }
 
-/// A duration like `90s`, `15m`, `2h`, `7d` (a bare number is seconds).
+/// A duration like `90s`, `15m`, `2h`, `7d`, `2w` or a compound `1h30m` (a bare number is
+/// seconds).
 pub fn duration(text: &str) -> Result<Duration, Failure> {
     Ok(Duration::from_secs(seconds(text)?))
 }
 
 fn seconds(text: &str) -> anyhow::Result<u64> {
+    let bad = || anyhow!("invalid duration `{text}` (use 90s, 15m, 2h, 7d, 2w or 1h30m)");
     let t = text.trim();
-    let (digits, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| anyhow!("invalid duration `{text}` (use 90s, 15m, 2h, 7d)"))?;
-    let factor = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => bail!("invalid duration `{text}` (use 90s, 15m, 2h, 7d)"),
-    };
-    n.checked_mul(factor)
-        .ok_or_else(|| anyhow!("duration `{text}` is too large"))
+    if t.is_empty() {
+        return Err(bad());
+    }
+    if t.bytes().all(|b| b.is_ascii_digit()) {
+        return t
+            .parse()
+            .map_err(|_| anyhow!("duration `{text}` is too large"));
+    }
+    let mut total: u64 = 0;
+    let mut rest = t;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(bad());
+        }
+        let n: u64 = rest[..digits]
+            .parse()
+            .map_err(|_| anyhow!("duration `{text}` is too large"))?;
+        let unit = rest[digits..].chars().next().ok_or_else(bad)?;
+        let factor = match unit {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => return Err(bad()),
+        };
+        total = n
+            .checked_mul(factor)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(|| anyhow!("duration `{text}` is too large"))?;
+        rest = &rest[digits + 1..];
+    }
+    Ok(total)
 }
 
-/// A time: `+DUR` or `-DUR` relative to `now`, or a Unix timestamp.
+/// A time: `+DUR` or `-DUR` relative to `now`, a Unix timestamp, or an RFC 3339 date
+/// (`2030-01-01T00:00:00Z`).
 pub fn time(text: &str, now: i64) -> Result<i64, Failure> {
     let rel = |s: &str| -> anyhow::Result<i64> {
         i64::try_from(seconds(s)?).map_err(|_| anyhow!("time `{text}` is too large"))
@@ -220,11 +311,13 @@ pub fn time(text: &str, now: i64) -> Result<i64, Failure> {
         now.checked_add(rel(r)?)
     } else if let Some(r) = text.strip_prefix('-') {
         now.checked_sub(rel(r)?)
+    } else if let Ok(unix) = text.parse::<i64>() {
+        Some(unix)
     } else {
-        Some(
-            text.parse::<i64>()
-                .map_err(|_| anyhow!("invalid time `{text}` (use +15m or a Unix time)"))?,
-        )
+        let ts: jiff::Timestamp = text.parse().map_err(|_| {
+            anyhow!("invalid time `{text}` (use +15m, a Unix time, or 2030-01-01T00:00:00Z)")
+        })?;
+        Some(ts.as_second())
     };
     Ok(t.ok_or_else(|| anyhow!("time `{text}` is out of range"))?)
 }
@@ -260,12 +353,23 @@ mod tests {
         assert_eq!(seconds("2h").ok(), Some(7200));
         assert_eq!(seconds("7d").ok(), Some(604_800));
         assert_eq!(seconds("42").ok(), Some(42));
-        for bad in ["", "m", "1w", "-5m", "1.5h", "99999999999999999999d"] {
+        assert_eq!(seconds("1h30m").ok(), Some(5400));
+        assert_eq!(seconds("2w").ok(), Some(1_209_600));
+        for bad in [
+            "",
+            "m",
+            "1y",
+            "-5m",
+            "1.5h",
+            "99999999999999999999d",
+            "1h30",
+        ] {
             assert!(seconds(bad).is_err(), "{bad}");
         }
         assert_eq!(time("+15m", 1000).ok(), Some(1900));
         assert_eq!(time("-10s", 1000).ok(), Some(990));
         assert_eq!(time("1700000000", 0).ok(), Some(1_700_000_000));
         assert!(time("tomorrow", 0).is_err());
+        assert_eq!(time("2030-01-01T00:00:00Z", 0).ok(), Some(1_893_456_000));
     }
 }

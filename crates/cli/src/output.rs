@@ -36,6 +36,16 @@ pub fn warn(text: &str) {
     eprintln!("{}warning:{} {text}", p.warn, p.reset);
 }
 
+/// `TERM=dumb`: a terminal that shows escape codes as text.
+fn dumb_terminal() -> bool {
+    std::env::var_os("TERM").is_some_and(|t| t == "dumb")
+}
+
+/// A note on stderr (what the tool did on the user's behalf).
+pub fn note(text: &str) {
+    eprintln!("note: {text}");
+}
+
 /// ANSI colours, or nothing.
 #[derive(Clone, Copy)]
 pub struct Palette {
@@ -71,10 +81,10 @@ impl Palette {
         reset: "\x1b[0m",
     };
 
-    /// Colour only on a terminal, and never when `NO_COLOR` is set to a non-empty value
-    /// (<https://no-color.org>).
-    fn pick(terminal: bool, no_color: Option<std::ffi::OsString>) -> Self {
-        let no_color = no_color.is_some_and(|v| !v.is_empty());
+    /// Colour only on a terminal, never when `NO_COLOR` is set to a non-empty value
+    /// (<https://no-color.org>), and never on a `TERM=dumb` terminal.
+    fn pick(terminal: bool, no_color: Option<std::ffi::OsString>, dumb: bool) -> Self {
+        let no_color = no_color.is_some_and(|v| !v.is_empty()) || dumb;
         if terminal && !no_color {
             Self::ANSI
         } else {
@@ -87,6 +97,7 @@ impl Palette {
         Self::pick(
             std::io::stdout().is_terminal(),
             std::env::var_os("NO_COLOR"),
+            dumb_terminal(),
         )
     }
 
@@ -95,6 +106,7 @@ impl Palette {
         Self::pick(
             std::io::stderr().is_terminal(),
             std::env::var_os("NO_COLOR"),
+            dumb_terminal(),
         )
     }
 }
@@ -251,10 +263,11 @@ mod tests {
     #[test]
     fn colour_only_on_a_terminal_without_no_color() {
         let on = |p: Palette| !p.key.is_empty();
-        assert!(on(Palette::pick(true, None)));
-        assert!(on(Palette::pick(true, Some("".into()))));
-        assert!(!on(Palette::pick(true, Some("1".into()))));
-        assert!(!on(Palette::pick(false, None)));
+        assert!(on(Palette::pick(true, None, false)));
+        assert!(on(Palette::pick(true, Some("".into()), false)));
+        assert!(!on(Palette::pick(true, Some("1".into()), false)));
+        assert!(!on(Palette::pick(false, None, false)));
+        assert!(!on(Palette::pick(true, None, true)));
         let coloured = pretty(&serde_json::json!({"a": [1, "x", true]}), Palette::ANSI);
         assert!(coloured.contains("\x1b[34;1m\"a\"\x1b[0m"), "{coloured}");
         let plain = pretty(&serde_json::json!({"a": [1, "x", true]}), Palette::PLAIN);

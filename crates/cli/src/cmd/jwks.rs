@@ -15,7 +15,13 @@ use crate::output;
 
 pub fn run(c: &JwksCommand) -> CmdResult {
     match c {
-        JwksCommand::Add { file, src, private } => {
+        JwksCommand::Add {
+            file,
+            src,
+            private,
+            password,
+        } => {
+            input::set_key_password(password)?;
             let mut set = if Path::new(file).exists() {
                 load(file)?
             } else {

@@ -1,7 +1,10 @@
 //! `tessera jws sign|verify`: raw JWS of any payload and serialization.
 
 use anyhow::anyhow;
-use tessera_jose::jws::{Header, JwsBuilder, JwsVerifier, Signer};
+use serde_json::{Value, json};
+use tessera_jose::jws::{
+    Header, Jws, JwsBuilder, JwsVerifier, SignatureOutcome, Signer, VerifiedJws,
+};
 use tessera_jose::{Jwk, JwsAlg};
 
 use crate::args::{FormatArg, JwsCommand, JwsSignArgs, JwsVerifyArgs};
@@ -17,6 +20,7 @@ pub fn run(c: JwsCommand) -> CmdResult {
 }
 
 fn sign(a: &JwsSignArgs) -> CmdResult {
+    input::set_key_password(&a.key_password)?;
     let payload = input::value(a.payload.as_deref())?;
     let secret = input::secret_parts(
         a.secret.as_deref(),
@@ -31,11 +35,19 @@ fn sign(a: &JwsSignArgs) -> CmdResult {
     if let Some(s) = secret {
         keys.push(Jwk::from_secret(&s));
     }
-    if keys.len() != a.algs.len() {
+    // Without --alg, each key's own algorithm (its `alg`, or the only one its type allows).
+    let names: Vec<String> = if a.algs.is_empty() {
+        keys.iter()
+            .map(|k| super::default_alg(k).map(|alg| alg.name().to_owned()))
+            .collect::<Result<_, _>>()?
+    } else {
+        a.algs.clone()
+    };
+    if keys.len() != names.len() {
         return Err(anyhow!(
             "give one --alg per key ({} keys, {} algorithms)",
             keys.len(),
-            a.algs.len()
+            names.len()
         )
         .into());
     }
@@ -44,7 +56,7 @@ fn sign(a: &JwsSignArgs) -> CmdResult {
         None => None,
     };
     let mut signers = Vec::new();
-    for (key, name) in keys.iter().zip(&a.algs) {
+    for (key, name) in keys.iter().zip(&names) {
         let alg = JwsAlg::from_name(name).map_err(input_err("--alg"))?;
         signers.push((
             alg,
@@ -83,17 +95,83 @@ fn verify(a: &JwsVerifyArgs) -> CmdResult {
     if !jwe.is_empty() {
         return Err(anyhow!("JWE algorithms do not verify a JWS").into());
     }
-    let b = JwsVerifier::builder(keys);
+    let b = JwsVerifier::builder(keys).max_size(input::MAX_INPUT_BYTES);
     let verifier = if algs.is_empty() {
         b.algorithms_from_keys().build()
     } else {
         b.algorithms(algs).build()
     }
     .map_err(|e| Failure::Input(anyhow!("cannot build the verifier: {e}")))?;
-    let verified = match &a.payload {
-        Some(path) => verifier.verify_detached(&jws, &input::file(path)?),
-        None => verifier.verify(&jws),
+    let parsed = Jws::parse(&jws, input::MAX_INPUT_BYTES).map_err(rejected)?;
+    if parsed.is_detached() && a.payload.is_none() {
+        return Err(anyhow!(
+            "the JWS payload is detached (not in the JWS): give it with --payload FILE"
+        )
+        .into());
     }
-    .map_err(rejected)?;
+    let detached = match &a.payload {
+        Some(path) => Some(input::file(path)?),
+        None => None,
+    };
+    let result = verifier.verify_parsed(&parsed, detached.as_deref());
+    if a.json {
+        return json_report(&parsed, result);
+    }
+    let verified = result.map_err(rejected)?;
+    if parsed.signature_count() > 1 {
+        for o in verified.outcomes() {
+            output::note(&describe(o));
+        }
+    }
     output::out(verified.payload())
+}
+
+/// One line per signature: which verified, under which key, and why the others did not.
+fn describe(o: &SignatureOutcome) -> String {
+    match &o.result {
+        Ok(v) => format!(
+            "signature {}: verified ({}, kid {})",
+            o.index,
+            v.alg.name(),
+            v.kid.as_deref().unwrap_or("-")
+        ),
+        Err(e) => format!("signature {}: not verified: {e} ({})", o.index, e.code()),
+    }
+}
+
+/// `--json`: `{"valid", "payload", "signatures": [{"index", "alg", "kid", "verified", ...}]}`.
+fn json_report(parsed: &Jws, result: Result<VerifiedJws, tessera_jose::Error>) -> CmdResult {
+    let header_of = |i: usize| {
+        parsed.signatures().get(i).map(|s| {
+            let alg = s.protected().get("alg").cloned().unwrap_or(Value::Null);
+            let kid = s.protected().get("kid").cloned().unwrap_or(Value::Null);
+            (alg, kid)
+        })
+    };
+    match result {
+        Ok(v) => {
+            let signatures: Vec<Value> = v
+                .outcomes()
+                .iter()
+                .map(|o| match &o.result {
+                    Ok(s) => json!({"index": o.index, "verified": true, "alg": s.alg.name(),
+                        "kid": s.kid}),
+                    Err(e) => {
+                        let (alg, kid) = header_of(o.index).unwrap_or((Value::Null, Value::Null));
+                        json!({"index": o.index, "verified": false, "alg": alg, "kid": kid,
+                            "code": e.code(), "message": e.to_string()})
+                    }
+                })
+                .collect();
+            let payload = match std::str::from_utf8(v.payload()) {
+                Ok(text) => json!(text),
+                Err(_) => json!({"base64url": tessera_jose::b64::encode(v.payload())}),
+            };
+            output::json(&json!({"valid": true, "payload": payload, "signatures": signatures}))
+        }
+        Err(e) => {
+            output::json(&json!({"valid": false, "code": e.code(), "message": e.to_string()}))?;
+            Err(rejected(e))
+        }
+    }
 }

@@ -59,3 +59,31 @@ pub fn split_algs(
     }
     Ok((jws, jwe))
 }
+
+/// The algorithm a key signs with when `--alg` is not given: its `alg` member, or the only
+/// algorithm its type and curve allow (EdDSA for Ed25519, ES256 for P-256). Keys that allow
+/// several (RSA, HMAC secrets) need `--alg`.
+pub fn default_alg(key: &tessera_jose::Jwk) -> Result<tessera_jose::JwsAlg, crate::exit::Failure> {
+    if let Some(name) = key.alg() {
+        return tessera_jose::JwsAlg::from_name(name).map_err(|_| {
+            anyhow::anyhow!(
+                "the key's `alg` is `{}`, not a signature algorithm",
+                tessera_jose::error::escaped(name)
+            )
+            .into()
+        });
+    }
+    match key.allowed_algorithms().as_slice() {
+        [only] => Ok(*only),
+        [] => Err(anyhow::anyhow!("the key cannot sign with any supported algorithm").into()),
+        several => Err(anyhow::anyhow!(
+            "the key allows several algorithms ({}): give --alg",
+            several
+                .iter()
+                .map(|a| a.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+        .into()),
+    }
+}
