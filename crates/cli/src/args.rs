@@ -51,8 +51,12 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
-    Man,
+    /// Print the man page (roff), or with `--dir` write one page per command and subcommand.
+    Man {
+        /// Write `tessera.1`, `tessera-sign.1`, `tessera-jwk-generate.1`, ... into this folder.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<String>,
+    },
     /// The exit codes and what they mean.
     #[command(long_about = EXIT_CODES)]
     ExitCodes,
@@ -73,7 +77,7 @@ pub struct KeySource {
     /// HMAC secret as base64url (visible in the process list, as --secret).
     #[arg(long, value_name = "B64URL", conflicts_with_all = ["secret_file", "secret_env"])]
     pub secret_b64: Option<String>,
-    /// HMAC secret from a file (raw bytes).
+    /// HMAC secret from a file (its bytes; one trailing newline, as `echo` writes, is removed).
     #[arg(long, value_name = "PATH", conflicts_with = "secret_env")]
     pub secret_file: Option<String>,
     /// HMAC secret from this environment variable (its UTF-8 bytes).
@@ -140,7 +144,7 @@ pub struct VerifyArgs {
     /// Accepted algorithm; repeat for several. Given at all, it is the whole policy: a nested
     /// JWT then needs one JWS and one JWE key-management algorithm named. Default: from the
     /// keys (their `alg`, else their type's family).
-    #[arg(long = "alg", value_name = "ALG")]
+    #[arg(long = "alg", value_name = "ALG", value_parser = completion::algs(), hide_possible_values = true)]
     pub algs: Vec<String>,
     /// Accepted issuer; repeat for several.
     #[arg(long = "iss", value_name = "ISS")]
@@ -174,6 +178,9 @@ pub struct VerifyArgs {
     /// accepted only with `--expect encrypted`.
     #[arg(long, value_enum)]
     pub expect: Option<Expect>,
+    /// The largest token read, in bytes (default 16 MiB, what `sign` and `jwe encrypt` write).
+    #[arg(long, value_name = "BYTES")]
+    pub max_size: Option<usize>,
     /// With `--expect encrypted`: also accept JWTs encrypted with RSA-OAEP or ECDH-ES, which
     /// anyone holding the public key can make (they authenticate no sender).
     #[arg(long)]
@@ -204,9 +211,10 @@ pub struct SignArgs {
     /// The signing key.
     #[command(flatten)]
     pub keys: KeySource,
-    /// The algorithm.
-    #[arg(long, value_name = "ALG")]
-    pub alg: String,
+    /// The algorithm (default: the key's `alg`, or the only algorithm its type allows, such as
+    /// EdDSA for an Ed25519 key; required for RSA keys and HMAC secrets).
+    #[arg(long, value_name = "ALG", value_parser = completion::algs(), hide_possible_values = true)]
+    pub alg: Option<String>,
     /// `kid` header (default: the JWK's `kid`).
     #[arg(long, value_name = "KID")]
     pub kid: Option<String>,
@@ -225,15 +233,19 @@ pub struct SignArgs {
     /// `aud` claim; repeat for an array.
     #[arg(long = "aud", value_name = "AUD")]
     pub audiences: Vec<String>,
-    /// `exp`: relative (`+15m`) or a Unix time.
-    #[arg(long, value_name = "+DUR|UNIX", allow_hyphen_values = true)]
+    /// `exp`: relative (`+15m`, `+1h30m`, `+2w`), a Unix time, or an RFC 3339 date
+    /// (`2030-01-01T00:00:00Z`).
+    #[arg(long, value_name = "+DUR|UNIX|DATE", allow_hyphen_values = true)]
     pub exp: Option<String>,
-    /// `nbf`: relative (`+0s`, `-5m`) or a Unix time.
-    #[arg(long, value_name = "+DUR|UNIX", allow_hyphen_values = true)]
+    /// `nbf`: relative (`+0s`, `-5m`), a Unix time, or an RFC 3339 date.
+    #[arg(long, value_name = "+DUR|UNIX|DATE", allow_hyphen_values = true)]
     pub nbf: Option<String>,
-    /// Do not add `iat` (added by default).
+    /// Do not add `iat` automatically (an `iat` in the claims is kept).
     #[arg(long)]
     pub no_iat: bool,
+    /// The token is meant to have no `exp` (no warning).
+    #[arg(long, conflicts_with = "exp")]
+    pub no_exp: bool,
     /// `jti`: `auto` for a random one, or the value.
     #[arg(long, value_name = "auto|VALUE")]
     pub jti: Option<String>,
@@ -292,7 +304,7 @@ pub struct JwsSignArgs {
     pub key_password: PasswordSource,
     /// Algorithms, one per key, in order (default: each key's `alg`, or the only algorithm
     /// its type allows, such as EdDSA for an Ed25519 key).
-    #[arg(long = "alg", value_name = "ALG")]
+    #[arg(long = "alg", value_name = "ALG", value_parser = completion::algs(), hide_possible_values = true)]
     pub algs: Vec<String>,
     /// The serialization.
     #[arg(long, value_enum, default_value_t)]
@@ -317,11 +329,14 @@ pub struct JwsVerifyArgs {
     #[command(flatten)]
     pub keys: KeySource,
     /// Accepted algorithm; repeat for several (default: from the key).
-    #[arg(long = "alg", value_name = "ALG")]
+    #[arg(long = "alg", value_name = "ALG", value_parser = completion::algs(), hide_possible_values = true)]
     pub algs: Vec<String>,
     /// The detached payload, from a file (`-` for stdin).
     #[arg(long, value_name = "FILE")]
     pub payload: Option<String>,
+    /// The largest JWS read, in bytes (default 16 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_size: Option<usize>,
     /// Print `{"valid", "payload", "signatures": [...]}`: each signature with its `alg`, `kid`
     /// and whether it verified (or why not).
     #[arg(long)]
@@ -342,17 +357,18 @@ pub enum JweCommand {
 pub struct JweEncryptArgs {
     /// The plaintext, `@file`, or `-` (or nothing) for stdin.
     pub plaintext: Option<String>,
-    /// The recipient's key (public, or the shared key for `dir`/AES key wrap).
-    #[arg(long, value_name = "SRC", required_unless_present_any = ["password", "password_file", "password_env"])]
-    pub key: Option<String>,
+    /// A recipient's key (public, or the shared key for `dir`/AES key wrap); repeat for several
+    /// recipients (general JSON), each with its own `--alg` in order.
+    #[arg(long = "key", value_name = "SRC", required_unless_present_any = ["password", "password_file", "password_env"])]
+    pub keys: Vec<String>,
     /// The password, for the PBES2 algorithms.
     #[command(flatten)]
     pub password: PasswordSource,
-    /// The key-management algorithm.
-    #[arg(long, value_name = "ALG")]
-    pub alg: String,
+    /// The key-management algorithm, one per `--key` in order (default: the key's `alg`).
+    #[arg(long = "alg", value_name = "ALG", value_parser = completion::algs(), hide_possible_values = true)]
+    pub algs: Vec<String>,
     /// The content encryption.
-    #[arg(long, value_name = "ENC")]
+    #[arg(long, value_name = "ENC", value_parser = completion::encs(), hide_possible_values = true)]
     pub enc: String,
     /// Compress with DEFLATE (`zip: DEF`).
     #[arg(long)]
@@ -360,25 +376,51 @@ pub struct JweEncryptArgs {
     /// `cty` header (`JWT` to wrap a signed JWT as a nested JWT).
     #[arg(long, value_name = "CTY")]
     pub cty: Option<String>,
-    /// The serialization.
+    /// `kid` header of a single recipient (default: the key's `kid`).
+    #[arg(long, value_name = "KID")]
+    pub kid: Option<String>,
+    /// Additional authenticated data (JSON serializations only), `@file` for a file.
+    #[arg(long, value_name = "TEXT")]
+    pub aad: Option<String>,
+    /// ECDH-ES agreement PartyUInfo (`apu`), as text.
+    #[arg(long, value_name = "TEXT")]
+    pub apu: Option<String>,
+    /// ECDH-ES agreement PartyVInfo (`apv`), as text.
+    #[arg(long, value_name = "TEXT")]
+    pub apv: Option<String>,
+    /// The serialization (several recipients need `general`).
     #[arg(long, value_enum, default_value_t)]
     pub format: FormatArg,
+    /// The largest JWE written, in bytes (default 16 MiB, what `jwe decrypt` reads by default).
+    #[arg(long, value_name = "BYTES")]
+    pub max_size: Option<usize>,
+    /// With `--zip`: the largest plaintext, in bytes (default 16 MiB, what `jwe decrypt`
+    /// decompresses by default).
+    #[arg(long, value_name = "BYTES")]
+    pub max_decompressed: Option<usize>,
 }
 
 /// `tessera jwe decrypt`.
 #[derive(Debug, Args)]
 pub struct JweDecryptArgs {
-    /// The JWE, or `-` (or nothing) for stdin.
+    /// The JWE, `@file`, or `-` (or nothing) for stdin.
     pub jwe: Option<String>,
     /// The private or shared key(s).
     #[arg(long, value_name = "SRC", required_unless_present_any = ["password", "password_file", "password_env"])]
     pub key: Option<String>,
-    /// The password (allows the PBES2 algorithms).
+    /// The password: for PBES2 without `--key`, or of an encrypted `--key` file.
     #[command(flatten)]
     pub password: PasswordSource,
-    /// Also allow this algorithm (needed for `RSA1_5`; default: from the key); repeatable.
-    #[arg(long = "allow-alg", value_name = "ALG")]
+    /// Also allow this algorithm, beside what the key allows (`RSA1_5`, or `dir`/AES key wrap
+    /// for a key without `alg`); repeatable.
+    #[arg(long = "allow-alg", value_name = "ALG", value_parser = completion::algs(), hide_possible_values = true)]
     pub allow_algs: Vec<String>,
+    /// The largest JWE read, in bytes (default 16 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_size: Option<usize>,
+    /// The largest plaintext `zip: DEF` may decompress to, in bytes (default 16 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_decompressed: Option<usize>,
 }
 
 /// `tessera jwk`.
@@ -429,7 +471,7 @@ pub enum JwkCommand {
         #[arg(long, value_name = "KID")]
         kid: Option<String>,
         /// Set `alg` on the converted key (checked to fit it).
-        #[arg(long, value_name = "ALG")]
+        #[arg(long, value_name = "ALG", value_parser = completion::algs(), hide_possible_values = true)]
         alg: Option<String>,
         /// Set `use` on the converted key (`sig` or `enc`).
         #[arg(long = "use", value_name = "sig|enc")]
@@ -469,19 +511,19 @@ pub enum ConvertTo {
 #[derive(Debug, Args)]
 pub struct JwkGenerateArgs {
     /// The algorithm the key is for (JWS or JWE); sets `alg`.
-    #[arg(long, value_name = "ALG", required_unless_present = "kty")]
+    #[arg(long, value_name = "ALG", value_parser = completion::algs(), hide_possible_values = true, required_unless_present = "kty")]
     pub alg: Option<String>,
     /// Key type instead of `--alg`: `RSA`, `EC`, `OKP` or `oct`.
-    #[arg(long, value_name = "KTY", conflicts_with = "alg")]
+    #[arg(long, value_name = "KTY", value_parser = completion::names(&["RSA", "EC", "OKP", "oct"]), hide_possible_values = true, conflicts_with = "alg")]
     pub kty: Option<String>,
     /// Curve for `EC` (`P-256`, `P-384`, `P-521`, `secp256k1`) or `OKP` (`Ed25519`, `X25519`).
-    #[arg(long, value_name = "CRV")]
+    #[arg(long, value_name = "CRV", value_parser = completion::names(&["P-256", "P-384", "P-521", "secp256k1", "Ed25519", "X25519"]), hide_possible_values = true)]
     pub crv: Option<String>,
     /// Size in bits for `RSA` (2048, 3072, 4096, 8192) or `oct`.
     #[arg(long, value_name = "BITS")]
     pub bits: Option<usize>,
     /// With `--alg dir`: the content encryption the key is for (sizes the key).
-    #[arg(long, value_name = "ENC")]
+    #[arg(long, value_name = "ENC", value_parser = completion::encs(), hide_possible_values = true)]
     pub enc: Option<String>,
     /// `kid` (default: the RFC 7638 thumbprint).
     #[arg(long, value_name = "KID")]
@@ -536,16 +578,16 @@ pub enum JwksCommand {
         #[arg(long)]
         kid: Option<String>,
         /// An algorithm the key must allow.
-        #[arg(long)]
+        #[arg(long, value_parser = completion::algs(), hide_possible_values = true)]
         alg: Option<String>,
         /// `use`.
         #[arg(long = "use")]
         key_use: Option<String>,
         /// Key type.
-        #[arg(long)]
+        #[arg(long, value_parser = completion::names(&["RSA", "EC", "OKP", "oct", "AKP"]), hide_possible_values = true)]
         kty: Option<String>,
         /// Curve.
-        #[arg(long)]
+        #[arg(long, value_parser = completion::names(&["P-256", "P-384", "P-521", "secp256k1", "Ed25519", "X25519"]), hide_possible_values = true)]
         crv: Option<String>,
     },
 }
@@ -556,4 +598,61 @@ pub struct AlgArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Values offered by shell completion for free-text options (`--alg`, `--enc`, `--kty`,
+/// `--crv`). Any text is accepted here: the commands check it and explain what is wrong
+/// (`A256GCM` given as `--alg`, say) better than a list of possible values would.
+mod completion {
+    use clap::builder::{PossibleValue, TypedValueParser};
+
+    #[derive(Clone)]
+    pub struct Names(Vec<&'static str>);
+
+    pub fn names(list: &[&'static str]) -> Names {
+        Names(list.to_vec())
+    }
+
+    pub fn algs() -> Names {
+        let mut v: Vec<&'static str> = tessera_jose::JwsAlg::ALL
+            .into_iter()
+            .filter(|a| a.is_supported())
+            .map(tessera_jose::JwsAlg::name)
+            .collect();
+        v.extend(
+            tessera_jose::JweAlg::ALL
+                .into_iter()
+                .map(tessera_jose::JweAlg::name),
+        );
+        Names(v)
+    }
+
+    pub fn encs() -> Names {
+        Names(
+            tessera_jose::Enc::ALL
+                .into_iter()
+                .map(tessera_jose::Enc::name)
+                .collect(),
+        )
+    }
+
+    impl TypedValueParser for Names {
+        type Value = String;
+
+        fn parse_ref(
+            &self,
+            cmd: &clap::Command,
+            _arg: Option<&clap::Arg>,
+            value: &std::ffi::OsStr,
+        ) -> Result<String, clap::Error> {
+            value
+                .to_str()
+                .map(str::to_owned)
+                .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidUtf8).with_cmd(cmd))
+        }
+
+        fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+            Some(Box::new(self.0.iter().map(|n| PossibleValue::new(*n))))
+        }
+    }
 }

@@ -9,7 +9,7 @@ Exit codes of tessera:
   0  success.
   1  the token was rejected: malformed, signature or MAC invalid, no matching key, algorithm not
      allowed, claims (expired, not yet valid, issuer, audience, ...), decryption failed, or not
-     the expected kind of token (signed, encrypted, nested).
+     the expected kind of token (signed, encrypted, nested); `jwks find` found no key.
   2  usage or input error: bad arguments, a key that cannot be read or parsed, a file that
      cannot be read or written, invalid claims JSON.
 
@@ -25,13 +25,15 @@ pub enum Failure {
     Rejected(tessera_jose::Error),
     /// Usage or input error (exit 2).
     Input(anyhow::Error),
+    /// A search found nothing (exit 1, like a rejection, without its wording).
+    NotFound(String),
 }
 
 impl Failure {
     /// The exit code.
     pub fn code(&self) -> ExitCode {
         match self {
-            Self::Rejected(_) => ExitCode::from(1),
+            Self::Rejected(_) | Self::NotFound(_) => ExitCode::from(1),
             Self::Input(_) => ExitCode::from(2),
         }
     }
@@ -39,9 +41,24 @@ impl Failure {
     /// The one-line message.
     pub fn message(&self) -> String {
         match self {
-            Self::Rejected(e) => format!("rejected: {e} ({})", e.code()),
+            Self::Rejected(e) => format!("rejected: {e} ({}){}", e.code(), limit_hint(e)),
             Self::Input(e) => format!("{e:#}"),
+            Self::NotFound(m) => m.clone(),
         }
+    }
+}
+
+/// Which flag raises a limit that was hit.
+fn limit_hint(e: &tessera_jose::Error) -> &'static str {
+    use tessera_jose::error::Limit;
+    match e {
+        tessera_jose::Error::LimitExceeded(Limit::Size) => {
+            " (the default is 16 MiB; raise it with --max-size BYTES)"
+        }
+        tessera_jose::Error::LimitExceeded(Limit::Decompressed) => {
+            " (the default is 16 MiB; raise it with --max-decompressed BYTES)"
+        }
+        _ => "",
     }
 }
 

@@ -19,15 +19,30 @@ const MAX_INPUT: u64 = 16 * 1024 * 1024;
 /// command can write, the next can read.
 pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
 
-/// Reads all of stdin (at most [`MAX_INPUT`] bytes).
+/// The input cap in force: [`MAX_INPUT`], or more when a `--max-size` asks for it.
+static CAP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(MAX_INPUT);
+
+/// Raises the input cap to `bytes` (a larger `--max-size`); never lowers it.
+pub fn raise_cap(bytes: Option<usize>) {
+    if let Some(b) = bytes {
+        CAP.fetch_max(b as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+fn cap() -> u64 {
+    CAP.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Reads all of stdin (at most the input cap, 16 MiB by default).
 pub fn stdin() -> Result<Vec<u8>, Failure> {
+    let cap = cap();
     let mut buf = Vec::new();
     std::io::stdin()
-        .take(MAX_INPUT + 1)
+        .take(cap + 1)
         .read_to_end(&mut buf)
         .context("cannot read stdin")?;
-    if buf.len() as u64 > MAX_INPUT {
-        return Err(anyhow!("stdin is larger than {MAX_INPUT} bytes").into());
+    if buf.len() as u64 > cap {
+        return Err(anyhow!("stdin is larger than {cap} bytes (raise it with --max-size)").into());
     }
     Ok(buf)
 }
@@ -38,13 +53,14 @@ pub fn file(path: &str) -> Result<Vec<u8>, Failure> {
     if path == "-" {
         return stdin();
     }
+    let cap = cap();
     let f = std::fs::File::open(path).with_context(|| format!("cannot read {path}"))?;
     let mut buf = Vec::new();
-    f.take(MAX_INPUT + 1)
+    f.take(cap + 1)
         .read_to_end(&mut buf)
         .with_context(|| format!("cannot read {path}"))?;
-    if buf.len() as u64 > MAX_INPUT {
-        return Err(anyhow!("{path} is larger than {MAX_INPUT} bytes").into());
+    if buf.len() as u64 > cap {
+        return Err(anyhow!("{path} is larger than {cap} bytes").into());
     }
     Ok(buf)
 }
@@ -246,6 +262,7 @@ pub fn key_source(src: &KeySource) -> Result<JwkSet, Failure> {
     match (&src.key, secret(src)?) {
         (Some(_), Some(_)) => Err(anyhow!("give either --key or a secret, not both").into()),
         (Some(path), None) => keys_from(path),
+        (None, Some(s)) if s.is_empty() => Err(anyhow!("the secret is empty").into()),
         (None, Some(s)) => Ok(JwkSet::from(Jwk::from_secret(&s))),
         (None, None) => Err(anyhow!(
             "a key is needed: --key SRC, --secret-file, --secret-env, --secret or --secret-b64"

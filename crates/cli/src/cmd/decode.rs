@@ -1,6 +1,7 @@
 //! `tessera decode`: header and payload WITHOUT verification.
 
 use serde_json::{Map, Value, json};
+use tessera_jose::error::Malformed;
 use tessera_jose::{b64, dangerous};
 
 use crate::args::{DateStyle, DecodeArgs};
@@ -27,7 +28,16 @@ pub fn run(a: &DecodeArgs) -> CmdResult {
 }
 
 fn jws(token: &str, a: &DecodeArgs, now: i64) -> CmdResult {
-    let u = dangerous::decode_unverified(token).map_err(rejected)?;
+    let u = match dangerous::decode_unverified(token) {
+        Ok(u) => u,
+        Err(tessera_jose::Error::Malformed(Malformed::DuplicateMember)) => {
+            return as_written(token, a);
+        }
+        Err(e) => return Err(rejected(e)),
+    };
+    if u.claims.is_none() && has_duplicates(&u.payload) {
+        return as_written(token, a);
+    }
     let header = Value::Object(u.header.as_map().clone());
     let payload = match &u.claims {
         Some(m) => Value::Object(m.clone()),
@@ -88,6 +98,62 @@ fn jws(token: &str, a: &DecodeArgs, now: i64) -> CmdResult {
         u.signature.len()
     ));
     output::out(s.as_bytes())
+}
+
+/// Whether bytes are JSON whose only fault is a repeated member name.
+fn has_duplicates(bytes: &[u8]) -> bool {
+    matches!(
+        tessera_jose::json::check(bytes, tessera_jose::json::DEFAULT_MAX_DEPTH),
+        Err(tessera_jose::Error::Malformed(Malformed::DuplicateMember))
+    ) && serde_json::from_slice::<Value>(bytes).is_ok()
+}
+
+/// A token whose header or payload repeats a member name, shown exactly as written (a parsed
+/// view would silently keep one of the values), with a warning: decode is for looking, while
+/// `verify` rejects such tokens.
+fn as_written(token: &str, a: &DecodeArgs) -> CmdResult {
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(sig), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(rejected(Malformed::Compact.into()));
+    };
+    let text = |part: &str| -> Result<String, crate::exit::Failure> {
+        let bytes = b64::decode(part).map_err(rejected)?;
+        String::from_utf8(bytes).map_err(|_| rejected(Malformed::Json.into()))
+    };
+    let (header, payload) = (text(h)?, text(p)?);
+    // Only JSON is shown raw (JSON text holds no raw control characters).
+    for json in [&header, &payload] {
+        if serde_json::from_str::<Value>(json).is_err() {
+            return Err(rejected(Malformed::Json.into()));
+        }
+    }
+    for (name, json) in [("header", &header), ("payload", &payload)] {
+        if has_duplicates(json.as_bytes()) {
+            warn(&format!(
+                "the {name} repeats a member name: shown as written; verifiers reject this token (duplicate_member)"
+            ));
+        }
+    }
+    let sig_len = b64::decode(sig).map_or(0, |s| s.len());
+    if a.json {
+        eprintln!("note: decoded without verification");
+        // Raw JSON texts, spliced in as written so no duplicate is lost.
+        return output::line(&format!(
+            "{{\"header\": {header}, \"payload\": {payload}, \"signature\": {}}}",
+            Value::String(sig.to_owned())
+        ));
+    }
+    let p = Palette::stdout();
+    output::out(
+        format!(
+            "{b}JWT/JWS (compact): NOT VERIFIED (the signature and claims were not checked){r}\n\n{b}Header{r} (as written)\n{header}\n\n{b}Payload{r} (as written)\n{payload}\n\n{b}Signature{r} {sig_len} bytes\n",
+            b = p.bold,
+            r = p.reset
+        )
+        .as_bytes(),
+    )
 }
 
 fn jwe(token: &str, a: &DecodeArgs) -> CmdResult {

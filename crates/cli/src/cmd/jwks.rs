@@ -5,8 +5,8 @@ use std::path::Path;
 use anyhow::anyhow;
 use serde_json::{Value, json};
 use tessera_jose::alg::{Curve, Kty};
-use tessera_jose::jwk::{KeyQuery, KeyUse};
-use tessera_jose::{Error, Jwk, JwkSet, JwsAlg};
+use tessera_jose::jwk::{KeyQuery, KeyUse, ThumbprintHash};
+use tessera_jose::{Jwk, JwkSet, JwsAlg};
 
 use crate::args::JwksCommand;
 use crate::exit::{CmdResult, Failure, input as input_err};
@@ -29,6 +29,19 @@ pub fn run(c: &JwksCommand) -> CmdResult {
             };
             for path in src {
                 for key in input::keys_from(path)?.keys() {
+                    // A key without kid (from PEM or DER, say) gets its RFC 7638 thumbprint,
+                    // so that tokens can name it and `jwks remove` can find it.
+                    let named;
+                    let key = if key.kid().is_none() {
+                        let kid = key.thumbprint(ThumbprintHash::Sha256);
+                        output::note(&format!(
+                            "{path}: the key has no kid; using its RFC 7638 thumbprint `{kid}`"
+                        ));
+                        named = key.clone().with_kid(kid);
+                        &named
+                    } else {
+                        key
+                    };
                     let key = if *private {
                         key.clone()
                     } else if key.kty() == Kty::Oct {
@@ -62,7 +75,21 @@ pub fn run(c: &JwksCommand) -> CmdResult {
         JwksCommand::Remove { file, kid } => {
             let mut set = load(file)?;
             if set.remove_kid(kid).is_empty() {
-                return Err(anyhow!("{file} has no key with kid `{kid}`").into());
+                // Not a kid: a thumbprint names keys without one (or with another kid).
+                let kept: Vec<Jwk> = set
+                    .keys()
+                    .iter()
+                    .filter(|k| k.thumbprint(ThumbprintHash::Sha256) != *kid)
+                    .cloned()
+                    .collect();
+                if kept.len() == set.keys().len() {
+                    return Err(anyhow!(
+                        "{file} has no key with kid or thumbprint `{}`",
+                        tessera_jose::error::escaped(kid)
+                    )
+                    .into());
+                }
+                set = JwkSet::from(kept);
             }
             save(file, &set)
         }
@@ -120,7 +147,7 @@ pub fn run(c: &JwksCommand) -> CmdResult {
             };
             let found: Vec<Jwk> = set.find(&q).cloned().collect();
             if found.is_empty() {
-                return Err(Failure::Rejected(Error::NoMatchingKey));
+                return Err(Failure::NotFound(format!("no key of {file} matches")));
             }
             let out: Value =
                 serde_json::from_str(&JwkSet::from(found).to_json()).map_err(|e| anyhow!("{e}"))?;
@@ -132,6 +159,14 @@ pub fn run(c: &JwksCommand) -> CmdResult {
 fn load(file: &str) -> Result<JwkSet, Failure> {
     let bytes = input::file(file)?;
     let text = std::str::from_utf8(&bytes).map_err(|_| anyhow!("{file} is not UTF-8"))?;
+    if !input::is_key_set(&bytes) {
+        let what = if tessera_jose::Jwk::from_slice(&bytes).is_ok() {
+            "a single JWK, not a JWK Set (make one with `tessera jwks add SET.json KEY`)"
+        } else {
+            "not a JWK Set (a JSON object with a `keys` array)"
+        };
+        return Err(anyhow!("{file} is {what}").into());
+    }
     let set = JwkSet::from_json(text).map_err(input_err(file))?;
     for (index, why) in set.skipped() {
         output::warn(&format!("{file}: key {index} skipped: {why}"));

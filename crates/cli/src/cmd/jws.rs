@@ -89,20 +89,22 @@ fn sign(a: &JwsSignArgs) -> CmdResult {
 }
 
 fn verify(a: &JwsVerifyArgs) -> CmdResult {
+    input::raise_cap(a.max_size);
     let jws = input::token(a.jws.as_deref())?;
     let keys = input::key_source(&a.keys)?;
     let (algs, jwe) = super::split_algs(&a.algs)?;
     if !jwe.is_empty() {
         return Err(anyhow!("JWE algorithms do not verify a JWS").into());
     }
-    let b = JwsVerifier::builder(keys).max_size(input::MAX_INPUT_BYTES);
+    let max = a.max_size.unwrap_or(input::MAX_INPUT_BYTES);
+    let b = JwsVerifier::builder(keys).max_size(max);
     let verifier = if algs.is_empty() {
         b.algorithms_from_keys().build()
     } else {
         b.algorithms(algs).build()
     }
     .map_err(|e| Failure::Input(anyhow!("cannot build the verifier: {e}")))?;
-    let parsed = Jws::parse(&jws, input::MAX_INPUT_BYTES).map_err(rejected)?;
+    let parsed = Jws::parse(&jws, max).map_err(rejected)?;
     if parsed.is_detached() && a.payload.is_none() {
         return Err(anyhow!(
             "the JWS payload is detached (not in the JWS): give it with --payload FILE"

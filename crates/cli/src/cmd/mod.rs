@@ -30,13 +30,41 @@ pub fn run(command: Command) -> CmdResult {
             clap_complete::generate(shell, &mut Cli::command(), "tessera", &mut buf);
             crate::output::out(&buf)
         }
-        Command::Man => {
+        Command::Man { dir: None } => {
             let mut buf = Vec::new();
             clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
             crate::output::out(&buf)
         }
+        Command::Man { dir: Some(dir) } => man_pages(&dir),
         Command::ExitCodes => crate::output::line(crate::exit::EXIT_CODES),
     }
+}
+
+/// One man page per command and subcommand (`tessera-jwk-generate.1`), as the top page's SEE
+/// ALSO lists them.
+fn man_pages(dir: &str) -> CmdResult {
+    use anyhow::Context as _;
+    fn write(cmd: clap::Command, name: String, dir: &std::path::Path) -> anyhow::Result<()> {
+        // clap names are `&'static str` without its `string` feature; the process ends soon.
+        let cmd = cmd.name(&*Box::leak(name.clone().into_boxed_str()));
+        let mut buf = Vec::new();
+        clap_mangen::Man::new(cmd.clone()).render(&mut buf)?;
+        let path = dir.join(format!("{name}.1"));
+        std::fs::write(&path, buf).with_context(|| format!("cannot write {}", path.display()))?;
+        for sub in cmd
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+        {
+            write(sub.clone(), format!("{name}-{}", sub.get_name()), dir)?;
+        }
+        Ok(())
+    }
+    let path = std::path::Path::new(dir);
+    std::fs::create_dir_all(path).with_context(|| format!("cannot create {dir}"))?;
+    let mut cmd = Cli::command();
+    cmd.build();
+    write(cmd, "tessera".into(), path)?;
+    Ok(())
 }
 
 /// Splits algorithm names into JWS and JWE ones; unknown names are a usage error.

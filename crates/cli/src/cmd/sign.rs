@@ -15,9 +15,16 @@ use crate::input;
 use crate::output;
 
 pub fn run(a: &SignArgs) -> CmdResult {
-    let alg = JwsAlg::from_name(&a.alg).map_err(input_err("--alg"))?;
     let now = input::now(a.now);
-    let (mut claims, decoded_header) = claims_input(a.claims.as_deref())?;
+    let flags = a.iss.is_some()
+        || a.sub.is_some()
+        || !a.audiences.is_empty()
+        || a.exp.is_some()
+        || a.nbf.is_some()
+        || a.jti.is_some()
+        || !a.params.is_empty();
+    let (mut claims, decoded_header) = claims_input(a.claims.as_deref(), flags)?;
+    let (signer, alg) = signer(a)?;
     if let Some(iss) = &a.iss {
         claims.insert("iss".into(), iss.clone().into());
     }
@@ -39,10 +46,14 @@ pub fn run(a: &SignArgs) -> CmdResult {
     if let Some(nbf) = &a.nbf {
         claims.insert("nbf".into(), input::time(nbf, now)?.into());
     }
-    if a.no_iat {
-        claims.remove("iat");
-    } else if !claims.contains_key("iat") {
+    // --no-iat turns off the automatic `iat`; one the caller wrote stays.
+    if !a.no_iat && !claims.contains_key("iat") {
         claims.insert("iat".into(), now.into());
+    }
+    if !claims.contains_key("exp") && !a.no_exp {
+        output::warn(
+            "the token has no `exp`: `tessera verify` (and most verifiers) reject it by default; add --exp +15m, or --no-exp if that is intended",
+        );
     }
     for p in &a.params {
         let (name, value) = p
@@ -60,7 +71,6 @@ pub fn run(a: &SignArgs) -> CmdResult {
         None => {}
     }
 
-    let signer = signer(a, alg)?;
     // `alg` first, or where the decoded header had it, so decode → sign keeps the header bytes.
     let mut header = if decoded_header.is_empty() {
         Header::new(alg)
@@ -91,21 +101,27 @@ pub fn run(a: &SignArgs) -> CmdResult {
 /// A JSON object.
 type Object = Map<String, Value>;
 
-fn claims_input(arg: Option<&str>) -> Result<(Object, Object), Failure> {
+/// The claims: the argument, `@file` or stdin. Empty input is an error (a token of nothing
+/// but `iat` is never what was meant), except that claim flags (`--sub`, `--exp`, ...) may
+/// stand alone when no claims are given and stdin is empty or a terminal.
+fn claims_input(arg: Option<&str>, flags: bool) -> Result<(Object, Object), Failure> {
     let bytes = match arg {
         // Nothing given and nothing piped: start from no claims.
         None if std::io::stdin().is_terminal() => b"{}".to_vec(),
         other => input::value(other)?,
     };
     let text = String::from_utf8(bytes).map_err(|_| anyhow!("the claims are not UTF-8"))?;
-    let text = if text.trim().is_empty() {
-        "{}"
-    } else {
-        text.trim()
+    let text = match text.trim() {
+        "" if arg.is_none() && flags => "{}",
+        t => t,
     };
-    let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(text) else {
-        return Err(anyhow!("the claims must be a JSON object").into());
-    };
+    if text.is_empty() {
+        return Err(anyhow!(
+            "the claims are empty: give a JSON object (`{{}}` for none), @file, or stdin"
+        )
+        .into());
+    }
+    let mut map = json_object(text)?;
     // `decode --json` output: {"header": {...}, "payload": {...}, "signature": "..."}.
     if let (Some(Value::Object(_)), Some(Value::Object(_)), true) = (
         map.get("header"),
@@ -126,14 +142,80 @@ fn claims_input(arg: Option<&str>) -> Result<(Object, Object), Failure> {
     Ok((map, Map::new()))
 }
 
-/// The signer: one key file is read straight into a signer (its material checked once, by the
-/// signing key itself); from a JWK Set, the one private key that can sign with `alg`.
-fn signer(a: &SignArgs, alg: JwsAlg) -> Result<Signer, Failure> {
-    if let (Some(path), None) = (&a.keys.key, input::secret(&a.keys)?) {
+/// Claims text as a JSON object, with errors that say what is wrong and where: not JSON (line
+/// and column), JSON but not an object, nested too deeply, or a duplicate member.
+fn json_object(text: &str) -> Result<Object, Failure> {
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        if e.is_eof() {
+            anyhow!(
+                "the claims are not JSON: the text ends early (line {}, column {})",
+                e.line(),
+                e.column()
+            )
+        } else if e.to_string().starts_with("recursion limit") {
+            anyhow!("the claims are nested too deeply")
+        } else {
+            anyhow!(
+                "the claims are not JSON: {} (line {}, column {})",
+                syntax_reason(&e),
+                e.line(),
+                e.column()
+            )
+        }
+    })?;
+    let Value::Object(map) = value else {
+        let kind = match value {
+            Value::Array(_) => "an array",
+            Value::String(_) => "a string",
+            Value::Number(_) => "a number",
+            Value::Bool(_) => "a boolean",
+            _ => "null",
+        };
+        return Err(anyhow!("the claims must be a JSON object, not {kind}").into());
+    };
+    tessera_jose::json::check(text.as_bytes(), tessera_jose::json::DEFAULT_MAX_DEPTH).map_err(
+        |e| match e {
+            tessera_jose::Error::LimitExceeded(_) => anyhow!(
+                "the claims are nested too deeply (more than {} levels)",
+                tessera_jose::json::DEFAULT_MAX_DEPTH
+            ),
+            other => anyhow!("the claims are not acceptable: {other}"),
+        },
+    )?;
+    Ok(map)
+}
+
+/// serde_json's reason without its position suffix (we print line and column ourselves).
+fn syntax_reason(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg,
+    }
+}
+
+/// The signer and its algorithm (`--alg`, else the key's own, see [`super::default_alg`]): one
+/// key file is read straight into a signer (its material checked once, by the signing key
+/// itself); from a JWK Set, the one private key that can sign with `alg`.
+fn signer(a: &SignArgs) -> Result<(Signer, JwsAlg), Failure> {
+    let named = a
+        .alg
+        .as_deref()
+        .map(JwsAlg::from_name)
+        .transpose()
+        .map_err(input_err("--alg"))?;
+    let secret = input::secret(&a.keys)?;
+    if let (Some(path), None, Some(alg), false) = (
+        &a.keys.key,
+        &secret,
+        named,
+        has_password(&a.keys.key_password),
+    ) {
         let bytes = input::file(path)?;
         if !input::is_key_set(&bytes) {
             return Signer::from_key_bytes(&bytes, alg)
-                .map_err(input_err(&format!("the key in {path} cannot sign")));
+                .map(|s| (s, alg))
+                .map_err(|e| cannot_sign(e, path, alg));
         }
     }
     let set: JwkSet = input::key_source(&a.keys)?;
@@ -142,13 +224,46 @@ fn signer(a: &SignArgs, alg: JwsAlg) -> Result<Signer, Failure> {
     } else {
         let q = KeyQuery {
             kid: a.kid.as_deref(),
-            alg: Some(alg),
+            alg: named,
             private: true,
             ..KeyQuery::default()
         };
         set.select(&q).cloned().map_err(input_err(
-            "choosing the signing key from the JWK Set (use --kid)",
+            "choosing the signing key from the JWK Set (use --kid and --alg)",
         ))?
     };
-    Signer::new(&jwk, alg).map_err(input_err("the key cannot sign"))
+    let alg = match named {
+        Some(alg) => alg,
+        None if secret.is_some() => {
+            return Err(
+                anyhow!("an HMAC secret signs with HS256, HS384 or HS512: give --alg").into(),
+            );
+        }
+        None => super::default_alg(&jwk)?,
+    };
+    let what = a.keys.key.as_deref().unwrap_or("the secret");
+    Signer::new(&jwk, alg)
+        .map(|s| (s, alg))
+        .map_err(|e| cannot_sign(e, what, alg))
+}
+
+fn has_password(p: &crate::args::PasswordSource) -> bool {
+    p.password.is_some() || p.password_file.is_some() || p.password_env.is_some()
+}
+
+/// Why a key cannot sign with `alg`, in words that point at the fix.
+fn cannot_sign(e: tessera_jose::Error, what: &str, alg: JwsAlg) -> Failure {
+    use tessera_jose::error::KeyProblem;
+    let hint = match &e {
+        tessera_jose::Error::InvalidKey(KeyProblem::HmacTooShort) => format!(
+            ": {} needs a secret of at least {} bytes",
+            alg.name(),
+            alg.info().hash_len
+        ),
+        tessera_jose::Error::InvalidKey(KeyProblem::WrongCurve | KeyProblem::WrongKeyType) => {
+            format!(": the key does not fit {} (see `tessera alg`)", alg.name())
+        }
+        _ => String::new(),
+    };
+    Failure::Input(anyhow!("{what} cannot sign: {e}{hint}"))
 }

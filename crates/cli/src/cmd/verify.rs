@@ -41,7 +41,9 @@ pub fn run(a: &VerifyArgs) -> CmdResult {
 }
 
 fn configure<S>(b: VerifierBuilder<S>, a: &VerifyArgs) -> Result<VerifierBuilder<S>, Failure> {
-    let mut b = b.issuers(a.issuers.iter().cloned());
+    let mut b = b
+        .issuers(a.issuers.iter().cloned())
+        .max_token_size(a.max_size.unwrap_or(input::MAX_INPUT_BYTES));
     if !a.audiences.is_empty() {
         b = b.audiences(a.audiences.iter().cloned());
     }
@@ -69,17 +71,31 @@ fn configure<S>(b: VerifierBuilder<S>, a: &VerifyArgs) -> Result<VerifierBuilder
     Ok(b)
 }
 
-/// A builder error is the caller's configuration or keys: an input error.
-fn config(e: Error) -> Failure {
-    let hint = if matches!(e, Error::Config(m) if m.starts_with("no key of the key source")) {
-        " (name the algorithms with --alg, or give the keys an `alg` member)"
-    } else {
-        ""
+/// A builder error is the caller's configuration or keys: an input error, with a hint that
+/// points at the actual cause.
+fn config(e: Error, named: &[String]) -> Failure {
+    use tessera_jose::error::KeyProblem;
+    let hint = match &e {
+        Error::Config(m) if m.starts_with("no key of the key source") => {
+            if named.is_empty() {
+                " (name the algorithms with --alg, or give the keys an `alg` member)".to_owned()
+            } else {
+                format!(
+                    " (no key fits --alg {}: check the key's type and curve, see `tessera alg`)",
+                    named.join(", ")
+                )
+            }
+        }
+        Error::InvalidKey(KeyProblem::HmacTooShort) => {
+            " (the secret is shorter than the hash: HS256 needs at least 32 bytes, HS384 48, HS512 64)".to_owned()
+        }
+        _ => String::new(),
     };
     Failure::Input(anyhow::anyhow!("cannot build the verifier: {e}{hint}"))
 }
 
 fn verify(a: &VerifyArgs) -> Result<Verified<Value>, Failure> {
+    input::raise_cap(a.max_size);
     let token = input::token(a.token.as_deref())?;
     let (jws_algs, jwe_algs) = split_algs(&a.algs)?;
     // The caller states the kind; the token never does. `--decrypt-key` means nested.
@@ -117,8 +133,15 @@ fn verify(a: &VerifyArgs) -> Result<Verified<Value>, Failure> {
             } else {
                 configure(b.algorithms_from_keys(), a)?.build()
             }
-            .map_err(config)?;
-            verifier.verify(&token).map_err(Failure::Rejected)
+            .map_err(|e| config(e, &a.algs))?;
+            verifier.verify(&token).map_err(|e| {
+                if matches!(e, Error::TokenKind(_)) && a.expect.is_none() {
+                    crate::output::note(
+                        "the token is encrypted (a JWE): for a nested JWT pass --decrypt-key KEY; for an encrypted-only one, --expect encrypted --decrypt-key KEY",
+                    );
+                }
+                Failure::Rejected(e)
+            })
         }
         Expect::Encrypted => {
             if has_signing_key {
@@ -143,7 +166,7 @@ fn verify(a: &VerifyArgs) -> Result<Verified<Value>, Failure> {
             if a.accept_unauthenticated_senders {
                 b = b.accept_unauthenticated_senders();
             }
-            let verifier = configure(b, a)?.build().map_err(config)?;
+            let verifier = configure(b, a)?.build().map_err(|e| config(e, &a.algs))?;
             verifier.verify(&token).map_err(Failure::Rejected)
         }
         Expect::Nested => {
@@ -165,7 +188,7 @@ fn verify(a: &VerifyArgs) -> Result<Verified<Value>, Failure> {
             } else {
                 configure(b.algorithms_from_keys().decrypt_with(decrypter), a)?.build()
             }
-            .map_err(config)?;
+            .map_err(|e| config(e, &a.algs))?;
             verifier.verify(&token).map_err(Failure::Rejected)
         }
     }
@@ -184,13 +207,15 @@ fn decrypter(a: &VerifyArgs, jwe_algs: Vec<JweAlg>, named: bool) -> Result<Decry
             "--alg names no JWE key-management algorithm for the encryption layer (add one, e.g. --alg RSA-OAEP-256)",
         ));
     }
-    let d = Decrypter::builder(input::keys_from(path)?);
+    let d = Decrypter::builder(input::keys_from(path)?)
+        .max_size(a.max_size.unwrap_or(input::MAX_INPUT_BYTES))
+        .max_decompressed_size(input::MAX_INPUT_BYTES);
     if named {
         d.algorithms(jwe_algs).build()
     } else {
         d.algorithms_from_keys().build()
     }
-    .map_err(config)
+    .map_err(|e| config(e, &a.algs))
 }
 
 fn usage(msg: &str) -> Failure {

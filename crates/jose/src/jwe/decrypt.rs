@@ -23,7 +23,8 @@ pub const DEFAULT_MAX_PBES2_COUNT: u32 = 10_000;
 #[derive(Debug, Clone)]
 enum Policy {
     Explicit(Vec<JweAlg>),
-    FromKeys,
+    /// Each key's own algorithms, plus these for any key they fit.
+    FromKeys(Vec<JweAlg>),
 }
 
 /// Type-state marker: the decrypter builder has a key-management policy and can build.
@@ -285,7 +286,18 @@ impl<S> DecrypterBuilder<S> {
     /// of its type: RSA-OAEP* for RSA, ECDH-ES* for EC and X25519 keys. `oct` keys need `alg`.
     #[must_use]
     pub fn algorithms_from_keys(self) -> DecrypterBuilder<WithKeyManagement> {
-        self.with_policy(Policy::FromKeys)
+        self.with_policy(Policy::FromKeys(Vec::new()))
+    }
+
+    /// Accepts, per key, what [`Self::algorithms_from_keys`] accepts, and also these algorithms
+    /// for every key they fit (an `oct` key without `alg` for `dir` or AES key wrap, say).
+    /// `RSA1_5` and PBES2 still need their opt-ins.
+    #[must_use]
+    pub fn algorithms_from_keys_and(
+        self,
+        extra: impl IntoIterator<Item = JweAlg>,
+    ) -> DecrypterBuilder<WithKeyManagement> {
+        self.with_policy(Policy::FromKeys(extra.into_iter().collect()))
     }
 
     /// Accepts only these content encryptions (default: all six).
@@ -383,29 +395,45 @@ impl DecrypterBuilder<WithKeyManagement> {
             crate::alg::KeyManagement::Pbes2 => self.pbes2,
             _ => true,
         };
-        let explicit = match &self.state.0 {
+        let not_enabled = || {
+            Error::Config(
+                "RSA1_5 and PBES2 must be enabled with dangerous_allow_rsa1_5 / allow_pbes2",
+            )
+        };
+        let (explicit, extra) = match &self.state.0 {
             Policy::Explicit(list) => {
                 if list.is_empty() {
                     return Err(Error::Config("the allowed algorithm list is empty"));
                 }
                 if list.iter().any(|a| !enabled(a)) {
-                    return Err(Error::Config(
-                        "RSA1_5 and PBES2 must be enabled with dangerous_allow_rsa1_5 / allow_pbes2",
-                    ));
+                    return Err(not_enabled());
                 }
-                Some(list.clone())
+                (Some(list.clone()), Vec::new())
             }
-            Policy::FromKeys => None,
+            Policy::FromKeys(extra) => {
+                if extra.iter().any(|a| !enabled(a)) {
+                    return Err(not_enabled());
+                }
+                (None, extra.clone())
+            }
         };
         let mut entries = Vec::new();
         let mut algs: Vec<JweAlg> = explicit.clone().unwrap_or_default();
         for jwk in self.keys.keys() {
             let candidates: Vec<(JweAlg, Option<Enc>)> = match &explicit {
                 Some(list) => list.iter().map(|a| (*a, None)).collect(),
-                None => keys::algorithms_of(jwk)
-                    .into_iter()
-                    .filter(|(a, _)| enabled(a))
-                    .collect(),
+                None => {
+                    let mut own: Vec<(JweAlg, Option<Enc>)> = keys::algorithms_of(jwk)
+                        .into_iter()
+                        .filter(|(a, _)| enabled(a))
+                        .collect();
+                    for a in &extra {
+                        if !own.iter().any(|(o, _)| o == a) {
+                            own.push((*a, None));
+                        }
+                    }
+                    own
+                }
             };
             for (alg, enc) in candidates {
                 if !jwk.is_private() || !keys::permits(jwk, alg, enc, Direction::Decrypt) {
