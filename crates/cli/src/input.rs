@@ -263,6 +263,11 @@ pub fn key_source(src: &KeySource) -> Result<JwkSet, Failure> {
         (Some(_), Some(_)) => Err(anyhow!("give either --key or a secret, not both").into()),
         (Some(path), None) => keys_from(path),
         (None, Some(s)) if s.is_empty() => Err(anyhow!("the secret is empty").into()),
+        (None, Some(s)) if s.len() < 32 => Err(anyhow!(
+            "the secret is {} bytes: HMAC needs at least as many bytes as its hash (HS256: 32, HS384: 48, HS512: 64)",
+            s.len()
+        )
+        .into()),
         (None, Some(s)) => Ok(JwkSet::from(Jwk::from_secret(&s))),
         (None, None) => Err(anyhow!(
             "a key is needed: --key SRC, --secret-file, --secret-env, --secret or --secret-b64"

@@ -74,6 +74,18 @@ fn encrypt(a: &JweEncryptArgs) -> CmdResult {
             encrypters.push(recipient(key, alg, a, path)?);
         }
     }
+    if (a.apu.is_some() || a.apv.is_some())
+        && !encrypters.iter().any(|e| {
+            matches!(
+                e.alg().mode(),
+                KeyManagement::EcdhEs | KeyManagement::EcdhEsKw
+            )
+        })
+    {
+        return Err(
+            anyhow!("--apu and --apv apply to ECDH-ES recipients, and there is none").into(),
+        );
+    }
     if encrypters.len() > 1 && a.format != FormatArg::General {
         return Err(anyhow!("several recipients need --format general").into());
     }
@@ -155,10 +167,9 @@ fn recipient(key: Jwk, alg: JweAlg, a: &JweEncryptArgs, path: &str) -> Result<En
         "{path} cannot encrypt with {}",
         alg.name()
     )))?;
-    if a.apu.is_some() || a.apv.is_some() {
-        if !matches!(mode, KeyManagement::EcdhEs | KeyManagement::EcdhEsKw) {
-            return Err(anyhow!("--apu and --apv apply to ECDH-ES only").into());
-        }
+    if (a.apu.is_some() || a.apv.is_some())
+        && matches!(mode, KeyManagement::EcdhEs | KeyManagement::EcdhEsKw)
+    {
         e = e.agreement_info(
             a.apu.as_deref().unwrap_or("").as_bytes(),
             a.apv.as_deref().unwrap_or("").as_bytes(),

@@ -103,6 +103,11 @@ pub fn default_alg(key: &tessera_jose::Jwk) -> Result<tessera_jose::JwsAlg, crat
     }
     match key.allowed_algorithms().as_slice() {
         [only] => Ok(*only),
+        // An Ed25519 key: `EdDSA` (RFC 8037) and its fully-specified twin `Ed25519` (RFC 9864)
+        // make the same signature; `EdDSA` is what verifiers expect.
+        [tessera_jose::JwsAlg::EdDSA, tessera_jose::JwsAlg::Ed25519] => {
+            Ok(tessera_jose::JwsAlg::EdDSA)
+        }
         [] => Err(anyhow::anyhow!("the key cannot sign with any supported algorithm").into()),
         several => Err(anyhow::anyhow!(
             "the key allows several algorithms ({}): give --alg",
