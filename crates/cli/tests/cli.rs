@@ -952,16 +952,12 @@ fn colour_on_a_terminal_only_without_no_color() {
     let env = Env::new();
     let token = hs_token(&env);
     let bin = env!("CARGO_BIN_EXE_tessera");
-    let on_tty = |no_color: bool| {
+    let on_tty_with = |no_color: bool, term: &str, command: &str| {
         let mut c = Command::new("script");
-        c.args([
-            "-qec",
-            &format!("{bin} decode {token} --now {NOW}"),
-            "/dev/null",
-        ])
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("TERM", "xterm");
+        c.args(["-qec", command, "/dev/null"])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("TERM", term);
         if no_color {
             c.env("NO_COLOR", "1");
         }
@@ -975,6 +971,8 @@ fn colour_on_a_terminal_only_without_no_color() {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
+    let decode = format!("{bin} decode {token} --now {NOW}");
+    let on_tty = |no_color: bool| on_tty_with(no_color, "xterm", &decode);
     let coloured = on_tty(false);
     assert!(
         coloured.contains("\x1b[34;1m\"alg\"\x1b[0m"),
@@ -984,6 +982,23 @@ fn colour_on_a_terminal_only_without_no_color() {
     let plain = on_tty(true);
     assert!(!plain.contains('\x1b'), "{plain:?}");
     assert!(plain.contains("\"alg\": \"HS256\""));
+    // A dumb terminal gets no colour either.
+    let dumb = on_tty_with(false, "dumb", &decode);
+    assert!(
+        !dumb.contains('\x1b') && dumb.contains("NOT VERIFIED"),
+        "{dumb:?}"
+    );
+    // Waiting for a token on a terminal says where it is read from (the note comes before the
+    // read; `script` then passes on the end of its own empty stdin, bounded by `timeout`).
+    let out = Command::new("timeout")
+        .args(["10", "script", "-qc", &format!("{bin} decode"), "/dev/null"])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("TERM", "dumb")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("reading the token from stdin"), "{text:?}");
 }
 
 /// The security review's forgery: a JWE anyone made with the *public* key must not pass
