@@ -66,6 +66,7 @@ pub mod jwe;
 pub mod jwk;
 pub mod jws;
 pub mod jwt;
+pub mod secret;
 
 pub use alg::{Enc, JweAlg, JwsAlg};
 pub use error::Error;

@@ -37,6 +37,15 @@ pub(crate) fn sha2(bits: usize, data: &[u8]) -> Vec<u8> {
     aws_lc_rs::digest::digest(alg, data).as_ref().to_vec()
 }
 
+/// HMAC-SHA-256.
+pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
+    let tag = aws_lc_rs::hmac::sign(&key, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(tag.as_ref());
+    out
+}
+
 /// Compares two byte strings in constant time (for equal lengths).
 pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()

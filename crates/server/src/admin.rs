@@ -1,0 +1,440 @@
+//! What the operator's commands do (`tessera client`, `tessera keys`, `tessera events`), on
+//! the store directly, beside running servers: every change bumps the store's generation, so
+//! running nodes pick it up without a restart. Each change is an audit event.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use crate::config::Config;
+use crate::error::StoreError;
+use crate::keys::{KeyRing, Policy, Secrets, Step};
+use crate::store::{Client, Event, KeyState, Store};
+
+/// The store and secrets of one deployment, for administration.
+pub struct Admin {
+    store: Arc<dyn Store>,
+    secrets: Secrets,
+    config: Config,
+}
+
+/// A new client's credentials, shown once.
+#[derive(Debug, serde::Serialize)]
+pub struct NewCredentials {
+    /// The `client_id`.
+    pub client_id: String,
+    /// The secret (256 random bits, base64url).
+    pub client_secret: String,
+    /// Scopes.
+    pub scope: String,
+    /// Audiences.
+    pub audience: Vec<String>,
+    /// Token lifetime, seconds.
+    pub token_ttl: i64,
+}
+
+/// What `client create` and `client update` set.
+#[derive(Debug, Default, Clone)]
+pub struct ClientSpec {
+    /// The name.
+    pub name: Option<String>,
+    /// Space-separated scopes.
+    pub scopes: Option<Vec<String>>,
+    /// Audiences.
+    pub audiences: Option<Vec<String>>,
+    /// Token lifetime, seconds.
+    pub token_ttl: Option<i64>,
+}
+
+/// Why an administrative command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The store.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// Bad input from the operator.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Admin {
+    /// Opens the deployment's store (migrating it) and master key.
+    ///
+    /// # Errors
+    /// [`StoreError`] when either cannot be opened.
+    pub async fn open(config: Config) -> Result<Self, StoreError> {
+        let store = crate::store::open(config.database_url.as_deref(), &config.data_dir).await?;
+        let master = crate::keys::master_key(config.master_key.as_ref(), &config.data_dir)?;
+        Ok(Self {
+            store,
+            secrets: Secrets::from_master(&master),
+            config,
+        })
+    }
+
+    /// Over an open store (tests).
+    #[must_use]
+    pub fn new(store: Arc<dyn Store>, secrets: Secrets, config: Config) -> Self {
+        Self {
+            store,
+            secrets,
+            config,
+        }
+    }
+
+    fn now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    }
+
+    async fn event(
+        &self,
+        kind: &str,
+        client_id: Option<&str>,
+        detail: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        tracing::info!(event = kind, client_id = client_id.unwrap_or("-"), "audit");
+        self.store
+            .record(&Event {
+                at: Self::now(),
+                kind: kind.into(),
+                client_id: client_id.map(str::to_owned),
+                detail,
+            })
+            .await
+    }
+
+    fn check(&self, spec: &ClientSpec) -> Result<(), AdminError> {
+        if let Some(scopes) = &spec.scopes
+            && scopes.iter().any(|s| {
+                !s.bytes()
+                    .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+            })
+        {
+            return Err(AdminError::Invalid(
+                "a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)"
+                    .into(),
+            ));
+        }
+        if let Some(auds) = &spec.audiences
+            && (auds.is_empty() || auds.iter().any(|a| a.is_empty() || a.contains(' ')))
+        {
+            return Err(AdminError::Invalid(
+                "give at least one audience, without spaces".into(),
+            ));
+        }
+        if let Some(ttl) = spec.token_ttl {
+            let max = i64::try_from(self.config.max_token_ttl.as_secs()).unwrap_or(i64::MAX);
+            if ttl < 1 || ttl > max {
+                return Err(AdminError::Invalid(format!(
+                    "the token lifetime must be between 1s and max_token_ttl ({max}s)"
+                )));
+            }
+        }
+        if spec
+            .name
+            .as_deref()
+            .is_some_and(|n| n.trim().is_empty() || n.len() > 200)
+        {
+            return Err(AdminError::Invalid(
+                "the name must be 1 to 200 characters".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Registers a client and returns its credentials (the secret is not stored).
+    ///
+    /// # Errors
+    /// [`AdminError`] for bad input or a store failure.
+    pub async fn create_client(&self, spec: ClientSpec) -> Result<NewCredentials, AdminError> {
+        self.check(&spec)?;
+        let name = spec
+            .name
+            .ok_or_else(|| AdminError::Invalid("a client needs --name".into()))?;
+        let audiences = spec
+            .audiences
+            .ok_or_else(|| AdminError::Invalid("a client needs at least one --audience".into()))?;
+        let scopes = spec.scopes.unwrap_or_default();
+        let ttl = spec
+            .token_ttl
+            .unwrap_or_else(|| i64::try_from(self.config.token_ttl.as_secs()).unwrap_or(900));
+        let id = format!(
+            "tc_{}",
+            tessera_jose::b64::encode(tessera_jose::secret::random(15).map_err(StoreError::from)?)
+        );
+        let secret =
+            tessera_jose::b64::encode(tessera_jose::secret::random(32).map_err(StoreError::from)?);
+        let now = Self::now();
+        let client = Client {
+            id: id.clone(),
+            name,
+            secret_hash: self.secrets.hash_secret(&secret),
+            old_secret_hash: None,
+            old_secret_until: None,
+            scopes: scopes.clone(),
+            audiences: audiences.clone(),
+            token_ttl: ttl,
+            enabled: true,
+            tokens_revoked_before: None,
+            created_at: now,
+            updated_at: now,
+        };
+        self.store.insert_client(&client).await?;
+        self.event(
+            "client.created",
+            Some(&id),
+            json!({"name": client.name, "scope": scopes.join(" "), "audience": audiences}),
+        )
+        .await?;
+        Ok(NewCredentials {
+            client_id: id,
+            client_secret: secret,
+            scope: scopes.join(" "),
+            audience: audiences,
+            token_ttl: ttl,
+        })
+    }
+
+    /// Every client.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub async fn clients(&self) -> Result<Vec<Client>, StoreError> {
+        self.store.clients().await
+    }
+
+    /// One client.
+    ///
+    /// # Errors
+    /// [`AdminError::Invalid`] when there is none.
+    pub async fn client(&self, id: &str) -> Result<Client, AdminError> {
+        self.store.client(id).await?.ok_or_else(|| {
+            AdminError::Invalid(format!("no client `{}`", tessera_jose::error::escaped(id)))
+        })
+    }
+
+    /// Changes a client's name, scopes, audiences or token lifetime.
+    ///
+    /// # Errors
+    /// [`AdminError`].
+    pub async fn update_client(&self, id: &str, spec: ClientSpec) -> Result<Client, AdminError> {
+        self.check(&spec)?;
+        let mut c = self.client(id).await?;
+        if let Some(n) = spec.name {
+            c.name = n;
+        }
+        if let Some(s) = spec.scopes {
+            c.scopes = s;
+        }
+        if let Some(a) = spec.audiences {
+            c.audiences = a;
+        }
+        if let Some(t) = spec.token_ttl {
+            c.token_ttl = t;
+        }
+        c.updated_at = Self::now();
+        self.store.update_client(&c).await?;
+        self.event(
+            "client.updated",
+            Some(id),
+            json!({"scope": c.scopes.join(" "), "audience": c.audiences, "token_ttl": c.token_ttl}),
+        )
+        .await?;
+        Ok(c)
+    }
+
+    /// Enables or disables a client (a disabled client gets no tokens, and its tokens
+    /// introspect inactive).
+    ///
+    /// # Errors
+    /// [`AdminError`].
+    pub async fn set_enabled(&self, id: &str, enabled: bool) -> Result<(), AdminError> {
+        let mut c = self.client(id).await?;
+        c.enabled = enabled;
+        c.updated_at = Self::now();
+        self.store.update_client(&c).await?;
+        let kind = if enabled {
+            "client.enabled"
+        } else {
+            "client.disabled"
+        };
+        self.event(kind, Some(id), json!({})).await?;
+        Ok(())
+    }
+
+    /// Deletes a client (its tokens introspect inactive).
+    ///
+    /// # Errors
+    /// [`AdminError`].
+    pub async fn delete_client(&self, id: &str) -> Result<(), AdminError> {
+        if !self.store.delete_client(id).await? {
+            return Err(AdminError::Invalid(format!(
+                "no client `{}`",
+                tessera_jose::error::escaped(id)
+            )));
+        }
+        self.event("client.deleted", Some(id), json!({})).await?;
+        Ok(())
+    }
+
+    /// A new secret; the old one keeps working for `grace` seconds.
+    ///
+    /// # Errors
+    /// [`AdminError`].
+    pub async fn rotate_secret(&self, id: &str, grace: i64) -> Result<NewCredentials, AdminError> {
+        if grace < 0 {
+            return Err(AdminError::Invalid(
+                "the grace period cannot be negative".into(),
+            ));
+        }
+        let mut c = self.client(id).await?;
+        let secret =
+            tessera_jose::b64::encode(tessera_jose::secret::random(32).map_err(StoreError::from)?);
+        let now = Self::now();
+        if grace > 0 {
+            c.old_secret_hash = Some(std::mem::replace(
+                &mut c.secret_hash,
+                self.secrets.hash_secret(&secret),
+            ));
+            c.old_secret_until = Some(now + grace);
+        } else {
+            c.secret_hash = self.secrets.hash_secret(&secret);
+            c.old_secret_hash = None;
+            c.old_secret_until = None;
+        }
+        c.updated_at = now;
+        self.store.update_client(&c).await?;
+        self.event(
+            "client.secret_rotated",
+            Some(id),
+            json!({"grace_seconds": grace}),
+        )
+        .await?;
+        Ok(NewCredentials {
+            client_id: c.id,
+            client_secret: secret,
+            scope: c.scopes.join(" "),
+            audience: c.audiences,
+            token_ttl: c.token_ttl,
+        })
+    }
+
+    /// Every token issued to the client until now becomes inactive.
+    ///
+    /// # Errors
+    /// [`AdminError`].
+    pub async fn revoke_tokens(&self, id: &str) -> Result<(), AdminError> {
+        let mut c = self.client(id).await?;
+        let now = Self::now();
+        c.tokens_revoked_before = Some(now);
+        c.updated_at = now;
+        self.store.update_client(&c).await?;
+        self.event(
+            "client.tokens_revoked",
+            Some(id),
+            json!({"issued_before": now}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The signing keys: `(kid, alg, state, created, activated, retired, remove_after)`.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub async fn keys(&self) -> Result<Vec<crate::store::StoredKey>, StoreError> {
+        self.store.keys().await
+    }
+
+    fn policy(&self) -> Policy {
+        let secs = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+        Policy {
+            rotation_period: secs(self.config.rotation_period),
+            jwks_max_age: secs(self.config.jwks_max_age),
+            max_token_ttl: secs(self.config.max_token_ttl),
+            alg: self.config.signing_alg,
+        }
+    }
+
+    /// Rotates now: the next key starts signing if it has been published for the JWKS max-age
+    /// plus the margin (else the error says when it will be), or at once with `force` (a
+    /// verifier that fetched the JWKS within the last max-age will not know the new key until
+    /// it refetches).
+    ///
+    /// # Errors
+    /// [`AdminError`].
+    pub async fn rotate(&self, force: bool) -> Result<Vec<Event>, AdminError> {
+        let now = Self::now();
+        let p = self.policy();
+        let keys = self.store.keys().await?;
+        let current = keys.iter().find(|k| k.state == KeyState::Current);
+        let steps = match keys.iter().find(|k| k.state == KeyState::Next) {
+            None => vec![Step::Create(KeyState::Next)],
+            Some(n) => {
+                let ready = n.created_at + p.jwks_max_age + crate::keys::MARGIN;
+                if ready > now && !force {
+                    return Err(AdminError::Invalid(format!(
+                        "the next key {} has been published for {}s; it can sign safely in {}s (or use --force, which verifiers that cached the JWKS may reject until they refetch it)",
+                        n.kid,
+                        now - n.created_at,
+                        ready - now
+                    )));
+                }
+                vec![
+                    Step::Promote {
+                        next: n.kid.clone(),
+                        current: current.map(|c| c.kid.clone()),
+                    },
+                    Step::Create(KeyState::Next),
+                ]
+            }
+        };
+        Ok(crate::keys::apply(self.store.as_ref(), &self.secrets, &steps, now, &p).await?)
+    }
+
+    /// Removes a previous key from the JWKS now (tokens it signed stop verifying).
+    ///
+    /// # Errors
+    /// [`AdminError`] for an unknown kid or a key that is not previous.
+    pub async fn retire(&self, kid: &str) -> Result<Vec<Event>, AdminError> {
+        let keys = self.store.keys().await?;
+        let k = keys.iter().find(|k| k.kid == kid).ok_or_else(|| {
+            AdminError::Invalid(format!("no key `{}`", tessera_jose::error::escaped(kid)))
+        })?;
+        if k.state != KeyState::Previous {
+            return Err(AdminError::Invalid(format!(
+                "key {kid} is {}: only a previous key can be retired (rotate first)",
+                k.state.name()
+            )));
+        }
+        Ok(crate::keys::apply(
+            self.store.as_ref(),
+            &self.secrets,
+            &[Step::Remove(kid.to_owned())],
+            Self::now(),
+            &self.policy(),
+        )
+        .await?)
+    }
+
+    /// Audit events since a Unix time.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub async fn events(&self, since: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
+        self.store.events(since, limit).await
+    }
+
+    /// Checks that the stored keys open under this master key (a wrong master key is a clear
+    /// error before anything else).
+    ///
+    /// # Errors
+    /// [`StoreError::Crypto`] when they do not.
+    pub async fn check_master_key(&self) -> Result<(), StoreError> {
+        let keys = self.store.keys().await?;
+        let clock = crate::keys::SharedClock(Arc::new(tessera_jose::jwt::SystemClock));
+        KeyRing::build(&keys, &self.secrets, &self.config.issuer, &clock).map(|_| ())
+    }
+}

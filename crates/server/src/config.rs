@@ -1,0 +1,486 @@
+//! Configuration: one table of settings, read from a TOML file, `TESSERA_*` environment
+//! variables and command-line flags (flags win over the environment, which wins over the file).
+//! Every value is parsed by the same code whatever its source, and a bad value is an error that
+//! names the setting and where it came from.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tessera_jose::JwsAlg;
+
+use crate::error::ConfigError;
+
+/// Every setting: its name (the TOML key; `TESSERA_` + upper case for the environment; `--` +
+/// dashes for the flag) and what it is.
+pub const SETTINGS: &[(&str, &str)] = &[
+    ("listen", "address to bind (default 127.0.0.1:8080)"),
+    (
+        "issuer",
+        "the issuer URL (default http:// + the listen address)",
+    ),
+    (
+        "data_dir",
+        "folder for the SQLite database and the master key file (default ./tessera-data)",
+    ),
+    (
+        "database_url",
+        "postgres://... to use PostgreSQL instead of SQLite",
+    ),
+    (
+        "master_key",
+        "the master key, base64url of 32 bytes (default: the data folder's master.key)",
+    ),
+    (
+        "signing_alg",
+        "access token algorithm: ES256 (default), ES384, EdDSA, RS256, PS256",
+    ),
+    (
+        "token_ttl",
+        "default access token lifetime of new clients (default 15m)",
+    ),
+    (
+        "max_token_ttl",
+        "longest access token lifetime any client may have (default 1h)",
+    ),
+    (
+        "jwks_max_age",
+        "Cache-Control max-age of the JWKS (default 5m)",
+    ),
+    (
+        "rotation_period",
+        "how long a signing key signs before the next replaces it (default 30d)",
+    ),
+    ("tls_cert", "PEM certificate chain: serve HTTPS"),
+    ("tls_key", "PEM private key of the certificate"),
+    ("log_format", "text (default) or json"),
+    ("max_body", "largest request body in bytes (default 16384)"),
+    (
+        "request_timeout",
+        "longest a request may take (default 10s)",
+    ),
+    ("max_concurrency", "requests handled at once (default 1024)"),
+    (
+        "poll_interval",
+        "how often a node looks for changes made by others (default 500ms)",
+    ),
+];
+
+/// The effective configuration.
+#[derive(Clone)]
+pub struct Config {
+    /// Address to bind.
+    pub listen: SocketAddr,
+    /// The issuer (`iss`), without a trailing slash.
+    pub issuer: String,
+    /// Data folder (SQLite database, master key file).
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL; SQLite in `data_dir` when absent.
+    pub database_url: Option<String>,
+    /// The master key given directly (else read from or created in `data_dir`).
+    pub master_key: Option<zeroize::Zeroizing<Vec<u8>>>,
+    /// Algorithm of new signing keys.
+    pub signing_alg: JwsAlg,
+    /// Default token lifetime of new clients.
+    pub token_ttl: Duration,
+    /// Upper bound of any client's token lifetime (drives how long retired keys stay published).
+    pub max_token_ttl: Duration,
+    /// JWKS `Cache-Control: max-age`.
+    pub jwks_max_age: Duration,
+    /// Signing key rotation period.
+    pub rotation_period: Duration,
+    /// TLS certificate chain (PEM).
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    pub tls_key: Option<PathBuf>,
+    /// Log as JSON lines.
+    pub log_json: bool,
+    /// Largest request body.
+    pub max_body: usize,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+    /// Concurrent requests.
+    pub max_concurrency: usize,
+    /// Change polling interval.
+    pub poll_interval: Duration,
+    /// Whether `issuer` was set explicitly.
+    issuer_set: bool,
+}
+
+impl core::fmt::Debug for Config {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.to_toml())
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let listen: SocketAddr = ([127, 0, 0, 1], 8080).into();
+        Self {
+            listen,
+            issuer: format!("http://{listen}"),
+            data_dir: PathBuf::from("tessera-data"),
+            database_url: None,
+            master_key: None,
+            signing_alg: JwsAlg::ES256,
+            token_ttl: Duration::from_secs(900),
+            max_token_ttl: Duration::from_secs(3600),
+            jwks_max_age: Duration::from_secs(300),
+            rotation_period: Duration::from_secs(30 * 86_400),
+            tls_cert: None,
+            tls_key: None,
+            log_json: false,
+            max_body: 16 * 1024,
+            request_timeout: Duration::from_secs(10),
+            max_concurrency: 1024,
+            poll_interval: Duration::from_millis(500),
+            issuer_set: false,
+        }
+    }
+}
+
+/// Where a value came from, for error messages.
+#[derive(Debug, Clone, Copy)]
+pub enum Source {
+    /// The TOML file.
+    File,
+    /// A `TESSERA_*` variable.
+    Env,
+    /// A command-line flag.
+    Flag,
+}
+
+impl Source {
+    fn describe(self, name: &str) -> String {
+        match self {
+            Self::File => format!("`{name}` in the config file"),
+            Self::Env => format!("TESSERA_{}", name.to_uppercase()),
+            Self::Flag => format!("--{}", name.replace('_', "-")),
+        }
+    }
+}
+
+impl Config {
+    /// Builds the configuration from the file's text (if any), the environment and flags, in
+    /// that order of precedence (lowest first), then checks it as a whole.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the setting and its source.
+    pub fn load(
+        file: Option<&str>,
+        env: impl IntoIterator<Item = (String, String)>,
+        flags: &[(String, String)],
+    ) -> Result<Self, ConfigError> {
+        let mut c = Self::default();
+        if let Some(text) = file {
+            let table: toml::Table = text
+                .parse()
+                .map_err(|e: toml::de::Error| ConfigError(format!("the config file: {e}")))?;
+            for (key, value) in table {
+                let text = match value {
+                    toml::Value::String(s) => s,
+                    toml::Value::Integer(i) => i.to_string(),
+                    toml::Value::Boolean(b) => b.to_string(),
+                    other => {
+                        return Err(ConfigError(format!(
+                            "`{key}` in the config file: expected a string or number, got {}",
+                            other.type_str()
+                        )));
+                    }
+                };
+                c.set(&key, &text, Source::File)?;
+            }
+        }
+        for (key, value) in env {
+            if let Some(name) = key.strip_prefix("TESSERA_") {
+                let name = name.to_lowercase();
+                if SETTINGS.iter().any(|(n, _)| *n == name) {
+                    c.set(&name, &value, Source::Env)?;
+                }
+            }
+        }
+        for (name, value) in flags {
+            c.set(name, value, Source::Flag)?;
+        }
+        c.check()?;
+        Ok(c)
+    }
+
+    /// Sets one setting from its text form.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for an unknown setting or a bad value.
+    pub fn set(&mut self, name: &str, value: &str, source: Source) -> Result<(), ConfigError> {
+        let bad = |why: &str| ConfigError(format!("{}: {why}", source.describe(name)));
+        match name {
+            "listen" => {
+                self.listen = value
+                    .parse()
+                    .map_err(|_| bad("expected an address like 127.0.0.1:8080"))?;
+            }
+            "issuer" => {
+                self.issuer = value.trim_end_matches('/').to_owned();
+                self.issuer_set = true;
+            }
+            "data_dir" => self.data_dir = PathBuf::from(value),
+            "database_url" => {
+                if !(value.starts_with("postgres://") || value.starts_with("postgresql://")) {
+                    return Err(bad("expected a postgres:// URL"));
+                }
+                self.database_url = Some(value.to_owned());
+            }
+            "master_key" => {
+                let key = tessera_jose::b64::decode(value.trim())
+                    .map_err(|_| bad("expected base64url (no padding) of 32 bytes"))?;
+                if key.len() != 32 {
+                    return Err(bad("expected 32 bytes"));
+                }
+                self.master_key = Some(zeroize::Zeroizing::new(key));
+            }
+            "signing_alg" => {
+                let alg = JwsAlg::from_name(value).map_err(|_| bad("unknown algorithm"))?;
+                if alg.family() == tessera_jose::alg::Family::Hmac || !alg.is_supported() {
+                    return Err(bad(
+                        "expected an asymmetric algorithm (ES256, ES384, EdDSA, RS256, PS256, ...)",
+                    ));
+                }
+                self.signing_alg = alg;
+            }
+            "token_ttl" => self.token_ttl = duration(value).map_err(|e| bad(&e))?,
+            "max_token_ttl" => self.max_token_ttl = duration(value).map_err(|e| bad(&e))?,
+            "jwks_max_age" => self.jwks_max_age = duration(value).map_err(|e| bad(&e))?,
+            "rotation_period" => self.rotation_period = duration(value).map_err(|e| bad(&e))?,
+            "tls_cert" => self.tls_cert = Some(PathBuf::from(value)),
+            "tls_key" => self.tls_key = Some(PathBuf::from(value)),
+            "log_format" => {
+                self.log_json = match value {
+                    "json" => true,
+                    "text" => false,
+                    _ => return Err(bad("expected text or json")),
+                };
+            }
+            "max_body" => {
+                self.max_body = value
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1024)
+                    .ok_or_else(|| bad("expected a number of bytes, at least 1024"))?;
+            }
+            "request_timeout" => self.request_timeout = duration(value).map_err(|e| bad(&e))?,
+            "max_concurrency" => {
+                self.max_concurrency = value
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| bad("expected a positive number"))?;
+            }
+            "poll_interval" => self.poll_interval = duration(value).map_err(|e| bad(&e))?,
+            _ => {
+                return Err(ConfigError(format!(
+                    "{}: unknown setting (see `tessera serve --help`)",
+                    source.describe(name)
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn check(&mut self) -> Result<(), ConfigError> {
+        if !self.issuer_set {
+            let scheme = if self.tls_cert.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            self.issuer = format!("{scheme}://{}", self.listen);
+        }
+        if !(self.issuer.starts_with("https://") || self.issuer.starts_with("http://")) {
+            return Err(ConfigError(
+                "issuer: expected an http:// or https:// URL".into(),
+            ));
+        }
+        if self.issuer.contains(['?', '#']) {
+            return Err(ConfigError(
+                "issuer: no query or fragment (RFC 8414 §2)".into(),
+            ));
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err(ConfigError(
+                "tls_cert and tls_key: give both or neither".into(),
+            ));
+        }
+        if self.token_ttl > self.max_token_ttl {
+            return Err(ConfigError("token_ttl: longer than max_token_ttl".into()));
+        }
+        if self.token_ttl.as_secs() == 0 || self.jwks_max_age.as_secs() == 0 {
+            return Err(ConfigError(
+                "token_ttl and jwks_max_age: must be at least 1s".into(),
+            ));
+        }
+        if self.rotation_period < self.jwks_max_age * 2 {
+            return Err(ConfigError(
+                "rotation_period: must be at least twice jwks_max_age (a new key is published a max-age before it signs)".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the issuer is neither https nor on a loopback address (worth a warning).
+    #[must_use]
+    pub fn issuer_is_insecure(&self) -> bool {
+        let Some(rest) = self.issuer.strip_prefix("http://") else {
+            return false;
+        };
+        let host = rest.split(['/', ':']).next().unwrap_or_default();
+        !(host == "localhost"
+            || host == "127.0.0.1"
+            || host.starts_with("[::1]")
+            || rest.starts_with("[::1]"))
+    }
+
+    /// The effective configuration as TOML, secrets redacted.
+    #[must_use]
+    pub fn to_toml(&self) -> String {
+        let secs = |d: Duration| format!("{}s", d.as_secs());
+        let mut out = String::new();
+        let mut line =
+            |k: &str, v: String| out.push_str(&format!("{k} = {}\n", toml::Value::String(v)));
+        line("listen", self.listen.to_string());
+        line("issuer", self.issuer.clone());
+        line("data_dir", self.data_dir.display().to_string());
+        if let Some(url) = &self.database_url {
+            line("database_url", redact_url(url));
+        }
+        if self.master_key.is_some() {
+            line("master_key", "<redacted>".into());
+        }
+        line("signing_alg", self.signing_alg.name().into());
+        line("token_ttl", secs(self.token_ttl));
+        line("max_token_ttl", secs(self.max_token_ttl));
+        line("jwks_max_age", secs(self.jwks_max_age));
+        line("rotation_period", secs(self.rotation_period));
+        if let Some(p) = &self.tls_cert {
+            line("tls_cert", p.display().to_string());
+        }
+        if let Some(p) = &self.tls_key {
+            line("tls_key", p.display().to_string());
+        }
+        line(
+            "log_format",
+            if self.log_json { "json" } else { "text" }.into(),
+        );
+        line("max_body", self.max_body.to_string());
+        line("request_timeout", secs(self.request_timeout));
+        line("max_concurrency", self.max_concurrency.to_string());
+        line(
+            "poll_interval",
+            format!("{}ms", self.poll_interval.as_millis()),
+        );
+        out
+    }
+}
+
+/// A database URL with its password replaced.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:<redacted>{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// `90s`, `15m`, `2h`, `30d`, `500ms`, or seconds.
+pub fn duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let bad = || format!("expected a duration like 90s, 15m, 2h, 30d or 500ms, got `{t}`");
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let n: u64 = t[..digits].parse().map_err(|_| bad())?;
+    let d = match &t[digits..] {
+        "" | "s" => Duration::from_secs(n),
+        "ms" => Duration::from_millis(n),
+        "m" => Duration::from_secs(n.checked_mul(60).ok_or_else(bad)?),
+        "h" => Duration::from_secs(n.checked_mul(3600).ok_or_else(bad)?),
+        "d" => Duration::from_secs(n.checked_mul(86_400).ok_or_else(bad)?),
+        _ => return Err(bad()),
+    };
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
+    }
+
+    #[test]
+    fn flags_win_over_env_over_file() {
+        let file = "listen = \"127.0.0.1:9000\"\ntoken_ttl = \"5m\"\nsigning_alg = \"EdDSA\"\n";
+        let c = Config::load(
+            Some(file),
+            env(&[
+                ("TESSERA_TOKEN_TTL", "10m"),
+                ("TESSERA_SIGNING_ALG", "ES384"),
+                ("HOME", "/x"),
+            ]),
+            &[("signing_alg".into(), "PS256".into())],
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.issuer, "http://127.0.0.1:9000");
+        assert_eq!(c.token_ttl, Duration::from_secs(600));
+        assert_eq!(c.signing_alg, JwsAlg::PS256);
+    }
+
+    #[test]
+    fn bad_values_name_the_setting_and_source() {
+        let e = Config::load(None, env(&[("TESSERA_TOKEN_TTL", "soon")]), &[]).unwrap_err();
+        assert!(e.0.contains("TESSERA_TOKEN_TTL"), "{e}");
+        let e = Config::load(Some("colour = \"red\""), env(&[]), &[]).unwrap_err();
+        assert!(e.0.contains("`colour`") && e.0.contains("unknown"), "{e}");
+        let e =
+            Config::load(None, env(&[]), &[("signing_alg".into(), "HS256".into())]).unwrap_err();
+        assert!(e.0.contains("--signing-alg"), "{e}");
+        let e = Config::load(None, env(&[]), &[("tls_cert".into(), "c.pem".into())]).unwrap_err();
+        assert!(e.0.contains("tls_key"), "{e}");
+    }
+
+    #[test]
+    fn printed_config_redacts_secrets() {
+        let c = Config::load(
+            None,
+            env(&[("TESSERA_MASTER_KEY", &tessera_jose::b64::encode([7u8; 32]))]),
+            &[(
+                "database_url".into(),
+                "postgres://app:hunter2@db/tessera".into(),
+            )],
+        )
+        .unwrap();
+        let text = c.to_toml();
+        assert!(
+            !text.contains("hunter2") && text.contains("<redacted>"),
+            "{text}"
+        );
+        assert!(!text.contains(&tessera_jose::b64::encode([7u8; 32])));
+        assert!(text.parse::<toml::Table>().is_ok());
+    }
+
+    #[test]
+    fn insecure_issuers_are_noticed() {
+        let c = |issuer: &str| {
+            Config::load(None, env(&[]), &[("issuer".into(), issuer.into())]).unwrap()
+        };
+        assert!(!c("http://127.0.0.1:8080").issuer_is_insecure());
+        assert!(!c("https://auth.example.com").issuer_is_insecure());
+        assert!(c("http://auth.example.com").issuer_is_insecure());
+    }
+}

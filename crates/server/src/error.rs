@@ -1,0 +1,182 @@
+//! Errors: the protocol error every endpoint answers with (RFC 6749 §5.2 JSON, never internals),
+//! the store's error, and configuration errors.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// An OAuth 2.0 error response (RFC 6749 §5.2, RFC 7009 §2.2.1, RFC 7662 §2.3).
+#[derive(Debug, Clone)]
+pub struct OAuthError {
+    status: StatusCode,
+    code: &'static str,
+    description: &'static str,
+    /// Client authentication failed through the `Authorization` header: answer 401 with
+    /// `WWW-Authenticate: Basic` (RFC 6749 §5.2).
+    challenge: bool,
+}
+
+impl OAuthError {
+    /// `invalid_request` (400).
+    #[must_use]
+    pub fn invalid_request(description: &'static str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    /// `invalid_client` (401): unknown client, wrong secret, disabled client, or no credentials.
+    #[must_use]
+    pub fn invalid_client(challenge: bool) -> Self {
+        Self {
+            challenge,
+            ..Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "client authentication failed",
+            )
+        }
+    }
+
+    /// `unsupported_grant_type` (400).
+    #[must_use]
+    pub fn unsupported_grant_type() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "the grant type is not supported",
+        )
+    }
+
+    /// `unauthorized_client` (400).
+    #[must_use]
+    pub fn unauthorized_client(description: &'static str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "unauthorized_client", description)
+    }
+
+    /// `invalid_scope` (400).
+    #[must_use]
+    pub fn invalid_scope(description: &'static str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_scope", description)
+    }
+
+    /// `invalid_target` (400, RFC 8707 §2).
+    #[must_use]
+    pub fn invalid_target(description: &'static str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_target", description)
+    }
+
+    /// `unsupported_token_type` (400, RFC 7009 §2.2.1).
+    #[must_use]
+    pub fn unsupported_token_type() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "unsupported_token_type",
+            "only access tokens can be revoked",
+        )
+    }
+
+    /// `server_error` (500): the store failed; nothing more is said.
+    #[must_use]
+    pub fn server_error() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "the server could not complete the request",
+        )
+    }
+
+    /// `temporarily_unavailable` (503).
+    #[must_use]
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "no signing key is loaded yet",
+        )
+    }
+
+    fn new(status: StatusCode, code: &'static str, description: &'static str) -> Self {
+        Self {
+            status,
+            code,
+            description,
+            challenge: false,
+        }
+    }
+
+    /// The `error` code.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The HTTP status.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({"error": self.code, "error_description": self.description});
+        let mut r = (self.status, axum::Json(body)).into_response();
+        let h = r.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        if self.challenge {
+            h.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"tessera\", charset=\"UTF-8\""),
+            );
+        }
+        r
+    }
+}
+
+impl From<StoreError> for OAuthError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "store error");
+        Self::server_error()
+    }
+}
+
+/// A store failure. Its message names the operation, never secret values.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A row that must exist does not.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// Stored data is not what this version writes.
+    #[error("corrupt stored data: {0}")]
+    Corrupt(&'static str),
+    /// A key or secret operation failed.
+    #[error("crypto: {0}")]
+    Crypto(#[from] tessera_jose::Error),
+    /// The data folder or master key file.
+    #[error("{0}")]
+    Io(String),
+}
+
+/// A configuration error, naming the setting and where it came from.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The store.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// Binding the listener or reading files.
+    #[error("{0}")]
+    Io(String),
+    /// The TLS certificate or key.
+    #[error("TLS: {0}")]
+    Tls(String),
+}

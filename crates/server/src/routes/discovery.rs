@@ -1,0 +1,79 @@
+//! `GET /.well-known/jwks.json` (cacheable, with `ETag`) and the authorization server metadata
+//! (RFC 8414, and the same document at the OpenID path), generated from what is switched on.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::state::AppState;
+
+/// The published keys, with `Cache-Control: max-age` (the life cycle counts on it) and an
+/// `ETag` for revalidation.
+pub async fn jwks(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let keys = state.keys();
+    let max_age = state.config().jwks_max_age.as_secs();
+    let cache = HeaderValue::from_str(&format!("public, max-age={max_age}"))
+        .unwrap_or(HeaderValue::from_static("no-cache"));
+    let etag = HeaderValue::from_str(&keys.etag).unwrap_or(HeaderValue::from_static("\"\""));
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == keys.etag || t.trim() == "*")
+        });
+    if matches {
+        return (
+            StatusCode::NOT_MODIFIED,
+            [(header::CACHE_CONTROL, cache), (header::ETAG, etag)],
+        )
+            .into_response();
+    }
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/jwk-set+json"),
+            ),
+            (header::CACHE_CONTROL, cache),
+            (header::ETAG, etag),
+        ],
+        keys.jwks.clone(),
+    )
+        .into_response()
+}
+
+/// RFC 8414 metadata; the same document answers `/.well-known/openid-configuration`.
+pub async fn metadata(State(state): State<AppState>) -> Response {
+    let iss = &state.config().issuer;
+    let grants: Vec<&str> = state.grants().iter().map(|g| g.grant_type()).collect();
+    let auth = ["client_secret_basic", "client_secret_post"];
+    let algs: Vec<String> = {
+        let keys = state.keys();
+        let mut v: Vec<String> = keys.states.iter().map(|(_, alg, _)| alg.clone()).collect();
+        v.dedup();
+        v
+    };
+    let doc = json!({
+        "issuer": iss,
+        "token_endpoint": format!("{iss}/oauth2/token"),
+        "jwks_uri": format!("{iss}/.well-known/jwks.json"),
+        "introspection_endpoint": format!("{iss}/oauth2/introspect"),
+        "revocation_endpoint": format!("{iss}/oauth2/revoke"),
+        "grant_types_supported": grants,
+        "response_types_supported": [],
+        "token_endpoint_auth_methods_supported": auth,
+        "introspection_endpoint_auth_methods_supported": auth,
+        "revocation_endpoint_auth_methods_supported": auth,
+        "access_token_signing_alg_values_supported": algs,
+    });
+    (
+        [(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=300"),
+        )],
+        axum::Json(doc),
+    )
+        .into_response()
+}

@@ -1,0 +1,90 @@
+//! `POST /oauth2/introspect` (RFC 7662): for an authenticated client, whether a token is
+//! active. A valid, unexpired, unrevoked access token of this issuer gives `active: true` and
+//! its claims; anything else gives exactly `{"active": false}`.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::{Form, authenticate};
+use crate::error::OAuthError;
+use crate::state::AppState;
+
+/// The endpoint.
+pub async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match run(&state, &headers, &body).await {
+        Ok(v) => {
+            let mut r = axum::Json(v).into_response();
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes) -> Result<Value, OAuthError> {
+    let form = Form::parse(headers, body)?;
+    authenticate(state, headers, &form)?;
+    let token = form
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+    Ok(active_claims(state, token)
+        .await?
+        .unwrap_or_else(|| json!({"active": false})))
+}
+
+/// The introspection answer of an active token, or `None`.
+///
+/// # Errors
+/// `server_error` when the store cannot say whether the token was revoked.
+pub async fn active_claims(state: &AppState, token: &str) -> Result<Option<Value>, OAuthError> {
+    let keys = state.keys();
+    let Some(verifier) = &keys.verifier else {
+        return Ok(None);
+    };
+    let Ok(verified) = verifier.verify::<Value>(token) else {
+        return Ok(None);
+    };
+    let claims = verified.into_claims();
+    let (Some(jti), Some(client_id), Some(iat)) = (
+        claims.get("jti").and_then(Value::as_str),
+        claims.get("client_id").and_then(Value::as_str),
+        claims.get("iat").and_then(Value::as_i64),
+    ) else {
+        return Ok(None);
+    };
+    let revoked = state
+        .store()
+        .is_revoked(jti, client_id, iat)
+        .await
+        .map_err(|e| {
+            state.metrics().store_error();
+            OAuthError::from(e)
+        })?;
+    if revoked {
+        return Ok(None);
+    }
+    let mut out = json!({"active": true, "token_type": "Bearer"});
+    for name in [
+        "scope",
+        "client_id",
+        "sub",
+        "aud",
+        "iss",
+        "exp",
+        "iat",
+        "jti",
+    ] {
+        if let Some(v) = claims.get(name) {
+            out[name] = v.clone();
+        }
+    }
+    Ok(Some(out))
+}

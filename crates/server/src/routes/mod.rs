@@ -1,0 +1,190 @@
+//! The endpoints, one module each, and what they share: strict form parsing and client
+//! authentication.
+
+pub mod discovery;
+pub mod health;
+pub mod introspect;
+pub mod revoke;
+pub mod token;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, header};
+
+use crate::error::OAuthError;
+use crate::state::AppState;
+use crate::store::Client;
+
+/// A form body: `application/x-www-form-urlencoded`, each parameter at most once (RFC 6749
+/// §3.1), except those allowed to repeat (`resource`, RFC 8707).
+pub struct Form {
+    single: HashMap<String, String>,
+    resources: Vec<String>,
+}
+
+impl Form {
+    /// Parses the body after checking the content type.
+    ///
+    /// # Errors
+    /// `invalid_request` for another content type, invalid encoding or a repeated parameter.
+    pub fn parse(headers: &HeaderMap, body: &Bytes) -> Result<Self, OAuthError> {
+        let form_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| {
+                v.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            });
+        if !form_type {
+            return Err(OAuthError::invalid_request(
+                "the body must be application/x-www-form-urlencoded",
+            ));
+        }
+        if std::str::from_utf8(body).is_err() {
+            return Err(OAuthError::invalid_request("the body is not UTF-8"));
+        }
+        let mut single = HashMap::new();
+        let mut resources = Vec::new();
+        for (k, v) in form_urlencoded::parse(body) {
+            if k == "resource" {
+                resources.push(v.into_owned());
+                continue;
+            }
+            if single.insert(k.into_owned(), v.into_owned()).is_some() {
+                return Err(OAuthError::invalid_request("a parameter is repeated"));
+            }
+        }
+        Ok(Self { single, resources })
+    }
+
+    /// A parameter (an empty value counts as absent, RFC 6749 §3.1).
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.single
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The `resource` parameters.
+    #[must_use]
+    pub fn resources(&self) -> &[String] {
+        &self.resources
+    }
+}
+
+/// Authenticates the calling client: `client_secret_basic` or `client_secret_post`, exactly
+/// one of them (RFC 6749 §2.3.1). Failures are `invalid_client`, with a `WWW-Authenticate`
+/// challenge when the `Authorization` header was used or nothing was given.
+///
+/// # Errors
+/// `invalid_request` for two methods at once or a malformed header, `invalid_client` else.
+pub fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &Form,
+) -> Result<Arc<Client>, OAuthError> {
+    let basic = headers.get(header::AUTHORIZATION);
+    let post = form.get("client_secret");
+    let (id, secret, via_header) = match (basic, post) {
+        (Some(_), Some(_)) => {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method, not two",
+            ));
+        }
+        (Some(h), None) => {
+            let (id, secret) = basic_credentials(h.to_str().ok())
+                .ok_or_else(|| OAuthError::invalid_request("malformed Authorization header"))?;
+            if form.get("client_id").is_some_and(|c| c != id) {
+                return Err(OAuthError::invalid_request(
+                    "client_id does not match the credentials",
+                ));
+            }
+            (id, secret, true)
+        }
+        (None, Some(secret)) => {
+            let id = form
+                .get("client_id")
+                .ok_or_else(|| OAuthError::invalid_request("client_id is missing"))?;
+            (id.to_owned(), secret.to_owned(), false)
+        }
+        (None, None) => return Err(OAuthError::invalid_client(true)),
+    };
+    let presented = state.secrets().hash_secret(&secret);
+    let Some(client) = state.client(&id) else {
+        state.auth_failed("unknown");
+        return Err(OAuthError::invalid_client(via_header));
+    };
+    let now = state.now();
+    let current = tessera_jose::secret::ct_eq(&presented, &client.secret_hash);
+    let old = client.old_secret_hash.as_deref().is_some_and(|h| {
+        client.old_secret_until.is_some_and(|t| t > now)
+            && tessera_jose::secret::ct_eq(&presented, h)
+    });
+    if !(current | old) || !client.enabled {
+        state.auth_failed(&client.id);
+        return Err(OAuthError::invalid_client(via_header));
+    }
+    Ok(client)
+}
+
+/// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1).
+fn basic_credentials(header: Option<&str>) -> Option<(String, String)> {
+    let value = header?;
+    let (scheme, rest) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = decode_std_base64(rest.trim())?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let unescape = |s: &str| -> Option<String> {
+        let bytes: Vec<u8> = form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned().into_bytes())?;
+        String::from_utf8(bytes).ok()
+    };
+    Some((unescape(id)?, unescape(secret)?))
+}
+
+/// Standard base64 with padding (what `Authorization: Basic` uses), strictly.
+fn decode_std_base64(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 4 != 0 || text.is_empty() {
+        return None;
+    }
+    let unpadded = text.trim_end_matches('=');
+    if text.len() - unpadded.len() > 2 {
+        return None;
+    }
+    let url: String = unpadded
+        .chars()
+        .map(|c| match c {
+            '+' => Some('-'),
+            '/' => Some('_'),
+            '-' | '_' => None,
+            c => Some(c),
+        })
+        .collect::<Option<String>>()?;
+    tessera_jose::b64::decode(&url).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_decoded_strictly() {
+        // "a%3Ab:s+c%25" -> id "a:b", secret "s c%"
+        let h = format!("Basic {}", "YSUzQWI6cytjJTI1");
+        assert_eq!(
+            basic_credentials(Some(&h)),
+            Some(("a:b".into(), "s c%".into()))
+        );
+        assert_eq!(basic_credentials(Some("Bearer x")), None);
+        assert_eq!(basic_credentials(Some("Basic !!!")), None);
+        assert_eq!(basic_credentials(Some("Basic YWJj")), None, "no colon");
+    }
+}

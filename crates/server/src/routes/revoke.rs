@@ -1,0 +1,69 @@
+//! `POST /oauth2/revoke` (RFC 7009): an authenticated client revokes one of its access tokens;
+//! its `jti` is denied until the token's `exp`, on every node (introspection reads the deny
+//! list from the store). Invalid or unknown tokens are answered 200, as the RFC asks.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::{Form, authenticate};
+use crate::error::OAuthError;
+use crate::state::AppState;
+
+/// The endpoint.
+pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    match run(&state, &headers, &body).await {
+        Ok(()) => (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")]).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes) -> Result<(), OAuthError> {
+    let form = Form::parse(headers, body)?;
+    let client = authenticate(state, headers, &form)?;
+    let token = form
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+    if let Some(hint) = form.get("token_type_hint")
+        && !matches!(hint, "access_token" | "refresh_token")
+    {
+        return Err(OAuthError::unsupported_token_type());
+    }
+    let keys = state.keys();
+    let Some(verifier) = &keys.verifier else {
+        return Ok(());
+    };
+    // An expired or foreign token needs no revocation.
+    let Ok(verified) = verifier.verify::<Value>(token) else {
+        return Ok(());
+    };
+    let claims = verified.claims();
+    let (Some(jti), Some(owner), Some(exp)) = (
+        claims.get("jti").and_then(Value::as_str),
+        claims.get("client_id").and_then(Value::as_str),
+        claims.get("exp").and_then(Value::as_i64),
+    ) else {
+        return Ok(());
+    };
+    if owner != client.id {
+        return Err(OAuthError::unauthorized_client(
+            "the token was not issued to this client",
+        ));
+    }
+    state
+        .store()
+        .revoke_jti(jti, owner, exp)
+        .await
+        .map_err(|e| {
+            state.metrics().store_error();
+            OAuthError::from(e)
+        })?;
+    state.event(
+        "token.revoked",
+        Some(owner),
+        serde_json::json!({ "jti": jti }),
+    );
+    Ok(())
+}

@@ -1,0 +1,244 @@
+//! Running the service: open the store, load or create the keys, bind (HTTP, or HTTPS with
+//! rustls on aws-lc-rs), run the background tasks, and stop gracefully.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tessera_jose::jwt::Clock;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::error::ServeError;
+use crate::state::AppState;
+
+/// A running service.
+pub struct Started {
+    /// The state (for tests and the CLI's banner).
+    pub state: AppState,
+    /// The bound address.
+    pub addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    done: tokio::task::JoinHandle<()>,
+}
+
+impl Started {
+    /// Stops accepting, lets in-flight requests finish (up to 10 s), and waits.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.done.await;
+    }
+
+    /// Waits until the service stops (after [`Started::shutdown`] from elsewhere, or a signal
+    /// when started by [`serve`]).
+    pub async fn wait(self) {
+        let _ = self.done.await;
+    }
+}
+
+/// Starts the service and returns once it accepts connections.
+///
+/// # Errors
+/// [`ServeError`] when the store, the keys, the TLS files or the listener fail.
+pub async fn start(config: Config, clock: Option<Arc<dyn Clock>>) -> Result<Started, ServeError> {
+    let store = crate::store::open(config.database_url.as_deref(), &config.data_dir).await?;
+    let master = crate::keys::master_key(config.master_key.as_ref(), &config.data_dir)?;
+    let secrets = crate::keys::Secrets::from_master(&master);
+    drop(master);
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(tls_acceptor(cert, key)?),
+        _ => None,
+    };
+    let state = AppState::new(store, secrets, config.clone(), clock).await?;
+    state.rotate_tick().await?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| ServeError::Io(format!("cannot listen on {}: {e}", config.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| ServeError::Io(e.to_string()))?;
+    let (stop, stopped) = watch::channel(false);
+    background(&state, &stopped);
+    let router = crate::app(state.clone());
+    let done = tokio::spawn(accept(listener, router, tls, stopped, config.max_body));
+    Ok(Started {
+        state,
+        addr,
+        stop,
+        done,
+    })
+}
+
+/// Starts the service and runs it until SIGTERM or SIGINT.
+///
+/// # Errors
+/// As [`start`].
+pub async fn serve(config: Config, on_start: impl FnOnce(&Started)) -> Result<(), ServeError> {
+    let started = start(config, None).await?;
+    on_start(&started);
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing in-flight requests");
+    started.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// Cache refresh (every poll interval), the key life cycle (every 10 s) and the purge of
+/// expired revocations (hourly), until shutdown.
+fn background(state: &AppState, stopped: &watch::Receiver<bool>) {
+    let poll = state.config().poll_interval;
+    let tasks: [(Duration, fn(AppState) -> futures_lite::BoxFuture); 3] = [
+        (poll, |s| {
+            Box::pin(async move {
+                if let Err(e) = s.refresh().await {
+                    s.metrics().store_error();
+                    tracing::warn!(error = %e, "cannot refresh the caches");
+                }
+            })
+        }),
+        (Duration::from_secs(10), |s| {
+            Box::pin(async move {
+                if let Err(e) = s.rotate_tick().await {
+                    s.metrics().store_error();
+                    tracing::warn!(error = %e, "key life cycle tick failed");
+                }
+            })
+        }),
+        (Duration::from_secs(3600), |s| {
+            Box::pin(async move {
+                let now = s.now();
+                if let Err(e) = s.store().purge_revocations(now).await {
+                    s.metrics().store_error();
+                    tracing::warn!(error = %e, "cannot purge revocations");
+                }
+            })
+        }),
+    ];
+    for (every, task) in tasks {
+        let state = state.clone();
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => task(state.clone()).await,
+                    _ = stopped.changed() => break,
+                }
+            }
+        });
+    }
+}
+
+mod futures_lite {
+    /// A boxed future of a background task.
+    pub type BoxFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+}
+
+async fn accept(
+    listener: TcpListener,
+    router: axum::Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    mut stopped: watch::Receiver<bool>,
+    max_body: usize,
+) {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        let (stream, _) = tokio::select! {
+            conn = listener.accept() => match conn {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stopped.changed() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(router.clone());
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            // Header limits: at most 64 headers in 16 KiB (plus the body buffer), read within
+            // 10 s; larger requests are refused by hyper before any handler runs.
+            http.timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(10))
+                .max_headers(64)
+                .max_buf_size((16 * 1024).max(max_body + 1024));
+            let result = match tls {
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(s) => {
+                        watcher
+                            .watch(http.serve_connection(TokioIo::new(s), service))
+                            .await
+                    }
+                    Err(_) => return,
+                },
+                None => {
+                    watcher
+                        .watch(http.serve_connection(TokioIo::new(stream), service))
+                        .await
+                }
+            };
+            if let Err(e) = result {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    let _ = TokioExecutor::new();
+    tokio::select! {
+        () = graceful.shutdown() => {},
+        () = tokio::time::sleep(Duration::from_secs(10)) => {
+            tracing::warn!("in-flight requests still running after 10 s; stopping anyway");
+        },
+    }
+}
+
+fn tls_acceptor(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<tokio_rustls::TlsAcceptor, ServeError> {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| ServeError::Tls(format!("{}: {e}", cert.display())))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| ServeError::Tls(format!("{}: {e}", cert.display())))?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| ServeError::Tls(format!("{}: {e}", key.display())))?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ServeError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| ServeError::Tls(e.to_string()))?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}

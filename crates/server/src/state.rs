@@ -1,0 +1,257 @@
+//! The shared state: the store, the derived secrets, and the caches that keep the hot path off
+//! the database (clients and keys), refreshed when the store's change generation moves.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use tessera_jose::jwt::{Clock, SystemClock};
+
+use crate::config::Config;
+use crate::error::StoreError;
+use crate::keys::{KeyRing, Policy, Secrets, SharedClock};
+use crate::metrics::Metrics;
+use crate::store::{Client, Event, Store};
+
+/// Everything a request handler needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    secrets: Secrets,
+    config: Config,
+    clock: SharedClock,
+    clients: RwLock<Arc<HashMap<String, Arc<Client>>>>,
+    keys: RwLock<Arc<KeyRing>>,
+    generation: AtomicI64,
+    metrics: Metrics,
+    events: tokio::sync::mpsc::UnboundedSender<Event>,
+    failures: Mutex<HashMap<String, (i64, u32)>>,
+    node: String,
+    grants: Vec<Box<dyn crate::routes::token::Grant>>,
+}
+
+impl AppState {
+    /// Builds the state and loads the caches. Events are written by a background task.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store cannot be read or a key cannot be opened.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        secrets: Secrets,
+        config: Config,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Result<Self, StoreError> {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
+        let writer = Arc::clone(&store);
+        tokio::spawn(async move {
+            while let Some(e) = rx.recv().await {
+                if let Err(err) = writer.record(&e).await {
+                    tracing::error!(error = %err, kind = %e.kind, "cannot record an audit event");
+                }
+            }
+        });
+        let node = tessera_jose::b64::encode(tessera_jose::secret::random(9)?);
+        let state = Self {
+            inner: Arc::new(Inner {
+                store,
+                secrets,
+                config,
+                clock: SharedClock(clock.unwrap_or_else(|| Arc::new(SystemClock))),
+                clients: RwLock::new(Arc::new(HashMap::new())),
+                keys: RwLock::new(Arc::new(KeyRing::empty())),
+                generation: AtomicI64::new(-1),
+                metrics: Metrics::default(),
+                events: tx,
+                failures: Mutex::new(HashMap::new()),
+                node,
+                grants: crate::routes::token::grants(),
+            }),
+        };
+        state.reload().await?;
+        Ok(state)
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+
+    /// The derived secrets.
+    #[must_use]
+    pub fn secrets(&self) -> &Secrets {
+        &self.inner.secrets
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The current Unix time (injected in tests).
+    #[must_use]
+    pub fn now(&self) -> i64 {
+        self.inner.clock.now()
+    }
+
+    /// The clock.
+    #[must_use]
+    pub fn clock(&self) -> &SharedClock {
+        &self.inner.clock
+    }
+
+    /// The metrics.
+    #[must_use]
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// The grant handlers.
+    #[must_use]
+    pub fn grants(&self) -> &[Box<dyn crate::routes::token::Grant>] {
+        &self.inner.grants
+    }
+
+    /// This node's id (lease holder).
+    #[must_use]
+    pub fn node(&self) -> &str {
+        &self.inner.node
+    }
+
+    /// A cached client.
+    #[must_use]
+    pub fn client(&self, id: &str) -> Option<Arc<Client>> {
+        let map = self
+            .inner
+            .clients
+            .read()
+            .map_or_else(|p| Arc::clone(&p.into_inner()), |g| Arc::clone(&g));
+        map.get(id).cloned()
+    }
+
+    /// The cached keys.
+    #[must_use]
+    pub fn keys(&self) -> Arc<KeyRing> {
+        self.inner
+            .keys
+            .read()
+            .map_or_else(|p| Arc::clone(&p.into_inner()), |g| Arc::clone(&g))
+    }
+
+    /// The key life-cycle policy.
+    #[must_use]
+    pub fn policy(&self) -> Policy {
+        let c = &self.inner.config;
+        Policy {
+            rotation_period: secs(c.rotation_period),
+            jwks_max_age: secs(c.jwks_max_age),
+            max_token_ttl: secs(c.max_token_ttl),
+            alg: c.signing_alg,
+        }
+    }
+
+    /// Queues an audit event (written by a background task; also logged).
+    pub fn event(&self, kind: &str, client_id: Option<&str>, detail: serde_json::Value) {
+        tracing::info!(event = kind, client_id = client_id.unwrap_or("-"), "audit");
+        let e = Event {
+            at: self.now(),
+            kind: kind.into(),
+            client_id: client_id.map(str::to_owned),
+            detail,
+        };
+        let _ = self.inner.events.send(e);
+    }
+
+    /// Counts a failed client authentication; the fifth within a minute is an audit event.
+    pub fn auth_failed(&self, client_id: &str) {
+        let now = self.now();
+        let report = {
+            let Ok(mut map) = self.inner.failures.lock() else {
+                return;
+            };
+            if map.len() > 10_000 {
+                map.retain(|_, (start, _)| now - *start < 60);
+            }
+            let entry = map.entry(client_id.to_owned()).or_insert((now, 0));
+            if now - entry.0 >= 60 {
+                *entry = (now, 0);
+            }
+            entry.1 += 1;
+            entry.1 == 5
+        };
+        if report {
+            self.event(
+                "client.auth_failed",
+                Some(client_id),
+                serde_json::json!({"failures": 5, "window_seconds": 60}),
+            );
+        }
+    }
+
+    /// Reloads clients and keys if the store's change generation moved (or always, the first
+    /// time). Returns whether anything was reloaded.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the store.
+    pub async fn refresh(&self) -> Result<bool, StoreError> {
+        let g = self.inner.store.generation().await?;
+        if g == self.inner.generation.load(Ordering::Acquire) {
+            return Ok(false);
+        }
+        self.reload().await?;
+        Ok(true)
+    }
+
+    async fn reload(&self) -> Result<(), StoreError> {
+        let g = self.inner.store.generation().await?;
+        let clients = self.inner.store.clients().await?;
+        let keys = self.inner.store.keys().await?;
+        let ring = KeyRing::build(
+            &keys,
+            &self.inner.secrets,
+            &self.inner.config.issuer,
+            &self.inner.clock,
+        )?;
+        let map: HashMap<String, Arc<Client>> = clients
+            .into_iter()
+            .map(|c| (c.id.clone(), Arc::new(c)))
+            .collect();
+        if let Ok(mut w) = self.inner.clients.write() {
+            *w = Arc::new(map);
+        }
+        if let Ok(mut w) = self.inner.keys.write() {
+            *w = Arc::new(ring);
+        }
+        self.inner.generation.store(g, Ordering::Release);
+        Ok(())
+    }
+
+    /// One key life-cycle tick under the rotation lease, then a refresh.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the store.
+    pub async fn rotate_tick(&self) -> Result<Vec<Event>, StoreError> {
+        let events = crate::keys::tick(
+            self.store(),
+            self.secrets(),
+            &self.policy(),
+            self.now(),
+            self.node(),
+        )
+        .await?;
+        for e in &events {
+            tracing::info!(event = %e.kind, detail = %e.detail, "key life cycle");
+        }
+        self.refresh().await?;
+        Ok(events)
+    }
+}
+
+fn secs(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
