@@ -16,6 +16,7 @@ pub struct Admin {
     store: Arc<dyn Store>,
     secrets: Secrets,
     config: Config,
+    clock: Arc<dyn tessera_jose::jwt::Clock>,
 }
 
 /// A new client's credentials, shown once.
@@ -69,23 +70,28 @@ impl Admin {
             store,
             secrets: Secrets::from_master(&master),
             config,
+            clock: Arc::new(tessera_jose::jwt::SystemClock),
         })
     }
 
-    /// Over an open store (tests).
+    /// Over an open store, with a clock (tests inject one).
     #[must_use]
-    pub fn new(store: Arc<dyn Store>, secrets: Secrets, config: Config) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        secrets: Secrets,
+        config: Config,
+        clock: Arc<dyn tessera_jose::jwt::Clock>,
+    ) -> Self {
         Self {
             store,
             secrets,
             config,
+            clock,
         }
     }
 
-    fn now() -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    fn now(&self) -> i64 {
+        self.clock.now()
     }
 
     async fn event(
@@ -97,7 +103,7 @@ impl Admin {
         tracing::info!(event = kind, client_id = client_id.unwrap_or("-"), "audit");
         self.store
             .record(&Event {
-                at: Self::now(),
+                at: self.now(),
                 kind: kind.into(),
                 client_id: client_id.map(str::to_owned),
                 detail,
@@ -166,7 +172,7 @@ impl Admin {
         );
         let secret =
             tessera_jose::b64::encode(tessera_jose::secret::random(32).map_err(StoreError::from)?);
-        let now = Self::now();
+        let now = self.now();
         let client = Client {
             id: id.clone(),
             name,
@@ -234,7 +240,7 @@ impl Admin {
         if let Some(t) = spec.token_ttl {
             c.token_ttl = t;
         }
-        c.updated_at = Self::now();
+        c.updated_at = self.now();
         self.store.update_client(&c).await?;
         self.event(
             "client.updated",
@@ -253,7 +259,7 @@ impl Admin {
     pub async fn set_enabled(&self, id: &str, enabled: bool) -> Result<(), AdminError> {
         let mut c = self.client(id).await?;
         c.enabled = enabled;
-        c.updated_at = Self::now();
+        c.updated_at = self.now();
         self.store.update_client(&c).await?;
         let kind = if enabled {
             "client.enabled"
@@ -292,7 +298,7 @@ impl Admin {
         let mut c = self.client(id).await?;
         let secret =
             tessera_jose::b64::encode(tessera_jose::secret::random(32).map_err(StoreError::from)?);
-        let now = Self::now();
+        let now = self.now();
         if grace > 0 {
             c.old_secret_hash = Some(std::mem::replace(
                 &mut c.secret_hash,
@@ -327,7 +333,7 @@ impl Admin {
     /// [`AdminError`].
     pub async fn revoke_tokens(&self, id: &str) -> Result<(), AdminError> {
         let mut c = self.client(id).await?;
-        let now = Self::now();
+        let now = self.now();
         c.tokens_revoked_before = Some(now);
         c.updated_at = now;
         self.store.update_client(&c).await?;
@@ -366,7 +372,7 @@ impl Admin {
     /// # Errors
     /// [`AdminError`].
     pub async fn rotate(&self, force: bool) -> Result<Vec<Event>, AdminError> {
-        let now = Self::now();
+        let now = self.now();
         let p = self.policy();
         let keys = self.store.keys().await?;
         let current = keys.iter().find(|k| k.state == KeyState::Current);
@@ -413,7 +419,7 @@ impl Admin {
             self.store.as_ref(),
             &self.secrets,
             &[Step::Remove(kid.to_owned())],
-            Self::now(),
+            self.now(),
             &self.policy(),
         )
         .await?)

@@ -1,0 +1,499 @@
+//! The endpoints through `app(state)` with `oneshot`: grants, introspection, revocation, the
+//! JWKS and metadata, and a table of malformed and hostile requests.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{ISSUER, T0, service};
+use serde_json::{Value, json};
+use tessera_jose::jwt::{FixedClock, Verifier};
+use tessera_jose::{JwkSet, JwsAlg};
+
+#[tokio::test]
+async fn client_credentials_issues_rfc9068_tokens() {
+    let s = service().await;
+    let c = s
+        .client(
+            "orders:read orders:write",
+            &["api://orders", "api://billing"],
+        )
+        .await;
+    // client_secret_basic, all scopes by default, the first audience.
+    let (status, headers, v) = s
+        .post_form(
+            "/oauth2/token",
+            "grant_type=client_credentials",
+            Some((&c.client_id, &c.client_secret)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(v["token_type"], "Bearer");
+    assert_eq!(v["expires_in"], 900);
+    assert_eq!(v["scope"], "orders:read orders:write");
+    // Verified with the published JWKS, as a resource server would.
+    let (_, _, jwks) = s.get("/.well-known/jwks.json").await;
+    let set = JwkSet::from_json(std::str::from_utf8(&jwks).unwrap()).unwrap();
+    let verifier = Verifier::builder(set)
+        .algorithms([JwsAlg::ES256])
+        .issuer(ISSUER)
+        .audience("api://orders")
+        .typ("at+jwt")
+        .clock(FixedClock(T0))
+        .build()
+        .unwrap();
+    let token = v["access_token"].as_str().unwrap();
+    let verified = verifier.verify::<Value>(token).unwrap();
+    let claims = verified.claims();
+    assert_eq!(claims["sub"], c.client_id.as_str());
+    assert_eq!(claims["client_id"], c.client_id.as_str());
+    assert_eq!(claims["aud"], "api://orders");
+    assert_eq!(claims["iat"], T0);
+    assert_eq!(claims["exp"], T0 + 900);
+    assert!(claims["jti"].as_str().is_some_and(|j| j.len() >= 20));
+    let header = verified.header().unwrap();
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    assert!(header.kid.is_some());
+    // client_secret_post, a subset of the scopes, another audience by resource indicator.
+    let body = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={}&scope=orders:read&resource=api%3A%2F%2Fbilling",
+        c.client_id, c.client_secret
+    );
+    let (status, _, v) = s.post_form("/oauth2/token", &body, None).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["scope"], "orders:read");
+    let claims = tessera_jose::dangerous::decode_unverified(v["access_token"].as_str().unwrap())
+        .unwrap()
+        .claims
+        .unwrap();
+    assert_eq!(claims["aud"], "api://billing");
+    // Unknown scope and unknown resource are errors, never silently dropped.
+    for (extra, code) in [
+        ("&scope=orders:read%20admin", "invalid_scope"),
+        ("&resource=api%3A%2F%2Fother", "invalid_target"),
+    ] {
+        let (status, _, v) = s
+            .post_form(
+                "/oauth2/token",
+                &format!("grant_type=client_credentials{extra}"),
+                Some((&c.client_id, &c.client_secret)),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(v["error"], code);
+    }
+}
+
+#[tokio::test]
+async fn client_authentication_failures() {
+    let s = service().await;
+    let c = s.client("a", &["api://x"]).await;
+    // Wrong secret through the header: 401 with a Basic challenge.
+    let (status, headers, v) = s
+        .post_form(
+            "/oauth2/token",
+            "grant_type=client_credentials",
+            Some((&c.client_id, "wrong")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(v["error"], "invalid_client");
+    assert!(
+        headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic")
+    );
+    // Unknown client through the body.
+    let (status, _, v) = s
+        .post_form(
+            "/oauth2/token",
+            "grant_type=client_credentials&client_id=nobody&client_secret=x",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_client"))
+    );
+    // No credentials at all: 401 with a challenge.
+    let (status, headers, _) = s
+        .post_form("/oauth2/token", "grant_type=client_credentials", None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(headers.contains_key("www-authenticate"));
+    // Two methods at once.
+    let body = format!(
+        "grant_type=client_credentials&client_secret={}",
+        c.client_secret
+    );
+    let (status, _, v) = s
+        .post_form(
+            "/oauth2/token",
+            &body,
+            Some((&c.client_id, &c.client_secret)),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request"))
+    );
+    // A disabled client gets nothing; enabled again, it does.
+    s.admin.set_enabled(&c.client_id, false).await.unwrap();
+    s.state.refresh().await.unwrap();
+    let (status, _, _) = s
+        .post_form(
+            "/oauth2/token",
+            "grant_type=client_credentials",
+            Some((&c.client_id, &c.client_secret)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    s.admin.set_enabled(&c.client_id, true).await.unwrap();
+    s.state.refresh().await.unwrap();
+    s.token(&c, "").await;
+    // A rotated secret: both work during the grace period, only the new one without it.
+    let rotated = s.admin.rotate_secret(&c.client_id, 3600).await.unwrap();
+    s.state.refresh().await.unwrap();
+    s.token(&c, "").await;
+    s.token(&rotated, "").await;
+    let again = s.admin.rotate_secret(&c.client_id, 0).await.unwrap();
+    s.state.refresh().await.unwrap();
+    s.token(&again, "").await;
+    let (status, _, _) = s
+        .post_form(
+            "/oauth2/token",
+            "grant_type=client_credentials",
+            Some((&rotated.client_id, &rotated.client_secret)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Repeated failures are an audit event.
+    for _ in 0..5 {
+        s.post_form(
+            "/oauth2/token",
+            "grant_type=client_credentials",
+            Some((&c.client_id, "bad")),
+        )
+        .await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let events = s.admin.events(0, 1000).await.unwrap();
+    assert!(
+        events.iter().any(|e| e.kind == "client.auth_failed"),
+        "{events:?}"
+    );
+    assert!(events.iter().any(|e| e.kind == "client.secret_rotated"));
+}
+
+#[tokio::test]
+async fn introspection_and_revocation() {
+    let s = service().await;
+    let c = s.client("read", &["api://x"]).await;
+    let other = s.client("read", &["api://x"]).await;
+    let token = s.token(&c, "").await;
+    let v = s.introspect(&other, &token).await;
+    assert_eq!(v["active"], true);
+    assert_eq!(v["client_id"], c.client_id.as_str());
+    assert_eq!(v["scope"], "read");
+    assert_eq!(v["token_type"], "Bearer");
+    // Anything else is exactly {"active": false}.
+    let inactive = json!({"active": false});
+    for bad in ["garbage", "a.b.c", &token[..token.len() - 2]] {
+        assert_eq!(s.introspect(&c, bad).await, inactive);
+    }
+    // Expired.
+    s.clock.advance(901);
+    assert_eq!(s.introspect(&c, &token).await, inactive);
+    s.clock.advance(-901);
+    // Another client cannot revoke it; its owner can, and then it is inactive.
+    let (status, _, v) = s
+        .post_form(
+            "/oauth2/revoke",
+            &format!("token={token}"),
+            Some((&other.client_id, &other.client_secret)),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("unauthorized_client"))
+    );
+    assert_eq!(s.introspect(&c, &token).await["active"], true);
+    let (status, headers, _) = s
+        .post_form(
+            "/oauth2/revoke",
+            &format!("token={token}&token_type_hint=access_token"),
+            Some((&c.client_id, &c.client_secret)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(s.introspect(&c, &token).await, inactive);
+    // Revoking garbage is fine (RFC 7009 §2.2).
+    let (status, _, _) = s
+        .post_form(
+            "/oauth2/revoke",
+            "token=garbage",
+            Some((&c.client_id, &c.client_secret)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // revoke-tokens: every token issued before now is inactive; later ones are active.
+    let t1 = s.token(&c, "").await;
+    s.admin.revoke_tokens(&c.client_id).await.unwrap();
+    assert_eq!(s.introspect(&other, &t1).await, inactive);
+    // Disabled or deleted clients' tokens are inactive.
+    let d = s.client("read", &["api://x"]).await;
+    let td = s.token(&d, "").await;
+    assert_eq!(s.introspect(&c, &td).await["active"], true);
+    s.admin.set_enabled(&d.client_id, false).await.unwrap();
+    assert_eq!(s.introspect(&c, &td).await, inactive);
+    s.admin.delete_client(&d.client_id).await.unwrap();
+    assert_eq!(s.introspect(&c, &td).await, inactive);
+    // Introspection needs client authentication.
+    let (status, _, v) = s
+        .post_form("/oauth2/introspect", &format!("token={token}"), None)
+        .await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_client"))
+    );
+}
+
+#[tokio::test]
+async fn jwks_and_metadata() {
+    let s = service().await;
+    let (status, headers, body) = s.get("/.well-known/jwks.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["cache-control"], "public, max-age=300");
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+    let set: Value = serde_json::from_slice(&body).unwrap();
+    // The current and the next key are published; no private member.
+    let keys = set["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2);
+    assert!(
+        keys.iter()
+            .all(|k| k.get("d").is_none() && k["alg"] == "ES256" && k["use"] == "sig")
+    );
+    let (status, headers, body) = s
+        .send(
+            Request::get("/.well-known/jwks.json")
+                .header("if-none-match", &etag)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert!(body.is_empty() && headers.contains_key("etag"));
+    let (_, _, a) = s.get("/.well-known/oauth-authorization-server").await;
+    let (_, _, b) = s.get("/.well-known/openid-configuration").await;
+    assert_eq!(a, b);
+    let m: Value = serde_json::from_slice(&a).unwrap();
+    assert_eq!(m["issuer"], ISSUER);
+    assert_eq!(m["token_endpoint"], format!("{ISSUER}/oauth2/token"));
+    assert_eq!(m["jwks_uri"], format!("{ISSUER}/.well-known/jwks.json"));
+    assert_eq!(m["grant_types_supported"], json!(["client_credentials"]));
+    assert_eq!(s.get("/healthz").await.0, StatusCode::OK);
+    assert_eq!(s.get("/readyz").await.0, StatusCode::OK);
+    let c = s.client("a", &["api://x"]).await;
+    s.token(&c, "").await;
+    let (_, _, metrics) = s.get("/metrics").await;
+    let text = String::from_utf8(metrics).unwrap();
+    assert!(
+        text.contains("tessera_requests_total{endpoint=\"jwks\",status=\"200\"}"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "tessera_grants_total{{client_id=\"{}\",outcome=\"issued\"}} 1",
+            c.client_id
+        )),
+        "{text}"
+    );
+    assert!(text.contains("tessera_signing_keys{state=\"current\"} 1"));
+    assert!(text.contains("tessera_request_duration_seconds_bucket{endpoint=\"token\""));
+}
+
+/// Malformed and hostile requests: each gets its status and RFC error, never a 500.
+#[tokio::test]
+async fn bad_input_table() {
+    let s = service().await;
+    let c = s.client("a", &["api://x"]).await;
+    let auth = common::basic_header(&c.client_id, &c.client_secret);
+    let big = "x".repeat(20_000);
+    let cases: Vec<(&str, &str, Option<&str>, String, StatusCode, Option<&str>)> = vec![
+        // (path, content type, authorization, body, status, error)
+        (
+            "/oauth2/token",
+            "application/json",
+            Some(&auth),
+            r#"{"grant_type":"client_credentials"}"#.into(),
+            StatusCode::BAD_REQUEST,
+            Some("invalid_request"),
+        ),
+        (
+            "/oauth2/token",
+            "application/x-www-form-urlencoded",
+            Some(&auth),
+            "grant_type=client_credentials&grant_type=client_credentials".into(),
+            StatusCode::BAD_REQUEST,
+            Some("invalid_request"),
+        ),
+        (
+            "/oauth2/token",
+            "application/x-www-form-urlencoded",
+            Some(&auth),
+            "grant_type=password&username=a&password=b".into(),
+            StatusCode::BAD_REQUEST,
+            Some("unsupported_grant_type"),
+        ),
+        (
+            "/oauth2/token",
+            "application/x-www-form-urlencoded",
+            Some(&auth),
+            "scope=a".into(),
+            StatusCode::BAD_REQUEST,
+            Some("invalid_request"),
+        ),
+        (
+            "/oauth2/token",
+            "application/x-www-form-urlencoded",
+            Some(&auth),
+            "grant_type=client_credentials&scope=".into(),
+            StatusCode::OK,
+            None,
+        ),
+        (
+            "/oauth2/token",
+            "application/x-www-form-urlencoded",
+            Some(&auth),
+            format!("grant_type=client_credentials&x={big}"),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some("invalid_request"),
+        ),
+        (
+            "/oauth2/token",
+            "application/x-www-form-urlencoded",
+            Some("Basic !!!"),
+            "grant_type=client_credentials".into(),
+            StatusCode::BAD_REQUEST,
+            Some("invalid_request"),
+        ),
+        (
+            "/oauth2/token",
+            "application/x-www-form-urlencoded",
+            Some("Bearer abc"),
+            "grant_type=client_credentials".into(),
+            StatusCode::BAD_REQUEST,
+            Some("invalid_request"),
+        ),
+        (
+            "/oauth2/token",
+            "application/x-www-form-urlencoded",
+            Some(&auth),
+            "grant_type=client_credentials&scope=a%20%22".into(),
+            StatusCode::BAD_REQUEST,
+            Some("invalid_scope"),
+        ),
+        (
+            "/oauth2/token",
+            "",
+            Some(&auth),
+            "grant_type=client_credentials".into(),
+            StatusCode::BAD_REQUEST,
+            Some("invalid_request"),
+        ),
+        (
+            "/oauth2/introspect",
+            "application/x-www-form-urlencoded",
+            Some(&auth),
+            "".into(),
+            StatusCode::BAD_REQUEST,
+            Some("invalid_request"),
+        ),
+        (
+            "/oauth2/introspect",
+            "application/x-www-form-urlencoded",
+            Some(&auth),
+            "token=a&token=b".into(),
+            StatusCode::BAD_REQUEST,
+            Some("invalid_request"),
+        ),
+        (
+            "/oauth2/introspect",
+            "text/plain",
+            Some(&auth),
+            "token=a".into(),
+            StatusCode::BAD_REQUEST,
+            Some("invalid_request"),
+        ),
+        (
+            "/oauth2/revoke",
+            "application/x-www-form-urlencoded",
+            Some(&auth),
+            "token_type_hint=access_token".into(),
+            StatusCode::BAD_REQUEST,
+            Some("invalid_request"),
+        ),
+        (
+            "/oauth2/revoke",
+            "application/x-www-form-urlencoded",
+            Some(&auth),
+            "token=x&token_type_hint=id_token".into(),
+            StatusCode::BAD_REQUEST,
+            Some("unsupported_token_type"),
+        ),
+        (
+            "/oauth2/revoke",
+            "application/x-www-form-urlencoded",
+            None,
+            "token=x".into(),
+            StatusCode::UNAUTHORIZED,
+            Some("invalid_client"),
+        ),
+    ];
+    for (path, ct, authz, body, status, error) in cases {
+        let mut req = Request::post(path);
+        if !ct.is_empty() {
+            req = req.header("content-type", ct);
+        }
+        if let Some(a) = authz {
+            req = req.header("authorization", a);
+        }
+        let (got, _, bytes) = s.send(req.body(Body::from(body.clone())).unwrap()).await;
+        let short: String = body.chars().take(60).collect();
+        assert_eq!(
+            got,
+            status,
+            "{path} {ct} {short}: {}",
+            String::from_utf8_lossy(&bytes)
+        );
+        if let Some(code) = error {
+            let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            assert_eq!(v["error"], code, "{path} {short}");
+            assert!(v.get("error_description").is_some());
+        }
+    }
+    // Non-UTF-8 bytes, a GET on a POST endpoint, an unknown path.
+    let (got, _, _) = s
+        .send(
+            Request::post("/oauth2/token")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("authorization", &auth)
+                .body(Body::from(vec![0xff, 0xfe]))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(got, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        s.get("/oauth2/token").await.0,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(s.get("/admin").await.0, StatusCode::NOT_FOUND);
+    // Security headers on every response.
+    let (_, h, _) = s.get("/healthz").await;
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+}
