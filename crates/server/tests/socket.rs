@@ -1,0 +1,143 @@
+//! Over a real socket on loopback: the `oauth2` crate is the client (both authentication
+//! methods), a client created through the admin API beside the running server gets tokens
+//! without a restart, and tokens are checked independently by the `jsonwebtoken` crate with keys
+//! fetched from the server's JWKS over HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use oauth2::basic::BasicClient;
+use oauth2::{AuthType, ClientId, ClientSecret, Scope, TokenResponse as _, TokenUrl};
+use tessera_server::admin::{Admin, ClientSpec};
+use tessera_server::config::Config;
+
+async fn config(dir: &std::path::Path, extra: &[(&str, &str)]) -> Config {
+    let mut flags: Vec<(String, String)> = vec![
+        ("listen".into(), "127.0.0.1:0".into()),
+        ("issuer".into(), "http://127.0.0.1".into()),
+        ("data_dir".into(), dir.display().to_string()),
+        ("poll_interval".into(), "100ms".into()),
+    ];
+    flags.extend(extra.iter().map(|(k, v)| ((*k).into(), (*v).into())));
+    Config::load(None, Vec::new(), &flags).unwrap()
+}
+
+#[tokio::test]
+async fn oauth2_client_and_jsonwebtoken_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &[]).await;
+    let server = tessera_server::start(cfg.clone(), None).await.unwrap();
+    let base = format!("http://{}", server.addr);
+    // The master key file is created owner-only; the database is in WAL mode.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.path().join("master.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // A client created by an operator beside the running server.
+    let admin = Admin::open(cfg.clone()).await.unwrap();
+    let creds = admin
+        .create_client(ClientSpec {
+            name: Some("orders-service".into()),
+            scopes: Some(vec!["orders:read".into(), "orders:write".into()]),
+            audiences: Some(vec!["api://orders".into()]),
+            token_ttl: None,
+        })
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let jwks: serde_json::Value = http
+        .get(format!("{base}/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for auth in [AuthType::BasicAuth, AuthType::RequestBody] {
+        let client = BasicClient::new(ClientId::new(creds.client_id.clone()))
+            .set_client_secret(ClientSecret::new(creds.client_secret.clone()))
+            .set_auth_type(auth.clone())
+            .set_token_uri(TokenUrl::new(format!("{base}/oauth2/token")).unwrap());
+        let token = client
+            .exchange_client_credentials()
+            .add_scope(Scope::new("orders:read".into()))
+            .request_async(&http)
+            .await
+            .unwrap_or_else(|e| panic!("{auth:?}: {e:?}"));
+        assert_eq!(token.scopes().unwrap()[0].as_str(), "orders:read");
+        let jwt = token.access_token().secret();
+        // Independently: jsonwebtoken with the key from the JWKS, chosen by kid.
+        let header = jsonwebtoken::decode_header(jwt).unwrap();
+        assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+        let kid = header.kid.unwrap();
+        let jwk = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kid"] == kid.as_str())
+            .unwrap();
+        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone()).unwrap();
+        let key = jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap();
+        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+        v.set_audience(&["api://orders"]);
+        v.set_issuer(&["http://127.0.0.1"]);
+        v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let data = jsonwebtoken::decode::<serde_json::Value>(jwt, &key, &v).unwrap();
+        assert_eq!(data.claims["client_id"], creds.client_id.as_str());
+        // Introspection over HTTP.
+        let resp: serde_json::Value = http
+            .post(format!("{base}/oauth2/introspect"))
+            .basic_auth(&creds.client_id, Some(&creds.client_secret))
+            .form(&[("token", jwt.as_str())])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(resp["active"], true);
+    }
+    // A wrong secret through oauth2: the RFC 6749 error arrives as such.
+    let bad = BasicClient::new(ClientId::new(creds.client_id.clone()))
+        .set_client_secret(ClientSecret::new("wrong".into()))
+        .set_token_uri(TokenUrl::new(format!("{base}/oauth2/token")).unwrap());
+    let err = bad
+        .exchange_client_credentials()
+        .request_async(&http)
+        .await
+        .unwrap_err();
+    assert!(format!("{err:?}").contains("invalid_client"), "{err:?}");
+    server.shutdown().await;
+    // A second start reuses everything: the same keys, the same client.
+    let again = tessera_server::start(config(dir.path(), &[]).await, None)
+        .await
+        .unwrap();
+    let base = format!("http://{}", again.addr);
+    let resp = http
+        .post(format!("{base}/oauth2/token"))
+        .basic_auth(&creds.client_id, Some(&creds.client_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let jwks2: serde_json::Value = http
+        .get(format!("{base}/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks, jwks2);
+    again.shutdown().await;
+}
