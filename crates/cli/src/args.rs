@@ -46,6 +46,16 @@ pub enum Command {
     Jwks(JwksCommand),
     /// List every algorithm with its support status.
     Alg(AlgArgs),
+    /// Run the token service: an OAuth 2.0 server issuing JWT access tokens to applications.
+    Serve(ServeArgs),
+    /// Register and manage applications (clients) of the token service.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// The token service's signing keys: list, rotate, retire.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// The token service's audit events.
+    Events(EventsArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -655,4 +665,216 @@ mod completion {
             Some(Box::new(self.0.iter().map(|n| PossibleValue::new(*n))))
         }
     }
+}
+
+/// Where the token service's configuration and store are: the same options for `serve`,
+/// `client`, `keys` and `events`, so operators' commands work on the store of a running server.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ServerOpts {
+    /// A TOML configuration file (settings: see `tessera serve --help`; environment variables
+    /// `TESSERA_<SETTING>` override it, flags override both).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<String>,
+    /// Data folder: the SQLite database and the master key file (default ./tessera-data).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<String>,
+    /// PostgreSQL instead of SQLite (postgres://...).
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+/// `tessera serve`.
+#[derive(Debug, Args)]
+#[command(after_long_help = SERVE_SETTINGS)]
+pub struct ServeArgs {
+    /// Store and configuration.
+    #[command(flatten)]
+    pub opts: ServerOpts,
+    /// Address to bind (default 127.0.0.1:8080).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// The issuer URL (default http:// + the listen address).
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// Access token algorithm (ES256 default; ES384, EdDSA, RS256, PS256, ...).
+    #[arg(long, value_name = "ALG")]
+    pub signing_alg: Option<String>,
+    /// TLS certificate chain (PEM): serve HTTPS.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<String>,
+    /// TLS private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<String>,
+    /// Log format: text or json.
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+    /// Any setting, as NAME=VALUE (repeatable); see the list below.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Print the effective configuration (secrets redacted) and exit.
+    #[arg(long)]
+    pub print_config: bool,
+}
+
+/// The settings list shown by `tessera serve --help`.
+pub const SERVE_SETTINGS: &str = "Settings (TOML key / TESSERA_<KEY> / --set key=value): listen, issuer, data_dir, \
+database_url, master_key, signing_alg, token_ttl, max_token_ttl, jwks_max_age, rotation_period, \
+tls_cert, tls_key, log_format, max_body, request_timeout, max_concurrency, poll_interval.";
+
+/// `tessera client`.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register an application; prints its client_id and secret (shown once).
+    Create {
+        /// Store and configuration.
+        #[command(flatten)]
+        opts: ServerOpts,
+        /// A name for people.
+        #[arg(long)]
+        name: String,
+        /// Scopes it may ask for, space-separated ("orders:read orders:write").
+        #[arg(long, default_value = "")]
+        scope: String,
+        /// An audience of its tokens (RFC 8707 resource); repeat for several, the first is
+        /// the default.
+        #[arg(long = "audience", required = true)]
+        audiences: Vec<String>,
+        /// Access token lifetime (default: the server's token_ttl).
+        #[arg(long, value_name = "DUR")]
+        token_ttl: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the applications.
+    List {
+        /// Store and configuration.
+        #[command(flatten)]
+        opts: ServerOpts,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one application.
+    Show {
+        /// Store and configuration.
+        #[command(flatten)]
+        opts: ServerOpts,
+        /// The client_id.
+        id: String,
+    },
+    /// Change an application's name, scopes, audiences or token lifetime.
+    Update {
+        /// Store and configuration.
+        #[command(flatten)]
+        opts: ServerOpts,
+        /// The client_id.
+        id: String,
+        /// New name.
+        #[arg(long)]
+        name: Option<String>,
+        /// New scopes (space-separated).
+        #[arg(long)]
+        scope: Option<String>,
+        /// New audiences (repeat).
+        #[arg(long = "audience")]
+        audiences: Vec<String>,
+        /// New token lifetime.
+        #[arg(long, value_name = "DUR")]
+        token_ttl: Option<String>,
+    },
+    /// Stop issuing tokens to an application (its tokens introspect inactive).
+    Disable {
+        /// Store and configuration.
+        #[command(flatten)]
+        opts: ServerOpts,
+        /// The client_id.
+        id: String,
+    },
+    /// Issue tokens to it again.
+    Enable {
+        /// Store and configuration.
+        #[command(flatten)]
+        opts: ServerOpts,
+        /// The client_id.
+        id: String,
+    },
+    /// Delete an application.
+    Delete {
+        /// Store and configuration.
+        #[command(flatten)]
+        opts: ServerOpts,
+        /// The client_id.
+        id: String,
+    },
+    /// A new secret; the old one stays valid for the grace period.
+    RotateSecret {
+        /// Store and configuration.
+        #[command(flatten)]
+        opts: ServerOpts,
+        /// The client_id.
+        id: String,
+        /// How long the old secret keeps working (default 0: at once).
+        #[arg(long, value_name = "DUR")]
+        grace: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every token issued to the application until now becomes inactive.
+    RevokeTokens {
+        /// Store and configuration.
+        #[command(flatten)]
+        opts: ServerOpts,
+        /// The client_id.
+        id: String,
+    },
+}
+
+/// `tessera keys`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List the signing keys and their states.
+    List {
+        /// Store and configuration.
+        #[command(flatten)]
+        opts: ServerOpts,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make the next key current now (it must have been published for the JWKS max-age).
+    Rotate {
+        /// Store and configuration.
+        #[command(flatten)]
+        opts: ServerOpts,
+        /// Rotate even if verifiers may not have the next key yet.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove a previous key from the JWKS now.
+    Retire {
+        /// Store and configuration.
+        #[command(flatten)]
+        opts: ServerOpts,
+        /// The kid.
+        kid: String,
+    },
+}
+
+/// `tessera events`.
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Store and configuration.
+    #[command(flatten)]
+    pub opts: ServerOpts,
+    /// Events from this long ago (`24h`) or this Unix time (default: the last 24 hours).
+    #[arg(long, value_name = "DUR|UNIX")]
+    pub since: Option<String>,
+    /// At most this many.
+    #[arg(long, default_value_t = 1000)]
+    pub limit: i64,
+    /// Print JSON lines.
+    #[arg(long)]
+    pub json: bool,
 }

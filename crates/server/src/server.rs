@@ -110,7 +110,7 @@ async fn shutdown_signal() {
 /// expired revocations (hourly), until shutdown.
 fn background(state: &AppState, stopped: &watch::Receiver<bool>) {
     let poll = state.config().poll_interval;
-    let tasks: [(Duration, fn(AppState) -> futures_lite::BoxFuture); 3] = [
+    let tasks: [(Duration, Task); 3] = [
         (poll, |s| {
             Box::pin(async move {
                 if let Err(e) = s.refresh().await {
@@ -154,10 +154,8 @@ fn background(state: &AppState, stopped: &watch::Receiver<bool>) {
     }
 }
 
-mod futures_lite {
-    /// A boxed future of a background task.
-    pub type BoxFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
-}
+/// One run of a background task.
+type Task = fn(AppState) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
 async fn accept(
     listener: TcpListener,

@@ -323,8 +323,16 @@ async fn bad_input_table() {
     let c = s.client("a", &["api://x"]).await;
     let auth = common::basic_header(&c.client_id, &c.client_secret);
     let big = "x".repeat(20_000);
-    let cases: Vec<(&str, &str, Option<&str>, String, StatusCode, Option<&str>)> = vec![
-        // (path, content type, authorization, body, status, error)
+    // (path, content type, authorization, body, status, error)
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        String,
+        StatusCode,
+        Option<&'a str>,
+    );
+    let cases: Vec<Case<'_>> = vec![
         (
             "/oauth2/token",
             "application/json",

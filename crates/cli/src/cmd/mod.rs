@@ -6,6 +6,7 @@ mod jwe;
 mod jwk;
 mod jwks;
 mod jws;
+mod service;
 mod sign;
 mod verify;
 
@@ -25,6 +26,10 @@ pub fn run(command: Command) -> CmdResult {
         Command::Jwk(c) => jwk::run(&c),
         Command::Jwks(c) => jwks::run(&c),
         Command::Alg(a) => alg::run(&a),
+        Command::Serve(a) => service::serve(&a),
+        Command::Client(c) => service::client(&c),
+        Command::Keys(c) => service::keys(&c),
+        Command::Events(a) => service::events(&a),
         Command::Completions { shell } => {
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "tessera", &mut buf);

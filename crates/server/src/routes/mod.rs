@@ -152,7 +152,7 @@ fn basic_credentials(header: Option<&str>) -> Option<(String, String)> {
 
 /// Standard base64 with padding (what `Authorization: Basic` uses), strictly.
 fn decode_std_base64(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 4 != 0 || text.is_empty() {
+    if !text.len().is_multiple_of(4) || text.is_empty() {
         return None;
     }
     let unpadded = text.trim_end_matches('=');

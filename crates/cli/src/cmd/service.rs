@@ -1,0 +1,348 @@
+//! `tessera serve`, `tessera client`, `tessera keys`, `tessera events`: the token service and
+//! its administration, over the same configuration and store.
+
+use anyhow::anyhow;
+use serde_json::json;
+use tessera_server::admin::{Admin, AdminError, ClientSpec, NewCredentials};
+use tessera_server::config::Config;
+
+use crate::args::{ClientCommand, EventsArgs, KeysCommand, ServeArgs, ServerOpts};
+use crate::exit::{CmdResult, Failure};
+use crate::input;
+use crate::output;
+
+/// The configuration from `--config`, `TESSERA_*` and the flags given.
+fn load(opts: &ServerOpts, mut flags: Vec<(String, String)>) -> Result<Config, Failure> {
+    let file = match &opts.config {
+        Some(path) => Some(
+            String::from_utf8(input::file(path)?).map_err(|_| anyhow!("{path} is not UTF-8"))?,
+        ),
+        None => None,
+    };
+    if let Some(d) = &opts.data_dir {
+        flags.push(("data_dir".into(), d.clone()));
+    }
+    if let Some(u) = &opts.database_url {
+        flags.push(("database_url".into(), u.clone()));
+    }
+    Ok(Config::load(file.as_deref(), std::env::vars(), &flags).map_err(|e| anyhow!("{e}"))?)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow!("cannot start the async runtime: {e}"))?)
+}
+
+pub fn serve(a: &ServeArgs) -> CmdResult {
+    let mut flags = Vec::new();
+    for (name, value) in [
+        ("listen", &a.listen),
+        ("issuer", &a.issuer),
+        ("signing_alg", &a.signing_alg),
+        ("tls_cert", &a.tls_cert),
+        ("tls_key", &a.tls_key),
+        ("log_format", &a.log_format),
+    ] {
+        if let Some(v) = value {
+            flags.push((name.to_owned(), v.clone()));
+        }
+    }
+    for s in &a.set {
+        let (k, v) = s
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--set expects NAME=VALUE, got `{s}`"))?;
+        flags.push((k.trim().replace('-', "_"), v.to_owned()));
+    }
+    let config = load(&a.opts, flags)?;
+    if a.print_config {
+        return output::out(config.to_toml().as_bytes());
+    }
+    logging(config.log_json);
+    if config.issuer_is_insecure() {
+        output::warn(&format!(
+            "the issuer {} is neither https nor loopback: tokens and secrets cross the network in clear unless a proxy terminates TLS",
+            config.issuer
+        ));
+    }
+    let issuer = config.issuer.clone();
+    let data = config
+        .database_url
+        .is_none()
+        .then(|| config.data_dir.display().to_string());
+    runtime()?
+        .block_on(tessera_server::serve(config, |started| {
+            let store = data.as_deref().map_or_else(
+                || "PostgreSQL".to_owned(),
+                |d| format!("SQLite in {d}/"),
+            );
+            eprintln!("tessera serve: listening on {} ({store})", started.addr);
+            eprintln!("  issuer     {issuer}");
+            eprintln!("  discovery  {issuer}/.well-known/oauth-authorization-server");
+            eprintln!("  JWKS       {issuer}/.well-known/jwks.json");
+            let dd = data
+                .as_deref()
+                .filter(|d| *d != "tessera-data")
+                .map(|d| format!(" --data-dir {d}"))
+                .unwrap_or_default();
+            eprintln!(
+                "  first client: tessera client create{dd} --name my-service --scope \"orders:read\" --audience api://orders"
+            );
+        }))
+        .map_err(|e| Failure::Input(anyhow!("{e}")))
+}
+
+/// Log lines on stderr, as text or JSON, filtered by `RUST_LOG` (default `info`).
+fn logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal as _;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+fn admin_error(e: AdminError) -> Failure {
+    Failure::Input(anyhow!("{e}"))
+}
+
+async fn open(opts: &ServerOpts) -> Result<Admin, Failure> {
+    let config = load(opts, Vec::new())?;
+    Admin::open(config)
+        .await
+        .map_err(|e| Failure::Input(anyhow!("cannot open the store: {e}")))
+}
+
+fn ttl(text: Option<&str>) -> Result<Option<i64>, Failure> {
+    text.map(|t| {
+        let d = input::duration(t)?;
+        Ok(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    })
+    .transpose()
+}
+
+fn scopes(text: &str) -> Vec<String> {
+    text.split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn print_credentials(c: &NewCredentials, json: bool) -> CmdResult {
+    if json {
+        return output::json(&serde_json::to_value(c).map_err(|e| anyhow!("{e}"))?);
+    }
+    output::line(&format!(
+        "client_id      {}\nclient_secret  {}\nscope          {}\naudience       {}\ntoken_ttl      {}s\n\nThe secret is shown once: store it now. Get a token with:\n  curl -s -u '{}:{}' -d grant_type=client_credentials <issuer>/oauth2/token",
+        c.client_id,
+        c.client_secret,
+        c.scope,
+        c.audience.join(" "),
+        c.token_ttl,
+        c.client_id,
+        c.client_secret
+    ))
+}
+
+fn client_json(c: &tessera_server::store::Client) -> serde_json::Value {
+    json!({
+        "client_id": c.id,
+        "name": c.name,
+        "scope": c.scopes.join(" "),
+        "audience": c.audiences,
+        "token_ttl": c.token_ttl,
+        "enabled": c.enabled,
+        "tokens_revoked_before": c.tokens_revoked_before,
+        "secret_rotation_grace_until": c.old_secret_until,
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+    })
+}
+
+pub fn client(c: &ClientCommand) -> CmdResult {
+    runtime()?.block_on(async {
+        match c {
+            ClientCommand::Create {
+                opts,
+                name,
+                scope,
+                audiences,
+                token_ttl,
+                json,
+            } => {
+                let admin = open(opts).await?;
+                let creds = admin
+                    .create_client(ClientSpec {
+                        name: Some(name.clone()),
+                        scopes: Some(scopes(scope)),
+                        audiences: Some(audiences.clone()),
+                        token_ttl: ttl(token_ttl.as_deref())?,
+                    })
+                    .await
+                    .map_err(admin_error)?;
+                print_credentials(&creds, *json)
+            }
+            ClientCommand::List { opts, json } => {
+                let admin = open(opts).await?;
+                let clients = admin.clients().await.map_err(|e| anyhow!("{e}"))?;
+                for c in &clients {
+                    if *json {
+                        output::line(&client_json(c).to_string())?;
+                    } else {
+                        output::line(&format!(
+                            "{}\t{}\t{}\t{}\t{}",
+                            c.id,
+                            c.name,
+                            if c.enabled { "enabled" } else { "disabled" },
+                            c.scopes.join(" "),
+                            c.audiences.join(" ")
+                        ))?;
+                    }
+                }
+                Ok(())
+            }
+            ClientCommand::Show { opts, id } => {
+                let admin = open(opts).await?;
+                output::json(&client_json(&admin.client(id).await.map_err(admin_error)?))
+            }
+            ClientCommand::Update {
+                opts,
+                id,
+                name,
+                scope,
+                audiences,
+                token_ttl,
+            } => {
+                let admin = open(opts).await?;
+                let c = admin
+                    .update_client(
+                        id,
+                        ClientSpec {
+                            name: name.clone(),
+                            scopes: scope.as_deref().map(scopes),
+                            audiences: (!audiences.is_empty()).then(|| audiences.clone()),
+                            token_ttl: ttl(token_ttl.as_deref())?,
+                        },
+                    )
+                    .await
+                    .map_err(admin_error)?;
+                output::json(&client_json(&c))
+            }
+            ClientCommand::Disable { opts, id } => open(opts)
+                .await?
+                .set_enabled(id, false)
+                .await
+                .map_err(admin_error),
+            ClientCommand::Enable { opts, id } => open(opts)
+                .await?
+                .set_enabled(id, true)
+                .await
+                .map_err(admin_error),
+            ClientCommand::Delete { opts, id } => open(opts)
+                .await?
+                .delete_client(id)
+                .await
+                .map_err(admin_error),
+            ClientCommand::RotateSecret {
+                opts,
+                id,
+                grace,
+                json,
+            } => {
+                let grace = ttl(grace.as_deref())?.unwrap_or(0);
+                let creds = open(opts)
+                    .await?
+                    .rotate_secret(id, grace)
+                    .await
+                    .map_err(admin_error)?;
+                print_credentials(&creds, *json)
+            }
+            ClientCommand::RevokeTokens { opts, id } => {
+                open(opts)
+                    .await?
+                    .revoke_tokens(id)
+                    .await
+                    .map_err(admin_error)?;
+                output::note("every token issued to the client until now is inactive");
+                Ok(())
+            }
+        }
+    })
+}
+
+pub fn keys(c: &KeysCommand) -> CmdResult {
+    runtime()?.block_on(async {
+        match c {
+            KeysCommand::List { opts, json } => {
+                let admin = open(opts).await?;
+                for k in admin.keys().await.map_err(|e| anyhow!("{e}"))? {
+                    let row = json!({
+                        "kid": k.kid, "alg": k.alg, "state": k.state.name(),
+                        "created_at": k.created_at, "activated_at": k.activated_at,
+                        "retired_at": k.retired_at, "remove_after": k.remove_after,
+                    });
+                    if *json {
+                        output::line(&row.to_string())?;
+                    } else {
+                        output::line(&format!("{}\t{}\t{}", k.kid, k.alg, k.state.name()))?;
+                    }
+                }
+                Ok(())
+            }
+            KeysCommand::Rotate { opts, force } => {
+                if *force {
+                    output::warn("--force: verifiers that cached the JWKS recently may reject new tokens until they refetch it");
+                }
+                let events = open(opts).await?.rotate(*force).await.map_err(admin_error)?;
+                for e in events {
+                    output::line(&format!("{}\t{}", e.kind, e.detail["kid"].as_str().unwrap_or("")))?;
+                }
+                Ok(())
+            }
+            KeysCommand::Retire { opts, kid } => {
+                open(opts).await?.retire(kid).await.map_err(admin_error)?;
+                Ok(())
+            }
+        }
+    })
+}
+
+pub fn events(a: &EventsArgs) -> CmdResult {
+    let now = input::now(None);
+    let since = match a.since.as_deref() {
+        None => now - 86_400,
+        Some(s) if s.bytes().all(|b| b.is_ascii_digit()) && s.len() > 6 => {
+            s.parse().map_err(|_| anyhow!("--since: not a Unix time"))?
+        }
+        Some(s) => now - i64::try_from(input::duration(s)?.as_secs()).unwrap_or(i64::MAX),
+    };
+    runtime()?.block_on(async {
+        let admin = open(&a.opts).await?;
+        for e in admin
+            .events(since, a.limit)
+            .await
+            .map_err(|e| anyhow!("{e}"))?
+        {
+            if a.json {
+                output::line(&serde_json::to_string(&e).map_err(|e| anyhow!("{e}"))?)?;
+            } else {
+                output::line(&format!(
+                    "{}\t{}\t{}\t{}",
+                    jiff::Timestamp::from_second(e.at)
+                        .map_or_else(|_| e.at.to_string(), |t| t.to_string()),
+                    e.kind,
+                    e.client_id.as_deref().unwrap_or("-"),
+                    e.detail
+                ))?;
+            }
+        }
+        Ok(())
+    })
+}
