@@ -1,0 +1,255 @@
+//! Two `tessera serve` processes on one PostgreSQL database: a client created with the CLI gets
+//! tokens from both; a token revoked through one is inactive on the other at once; both sign
+//! with the same key and only one of them created it; `kill -9` of a node and a restart lose
+//! nothing that was acknowledged.
+//!
+//! PostgreSQL: `TESSERA_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/postgres`);
+//! the test creates its own database and drops it. Without a server it skips, unless
+//! `TESSERA_REQUIRE_POSTGRES` is set (as `.ci/run` does): then it fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_tessera");
+
+struct Node {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start(url: &str, master: &str, dir: &std::path::Path, port: u16) -> Node {
+    let child = Command::new(BIN)
+        .args([
+            "serve",
+            "--database-url",
+            url,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .args([
+            "--issuer",
+            "http://tessera.test",
+            "--set",
+            "poll_interval=100ms",
+        ])
+        .env_clear()
+        .env("TESSERA_MASTER_KEY", master)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Node {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+fn admin(url: &str, master: &str, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .args(["--database-url", url])
+        .env_clear()
+        .env("TESSERA_MASTER_KEY", master)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+async fn ready(http: &reqwest::Client, node: &Node) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(r) = http.get(format!("{}/readyz", node.base)).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never became ready",
+            node.base
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn token(http: &reqwest::Client, node: &Node, id: &str, secret: &str) -> Option<String> {
+    let r = http
+        .post(format!("{}/oauth2/token", node.base))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .ok()?;
+    if r.status() != 200 {
+        return None;
+    }
+    let v: Value = r.json().await.ok()?;
+    v["access_token"].as_str().map(str::to_owned)
+}
+
+async fn active(http: &reqwest::Client, node: &Node, id: &str, secret: &str, tok: &str) -> bool {
+    let v: Value = http
+        .post(format!("{}/oauth2/introspect", node.base))
+        .basic_auth(id, Some(secret))
+        .form(&[("token", tok)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["active"] == true
+}
+
+#[tokio::test]
+async fn two_nodes_on_one_postgres() {
+    let admin_url = std::env::var("TESSERA_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let pool = match sqlx::PgPool::connect(&admin_url).await {
+        Ok(p) => p,
+        Err(e) => {
+            let required =
+                std::env::var_os("TESSERA_REQUIRE_POSTGRES").is_some_and(|v| !v.is_empty());
+            assert!(
+                !required,
+                "PostgreSQL is required but unreachable at {admin_url}: {e}"
+            );
+            eprintln!("skipping: PostgreSQL unreachable: {e}");
+            return;
+        }
+    };
+    let name = format!("tessera_cluster_{}", std::process::id());
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
+    let master = tessera_jose::b64::encode([9u8; 32]);
+    let dir = tempfile::tempdir().unwrap();
+    let http = reqwest::Client::new();
+    let (pa, pb) = (free_port(), free_port());
+    // Both nodes start at once on an empty database: only one creates the keys.
+    let mut a = start(&url, &master, dir.path(), pa);
+    let b = start(&url, &master, dir.path(), pb);
+    ready(&http, &a).await;
+    ready(&http, &b).await;
+    let keys = admin(&url, &master, &["keys", "list"]);
+    assert_eq!(
+        keys.lines().count(),
+        2,
+        "one current and one next key:\n{keys}"
+    );
+    // A client created with the CLI beside the running nodes gets tokens from both.
+    let creds: Value = serde_json::from_str(&admin(
+        &url,
+        &master,
+        &[
+            "client",
+            "create",
+            "--name",
+            "svc",
+            "--scope",
+            "read",
+            "--audience",
+            "api://x",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    let (id, secret) = (
+        creds["client_id"].as_str().unwrap(),
+        creds["client_secret"].as_str().unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let (ta, tb) = loop {
+        if let (Some(x), Some(y)) = (
+            token(&http, &a, id, secret).await,
+            token(&http, &b, id, secret).await,
+        ) {
+            break (x, y);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new client never got tokens from both nodes"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let kid = |t: &str| {
+        tessera_jose::dangerous::peek_header_unverified(t)
+            .unwrap()
+            .kid_value()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        kid(&ta),
+        kid(&tb),
+        "both nodes sign with the same current key"
+    );
+    // Revoked through A: inactive on B at once.
+    assert!(active(&http, &b, id, secret, &ta).await);
+    let r = http
+        .post(format!("{}/oauth2/revoke", a.base))
+        .basic_auth(id, Some(secret))
+        .form(&[("token", ta.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(!active(&http, &b, id, secret, &ta).await);
+    assert!(active(&http, &b, id, secret, &tb).await);
+    // kill -9 of A, and a restart: the revocation, the client and the keys are all there.
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+    let a2 = start(&url, &master, dir.path(), pa);
+    ready(&http, &a2).await;
+    assert!(!active(&http, &a2, id, secret, &ta).await);
+    assert!(active(&http, &a2, id, secret, &tb).await);
+    let t2 = token(&http, &a2, id, secret).await.unwrap();
+    assert_eq!(kid(&t2), kid(&tb));
+    let events = admin(&url, &master, &["events", "--json"]);
+    assert_eq!(
+        events
+            .lines()
+            .filter(|l| l.contains("\"key.created\""))
+            .count(),
+        2,
+        "{events}"
+    );
+    drop(a2);
+    drop(b);
+    drop(a);
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&pool)
+        .await
+        .unwrap();
+}
