@@ -19,8 +19,8 @@ pub struct Admin {
     clock: Arc<dyn tessera_jose::jwt::Clock>,
 }
 
-/// A new client's credentials, shown once.
-#[derive(Debug, serde::Serialize)]
+/// A new client's credentials, shown once. `Debug` does not print the secret.
+#[derive(serde::Serialize)]
 pub struct NewCredentials {
     /// The `client_id`.
     pub client_id: String,
@@ -32,6 +32,16 @@ pub struct NewCredentials {
     pub audience: Vec<String>,
     /// Token lifetime, seconds.
     pub token_ttl: i64,
+}
+
+impl core::fmt::Debug for NewCredentials {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("NewCredentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What `client create` and `client update` set.

@@ -141,3 +141,146 @@ async fn oauth2_client_and_jsonwebtoken_over_http() {
     assert_eq!(jwks, jwks2);
     again.shutdown().await;
 }
+
+/// HTTPS with rustls: a self-signed certificate made by the `openssl` CLI (skipped without it,
+/// unless `TESSERA_REQUIRE_INTEROP` is set), trusted by the client for this test only; and
+/// another signing algorithm.
+#[tokio::test]
+async fn https_and_eddsa() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    // A test CA and a leaf certificate for localhost signed by it.
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    std::fs::write(
+        p("ext.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    let steps: [Vec<String>; 3] = [
+        [
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=tessera-test-ca",
+            "-keyout",
+            &p("ca.key"),
+            "-out",
+            &p("ca.pem"),
+        ]
+        .map(String::from)
+        .to_vec(),
+        [
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            &p("key.pem"),
+            "-out",
+            &p("leaf.csr"),
+        ]
+        .map(String::from)
+        .to_vec(),
+        [
+            "x509",
+            "-req",
+            "-in",
+            &p("leaf.csr"),
+            "-CA",
+            &p("ca.pem"),
+            "-CAkey",
+            &p("ca.key"),
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            &p("ext.cnf"),
+            "-out",
+            &p("cert.pem"),
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    let made: std::io::Result<std::process::Output> = steps
+        .iter()
+        .try_fold(None, |_, args| {
+            let out = std::process::Command::new("openssl").args(args).output()?;
+            Ok(if out.status.success() {
+                Some(out)
+            } else {
+                None
+            })
+        })
+        .and_then(|o| o.ok_or_else(|| std::io::Error::other("openssl failed")));
+    if !made.as_ref().is_ok_and(|o| o.status.success()) {
+        let required = std::env::var_os("TESSERA_REQUIRE_INTEROP").is_some_and(|v| !v.is_empty());
+        assert!(
+            !required,
+            "openssl is required to make the test certificate"
+        );
+        eprintln!("skipping: no openssl to make a certificate");
+        return;
+    }
+    let cfg = config(
+        dir.path(),
+        &[
+            ("tls_cert", cert.to_str().unwrap()),
+            ("tls_key", key.to_str().unwrap()),
+            ("signing_alg", "EdDSA"),
+            ("issuer", "https://localhost"),
+        ],
+    )
+    .await;
+    let server = tessera_server::start(cfg.clone(), None).await.unwrap();
+    let admin = Admin::open(cfg).await.unwrap();
+    let creds = admin
+        .create_client(ClientSpec {
+            name: Some("tls".into()),
+            scopes: Some(vec!["a".into()]),
+            audiences: Some(vec!["api://a".into()]),
+            token_ttl: Some(60),
+        })
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let root = reqwest::Certificate::from_pem(&std::fs::read(p("ca.pem")).unwrap()).unwrap();
+    let https = reqwest::Client::builder()
+        .add_root_certificate(root)
+        .build()
+        .unwrap();
+    let url = format!("https://localhost:{}/oauth2/token", server.addr.port());
+    let resp: serde_json::Value = https
+        .post(&url)
+        .basic_auth(&creds.client_id, Some(&creds.client_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = resp["access_token"].as_str().unwrap();
+    let header = tessera_jose::dangerous::peek_header_unverified(token).unwrap();
+    assert_eq!(header.alg(), Some("EdDSA"));
+    assert_eq!(resp["expires_in"], 60);
+    // Plain HTTP to the TLS port gets nowhere.
+    let plain = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{}/healthz", server.addr.port()))
+        .send()
+        .await;
+    assert!(plain.is_err() || plain.is_ok_and(|r| r.status() != 200));
+    // Secrets stay out of Debug output.
+    assert!(!format!("{creds:?}").contains(&creds.client_secret));
+    server.shutdown().await;
+}
