@@ -1,6 +1,6 @@
 //! Storage, split by concern (clients, signing keys, token state, audit events, coordination
 //! between nodes), with one implementation per backend: SQLite (embedded, the default) and
-//! PostgreSQL (several nodes). Both run the same SQL (see [`sql`]) and one set of migrations
+//! PostgreSQL (several nodes). Both run the same SQL (written once, `$n` placeholders) and one set of migrations
 //! per backend, applied at start.
 //!
 //! The hot path does not call the store for clients and keys: nodes cache them and reload when
