@@ -56,16 +56,16 @@ pub fn serve(a: &ServeArgs) -> CmdResult {
         flags.push((k.trim().replace('-', "_"), v.to_owned()));
     }
     let config = load(&a.opts, flags)?;
-    if a.print_config {
-        return output::out(config.to_toml().as_bytes());
-    }
-    logging(config.log_json);
     if config.issuer_is_insecure() {
         output::warn(&format!(
             "the issuer {} is neither https nor loopback: tokens and secrets cross the network in clear unless a proxy terminates TLS",
             config.issuer
         ));
     }
+    if a.print_config {
+        return output::out(config.to_toml().as_bytes());
+    }
+    logging(config.log_json);
     let issuer = config.issuer.clone();
     let data = config
         .database_url

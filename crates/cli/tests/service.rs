@@ -1,0 +1,302 @@
+//! `tessera serve`, `tessera client`, `tessera keys`, `tessera events` as an operator runs them:
+//! configuration from file, environment and flags, the client life cycle beside a running
+//! server, key rotation commands, audit events, and a graceful stop on SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_tessera");
+
+fn run(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ok(dir: &std::path::Path, args: &[&str]) -> String {
+    let (code, out, err) = run(dir, &[], args);
+    assert_eq!(code, 0, "{args:?}: {err}");
+    out
+}
+
+#[test]
+fn configuration_sources_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.toml"),
+        "listen = \"127.0.0.1:9001\"\ntoken_ttl = \"5m\"\n",
+    )
+    .unwrap();
+    let master = tessera_jose::b64::encode([3u8; 32]);
+    let (code, out, err) = run(
+        dir.path(),
+        &[
+            ("TESSERA_TOKEN_TTL", "10m"),
+            ("TESSERA_MASTER_KEY", &master),
+        ],
+        &[
+            "serve",
+            "--config",
+            "t.toml",
+            "--signing-alg",
+            "EdDSA",
+            "--database-url",
+            "postgres://app:hunter2@db/x",
+            "--print-config",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("listen = \"127.0.0.1:9001\""), "{out}");
+    assert!(
+        out.contains("token_ttl = \"600s\""),
+        "the environment wins over the file: {out}"
+    );
+    assert!(out.contains("signing_alg = \"EdDSA\""), "flags win: {out}");
+    assert!(!out.contains("hunter2") && !out.contains(&master), "{out}");
+    // Bad settings name themselves and their source.
+    let (code, _, err) = run(
+        dir.path(),
+        &[("TESSERA_JWKS_MAX_AGE", "soon")],
+        &["serve", "--print-config"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("TESSERA_JWKS_MAX_AGE"), "{err}");
+    std::fs::write(dir.path().join("bad.toml"), "lisen = \"x\"\n").unwrap();
+    let (code, _, err) = run(
+        dir.path(),
+        &[],
+        &["serve", "--config", "bad.toml", "--print-config"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("`lisen`") && err.contains("unknown"), "{err}");
+    let (code, _, err) = run(
+        dir.path(),
+        &[],
+        &["serve", "--set", "max_body=12", "--print-config"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("--max-body"), "{err}");
+}
+
+#[test]
+fn clients_keys_and_events_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let created: Value = serde_json::from_str(&ok(
+        d,
+        &[
+            "client",
+            "create",
+            "--name",
+            "orders",
+            "--scope",
+            "orders:read orders:write",
+            "--audience",
+            "api://orders",
+            "--token-ttl",
+            "10m",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    let id = created["client_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        created["client_secret"].as_str().unwrap().len(),
+        43,
+        "256 bits, base64url"
+    );
+    assert_eq!(created["token_ttl"], 600);
+    // The master key file is owner-only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(d.join("tessera-data/master.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let list = ok(d, &["client", "list"]);
+    assert!(list.contains(&id) && list.contains("enabled"), "{list}");
+    let shown: Value = serde_json::from_str(&ok(d, &["client", "show", &id])).unwrap();
+    assert_eq!(shown["scope"], "orders:read orders:write");
+    assert!(shown.get("client_secret").is_none());
+    let updated: Value = serde_json::from_str(&ok(
+        d,
+        &[
+            "client",
+            "update",
+            &id,
+            "--scope",
+            "orders:read",
+            "--audience",
+            "api://a",
+            "--audience",
+            "api://b",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(
+        updated["audience"],
+        serde_json::json!(["api://a", "api://b"])
+    );
+    ok(d, &["client", "disable", &id]);
+    assert!(ok(d, &["client", "list"]).contains("disabled"));
+    ok(d, &["client", "enable", &id]);
+    let rotated: Value = serde_json::from_str(&ok(
+        d,
+        &["client", "rotate-secret", &id, "--grace", "24h", "--json"],
+    ))
+    .unwrap();
+    assert_ne!(rotated["client_secret"], created["client_secret"]);
+    ok(d, &["client", "revoke-tokens", &id]);
+    // Bad input is a clear error.
+    let (code, _, err) = run(
+        d,
+        &[],
+        &[
+            "client",
+            "create",
+            "--name",
+            "x",
+            "--audience",
+            "api://x",
+            "--token-ttl",
+            "3h",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("max_token_ttl"), "{err}");
+    let (code, _, err) = run(d, &[], &["client", "show", "nobody"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no client"), "{err}");
+    // Keys: created at first use of the store by a server; here, by `keys rotate`.
+    let first = ok(d, &["keys", "rotate"]);
+    assert!(first.contains("key.created"), "{first}");
+    let (code, _, err) = run(d, &[], &["keys", "rotate"]);
+    assert_eq!(code, 2, "the next key is too new to sign");
+    assert!(err.contains("can sign safely in"), "{err}");
+    let forced = ok(d, &["keys", "rotate", "--force"]);
+    assert!(forced.contains("key.activated"), "{forced}");
+    let keys = ok(d, &["keys", "list"]);
+    assert!(keys.contains("current") && keys.contains("next"), "{keys}");
+    let forced2 = ok(d, &["keys", "rotate", "--force"]);
+    assert!(forced2.contains("key.retired"), "{forced2}");
+    let previous = ok(d, &["keys", "list", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|k| k["state"] == "previous")
+        .unwrap();
+    ok(d, &["keys", "retire", previous["kid"].as_str().unwrap()]);
+    let current = ok(d, &["keys", "list", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|k| k["state"] == "current")
+        .unwrap();
+    let (code, _, err) = run(
+        d,
+        &[],
+        &["keys", "retire", current["kid"].as_str().unwrap()],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("only a previous key"), "{err}");
+    // Every change is an audit event, with a stable name.
+    let events = ok(d, &["events", "--json"]);
+    for kind in [
+        "client.created",
+        "client.updated",
+        "client.disabled",
+        "client.enabled",
+        "client.secret_rotated",
+        "client.tokens_revoked",
+        "key.created",
+        "key.activated",
+        "key.retired",
+        "key.removed",
+    ] {
+        assert!(events.contains(&format!("\"{kind}\"")), "{kind}: {events}");
+    }
+    ok(d, &["client", "delete", &id]);
+    let (code, _, _) = run(d, &[], &["client", "delete", &id]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn serve_starts_prints_where_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .current_dir(dir.path())
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the server never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SIGTERM: a graceful stop, exit 0.
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "{err}");
+    assert!(
+        err.contains(&format!("issuer     http://127.0.0.1:{port}")),
+        "{err}"
+    );
+    assert!(
+        err.contains("/.well-known/oauth-authorization-server"),
+        "{err}"
+    );
+    assert!(err.contains("tessera client create"), "{err}");
+    assert!(err.contains("shutting down"), "{err}");
+    assert!(dir.path().join("tessera-data/tessera.db").exists());
+    // Not https and not loopback: a warning.
+    let (code, _, err) = run(
+        dir.path(),
+        &[],
+        &[
+            "serve",
+            "--issuer",
+            "http://auth.example.com",
+            "--print-config",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+}
