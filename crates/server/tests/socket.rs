@@ -116,6 +116,21 @@ async fn oauth2_client_and_jsonwebtoken_over_http() {
         .await
         .unwrap_err();
     assert!(format!("{err:?}").contains("invalid_client"), "{err:?}");
+    // Oversized headers are refused by the HTTP layer before any handler runs.
+    {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        let req = format!(
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+            "a".repeat(40_000)
+        );
+        let _ = tcp.write_all(req.as_bytes()).await;
+        let mut buf = Vec::new();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), tcp.read_to_end(&mut buf))
+            .await;
+        let text = String::from_utf8_lossy(&buf);
+        assert!(!text.starts_with("HTTP/1.1 200"), "{text}");
+    }
     server.shutdown().await;
     // A second start reuses everything: the same keys, the same client.
     let again = tessera_server::start(config(dir.path(), &[]).await, None)
