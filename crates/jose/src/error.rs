@@ -83,6 +83,9 @@ pub enum Error {
     /// Two keys of a verification key source share this `kid` (the message escapes it).
     #[error("two keys of the key source share the kid `{}`", escaped(.0))]
     DuplicateKid(String),
+    /// A DPoP proof failed a check (RFC 9449 §4.3); the problem says which.
+    #[error("DPoP proof rejected: {0}")]
+    Dpop(DpopProblem),
     /// An encrypted JWT under public-key key management (RSA-OAEP, ECDH-ES): anyone holding the
     /// public key can make one, so it authenticates no sender. Accepted only when the verifier
     /// opts in.
@@ -123,6 +126,7 @@ impl Error {
             Self::DecryptionFailed => "decryption_failed",
             Self::TokenKind(_) => "token_kind",
             Self::DuplicateKid(_) => "duplicate_kid",
+            Self::Dpop(p) => p.code(),
             Self::Unauthenticated => "unauthenticated",
         }
     }
@@ -243,6 +247,72 @@ impl fmt::Display for Limit {
             Self::Recipients => "recipient count",
             Self::Pbes2Count => "PBES2 iteration count",
             Self::Decompressed => "decompressed size",
+        })
+    }
+}
+
+/// Which check a DPoP proof failed. Each has its own stable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DpopProblem {
+    /// Not a compact JWS with a JSON header and claims, or `jti` missing.
+    Malformed,
+    /// `typ` is not `dpop+jwt`.
+    Type,
+    /// `alg` is not one of the accepted asymmetric algorithms.
+    Algorithm,
+    /// `jwk` is missing, not a public asymmetric key, or has private members.
+    Key,
+    /// `htm` is not the request's method.
+    Method,
+    /// `htu` is not the request's URI (after normalisation).
+    Uri,
+    /// `iat` is missing or outside the accepted window.
+    IssuedAt,
+    /// `ath` is missing or does not match the presented access token.
+    AccessTokenHash,
+    /// `nonce` is missing or not the one the server requires.
+    Nonce,
+    /// The proof's key is not the one the access token is bound to (`cnf.jkt`).
+    Binding,
+    /// The proof's `jti` was seen before.
+    Replay,
+}
+
+impl DpopProblem {
+    /// The stable code.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Malformed => "dpop_malformed",
+            Self::Type => "dpop_type",
+            Self::Algorithm => "dpop_algorithm",
+            Self::Key => "dpop_key",
+            Self::Method => "dpop_method",
+            Self::Uri => "dpop_uri",
+            Self::IssuedAt => "dpop_iat",
+            Self::AccessTokenHash => "dpop_ath",
+            Self::Nonce => "dpop_nonce",
+            Self::Binding => "dpop_binding",
+            Self::Replay => "dpop_replay",
+        }
+    }
+}
+
+impl fmt::Display for DpopProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Malformed => "not a well-formed proof",
+            Self::Type => "typ is not dpop+jwt",
+            Self::Algorithm => "algorithm not accepted",
+            Self::Key => "the jwk header is not a public asymmetric key",
+            Self::Method => "htm does not match the request method",
+            Self::Uri => "htu does not match the request URI",
+            Self::IssuedAt => "iat is outside the accepted window",
+            Self::AccessTokenHash => "ath does not match the access token",
+            Self::Nonce => "the nonce is missing or wrong",
+            Self::Binding => "the proof key is not the one the token is bound to",
+            Self::Replay => "the proof was used before",
         })
     }
 }

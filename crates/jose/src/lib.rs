@@ -60,6 +60,7 @@ pub mod alg;
 pub mod b64;
 mod crypto;
 pub mod dangerous;
+pub mod dpop;
 pub mod error;
 pub mod json;
 pub mod jwe;
