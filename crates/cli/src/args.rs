@@ -46,6 +46,9 @@ pub enum Command {
     Jwks(JwksCommand),
     /// List every algorithm with its support status.
     Alg(AlgArgs),
+    /// DPoP (RFC 9449): make or check a proof of possession.
+    #[command(subcommand)]
+    Dpop(DpopCommand),
     /// Run the token service: an OAuth 2.0 server issuing JWT access tokens to applications.
     Serve(ServeArgs),
     /// Register and manage applications (clients) of the token service.
@@ -877,4 +880,62 @@ pub struct EventsArgs {
     /// Print JSON lines.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `tessera dpop`.
+#[derive(Debug, Subcommand)]
+pub enum DpopCommand {
+    /// Make a proof for one request.
+    Proof {
+        /// The private key (asymmetric).
+        #[arg(long, value_name = "SRC")]
+        key: String,
+        /// The algorithm (default: the key's own).
+        #[arg(long, value_name = "ALG", value_parser = completion::algs(), hide_possible_values = true)]
+        alg: Option<String>,
+        /// The request's method.
+        #[arg(long, value_name = "METHOD")]
+        htm: String,
+        /// The request's URI.
+        #[arg(long, value_name = "URI")]
+        htu: String,
+        /// The access token sent with the request (adds `ath`).
+        #[arg(long, value_name = "TOKEN")]
+        access_token: Option<String>,
+        /// The nonce the server gave.
+        #[arg(long, value_name = "NONCE")]
+        nonce: Option<String>,
+        /// The password of an encrypted key file.
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// Check a proof against a request; prints its claims and key thumbprint (`jkt`).
+    Verify {
+        /// The proof, `@file`, or `-` (or nothing) for stdin.
+        proof: Option<String>,
+        /// The request's method.
+        #[arg(long, value_name = "METHOD")]
+        htm: String,
+        /// The request's URI.
+        #[arg(long, value_name = "URI")]
+        htu: String,
+        /// The access token sent with it (`ath` must match).
+        #[arg(long, value_name = "TOKEN")]
+        access_token: Option<String>,
+        /// The thumbprint the token is bound to (`cnf.jkt`).
+        #[arg(long, value_name = "THUMBPRINT")]
+        jkt: Option<String>,
+        /// The nonce the server requires.
+        #[arg(long, value_name = "NONCE")]
+        nonce: Option<String>,
+        /// How old a proof may be (default 60s).
+        #[arg(long, value_name = "DUR")]
+        max_age: Option<String>,
+        /// Check against this Unix time instead of the clock.
+        #[arg(long, value_name = "UNIX")]
+        now: Option<i64>,
+        /// Print `{"valid", ...}` JSON, also on rejection.
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -271,7 +271,7 @@ pub struct ProofVerifierBuilder {
 }
 
 impl ProofVerifier {
-    /// Defaults: ES256, ES384, ES512, EdDSA, PS256, RS256; proofs up to 60 s old, 5 s of
+    /// Defaults: ES256, ES384, ES512, EdDSA, Ed25519, PS256, RS256; proofs up to 60 s old, 5 s of
     /// clock skew; a 100 000-entry in-memory replay cache; the system clock.
     #[must_use]
     pub fn builder() -> ProofVerifierBuilder {
@@ -281,6 +281,7 @@ impl ProofVerifier {
                 JwsAlg::ES384,
                 JwsAlg::ES512,
                 JwsAlg::EdDSA,
+                JwsAlg::Ed25519,
                 JwsAlg::PS256,
                 JwsAlg::RS256,
             ],

@@ -2,6 +2,7 @@
 
 mod alg;
 mod decode;
+mod dpop;
 mod jwe;
 mod jwk;
 mod jwks;
@@ -26,6 +27,7 @@ pub fn run(command: Command) -> CmdResult {
         Command::Jwk(c) => jwk::run(&c),
         Command::Jwks(c) => jwks::run(&c),
         Command::Alg(a) => alg::run(&a),
+        Command::Dpop(c) => dpop::run(&c),
         Command::Serve(a) => service::serve(&a),
         Command::Client(c) => service::client(&c),
         Command::Keys(c) => service::keys(&c),
