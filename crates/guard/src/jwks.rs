@@ -1,0 +1,407 @@
+//! A JWK Set fetched from the issuer and cached as the best verifiers do it: the TTL comes
+//! from `Cache-Control: max-age` clamped to bounds; `ETag` revalidation; a refresh ahead of
+//! expiry in the background; one fetch at a time however many requests miss together; an
+//! unknown `kid` triggers at most one refetch per cooldown; stale keys are served for a bounded
+//! time while the issuer is unreachable; responses are limited in size and time; https only
+//! (plain http for loopback addresses alone); redirects only within the same origin. The set
+//! from the network passes the same coherence rules as a local one, because the verifier is
+//! built from it by [`tessera_jose::jwt::Verifier`]'s builder.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwapOption;
+use serde::de::DeserializeOwned;
+use tessera_jose::jwt::{Verified, Verifier};
+use tessera_jose::{Error, JwkSet};
+
+use crate::error::GuardError;
+
+/// How the cache behaves.
+#[derive(Debug, Clone)]
+pub struct CacheOptions {
+    /// Shortest TTL, whatever `max-age` says (default 30 s).
+    pub min_ttl: Duration,
+    /// Longest TTL (default 1 day).
+    pub max_ttl: Duration,
+    /// TTL when the response has no `max-age` (default 5 min).
+    pub default_ttl: Duration,
+    /// Refresh in the background when less than this remains (default 20 % of the TTL).
+    pub refresh_ahead: f64,
+    /// At most one refetch for unknown `kid`s per this long (default 30 s).
+    pub unknown_kid_cooldown: Duration,
+    /// How long expired keys are still used while the issuer is unreachable (default 1 h).
+    pub stale_if_error: Duration,
+    /// Largest response body (default 512 KiB).
+    pub max_bytes: usize,
+    /// Request timeout (default 5 s).
+    pub timeout: Duration,
+}
+
+impl Default for CacheOptions {
+    fn default() -> Self {
+        Self {
+            min_ttl: Duration::from_secs(30),
+            max_ttl: Duration::from_secs(86_400),
+            default_ttl: Duration::from_secs(300),
+            refresh_ahead: 0.2,
+            unknown_kid_cooldown: Duration::from_secs(30),
+            stale_if_error: Duration::from_secs(3600),
+            max_bytes: 512 * 1024,
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Builds the verifier from a fetched key set (issuer, audience, algorithms, `typ` ...).
+pub type BuildVerifier = dyn Fn(JwkSet) -> Result<Verifier, Error> + Send + Sync;
+
+/// A verifier over a remote JWK Set. `Clone + Send + Sync` and cheap to share; verification
+/// itself is synchronous CPU work on a snapshot read without a lock.
+#[derive(Clone)]
+pub struct RemoteVerifier {
+    inner: Arc<Inner>,
+}
+
+struct Snapshot {
+    verifier: Arc<Verifier>,
+    kids: Vec<String>,
+    etag: Option<String>,
+    expires: Instant,
+    stale_until: Instant,
+}
+
+struct Inner {
+    url: String,
+    http: reqwest::Client,
+    options: CacheOptions,
+    build: Box<BuildVerifier>,
+    current: ArcSwapOption<Snapshot>,
+    fetching: tokio::sync::Mutex<()>,
+    refreshing: AtomicBool,
+    last_unknown_refetch: std::sync::Mutex<Option<Instant>>,
+    fetches: AtomicU64,
+}
+
+impl RemoteVerifier {
+    /// A verifier of keys at `jwks_uri`.
+    ///
+    /// # Errors
+    /// [`GuardError::Url`] for a URI that is not https (or http on a loopback address).
+    pub fn new(
+        jwks_uri: &str,
+        options: CacheOptions,
+        build: impl Fn(JwkSet) -> Result<Verifier, Error> + Send + Sync + 'static,
+    ) -> Result<Self, GuardError> {
+        let url = check_url(jwks_uri)?;
+        let http = client(&url, &options)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                url: url.to_string(),
+                http,
+                options,
+                build: Box::new(build),
+                current: ArcSwapOption::empty(),
+                fetching: tokio::sync::Mutex::new(()),
+                refreshing: AtomicBool::new(false),
+                last_unknown_refetch: std::sync::Mutex::new(None),
+                fetches: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// Finds the `jwks_uri` of an issuer through its metadata (RFC 8414
+    /// `/.well-known/oauth-authorization-server`, then OpenID
+    /// `/.well-known/openid-configuration`), whose `issuer` must equal `issuer` exactly.
+    ///
+    /// # Errors
+    /// [`GuardError`] when no metadata is found, the issuer differs, or a URI is not allowed.
+    pub async fn discover(
+        issuer: &str,
+        options: CacheOptions,
+        build: impl Fn(JwkSet) -> Result<Verifier, Error> + Send + Sync + 'static,
+    ) -> Result<Self, GuardError> {
+        let base = check_url(issuer)?;
+        let http = client(&base, &options)?;
+        let trimmed = issuer.trim_end_matches('/');
+        for path in [
+            "/.well-known/oauth-authorization-server",
+            "/.well-known/openid-configuration",
+        ] {
+            let url = format!("{trimmed}{path}");
+            let Ok(resp) = http.get(&url).send().await else {
+                continue;
+            };
+            if !resp.status().is_success() {
+                continue;
+            }
+            let body = read_limited(resp, options.max_bytes).await?;
+            let meta: serde_json::Value =
+                serde_json::from_slice(&body).map_err(|_| GuardError::Metadata("not JSON"))?;
+            if meta.get("issuer").and_then(|v| v.as_str()) != Some(issuer) {
+                return Err(GuardError::Metadata(
+                    "the metadata's issuer is not the configured issuer",
+                ));
+            }
+            let jwks = meta
+                .get("jwks_uri")
+                .and_then(|v| v.as_str())
+                .ok_or(GuardError::Metadata("no jwks_uri"))?;
+            return Self::new(jwks, options, build);
+        }
+        Err(GuardError::Metadata(
+            "no authorization server metadata at the issuer",
+        ))
+    }
+
+    /// How many times the key set was fetched (including revalidations).
+    #[must_use]
+    pub fn fetches(&self) -> u64 {
+        self.inner.fetches.load(Ordering::Relaxed)
+    }
+
+    /// Verifies a token, fetching keys when the cache is empty, expired, or lacks the token's
+    /// `kid` (at most once per cooldown).
+    ///
+    /// # Errors
+    /// [`GuardError::Token`] for a rejected token, [`GuardError::KeysUnavailable`] when no
+    /// usable key set can be had.
+    pub async fn verify<T: DeserializeOwned>(
+        &self,
+        token: &str,
+    ) -> Result<Verified<T>, GuardError> {
+        let snap = self.snapshot().await?;
+        match snap.verifier.verify::<T>(token) {
+            Err(Error::NoMatchingKey) if self.unknown_kid(token, &snap) => {
+                if self.take_unknown_kid_slot() {
+                    self.fetch(true).await?;
+                    let snap = self.snapshot().await?;
+                    return snap.verifier.verify::<T>(token).map_err(GuardError::Token);
+                }
+                Err(GuardError::Token(Error::NoMatchingKey))
+            }
+            other => other.map_err(GuardError::Token),
+        }
+    }
+
+    /// A snapshot fit for use: fresh, or refreshed now, or stale within the error window.
+    async fn snapshot(&self) -> Result<Arc<Snapshot>, GuardError> {
+        let now = Instant::now();
+        if let Some(s) = self.inner.current.load_full() {
+            if now < s.expires {
+                let ttl_left = s.expires.saturating_duration_since(now);
+                let total = self
+                    .inner
+                    .options
+                    .default_ttl
+                    .max(self.inner.options.min_ttl);
+                if ttl_left.as_secs_f64() < total.as_secs_f64() * self.inner.options.refresh_ahead {
+                    self.refresh_in_background();
+                }
+                return Ok(s);
+            }
+        }
+        match self.fetch(false).await {
+            Ok(()) => {}
+            Err(e) => {
+                if let Some(s) = self.inner.current.load_full()
+                    && now < s.stale_until
+                {
+                    tracing::warn!(error = %e, "JWKS refresh failed; using the stale key set");
+                    return Ok(s);
+                }
+                return Err(e);
+            }
+        }
+        self.inner
+            .current
+            .load_full()
+            .ok_or(GuardError::KeysUnavailable("no key set"))
+    }
+
+    fn refresh_in_background(&self) {
+        if self.inner.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = me.fetch(true).await {
+                tracing::warn!(error = %e, "background JWKS refresh failed");
+            }
+            me.inner.refreshing.store(false, Ordering::Release);
+        });
+    }
+
+    fn unknown_kid(&self, token: &str, snap: &Snapshot) -> bool {
+        tessera_jose::dangerous::peek_header_unverified(token)
+            .ok()
+            .and_then(|h| h.kid_value().map(str::to_owned))
+            .is_some_and(|kid| !snap.kids.contains(&kid))
+    }
+
+    fn take_unknown_kid_slot(&self) -> bool {
+        let Ok(mut last) = self.inner.last_unknown_refetch.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        if last.is_some_and(|t| now.duration_since(t) < self.inner.options.unknown_kid_cooldown) {
+            return false;
+        }
+        *last = Some(now);
+        true
+    }
+
+    /// Fetches (single flight: a caller that waited for another's fetch uses its result
+    /// unless `force`).
+    async fn fetch(&self, force: bool) -> Result<(), GuardError> {
+        let _guard = self.inner.fetching.lock().await;
+        let previous = self.inner.current.load_full();
+        if !force
+            && previous
+                .as_ref()
+                .is_some_and(|s| Instant::now() < s.expires)
+        {
+            return Ok(());
+        }
+        self.inner.fetches.fetch_add(1, Ordering::Relaxed);
+        let mut req = self.inner.http.get(&self.inner.url);
+        if let Some(etag) = previous.as_ref().and_then(|s| s.etag.clone()) {
+            req = req.header(reqwest::header::IF_NONE_MATCH, etag);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| GuardError::Fetch(e.without_url().to_string()))?;
+        let status = resp.status();
+        let ttl = ttl(&resp, &self.inner.options);
+        let etag = resp
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let now = Instant::now();
+        let snapshot = if status == reqwest::StatusCode::NOT_MODIFIED {
+            // Same keys: the snapshot we have lives on.
+            let prev =
+                previous.ok_or_else(|| GuardError::Fetch("304 without a cached key set".into()))?;
+            Snapshot {
+                verifier: Arc::clone(&prev.verifier),
+                kids: prev.kids.clone(),
+                etag: etag.or_else(|| prev.etag.clone()),
+                expires: now + ttl,
+                stale_until: now + ttl + self.inner.options.stale_if_error,
+            }
+        } else if status.is_success() {
+            let body = read_limited(resp, self.inner.options.max_bytes).await?;
+            let text =
+                std::str::from_utf8(&body).map_err(|_| GuardError::Fetch("not UTF-8".into()))?;
+            let set = JwkSet::from_json(text).map_err(GuardError::KeySet)?;
+            let kids = set
+                .keys()
+                .iter()
+                .filter_map(|k| k.kid().map(str::to_owned))
+                .collect();
+            Snapshot {
+                verifier: Arc::new((self.inner.build)(set).map_err(GuardError::KeySet)?),
+                kids,
+                etag,
+                expires: now + ttl,
+                stale_until: now + ttl + self.inner.options.stale_if_error,
+            }
+        } else {
+            return Err(GuardError::Fetch(format!("the JWKS answered {status}")));
+        };
+        self.inner.current.store(Some(Arc::new(snapshot)));
+        Ok(())
+    }
+}
+
+/// The TTL of a response: `max-age` clamped to the bounds, or the default.
+fn ttl(resp: &reqwest::Response, o: &CacheOptions) -> Duration {
+    let max_age = resp
+        .headers()
+        .get_all(reqwest::header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|d| {
+            d.trim()
+                .strip_prefix("max-age=")
+                .and_then(|n| n.trim().parse::<u64>().ok())
+        });
+    max_age
+        .map_or(o.default_ttl, Duration::from_secs)
+        .clamp(o.min_ttl, o.max_ttl)
+}
+
+/// Reads a body up to `max` bytes.
+async fn read_limited(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, GuardError> {
+    if resp.content_length().is_some_and(|n| n > max as u64) {
+        return Err(GuardError::Fetch(format!(
+            "the response is larger than {max} bytes"
+        )));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| GuardError::Fetch(e.without_url().to_string()))?
+    {
+        if body.len() + chunk.len() > max {
+            return Err(GuardError::Fetch(format!(
+                "the response is larger than {max} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// https, or http on a loopback address (development and tests).
+fn check_url(text: &str) -> Result<reqwest::Url, GuardError> {
+    let url = reqwest::Url::parse(text).map_err(|_| GuardError::Url("not a URL"))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(GuardError::Url(
+            "plain http is accepted for loopback addresses only",
+        )),
+        _ => Err(GuardError::Url("not an https URL")),
+    }
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The HTTP client: time-limited, following redirects only within the same origin.
+fn client(origin: &reqwest::Url, o: &CacheOptions) -> Result<reqwest::Client, GuardError> {
+    let scheme = origin.scheme().to_owned();
+    let host = origin.host_str().map(str::to_owned);
+    let port = origin.port_or_known_default();
+    reqwest::Client::builder()
+        .timeout(o.timeout)
+        .connect_timeout(o.timeout)
+        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+            let u = attempt.url();
+            let same = u.scheme() == scheme
+                && u.host_str().map(str::to_owned) == host
+                && u.port_or_known_default() == port;
+            if same && attempt.previous().len() < 5 {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        }))
+        .build()
+        .map_err(|_| GuardError::Url("cannot build the HTTP client"))
+}

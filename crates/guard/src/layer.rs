@@ -1,0 +1,464 @@
+//! The tower layer: finds the access token (`Authorization: Bearer` or `DPoP`; a cookie or the
+//! query string only when enabled), verifies it, checks DPoP proofs and the route's scopes, and
+//! hands the verified token to the handler as a request extension.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, header};
+use axum::response::Response;
+use serde_json::Value;
+use tessera_jose::dpop::{ProofVerifier, Request as ProofRequest};
+use tessera_jose::error::DpopProblem;
+use tessera_jose::jwt::Verifier;
+use tower::{Layer, Service};
+
+use crate::error::{Challenge, GuardError, Rejection};
+use crate::extract::AccessToken;
+use crate::jwks::RemoteVerifier;
+
+/// Where keys come from.
+pub enum Keys {
+    /// A remote JWK Set (fetched and cached).
+    Remote(RemoteVerifier),
+    /// A verifier with local keys.
+    Local(Verifier),
+}
+
+/// The guard's configuration, shared by every route it protects. Cheap to clone.
+#[derive(Clone)]
+pub struct Guard {
+    inner: Arc<GuardInner>,
+}
+
+struct GuardInner {
+    keys: Keys,
+    challenge: Challenge,
+    dpop: Option<ProofVerifier>,
+    nonces: Option<Nonces>,
+    origin: Option<String>,
+    cookie: Option<String>,
+    query: bool,
+}
+
+/// Server nonces for DPoP (RFC 9449 §8): a random value that changes every `every`; the
+/// current and the previous one are accepted.
+struct Nonces {
+    every: Duration,
+    state: Mutex<(String, String, Instant)>,
+}
+
+impl Nonces {
+    fn new(every: Duration) -> Self {
+        let n = fresh();
+        Self {
+            every,
+            state: Mutex::new((n.clone(), n, Instant::now())),
+        }
+    }
+
+    fn current(&self) -> (String, String) {
+        let Ok(mut s) = self.state.lock() else {
+            return (String::new(), String::new());
+        };
+        if s.2.elapsed() >= self.every {
+            let previous = std::mem::replace(&mut s.0, fresh());
+            s.1 = previous;
+            s.2 = Instant::now();
+        }
+        (s.0.clone(), s.1.clone())
+    }
+}
+
+fn fresh() -> String {
+    tessera_jose::secret::random(16).map_or_else(|_| "n".into(), tessera_jose::b64::encode)
+}
+
+/// Builder of a [`Guard`].
+pub struct GuardBuilder {
+    keys: Keys,
+    realm: String,
+    dpop: Option<ProofVerifier>,
+    nonce_every: Option<Duration>,
+    origin: Option<String>,
+    cookie: Option<String>,
+    query: bool,
+}
+
+impl Guard {
+    /// A guard over a key source; the verifier decides issuer, audience, algorithms and `typ`
+    /// (`at+jwt` for RFC 9068 access tokens).
+    #[must_use]
+    pub fn builder(keys: Keys) -> GuardBuilder {
+        GuardBuilder {
+            keys,
+            realm: "api".into(),
+            dpop: None,
+            nonce_every: None,
+            origin: None,
+            cookie: None,
+            query: false,
+        }
+    }
+
+    /// A layer that also requires these scopes (`scope` string or `scp` array).
+    #[must_use]
+    pub fn layer<I: Into<String>>(&self, scopes: impl IntoIterator<Item = I>) -> GuardLayer {
+        GuardLayer {
+            guard: self.clone(),
+            scopes: Arc::new(scopes.into_iter().map(Into::into).collect()),
+        }
+    }
+
+    /// Checks a request; on success returns the verified token.
+    ///
+    /// # Errors
+    /// The [`Rejection`] to answer with.
+    pub async fn check(
+        &self,
+        method: &str,
+        uri: &axum::http::Uri,
+        headers: &HeaderMap,
+        scopes: &[String],
+    ) -> Result<AccessToken, Rejection> {
+        let g = &self.inner;
+        let (scheme, token) = credentials(headers, g.cookie.as_deref(), g.query.then_some(uri))?;
+        if scheme == Scheme::Dpop && g.dpop.is_none() {
+            return Err(Rejection::Missing);
+        }
+        let verified = match &g.keys {
+            Keys::Remote(r) => r.verify::<Value>(&token).await,
+            Keys::Local(v) => v.verify::<Value>(&token).map_err(GuardError::Token),
+        };
+        let claims = match verified {
+            Ok(v) => v.into_claims(),
+            Err(GuardError::Token(tessera_jose::Error::Expired)) => {
+                return Err(Rejection::InvalidToken("the access token expired"));
+            }
+            Err(GuardError::Token(_)) => {
+                return Err(Rejection::InvalidToken("the access token is invalid"));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no keys to verify access tokens with");
+                return Err(Rejection::Unavailable);
+            }
+        };
+        let jkt = claims
+            .get("cnf")
+            .and_then(|c| c.get("jkt"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        match (&scheme, &jkt) {
+            (Scheme::Dpop, None) => {
+                return Err(Rejection::InvalidToken(
+                    "the access token is not DPoP-bound",
+                ));
+            }
+            (Scheme::Bearer, Some(_)) => {
+                return Err(Rejection::InvalidToken(
+                    "a DPoP-bound access token needs a DPoP proof",
+                ));
+            }
+            (Scheme::Dpop, Some(jkt)) => self.check_proof(method, uri, headers, &token, jkt)?,
+            (Scheme::Bearer, None) => {}
+        }
+        let granted: Vec<&str> = match (claims.get("scope"), claims.get("scp")) {
+            (Some(Value::String(s)), _) => s.split(' ').collect(),
+            (_, Some(Value::Array(a))) => a.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        if scopes.iter().any(|s| !granted.contains(&s.as_str())) {
+            return Err(Rejection::InsufficientScope(scopes.join(" ")));
+        }
+        Ok(AccessToken::new(token, claims, jkt))
+    }
+
+    fn check_proof(
+        &self,
+        method: &str,
+        uri: &axum::http::Uri,
+        headers: &HeaderMap,
+        token: &str,
+        jkt: &str,
+    ) -> Result<(), Rejection> {
+        let g = &self.inner;
+        let Some(verifier) = &g.dpop else {
+            return Err(Rejection::Missing);
+        };
+        let mut proofs = headers.get_all("dpop").iter();
+        let proof = proofs
+            .next()
+            .and_then(|v| v.to_str().ok())
+            .ok_or(Rejection::InvalidProof("a DPoP proof is required"))?;
+        if proofs.next().is_some() {
+            return Err(Rejection::InvalidProof("more than one DPoP proof"));
+        }
+        let origin = match &g.origin {
+            Some(o) => o.clone(),
+            None => {
+                let host = headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .ok_or(Rejection::InvalidRequest("no Host header"))?;
+                format!("http://{host}")
+            }
+        };
+        let htu = format!("{origin}{}", uri.path());
+        let nonces = g.nonces.as_ref().map(Nonces::current);
+        let mut req = ProofRequest::new(method, &htu).access_token(token).jkt(jkt);
+        if let Some((current, previous)) = &nonces {
+            // The previous nonce is still accepted right after a change.
+            let claimed = tessera_jose::dangerous::decode_unverified(proof)
+                .ok()
+                .and_then(|u| u.claims)
+                .and_then(|c| c.get("nonce").and_then(Value::as_str).map(str::to_owned));
+            let expected = if claimed.as_deref() == Some(previous.as_str()) {
+                previous
+            } else {
+                current
+            };
+            req = req.nonce(expected);
+        }
+        match verifier.verify(proof, &req) {
+            Ok(_) => Ok(()),
+            Err(tessera_jose::Error::Dpop(DpopProblem::Nonce)) => {
+                Err(Rejection::UseNonce(nonces.map(|n| n.0).unwrap_or_default()))
+            }
+            Err(tessera_jose::Error::Dpop(p)) => Err(Rejection::InvalidProof(match p {
+                DpopProblem::Binding => "the proof key is not the one the token is bound to",
+                DpopProblem::Replay => "the proof was used before",
+                DpopProblem::IssuedAt => "the proof is too old or from the future",
+                DpopProblem::Method | DpopProblem::Uri => "the proof is for another request",
+                DpopProblem::AccessTokenHash => "the proof is for another access token",
+                _ => "the DPoP proof is invalid",
+            })),
+            Err(_) => Err(Rejection::InvalidProof("the DPoP proof is invalid")),
+        }
+    }
+
+    /// The challenge parameters.
+    #[must_use]
+    pub fn challenge(&self) -> &Challenge {
+        &self.inner.challenge
+    }
+}
+
+impl GuardBuilder {
+    /// The `realm` of the challenges (default `api`).
+    #[must_use]
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = realm.into();
+        self
+    }
+
+    /// Accepts DPoP-bound tokens, with proofs checked by `verifier` (a shared replay cache
+    /// belongs in it).
+    #[must_use]
+    pub fn dpop(mut self, verifier: ProofVerifier) -> Self {
+        self.dpop = Some(verifier);
+        self
+    }
+
+    /// Requires a server nonce in DPoP proofs, changed every `every`.
+    #[must_use]
+    pub fn require_dpop_nonce(mut self, every: Duration) -> Self {
+        self.nonce_every = Some(every);
+        self
+    }
+
+    /// The public origin of the API (`https://api.example.com`), for `htu`; default: `http://`
+    /// plus the `Host` header (set this behind a TLS proxy).
+    #[must_use]
+    pub fn public_origin(mut self, origin: impl Into<String>) -> Self {
+        self.origin = Some(origin.into().trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// Also reads the token from this cookie (off by default).
+    #[must_use]
+    pub fn cookie(mut self, name: impl Into<String>) -> Self {
+        self.cookie = Some(name.into());
+        self
+    }
+
+    /// Also reads `access_token` from the query string (off by default; RFC 6750 §2.3
+    /// advises against it).
+    #[must_use]
+    pub fn allow_query_token(mut self) -> Self {
+        self.query = true;
+        self
+    }
+
+    /// The guard.
+    #[must_use]
+    pub fn build(self) -> Guard {
+        let dpop_algs = self.dpop.as_ref().map(|v| {
+            v.algorithms()
+                .iter()
+                .map(|a| a.name())
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        Guard {
+            inner: Arc::new(GuardInner {
+                keys: self.keys,
+                challenge: Challenge {
+                    realm: self.realm,
+                    dpop_algs,
+                },
+                nonces: self
+                    .nonce_every
+                    .filter(|_| self.dpop.is_some())
+                    .map(Nonces::new),
+                dpop: self.dpop,
+                origin: self.origin,
+                cookie: self.cookie,
+                query: self.query,
+            }),
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Scheme {
+    Bearer,
+    Dpop,
+}
+
+/// The one token of the request, and how it came.
+fn credentials(
+    headers: &HeaderMap,
+    cookie: Option<&str>,
+    query: Option<&axum::http::Uri>,
+) -> Result<(Scheme, String), Rejection> {
+    let mut found: Vec<(Scheme, String)> = Vec::new();
+    let mut auth = headers.get_all(header::AUTHORIZATION).iter();
+    if let Some(value) = auth.next() {
+        if auth.next().is_some() {
+            return Err(Rejection::InvalidRequest(
+                "more than one Authorization header",
+            ));
+        }
+        let value = value
+            .to_str()
+            .map_err(|_| Rejection::InvalidRequest("malformed Authorization header"))?;
+        let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+        let scheme = if scheme.eq_ignore_ascii_case("bearer") {
+            Some(Scheme::Bearer)
+        } else if scheme.eq_ignore_ascii_case("dpop") {
+            Some(Scheme::Dpop)
+        } else {
+            None
+        };
+        if let Some(s) = scheme {
+            let token = rest.trim();
+            if token.is_empty() || !token.bytes().all(is_token68) {
+                return Err(Rejection::InvalidRequest("malformed access token"));
+            }
+            found.push((s, token.to_owned()));
+        }
+    }
+    if let Some(name) = cookie {
+        for c in headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+        {
+            for pair in c.split(';') {
+                if let Some((k, v)) = pair.trim().split_once('=')
+                    && k == name
+                    && !v.is_empty()
+                {
+                    found.push((Scheme::Bearer, v.to_owned()));
+                }
+            }
+        }
+    }
+    if let Some(uri) = query
+        && let Some(q) = uri.query()
+    {
+        for pair in q.split('&') {
+            if let Some(v) = pair.strip_prefix("access_token=")
+                && !v.is_empty()
+            {
+                found.push((Scheme::Bearer, v.to_owned()));
+            }
+        }
+    }
+    match found.len() {
+        0 => Err(Rejection::Missing),
+        1 => Ok(found.remove(0)),
+        _ => Err(Rejection::InvalidRequest(
+            "more than one access token in the request",
+        )),
+    }
+}
+
+/// RFC 6750 §2.1 `b64token` characters.
+fn is_token68(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
+}
+
+/// The layer of one route (or router): the guard and the scopes it requires.
+#[derive(Clone)]
+pub struct GuardLayer {
+    guard: Guard,
+    scopes: Arc<Vec<String>>,
+}
+
+impl<S> Layer<S> for GuardLayer {
+    type Service = GuardService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        GuardService {
+            inner,
+            guard: self.guard.clone(),
+            scopes: Arc::clone(&self.scopes),
+        }
+    }
+}
+
+/// The service the layer wraps around a route.
+#[derive(Clone)]
+pub struct GuardService<S> {
+    inner: S,
+    guard: Guard,
+    scopes: Arc<Vec<String>>,
+}
+
+impl<S> Service<Request<Body>> for GuardService<S>
+where
+    S: Service<Request<Body>, Response = Response> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<Body>) -> Self::Future {
+        let guard = self.guard.clone();
+        let scopes = Arc::clone(&self.scopes);
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move {
+            let checked = guard
+                .check(req.method().as_str(), req.uri(), req.headers(), &scopes)
+                .await;
+            match checked {
+                Ok(token) => {
+                    req.extensions_mut().insert(token);
+                    inner.call(req).await
+                }
+                Err(r) => Ok(r.response(guard.challenge())),
+            }
+        })
+    }
+}
