@@ -68,6 +68,7 @@ struct Snapshot {
     verifier: Arc<Verifier>,
     kids: Vec<String>,
     etag: Option<String>,
+    ttl: Duration,
     expires: Instant,
     stale_until: Instant,
 }
@@ -289,6 +290,7 @@ impl RemoteVerifier {
                 verifier: Arc::clone(&prev.verifier),
                 kids: prev.kids.clone(),
                 etag: etag.or_else(|| prev.etag.clone()),
+                ttl,
                 expires: now + ttl,
                 stale_until: now + ttl + self.inner.options.stale_if_error,
             }
@@ -306,6 +308,7 @@ impl RemoteVerifier {
                 verifier: Arc::new((self.inner.build)(set).map_err(GuardError::KeySet)?),
                 kids,
                 etag,
+                ttl,
                 expires: now + ttl,
                 stale_until: now + ttl + self.inner.options.stale_if_error,
             }
