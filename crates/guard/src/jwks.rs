@@ -189,19 +189,16 @@ impl RemoteVerifier {
     /// A snapshot fit for use: fresh, or refreshed now, or stale within the error window.
     async fn snapshot(&self) -> Result<Arc<Snapshot>, GuardError> {
         let now = Instant::now();
-        if let Some(s) = self.inner.current.load_full() {
-            if now < s.expires {
-                let ttl_left = s.expires.saturating_duration_since(now);
-                let total = self
-                    .inner
-                    .options
-                    .default_ttl
-                    .max(self.inner.options.min_ttl);
-                if ttl_left.as_secs_f64() < total.as_secs_f64() * self.inner.options.refresh_ahead {
-                    self.refresh_in_background();
-                }
-                return Ok(s);
+        if let Some(s) = self.inner.current.load_full()
+            && now < s.expires
+        {
+            // Less than the refresh-ahead share of its lifetime left: refresh in the
+            // background while this request uses the keys it has.
+            let left = s.expires.saturating_duration_since(now);
+            if left.as_secs_f64() < s.ttl.as_secs_f64() * self.inner.options.refresh_ahead {
+                self.refresh_in_background();
             }
+            return Ok(s);
         }
         match self.fetch(false).await {
             Ok(()) => {}

@@ -26,7 +26,7 @@ pub enum Keys {
     /// A remote JWK Set (fetched and cached).
     Remote(RemoteVerifier),
     /// A verifier with local keys.
-    Local(Verifier),
+    Local(Box<Verifier>),
 }
 
 /// The guard's configuration, shared by every route it protects. Cheap to clone.
