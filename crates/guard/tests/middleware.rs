@@ -1,0 +1,430 @@
+//! The middleware through `oneshot`: every RFC 6750 and RFC 9449 error case with its exact status
+//! and `WWW-Authenticate` header, scopes per route, DPoP binding and downgrade, nonces, and the
+//! verified claims reaching the handler.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::routing::get;
+use serde_json::{Value, json};
+use tessera_guard::{AccessToken, Claims, Guard, Keys};
+use tessera_jose::dpop::{Proof, ProofVerifier};
+use tessera_jose::jwk::ThumbprintHash;
+use tessera_jose::jws::{Header, Signer};
+use tessera_jose::jwt::{JwtSigner, Verifier};
+use tessera_jose::{Jwk, JwkSet, JwsAlg};
+use tower::ServiceExt as _;
+
+const ISS: &str = "https://auth.example.com";
+const ORIGIN: &str = "https://api.example.com";
+
+struct Setup {
+    issuer_key: Jwk,
+    guard: Guard,
+}
+
+fn setup(nonce: bool) -> Setup {
+    let issuer_key = Jwk::generate(JwsAlg::ES256).unwrap();
+    let verifier = Verifier::builder(JwkSet::from(issuer_key.to_public().unwrap()))
+        .algorithms([JwsAlg::ES256])
+        .issuer(ISS)
+        .audience("api://orders")
+        .typ("at+jwt")
+        .build()
+        .unwrap();
+    let mut b = Guard::builder(Keys::Local(Box::new(verifier)))
+        .realm("orders")
+        .dpop(ProofVerifier::builder().build().unwrap())
+        .public_origin(ORIGIN);
+    if nonce {
+        b = b.require_dpop_nonce(Duration::from_secs(300));
+    }
+    Setup {
+        issuer_key,
+        guard: b.build(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct OrderClaims {
+    sub: String,
+}
+
+fn app(g: &Guard) -> Router {
+    Router::new()
+        .route(
+            "/orders",
+            get(|t: AccessToken| async move { format!("orders for {}", t.subject().unwrap_or("?")) })
+                .route_layer(g.layer(["orders:read"])),
+        )
+        .route(
+            "/admin",
+            get(|Claims(c): Claims<OrderClaims>| async move { format!("admin {}", c.sub) })
+                .route_layer(g.layer(["orders:read", "orders:admin"])),
+        )
+}
+
+fn access_token(s: &Setup, scope: &str, extra: Value) -> String {
+    let signer = JwtSigner::with_header(
+        Signer::new(&s.issuer_key, JwsAlg::ES256).unwrap(),
+        Header::new(JwsAlg::ES256).typ("at+jwt"),
+    )
+    .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let mut claims = json!({"iss": ISS, "aud": "api://orders", "sub": "svc-1", "client_id": "svc-1",
+        "scope": scope, "iat": now, "exp": now + 300, "jti": "t1"});
+    if let (Value::Object(c), Value::Object(e)) = (&mut claims, extra) {
+        c.extend(e);
+    }
+    signer.sign(&claims).unwrap()
+}
+
+async fn call(
+    app: &Router,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, Vec<String>, Option<String>, String) {
+    let mut req = Request::get(path).header("host", "api.example.com");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = app
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let challenges = resp
+        .headers()
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let nonce = resp
+        .headers()
+        .get("dpop-nonce")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = String::from_utf8(
+        axum::body::to_bytes(resp.into_body(), 1 << 16)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    (status, challenges, nonce, body)
+}
+
+const DPOP_ALGS: &str = "DPoP algs=\"ES256 ES384 ES512 EdDSA Ed25519 PS256 RS256\"";
+
+#[tokio::test]
+async fn bearer_tokens_per_rfc6750() {
+    let s = setup(false);
+    let app = app(&s.guard);
+    let good = access_token(&s, "orders:read", json!({}));
+    // A valid token reaches the handler.
+    let (status, _, _, body) = call(
+        &app,
+        "/orders",
+        &[("authorization", &format!("Bearer {good}"))],
+    )
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, "orders for svc-1")
+    );
+    // No token: 401, challenges without error (RFC 6750 §3.1).
+    let (status, ch, _, _) = call(&app, "/orders", &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(ch, ["Bearer realm=\"orders\"", DPOP_ALGS]);
+    // An unknown scheme counts as no token.
+    let (status, ch, _, _) = call(&app, "/orders", &[("authorization", "Basic YTpi")]).await;
+    assert_eq!(
+        (status, ch[0].as_str()),
+        (StatusCode::UNAUTHORIZED, "Bearer realm=\"orders\"")
+    );
+    // A bad token: 401 invalid_token, the same description whatever is wrong with it.
+    for bad in [
+        "garbage",
+        &good[..good.len() - 3],
+        &access_token(&s, "orders:read", json!({"iss": "https://evil"})),
+    ] {
+        let (status, ch, _, _) = call(
+            &app,
+            "/orders",
+            &[("authorization", &format!("Bearer {bad}"))],
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            ch[0],
+            "Bearer realm=\"orders\", error=\"invalid_token\", error_description=\"the access token is invalid\""
+        );
+    }
+    let expired = access_token(&s, "orders:read", json!({"exp": 1_000_000_000}));
+    let (_, ch, _, _) = call(
+        &app,
+        "/orders",
+        &[("authorization", &format!("Bearer {expired}"))],
+    )
+    .await;
+    assert_eq!(
+        ch[0],
+        "Bearer realm=\"orders\", error=\"invalid_token\", error_description=\"the access token expired\""
+    );
+    // Malformed requests: 400 invalid_request.
+    for value in ["Bearer", "Bearer a b", "Bearer  ", "Bearer t\u{e9}"] {
+        let req = Request::get("/orders").header("authorization", value.as_bytes());
+        let resp = app
+            .clone()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{value}");
+        assert!(
+            resp.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .contains("error=\"invalid_request\"")
+        );
+    }
+    let two = Request::get("/orders")
+        .header("authorization", format!("Bearer {good}"))
+        .header("authorization", format!("Bearer {good}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        app.clone().oneshot(two).await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    // The query string is not a token source unless enabled.
+    let (status, _, _, _) = call(&app, &format!("/orders?access_token={good}"), &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Insufficient scope: 403 naming the required scopes.
+    let (status, ch, _, _) = call(
+        &app,
+        "/admin",
+        &[("authorization", &format!("Bearer {good}"))],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        ch[0],
+        "Bearer realm=\"orders\", error=\"insufficient_scope\", error_description=\"the access token lacks a required scope\", scope=\"orders:read orders:admin\""
+    );
+    // `scp` arrays count as scopes; the typed extractor gets the claims.
+    let admin = access_token(
+        &s,
+        "",
+        json!({"scope": null, "scp": ["orders:read", "orders:admin"]}),
+    );
+    let (status, _, _, body) = call(
+        &app,
+        "/admin",
+        &[("authorization", &format!("Bearer {admin}"))],
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "admin svc-1"));
+}
+
+#[tokio::test]
+async fn cookies_and_query_only_when_enabled() {
+    let s = setup(false);
+    let verifier = Verifier::builder(JwkSet::from(s.issuer_key.to_public().unwrap()))
+        .algorithms([JwsAlg::ES256])
+        .issuer(ISS)
+        .audience("api://orders")
+        .build()
+        .unwrap();
+    let g = Guard::builder(Keys::Local(Box::new(verifier)))
+        .cookie("at")
+        .allow_query_token()
+        .build();
+    let app = app(&g);
+    let good = access_token(&s, "orders:read", json!({}));
+    assert_eq!(
+        call(&app, "/orders", &[("cookie", &format!("x=1; at={good}"))])
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&app, &format!("/orders?access_token={good}"), &[])
+            .await
+            .0,
+        StatusCode::OK
+    );
+    // Two sources at once is a malformed request.
+    let (status, _, _, _) = call(
+        &app,
+        &format!("/orders?access_token={good}"),
+        &[("cookie", &format!("at={good}"))],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn dpop_bound_tokens_per_rfc9449() {
+    let s = setup(false);
+    let app = app(&s.guard);
+    let client_key = Jwk::generate(JwsAlg::ES256).unwrap();
+    let jkt = client_key.thumbprint(ThumbprintHash::Sha256);
+    let bound = access_token(&s, "orders:read", json!({"cnf": {"jkt": jkt}}));
+    let proof = |htm: &str, path: &str, token: &str| {
+        Proof::new(&client_key, JwsAlg::ES256)
+            .unwrap()
+            .access_token(token)
+            .sign(htm, &format!("{ORIGIN}{path}"))
+            .unwrap()
+    };
+    // A bound token with its proof reaches the handler.
+    let p = proof("GET", "/orders", &bound);
+    let (status, _, _, body) = call(
+        &app,
+        "/orders",
+        &[("authorization", &format!("DPoP {bound}")), ("dpop", &p)],
+    )
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, "orders for svc-1")
+    );
+    // The same proof again: a replay.
+    let (status, ch, _, _) = call(
+        &app,
+        "/orders",
+        &[("authorization", &format!("DPoP {bound}")), ("dpop", &p)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        ch,
+        [format!(
+            "{DPOP_ALGS}, error=\"invalid_dpop_proof\", error_description=\"the proof was used before\""
+        )]
+    );
+    // Downgrade: a bound token presented as a bearer token.
+    let (status, ch, _, _) = call(
+        &app,
+        "/orders",
+        &[("authorization", &format!("Bearer {bound}"))],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(ch[0].contains("error=\"invalid_token\""), "{ch:?}");
+    // No proof, two proofs, a proof for another request, another token, another key.
+    let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
+        (vec![], "a DPoP proof is required"),
+        (
+            vec![
+                ("dpop", proof("GET", "/orders", &bound)),
+                ("dpop", proof("GET", "/orders", &bound)),
+            ],
+            "more than one DPoP proof",
+        ),
+        (
+            vec![("dpop", proof("POST", "/orders", &bound))],
+            "the proof is for another request",
+        ),
+        (
+            vec![("dpop", proof("GET", "/other", &bound))],
+            "the proof is for another request",
+        ),
+        (
+            vec![("dpop", proof("GET", "/orders", "another-token"))],
+            "the proof is for another access token",
+        ),
+        (
+            vec![(
+                "dpop",
+                Proof::new(&Jwk::generate(JwsAlg::ES256).unwrap(), JwsAlg::ES256)
+                    .unwrap()
+                    .access_token(&bound)
+                    .sign("GET", &format!("{ORIGIN}/orders"))
+                    .unwrap(),
+            )],
+            "the proof key is not the one the token is bound to",
+        ),
+        (
+            vec![("dpop", "not.a.proof".into())],
+            "the DPoP proof is invalid",
+        ),
+    ];
+    for (extra, description) in cases {
+        let auth = format!("DPoP {bound}");
+        let mut headers: Vec<(&str, &str)> = vec![("authorization", &auth)];
+        headers.extend(extra.iter().map(|(k, v)| (*k, v.as_str())));
+        let (status, ch, _, _) = call(&app, "/orders", &headers).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{description}");
+        assert_eq!(
+            ch,
+            [format!(
+                "{DPOP_ALGS}, error=\"invalid_dpop_proof\", error_description=\"{description}\""
+            )]
+        );
+    }
+    // The DPoP scheme with a token that is not bound.
+    let plain = access_token(&s, "orders:read", json!({}));
+    let (status, ch, _, _) = call(
+        &app,
+        "/orders",
+        &[
+            ("authorization", &format!("DPoP {plain}")),
+            ("dpop", &proof("GET", "/orders", &plain)),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(ch[0].contains("error=\"invalid_token\""));
+}
+
+#[tokio::test]
+async fn dpop_nonces() {
+    let s = setup(true);
+    let app = app(&s.guard);
+    let client_key = Jwk::generate(JwsAlg::EdDSA).unwrap();
+    let bound = access_token(
+        &s,
+        "orders:read",
+        json!({"cnf": {"jkt": client_key.thumbprint(ThumbprintHash::Sha256)}}),
+    );
+    let auth = format!("DPoP {bound}");
+    let first = Proof::new(&client_key, JwsAlg::EdDSA)
+        .unwrap()
+        .access_token(&bound)
+        .sign("GET", &format!("{ORIGIN}/orders"))
+        .unwrap();
+    let (status, ch, nonce, _) = call(
+        &app,
+        "/orders",
+        &[("authorization", &auth), ("dpop", &first)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        ch,
+        [format!(
+            "{DPOP_ALGS}, error=\"use_dpop_nonce\", error_description=\"Authorization server requires nonce in DPoP proof\""
+        )]
+    );
+    let nonce = nonce.expect("a DPoP-Nonce header");
+    let second = Proof::new(&client_key, JwsAlg::EdDSA)
+        .unwrap()
+        .access_token(&bound)
+        .nonce(nonce)
+        .sign("GET", &format!("{ORIGIN}/orders"))
+        .unwrap();
+    let (status, _, _, _) = call(
+        &app,
+        "/orders",
+        &[("authorization", &auth), ("dpop", &second)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
