@@ -371,6 +371,7 @@ impl Admin {
             jwks_max_age: secs(self.config.jwks_max_age),
             max_token_ttl: secs(self.config.max_token_ttl),
             alg: self.config.signing_alg,
+            margin: secs(self.config.key_margin),
         }
     }
 
@@ -389,7 +390,7 @@ impl Admin {
         let steps = match keys.iter().find(|k| k.state == KeyState::Next) {
             None => vec![Step::Create(KeyState::Next)],
             Some(n) => {
-                let ready = n.created_at + p.jwks_max_age + crate::keys::MARGIN;
+                let ready = n.created_at + p.jwks_max_age + p.margin;
                 if ready > now && !force {
                     return Err(AdminError::Invalid(format!(
                         "the next key {} has been published for {}s; it can sign safely in {}s (or use --force, which verifiers that cached the JWKS may reject until they refetch it)",

@@ -103,6 +103,8 @@ pub struct Config {
     pub max_concurrency: usize,
     /// Change polling interval.
     pub poll_interval: Duration,
+    /// Added to every key life-cycle wait.
+    pub key_margin: Duration,
     /// Whether `issuer` was set explicitly.
     issuer_set: bool,
 }
@@ -134,6 +136,7 @@ impl Default for Config {
             request_timeout: Duration::from_secs(10),
             max_concurrency: 1024,
             poll_interval: Duration::from_millis(500),
+            key_margin: Duration::from_secs(60),
             issuer_set: false,
         }
     }
@@ -275,6 +278,7 @@ impl Config {
                     .ok_or_else(|| bad("expected a positive number"))?;
             }
             "poll_interval" => self.poll_interval = duration(value).map_err(|e| bad(&e))?,
+            "key_margin" => self.key_margin = duration(value).map_err(|e| bad(&e))?,
             _ => {
                 return Err(ConfigError(format!(
                     "{}: unknown setting (see `tessera serve --help`)",
@@ -315,6 +319,11 @@ impl Config {
         if self.token_ttl.as_secs() == 0 || self.jwks_max_age.as_secs() == 0 {
             return Err(ConfigError(
                 "token_ttl and jwks_max_age: must be at least 1s".into(),
+            ));
+        }
+        if self.key_margin < self.poll_interval * 2 {
+            return Err(ConfigError(
+                "key_margin: must be at least twice poll_interval (every node must see a key change within it)".into(),
             ));
         }
         if self.rotation_period < self.jwks_max_age * 2 {

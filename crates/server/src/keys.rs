@@ -20,7 +20,7 @@ use zeroize::Zeroizing;
 use crate::error::StoreError;
 use crate::store::{Event, KeyState, Store, StoredKey};
 
-/// Seconds added to every life-cycle wait, for clock skew and the nodes' polling delay.
+/// Default seconds added to every life-cycle wait, for clock skew and the nodes' polling delay.
 pub const MARGIN: i64 = 60;
 
 /// The master key's derived secrets: the pepper of client secret hashes and the key that
@@ -252,6 +252,8 @@ pub struct Policy {
     pub max_token_ttl: i64,
     /// Algorithm of new keys.
     pub alg: JwsAlg,
+    /// Seconds added to every wait (clock skew, polling delay).
+    pub margin: i64,
 }
 
 /// One step of the life cycle.
@@ -289,7 +291,7 @@ pub fn plan(keys: &[StoredKey], now: i64, p: &Policy) -> Vec<Step> {
         (Some(_), None) => steps.push(Step::Create(KeyState::Next)),
         (Some(c), Some(n)) => {
             let due = c.activated_at.unwrap_or(c.created_at) + p.rotation_period <= now;
-            let published_long_enough = n.created_at + p.jwks_max_age + MARGIN <= now;
+            let published_long_enough = n.created_at + p.jwks_max_age + p.margin <= now;
             if due && published_long_enough {
                 steps.push(Step::Promote {
                     next: n.kid.clone(),
@@ -344,7 +346,7 @@ pub async fn apply(
                     let mut c = c.clone();
                     c.state = KeyState::Previous;
                     c.retired_at = Some(now);
-                    c.remove_after = Some(now + p.max_token_ttl + MARGIN);
+                    c.remove_after = Some(now + p.max_token_ttl + p.margin);
                     store.update_key(&c).await?;
                     events.push(event("key.retired", &c.kid));
                 }
@@ -446,6 +448,7 @@ mod tests {
         jwks_max_age: 100,
         max_token_ttl: 300,
         alg: JwsAlg::ES256,
+        margin: MARGIN,
     };
 
     #[test]

@@ -106,10 +106,14 @@ async fn shutdown_signal() {
     }
 }
 
-/// Cache refresh (every poll interval), the key life cycle (every 10 s) and the purge of
+/// Cache refresh (every poll interval), the key life cycle (every 10 s, or half the key
+/// margin when that is shorter) and the purge of
 /// expired revocations (hourly), until shutdown.
 fn background(state: &AppState, stopped: &watch::Receiver<bool>) {
     let poll = state.config().poll_interval;
+    // The life cycle ticks every 10 s, or faster when keys change faster (tests).
+    let tick =
+        (state.config().key_margin / 2).clamp(Duration::from_millis(100), Duration::from_secs(10));
     let tasks: [(Duration, Task); 3] = [
         (poll, |s| {
             Box::pin(async move {
@@ -119,7 +123,7 @@ fn background(state: &AppState, stopped: &watch::Receiver<bool>) {
                 }
             })
         }),
-        (Duration::from_secs(10), |s| {
+        (tick, |s| {
             Box::pin(async move {
                 if let Err(e) = s.rotate_tick().await {
                     s.metrics().store_error();

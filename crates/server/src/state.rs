@@ -152,6 +152,7 @@ impl AppState {
             jwks_max_age: secs(c.jwks_max_age),
             max_token_ttl: secs(c.max_token_ttl),
             alg: c.signing_alg,
+            margin: secs(c.key_margin),
         }
     }
 
