@@ -76,7 +76,7 @@ pub enum Command {
 }
 
 /// Where keys come from.
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args, Default, Clone)]
 pub struct KeySource {
     /// Key file, or `-` for stdin: a JWK, a JWK Set (the key is chosen by the token's `kid`,
     /// `alg`, `use`) or PEM/DER (SPKI, PKCS#8, PKCS#1, SEC1, X.509 certificate), detected from
@@ -102,7 +102,7 @@ pub struct KeySource {
 }
 
 /// Where a password comes from: for the PBES2 algorithms, or for an encrypted private key file.
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args, Default, Clone)]
 pub struct PasswordSource {
     /// A password (PBES2, or an encrypted private key file). Visible to other users in the
     /// process list: prefer --password-file or --password-env.
@@ -143,13 +143,21 @@ pub struct DecodeArgs {
 }
 
 /// `tessera verify`.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct VerifyArgs {
     /// The token, or `-` (or nothing) for stdin.
     pub token: Option<String>,
     /// Keys that verify signatures (never used to decrypt).
     #[command(flatten)]
     pub keys: KeySource,
+    /// Verify with the JWK Set at this URL (https, or http on loopback), fetched with the
+    /// guard's rules (size and time limits, no redirects to other hosts, coherence checks).
+    #[arg(long, value_name = "URL", conflicts_with = "issuer_url")]
+    pub jwks_url: Option<String>,
+    /// Discover the JWK Set from this issuer's metadata (RFC 8414, then OpenID), whose
+    /// `issuer` must match exactly; also requires `iss` to be this issuer.
+    #[arg(long = "issuer", value_name = "URL")]
+    pub issuer_url: Option<String>,
     /// Private key(s) that decrypt a nested (or, with `--expect encrypted`, an encrypted) JWT:
     /// a file or `-`.
     #[arg(long, value_name = "SRC")]

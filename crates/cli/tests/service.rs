@@ -300,3 +300,122 @@ fn serve_starts_prints_where_and_stops_on_sigterm() {
     );
     assert_eq!(code, 0, "{err}");
 }
+
+/// `tessera verify --issuer URL` (discovery) and `--jwks-url URL` against a running server.
+#[test]
+fn verify_with_keys_from_the_issuer() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--set",
+            "poll_interval=100ms",
+        ])
+        .current_dir(dir.path())
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the server never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let creds: Value = serde_json::from_str(&ok(
+        dir.path(),
+        &[
+            "client",
+            "create",
+            "--name",
+            "c",
+            "--scope",
+            "read",
+            "--audience",
+            "api://x",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    let out = Command::new("curl")
+        .args(["-sf", "-u"])
+        .arg(format!(
+            "{}:{}",
+            creds["client_id"].as_str().unwrap(),
+            creds["client_secret"].as_str().unwrap()
+        ))
+        .args([
+            "-d",
+            "grant_type=client_credentials",
+            &format!("{issuer}/oauth2/token"),
+        ])
+        .output()
+        .unwrap();
+    let token: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let token = token["access_token"].as_str().unwrap();
+    let claims: Value = serde_json::from_str(&ok(
+        dir.path(),
+        &[
+            "verify", token, "--issuer", &issuer, "--aud", "api://x", "--typ", "at+jwt",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(claims["client_id"], creds["client_id"]);
+    ok(
+        dir.path(),
+        &[
+            "verify",
+            token,
+            "--jwks-url",
+            &format!("{issuer}/.well-known/jwks.json"),
+            "--aud",
+            "api://x",
+        ],
+    );
+    // The issuer must match the metadata exactly; a wrong audience is a rejection.
+    let (code, _, err) = run(
+        dir.path(),
+        &[],
+        &[
+            "verify",
+            token,
+            "--issuer",
+            &format!("{issuer}/"),
+            "--aud",
+            "api://x",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    let (code, _, _) = run(
+        dir.path(),
+        &[],
+        &["verify", token, "--issuer", &issuer, "--aud", "api://other"],
+    );
+    assert_eq!(code, 1);
+    // Plain http to a non-loopback host is refused before any request.
+    let (code, _, err) = run(
+        dir.path(),
+        &[],
+        &[
+            "verify",
+            token,
+            "--jwks-url",
+            "http://auth.example.com/jwks",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("loopback"), "{err}");
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use tessera_jose::jwe::Decrypter;
 use tessera_jose::jwt::{FixedClock, Verified, Verifier, VerifierBuilder};
-use tessera_jose::{Error, JweAlg};
+use tessera_jose::{Error, JweAlg, JwkSet};
 
 use super::split_algs;
 use crate::args::{Expect, VerifyArgs};
@@ -115,6 +115,14 @@ fn verify(a: &VerifyArgs) -> Result<Verified<Value>, Failure> {
             "--accept-unauthenticated-senders only applies with --expect encrypted",
         ));
     }
+    if a.jwks_url.is_some() || a.issuer_url.is_some() {
+        if expect != Expect::Signed || a.decrypt_key.is_some() || has_signing_key {
+            return Err(usage(
+                "--jwks-url and --issuer verify signed JWTs with the remote keys only (no --key, --decrypt-key or --expect)",
+            ));
+        }
+        return remote(a, jws_algs, token);
+    }
     match expect {
         Expect::Signed => {
             if a.decrypt_key.is_some() {
@@ -220,4 +228,47 @@ fn decrypter(a: &VerifyArgs, jwe_algs: Vec<JweAlg>, named: bool) -> Result<Decry
 
 fn usage(msg: &str) -> Failure {
     Failure::Input(anyhow::anyhow!("{msg}"))
+}
+
+/// A signed JWT checked with keys fetched from `--jwks-url` or discovered from `--issuer`.
+fn remote(
+    a: &VerifyArgs,
+    algs: Vec<tessera_jose::JwsAlg>,
+    token: String,
+) -> Result<Verified<Value>, Failure> {
+    use tessera_guard::{CacheOptions, GuardError, RemoteVerifier};
+    // Options are checked once here, so the builder below cannot fail on them.
+    configure(Verifier::builder(JwkSet::new()), a)?;
+    let args = a.clone();
+    let build = move |set: JwkSet| {
+        let b = Verifier::builder(set);
+        let mut b = if algs.is_empty() {
+            configure(b.algorithms_from_keys(), &args)
+        } else {
+            configure(b.algorithms(algs.clone()), &args)
+        }
+        .map_err(|_| Error::Config("invalid verification options"))?;
+        if let Some(iss) = &args.issuer_url {
+            b = b.issuer(iss.clone());
+        }
+        b.build()
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async {
+        let verifier = match (&a.jwks_url, &a.issuer_url) {
+            (Some(url), _) => RemoteVerifier::new(url, CacheOptions::default(), build),
+            (None, Some(iss)) => {
+                RemoteVerifier::discover(iss, CacheOptions::default(), build).await
+            }
+            (None, None) => Err(GuardError::Url("no URL")),
+        }
+        .map_err(|e| Failure::Input(anyhow::anyhow!("{e}")))?;
+        verifier.verify::<Value>(&token).await.map_err(|e| match e {
+            GuardError::Token(e) => Failure::Rejected(e),
+            other => Failure::Input(anyhow::anyhow!("{other}")),
+        })
+    })
 }
