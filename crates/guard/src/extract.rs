@@ -1,6 +1,6 @@
 //! The verified token in handlers: [`AccessToken`] (claims as JSON) or [`Claims`] (your type).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
@@ -12,38 +12,45 @@ use serde_json::Value;
 #[derive(Clone)]
 pub struct AccessToken {
     token: Arc<str>,
-    claims: Arc<Value>,
+    claims: Arc<OnceLock<Value>>,
     jkt: Option<String>,
 }
 
 impl core::fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("AccessToken")
-            .field("sub", &self.claims.get("sub"))
+            .field("sub", &self.subject())
             .field("jkt", &self.jkt)
             .finish_non_exhaustive()
     }
 }
 
 impl AccessToken {
-    pub(crate) fn new(token: String, claims: Value, jkt: Option<String>) -> Self {
+    pub(crate) fn new(token: String, jkt: Option<String>) -> Self {
         Self {
             token: token.into(),
-            claims: Arc::new(claims),
+            claims: Arc::new(OnceLock::new()),
             jkt,
         }
     }
 
-    /// The verified claims.
+    /// The verified claims (parsed from the verified token on first use).
     #[must_use]
     pub fn claims(&self) -> &Value {
-        &self.claims
+        self.claims.get_or_init(|| {
+            self.token
+                .split('.')
+                .nth(1)
+                .and_then(|p| tessera_jose::b64::decode(p).ok())
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+                .unwrap_or(Value::Null)
+        })
     }
 
     /// The `sub` claim.
     #[must_use]
     pub fn subject(&self) -> Option<&str> {
-        self.claims.get("sub").and_then(Value::as_str)
+        self.claims().get("sub").and_then(Value::as_str)
     }
 
     /// The DPoP key thumbprint the token is bound to, if any.

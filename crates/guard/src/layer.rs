@@ -21,6 +21,24 @@ use crate::error::{Challenge, GuardError, Rejection};
 use crate::extract::AccessToken;
 use crate::jwks::RemoteVerifier;
 
+/// The claims the guard itself reads.
+#[derive(serde::Deserialize)]
+struct Needed {
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    scp: Option<Vec<String>>,
+    #[serde(default)]
+    cnf: Option<Confirmation>,
+}
+
+/// `cnf` (RFC 7800), of which DPoP uses `jkt`.
+#[derive(serde::Deserialize)]
+struct Confirmation {
+    #[serde(default)]
+    jkt: Option<String>,
+}
+
 /// Where keys come from.
 pub enum Keys {
     /// A remote JWK Set (fetched and cached).
@@ -130,11 +148,13 @@ impl Guard {
         if scheme == Scheme::Dpop && g.dpop.is_none() {
             return Err(Rejection::Missing);
         }
+        // Only what the guard needs is deserialized here; handlers that want every claim get
+        // them from the verified token, parsed on first use.
         let verified = match &g.keys {
-            Keys::Remote(r) => r.verify::<Value>(&token).await,
-            Keys::Local(v) => v.verify::<Value>(&token).map_err(GuardError::Token),
+            Keys::Remote(r) => r.verify::<Needed>(&token).await,
+            Keys::Local(v) => v.verify::<Needed>(&token).map_err(GuardError::Token),
         };
-        let claims = match verified {
+        let needed = match verified {
             Ok(v) => v.into_claims(),
             Err(GuardError::Token(tessera_jose::Error::Expired)) => {
                 return Err(Rejection::InvalidToken("the access token expired"));
@@ -147,11 +167,7 @@ impl Guard {
                 return Err(Rejection::Unavailable);
             }
         };
-        let jkt = claims
-            .get("cnf")
-            .and_then(|c| c.get("jkt"))
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let jkt = needed.cnf.and_then(|c| c.jkt);
         match (&scheme, &jkt) {
             (Scheme::Dpop, None) => {
                 return Err(Rejection::InvalidToken(
@@ -166,15 +182,15 @@ impl Guard {
             (Scheme::Dpop, Some(jkt)) => self.check_proof(method, uri, headers, &token, jkt)?,
             (Scheme::Bearer, None) => {}
         }
-        let granted: Vec<&str> = match (claims.get("scope"), claims.get("scp")) {
-            (Some(Value::String(s)), _) => s.split(' ').collect(),
-            (_, Some(Value::Array(a))) => a.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
+        let granted: Vec<&str> = match (&needed.scope, &needed.scp) {
+            (Some(s), _) => s.split(' ').collect(),
+            (None, Some(a)) => a.iter().map(String::as_str).collect(),
+            (None, None) => Vec::new(),
         };
         if scopes.iter().any(|s| !granted.contains(&s.as_str())) {
             return Err(Rejection::InsufficientScope(scopes.join(" ")));
         }
-        Ok(AccessToken::new(token, claims, jkt))
+        Ok(AccessToken::new(token, jkt))
     }
 
     fn check_proof(

@@ -1,0 +1,44 @@
+//! An API service protected by the guard: `GET /orders` needs a token with `orders:read` for
+//! the audience `api://orders` from the issuer given as the first argument (default
+//! `http://127.0.0.1:8080`, where `tessera serve` listens), with keys discovered from the
+//! issuer's metadata. Listens on 127.0.0.1:3000.
+//!
+//!     cargo run -p tessera-guard --example orders -- http://127.0.0.1:8080
+
+use axum::Router;
+use axum::routing::get;
+use tessera_guard::{AccessToken, CacheOptions, Guard, Keys, RemoteVerifier};
+use tessera_jose::dpop::ProofVerifier;
+use tessera_jose::jwt::Verifier;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let issuer = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "http://127.0.0.1:8080".into());
+    let iss = issuer.clone();
+    let keys = RemoteVerifier::discover(&issuer, CacheOptions::default(), move |set| {
+        Verifier::builder(set)
+            .algorithms_from_keys()
+            .issuer(iss.clone())
+            .audience("api://orders")
+            .typ("at+jwt")
+            .build()
+    })
+    .await?;
+    let guard = Guard::builder(Keys::Remote(keys))
+        .realm("orders")
+        .dpop(ProofVerifier::builder().build()?)
+        .build();
+    let app = Router::new().route(
+        "/orders",
+        get(|token: AccessToken| async move {
+            format!("orders of {}\n", token.subject().unwrap_or("(no subject)"))
+        })
+        .route_layer(guard.layer(["orders:read"])),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    eprintln!("orders API on http://127.0.0.1:3000/orders, tokens from {issuer}");
+    axum::serve(listener, app).await?;
+    Ok(())
+}
