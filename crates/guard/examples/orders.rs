@@ -9,23 +9,15 @@ use axum::Router;
 use axum::routing::get;
 use tessera_guard::{AccessToken, CacheOptions, Guard, Keys, RemoteVerifier};
 use tessera_jose::dpop::ProofVerifier;
-use tessera_jose::jwt::Verifier;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let issuer = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "http://127.0.0.1:8080".into());
-    let iss = issuer.clone();
-    let keys = RemoteVerifier::discover(&issuer, CacheOptions::default(), move |set| {
-        Verifier::builder(set)
-            .algorithms_from_keys()
-            .issuer(iss.clone())
-            .audience("api://orders")
-            .typ("at+jwt")
-            .build()
-    })
-    .await?;
+    // RFC 9068 access tokens (typ at+jwt) of this issuer for this audience; keys discovered.
+    let keys =
+        RemoteVerifier::access_tokens(&issuer, "api://orders", CacheOptions::default()).await?;
     let guard = Guard::builder(Keys::Remote(keys))
         .realm("orders")
         .dpop(ProofVerifier::builder().build()?)

@@ -156,6 +156,28 @@ impl RemoteVerifier {
         ))
     }
 
+    /// The usual case: RFC 9068 access tokens of `issuer` for `audience`, keys discovered from
+    /// the issuer, algorithms from the keys (never from the token), `typ: at+jwt` required.
+    ///
+    /// # Errors
+    /// As [`RemoteVerifier::discover`].
+    pub async fn access_tokens(
+        issuer: &str,
+        audience: &str,
+        options: CacheOptions,
+    ) -> Result<Self, GuardError> {
+        let (iss, aud) = (issuer.to_owned(), audience.to_owned());
+        Self::discover(issuer, options, move |set| {
+            Verifier::builder(set)
+                .algorithms_from_keys()
+                .issuer(iss.clone())
+                .audience(aud.clone())
+                .typ("at+jwt")
+                .build()
+        })
+        .await
+    }
+
     /// How many times the key set was fetched (including revalidations).
     #[must_use]
     pub fn fetches(&self) -> u64 {

@@ -320,3 +320,34 @@ async fn discovery_checks_the_issuer_exactly() {
         Err(GuardError::Metadata(_))
     ));
 }
+
+/// The access-token shortcut requires `typ: at+jwt` (RFC 9068) by default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_token_defaults_require_at_jwt() {
+    let s = issuer(60).await;
+    let base = s.base.lock().unwrap().clone();
+    let key = s.keys.lock().unwrap()[0].clone();
+    let v = RemoteVerifier::access_tokens(&base, "api://orders", options())
+        .await
+        .unwrap();
+    let make = |typ: &str| {
+        let signer = JwtSigner::with_header(
+            Signer::new(&key, JwsAlg::ES256).unwrap(),
+            tessera_jose::jws::Header::new(JwsAlg::ES256)
+                .typ(typ)
+                .kid("k1"),
+        )
+        .unwrap();
+        Claims::new()
+            .issuer(base.clone())
+            .audience("api://orders")
+            .expires_in(Duration::from_secs(60))
+            .sign(&signer)
+            .unwrap()
+    };
+    v.verify::<Value>(&make("at+jwt")).await.unwrap();
+    assert!(matches!(
+        v.verify::<Value>(&make("JWT")).await,
+        Err(GuardError::Token(tessera_jose::Error::Type))
+    ));
+}
