@@ -79,48 +79,51 @@ impl PgStore {
     }
 }
 
+/// Binds a client's twelve columns in table order ($1 to $12).
+macro_rules! bind_client {
+    ($query:expr, $c:expr) => {
+        $query
+            .bind(&$c.id)
+            .bind(&$c.name)
+            .bind(&$c.secret_hash)
+            .bind(&$c.old_secret_hash)
+            .bind($c.old_secret_until)
+            .bind(join(&$c.scopes))
+            .bind(join(&$c.audiences))
+            .bind($c.token_ttl)
+            .bind(i64::from($c.enabled))
+            .bind($c.tokens_revoked_before)
+            .bind($c.created_at)
+            .bind($c.updated_at)
+    };
+}
+
 macro_rules! backend {
     ($store:ty, $postgres:expr) => {
         #[async_trait]
         impl ClientStore for $store {
             async fn insert_client(&self, c: &Client) -> Result<(), StoreError> {
-                sqlx::query(&sql(
-                    $postgres,
-                    "INSERT INTO clients (id, name, secret_hash, old_secret_hash, old_secret_until, scopes, audiences, token_ttl, enabled, tokens_revoked_before, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                ))
-                .bind(&c.id)
-                .bind(&c.name)
-                .bind(&c.secret_hash)
-                .bind(&c.old_secret_hash)
-                .bind(c.old_secret_until)
-                .bind(join(&c.scopes))
-                .bind(join(&c.audiences))
-                .bind(c.token_ttl)
-                .bind(i64::from(c.enabled))
-                .bind(c.tokens_revoked_before)
-                .bind(c.created_at)
-                .bind(c.updated_at)
+                bind_client!(
+                    sqlx::query(&sql(
+                        $postgres,
+                        "INSERT INTO clients (id, name, secret_hash, old_secret_hash, old_secret_until, scopes, audiences, token_ttl, enabled, tokens_revoked_before, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    )),
+                    c
+                )
                 .execute(&self.pool)
                 .await?;
                 self.bump().await
             }
 
             async fn update_client(&self, c: &Client) -> Result<(), StoreError> {
-                let done = sqlx::query(&sql(
-                    $postgres,
-                    "UPDATE clients SET name = $2, secret_hash = $3, old_secret_hash = $4, old_secret_until = $5, scopes = $6, audiences = $7, token_ttl = $8, enabled = $9, tokens_revoked_before = $10, updated_at = $11 WHERE id = $1",
-                ))
-                .bind(&c.id)
-                .bind(&c.name)
-                .bind(&c.secret_hash)
-                .bind(&c.old_secret_hash)
-                .bind(c.old_secret_until)
-                .bind(join(&c.scopes))
-                .bind(join(&c.audiences))
-                .bind(c.token_ttl)
-                .bind(i64::from(c.enabled))
-                .bind(c.tokens_revoked_before)
-                .bind(c.updated_at)
+                // The same twelve parameters as the insert; created_at is rewritten unchanged.
+                let done = bind_client!(
+                    sqlx::query(&sql(
+                        $postgres,
+                        "UPDATE clients SET name = $2, secret_hash = $3, old_secret_hash = $4, old_secret_until = $5, scopes = $6, audiences = $7, token_ttl = $8, enabled = $9, tokens_revoked_before = $10, created_at = $11, updated_at = $12 WHERE id = $1",
+                    )),
+                    c
+                )
                 .execute(&self.pool)
                 .await?;
                 if done.rows_affected() == 0 {
