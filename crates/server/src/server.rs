@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tessera_jose::jwt::Clock;
 use tokio::net::TcpListener;
@@ -214,7 +214,6 @@ async fn accept(
         });
     }
     drop(listener);
-    let _ = TokioExecutor::new();
     tokio::select! {
         () = graceful.shutdown() => {},
         () = tokio::time::sleep(Duration::from_secs(10)) => {
