@@ -92,16 +92,11 @@ pub fn token(arg: Option<&str>) -> Result<String, Failure> {
         },
     };
     let text = String::from_utf8(bytes).map_err(|_| anyhow!("the token is not UTF-8 text"))?;
-    let mut text = text.trim();
-    for scheme in ["Bearer ", "bearer ", "DPoP ", "dpop "] {
-        if let Some(rest) = text.strip_prefix(scheme) {
-            output::note(&format!(
-                "removed the `{}` scheme in front of the token",
-                scheme.trim_end()
-            ));
-            text = rest.trim_start();
-            break;
-        }
+    let (text, scheme) = crate::detect::token_text(&text);
+    if let Some(scheme) = scheme {
+        output::note(&format!(
+            "removed the `{scheme}` scheme in front of the token"
+        ));
     }
     if text.is_empty() {
         return Err(anyhow!("no token given (pass it as an argument, @file, or on stdin)").into());
@@ -134,14 +129,7 @@ pub fn keys_from(path: &str) -> Result<JwkSet, Failure> {
         .map_err(Into::into)
 }
 
-/// Whether key bytes hold a JWK Set (a JSON object with `keys`).
-pub fn is_key_set(bytes: &[u8]) -> bool {
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return false;
-    };
-    text.trim_start().starts_with('{')
-        && serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v.get("keys").is_some())
-}
+pub use crate::detect::is_key_set;
 
 /// Parses key bytes as a JWK Set, a JWK, PEM or DER.
 pub fn parse_keys(bytes: &[u8]) -> anyhow::Result<JwkSet> {

@@ -3,6 +3,7 @@
 
 mod args;
 mod cmd;
+mod detect;
 mod exit;
 mod input;
 mod output;

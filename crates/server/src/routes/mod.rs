@@ -4,6 +4,7 @@
 pub mod discovery;
 pub mod health;
 pub mod introspect;
+pub mod parse;
 pub mod revoke;
 pub mod token;
 
@@ -43,20 +44,7 @@ impl Form {
                 "the body must be application/x-www-form-urlencoded",
             ));
         }
-        if std::str::from_utf8(body).is_err() {
-            return Err(OAuthError::invalid_request("the body is not UTF-8"));
-        }
-        let mut single = HashMap::new();
-        let mut resources = Vec::new();
-        for (k, v) in form_urlencoded::parse(body) {
-            if k == "resource" {
-                resources.push(v.into_owned());
-                continue;
-            }
-            if single.insert(k.into_owned(), v.into_owned()).is_some() {
-                return Err(OAuthError::invalid_request("a parameter is repeated"));
-            }
-        }
+        let (single, resources) = parse::form_pairs(body).map_err(OAuthError::invalid_request)?;
         Ok(Self { single, resources })
     }
 
@@ -96,7 +84,7 @@ pub fn authenticate(
             ));
         }
         (Some(h), None) => {
-            let (id, secret) = basic_credentials(h.to_str().ok())
+            let (id, secret) = parse::basic_credentials(h.to_str().ok())
                 .ok_or_else(|| OAuthError::invalid_request("malformed Authorization header"))?;
             if form.get("client_id").is_some_and(|c| c != id) {
                 return Err(OAuthError::invalid_request(
@@ -131,49 +119,9 @@ pub fn authenticate(
     Ok(client)
 }
 
-/// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1).
-fn basic_credentials(header: Option<&str>) -> Option<(String, String)> {
-    let value = header?;
-    let (scheme, rest) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = decode_std_base64(rest.trim())?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (id, secret) = text.split_once(':')?;
-    let unescape = |s: &str| -> Option<String> {
-        let bytes: Vec<u8> = form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned().into_bytes())?;
-        String::from_utf8(bytes).ok()
-    };
-    Some((unescape(id)?, unescape(secret)?))
-}
-
-/// Standard base64 with padding (what `Authorization: Basic` uses), strictly.
-fn decode_std_base64(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(4) || text.is_empty() {
-        return None;
-    }
-    let unpadded = text.trim_end_matches('=');
-    if text.len() - unpadded.len() > 2 {
-        return None;
-    }
-    let url: String = unpadded
-        .chars()
-        .map(|c| match c {
-            '+' => Some('-'),
-            '/' => Some('_'),
-            '-' | '_' => None,
-            c => Some(c),
-        })
-        .collect::<Option<String>>()?;
-    tessera_jose::b64::decode(&url).ok()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::parse::basic_credentials;
 
     #[test]
     fn basic_credentials_are_decoded_strictly() {
