@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, header};
 use axum::response::Response;
-use serde_json::Value;
 use tessera_jose::dpop::{ProofVerifier, Request as ProofRequest};
 use tessera_jose::error::DpopProblem;
 use tessera_jose::jwt::Verifier;
@@ -225,20 +224,15 @@ impl Guard {
         };
         let htu = format!("{origin}{}", uri.path());
         let nonces = g.nonces.as_ref().map(Nonces::current);
-        let mut req = ProofRequest::new(method, &htu).access_token(token).jkt(jkt);
-        if let Some((current, previous)) = &nonces {
-            // The previous nonce is still accepted right after a change.
-            let claimed = tessera_jose::dangerous::decode_unverified(proof)
-                .ok()
-                .and_then(|u| u.claims)
-                .and_then(|c| c.get("nonce").and_then(Value::as_str).map(str::to_owned));
-            let expected = if claimed.as_deref() == Some(previous.as_str()) {
-                previous
-            } else {
-                current
-            };
-            req = req.nonce(expected);
-        }
+        // The previous nonce is still accepted right after a change.
+        let accepted: Vec<&str> = nonces
+            .as_ref()
+            .map(|(current, previous)| vec![current.as_str(), previous.as_str()])
+            .unwrap_or_default();
+        let req = ProofRequest::new(method, &htu)
+            .access_token(token)
+            .jkt(jkt)
+            .nonces(&accepted);
         match verifier.verify(proof, &req) {
             Ok(_) => Ok(()),
             Err(tessera_jose::Error::Dpop(DpopProblem::Nonce)) => {

@@ -182,6 +182,7 @@ pub struct Request<'a> {
     access_token: Option<&'a str>,
     jkt: Option<&'a str>,
     nonce: Option<&'a str>,
+    nonces: &'a [&'a str],
 }
 
 impl<'a> Request<'a> {
@@ -213,6 +214,14 @@ impl<'a> Request<'a> {
     #[must_use]
     pub fn nonce(mut self, nonce: &'a str) -> Self {
         self.nonce = Some(nonce);
+        self
+    }
+
+    /// The nonces the server accepts (the current one, and the previous one for a short while
+    /// after a change); the proof must carry one of them.
+    #[must_use]
+    pub fn nonces(mut self, nonces: &'a [&'a str]) -> Self {
+        self.nonces = nonces;
         self
     }
 }
@@ -375,9 +384,9 @@ impl ProofVerifier {
             (Some(_), None) => return Err(p(DpopProblem::AccessTokenHash)),
             (None, _) => {}
         }
-        if let Some(expected) = req.nonce
-            && text("nonce") != Some(expected)
-        {
+        let required = req.nonce.is_some() || !req.nonces.is_empty();
+        let accepted = |n: &str| req.nonce == Some(n) || req.nonces.contains(&n);
+        if required && !text("nonce").is_some_and(accepted) {
             return Err(p(DpopProblem::Nonce));
         }
         let jkt = jwk.thumbprint(ThumbprintHash::Sha256);

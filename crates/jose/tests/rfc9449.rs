@@ -189,6 +189,17 @@ fn every_check_has_its_own_error() {
     assert_eq!(with(token, "n-2", &jkt), Err("dpop_nonce"));
     assert_eq!(with(token, "n-1", "not-the-key"), Err("dpop_binding"));
     assert_eq!(with(token, "n-1", &jkt), Ok(()));
+    // A set of accepted nonces (current and previous): the proof's is one of them.
+    let c = json!({"jti": "j3", "htm": "GET", "htu": HTU, "iat": NOW, "nonce": "old"});
+    let p = forge(&key, JwsAlg::ES256, header(), c);
+    assert_eq!(
+        check(&p, &Request::new("GET", HTU).nonces(&["new", "other"])),
+        Err("dpop_nonce")
+    );
+    assert_eq!(
+        check(&p, &Request::new("GET", HTU).nonces(&["new", "old"])),
+        Ok(())
+    );
     // A token presented without ath in the proof.
     let c = claims();
     assert_eq!(
