@@ -696,7 +696,7 @@ pub struct ServerOpts {
 
 /// `tessera serve`.
 #[derive(Debug, Args)]
-#[command(after_long_help = SERVE_SETTINGS)]
+#[command(after_long_help = serve_settings())]
 pub struct ServeArgs {
     /// Store and configuration.
     #[command(flatten)]
@@ -727,10 +727,14 @@ pub struct ServeArgs {
     pub print_config: bool,
 }
 
-/// The settings list shown by `tessera serve --help`.
-pub const SERVE_SETTINGS: &str = "Settings (TOML key / TESSERA_<KEY> / --set key=value): listen, issuer, data_dir, \
-database_url, master_key, signing_alg, token_ttl, max_token_ttl, jwks_max_age, rotation_period, \
-tls_cert, tls_key, log_format, max_body, request_timeout, max_concurrency, poll_interval.";
+/// The settings list shown by `tessera serve --help`, from the service's one table of them.
+fn serve_settings() -> String {
+    let mut out = String::from("Settings (TOML key, TESSERA_<KEY>, or --set key=value):\n");
+    for (name, what) in tessera_server::config::SETTINGS {
+        out.push_str(&format!("  {name:<17} {what}\n"));
+    }
+    out
+}
 
 /// `tessera client`.
 #[derive(Debug, Subcommand)]

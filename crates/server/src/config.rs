@@ -64,6 +64,10 @@ pub const SETTINGS: &[(&str, &str)] = &[
         "poll_interval",
         "how often a node looks for changes made by others (default 500ms)",
     ),
+    (
+        "key_margin",
+        "added to every key life-cycle wait, for clock skew and polling (default 60s)",
+    ),
 ];
 
 /// The effective configuration.
@@ -448,6 +452,28 @@ mod tests {
         assert_eq!(c.issuer, "http://127.0.0.1:9000");
         assert_eq!(c.token_ttl, Duration::from_secs(600));
         assert_eq!(c.signing_alg, JwsAlg::PS256);
+    }
+
+    /// Every setting `set` accepts is in the table (which drives the environment and the help).
+    #[test]
+    fn every_setting_is_in_the_table() {
+        let mut c = Config::default();
+        for (name, _) in SETTINGS {
+            let err = c
+                .set(name, "", Source::Flag)
+                .err()
+                .map(|e| e.0)
+                .unwrap_or_default();
+            assert!(!err.contains("unknown setting"), "{name}");
+        }
+        let known = |n: &str| SETTINGS.iter().any(|(s, _)| *s == n);
+        let printed = Config::load(None, Vec::new(), &[]).unwrap().to_toml();
+        for line in printed.lines() {
+            let name = line.split(' ').next().unwrap();
+            assert!(known(name), "{name} is printed but not in SETTINGS");
+        }
+        let c = Config::load(None, env(&[("TESSERA_KEY_MARGIN", "5s")]), &[]).unwrap();
+        assert_eq!(c.key_margin, Duration::from_secs(5));
     }
 
     #[test]
