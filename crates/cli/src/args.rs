@@ -101,6 +101,17 @@ pub struct KeySource {
     pub key_password: PasswordSource,
 }
 
+impl KeySource {
+    /// Whether a key or a secret was given.
+    pub fn given(&self) -> bool {
+        self.key.is_some()
+            || self.secret.is_some()
+            || self.secret_b64.is_some()
+            || self.secret_file.is_some()
+            || self.secret_env.is_some()
+    }
+}
+
 /// Where a password comes from: for the PBES2 algorithms, or for an encrypted private key file.
 #[derive(Debug, Args, Default, Clone)]
 pub struct PasswordSource {

@@ -344,11 +344,16 @@ impl Config {
         let Some(rest) = self.issuer.strip_prefix("http://") else {
             return false;
         };
-        let host = rest.split(['/', ':']).next().unwrap_or_default();
-        !(host == "localhost"
-            || host == "127.0.0.1"
-            || host.starts_with("[::1]")
-            || rest.starts_with("[::1]"))
+        let authority = rest.split('/').next().unwrap_or_default();
+        let host = match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => authority.split(':').next().unwrap_or_default(),
+        };
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        !loopback
     }
 
     /// The effective configuration as TOML, secrets redacted.
@@ -517,5 +522,8 @@ mod tests {
         assert!(!c("http://127.0.0.1:8080").issuer_is_insecure());
         assert!(!c("https://auth.example.com").issuer_is_insecure());
         assert!(c("http://auth.example.com").issuer_is_insecure());
+        assert!(!c("http://[::1]:8080").issuer_is_insecure());
+        assert!(!c("http://127.0.0.2").issuer_is_insecure());
+        assert!(c("http://[2001:db8::1]:8080").issuer_is_insecure());
     }
 }

@@ -104,11 +104,7 @@ fn verify(a: &VerifyArgs) -> Result<Verified<Value>, Failure> {
         None if a.decrypt_key.is_some() => Expect::Nested,
         None => Expect::Signed,
     };
-    let has_signing_key = a.keys.key.is_some()
-        || a.keys.secret.is_some()
-        || a.keys.secret_b64.is_some()
-        || a.keys.secret_file.is_some()
-        || a.keys.secret_env.is_some();
+    let has_signing_key = a.keys.given();
     let named = !a.algs.is_empty();
     if a.accept_unauthenticated_senders && expect != Expect::Encrypted {
         return Err(usage(
