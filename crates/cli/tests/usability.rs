@@ -446,6 +446,17 @@ fn key_sets_keys_and_files() {
     let thumb = env.ok(&["jwk", "thumbprint", &pem]);
     let v = json(&std::fs::read_to_string(&set).unwrap());
     assert_eq!(v["keys"][0]["kid"], thumb.trim());
+    // A secret has no public part: refused with the way out, never printed.
+    let oct = env.key("oct.jwk", &["--alg", "HS256"]);
+    for args in [&["jwk", "public", &oct][..], &["jwks", "add", &set, &oct]] {
+        let r = env.run(args);
+        assert_eq!(r.code, 2, "{args:?}");
+        assert!(
+            r.stderr.contains("no public part") && r.stderr.contains("--private"),
+            "{}",
+            r.stderr
+        );
+    }
     // jwks list on a single JWK says it is one; find without a match is "no key matches".
     let r = env.run(&["jwks", "list", &k]);
     assert_eq!(r.code, 2);

@@ -4,7 +4,6 @@ use std::io::IsTerminal as _;
 
 use anyhow::anyhow;
 use serde_json::Value;
-use tessera_jose::alg::Kty;
 use tessera_jose::jwk::{KeyUse, ThumbprintHash};
 use tessera_jose::{JweAlg, Jwk, JwkSet, JwsAlg};
 
@@ -156,11 +155,8 @@ fn pem_out<P: core::ops::Deref<Target = String>>(
 
 /// The public part; a symmetric key has none.
 fn public(key: &Jwk) -> Result<Jwk, Failure> {
-    if key.kty() == Kty::Oct {
-        return Err(anyhow!("a symmetric (oct) key has no public part; use --private").into());
-    }
     key.to_public()
-        .map_err(input_err("cannot take the public part"))
+        .map_err(|e| anyhow!("{e}; use --private").into())
 }
 
 fn generate(a: &JwkGenerateArgs) -> Result<Jwk, Failure> {

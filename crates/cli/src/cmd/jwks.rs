@@ -44,13 +44,9 @@ pub fn run(c: &JwksCommand) -> CmdResult {
                     };
                     let key = if *private {
                         key.clone()
-                    } else if key.kty() == Kty::Oct {
-                        return Err(anyhow!(
-                            "{path}: a symmetric key has no public part; add it with --private"
-                        )
-                        .into());
                     } else {
-                        key.to_public().map_err(input_err(path))?
+                        key.to_public()
+                            .map_err(|e| anyhow!("{path}: {e}; add it with --private"))?
                     };
                     // The same key again changes nothing; another key under a kid the set
                     // already has would make that kid name two keys.
