@@ -96,6 +96,8 @@ fn config(e: Error, named: &[String]) -> Failure {
 
 fn verify(a: &VerifyArgs) -> Result<Verified<Value>, Failure> {
     input::raise_cap(a.max_size);
+    // Before any key file is read: --decrypt-key files may be encrypted too.
+    input::set_key_password(&a.keys.key_password)?;
     let token = input::token(a.token.as_deref())?;
     let (jws_algs, jwe_algs) = split_algs(&a.algs)?;
     // The caller states the kind; the token never does. `--decrypt-key` means nested.
