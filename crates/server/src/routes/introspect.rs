@@ -45,24 +45,12 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes) -> Result<Valu
 /// # Errors
 /// `server_error` when the store cannot say whether the token was revoked.
 pub async fn active_claims(state: &AppState, token: &str) -> Result<Option<Value>, OAuthError> {
-    let keys = state.keys();
-    let Some(verifier) = &keys.verifier else {
-        return Ok(None);
-    };
-    let Ok(verified) = verifier.verify::<Value>(token) else {
-        return Ok(None);
-    };
-    let claims = verified.into_claims();
-    let (Some(jti), Some(client_id), Some(iat)) = (
-        claims.get("jti").and_then(Value::as_str),
-        claims.get("client_id").and_then(Value::as_str),
-        claims.get("iat").and_then(Value::as_i64),
-    ) else {
+    let Some(t) = super::issued_token(state, token) else {
         return Ok(None);
     };
     let revoked = state
         .store()
-        .is_revoked(jti, client_id, iat)
+        .is_revoked(&t.jti, &t.client_id, t.iat)
         .await
         .map_err(|e| {
             state.metrics().store_error();
@@ -82,7 +70,7 @@ pub async fn active_claims(state: &AppState, token: &str) -> Result<Option<Value
         "iat",
         "jti",
     ] {
-        if let Some(v) = claims.get(name) {
+        if let Some(v) = t.claims.get(name) {
             out[name] = v.clone();
         }
     }

@@ -6,7 +6,6 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
 
 use super::{Form, authenticate};
 use crate::error::OAuthError;
@@ -31,30 +30,18 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes) -> Result<(), 
     {
         return Err(OAuthError::unsupported_token_type());
     }
-    let keys = state.keys();
-    let Some(verifier) = &keys.verifier else {
-        return Ok(());
-    };
     // An expired or foreign token needs no revocation.
-    let Ok(verified) = verifier.verify::<Value>(token) else {
+    let Some(t) = super::issued_token(state, token) else {
         return Ok(());
     };
-    let claims = verified.claims();
-    let (Some(jti), Some(owner), Some(exp)) = (
-        claims.get("jti").and_then(Value::as_str),
-        claims.get("client_id").and_then(Value::as_str),
-        claims.get("exp").and_then(Value::as_i64),
-    ) else {
-        return Ok(());
-    };
-    if owner != client.id {
+    if t.client_id != client.id {
         return Err(OAuthError::unauthorized_client(
             "the token was not issued to this client",
         ));
     }
     state
         .store()
-        .revoke_jti(jti, owner, exp)
+        .revoke_jti(&t.jti, &t.client_id, t.exp)
         .await
         .map_err(|e| {
             state.metrics().store_error();
@@ -62,8 +49,8 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes) -> Result<(), 
         })?;
     state.event(
         "token.revoked",
-        Some(owner),
-        serde_json::json!({ "jti": jti }),
+        Some(&t.client_id),
+        serde_json::json!({ "jti": t.jti }),
     );
     Ok(())
 }
