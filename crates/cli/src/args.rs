@@ -51,6 +51,9 @@ pub enum Command {
     Dpop(DpopCommand),
     /// Run the token service: an OAuth 2.0 server issuing JWT access tokens to applications.
     Serve(ServeArgs),
+    /// Open the token debugger in the browser: decode, verify, sign, encrypt and decrypt
+    /// tokens, make keys; served on loopback, nothing leaves the machine.
+    Debug(DebugArgs),
     /// Register and manage applications (clients) of the token service.
     #[command(subcommand)]
     Client(ClientCommand),
@@ -703,6 +706,23 @@ pub struct ServerOpts {
     /// PostgreSQL instead of SQLite (postgres://...).
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
+}
+
+/// `tessera debug`.
+#[derive(Debug, Args)]
+#[command(
+    after_long_help = "The page and its API run in this process on a loopback address; the printed URL carries a random access key that every API call must present, so other local users and other web pages cannot use it. Secrets pasted into the page are used for one answer and never logged or stored. The same page is at /debugger on `tessera serve` (see its `debugger` setting)."
+)]
+pub struct DebugArgs {
+    /// Port to listen on (default: a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Listen on [::1] instead of 127.0.0.1.
+    #[arg(long)]
+    pub ipv6: bool,
+    /// Print the URL without opening a browser.
+    #[arg(long)]
+    pub no_open: bool,
 }
 
 /// `tessera serve`.

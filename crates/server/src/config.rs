@@ -68,6 +68,10 @@ pub const SETTINGS: &[(&str, &str)] = &[
         "key_margin",
         "added to every key life-cycle wait, for clock skew and polling (default 60s)",
     ),
+    (
+        "debugger",
+        "the token debugger page at /debugger: on, off, or auto (default: on only for a loopback issuer)",
+    ),
 ];
 
 /// The effective configuration.
@@ -109,6 +113,9 @@ pub struct Config {
     pub poll_interval: Duration,
     /// Added to every key life-cycle wait.
     pub key_margin: Duration,
+    /// The debugger page at `/debugger`: `Some` when set explicitly, `None` for "on only for a
+    /// loopback issuer" (see [`Config::debugger_enabled`]).
+    pub debugger: Option<bool>,
     /// Whether `issuer` was set explicitly.
     issuer_set: bool,
 }
@@ -141,6 +148,7 @@ impl Default for Config {
             max_concurrency: 1024,
             poll_interval: Duration::from_millis(500),
             key_margin: Duration::from_secs(60),
+            debugger: None,
             issuer_set: false,
         }
     }
@@ -283,6 +291,14 @@ impl Config {
             }
             "poll_interval" => self.poll_interval = duration(value).map_err(|e| bad(&e))?,
             "key_margin" => self.key_margin = duration(value).map_err(|e| bad(&e))?,
+            "debugger" => {
+                self.debugger = match value {
+                    "on" | "true" => Some(true),
+                    "off" | "false" => Some(false),
+                    "auto" => None,
+                    _ => return Err(bad("expected on, off or auto")),
+                };
+            }
             _ => {
                 return Err(ConfigError(format!(
                     "{}: unknown setting (see `tessera serve --help`)",
@@ -341,7 +357,24 @@ impl Config {
     /// Whether the issuer is neither https nor on a loopback address (worth a warning).
     #[must_use]
     pub fn issuer_is_insecure(&self) -> bool {
-        let Some(rest) = self.issuer.strip_prefix("http://") else {
+        self.issuer.starts_with("http://") && !self.issuer_is_loopback()
+    }
+
+    /// Whether the debugger page is served: as set, else only when the issuer is on a loopback
+    /// address (a developer's own machine).
+    #[must_use]
+    pub fn debugger_enabled(&self) -> bool {
+        self.debugger.unwrap_or_else(|| self.issuer_is_loopback())
+    }
+
+    /// Whether the issuer's host is `localhost` or a loopback address (127/8, `[::1]`).
+    #[must_use]
+    pub fn issuer_is_loopback(&self) -> bool {
+        let Some(rest) = self
+            .issuer
+            .strip_prefix("http://")
+            .or_else(|| self.issuer.strip_prefix("https://"))
+        else {
             return false;
         };
         let authority = rest.split('/').next().unwrap_or_default();
@@ -349,11 +382,10 @@ impl Config {
             Some(v6) => v6.split(']').next().unwrap_or_default(),
             None => authority.split(':').next().unwrap_or_default(),
         };
-        let loopback = host.eq_ignore_ascii_case("localhost")
+        host.eq_ignore_ascii_case("localhost")
             || host
                 .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
-        !loopback
+                .is_ok_and(|ip| ip.is_loopback())
     }
 
     /// The effective configuration as TOML, secrets redacted.
@@ -393,6 +425,16 @@ impl Config {
         line(
             "poll_interval",
             format!("{}ms", self.poll_interval.as_millis()),
+        );
+        line("key_margin", secs(self.key_margin));
+        line(
+            "debugger",
+            match self.debugger {
+                Some(true) => "on",
+                Some(false) => "off",
+                None => "auto",
+            }
+            .into(),
         );
         out
     }
@@ -525,5 +567,28 @@ mod tests {
         assert!(!c("http://[::1]:8080").issuer_is_insecure());
         assert!(!c("http://127.0.0.2").issuer_is_insecure());
         assert!(c("http://[2001:db8::1]:8080").issuer_is_insecure());
+    }
+
+    #[test]
+    fn the_debugger_is_on_by_default_only_for_a_loopback_issuer() {
+        let c = |issuer: &str, debugger: Option<&str>| {
+            let mut flags = vec![("issuer".to_owned(), issuer.to_owned())];
+            if let Some(d) = debugger {
+                flags.push(("debugger".into(), d.into()));
+            }
+            Config::load(None, env(&[]), &flags).unwrap()
+        };
+        assert!(c("http://127.0.0.1:8080", None).debugger_enabled());
+        assert!(c("https://localhost:8443", None).debugger_enabled());
+        assert!(c("http://[::1]:8080", None).debugger_enabled());
+        assert!(!c("https://auth.example.com", None).debugger_enabled());
+        assert!(!c("http://10.0.0.5:8080", None).debugger_enabled());
+        assert!(c("https://auth.example.com", Some("on")).debugger_enabled());
+        assert!(!c("http://127.0.0.1:8080", Some("off")).debugger_enabled());
+        assert!(c("http://127.0.0.1:8080", Some("auto")).debugger_enabled());
+        let e = Config::load(None, env(&[("TESSERA_DEBUGGER", "maybe")]), &[]).unwrap_err();
+        assert!(e.0.contains("TESSERA_DEBUGGER"), "{e}");
+        let printed = c("https://auth.example.com", Some("on")).to_toml();
+        assert!(printed.contains("debugger = \"on\""), "{printed}");
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod admin;
 pub mod config;
+pub mod debugger;
 pub mod error;
 pub mod keys;
 pub mod metrics;
@@ -36,7 +37,8 @@ pub use state::AppState;
 pub fn app(state: AppState) -> Router {
     let c = state.config();
     let (max_body, timeout, concurrency) = (c.max_body, c.request_timeout, c.max_concurrency);
-    Router::new()
+    let debugger = c.debugger_enabled();
+    let mut router = Router::new()
         .route("/oauth2/token", post(routes::token::token))
         .route("/oauth2/introspect", post(routes::introspect::introspect))
         .route("/oauth2/revoke", post(routes::revoke::revoke))
@@ -51,7 +53,11 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
-        .route("/metrics", get(routes::health::metrics))
+        .route("/metrics", get(routes::health::metrics));
+    if debugger {
+        router = router.merge(debugger::router("/debugger", debugger::Access::SameOrigin));
+    }
+    router
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
@@ -101,10 +107,11 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-    );
+    // The debugger page sets its own (script and style from this origin).
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(
+            "default-src 'none'; frame-ancestors 'none'",
+        ));
     resp
 }
 
@@ -121,6 +128,7 @@ fn endpoint_label(path: Option<&str>) -> &'static str {
         Some("/healthz") => "healthz",
         Some("/readyz") => "readyz",
         Some("/metrics") => "metrics",
+        Some(p) if p == "/debugger" || p.starts_with("/debugger/") => "debugger",
         _ => "other",
     }
 }

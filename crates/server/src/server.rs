@@ -85,7 +85,7 @@ pub async fn serve(config: Config, on_start: impl FnOnce(&Started)) -> Result<()
     Ok(())
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -1,6 +1,7 @@
 //! One module per command; each reads its input, calls the library and writes its result.
 
 mod alg;
+mod debug;
 mod decode;
 mod dpop;
 mod jwe;
@@ -29,6 +30,7 @@ pub fn run(command: Command) -> CmdResult {
         Command::Alg(a) => alg::run(&a),
         Command::Dpop(c) => dpop::run(&c),
         Command::Serve(a) => service::serve(&a),
+        Command::Debug(a) => debug::run(&a),
         Command::Client(c) => service::client(&c),
         Command::Keys(c) => service::keys(&c),
         Command::Events(a) => service::events(&a),

@@ -67,6 +67,7 @@ pub fn serve(a: &ServeArgs) -> CmdResult {
     }
     logging(config.log_json);
     let issuer = config.issuer.clone();
+    let debugger = config.debugger_enabled();
     let data = config
         .database_url
         .is_none()
@@ -81,6 +82,9 @@ pub fn serve(a: &ServeArgs) -> CmdResult {
             eprintln!("  issuer     {issuer}");
             eprintln!("  discovery  {issuer}/.well-known/oauth-authorization-server");
             eprintln!("  JWKS       {issuer}/.well-known/jwks.json");
+            if debugger {
+                eprintln!("  debugger   {issuer}/debugger/ (turn off with --set debugger=off)");
+            }
             let dd = data
                 .as_deref()
                 .filter(|d| *d != "tessera-data")

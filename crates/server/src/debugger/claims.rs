@@ -1,0 +1,235 @@
+//! What the page explains: registered claims with their specification, and the warnings a
+//! token deserves before anyone trusts it.
+
+use serde_json::{Map, Value, json};
+
+/// Registered and common claims: name, meaning, where it is defined.
+const CLAIMS: &[(&str, &str, &str)] = &[
+    ("iss", "Issuer: who issued the token", "RFC 7519 §4.1.1"),
+    ("sub", "Subject: whom the token is about", "RFC 7519 §4.1.2"),
+    ("aud", "Audience: who the token is for", "RFC 7519 §4.1.3"),
+    (
+        "exp",
+        "Expiration time: not valid on or after",
+        "RFC 7519 §4.1.4",
+    ),
+    ("nbf", "Not before: not valid before", "RFC 7519 §4.1.5"),
+    ("iat", "Issued at", "RFC 7519 §4.1.6"),
+    (
+        "jti",
+        "JWT ID: a unique identifier (replay detection)",
+        "RFC 7519 §4.1.7",
+    ),
+    (
+        "auth_time",
+        "When the user authenticated",
+        "OpenID Connect Core §2",
+    ),
+    (
+        "nonce",
+        "Binds an ID token to the client's session",
+        "OpenID Connect Core §2",
+    ),
+    (
+        "azp",
+        "Authorized party: the client the ID token was issued to",
+        "OpenID Connect Core §2",
+    ),
+    (
+        "acr",
+        "Authentication context class",
+        "OpenID Connect Core §2",
+    ),
+    (
+        "amr",
+        "Authentication methods used",
+        "OpenID Connect Core §2, RFC 8176",
+    ),
+    (
+        "sid",
+        "Session ID",
+        "OpenID Connect Front-Channel Logout §3",
+    ),
+    (
+        "at_hash",
+        "Access token hash",
+        "OpenID Connect Core §3.1.3.6",
+    ),
+    (
+        "c_hash",
+        "Authorization code hash",
+        "OpenID Connect Core §3.3.2.11",
+    ),
+    (
+        "scope",
+        "Scopes granted, space-separated",
+        "RFC 8693 §4.2, RFC 9068 §2.2.3",
+    ),
+    (
+        "client_id",
+        "The client the token was issued to",
+        "RFC 8693 §4.3, RFC 9068 §2.2",
+    ),
+    (
+        "cnf",
+        "Confirmation: the key the holder must prove (DPoP, mTLS)",
+        "RFC 7800 §3.1, RFC 9449 §6",
+    ),
+    (
+        "act",
+        "Actor: who acts on behalf of the subject",
+        "RFC 8693 §4.1",
+    ),
+    (
+        "may_act",
+        "Who may act on behalf of the subject",
+        "RFC 8693 §4.4",
+    ),
+    (
+        "roles",
+        "Roles of the subject",
+        "RFC 9068 §2.2.3.1, RFC 7643",
+    ),
+    (
+        "groups",
+        "Groups of the subject",
+        "RFC 9068 §2.2.3.1, RFC 7643",
+    ),
+    (
+        "entitlements",
+        "Entitlements of the subject",
+        "RFC 9068 §2.2.3.1, RFC 7643",
+    ),
+    ("name", "Full name", "OpenID Connect Core §5.1"),
+    ("email", "Email address", "OpenID Connect Core §5.1"),
+    (
+        "email_verified",
+        "Whether the email address was verified",
+        "OpenID Connect Core §5.1",
+    ),
+    ("htm", "DPoP proof: the HTTP method", "RFC 9449 §4.2"),
+    ("htu", "DPoP proof: the HTTP URI", "RFC 9449 §4.2"),
+    (
+        "ath",
+        "DPoP proof: hash of the access token",
+        "RFC 9449 §4.2",
+    ),
+];
+
+/// Claims that hold a NumericDate (seconds since 1970).
+pub const DATE_CLAIMS: [&str; 4] = ["exp", "nbf", "iat", "auth_time"];
+
+/// The claims table: every claim in order, with its meaning and specification when known,
+/// and `date` set for the date claims that are numbers (the page shows them in local time,
+/// UTC and relative to now).
+pub fn table(claims: &Map<String, Value>) -> Vec<Value> {
+    claims
+        .iter()
+        .map(|(name, value)| {
+            let known = CLAIMS.iter().find(|(n, ..)| n == name);
+            let date = DATE_CLAIMS
+                .contains(&name.as_str())
+                .then(|| value.as_f64())
+                .flatten();
+            json!({
+                "name": name,
+                "value": value,
+                "description": known.map(|k| k.1),
+                "spec": known.map(|k| k.2),
+                "date": date,
+            })
+        })
+        .collect()
+}
+
+/// A warning: a stable code, and a sentence.
+pub fn warning(code: &str, message: impl Into<String>) -> Value {
+    json!({"code": code, "message": message.into()})
+}
+
+/// Warnings about a JWS or JWE protected header.
+pub fn header_warnings(h: &Map<String, Value>, out: &mut Vec<Value>) {
+    match h.get("alg").and_then(Value::as_str) {
+        Some(a) if a.eq_ignore_ascii_case("none") => out.push(warning(
+            "alg_none",
+            "alg is `none`: the token is unsecured, anyone can make it; no verifier should accept it",
+        )),
+        Some("RSA1_5") => out.push(warning(
+            "rsa1_5",
+            "RSA1_5 key management is open to padding-oracle attacks (RFC 8725 §3.2): prefer RSA-OAEP-256 or ECDH-ES",
+        )),
+        None => out.push(warning("alg_missing", "the header has no `alg`")),
+        _ => {}
+    }
+    for name in ["jwk", "jku", "x5u", "x5c"] {
+        if h.contains_key(name) {
+            out.push(warning(
+                "header_key",
+                format!(
+                    "the header carries `{name}`: key material named by the token itself proves nothing unless checked against a trusted key; Tessera never uses it to verify"
+                ),
+            ));
+        }
+    }
+    if h.get("zip").is_some() && h.get("enc").is_none() {
+        out.push(warning(
+            "zip_in_jws",
+            "`zip` belongs in a JWE header; a JWS with it is malformed",
+        ));
+    }
+    if let Some(p2c) = h.get("p2c").and_then(Value::as_u64)
+        && p2c > 10_000
+    {
+        out.push(warning(
+            "pbes2_count",
+            format!(
+                "p2c is {p2c}: above Tessera's limit of 10000 (a costly decryption, RFC 8725 §3.5)"
+            ),
+        ));
+    }
+}
+
+/// Warnings about the claims of a JWT at `now`.
+pub fn claim_warnings(c: &Map<String, Value>, now: i64, out: &mut Vec<Value>) {
+    match c.get("exp").and_then(Value::as_f64) {
+        None if !c.contains_key("exp") => out.push(warning(
+            "missing_exp",
+            "no `exp`: the token never expires (verifiers reject it by default)",
+        )),
+        Some(exp) if exp <= now as f64 => out.push(warning("expired", "the token has expired")),
+        _ => {}
+    }
+    if c.get("nbf")
+        .and_then(Value::as_f64)
+        .is_some_and(|nbf| nbf > now as f64)
+    {
+        out.push(warning(
+            "not_yet_valid",
+            "the token is not valid yet (`nbf` is in the future)",
+        ));
+    }
+    if c.get("iat")
+        .and_then(Value::as_f64)
+        .is_some_and(|iat| iat > now as f64 + 60.0)
+    {
+        out.push(warning(
+            "iat_in_future",
+            "`iat` is in the future: the issuer's clock is off, or the token was made by hand",
+        ));
+    }
+    for name in DATE_CLAIMS {
+        if c.get(name).is_some_and(|v| !v.is_number()) {
+            out.push(warning(
+                "date_not_number",
+                format!("`{name}` is not a number (RFC 7519 §2 NumericDate): verifiers reject this token"),
+            ));
+        }
+    }
+}
+
+/// The current Unix time.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,212 @@
+//! What the page sends: a pasted token, and key text in any of the forms people paste (a
+//! secret as text or base64url, a PEM key or certificate, a JWK, a JWK Set).
+
+use serde::Deserialize;
+use tessera_jose::{Jwk, JwkSet};
+
+use super::ApiError;
+
+/// Largest token the API looks at.
+pub const MAX_TOKEN: usize = 512 * 1024;
+
+/// Key text from the page and how to read it.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct KeyInput {
+    /// The pasted text.
+    #[serde(default)]
+    pub text: String,
+    /// `auto` (default: PEM, JWK, JWK Set by their shape, else a text secret), `text` (a
+    /// secret as typed) or `base64url` (a secret's bytes, base64url-encoded).
+    #[serde(default)]
+    pub encoding: Encoding,
+}
+
+/// How key text is read.
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// By its shape.
+    #[default]
+    Auto,
+    /// A secret, its UTF-8 bytes as typed.
+    Text,
+    /// A secret, base64url (padding tolerated).
+    Base64url,
+}
+
+/// Keys read from [`KeyInput`], and whether they came from a secret (its bytes, for the weak
+/// secret checks).
+pub struct Keys {
+    /// The keys.
+    pub set: JwkSet,
+    /// The shared secret's length and whether it is a published example secret.
+    pub secret: Option<SecretInfo>,
+    /// Keys of a JWK Set that were skipped, and why.
+    pub skipped: Vec<String>,
+}
+
+/// What the checks need to know of a shared secret (never the secret itself).
+pub struct SecretInfo {
+    /// Length in bytes.
+    pub len: usize,
+    /// A secret printed in documentation and tutorials, or one with very few distinct bytes.
+    pub guessable: bool,
+}
+
+impl KeyInput {
+    /// The keys the text holds.
+    ///
+    /// # Errors
+    /// `key_missing` when empty, `key_invalid` with the library's reason otherwise.
+    pub fn keys(&self) -> Result<Keys, ApiError> {
+        if self.text.trim().is_empty() {
+            return Err(ApiError::bad(
+                "key_missing",
+                "no key given: paste a secret, a PEM key or certificate, a JWK or a JWK Set",
+            ));
+        }
+        let secret = |bytes: Vec<u8>| Keys {
+            secret: Some(SecretInfo {
+                len: bytes.len(),
+                guessable: guessable(&bytes),
+            }),
+            set: JwkSet::from(Jwk::from_secret(&bytes)),
+            skipped: Vec::new(),
+        };
+        let trimmed = self.text.trim();
+        match self.encoding {
+            Encoding::Text => Ok(secret(self.text.as_bytes().to_vec())),
+            Encoding::Base64url => {
+                let unpadded = trimmed.trim_end_matches('=');
+                let bytes = tessera_jose::b64::decode(unpadded).map_err(|_| {
+                    ApiError::bad(
+                        "key_invalid",
+                        "the secret is not base64url (A-Z a-z 0-9 - _; `+` and `/` are base64, not base64url)",
+                    )
+                })?;
+                Ok(secret(bytes))
+            }
+            Encoding::Auto if trimmed.starts_with("-----BEGIN") => {
+                let key = Jwk::import(trimmed.as_bytes()).map_err(|e| match e {
+                    tessera_jose::Error::InvalidKey(
+                        tessera_jose::error::KeyProblem::Encrypted,
+                    ) => ApiError::bad(
+                        "key_invalid",
+                        "the PEM key is encrypted: the debugger takes unencrypted keys (decrypt it with `tessera jwk import --password-file`)",
+                    ),
+                    other => ApiError::bad("key_invalid", format!("the PEM key: {other}")),
+                })?;
+                Ok(Keys {
+                    set: JwkSet::from(key),
+                    secret: None,
+                    skipped: Vec::new(),
+                })
+            }
+            Encoding::Auto if trimmed.starts_with('{') => {
+                let value: serde_json::Value = serde_json::from_str(trimmed).map_err(|e| {
+                    ApiError::bad("key_invalid", format!("the key is not valid JSON: {e}"))
+                })?;
+                if value.get("keys").is_some() {
+                    let set = JwkSet::from_json(trimmed)
+                        .map_err(|e| ApiError::bad("key_invalid", format!("the JWK Set: {e}")))?;
+                    let skipped = set
+                        .skipped()
+                        .iter()
+                        .map(|(i, why)| format!("key {i} of the JWK Set skipped: {why}"))
+                        .collect();
+                    if set.keys().is_empty() {
+                        return Err(ApiError::bad(
+                            "key_invalid",
+                            "the JWK Set has no usable key",
+                        ));
+                    }
+                    Ok(Keys {
+                        set,
+                        secret: None,
+                        skipped,
+                    })
+                } else {
+                    let key = Jwk::from_json(trimmed)
+                        .map_err(|e| ApiError::bad("key_invalid", format!("the JWK: {e}")))?;
+                    Ok(Keys {
+                        set: JwkSet::from(key),
+                        secret: None,
+                        skipped: Vec::new(),
+                    })
+                }
+            }
+            Encoding::Auto => Ok(secret(self.text.as_bytes().to_vec())),
+        }
+    }
+}
+
+/// Secrets from documentation and tutorials (jwt.io's own among them), and secrets of very
+/// few distinct bytes: brute-forced in seconds whatever their length.
+fn guessable(secret: &[u8]) -> bool {
+    const PUBLISHED: [&str; 8] = [
+        "your-256-bit-secret",
+        "your-384-bit-secret",
+        "your-512-bit-secret",
+        "a-string-secret-at-least-256-bits-long",
+        "secret",
+        "changeme",
+        "password",
+        "supersecret",
+    ];
+    let text = String::from_utf8_lossy(secret).to_ascii_lowercase();
+    let mut distinct = [false; 256];
+    for b in secret {
+        distinct[usize::from(*b)] = true;
+    }
+    PUBLISHED.iter().any(|p| text.contains(p)) || distinct.iter().filter(|d| **d).count() < 8
+}
+
+/// The token in a pasted text: surrounding whitespace and a leading `Bearer ` or `DPoP ` (from
+/// an `Authorization` header) removed, and line breaks inside a compact token (a wrapped
+/// paste) dropped.
+///
+/// # Errors
+/// `token_missing` for nothing, `limit_exceeded` past [`MAX_TOKEN`].
+pub fn token(text: &str) -> Result<String, ApiError> {
+    if text.len() > MAX_TOKEN {
+        return Err(ApiError::bad(
+            "limit_exceeded",
+            format!("the token is larger than {MAX_TOKEN} bytes"),
+        ));
+    }
+    let mut t = text.trim();
+    for scheme in ["Bearer ", "bearer ", "BEARER ", "DPoP ", "dpop ", "DPOP "] {
+        if let Some(rest) = t.strip_prefix(scheme) {
+            t = rest.trim_start();
+            break;
+        }
+    }
+    if t.is_empty() {
+        return Err(ApiError::bad("token_missing", "no token given: paste one"));
+    }
+    if t.starts_with('{') {
+        return Ok(t.to_owned());
+    }
+    Ok(t.chars().filter(|c| !c.is_ascii_whitespace()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pasted_tokens_are_cleaned() {
+        assert_eq!(token("  Bearer a.b.c\n").ok().as_deref(), Some("a.b.c"));
+        assert_eq!(token("a.b\n.c").ok().as_deref(), Some("a.b.c"));
+        assert!(token("  \n").is_err());
+        assert!(token("Bearer ").is_err());
+    }
+
+    #[test]
+    fn published_and_repetitive_secrets_are_guessable() {
+        assert!(guessable(b"your-256-bit-secret"));
+        assert!(guessable(&[b'a'; 64]));
+        assert!(!guessable(b"k3J9-xQ2_vT8mZ1pL6wR4nB7yC0hF5dG"));
+    }
+}

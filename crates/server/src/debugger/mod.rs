@@ -1,0 +1,364 @@
+//! The token debugger: a page that decodes, verifies, signs, encrypts, decrypts tokens and
+//! makes keys, what jwt.io does, with nothing sent anywhere but this process. The crypto runs
+//! here, in `tessera-jose`, behind a small JSON API on the page's own origin; the page is
+//! static HTML, CSS and JavaScript embedded in the binary (`crates/server/assets/`, no build
+//! step).
+//!
+//! One router serves both `tessera debug` (a loopback server with a per-run access key that
+//! every API call must carry) and `tessera serve` (mounted at `/debugger`). The API keeps
+//! nothing: secrets and tokens sent to it are used for the one answer and dropped; nothing is
+//! logged but the method, route and status.
+
+mod api;
+mod claims;
+mod input;
+
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+/// The header that carries the access key (or, without one, that a request comes from the
+/// page: a cross-origin page cannot send it without a CORS preflight, which is never granted).
+pub const ACCESS_HEADER: &str = "x-tessera-debugger";
+
+/// The Content-Security-Policy of every debugger response: only this origin's own script,
+/// style and API, no framing, no inline script.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// Largest API request body: a token, a key or a JWK Set, and the claim options.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// Who may call the API.
+#[derive(Clone)]
+pub enum Access {
+    /// Only requests carrying this key in [`ACCESS_HEADER`], to a loopback host name (what
+    /// `tessera debug` prints in its URL, `?k=KEY`). Another local user or a web page in the
+    /// same browser does not have it.
+    Key(String),
+    /// Requests from the page itself ([`ACCESS_HEADER`] present, JSON bodies): what
+    /// `tessera serve` uses at `/debugger`, where the token service's own origin holds the
+    /// page.
+    SameOrigin,
+}
+
+impl core::fmt::Debug for Access {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Key(_) => f.write_str("Access::Key(<redacted>)"),
+            Self::SameOrigin => f.write_str("Access::SameOrigin"),
+        }
+    }
+}
+
+/// A fresh access key for [`Access::Key`]: 32 random bytes, base64url.
+///
+/// # Errors
+/// When the system's random source fails.
+pub fn new_access_key() -> Result<String, tessera_jose::Error> {
+    Ok(tessera_jose::b64::encode(tessera_jose::secret::random(32)?))
+}
+
+#[derive(Clone)]
+struct Debugger {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    access: Access,
+    /// The example tokens and their keys, made once per process on first use.
+    examples: OnceLock<Value>,
+}
+
+/// The debugger's routes under `base` (`""` for `tessera debug`, `"/debugger"` for the token
+/// service), with their security headers, as a router for any state.
+pub fn router<S: Clone + Send + Sync + 'static>(base: &str, access: Access) -> Router<S> {
+    let state = Debugger {
+        inner: Arc::new(Inner {
+            access,
+            examples: OnceLock::new(),
+        }),
+    };
+    let api = Router::new()
+        .route(&format!("{base}/api/inspect"), post(inspect))
+        .route(&format!("{base}/api/verify"), post(verify))
+        .route(&format!("{base}/api/encode"), post(encode))
+        .route(&format!("{base}/api/decrypt"), post(decrypt))
+        .route(&format!("{base}/api/keys"), post(keys))
+        .route(&format!("{base}/api/examples"), post(examples))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY));
+    let mut pages = Router::new()
+        .route(&format!("{base}/"), get(page))
+        .route(&format!("{base}/app.js"), get(script))
+        .route(&format!("{base}/style.css"), get(style))
+        .route(&format!("{base}/icon.svg"), get(icon));
+    if !base.is_empty() {
+        let to = format!("{base}/");
+        pages = pages.route(
+            base,
+            get(move || {
+                let to = to.clone();
+                async move { Redirect::permanent(&to) }
+            }),
+        );
+    }
+    pages
+        .merge(api)
+        .layer(middleware::from_fn(headers))
+        .with_state(state)
+}
+
+const INDEX: &str = include_str!("../../assets/index.html");
+const SCRIPT: &str = include_str!("../../assets/app.js");
+const STYLE: &str = include_str!("../../assets/style.css");
+const ICON: &str = include_str!("../../assets/icon.svg");
+
+async fn page() -> Response {
+    asset(INDEX, "text/html; charset=utf-8")
+}
+
+async fn script() -> Response {
+    asset(SCRIPT, "text/javascript; charset=utf-8")
+}
+
+async fn style() -> Response {
+    asset(STYLE, "text/css; charset=utf-8")
+}
+
+async fn icon() -> Response {
+    asset(ICON, "image/svg+xml")
+}
+
+fn asset(body: &'static str, content_type: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Security headers on every debugger response; API answers are never cached.
+async fn headers(req: Request, next: Next) -> Response {
+    let api = req.uri().path().contains("/api/");
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    if api {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
+/// The API's gate: the access key (or, on the token service, the page's header), a loopback
+/// `Host` for `tessera debug` (against DNS rebinding), and a JSON body.
+async fn guard(State(d): State<Debugger>, req: Request, next: Next) -> Response {
+    let h = req.headers();
+    let presented = h.get(ACCESS_HEADER).and_then(|v| v.to_str().ok());
+    match (&d.inner.access, presented) {
+        (_, None) => {
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "access_denied",
+                "this API answers only the debugger page (open the address `tessera debug` printed)",
+            )
+            .into_response();
+        }
+        (Access::Key(key), Some(p)) => {
+            if !tessera_jose::secret::ct_eq(key.as_bytes(), p.as_bytes()) {
+                return ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "access_denied",
+                    "wrong access key: open the address `tessera debug` printed, with its ?k=",
+                )
+                .into_response();
+            }
+            if !loopback_host(h) {
+                return ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "access_denied",
+                    "the debugger answers only on a loopback address (127.0.0.1, [::1], localhost)",
+                )
+                .into_response();
+            }
+        }
+        (Access::SameOrigin, Some(_)) => {}
+    }
+    let json = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send a JSON body (Content-Type: application/json)",
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+/// Whether the `Host` header names a loopback host.
+fn loopback_host(h: &HeaderMap) -> bool {
+    let Some(host) = h.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// An API error: `{"error": {"code", "message"}}` with an HTTP status. A verification that
+/// fails is not an error but an answer (`"verified": false` with the library's code).
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Bad input (400) with a code and a message for the page.
+    pub(crate) fn bad(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// The error as the body's `error` member.
+    pub(crate) fn body(&self) -> Value {
+        json!({"code": self.code, "message": self.message})
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(json!({"error": self.body()}))).into_response()
+    }
+}
+
+/// Parses the body as `T` and runs `work` off the async threads (key generation and PBES2 take
+/// a while).
+async fn run<T, F>(body: Bytes, work: F) -> Response
+where
+    T: serde::de::DeserializeOwned + Send + 'static,
+    F: FnOnce(T) -> Result<Value, ApiError> + Send + 'static,
+{
+    let req: T = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            // serde_json's messages name the field and position, never the value.
+            return ApiError::bad("invalid_request", format!("the request body: {e}"))
+                .into_response();
+        }
+    };
+    match tokio::task::spawn_blocking(move || work(req)).await {
+        Ok(Ok(v)) => axum::Json(v).into_response(),
+        Ok(Err(e)) => e.into_response(),
+        Err(_) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the request could not be completed",
+        )
+        .into_response(),
+    }
+}
+
+async fn inspect(body: Bytes) -> Response {
+    run(body, api::inspect).await
+}
+
+async fn verify(body: Bytes) -> Response {
+    run(body, api::verify).await
+}
+
+async fn encode(body: Bytes) -> Response {
+    run(body, api::encode).await
+}
+
+async fn decrypt(body: Bytes) -> Response {
+    run(body, api::decrypt).await
+}
+
+async fn keys(body: Bytes) -> Response {
+    run(body, api::keys).await
+}
+
+async fn examples(State(d): State<Debugger>, body: Bytes) -> Response {
+    run(body, move |_: serde::de::IgnoredAny| {
+        if let Some(v) = d.inner.examples.get() {
+            return Ok(v.clone());
+        }
+        let made = api::examples()?;
+        Ok(d.inner.examples.get_or_init(|| made).clone())
+    })
+    .await
+}
+
+/// Serves the debugger alone (what `tessera debug` runs) on `listener`, which must be bound to
+/// a loopback address, with `access_key` required of every API call, until SIGINT or SIGTERM.
+///
+/// # Errors
+/// When the listener is not on a loopback address, or the socket fails.
+pub async fn serve_standalone(
+    listener: tokio::net::TcpListener,
+    access_key: String,
+) -> std::io::Result<()> {
+    if !listener.local_addr()?.ip().is_loopback() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the debugger binds to loopback addresses only",
+        ));
+    }
+    let app: Router = router("", Access::Key(access_key))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            std::time::Duration::from_secs(30),
+        ))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(16));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(crate::server::shutdown_signal())
+        .await
+}
