@@ -400,7 +400,17 @@ pub fn examples() -> Result<Value, ApiError> {
     list.push(json!({"label": "Nested: ES256 JWT inside RSA-OAEP-256", "kind": "jwe", "alg": "RSA-OAEP-256", "token": nested,
         "key": {"text": pretty(&oaep_key.to_value()), "encoding": "auto"},
         "verify_key": {"text": ec_public, "encoding": "auto"}}));
-    Ok(json!({"examples": list}))
+    let jws: Vec<&str> = JwsAlg::ALL
+        .into_iter()
+        .filter(|a| a.is_supported())
+        .map(JwsAlg::name)
+        .collect();
+    let jwe: Vec<&str> = JweAlg::ALL
+        .into_iter()
+        .filter(|a| !matches!(a.mode(), KeyManagement::Pbes2 | KeyManagement::RsaPkcs1))
+        .map(JweAlg::name)
+        .collect();
+    Ok(json!({"examples": list, "algorithms": {"jws": jws, "jwe": jwe}}))
 }
 
 /// A signed token checked with `key`: signature first (any serialization), then the claims of a

@@ -154,12 +154,12 @@ fn guessable(secret: &[u8]) -> bool {
         "password",
         "supersecret",
     ];
-    let text = String::from_utf8_lossy(secret).to_ascii_lowercase();
+    let text = String::from_utf8_lossy(secret).trim().to_ascii_lowercase();
     let mut distinct = [false; 256];
     for b in secret {
         distinct[usize::from(*b)] = true;
     }
-    PUBLISHED.iter().any(|p| text.contains(p)) || distinct.iter().filter(|d| **d).count() < 8
+    PUBLISHED.contains(&text.as_str()) || distinct.iter().filter(|d| **d).count() < 8
 }
 
 /// The token in a pasted text: surrounding whitespace and a leading `Bearer ` or `DPoP ` (from
@@ -208,5 +208,6 @@ mod tests {
         assert!(guessable(b"your-256-bit-secret"));
         assert!(guessable(&[b'a'; 64]));
         assert!(!guessable(b"k3J9-xQ2_vT8mZ1pL6wR4nB7yC0hF5dG"));
+        assert!(!guessable(b"a-32-byte-long-secret-for-hs256!"));
     }
 }

@@ -1,0 +1,598 @@
+//! The debugger page in a real browser: `tessera debug` driven through headless Chromium and
+//! ChromeDriver (Debian's `chromium` and `chromium-driver`) over WebDriver. Without them the
+//! test is skipped, unless `TESSERA_REQUIRE_BROWSER=1` (set by `.ci/run`), where it fails.
+//!
+//! Screenshots of the main states, at a desktop and a phone width, are written to
+//! `target/tmp/debugger-screenshots/` for a person to look at.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::Env;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+/// A child process killed when the test ends, however it ends.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn find(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for name in names {
+        for dir in std::env::split_paths(&path).chain([PathBuf::from("/usr/bin")]) {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `tessera debug --no-open`, and the URL it printed.
+fn start_debugger() -> (Reaped, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["debug", "--no-open"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().to_owned();
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.contains("/?k="),
+        "{url}"
+    );
+    (Reaped(child), url)
+}
+
+async fn start_browser(chromium: &PathBuf, driver: &PathBuf, profile: &str) -> (Reaped, Client) {
+    let port = free_port();
+    let child = Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let child = Reaped(child);
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "chromedriver did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("chrome"));
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,900", "--no-first-run", "--disable-extensions",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--metrics-recording-only", "--no-default-browser-check",
+                     format!("--user-data-dir={profile}")],
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let client = ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a WebDriver session in Chromium");
+    (child, client)
+}
+
+/// Evaluates `expr` in the page.
+async fn eval(c: &Client, expr: &str) -> Value {
+    c.execute(&format!("return ({expr});"), vec![])
+        .await
+        .unwrap()
+}
+
+/// Waits until `expr` is truthy in the page (10 s at most).
+async fn until(c: &Client, expr: &str) {
+    let start = Instant::now();
+    loop {
+        if eval(c, &format!("!!({expr})")).await == json!(true) {
+            return;
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            let result = eval(c, "document.getElementById('result').textContent").await;
+            panic!("timed out waiting for `{expr}` (result: {result})");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn text(c: &Client, id: &str) -> String {
+    eval(c, &format!("document.getElementById('{id}').textContent"))
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Replaces a field's text by typing it, as a person pasting would.
+async fn type_into(c: &Client, id: &str, value: &str) {
+    let e = c.find(Locator::Id(id)).await.unwrap();
+    e.clear().await.unwrap();
+    e.send_keys(value).await.unwrap();
+}
+
+/// Sets a field's text at once (long keys), firing the input event the page listens to.
+async fn set_value(c: &Client, id: &str, value: &str) {
+    c.execute(
+        "const e = document.getElementById(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event('input', {bubbles: true}));",
+        vec![json!(id), json!(value)],
+    )
+    .await
+    .unwrap();
+}
+
+fn shots() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("debugger-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    std::fs::write(shots().join(format!("{name}.png")), png).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_debugger_in_headless_chromium() {
+    let required = std::env::var("TESSERA_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    let (Some(chromium), Some(driver)) = (
+        find(&["chromium", "chromium-browser", "google-chrome"]),
+        find(&["chromedriver"]),
+    ) else {
+        assert!(
+            !required,
+            "Chromium and ChromeDriver are required (apt-get install chromium chromium-driver)"
+        );
+        eprintln!("skipped: chromium or chromedriver not installed");
+        return;
+    };
+    let env = Env::new();
+    let (_server, url) = start_debugger();
+    let origin = url.split("/?").next().unwrap().to_owned();
+    let key = url.split("?k=").nth(1).unwrap().to_owned();
+
+    // Headers, fetched the way the browser does.
+    let resp = reqwest::get(&url).await.unwrap();
+    let csp = resp.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'none'")
+            && csp.contains("script-src 'self'")
+            && csp.contains("connect-src 'self'")
+            && csp.contains("frame-ancestors 'none'")
+            && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(resp.headers()["referrer-policy"], "no-referrer");
+    assert!(resp.headers().get("set-cookie").is_none());
+
+    let profile = env.p("chromium-profile");
+    let (_driver, c) = start_browser(&chromium, &driver, &profile).await;
+    c.goto(&url).await.unwrap();
+    until(&c, "document.getElementById('examples').options.length > 5").await;
+
+    // Paste an HS256 token (with the `Bearer ` an Authorization header has): parts and claims.
+    let secret = "a-32-byte-long-secret-for-hs256!";
+    let token = env
+        .ok(&[
+            "sign",
+            r#"{"sub":"u1","scope":"read"}"#,
+            "--alg",
+            "HS256",
+            "--secret",
+            secret,
+            "--iss",
+            "https://issuer.example",
+            "--aud",
+            "api",
+            "--exp",
+            "+4m",
+        ])
+        .trim()
+        .to_owned();
+    type_into(&c, "token", &format!("Bearer {token}")).await;
+    until(&c, "document.querySelector('#parts .p-signature')").await;
+    let header_part = token.split('.').next().unwrap();
+    assert_eq!(
+        eval(&c, "document.querySelector('#parts .p-header').textContent").await,
+        json!(header_part)
+    );
+    let claims = text(&c, "claims").await;
+    for expected in [
+        "sub",
+        "u1",
+        "exp",
+        "expires in",
+        "RFC 7519 §4.1.4",
+        "Issuer",
+    ] {
+        assert!(claims.contains(expected), "{expected} in {claims}");
+    }
+    assert!(text(&c, "header").await.contains("\"HS256\""));
+    assert!(text(&c, "result").await.contains("Not verified"));
+    screenshot(&c, "desktop-decoded").await;
+
+    // The right secret verifies; a wrong one fails with the CLI's code.
+    type_into(&c, "key", secret).await;
+    until(
+        &c,
+        "document.getElementById('result').classList.contains('ok')",
+    )
+    .await;
+    assert!(text(&c, "result").await.contains("Signature verified"));
+    screenshot(&c, "desktop-verified").await;
+    type_into(&c, "key", "another-32-byte-long-secret-here").await;
+    until(
+        &c,
+        "document.getElementById('result').classList.contains('bad')",
+    )
+    .await;
+    assert!(text(&c, "result").await.contains("signature_invalid"));
+    let cli = env.run(&[
+        "verify",
+        &token,
+        "--secret",
+        "another-32-byte-long-secret-here",
+        "--json",
+    ]);
+    assert!(
+        cli.stdout.contains("\"signature_invalid\""),
+        "{}",
+        cli.stdout
+    );
+    // A claim check: the wrong issuer.
+    type_into(&c, "key", secret).await;
+    c.find(Locator::Css("#checks summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    type_into(&c, "iss", "https://other.example").await;
+    until(
+        &c,
+        "document.getElementById('result').textContent.includes('claim check failed')",
+    )
+    .await;
+    assert!(
+        text(&c, "result").await.contains("issuer"),
+        "{}",
+        text(&c, "result").await
+    );
+    type_into(&c, "iss", "https://issuer.example").await;
+    until(
+        &c,
+        "document.getElementById('result').classList.contains('ok')",
+    )
+    .await;
+
+    // A PEM public key (RSA).
+    env.key("rsa.json", &["--alg", "RS256"]);
+    let pem = env.ok(&["jwk", "convert", "--to", "pem", "rsa.json"]);
+    let rs = env
+        .ok(&[
+            "sign",
+            r#"{"sub":"u2"}"#,
+            "--key",
+            "rsa.json",
+            "--exp",
+            "+1h",
+        ])
+        .trim()
+        .to_owned();
+    set_value(&c, "iss", "").await;
+    set_value(&c, "token", &rs).await;
+    set_value(&c, "key", &pem).await;
+    until(&c, "document.getElementById('result').textContent.includes('Signature verified') && document.getElementById('payload').textContent.includes('u2')").await;
+
+    // A JWK Set of several keys: the token's kid picks the key.
+    env.key("a.json", &["--alg", "ES256", "--kid", "key-a"]);
+    env.key("b.json", &["--alg", "ES256", "--kid", "key-b"]);
+    let public = |f: &str| common::json(&env.ok(&["jwk", "public", f]));
+    let set = json!({"keys": [public("a.json"), public("b.json")]}).to_string();
+    let es = env
+        .ok(&["sign", r#"{"sub":"u3"}"#, "--key", "b.json", "--exp", "+1h"])
+        .trim()
+        .to_owned();
+    set_value(&c, "token", &es).await;
+    set_value(&c, "key", &set).await;
+    until(
+        &c,
+        "document.getElementById('result').textContent.includes('kid key-b')",
+    )
+    .await;
+    assert!(text(&c, "result").await.contains("Signature verified"));
+
+    // Warnings: an unsecured token.
+    set_value(&c, "key", "").await;
+    set_value(&c, "token", "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.").await;
+    until(
+        &c,
+        "document.getElementById('warnings').textContent.includes('alg_none')",
+    )
+    .await;
+    assert!(text(&c, "warnings").await.contains("missing_exp"));
+
+    // JWE: the examples' shared-key token decrypts; a nested one is unwrapped and verified.
+    let pick = |label: &'static str| {
+        format!(
+            "(() => {{ const s = document.getElementById('examples'); const o = [...s.options].find(o => o.text.startsWith('{label}')); s.value = o.value; s.dispatchEvent(new Event('change')); return true; }})()"
+        )
+    };
+    eval(&c, &pick("JWE dir")).await;
+    until(
+        &c,
+        "document.getElementById('result').textContent.includes('Decrypted')",
+    )
+    .await;
+    assert!(text(&c, "sizes").await.contains("ciphertext"));
+    assert!(text(&c, "claims").await.contains("user-42"));
+    screenshot(&c, "desktop-jwe").await;
+    set_value(
+        &c,
+        "key",
+        r#"{"kty":"oct","k":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#,
+    )
+    .await;
+    until(
+        &c,
+        "document.getElementById('result').textContent.includes('Not decrypted')",
+    )
+    .await;
+    assert!(
+        text(&c, "result").await.contains("decryption_failed"),
+        "{}",
+        text(&c, "result").await
+    );
+    eval(&c, &pick("Nested")).await;
+    until(&c, "!document.getElementById('inner-box').hidden && document.getElementById('inner-result').classList.contains('ok')").await;
+    assert!(
+        text(&c, "inner-result")
+            .await
+            .contains("Signature verified")
+    );
+    assert!(text(&c, "inner-header").await.contains("ES256"));
+    screenshot(&c, "desktop-nested").await;
+
+    // Keyboard: the arrow keys move between tabs.
+    c.find(Locator::Id("tab-decode"))
+        .await
+        .unwrap()
+        .send_keys("\u{E014}")
+        .await
+        .unwrap();
+    until(&c, "!document.getElementById('panel-encode').hidden").await;
+
+    // Encode: the page generates a key; edits re-sign; `tessera verify` accepts the token.
+    until(
+        &c,
+        "document.getElementById('enc-token').textContent.split('.').length === 3",
+    )
+    .await;
+    let select = c.find(Locator::Id("enc-alg")).await.unwrap();
+    select.select_by_value("ES256").await.unwrap();
+    until(&c, "document.getElementById('enc-public').textContent.includes('BEGIN PUBLIC KEY') && document.getElementById('enc-error').textContent.includes('ES256')").await;
+    let before = text(&c, "enc-token").await;
+    let payload = json!({"sub": "encoded-in-the-browser", "iss": "https://issuer.example", "exp": 4_102_444_800_u64}).to_string();
+    type_into(&c, "enc-payload", &payload).await;
+    until(
+        &c,
+        &format!(
+            "document.getElementById('enc-token').textContent !== {}",
+            json!(before)
+        ),
+    )
+    .await;
+    until(
+        &c,
+        "document.getElementById('enc-error').classList.contains('ok')",
+    )
+    .await;
+    let encoded = text(&c, "enc-token").await;
+    let public_text = text(&c, "enc-public").await;
+    let pem_end = "-----END PUBLIC KEY-----";
+    let public_pem = &public_text[..public_text.find(pem_end).unwrap() + pem_end.len()];
+    let pub_file = env.write("encoded-pub.pem", public_pem);
+    let verified = env.ok(&["verify", &encoded, "--key", &pub_file, "--alg", "ES256"]);
+    assert!(verified.contains("encoded-in-the-browser"), "{verified}");
+    screenshot(&c, "desktop-encode").await;
+    // A syntax error is reported, not signed.
+    type_into(&c, "enc-payload", "{\"sub\": ").await;
+    until(
+        &c,
+        "document.getElementById('enc-error').textContent.includes('payload_invalid')",
+    )
+    .await;
+
+    // Keys: generate, shown as JWK and PEM with the thumbprint.
+    c.find(Locator::Id("tab-keys"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Id("key-alg"))
+        .await
+        .unwrap()
+        .select_by_value("EdDSA")
+        .await
+        .unwrap();
+    c.find(Locator::Id("key-generate"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "document.getElementById('key-thumbprint').textContent.length === 43",
+    )
+    .await;
+    assert!(text(&c, "key-pem").await.contains("BEGIN PRIVATE KEY"));
+    assert!(text(&c, "key-public-jwk").await.contains("\"Ed25519\""));
+    assert!(
+        text(&c, "key-thumbprint-uri")
+            .await
+            .starts_with("urn:ietf:params:oauth:jwk-thumbprint:sha-256:")
+    );
+    screenshot(&c, "desktop-keys").await;
+
+    // Dark theme.
+    c.find(Locator::Id("tab-decode"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Id("theme"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(&c, "document.documentElement.dataset.theme === 'dark'").await;
+    screenshot(&c, "desktop-dark").await;
+
+    // The browser's own record of every request: nothing but this origin.
+    let requested = eval(
+        &c,
+        "performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource')).map(e => e.name)",
+    )
+    .await;
+    let requested: Vec<String> = serde_json::from_value(requested).unwrap();
+    assert!(
+        requested.iter().any(|r| r.contains("/api/verify")),
+        "{requested:?}"
+    );
+    assert!(
+        requested.iter().any(|r| r.contains("/app.js")),
+        "{requested:?}"
+    );
+    for r in &requested {
+        assert!(
+            r.starts_with(&format!("{origin}/")),
+            "a request to another origin: {r}"
+        );
+    }
+    assert_eq!(
+        eval(
+            &c,
+            "window.localStorage.length + window.sessionStorage.length"
+        )
+        .await,
+        json!(0)
+    );
+    assert_eq!(eval(&c, "document.cookie").await, json!(""));
+
+    // Share: the link carries the token in the fragment and never a key.
+    set_value(&c, "token", &token).await;
+    set_value(&c, "key", secret).await;
+    c.find(Locator::Id("share"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(&c, "document.getElementById('share-link').value").await;
+    let link = eval(&c, "document.getElementById('share-link').value").await;
+    let link = link.as_str().unwrap().to_owned();
+    assert!(link.starts_with(&format!("{origin}/#token=")), "{link}");
+    assert!(
+        !link.contains(secret) && !link.contains(&key) && !link.contains("k="),
+        "{link}"
+    );
+    // Opened in this debugger (with its access key), it decodes at once.
+    let fragment = link.split('#').nth(1).unwrap();
+    c.goto("about:blank").await.unwrap();
+    c.goto(&format!("{url}#{fragment}")).await.unwrap();
+    until(&c, "document.querySelector('#parts .p-signature') && document.getElementById('claims').textContent.includes('u1')").await;
+    assert_eq!(
+        eval(&c, "document.getElementById('key').value").await,
+        json!("")
+    );
+    // Without the access key the API refuses, and the page asks for the address.
+    c.goto(&link).await.unwrap();
+    until(&c, "!document.getElementById('access').hidden").await;
+    set_value(&c, "access-url", &url).await;
+    c.find(Locator::Id("access-use"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "document.getElementById('claims').textContent.includes('u1')",
+    )
+    .await;
+
+    // A phone's width: one column, nothing wider than the screen.
+    c.set_window_size(390, 844).await.unwrap();
+    c.goto(&format!("{url}#{fragment}")).await.unwrap();
+    until(
+        &c,
+        "document.getElementById('claims').textContent.includes('u1')",
+    )
+    .await;
+    set_value(&c, "key", secret).await;
+    until(
+        &c,
+        "document.getElementById('result').classList.contains('ok')",
+    )
+    .await;
+    screenshot(&c, "phone-verified").await;
+    let wide = eval(
+        &c,
+        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).map(e => e.tagName + '#' + e.id + '.' + e.className)",
+    )
+    .await;
+    assert_eq!(wide, json!([]), "wider than a phone's screen");
+    c.find(Locator::Id("tab-encode"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "document.getElementById('enc-token').textContent.split('.').length === 3",
+    )
+    .await;
+    screenshot(&c, "phone-encode").await;
+
+    c.close().await.unwrap();
+}
