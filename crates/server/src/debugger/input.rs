@@ -176,11 +176,9 @@ pub fn token(text: &str) -> Result<String, ApiError> {
         ));
     }
     let mut t = text.trim();
-    for scheme in ["Bearer ", "bearer ", "BEARER ", "DPoP ", "dpop ", "DPOP "] {
-        if let Some(rest) = t.strip_prefix(scheme) {
-            t = rest.trim_start();
-            break;
-        }
+    let first = t.split_ascii_whitespace().next().unwrap_or_default();
+    if first.eq_ignore_ascii_case("bearer") || first.eq_ignore_ascii_case("dpop") {
+        t = t[first.len()..].trim_start();
     }
     if t.is_empty() {
         return Err(ApiError::bad("token_missing", "no token given: paste one"));
@@ -201,6 +199,7 @@ mod tests {
         assert_eq!(token("a.b\n.c").ok().as_deref(), Some("a.b.c"));
         assert!(token("  \n").is_err());
         assert!(token("Bearer ").is_err());
+        assert_eq!(token("DPoP\ta.b.c").ok().as_deref(), Some("a.b.c"));
     }
 
     #[test]
