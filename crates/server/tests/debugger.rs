@@ -511,6 +511,35 @@ async fn verify_reports_the_same_codes_as_the_cli() {
     let pem = ec.to_public().unwrap().to_public_pem().unwrap();
     let (_, v) = call(&app, "/api/verify", json!({"token": es, "key": key(&pem)})).await;
     assert_eq!(v["verified"], true, "{v}");
+    // The JSON serialization (general, two signatures): decoded, and its signature checked.
+    let hs = Signer::hmac(SECRET.as_bytes(), JwsAlg::HS256).unwrap();
+    let es_signer = Signer::new(&ec, JwsAlg::ES256).unwrap();
+    let general = tessera_jose::jws::JwsBuilder::new(br#"{"sub":"json"}"#)
+        .signature(&hs, Header::empty(), None)
+        .signature(
+            &es_signer,
+            Header::empty(),
+            Some(Header::empty().param("note", "x")),
+        )
+        .general()
+        .unwrap();
+    let (status, i) = call(&app, "/api/inspect", json!({"token": general})).await;
+    assert_eq!(status, StatusCode::OK, "{i}");
+    assert_eq!(i["format"], "json");
+    assert_eq!(i["signatures"].as_array().unwrap().len(), 2);
+    assert_eq!(i["payload"]["sub"], "json");
+    let (_, v) = call(
+        &app,
+        "/api/verify",
+        json!({"token": general, "key": key(&pem)}),
+    )
+    .await;
+    assert_eq!(
+        (v["verified"].as_bool(), v["alg"].as_str()),
+        (Some(true), Some("ES256")),
+        "{v}"
+    );
+    assert_eq!(v["claims_checked"], false);
 }
 
 #[tokio::test]

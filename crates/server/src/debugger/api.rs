@@ -85,6 +85,27 @@ pub struct KeysRequest {
     alg: String,
 }
 
+/// One call of the API: `endpoint` (`inspect`, `verify`, `encode`, `decrypt`, `keys`) with the
+/// request's JSON body.
+///
+/// # Errors
+/// [`ApiError`] for a body that is not the endpoint's request, or bad input in it.
+pub fn answer(endpoint: &str, body: &[u8]) -> Result<Value, ApiError> {
+    fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+        // serde_json's messages name the field and position, never the value.
+        serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad("invalid_request", format!("the request body: {e}")))
+    }
+    match endpoint {
+        "inspect" => inspect(parse(body)?),
+        "verify" => verify(parse(body)?),
+        "encode" => encode(parse(body)?),
+        "decrypt" => decrypt(parse(body)?),
+        "keys" => keys(parse(body)?),
+        _ => Err(ApiError::new(404, "not_found", "no such API call")),
+    }
+}
+
 /// Decodes a token without verifying it: its parts, header, payload, claims and warnings.
 pub fn inspect(r: InspectRequest) -> Result<Value, ApiError> {
     let token = input::token(&r.token)?;
@@ -158,6 +179,15 @@ pub fn encode(r: EncodeRequest) -> Result<Value, ApiError> {
         secret_warnings(s, &mut warnings);
     }
     let signer = Signer::new(key, alg).map_err(|e| key_error(&e, keys.secret.as_ref()))?;
+    if let (None, Some(k)) = (kid, signer.kid()) {
+        warnings.push(warning(
+            "kid_added",
+            format!(
+                "`kid` {} added from the key",
+                tessera_jose::error::escaped(k)
+            ),
+        ));
+    }
     let signer = JwtSigner::with_header(signer, Header::from_map(header))
         .map_err(|e| ApiError::bad("header_invalid", format!("the header: {e}")))?;
     let token = signer
@@ -694,13 +724,14 @@ fn compact_jws(token: &str, h: &str, p: &str, s: &str, depth: u8) -> Result<Valu
         .get("cty")
         .and_then(Value::as_str)
         .is_some_and(|c| c.eq_ignore_ascii_case("JWT"));
-    if nested && depth == 0 {
-        if let Ok(inner) = std::str::from_utf8(&payload) {
-            out.insert(
-                "inner".into(),
-                inspect_token(inner, 1).unwrap_or_else(|e| json!({"error": e.body()})),
-            );
-        }
+    if nested
+        && depth == 0
+        && let Ok(inner) = std::str::from_utf8(&payload)
+    {
+        out.insert(
+            "inner".into(),
+            inspect_token(inner, 1).unwrap_or_else(|e| json!({"error": e.body()})),
+        );
     }
     let mut v = json!({
         "kind": "jws",

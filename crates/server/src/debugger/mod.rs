@@ -11,7 +11,10 @@
 
 mod api;
 mod claims;
+mod error;
 mod input;
+
+use error::ApiError;
 
 use std::sync::{Arc, OnceLock};
 
@@ -187,7 +190,7 @@ async fn guard(State(d): State<Debugger>, req: Request, next: Next) -> Response 
     match (&d.inner.access, presented) {
         (_, None) => {
             return ApiError::new(
-                StatusCode::UNAUTHORIZED,
+                401,
                 "access_denied",
                 "this API answers only the debugger page (open the address `tessera debug` printed)",
             )
@@ -196,7 +199,7 @@ async fn guard(State(d): State<Debugger>, req: Request, next: Next) -> Response 
         (Access::Key(key), Some(p)) => {
             if !tessera_jose::secret::ct_eq(key.as_bytes(), p.as_bytes()) {
                 return ApiError::new(
-                    StatusCode::UNAUTHORIZED,
+                    401,
                     "access_denied",
                     "wrong access key: open the address `tessera debug` printed, with its ?k=",
                 )
@@ -204,7 +207,7 @@ async fn guard(State(d): State<Debugger>, req: Request, next: Next) -> Response 
             }
             if !loopback_host(h) {
                 return ApiError::new(
-                    StatusCode::FORBIDDEN,
+                    403,
                     "access_denied",
                     "the debugger answers only on a loopback address (127.0.0.1, [::1], localhost)",
                 )
@@ -220,7 +223,7 @@ async fn guard(State(d): State<Debugger>, req: Request, next: Next) -> Response 
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
     if !json {
         return ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            415,
             "unsupported_media_type",
             "send a JSON body (Content-Type: application/json)",
         )
@@ -244,97 +247,58 @@ fn loopback_host(h: &HeaderMap) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// An API error: `{"error": {"code", "message"}}` with an HTTP status. A verification that
-/// fails is not an error but an answer (`"verified": false` with the library's code).
-#[derive(Debug)]
-pub(crate) struct ApiError {
-    status: StatusCode,
-    pub(crate) code: &'static str,
-    pub(crate) message: String,
-}
-
-impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-
-    /// Bad input (400) with a code and a message for the page.
-    pub(crate) fn bad(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
-    }
-
-    /// The error as the body's `error` member.
-    pub(crate) fn body(&self) -> Value {
-        json!({"code": self.code, "message": self.message})
-    }
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(json!({"error": self.body()}))).into_response()
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, axum::Json(json!({"error": self.body()}))).into_response()
     }
 }
 
-/// Parses the body as `T` and runs `work` off the async threads (key generation and PBES2 take
-/// a while).
-async fn run<T, F>(body: Bytes, work: F) -> Response
-where
-    T: serde::de::DeserializeOwned + Send + 'static,
-    F: FnOnce(T) -> Result<Value, ApiError> + Send + 'static,
-{
-    let req: T = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => {
-            // serde_json's messages name the field and position, never the value.
-            return ApiError::bad("invalid_request", format!("the request body: {e}"))
-                .into_response();
-        }
-    };
-    match tokio::task::spawn_blocking(move || work(req)).await {
+/// Runs one API call off the async threads (key generation and PBES2 take a while).
+async fn run(endpoint: &'static str, body: Bytes) -> Response {
+    match tokio::task::spawn_blocking(move || api::answer(endpoint, &body)).await {
         Ok(Ok(v)) => axum::Json(v).into_response(),
         Ok(Err(e)) => e.into_response(),
-        Err(_) => ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "the request could not be completed",
-        )
-        .into_response(),
+        Err(_) => ApiError::new(500, "internal_error", "the request could not be completed")
+            .into_response(),
     }
 }
 
 async fn inspect(body: Bytes) -> Response {
-    run(body, api::inspect).await
+    run("inspect", body).await
 }
 
 async fn verify(body: Bytes) -> Response {
-    run(body, api::verify).await
+    run("verify", body).await
 }
 
 async fn encode(body: Bytes) -> Response {
-    run(body, api::encode).await
+    run("encode", body).await
 }
 
 async fn decrypt(body: Bytes) -> Response {
-    run(body, api::decrypt).await
+    run("decrypt", body).await
 }
 
 async fn keys(body: Bytes) -> Response {
-    run(body, api::keys).await
+    run("keys", body).await
 }
 
-async fn examples(State(d): State<Debugger>, body: Bytes) -> Response {
-    run(body, move |_: serde::de::IgnoredAny| {
+async fn examples(State(d): State<Debugger>) -> Response {
+    let made = tokio::task::spawn_blocking(move || {
         if let Some(v) = d.inner.examples.get() {
-            return Ok(v.clone());
+            return Ok::<Value, ApiError>(v.clone());
         }
         let made = api::examples()?;
         Ok(d.inner.examples.get_or_init(|| made).clone())
     })
-    .await
+    .await;
+    match made {
+        Ok(Ok(v)) => axum::Json(v).into_response(),
+        Ok(Err(e)) => e.into_response(),
+        Err(_) => ApiError::new(500, "internal_error", "the request could not be completed")
+            .into_response(),
+    }
 }
 
 /// Serves the debugger alone (what `tessera debug` runs) on `listener`, which must be bound to
