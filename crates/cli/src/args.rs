@@ -717,7 +717,7 @@ pub struct DebugArgs {
     /// Port to listen on (default: a free one).
     #[arg(long, default_value_t = 0)]
     pub port: u16,
-    /// Listen on [::1] instead of 127.0.0.1.
+    /// Listen on `[::1]` instead of 127.0.0.1.
     #[arg(long)]
     pub ipv6: bool,
     /// Print the URL without opening a browser.
