@@ -88,6 +88,8 @@ async fn start_browser(chromium: &PathBuf, driver: &PathBuf, profile: &str) -> (
     }
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("chrome"));
+    // Chrome's DevTools network events, read back through ChromeDriver's log endpoint.
+    caps.insert("goog:loggingPrefs".into(), json!({"performance": "ALL"}));
     caps.insert(
         "goog:chromeOptions".into(),
         json!({
@@ -106,6 +108,41 @@ async fn start_browser(chromium: &PathBuf, driver: &PathBuf, profile: &str) -> (
         .await
         .expect("a WebDriver session in Chromium");
     (child, client)
+}
+
+/// ChromeDriver's log of DevTools events (`goog:loggingPrefs`), drained on each read.
+#[derive(Debug)]
+struct PerformanceLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for PerformanceLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"performance"}"#.into()))
+    }
+}
+
+/// Every URL that documents of `origin` asked the network for since the last call, from the
+/// browser's own network events (requests blocked by the CSP included; the browser's own
+/// new-tab page, which the session opens on, left out).
+async fn network_log(c: &Client, origin: &str) -> Vec<String> {
+    let entries = c.issue_cmd(PerformanceLog).await.unwrap();
+    let mut urls = Vec::new();
+    for e in entries.as_array().unwrap() {
+        let message: Value = serde_json::from_str(e["message"].as_str().unwrap()).unwrap();
+        let m = &message["message"];
+        let document = m["params"]["documentURL"].as_str().unwrap_or_default();
+        if m["method"] == "Network.requestWillBeSent" && document.starts_with(origin) {
+            urls.push(m["params"]["request"]["url"].as_str().unwrap().to_owned());
+        }
+    }
+    urls
 }
 
 /// Evaluates `expr` in the page.
@@ -487,7 +524,19 @@ async fn the_debugger_in_headless_chromium() {
     until(&c, "document.documentElement.dataset.theme === 'dark'").await;
     screenshot(&c, "desktop-dark").await;
 
-    // The browser's own record of every request: nothing but this origin.
+    // The browser's network log: every request went to this origin, the API among them.
+    let network = network_log(&c, &origin).await;
+    assert!(
+        network.iter().any(|u| u.ends_with("/api/decrypt")),
+        "{network:?}"
+    );
+    for u in &network {
+        assert!(
+            u.starts_with(&format!("{origin}/")),
+            "a request to another origin: {u}"
+        );
+    }
+    // And its Resource Timing record says the same.
     let requested = eval(
         &c,
         "performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource')).map(e => e.name)",
