@@ -399,6 +399,17 @@ pub fn examples() -> Result<Value, ApiError> {
         json!({"text": pretty(&ed_set), "encoding": "auto"}),
     )?;
 
+    if JwsAlg::MlDsa44.is_supported() {
+        let pq = Jwk::generate(JwsAlg::MlDsa44).map_err(fail)?;
+        let pq_public = pretty(&pq.to_public().map_err(fail)?.to_value());
+        signed(
+            "ML-DSA-44 (post-quantum)",
+            JwsAlg::MlDsa44,
+            &pq,
+            json!({"text": pq_public, "encoding": "auto"}),
+        )?;
+    }
+
     // Encrypted: `dir` with a shared 256-bit key, and a nested JWT (ES256 inside RSA-OAEP-256).
     let dir_key = Jwk::generate_jwe(JweAlg::Dir).map_err(fail)?;
     let claims_json = serde_json::to_string(claims("user-42").map_err(fail)?.as_map())
