@@ -13,11 +13,17 @@ mod api;
 #[path = "../../crates/server/src/debugger/claims.rs"]
 mod claims;
 #[allow(dead_code)]
+#[path = "../../crates/server/src/debugger/decode.rs"]
+mod decode;
+#[allow(dead_code)]
 #[path = "../../crates/server/src/debugger/error.rs"]
 mod error;
 #[allow(dead_code)]
 #[path = "../../crates/server/src/debugger/input.rs"]
 mod input;
+#[allow(dead_code)]
+#[path = "../../crates/server/src/debugger/make.rs"]
+mod make;
 
 use error::ApiError;
 

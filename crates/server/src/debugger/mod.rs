@@ -11,8 +11,10 @@
 
 mod api;
 mod claims;
+mod decode;
 mod error;
 mod input;
+mod make;
 
 use error::ApiError;
 
@@ -289,7 +291,7 @@ async fn examples(State(d): State<Debugger>) -> Response {
         if let Some(v) = d.inner.examples.get() {
             return Ok::<Value, ApiError>(v.clone());
         }
-        let made = api::examples()?;
+        let made = make::examples()?;
         Ok(d.inner.examples.get_or_init(|| made).clone())
     })
     .await;
