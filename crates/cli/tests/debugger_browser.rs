@@ -167,6 +167,31 @@ async fn until(c: &Client, expr: &str) {
     }
 }
 
+async fn click(c: &Client, id: &str) {
+    c.find(Locator::Id(id))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Waits until the text of element `id` contains `needle` (10 s at most).
+async fn until_text(c: &Client, id: &str, needle: &str) {
+    let start = Instant::now();
+    loop {
+        let now = text(c, id).await;
+        if now.contains(needle) {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "timed out waiting for `{needle}` in #{id}, which holds: {now}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn text(c: &Client, id: &str) -> String {
     eval(c, &format!("document.getElementById('{id}').textContent"))
         .await
@@ -279,8 +304,8 @@ async fn the_debugger_in_headless_chromium() {
     ] {
         assert!(claims.contains(expected), "{expected} in {claims}");
     }
-    assert!(text(&c, "header").await.contains("\"HS256\""));
-    assert!(text(&c, "result").await.contains("Not verified"));
+    until_text(&c, "header", "\"HS256\"").await;
+    until_text(&c, "result", "Not verified").await;
     screenshot(&c, "desktop-decoded").await;
 
     // The right secret verifies; a wrong one fails with the CLI's code.
@@ -290,7 +315,7 @@ async fn the_debugger_in_headless_chromium() {
         "document.getElementById('result').classList.contains('ok')",
     )
     .await;
-    assert!(text(&c, "result").await.contains("Signature verified"));
+    until_text(&c, "result", "Signature verified").await;
     screenshot(&c, "desktop-verified").await;
     type_into(&c, "key", "another-32-byte-long-secret-here").await;
     until(
@@ -298,7 +323,7 @@ async fn the_debugger_in_headless_chromium() {
         "document.getElementById('result').classList.contains('bad')",
     )
     .await;
-    assert!(text(&c, "result").await.contains("signature_invalid"));
+    until_text(&c, "result", "signature_invalid").await;
     let cli = env.run(&[
         "verify",
         &token,
@@ -320,16 +345,8 @@ async fn the_debugger_in_headless_chromium() {
         .await
         .unwrap();
     type_into(&c, "iss", "https://other.example").await;
-    until(
-        &c,
-        "document.getElementById('result').textContent.includes('claim check failed')",
-    )
-    .await;
-    assert!(
-        text(&c, "result").await.contains("issuer"),
-        "{}",
-        text(&c, "result").await
-    );
+    until_text(&c, "result", "claim check failed").await;
+    until_text(&c, "result", "issuer").await;
     type_into(&c, "iss", "https://issuer.example").await;
     until(
         &c,
@@ -367,22 +384,14 @@ async fn the_debugger_in_headless_chromium() {
         .to_owned();
     set_value(&c, "token", &es).await;
     set_value(&c, "key", &set).await;
-    until(
-        &c,
-        "document.getElementById('result').textContent.includes('kid key-b')",
-    )
-    .await;
-    assert!(text(&c, "result").await.contains("Signature verified"));
+    until_text(&c, "result", "kid key-b").await;
+    until_text(&c, "result", "Signature verified").await;
 
     // Warnings: an unsecured token.
     set_value(&c, "key", "").await;
     set_value(&c, "token", "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.").await;
-    until(
-        &c,
-        "document.getElementById('warnings').textContent.includes('alg_none')",
-    )
-    .await;
-    assert!(text(&c, "warnings").await.contains("missing_exp"));
+    until_text(&c, "warnings", "alg_none").await;
+    until_text(&c, "warnings", "missing_exp").await;
 
     // JWE: the examples' shared-key token decrypts; a nested one is unwrapped and verified.
     let pick = |label: &'static str| {
@@ -391,13 +400,9 @@ async fn the_debugger_in_headless_chromium() {
         )
     };
     eval(&c, &pick("JWE dir")).await;
-    until(
-        &c,
-        "document.getElementById('result').textContent.includes('Decrypted')",
-    )
-    .await;
-    assert!(text(&c, "sizes").await.contains("ciphertext"));
-    assert!(text(&c, "claims").await.contains("user-42"));
+    until_text(&c, "result", "Decrypted").await;
+    until_text(&c, "sizes", "ciphertext").await;
+    until_text(&c, "claims", "user-42").await;
     screenshot(&c, "desktop-jwe").await;
     set_value(
         &c,
@@ -405,16 +410,8 @@ async fn the_debugger_in_headless_chromium() {
         r#"{"kty":"oct","k":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#,
     )
     .await;
-    until(
-        &c,
-        "document.getElementById('result').textContent.includes('Not decrypted')",
-    )
-    .await;
-    assert!(
-        text(&c, "result").await.contains("decryption_failed"),
-        "{}",
-        text(&c, "result").await
-    );
+    until_text(&c, "result", "Not decrypted").await;
+    until_text(&c, "result", "decryption_failed").await;
     eval(&c, &pick("Nested")).await;
     until(&c, "!document.getElementById('inner-box').hidden && document.getElementById('inner-result').classList.contains('ok')").await;
     assert!(
@@ -422,7 +419,7 @@ async fn the_debugger_in_headless_chromium() {
             .await
             .contains("Signature verified")
     );
-    assert!(text(&c, "inner-header").await.contains("ES256"));
+    until_text(&c, "inner-header", "ES256").await;
     screenshot(&c, "desktop-nested").await;
 
     // Keyboard: the arrow keys move between tabs.
@@ -469,38 +466,24 @@ async fn the_debugger_in_headless_chromium() {
     screenshot(&c, "desktop-encode").await;
     // A syntax error is reported, not signed.
     type_into(&c, "enc-payload", "{\"sub\": ").await;
-    until(
-        &c,
-        "document.getElementById('enc-error').textContent.includes('payload_invalid')",
-    )
-    .await;
+    until_text(&c, "enc-error", "payload_invalid").await;
 
     // Keys: generate, shown as JWK and PEM with the thumbprint.
-    c.find(Locator::Id("tab-keys"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "tab-keys").await;
     c.find(Locator::Id("key-alg"))
         .await
         .unwrap()
         .select_by_value("EdDSA")
         .await
         .unwrap();
-    c.find(Locator::Id("key-generate"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "key-generate").await;
     until(
         &c,
         "document.getElementById('key-thumbprint').textContent.length === 43",
     )
     .await;
-    assert!(text(&c, "key-pem").await.contains("BEGIN PRIVATE KEY"));
-    assert!(text(&c, "key-public-jwk").await.contains("\"Ed25519\""));
+    until_text(&c, "key-pem", "BEGIN PRIVATE KEY").await;
+    until_text(&c, "key-public-jwk", "\"Ed25519\"").await;
     assert!(
         text(&c, "key-thumbprint-uri")
             .await
@@ -509,19 +492,12 @@ async fn the_debugger_in_headless_chromium() {
     screenshot(&c, "desktop-keys").await;
 
     // Dark theme.
-    c.find(Locator::Id("tab-decode"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Id("theme"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "tab-decode").await;
+    let background = "getComputedStyle(document.body).backgroundColor";
+    assert_eq!(eval(&c, background).await, json!("rgb(255, 255, 255)"));
+    click(&c, "theme").await;
     until(&c, "document.documentElement.dataset.theme === 'dark'").await;
+    assert_eq!(eval(&c, background).await, json!("rgb(20, 23, 27)"));
     screenshot(&c, "desktop-dark").await;
 
     // The browser's network log: every request went to this origin, the API among them.
@@ -570,12 +546,7 @@ async fn the_debugger_in_headless_chromium() {
     // Share: the link carries the token in the fragment and never a key.
     set_value(&c, "token", &token).await;
     set_value(&c, "key", secret).await;
-    c.find(Locator::Id("share"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "share").await;
     until(&c, "document.getElementById('share-link').value").await;
     let link = eval(&c, "document.getElementById('share-link').value").await;
     let link = link.as_str().unwrap().to_owned();
@@ -597,26 +568,13 @@ async fn the_debugger_in_headless_chromium() {
     c.goto(&link).await.unwrap();
     until(&c, "!document.getElementById('access').hidden").await;
     set_value(&c, "access-url", &url).await;
-    c.find(Locator::Id("access-use"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    until(
-        &c,
-        "document.getElementById('claims').textContent.includes('u1')",
-    )
-    .await;
+    click(&c, "access-use").await;
+    until_text(&c, "claims", "u1").await;
 
     // A phone's width: one column, nothing wider than the screen.
     c.set_window_size(390, 844).await.unwrap();
     c.goto(&format!("{url}#{fragment}")).await.unwrap();
-    until(
-        &c,
-        "document.getElementById('claims').textContent.includes('u1')",
-    )
-    .await;
+    until_text(&c, "claims", "u1").await;
     set_value(&c, "key", secret).await;
     until(
         &c,
@@ -630,12 +588,7 @@ async fn the_debugger_in_headless_chromium() {
     )
     .await;
     assert_eq!(wide, json!([]), "wider than a phone's screen");
-    c.find(Locator::Id("tab-encode"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "tab-encode").await;
     until(
         &c,
         "document.getElementById('enc-token').textContent.split('.').length === 3",

@@ -98,7 +98,23 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
         .metrics()
         .request(endpoint, resp.status().as_u16(), took);
     tracing::debug!(%method, endpoint, status = resp.status().as_u16(), micros = took.as_micros() as u64, "request");
-    let h = resp.headers_mut();
+    // The debugger page sets its own policy (script and style from this origin).
+    if !resp.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
+        security_headers(
+            resp.headers_mut(),
+            "default-src 'none'; frame-ancestors 'none'",
+        );
+    }
+    resp
+}
+
+/// The headers every response carries: a Content-Security-Policy, no MIME sniffing, no
+/// referrer, no framing.
+pub(crate) fn security_headers(h: &mut axum::http::HeaderMap, csp: &'static str) {
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -107,12 +123,7 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    // The debugger page sets its own (script and style from this origin).
-    h.entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static(
-            "default-src 'none'; frame-ancestors 'none'",
-        ));
-    resp
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
 }
 
 /// A bounded label for metrics (never the raw path: an attacker could grow the label set).

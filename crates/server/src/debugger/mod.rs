@@ -157,19 +157,7 @@ async fn headers(req: Request, next: Next) -> Response {
     let api = req.uri().path().contains("/api/");
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    crate::security_headers(h, CSP);
     h.insert(
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
