@@ -324,6 +324,12 @@ async fn the_debugger_in_headless_chromium() {
     )
     .await;
     until_text(&c, "result", "signature_invalid").await;
+    // A guessable secret is flagged below the key, so the field being typed in never moves.
+    let key_top = "document.getElementById('key').getBoundingClientRect().top";
+    let top = eval(&c, key_top).await;
+    type_into(&c, "key", &"a".repeat(32)).await;
+    until_text(&c, "check-warnings", "weak_secret").await;
+    assert_eq!(eval(&c, key_top).await, top, "the key field moved");
     let cli = env.run(&[
         "verify",
         &token,

@@ -176,6 +176,7 @@
     $('header').textContent = '';
     $('payload').textContent = '';
     renderWarnings($('warnings'), []);
+    renderWarnings($('check-warnings'), []);
     renderClaims($('claims-box'), $('claims'), []);
     $('sizes-box').hidden = true;
     $('inner-box').hidden = true;
@@ -269,6 +270,7 @@
     const r = inspected;
     if (!r) return;
     const hasKey = $('key').value.trim() !== '' || (r.kind === 'jwe' && $('password').value !== '');
+    renderWarnings($('check-warnings'), []);
     if (!hasKey) {
       showResult($('result'), '', r.kind === 'jwe' ? 'Not decrypted: give the key or password.' : 'Not verified: give the key to check the signature.');
       return;
@@ -286,15 +288,13 @@
     const v = await api('verify', { token, key: keyInput('key', 'key-encoding'), checks: checks() });
     if (!verifySeq.current(i)) return;
     verdict($('result'), v);
-    if (v.warnings && v.warnings.length) {
-      renderWarnings($('warnings'), (r.warnings || []).concat(v.warnings));
-    } else {
-      renderWarnings($('warnings'), r.warnings);
-    }
+    // Below the key, so that nothing above the field being typed in moves.
+    renderWarnings($('check-warnings'), v.warnings);
   }
 
   function renderDecrypted(d) {
     $('inner-box').hidden = true;
+    renderWarnings($('check-warnings'), []);
     if (d.error) {
       showError($('result'), d.error);
       return;
@@ -304,7 +304,7 @@
       return;
     }
     showResult($('result'), 'ok', '✓ Decrypted', d.alg + ', ' + d.enc + (d.kid ? ', kid ' + d.kid : '') + ' · ' + d.bytes + ' bytes of plaintext');
-    renderWarnings($('warnings'), (inspected.warnings || []).concat(d.warnings || []));
+    renderWarnings($('check-warnings'), d.warnings);
     $('payload').textContent = d.plaintext_kind === 'jwt' ? 'A signed JWT (shown below):\n' + d.plaintext : d.plaintext;
     renderClaims($('claims-box'), $('claims'), d.claims);
     if (d.plaintext_kind === 'jwt' && d.inner && !d.inner.error) {
