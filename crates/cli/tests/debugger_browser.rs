@@ -604,3 +604,20 @@ async fn the_debugger_in_headless_chromium() {
 
     c.close().await.unwrap();
 }
+
+#[test]
+fn tessera_debug_says_when_its_port_is_taken() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let env = Env::new();
+    let r = env.run(&["debug", "--no-open", "--port", &port]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("cannot listen on 127.0.0.1 port {port}")),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    let help = env.ok(&["debug", "--help"]);
+    assert!(help.contains("loopback") && help.contains("--no-open"), "{help}");
+}
