@@ -602,6 +602,53 @@ async fn the_debugger_in_headless_chromium() {
     .await;
     screenshot(&c, "phone-encode").await;
 
+    // The same page mounted by `tessera serve` on a loopback issuer, at /debugger/.
+    c.set_window_size(1280, 900).await.unwrap();
+    let port = free_port();
+    let data = env.p("service-data");
+    let _service = Reaped(
+        Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+                &data,
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "tessera serve did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let service = format!("http://127.0.0.1:{port}");
+    c.goto(&format!("{service}/debugger")).await.unwrap();
+    assert_eq!(
+        c.current_url().await.unwrap().as_str(),
+        format!("{service}/debugger/")
+    );
+    set_value(&c, "token", &token).await;
+    set_value(&c, "key", secret).await;
+    until_text(&c, "result", "Signature verified").await;
+    let network = network_log(&c, &service).await;
+    assert!(
+        network
+            .iter()
+            .any(|u| u == &format!("{service}/debugger/api/verify")),
+        "{network:?}"
+    );
+    for u in &network {
+        assert!(u.starts_with(&format!("{service}/debugger")), "{u}");
+    }
+
     c.close().await.unwrap();
 }
 
@@ -613,11 +660,15 @@ fn tessera_debug_says_when_its_port_is_taken() {
     let r = env.run(&["debug", "--no-open", "--port", &port]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
-        r.stderr.contains(&format!("cannot listen on 127.0.0.1 port {port}")),
+        r.stderr
+            .contains(&format!("cannot listen on 127.0.0.1 port {port}")),
         "{}",
         r.stderr
     );
     assert!(r.stdout.is_empty(), "{}", r.stdout);
     let help = env.ok(&["debug", "--help"]);
-    assert!(help.contains("loopback") && help.contains("--no-open"), "{help}");
+    assert!(
+        help.contains("loopback") && help.contains("--no-open"),
+        "{help}"
+    );
 }
