@@ -168,6 +168,9 @@ async fn the_page_and_assets_carry_a_strict_policy() {
     assert_eq!(fetches.len(), 1);
     assert!(fetches.iter().all(|f| f.starts_with("'api/' +")));
     assert!(!script.contains("XMLHttpRequest") && !script.contains("WebSocket"));
+    // The published crate carries the assets the binary embeds.
+    let manifest = include_str!("../Cargo.toml");
+    assert!(manifest.contains("\"assets/**\""), "Cargo.toml `include` lacks the assets");
     // API answers are never cached.
     let (_, headers, _) = send(&app, post("/api/inspect", r#"{"token":"a.b.c"}"#)).await;
     assert_eq!(headers[header::CACHE_CONTROL], "no-store");
