@@ -170,7 +170,10 @@ async fn the_page_and_assets_carry_a_strict_policy() {
     assert!(!script.contains("XMLHttpRequest") && !script.contains("WebSocket"));
     // The published crate carries the assets the binary embeds.
     let manifest = include_str!("../Cargo.toml");
-    assert!(manifest.contains("\"assets/**\""), "Cargo.toml `include` lacks the assets");
+    assert!(
+        manifest.contains("\"assets/**\""),
+        "Cargo.toml `include` lacks the assets"
+    );
     // API answers are never cached.
     let (_, headers, _) = send(&app, post("/api/inspect", r#"{"token":"a.b.c"}"#)).await;
     assert_eq!(headers[header::CACHE_CONTROL], "no-store");
@@ -496,6 +499,23 @@ async fn verify_reports_the_same_codes_as_the_cli() {
     .await;
     assert_eq!(v["verified"], false, "{v}");
     assert_ne!(v["code"], Value::Null);
+    // An encrypted private key: refused with a way forward, the password never asked for.
+    let locked = ec.to_encrypted_pem(b"pw", 10_000).unwrap();
+    let (status, v) = call(
+        &app,
+        "/api/verify",
+        json!({"token": token, "key": key(&locked)}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(v["error"]["code"], "key_invalid");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("encrypted"),
+        "{v}"
+    );
     // A JWK Set: the token's kid picks the key.
     let other = Jwk::generate(JwsAlg::ES256).unwrap();
     let es = fresh()

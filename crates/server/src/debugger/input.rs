@@ -93,7 +93,7 @@ impl KeyInput {
                         tessera_jose::error::KeyProblem::Encrypted,
                     ) => ApiError::bad(
                         "key_invalid",
-                        "the PEM key is encrypted: the debugger takes unencrypted keys (decrypt it with `tessera jwk import --password-file`)",
+                        "the PEM key is encrypted: paste the public key to verify, or decrypt it first (`tessera jwk convert --to pem --private --password-file PW KEY`)",
                     ),
                     other => ApiError::bad("key_invalid", format!("the PEM key: {other}")),
                 })?;
