@@ -399,6 +399,35 @@ async fn the_debugger_in_headless_chromium() {
     until_text(&c, "warnings", "alg_none").await;
     until_text(&c, "warnings", "missing_exp").await;
 
+    // Not a token: the error says why, and nothing of an earlier token is left on the page.
+    set_value(&c, "token", "not-a-token").await;
+    until_text(&c, "result", "malformed").await;
+    assert_eq!(text(&c, "header").await, "");
+    assert_eq!(text(&c, "parts").await, "");
+
+    // The JSON serialization (two signatures): decoded, and checked with one signer's key.
+    let general = env.ok(&[
+        "jws",
+        "sign",
+        r#"{"sub":"json-serialized"}"#,
+        "--key",
+        "a.json",
+        "--alg",
+        "ES256",
+        "--key",
+        "b.json",
+        "--alg",
+        "ES256",
+        "--format",
+        "general",
+    ]);
+    set_value(&c, "token", general.trim()).await;
+    until_text(&c, "summary", "JSON serialization").await;
+    until_text(&c, "payload", "json-serialized").await;
+    until_text(&c, "parts", "\"signatures\"").await;
+    set_value(&c, "key", &set).await;
+    until_text(&c, "result", "Signature verified").await;
+
     // JWE: the examples' shared-key token decrypts; a nested one is unwrapped and verified.
     let pick = |label: &'static str| {
         format!(
