@@ -419,3 +419,89 @@ fn verify_with_keys_from_the_issuer() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// The debugger mounted by `tessera serve`: even with every log on (`RUST_LOG=trace`), what
+/// is pasted into it (a token, a secret) never reaches the log.
+#[test]
+fn the_debugger_on_serve_logs_no_secret() {
+    use std::io::{Read as _, Write as _};
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("RUST_LOG", "trace")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the server never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let secret = "a-secret-pasted-into-the-debugger-0123456789";
+    let token = ok(
+        dir.path(),
+        &[
+            "sign",
+            r#"{"sub":"u1"}"#,
+            "--alg",
+            "HS256",
+            "--secret",
+            secret,
+            "--exp",
+            "+1h",
+        ],
+    );
+    let token = token.trim();
+    let body = serde_json::json!({"token": token, "key": {"text": secret}}).to_string();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /debugger/api/verify HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nX-Tessera-Debugger: page\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#""verified":true"#), "{answer}");
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut err = String::new();
+    child
+        .stderr
+        .as_mut()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    // The request was logged (so logging was on), but not what it carried.
+    assert!(
+        err.contains("endpoint=\"debugger\"") || err.contains("endpoint=debugger"),
+        "{err}"
+    );
+    assert!(!err.contains(secret), "the secret is in the log");
+    let signature = token.rsplit('.').next().unwrap();
+    assert!(!err.contains(signature), "the token is in the log");
+}
