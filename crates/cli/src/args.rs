@@ -714,6 +714,9 @@ pub struct ServerOpts {
     after_long_help = "The page and its API run in this process on a loopback address; the printed URL carries a random access key that every API call must present, so other local users and other web pages cannot use it. Secrets pasted into the page are used for one answer and never logged or stored. The same page is at /debugger on `tessera serve` (see its `debugger` setting)."
 )]
 pub struct DebugArgs {
+    /// A token to open the page with: the text, `@file`, or `-` for stdin (it goes in the
+    /// address's fragment, which the browser never sends anywhere).
+    pub token: Option<String>,
     /// Port to listen on (default: a free one).
     #[arg(long, default_value_t = 0)]
     pub port: u16,

@@ -701,3 +701,28 @@ fn tessera_debug_says_when_its_port_is_taken() {
         "{help}"
     );
 }
+
+#[test]
+fn tessera_debug_opens_with_a_token_in_the_fragment() {
+    let env = Env::new();
+    let token = common::hs_token(&env);
+    let file = env.write("token.txt", &format!("Bearer {token}\n"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["debug", "--no-open", &format!("@{file}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _server = Reaped(child);
+    let (address, fragment) = line.trim().split_once('#').unwrap();
+    assert!(
+        address.starts_with("http://127.0.0.1:") && address.contains("/?k="),
+        "{line}"
+    );
+    assert_eq!(fragment, format!("token={token}"));
+}

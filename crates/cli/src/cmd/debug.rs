@@ -7,6 +7,10 @@ use crate::exit::{CmdResult, Failure};
 use crate::output;
 
 pub fn run(a: &DebugArgs) -> CmdResult {
+    let fragment = match &a.token {
+        Some(t) => format!("#token={}", fragment_escape(&crate::input::token(Some(t))?)),
+        None => String::new(),
+    };
     let key = tessera_server::debugger::new_access_key()
         .map_err(|e| anyhow!("cannot make the access key: {e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -27,7 +31,7 @@ pub fn run(a: &DebugArgs) -> CmdResult {
             .local_addr()
             .map_err(|e| anyhow!("cannot read the bound address: {e}"))?;
         // The key rides in the query: the page reads it and sends it with every API call.
-        let url = format!("http://{addr}/?k={key}");
+        let url = format!("http://{addr}/?k={key}{fragment}");
         output::line(&url)?;
         eprintln!(
             "tessera debug: the debugger is at the address above (loopback only; Ctrl-C stops it)"
@@ -63,5 +67,28 @@ fn open(url: &str) {
         .spawn();
     if spawned.is_err() {
         output::note("could not open a browser: open the address above yourself");
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters and the dot (a compact
+/// token passes unchanged; a JSON serialization is encoded).
+fn fragment_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fragments_keep_compact_tokens_and_encode_json() {
+        assert_eq!(super::fragment_escape("eyJ.a-b_c."), "eyJ.a-b_c.");
+        assert_eq!(super::fragment_escape("{\"a\": 1}"), "%7B%22a%22%3A%201%7D");
     }
 }
