@@ -726,3 +726,50 @@ fn tessera_debug_opens_with_a_token_in_the_fragment() {
     );
     assert_eq!(fragment, format!("token={token}"));
 }
+
+/// Without `--no-open`, the printed address is handed to the desktop's opener (`xdg-open`,
+/// here a stand-in that writes down what it was given).
+#[cfg(all(unix, not(target_os = "macos")))]
+#[test]
+fn tessera_debug_opens_the_browser_at_the_printed_address() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = Env::new();
+    let bin = env.path("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let opener = bin.join("xdg-open");
+    std::fs::write(
+        &opener,
+        "#!/bin/sh\nprintf '%s' \"$1\" > \"$OPENED.tmp\" && mv \"$OPENED.tmp\" \"$OPENED\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let opened = env.path("opened.txt");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("debug")
+        .env("PATH", path)
+        .env("OPENED", &opened)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _server = Reaped(child);
+    let start = Instant::now();
+    while !opened.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the browser was never opened"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(std::fs::read_to_string(&opened).unwrap(), line.trim());
+}

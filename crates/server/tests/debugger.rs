@@ -103,6 +103,22 @@ async fn the_api_answers_only_the_page_with_its_key() {
             .unwrap();
         assert_eq!(send(&app, req).await.0, StatusCode::BAD_REQUEST, "{host}");
     }
+    // A request the browser says another site's page made is refused, even with the key.
+    for (site, status) in [
+        ("cross-site", StatusCode::FORBIDDEN),
+        ("same-site", StatusCode::FORBIDDEN),
+        ("same-origin", StatusCode::BAD_REQUEST),
+        ("none", StatusCode::BAD_REQUEST),
+    ] {
+        let req = Request::post("/api/inspect")
+            .header(header::HOST, "127.0.0.1:4000")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(ACCESS_HEADER, KEY)
+            .header("sec-fetch-site", site)
+            .body(Body::from(body.clone()))
+            .unwrap();
+        assert_eq!(send(&app, req).await.0, status, "{site}");
+    }
     // A form post (what a cross-site page can send without a preflight) is refused.
     let req = Request::post("/api/inspect")
         .header(header::HOST, "127.0.0.1:4000")

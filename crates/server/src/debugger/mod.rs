@@ -173,7 +173,8 @@ async fn headers(req: Request, next: Next) -> Response {
 }
 
 /// The API's gate: the access key (or, on the token service, the page's header), a loopback
-/// `Host` for `tessera debug` (against DNS rebinding), and a JSON body.
+/// `Host` for `tessera debug` (against DNS rebinding), no request another site's page made
+/// (`Sec-Fetch-Site`), and a JSON body.
 async fn guard(State(d): State<Debugger>, req: Request, next: Next) -> Response {
     let h = req.headers();
     let presented = h.get(ACCESS_HEADER).and_then(|v| v.to_str().ok());
@@ -205,6 +206,17 @@ async fn guard(State(d): State<Debugger>, req: Request, next: Next) -> Response 
             }
         }
         (Access::SameOrigin, Some(_)) => {}
+    }
+    // Browsers say where a request comes from; only the page's own origin may call.
+    if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return ApiError::new(
+            403,
+            "access_denied",
+            "the API answers only its own page, not another site's",
+        )
+        .into_response();
     }
     let json = h
         .get(header::CONTENT_TYPE)
