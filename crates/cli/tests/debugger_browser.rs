@@ -192,12 +192,12 @@ async fn until_text(c: &Client, id: &str, needle: &str) {
     }
 }
 
+/// An element's text: what a field holds, else its text content.
 async fn text(c: &Client, id: &str) -> String {
-    eval(c, &format!("document.getElementById('{id}').textContent"))
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
+    let expr = format!(
+        "(e => ['TEXTAREA', 'INPUT', 'SELECT'].includes(e.tagName) ? e.value : e.textContent)(document.getElementById('{id}'))"
+    );
+    eval(c, &expr).await.as_str().unwrap_or_default().to_owned()
 }
 
 /// Replaces a field's text by typing it, as a person pasting would.
@@ -317,6 +317,12 @@ async fn the_debugger_in_headless_chromium() {
     .await;
     until_text(&c, "result", "Signature verified").await;
     screenshot(&c, "desktop-verified").await;
+    // Edit & re-sign: the same header, payload and secret give back the very same token.
+    click(&c, "to-encode").await;
+    until(&c, "!document.getElementById('panel-encode').hidden").await;
+    until_text(&c, "enc-token", &token).await;
+    until_text(&c, "enc-payload", "\"u1\"").await;
+    click(&c, "tab-decode").await;
     type_into(&c, "key", "another-32-byte-long-secret-here").await;
     until(
         &c,

@@ -328,6 +328,25 @@
     $(id).addEventListener('change', checkSoon);
   }
 
+  // The decoded header and payload into the editor, with the key when it can sign (a secret).
+  $('to-encode').addEventListener('click', () => {
+    const r = inspected;
+    if (!r || r.kind !== 'jws' || r.payload_kind !== 'json') return;
+    $('enc-header').value = JSON.stringify(r.header, null, 2);
+    $('enc-payload').value = JSON.stringify(r.payload, null, 2);
+    if ([...$('enc-alg').options].some((o) => o.value === r.header.alg)) $('enc-alg').value = r.header.alg;
+    if (String(r.header.alg || '').startsWith('HS') && $('key').value) {
+      $('enc-key').value = $('key').value;
+      $('enc-key-encoding').value = $('key-encoding').value;
+      publicKey = { text: $('key').value, encoding: $('key-encoding').value };
+      $('enc-public').textContent = 'The shared secret, as given in the decoder.';
+      // Not typed here: another algorithm family replaces it with a new key, as generated ones.
+      generatedFor = r.header.alg;
+    }
+    selectTab('encode');
+    encode();
+  });
+
   // ---- share links: the token in the fragment, never a key ---------------------------------
 
   $('share').addEventListener('click', async () => {
@@ -375,7 +394,7 @@
   // ---- encode ---------------------------------------------------------------------------------
 
   const encodeSeq = latest();
-  let generatedFor = null; // the algorithm of the key the page generated, if it did
+  let generatedFor = null; // the algorithm of the key the page put in (generated or copied)
   let publicKey = { text: '', encoding: 'auto' };
 
   function fillAlgs(select, algs, selected) {
