@@ -176,6 +176,15 @@ async fn click(c: &Client, id: &str) {
         .unwrap();
 }
 
+/// Waits until element `id` has the class `class` (`ok` or `bad` on a result).
+async fn until_class(c: &Client, id: &str, class: &str) {
+    until(
+        c,
+        &format!("document.getElementById('{id}').classList.contains('{class}')"),
+    )
+    .await;
+}
+
 /// Waits until the text of element `id` contains `needle` (10 s at most).
 async fn until_text(c: &Client, id: &str, needle: &str) {
     let start = Instant::now();
@@ -310,11 +319,7 @@ async fn the_debugger_in_headless_chromium() {
 
     // The right secret verifies; a wrong one fails with the CLI's code.
     type_into(&c, "key", secret).await;
-    until(
-        &c,
-        "document.getElementById('result').classList.contains('ok')",
-    )
-    .await;
+    until_class(&c, "result", "ok").await;
     until_text(&c, "result", "Signature verified").await;
     screenshot(&c, "desktop-verified").await;
     // Edit & re-sign: the same header, payload and secret give back the very same token.
@@ -324,11 +329,7 @@ async fn the_debugger_in_headless_chromium() {
     until_text(&c, "enc-payload", "\"u1\"").await;
     click(&c, "tab-decode").await;
     type_into(&c, "key", "another-32-byte-long-secret-here").await;
-    until(
-        &c,
-        "document.getElementById('result').classList.contains('bad')",
-    )
-    .await;
+    until_class(&c, "result", "bad").await;
     until_text(&c, "result", "signature_invalid").await;
     // A guessable secret is flagged below the key, so the field being typed in never moves.
     let key_top = "document.getElementById('key').getBoundingClientRect().top";
@@ -360,11 +361,7 @@ async fn the_debugger_in_headless_chromium() {
     until_text(&c, "result", "claim check failed").await;
     until_text(&c, "result", "issuer").await;
     type_into(&c, "iss", "https://issuer.example").await;
-    until(
-        &c,
-        "document.getElementById('result').classList.contains('ok')",
-    )
-    .await;
+    until_class(&c, "result", "ok").await;
 
     // A PEM public key (RSA).
     env.key("rsa.json", &["--alg", "RS256"]);
@@ -492,11 +489,7 @@ async fn the_debugger_in_headless_chromium() {
         ),
     )
     .await;
-    until(
-        &c,
-        "document.getElementById('enc-error').classList.contains('ok')",
-    )
-    .await;
+    until_class(&c, "enc-error", "ok").await;
     let encoded = text(&c, "enc-token").await;
     let public_text = text(&c, "enc-public").await;
     let pem_end = "-----END PUBLIC KEY-----";
@@ -617,11 +610,7 @@ async fn the_debugger_in_headless_chromium() {
     c.goto(&format!("{url}#{fragment}")).await.unwrap();
     until_text(&c, "claims", "u1").await;
     set_value(&c, "key", secret).await;
-    until(
-        &c,
-        "document.getElementById('result').classList.contains('ok')",
-    )
-    .await;
+    until_class(&c, "result", "ok").await;
     screenshot(&c, "phone-verified").await;
     let wide = eval(
         &c,

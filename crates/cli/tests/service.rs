@@ -234,18 +234,19 @@ fn clients_keys_and_events_from_the_command_line() {
     assert_eq!(code, 2);
 }
 
-#[test]
-fn serve_starts_prints_where_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
+/// `tessera serve` on a free loopback port in `dir`, with these environment variables, once it
+/// listens; its stderr is kept for [`stop`].
+fn start_serve(dir: &std::path::Path, env: &[(&str, &str)]) -> (std::process::Child, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .current_dir(dir.path())
+        .current_dir(dir)
         .env_clear()
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -256,7 +257,11 @@ fn serve_starts_prints_where_and_stops_on_sigterm() {
         assert!(Instant::now() < deadline, "the server never listened");
         std::thread::sleep(Duration::from_millis(50));
     }
-    // SIGTERM: a graceful stop, exit 0.
+    (child, port)
+}
+
+/// SIGTERM, then the exit status and everything the server wrote to stderr.
+fn stop(mut child: std::process::Child) -> (std::process::ExitStatus, String) {
     let pid = child.id().to_string();
     assert!(
         Command::new("kill")
@@ -275,6 +280,15 @@ fn serve_starts_prints_where_and_stops_on_sigterm() {
     };
     let mut err = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    (status, err)
+}
+
+#[test]
+fn serve_starts_prints_where_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, port) = start_serve(dir.path(), &[]);
+    // SIGTERM: a graceful stop, exit 0.
+    let (status, err) = stop(child);
     assert!(status.success(), "{err}");
     assert!(
         err.contains(&format!("issuer     http://127.0.0.1:{port}")),
@@ -426,26 +440,7 @@ fn verify_with_keys_from_the_issuer() {
 fn the_debugger_on_serve_logs_no_secret() {
     use std::io::{Read as _, Write as _};
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .current_dir(dir.path())
-        .env_clear()
-        .env("RUST_LOG", "trace")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the server never listened");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (child, port) = start_serve(dir.path(), &[("RUST_LOG", "trace")]);
     let secret = "a-secret-pasted-into-the-debugger-0123456789";
     let token = ok(
         dir.path(),
@@ -476,26 +471,7 @@ fn the_debugger_on_serve_logs_no_secret() {
     stream.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains(r#""verified":true"#), "{answer}");
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "no exit after SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let mut err = String::new();
-    child
-        .stderr
-        .as_mut()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let (_, err) = stop(child);
     // The request was logged (so logging was on), but not what it carried.
     assert!(
         err.contains("endpoint=\"debugger\"") || err.contains("endpoint=debugger"),
