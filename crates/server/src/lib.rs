@@ -109,7 +109,7 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
 }
 
 /// The headers every response carries: a Content-Security-Policy, no MIME sniffing, no
-/// referrer, no framing.
+/// referrer (framing is the CSP's `frame-ancestors`).
 pub(crate) fn security_headers(h: &mut axum::http::HeaderMap, csp: &'static str) {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -123,7 +123,6 @@ pub(crate) fn security_headers(h: &mut axum::http::HeaderMap, csp: &'static str)
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
 }
 
 /// A bounded label for metrics (never the raw path: an attacker could grow the label set).

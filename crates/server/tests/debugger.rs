@@ -154,6 +154,7 @@ async fn the_page_and_assets_carry_a_strict_policy() {
         assert_eq!(h[header::CONTENT_SECURITY_POLICY], debugger::CSP);
         assert_eq!(h[header::REFERRER_POLICY], "no-referrer");
         assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(h[header::X_FRAME_OPTIONS], "DENY");
         assert!(h.get(header::SET_COOKIE).is_none());
     }
     for part in [

@@ -158,6 +158,8 @@ async fn headers(req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     crate::security_headers(h, CSP);
+    // For browsers that predate `frame-ancestors`: the page takes pasted secrets.
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
