@@ -13,6 +13,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod common;
+#[path = "../../server/tests/common/pg.rs"]
+mod pg;
+
+use common::free_port;
+
 const BIN: &str = env!("CARGO_BIN_EXE_tessera");
 
 struct Node {
@@ -25,14 +31,6 @@ impl Drop for Node {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn start(url: &str, master: &str, dir: &std::path::Path, port: u16) -> Node {
@@ -128,31 +126,10 @@ async fn active(http: &reqwest::Client, node: &Node, id: &str, secret: &str, tok
 
 #[tokio::test]
 async fn two_nodes_on_one_postgres() {
-    let admin_url = std::env::var("TESSERA_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let pool = match sqlx::PgPool::connect(&admin_url).await {
-        Ok(p) => p,
-        Err(e) => {
-            let required =
-                std::env::var_os("TESSERA_REQUIRE_POSTGRES").is_some_and(|v| !v.is_empty());
-            assert!(
-                !required,
-                "PostgreSQL is required but unreachable at {admin_url}: {e}"
-            );
-            eprintln!("skipping: PostgreSQL unreachable: {e}");
-            return;
-        }
+    let Some(db) = pg::PgDatabase::create().await else {
+        return;
     };
-    let name = format!("tessera_cluster_{}", std::process::id());
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&pool)
-        .await
-        .unwrap();
-    let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
+    let url = db.url.clone();
     let master = tessera_jose::b64::encode([9u8; 32]);
     let dir = tempfile::tempdir().unwrap();
     let http = reqwest::Client::new();
@@ -248,8 +225,5 @@ async fn two_nodes_on_one_postgres() {
     drop(a2);
     drop(b);
     drop(a);
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&pool)
-        .await
-        .unwrap();
+    db.drop_now().await;
 }

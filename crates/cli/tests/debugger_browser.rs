@@ -10,22 +10,12 @@ mod common;
 
 use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::Env;
+use common::{Env, Reaped, free_port, wait_listening};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
-
-/// A child process killed when the test ends, however it ends.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn find(names: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -38,14 +28,6 @@ fn find(names: &[&str]) -> Option<PathBuf> {
         }
     }
     None
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// `tessera debug --no-open`, and the URL it printed.
@@ -78,14 +60,7 @@ async fn start_browser(chromium: &PathBuf, driver: &PathBuf, profile: &str) -> (
         .spawn()
         .unwrap();
     let child = Reaped(child);
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "chromedriver did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_listening(port, "chromedriver");
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("chrome"));
     // Chrome's DevTools network events, read back through ChromeDriver's log endpoint.
@@ -645,14 +620,7 @@ async fn the_debugger_in_headless_chromium() {
             .spawn()
             .unwrap(),
     );
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "tessera serve did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_listening(port, "tessera serve");
     let service = format!("http://127.0.0.1:{port}");
     c.goto(&format!("{service}/debugger")).await.unwrap();
     assert_eq!(

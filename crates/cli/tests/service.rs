@@ -3,6 +3,8 @@
 //! server, key rotation commands, audit events, and a graceful stop on SIGTERM.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -234,16 +236,17 @@ fn clients_keys_and_events_from_the_command_line() {
     assert_eq!(code, 2);
 }
 
-/// `tessera serve` on a free loopback port in `dir`, with these environment variables, once it
-/// listens; its stderr is kept for [`stop`].
-fn start_serve(dir: &std::path::Path, env: &[(&str, &str)]) -> (std::process::Child, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+/// `tessera serve` on a free loopback port in `dir`, with these environment variables and
+/// extra arguments, once it listens; its stderr is kept for [`stop`].
+fn start_serve(
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (std::process::Child, u16) {
+    let port = common::free_port();
     let child = Command::new(BIN)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(args)
         .current_dir(dir)
         .env_clear()
         .envs(env.iter().copied())
@@ -252,11 +255,7 @@ fn start_serve(dir: &std::path::Path, env: &[(&str, &str)]) -> (std::process::Ch
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the server never listened");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_listening(port, "tessera serve");
     (child, port)
 }
 
@@ -286,7 +285,7 @@ fn stop(mut child: std::process::Child) -> (std::process::ExitStatus, String) {
 #[test]
 fn serve_starts_prints_where_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let (child, port) = start_serve(dir.path(), &[]);
+    let (child, port) = start_serve(dir.path(), &[], &[]);
     // SIGTERM: a graceful stop, exit 0.
     let (status, err) = stop(child);
     assert!(status.success(), "{err}");
@@ -319,32 +318,9 @@ fn serve_starts_prints_where_and_stops_on_sigterm() {
 #[test]
 fn verify_with_keys_from_the_issuer() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (child, port) = start_serve(dir.path(), &[], &["--set", "poll_interval=100ms"]);
+    let child = common::Reaped(child);
     let issuer = format!("http://127.0.0.1:{port}");
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--set",
-            "poll_interval=100ms",
-        ])
-        .current_dir(dir.path())
-        .env_clear()
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the server never listened");
-        std::thread::sleep(Duration::from_millis(50));
-    }
     let creds: Value = serde_json::from_str(&ok(
         dir.path(),
         &[
@@ -430,8 +406,7 @@ fn verify_with_keys_from_the_issuer() {
     );
     assert_eq!(code, 2);
     assert!(err.contains("loopback"), "{err}");
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
 }
 
 /// The debugger mounted by `tessera serve`: even with every log on (`RUST_LOG=trace`), what
@@ -440,7 +415,7 @@ fn verify_with_keys_from_the_issuer() {
 fn the_debugger_on_serve_logs_no_secret() {
     use std::io::{Read as _, Write as _};
     let dir = tempfile::tempdir().unwrap();
-    let (child, port) = start_serve(dir.path(), &[("RUST_LOG", "trace")]);
+    let (child, port) = start_serve(dir.path(), &[("RUST_LOG", "trace")], &[]);
     let secret = "a-secret-pasted-into-the-debugger-0123456789";
     let token = ok(
         dir.path(),

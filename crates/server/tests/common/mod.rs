@@ -16,6 +16,11 @@ use tessera_server::store::{SqliteStore, Store};
 use tessera_server::{AppState, app};
 use tower::ServiceExt as _;
 
+// The PostgreSQL test database, a file of its own so that the CLI's tests use it too.
+mod pg;
+#[allow(unused_imports)] // not every test file uses it
+pub use pg::PgDatabase;
+
 pub const ISSUER: &str = "https://auth.test";
 pub const T0: i64 = 1_800_000_000;
 
@@ -197,64 +202,4 @@ pub fn std_b64(bytes: &[u8]) -> String {
         s.push('=');
     }
     s
-}
-
-/// A fresh PostgreSQL database for one test, dropped afterwards.
-pub struct PgDatabase {
-    admin_url: String,
-    name: String,
-    /// Its URL.
-    pub url: String,
-}
-
-impl PgDatabase {
-    /// Creates the database (None, with a note, when PostgreSQL is unreachable and not required).
-    pub async fn create() -> Option<Self> {
-        let admin_url = std::env::var("TESSERA_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let pool = match sqlx::PgPool::connect(&admin_url).await {
-            Ok(p) => p,
-            Err(e) => {
-                let required =
-                    std::env::var_os("TESSERA_REQUIRE_POSTGRES").is_some_and(|v| !v.is_empty());
-                assert!(
-                    !required,
-                    "PostgreSQL is required but unreachable at {admin_url}: {e}"
-                );
-                eprintln!("skipping: PostgreSQL unreachable at {admin_url}: {e}");
-                return None;
-            }
-        };
-        let name = format!(
-            "tessera_test_{}",
-            tessera_jose::b64::encode(tessera_jose::secret::random(9).unwrap())
-                .to_lowercase()
-                .replace(['-', '_'], "x")
-        );
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&pool)
-            .await
-            .unwrap();
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url.as_str(), |(b, _)| b);
-        let url = format!("{base}/{name}");
-        Some(Self {
-            admin_url,
-            name,
-            url,
-        })
-    }
-
-    /// Drops the database.
-    pub async fn drop_now(self) {
-        let pool = sqlx::PgPool::connect(&self.admin_url).await.unwrap();
-        sqlx::query(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ))
-        .execute(&pool)
-        .await
-        .unwrap();
-    }
 }
