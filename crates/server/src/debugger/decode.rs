@@ -23,12 +23,7 @@ fn json_part(name: &str, part: &str) -> Result<(Value, String, bool), ApiError> 
         .map_err(|_| ApiError::bad("malformed", format!("the {name} is not UTF-8")))?;
     let value: Value = serde_json::from_str(text)
         .map_err(|e| ApiError::bad("malformed", format!("the {name} is not JSON: {e}")))?;
-    let duplicate = matches!(
-        strict::check(&bytes, strict::DEFAULT_MAX_DEPTH),
-        Err(Error::Malformed(
-            tessera_jose::error::Malformed::DuplicateMember
-        ))
-    );
+    let duplicate = repeats_a_member(&bytes);
     let shown = if duplicate {
         text.to_owned()
     } else {
@@ -49,12 +44,7 @@ fn duplicate_warning(name: &str) -> Value {
 /// The payload of a JWS: JSON (claims when an object), text, or binary (base64url).
 fn payload_view(bytes: &[u8], out: &mut Map<String, Value>, warnings: &mut Vec<Value>) {
     if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
-        let duplicate = matches!(
-            strict::check(bytes, strict::DEFAULT_MAX_DEPTH),
-            Err(Error::Malformed(
-                tessera_jose::error::Malformed::DuplicateMember
-            ))
-        );
+        let duplicate = repeats_a_member(bytes);
         if duplicate {
             warnings.push(duplicate_warning("payload"));
         }
@@ -266,4 +256,14 @@ fn json_serialization(token: &str) -> Result<Value, ApiError> {
     }
     v["warnings"] = json!(warnings);
     Ok(v)
+}
+
+/// Whether JSON bytes repeat a member name (what every verifier rejects).
+fn repeats_a_member(json: &[u8]) -> bool {
+    matches!(
+        strict::check(json, strict::DEFAULT_MAX_DEPTH),
+        Err(Error::Malformed(
+            tessera_jose::error::Malformed::DuplicateMember
+        ))
+    )
 }
