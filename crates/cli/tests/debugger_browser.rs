@@ -250,6 +250,7 @@ async fn the_debugger_in_headless_chromium() {
     let (_driver, c) = start_browser(&chromium, &driver, &profile).await;
     c.goto(&url).await.unwrap();
     until(&c, "document.getElementById('examples').options.length > 5").await;
+    until(&c, "document.getElementById('enc-alg').options.length > 10").await;
 
     // Paste an HS256 token (with the `Bearer ` an Authorization header has): parts and claims.
     let secret = "a-32-byte-long-secret-for-hs256!";

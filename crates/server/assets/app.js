@@ -7,12 +7,6 @@
   const $ = (id) => document.getElementById(id);
   let access = new URLSearchParams(location.search).get('k') || '';
 
-  const JWS_ALGS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
-    'ES256', 'ES384', 'ES512', 'ES256K', 'EdDSA', 'Ed25519', 'ML-DSA-44', 'ML-DSA-65', 'ML-DSA-87'];
-  const JWE_ALGS = ['dir', 'A128KW', 'A192KW', 'A256KW', 'A128GCMKW', 'A192GCMKW', 'A256GCMKW',
-    'RSA-OAEP', 'RSA-OAEP-256', 'RSA-OAEP-384', 'RSA-OAEP-512', 'ECDH-ES', 'ECDH-ES+A128KW',
-    'ECDH-ES+A192KW', 'ECDH-ES+A256KW'];
-
   // ---- the API ------------------------------------------------------------------------------
 
   async function api(path, body) {
@@ -385,6 +379,7 @@
       $('access').hidden = true;
       $('access-url').value = '';
       decode();
+      loadAlgorithms();
       loadExamples();
     } catch (e) {
       // Not a URL: leave the prompt as it is.
@@ -405,8 +400,16 @@
       select.append(o);
     }
   }
-  fillAlgs($('enc-alg'), JWS_ALGS, 'HS256');
-  fillAlgs($('key-alg'), JWS_ALGS.concat(JWE_ALGS), 'ES256');
+  // The algorithms this build of Tessera supports (ML-DSA is a build option), from the API.
+  async function loadAlgorithms() {
+    const r = await api('algorithms', {});
+    if (r.error) return;
+    for (const [id, algs] of [['enc-alg', r.jws], ['key-alg', r.jws.concat(r.jwe)]]) {
+      const keep = $(id).value;
+      $(id).replaceChildren();
+      fillAlgs($(id), algs, keep);
+    }
+  }
 
   const now = Math.floor(Date.now() / 1000);
   $('enc-header').value = JSON.stringify({ alg: 'HS256', typ: 'JWT' }, null, 2);
@@ -519,16 +522,6 @@
     const r = await api('examples', {});
     if (r.error) return;
     examples = r.examples;
-    if (r.algorithms) {
-      // What this build of Tessera supports (ML-DSA is a build option).
-      const keep = (id) => $(id).value;
-      const enc = keep('enc-alg');
-      const key = keep('key-alg');
-      $('enc-alg').replaceChildren();
-      $('key-alg').replaceChildren();
-      fillAlgs($('enc-alg'), r.algorithms.jws, enc);
-      fillAlgs($('key-alg'), r.algorithms.jws.concat(r.algorithms.jwe), key);
-    }
     const select = $('examples');
     examples.forEach((x, i) => {
       const o = el('option', '', x.label);
@@ -590,6 +583,7 @@
     }
   });
 
+  loadAlgorithms();
   loadExamples();
   fromFragment();
 })();

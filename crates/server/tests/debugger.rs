@@ -642,6 +642,23 @@ async fn encode_keys_decrypt_and_examples_work_together() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(e["error"]["code"], "key_public");
 
+    // The algorithms offered: what this build supports, never RSA1_5 or PBES2.
+    let (status, a) = call(&app, "/api/algorithms", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    let names = a.to_string();
+    for alg in [
+        "\"HS256\"",
+        "\"ES256\"",
+        "\"EdDSA\"",
+        "\"RSA-OAEP-256\"",
+        "\"dir\"",
+    ] {
+        assert!(names.contains(alg), "{alg} in {names}");
+    }
+    assert!(
+        !names.contains("RSA1_5") && !names.contains("PBES2"),
+        "{names}"
+    );
     // Every example decodes, and verifies or decrypts with the key it comes with.
     let (status, x) = call(&app, "/api/examples", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{x}");

@@ -71,7 +71,8 @@ pub struct DecryptRequest {
     checks: ClaimChecks,
 }
 
-/// One call of the API: `endpoint` (`inspect`, `verify`, `encode`, `decrypt`, `keys`) with the
+/// One call of the API: `endpoint` (`inspect`, `verify`, `encode`, `decrypt`, `keys`,
+/// `algorithms`) with the
 /// request's JSON body.
 ///
 /// # Errors
@@ -88,6 +89,10 @@ pub fn answer(endpoint: &str, body: &[u8]) -> Result<Value, ApiError> {
         "encode" => make::encode(parse(body)?),
         "decrypt" => decrypt(parse(body)?),
         "keys" => make::keys(parse(body)?),
+        "algorithms" => {
+            parse::<serde::de::IgnoredAny>(body)?;
+            Ok(make::algorithms())
+        }
         _ => Err(ApiError::new(404, "not_found", "no such API call")),
     }
 }

@@ -251,6 +251,12 @@ pub fn examples() -> Result<Value, ApiError> {
     list.push(json!({"label": "Nested: ES256 JWT inside RSA-OAEP-256", "kind": "jwe", "alg": "RSA-OAEP-256", "token": nested,
         "key": {"text": pretty(&oaep_key.to_value()), "encoding": "auto"},
         "verify_key": {"text": ec_public, "encoding": "auto"}}));
+    Ok(json!({"examples": list}))
+}
+
+/// The algorithms the page offers: every JWS algorithm this build supports, and every JWE
+/// key management but the ones refused by default (RSA1_5) or made from passwords (PBES2).
+pub fn algorithms() -> Value {
     let jws: Vec<&str> = JwsAlg::ALL
         .into_iter()
         .filter(|a| a.is_supported())
@@ -261,7 +267,7 @@ pub fn examples() -> Result<Value, ApiError> {
         .filter(|a| !matches!(a.mode(), KeyManagement::Pbes2 | KeyManagement::RsaPkcs1))
         .map(JweAlg::name)
         .collect();
-    Ok(json!({"examples": list, "algorithms": {"jws": jws, "jwe": jwe}}))
+    json!({"jws": jws, "jwe": jwe})
 }
 
 /// A JSON object from the page's editor: duplicate member names are an error (every verifier

@@ -97,6 +97,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(base: &str, access: Access) -> R
         .route(&format!("{base}/api/decrypt"), post(decrypt))
         .route(&format!("{base}/api/keys"), post(keys))
         .route(&format!("{base}/api/examples"), post(examples))
+        .route(&format!("{base}/api/algorithms"), post(algorithms))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY));
     let mut pages = Router::new()
@@ -286,6 +287,10 @@ async fn decrypt(body: Bytes) -> Response {
 
 async fn keys(body: Bytes) -> Response {
     run("keys", body).await
+}
+
+async fn algorithms(body: Bytes) -> Response {
+    run("algorithms", body).await
 }
 
 async fn examples(State(d): State<Debugger>) -> Response {
