@@ -88,10 +88,10 @@ pub struct KeySource {
     pub key: Option<String>,
     /// HMAC secret as text (UTF-8 bytes). Visible to other users in the process list: prefer
     /// --secret-file or --secret-env.
-    #[arg(long, value_name = "TEXT", conflicts_with_all = ["secret_b64", "secret_file", "secret_env"])]
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true, conflicts_with_all = ["secret_b64", "secret_file", "secret_env"])]
     pub secret: Option<String>,
     /// HMAC secret as base64url (visible in the process list, as --secret).
-    #[arg(long, value_name = "B64URL", conflicts_with_all = ["secret_file", "secret_env"])]
+    #[arg(long, value_name = "B64URL", allow_hyphen_values = true, conflicts_with_all = ["secret_file", "secret_env"])]
     pub secret_b64: Option<String>,
     /// HMAC secret from a file (its bytes; one trailing newline, as `echo` writes, is removed).
     #[arg(long, value_name = "PATH", conflicts_with = "secret_env")]
@@ -120,7 +120,7 @@ impl KeySource {
 pub struct PasswordSource {
     /// A password (PBES2, or an encrypted private key file). Visible to other users in the
     /// process list: prefer --password-file or --password-env.
-    #[arg(long, value_name = "PW", conflicts_with_all = ["password_file", "password_env"])]
+    #[arg(long, value_name = "PW", allow_hyphen_values = true, conflicts_with_all = ["password_file", "password_env"])]
     pub password: Option<String>,
     /// The password from a file (its bytes; one trailing newline is removed).
     #[arg(long, value_name = "PATH", conflicts_with = "password_env")]
@@ -182,13 +182,13 @@ pub struct VerifyArgs {
     #[arg(long = "alg", value_name = "ALG", value_parser = completion::algs(), hide_possible_values = true)]
     pub algs: Vec<String>,
     /// Accepted issuer; repeat for several.
-    #[arg(long = "iss", value_name = "ISS")]
+    #[arg(long = "iss", value_name = "ISS", allow_hyphen_values = true)]
     pub issuers: Vec<String>,
     /// Accepted audience; repeat for several. A token with `aud` is rejected without one.
-    #[arg(long = "aud", value_name = "AUD")]
+    #[arg(long = "aud", value_name = "AUD", allow_hyphen_values = true)]
     pub audiences: Vec<String>,
     /// Required subject.
-    #[arg(long, value_name = "SUB")]
+    #[arg(long, value_name = "SUB", allow_hyphen_values = true)]
     pub sub: Option<String>,
     /// Required `typ` (media type, `application/` optional, case-insensitive).
     #[arg(long, value_name = "TYP")]
@@ -251,7 +251,7 @@ pub struct SignArgs {
     #[arg(long, value_name = "ALG", value_parser = completion::algs(), hide_possible_values = true)]
     pub alg: Option<String>,
     /// `kid` header (default: the JWK's `kid`).
-    #[arg(long, value_name = "KID")]
+    #[arg(long, value_name = "KID", allow_hyphen_values = true)]
     pub kid: Option<String>,
     /// `typ` header (default: `JWT`).
     #[arg(long, value_name = "TYP")]
@@ -260,13 +260,13 @@ pub struct SignArgs {
     #[arg(long, value_name = "JSON")]
     pub header: Option<String>,
     /// `iss` claim.
-    #[arg(long, value_name = "ISS")]
+    #[arg(long, value_name = "ISS", allow_hyphen_values = true)]
     pub iss: Option<String>,
     /// `sub` claim.
-    #[arg(long, value_name = "SUB")]
+    #[arg(long, value_name = "SUB", allow_hyphen_values = true)]
     pub sub: Option<String>,
     /// `aud` claim; repeat for an array.
-    #[arg(long = "aud", value_name = "AUD")]
+    #[arg(long = "aud", value_name = "AUD", allow_hyphen_values = true)]
     pub audiences: Vec<String>,
     /// `exp`: relative (`+15m`, `+1h30m`, `+2w`), a Unix time, or an RFC 3339 date
     /// (`2030-01-01T00:00:00Z`).
@@ -282,7 +282,7 @@ pub struct SignArgs {
     #[arg(long, conflicts_with = "exp")]
     pub no_exp: bool,
     /// `jti`: `auto` for a random one, or the value.
-    #[arg(long, value_name = "auto|VALUE")]
+    #[arg(long, value_name = "auto|VALUE", allow_hyphen_values = true)]
     pub jti: Option<String>,
     /// A claim `name=value` (value parsed as JSON when it is JSON, else a string); repeatable.
     #[arg(short = 'P', value_name = "NAME=VALUE")]
@@ -323,10 +323,10 @@ pub struct JwsSignArgs {
     pub keys: Vec<String>,
     /// HMAC secret as text (for a single HMAC signature). Visible to other users in the
     /// process list: prefer --secret-file or --secret-env.
-    #[arg(long, value_name = "TEXT", conflicts_with_all = ["secret_b64", "secret_file", "secret_env"])]
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true, conflicts_with_all = ["secret_b64", "secret_file", "secret_env"])]
     pub secret: Option<String>,
     /// HMAC secret as base64url (visible in the process list, as --secret).
-    #[arg(long, value_name = "B64URL", conflicts_with_all = ["secret_file", "secret_env"])]
+    #[arg(long, value_name = "B64URL", allow_hyphen_values = true, conflicts_with_all = ["secret_file", "secret_env"])]
     pub secret_b64: Option<String>,
     /// HMAC secret from a file.
     #[arg(long, value_name = "PATH", conflicts_with = "secret_env")]
@@ -412,16 +412,16 @@ pub struct JweEncryptArgs {
     #[arg(long, value_name = "CTY")]
     pub cty: Option<String>,
     /// `kid` header of a single recipient (default: the key's `kid`).
-    #[arg(long, value_name = "KID")]
+    #[arg(long, value_name = "KID", allow_hyphen_values = true)]
     pub kid: Option<String>,
     /// Additional authenticated data (JSON serializations only), `@file` for a file.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     pub aad: Option<String>,
     /// ECDH-ES agreement PartyUInfo (`apu`), as text.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     pub apu: Option<String>,
     /// ECDH-ES agreement PartyVInfo (`apv`), as text.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     pub apv: Option<String>,
     /// The serialization (several recipients need `general`).
     #[arg(long, value_enum, default_value_t)]
@@ -503,7 +503,7 @@ pub enum JwkCommand {
         #[command(flatten)]
         password: PasswordSource,
         /// Set `kid` on the converted key.
-        #[arg(long, value_name = "KID")]
+        #[arg(long, value_name = "KID", allow_hyphen_values = true)]
         kid: Option<String>,
         /// Set `alg` on the converted key (checked to fit it).
         #[arg(long, value_name = "ALG", value_parser = completion::algs(), hide_possible_values = true)]
@@ -561,7 +561,7 @@ pub struct JwkGenerateArgs {
     #[arg(long, value_name = "ENC", value_parser = completion::encs(), hide_possible_values = true)]
     pub enc: Option<String>,
     /// `kid` (default: the RFC 7638 thumbprint).
-    #[arg(long, value_name = "KID")]
+    #[arg(long, value_name = "KID", allow_hyphen_values = true)]
     pub kid: Option<String>,
     /// `use`.
     #[arg(long = "use", value_name = "sig|enc")]
@@ -594,7 +594,7 @@ pub enum JwksCommand {
         /// The JWK Set file.
         file: String,
         /// The `kid`, or a key's thumbprint (for keys without `kid`).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         kid: String,
     },
     /// List the keys, one line each.
@@ -610,7 +610,7 @@ pub enum JwksCommand {
         /// The JWK Set file, or `-`.
         file: String,
         /// `kid`.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         kid: Option<String>,
         /// An algorithm the key must allow.
         #[arg(long, value_parser = completion::algs(), hide_possible_values = true)]
@@ -906,7 +906,8 @@ pub enum KeysCommand {
         /// Store and configuration.
         #[command(flatten)]
         opts: ServerOpts,
-        /// The kid.
+        /// The kid (a thumbprint, which may begin with `-`).
+        #[arg(allow_hyphen_values = true)]
         kid: String,
     },
 }
@@ -946,10 +947,10 @@ pub enum DpopCommand {
         #[arg(long, value_name = "URI")]
         htu: String,
         /// The access token sent with the request (adds `ath`).
-        #[arg(long, value_name = "TOKEN")]
+        #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
         access_token: Option<String>,
         /// The nonce the server gave.
-        #[arg(long, value_name = "NONCE")]
+        #[arg(long, value_name = "NONCE", allow_hyphen_values = true)]
         nonce: Option<String>,
         /// The password of an encrypted key file.
         #[command(flatten)]
@@ -966,13 +967,13 @@ pub enum DpopCommand {
         #[arg(long, value_name = "URI")]
         htu: String,
         /// The access token sent with it (`ath` must match).
-        #[arg(long, value_name = "TOKEN")]
+        #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
         access_token: Option<String>,
         /// The thumbprint the token is bound to (`cnf.jkt`).
-        #[arg(long, value_name = "THUMBPRINT")]
+        #[arg(long, value_name = "THUMBPRINT", allow_hyphen_values = true)]
         jkt: Option<String>,
         /// The nonce the server requires.
-        #[arg(long, value_name = "NONCE")]
+        #[arg(long, value_name = "NONCE", allow_hyphen_values = true)]
         nonce: Option<String>,
         /// How old a proof may be (default 60s).
         #[arg(long, value_name = "DUR")]

@@ -566,3 +566,94 @@ fn alg_man_and_completions() {
     let r = env.run(&["jwk", "generate", "--alg", "A256GCM"]);
     assert!(r.stderr.contains("--alg dir --enc A256GCM"), "{}", r.stderr);
 }
+
+/// Base64url values (thumbprints, secrets, key ids, nonces) begin with `-` one time in 64; such a
+/// value after its option is the value, not an unknown option (CI once failed on a random
+/// thumbprint that began with `-`).
+#[test]
+fn values_that_begin_with_a_hyphen() {
+    let env = Env::new();
+    // A base64url secret and a kid that begin with `-`.
+    let secret = "-ZmlyZXdvcmtzIGluIHRoZSBuaWdodCBza3kgb3ZlcA";
+    let t = env.ok(&[
+        "sign",
+        "{}",
+        "--alg",
+        "HS256",
+        "--secret-b64",
+        secret,
+        "--kid",
+        "-k1",
+        "--jti",
+        "-j",
+        "--sub",
+        "-s",
+        "--no-exp",
+    ]);
+    let d = json(&env.ok(&["decode", "--json", t.trim()]));
+    assert_eq!(d["header"]["kid"], "-k1");
+    assert_eq!(
+        (&d["payload"]["jti"], &d["payload"]["sub"]),
+        (&"-j".into(), &"-s".into())
+    );
+    env.ok(&[
+        "verify",
+        t.trim(),
+        "--secret-b64",
+        secret,
+        "--sub",
+        "-s",
+        "--allow-missing-exp",
+    ]);
+    // Key ids in key sets, and the service's kids, which are thumbprints.
+    let k = env.key("k.jwk", &["--alg", "ES256", "--kid", "-k2"]);
+    let set = env.p("set.json");
+    env.ok(&["jwks", "add", &set, &k]);
+    assert!(
+        env.ok(&["jwks", "find", &set, "--kid", "-k2"])
+            .contains("-k2")
+    );
+    env.ok(&["jwks", "remove", &set, "--kid", "-k2"]);
+    let r = env.run(&["keys", "retire", "--data-dir", &env.p("d"), "-k3"]);
+    assert!(r.stderr.contains("no key `-k3`"), "{}", r.stderr);
+    // A DPoP proof checked against a thumbprint, nonce and token that begin with `-`: the
+    // answer is about the proof (binding), not a usage error.
+    let key = env.key("p.jwk", &["--kty", "EC", "--crv", "P-256"]);
+    let htu = "https://api.example/r";
+    let proof = env.ok(&[
+        "dpop",
+        "proof",
+        "--key",
+        &key,
+        "--htm",
+        "GET",
+        "--htu",
+        htu,
+        "--nonce",
+        "-n",
+        "--access-token",
+        "-tok",
+    ]);
+    let r = env.run(&[
+        "dpop",
+        "verify",
+        proof.trim(),
+        "--htm",
+        "GET",
+        "--htu",
+        htu,
+        "--nonce",
+        "-n",
+        "--access-token",
+        "-tok",
+        "--jkt",
+        "-jLuJOaeumu1iQziHPBn6373Zt3OcrQ7wQO7EWw3Tuw",
+        "--json",
+    ]);
+    assert_eq!(
+        (r.code, json(&r.stdout)["code"].as_str()),
+        (1, Some("dpop_binding")),
+        "{}",
+        r.stderr
+    );
+}
