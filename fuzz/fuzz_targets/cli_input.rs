@@ -17,8 +17,8 @@ fuzz_target!(|data: &[u8]| {
         let _ = tessera_jose::Jwk::import(data);
     }
     if let Ok(text) = std::str::from_utf8(data) {
-        let (token, _) = detect::token_text(text);
-        let _ = tessera_jose::dangerous::decode_unverified(token);
-        let _ = tessera_jose::dangerous::peek_header_unverified(token);
+        let (token, _) = tessera_jose::inspect::pasted_token(text);
+        let _ = tessera_jose::dangerous::decode_unverified(&token);
+        let _ = tessera_jose::dangerous::peek_header_unverified(&token);
     }
 });

@@ -1,6 +1,6 @@
 //! What the command line decides from its input alone, with no I/O: whether key bytes hold a
-//! JWK Set, and the token in a pasted text. Kept free of the rest of the crate so that the
-//! fuzz target `cli_input` can build it as it is.
+//! JWK Set (the token in a pasted text is `tessera_jose::inspect::pasted_token`). Kept free of
+//! the rest of the crate so that the fuzz target `cli_input` can build it as it is.
 
 /// Whether key bytes hold a JWK Set (a JSON object with `keys`).
 pub fn is_key_set(bytes: &[u8]) -> bool {
@@ -9,16 +9,4 @@ pub fn is_key_set(bytes: &[u8]) -> bool {
     };
     text.trim_start().starts_with('{')
         && serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v.get("keys").is_some())
-}
-
-/// The token in a pasted text: surrounding whitespace removed, and a leading `Bearer ` or
-/// `DPoP ` (copied from an `Authorization` header) removed, which is returned too.
-pub fn token_text(text: &str) -> (&str, Option<&'static str>) {
-    let text = text.trim();
-    for scheme in ["Bearer ", "bearer ", "DPoP ", "dpop "] {
-        if let Some(rest) = text.strip_prefix(scheme) {
-            return (rest.trim_start(), Some(scheme.trim_end()));
-        }
-    }
-    (text, None)
 }

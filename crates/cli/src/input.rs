@@ -76,8 +76,9 @@ pub fn value(arg: Option<&str>) -> Result<Vec<u8>, Failure> {
     }
 }
 
-/// A token: the argument, `@file`, or stdin, surrounding whitespace removed. A leading
-/// `Bearer ` or `DPoP ` (copied from an `Authorization` header) is removed with a note.
+/// A token: the argument, `@file`, or stdin, cleaned as pasted text is (surrounding whitespace,
+/// line breaks inside a compact token). A leading `Bearer ` or `DPoP ` (copied from an
+/// `Authorization` header) is removed with a note.
 pub fn token(arg: Option<&str>) -> Result<String, Failure> {
     let bytes = match arg {
         None | Some("-") => {
@@ -92,7 +93,7 @@ pub fn token(arg: Option<&str>) -> Result<String, Failure> {
         },
     };
     let text = String::from_utf8(bytes).map_err(|_| anyhow!("the token is not UTF-8 text"))?;
-    let (text, scheme) = crate::detect::token_text(&text);
+    let (text, scheme) = tessera_jose::inspect::pasted_token(&text);
     if let Some(scheme) = scheme {
         output::note(&format!(
             "removed the `{scheme}` scheme in front of the token"
@@ -101,7 +102,7 @@ pub fn token(arg: Option<&str>) -> Result<String, Failure> {
     if text.is_empty() {
         return Err(anyhow!("no token given (pass it as an argument, @file, or on stdin)").into());
     }
-    Ok(text.to_owned())
+    Ok(text.into_owned())
 }
 
 /// The password for encrypted private key files (`--password-file`/`--password-env` of a

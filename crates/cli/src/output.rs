@@ -183,30 +183,7 @@ pub fn iso(unix: i64, style: DateStyle) -> String {
     }
 }
 
-/// A span of seconds as its two largest units: `4m12s`, `3h`, `2d5h`.
-pub fn span(secs: u64) -> String {
-    const UNITS: [(u64, &str); 4] = [(86_400, "d"), (3600, "h"), (60, "m"), (1, "s")];
-    if secs == 0 {
-        return "0s".into();
-    }
-    let mut out = String::new();
-    let mut rest = secs;
-    let mut used = 0;
-    for (size, name) in UNITS {
-        let n = rest / size;
-        if n > 0 {
-            out.push_str(&format!("{n}{name}"));
-            rest -= n * size;
-            used += 1;
-        } else if used > 0 {
-            used += 1;
-        }
-        if used == 2 {
-            break;
-        }
-    }
-    out
-}
+pub use tessera_jose::inspect::span;
 
 /// Replaces `path` with `bytes` atomically: a temporary file with an unpredictable name is
 /// created beside it (readable by the owner only from the start), written, synced, given the
@@ -272,16 +249,6 @@ mod tests {
         assert!(coloured.contains("\x1b[34;1m\"a\"\x1b[0m"), "{coloured}");
         let plain = pretty(&serde_json::json!({"a": [1, "x", true]}), Palette::PLAIN);
         assert_eq!(plain, "{\n  \"a\": [\n    1,\n    \"x\",\n    true\n  ]\n}");
-    }
-
-    #[test]
-    fn spans() {
-        assert_eq!(span(252), "4m12s");
-        assert_eq!(span(3 * 3600), "3h");
-        assert_eq!(span(3 * 3600 + 59), "3h");
-        assert_eq!(span(2 * 86_400 + 5 * 3600 + 7), "2d5h");
-        assert_eq!(span(0), "0s");
-        assert_eq!(span(59), "59s");
     }
 
     #[test]

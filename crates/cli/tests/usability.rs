@@ -657,3 +657,85 @@ fn values_that_begin_with_a_hyphen() {
         r.stderr
     );
 }
+
+/// `tessera decode` says what the debugger says about a token (one list of findings in the
+/// library), cleans a pasted token as the debugger does, and `sign` warns of a guessable secret.
+#[test]
+fn decode_warns_as_the_debugger_does() {
+    let env = Env::new();
+    let b64 = |b: &[u8]| tessera_jose::b64::encode(b);
+    let header = br#"{"alg":"ES256","jwk":{"kty":"EC"},"jku":"https://evil.example/k"}"#;
+    let payload = br#"{"sub":"u","iat":1800003600,"nbf":1800000300}"#;
+    let token = format!("{}.{}.{}", b64(header), b64(payload), b64(&[7u8; 64]));
+    // Wrapped over lines, after a scheme, as pasted from a log or a header.
+    let (half, rest) = token.split_at(40);
+    let pasted = format!("  bearer {half}\n{rest}\n");
+    let r = env.run(&["decode", &pasted, "--now", NOW]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut expected = tessera_jose::inspect::header_findings(
+        serde_json::from_slice::<serde_json::Value>(header)
+            .unwrap()
+            .as_object()
+            .unwrap(),
+    );
+    expected.extend(tessera_jose::inspect::claim_findings(
+        serde_json::from_slice::<serde_json::Value>(payload)
+            .unwrap()
+            .as_object()
+            .unwrap(),
+        NOW.parse().unwrap(),
+    ));
+    let codes: Vec<_> = expected.iter().map(|f| f.code).collect();
+    assert_eq!(
+        codes,
+        [
+            "header_key",
+            "header_key",
+            "missing_exp",
+            "not_yet_valid",
+            "iat_in_future"
+        ]
+    );
+    for f in &expected {
+        assert!(
+            r.stderr.contains(&format!("warning: {}\n", f.message)),
+            "{}: {}",
+            f.code,
+            r.stderr
+        );
+    }
+    assert!(r.stderr.contains("valid in 5m"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("removed the `Bearer` scheme"),
+        "{}",
+        r.stderr
+    );
+    // A JWE header: RSA1_5 is named.
+    let jwe = format!(
+        "{}.{}.{}.{}.{}",
+        b64(br#"{"alg":"RSA1_5","enc":"A128CBC-HS256"}"#),
+        b64(&[1u8; 256]),
+        b64(&[2u8; 16]),
+        b64(&[3u8; 32]),
+        b64(&[4u8; 16])
+    );
+    let r = env.run(&["decode", &jwe]);
+    assert!(r.stderr.contains("padding-oracle"), "{}", r.stderr);
+    // A published secret long enough for HS256 signs, with a warning; a good one without.
+    for (secret, warned) in [
+        ("a-string-secret-at-least-256-bits-long", true),
+        ("a-32-byte-long-secret-for-hs256!", false),
+    ] {
+        let r = env.run(&[
+            "sign", "{}", "--alg", "HS256", "--no-exp", "--secret", secret,
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(
+            r.stderr.contains("anyone can guess it"),
+            warned,
+            "{}",
+            r.stderr
+        );
+        assert_eq!(r.stderr.is_empty(), !warned, "{}", r.stderr);
+    }
+}

@@ -62,6 +62,7 @@ mod crypto;
 pub mod dangerous;
 pub mod dpop;
 pub mod error;
+pub mod inspect;
 pub mod json;
 pub mod jwe;
 pub mod jwk;

@@ -8,9 +8,7 @@ use crate::args::{DateStyle, DecodeArgs};
 use crate::exit::{CmdResult, rejected};
 use crate::input;
 use crate::output::{self, Palette, iso, pretty, span, warn};
-
-/// Claims shown with their date.
-const DATE_CLAIMS: [&str; 4] = ["exp", "nbf", "iat", "auth_time"];
+use tessera_jose::inspect::{self, DATE_CLAIMS};
 
 pub fn run(a: &DecodeArgs) -> CmdResult {
     let token = input::token(a.token.as_deref())?;
@@ -46,7 +44,7 @@ fn jws(token: &str, a: &DecodeArgs, now: i64) -> CmdResult {
             Err(_) => Value::String(b64::encode(&u.payload)),
         },
     };
-    warnings(u.header.alg(), u.claims.as_ref(), now);
+    warnings(u.header.as_map(), u.claims.as_ref(), now);
     if a.json {
         eprintln!("note: decoded without verification");
         return output::json(&json!({
@@ -164,6 +162,7 @@ fn jwe(token: &str, a: &DecodeArgs) -> CmdResult {
     let nested = header
         .get_str("cty")
         .is_some_and(|c| c.eq_ignore_ascii_case("JWT"));
+    warnings(header.as_map(), None, 0);
     let header = Value::Object(header.as_map().clone());
     if a.json {
         eprintln!("note: decoded without decryption or verification");
@@ -202,6 +201,7 @@ fn json_serialization(text: &str, a: &DecodeArgs) -> CmdResult {
             .recipient_headers()
             .map(|h| h.map_or(Value::Null, |m| Value::Object(m.clone())))
             .collect();
+        warnings(jwe.protected(), None, 0);
         let out = json!({
             "header": Value::Object(jwe.protected().clone()),
             "unprotected": jwe.unprotected().map(|m| Value::Object(m.clone())),
@@ -231,6 +231,7 @@ fn json_serialization(text: &str, a: &DecodeArgs) -> CmdResult {
         .signatures()
         .iter()
         .map(|s| {
+            warnings(s.protected(), None, 0);
             json!({
                 "protected": Value::Object(s.protected().clone()),
                 "header": s.unprotected().map(|m| Value::Object(m.clone())),
@@ -267,34 +268,15 @@ fn json_serialization(text: &str, a: &DecodeArgs) -> CmdResult {
     }
 }
 
-/// Warnings for unsecured, expired and not-yet-valid tokens, on stderr.
-fn warnings(alg: Option<&str>, claims: Option<&Map<String, Value>>, now: i64) {
-    if alg.is_some_and(|a| a.eq_ignore_ascii_case("none")) {
-        warn("alg is `none`: this token is unsecured and no verifier should accept it");
+/// What a person should know before trusting the token (unsecured, expired, not yet valid,
+/// key material in the header, ...), as the debugger shows it, on stderr.
+fn warnings(header: &Map<String, Value>, claims: Option<&Map<String, Value>>, now: i64) {
+    let mut found = inspect::header_findings(header);
+    if let Some(c) = claims {
+        found.extend(inspect::claim_findings(c, now));
     }
-    let Some(c) = claims else { return };
-    if let Some(exp) = c.get("exp").and_then(Value::as_i64)
-        && exp <= now
-    {
-        warn(&format!(
-            "the token expired {} ago",
-            span(now.abs_diff(exp))
-        ));
-    }
-    if let Some(nbf) = c.get("nbf").and_then(Value::as_i64)
-        && nbf > now
-    {
-        warn(&format!(
-            "the token is not valid yet (valid in {})",
-            span(nbf.abs_diff(now))
-        ));
-    }
-    for name in DATE_CLAIMS {
-        if c.get(name).is_some_and(|v| !v.is_number()) {
-            warn(&format!(
-                "`{name}` is not a number: verifiers reject this token"
-            ));
-        }
+    for f in found {
+        warn(&f.message);
     }
 }
 

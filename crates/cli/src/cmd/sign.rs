@@ -205,6 +205,11 @@ fn signer(a: &SignArgs) -> Result<(Signer, JwsAlg), Failure> {
         .transpose()
         .map_err(input_err("--alg"))?;
     let secret = input::secret(&a.keys)?;
+    if let Some(s) = &secret {
+        for f in tessera_jose::inspect::secret_findings(s) {
+            output::warn(&f.message);
+        }
+    }
     if let (Some(path), None, Some(alg), false) = (
         &a.keys.key,
         &secret,

@@ -338,12 +338,11 @@ pub(super) fn key_error(e: &Error, secret: Option<&input::SecretInfo>) -> ApiErr
 }
 
 pub(super) fn secret_warnings(s: &input::SecretInfo, out: &mut Vec<Value>) {
-    if s.guessable {
-        out.push(warning(
-            "weak_secret",
-            "this secret is published in examples or repeats a few characters: anyone can guess it and sign tokens",
-        ));
-    }
+    out.extend(
+        s.findings
+            .iter()
+            .map(|f| warning(f.code, f.message.clone())),
+    );
 }
 
 /// Whether a token is a JWE (five compact parts, or JSON with `ciphertext`).

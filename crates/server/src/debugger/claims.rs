@@ -2,6 +2,7 @@
 //! token deserves before anyone trusts it.
 
 use serde_json::{Map, Value, json};
+use tessera_jose::inspect::{self, DATE_CLAIMS};
 
 /// Registered and common claims: name, meaning, where it is defined.
 const CLAIMS: &[(&str, &str, &str)] = &[
@@ -116,9 +117,6 @@ const CLAIMS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Claims that hold a NumericDate (seconds since 1970).
-pub const DATE_CLAIMS: [&str; 4] = ["exp", "nbf", "iat", "auth_time"];
-
 /// The claims table: every claim in order, with its meaning and specification when known,
 /// and `date` set for the date claims that are numbers (the page shows them in local time,
 /// UTC and relative to now).
@@ -147,84 +145,19 @@ pub fn warning(code: &str, message: impl Into<String>) -> Value {
     json!({"code": code, "message": message.into()})
 }
 
-/// Warnings about a JWS or JWE protected header.
+/// Warnings about a JWS or JWE protected header (the library's findings, as `tessera decode`
+/// prints them).
 pub fn header_warnings(h: &Map<String, Value>, out: &mut Vec<Value>) {
-    match h.get("alg").and_then(Value::as_str) {
-        Some(a) if a.eq_ignore_ascii_case("none") => out.push(warning(
-            "alg_none",
-            "alg is `none`: the token is unsecured, anyone can make it; no verifier should accept it",
-        )),
-        Some("RSA1_5") => out.push(warning(
-            "rsa1_5",
-            "RSA1_5 key management is open to padding-oracle attacks (RFC 8725 §3.2): prefer RSA-OAEP-256 or ECDH-ES",
-        )),
-        None => out.push(warning("alg_missing", "the header has no `alg`")),
-        _ => {}
-    }
-    for name in ["jwk", "jku", "x5u", "x5c"] {
-        if h.contains_key(name) {
-            out.push(warning(
-                "header_key",
-                format!(
-                    "the header carries `{name}`: key material named by the token itself proves nothing unless checked against a trusted key; Tessera never uses it to verify"
-                ),
-            ));
-        }
-    }
-    if h.get("zip").is_some() && h.get("enc").is_none() {
-        out.push(warning(
-            "zip_in_jws",
-            "`zip` belongs in a JWE header; a JWS with it is malformed",
-        ));
-    }
-    if let Some(p2c) = h.get("p2c").and_then(Value::as_u64)
-        && p2c > 10_000
-    {
-        out.push(warning(
-            "pbes2_count",
-            format!(
-                "p2c is {p2c}: above Tessera's limit of 10000 (a costly decryption, RFC 8725 §3.5)"
-            ),
-        ));
-    }
+    out.extend(inspect::header_findings(h).into_iter().map(as_warning));
 }
 
 /// Warnings about the claims of a JWT at `now`.
 pub fn claim_warnings(c: &Map<String, Value>, now: i64, out: &mut Vec<Value>) {
-    match c.get("exp").and_then(Value::as_f64) {
-        None if !c.contains_key("exp") => out.push(warning(
-            "missing_exp",
-            "no `exp`: the token never expires (verifiers reject it by default)",
-        )),
-        Some(exp) if exp <= now as f64 => out.push(warning("expired", "the token has expired")),
-        _ => {}
-    }
-    if c.get("nbf")
-        .and_then(Value::as_f64)
-        .is_some_and(|nbf| nbf > now as f64)
-    {
-        out.push(warning(
-            "not_yet_valid",
-            "the token is not valid yet (`nbf` is in the future)",
-        ));
-    }
-    if c.get("iat")
-        .and_then(Value::as_f64)
-        .is_some_and(|iat| iat > now as f64 + 60.0)
-    {
-        out.push(warning(
-            "iat_in_future",
-            "`iat` is in the future: the issuer's clock is off, or the token was made by hand",
-        ));
-    }
-    for name in DATE_CLAIMS {
-        if c.get(name).is_some_and(|v| !v.is_number()) {
-            out.push(warning(
-                "date_not_number",
-                format!("`{name}` is not a number (RFC 7519 §2 NumericDate): verifiers reject this token"),
-            ));
-        }
-    }
+    out.extend(inspect::claim_findings(c, now).into_iter().map(as_warning));
+}
+
+fn as_warning(f: inspect::Finding) -> Value {
+    warning(f.code, f.message)
 }
 
 /// The current Unix time.

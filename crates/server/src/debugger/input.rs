@@ -2,7 +2,7 @@
 //! secret as text or base64url, a PEM key or certificate, a JWK, a JWK Set).
 
 use serde::Deserialize;
-use tessera_jose::{Jwk, JwkSet};
+use tessera_jose::{Jwk, JwkSet, inspect};
 
 use super::ApiError;
 
@@ -50,8 +50,8 @@ pub struct Keys {
 pub struct SecretInfo {
     /// Length in bytes.
     pub len: usize,
-    /// A secret printed in documentation and tutorials, or one with very few distinct bytes.
-    pub guessable: bool,
+    /// What the library finds wrong with it (a published or repetitive secret).
+    pub findings: Vec<inspect::Finding>,
 }
 
 impl KeyInput {
@@ -69,7 +69,7 @@ impl KeyInput {
         let secret = |bytes: Vec<u8>| Keys {
             secret: Some(SecretInfo {
                 len: bytes.len(),
-                guessable: guessable(&bytes),
+                findings: inspect::secret_findings(&bytes),
             }),
             set: JwkSet::from(Jwk::from_secret(&bytes)),
             skipped: Vec::new(),
@@ -141,30 +141,9 @@ impl KeyInput {
     }
 }
 
-/// Secrets from documentation and tutorials (jwt.io's own among them), and secrets of very
-/// few distinct bytes: brute-forced in seconds whatever their length.
-fn guessable(secret: &[u8]) -> bool {
-    const PUBLISHED: [&str; 8] = [
-        "your-256-bit-secret",
-        "your-384-bit-secret",
-        "your-512-bit-secret",
-        "a-string-secret-at-least-256-bits-long",
-        "secret",
-        "changeme",
-        "password",
-        "supersecret",
-    ];
-    let text = String::from_utf8_lossy(secret).trim().to_ascii_lowercase();
-    let mut distinct = [false; 256];
-    for b in secret {
-        distinct[usize::from(*b)] = true;
-    }
-    PUBLISHED.contains(&text.as_str()) || distinct.iter().filter(|d| **d).count() < 8
-}
-
-/// The token in a pasted text: surrounding whitespace and a leading `Bearer ` or `DPoP ` (from
-/// an `Authorization` header) removed, and line breaks inside a compact token (a wrapped
-/// paste) dropped.
+/// The token in a pasted text, cleaned as `tessera decode` cleans it
+/// ([`inspect::pasted_token`]: whitespace, a `Bearer ` or `DPoP ` scheme, line breaks inside a
+/// compact token).
 ///
 /// # Errors
 /// `token_missing` for nothing, `limit_exceeded` past [`MAX_TOKEN`].
@@ -175,18 +154,11 @@ pub fn token(text: &str) -> Result<String, ApiError> {
             format!("the token is larger than {MAX_TOKEN} bytes"),
         ));
     }
-    let mut t = text.trim();
-    let first = t.split_ascii_whitespace().next().unwrap_or_default();
-    if first.eq_ignore_ascii_case("bearer") || first.eq_ignore_ascii_case("dpop") {
-        t = t[first.len()..].trim_start();
-    }
+    let (t, _) = inspect::pasted_token(text);
     if t.is_empty() {
         return Err(ApiError::bad("token_missing", "no token given: paste one"));
     }
-    if t.starts_with('{') {
-        return Ok(t.to_owned());
-    }
-    Ok(t.chars().filter(|c| !c.is_ascii_whitespace()).collect())
+    Ok(t.into_owned())
 }
 
 #[cfg(test)]
@@ -200,13 +172,5 @@ mod tests {
         assert!(token("  \n").is_err());
         assert!(token("Bearer ").is_err());
         assert_eq!(token("DPoP\ta.b.c").ok().as_deref(), Some("a.b.c"));
-    }
-
-    #[test]
-    fn published_and_repetitive_secrets_are_guessable() {
-        assert!(guessable(b"your-256-bit-secret"));
-        assert!(guessable(&[b'a'; 64]));
-        assert!(!guessable(b"k3J9-xQ2_vT8mZ1pL6wR4nB7yC0hF5dG"));
-        assert!(!guessable(b"a-32-byte-long-secret-for-hs256!"));
     }
 }
