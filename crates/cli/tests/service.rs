@@ -336,7 +336,6 @@ fn verify_with_keys_from_the_issuer() {
         ],
     ))
     .unwrap();
-    std::thread::sleep(Duration::from_millis(400));
     let out = Command::new("curl")
         .args(["-sf", "-u"])
         .arg(format!(

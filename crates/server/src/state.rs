@@ -27,6 +27,8 @@ struct Inner {
     clients: RwLock<Arc<HashMap<String, Arc<Client>>>>,
     keys: RwLock<Arc<KeyRing>>,
     generation: AtomicI64,
+    /// One reload at a time (the poller, and authentication failures that look in the store).
+    refreshing: tokio::sync::Mutex<()>,
     metrics: Metrics,
     events: tokio::sync::mpsc::UnboundedSender<Event>,
     failures: Mutex<HashMap<String, (i64, u32)>>,
@@ -64,6 +66,7 @@ impl AppState {
                 clients: RwLock::new(Arc::new(HashMap::new())),
                 keys: RwLock::new(Arc::new(KeyRing::empty())),
                 generation: AtomicI64::new(-1),
+                refreshing: tokio::sync::Mutex::new(()),
                 metrics: Metrics::default(),
                 events: tx,
                 failures: Mutex::new(HashMap::new()),
@@ -200,6 +203,7 @@ impl AppState {
     /// # Errors
     /// [`StoreError`] from the store.
     pub async fn refresh(&self) -> Result<bool, StoreError> {
+        let _one = self.inner.refreshing.lock().await;
         let g = self.inner.store.generation().await?;
         if g == self.inner.generation.load(Ordering::Acquire) {
             return Ok(false);

@@ -10,6 +10,7 @@ use common::{ISSUER, T0, service};
 use serde_json::{Value, json};
 use tessera_jose::jwt::{FixedClock, Verifier};
 use tessera_jose::{JwkSet, JwsAlg};
+use tessera_server::admin::ClientSpec;
 
 #[tokio::test]
 async fn client_credentials_issues_rfc9068_tokens() {
@@ -179,13 +180,73 @@ async fn client_authentication_failures() {
         )
         .await;
     }
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    let events = s.admin.events(0, 1000).await.unwrap();
+    // Audit events are written in the background: wait for them (bounded).
+    let mut events = Vec::new();
+    for _ in 0..100 {
+        events = s.admin.events(0, 1000).await.unwrap();
+        if events.iter().any(|e| e.kind == "client.auth_failed") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert!(
         events.iter().any(|e| e.kind == "client.auth_failed"),
         "{events:?}"
     );
     assert!(events.iter().any(|e| e.kind == "client.secret_rotated"));
+}
+
+/// What an operator changes beside the running server (`tessera client`, another node) works at
+/// the next request, not at the next poll: a failed authentication looks at the store's change
+/// generation once. (This service has no poller: nothing else refreshes it.)
+#[tokio::test]
+async fn changes_beside_the_server_authenticate_at_once() {
+    let s = service().await;
+    let grant = |id: &str, secret: &str| {
+        let (id, secret) = (id.to_owned(), secret.to_owned());
+        let s = &s;
+        async move {
+            s.post_form(
+                "/oauth2/token",
+                "grant_type=client_credentials",
+                Some((&id, &secret)),
+            )
+            .await
+            .0
+        }
+    };
+    let c = s
+        .admin
+        .create_client(ClientSpec {
+            name: Some("new".into()),
+            scopes: Some(vec!["a".into()]),
+            audiences: Some(vec!["api://x".into()]),
+            token_ttl: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(grant(&c.client_id, &c.client_secret).await, StatusCode::OK);
+    let rotated = s.admin.rotate_secret(&c.client_id, 0).await.unwrap();
+    assert_eq!(
+        grant(&c.client_id, &rotated.client_secret).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        grant(&c.client_id, &c.client_secret).await,
+        StatusCode::UNAUTHORIZED
+    );
+    s.admin.set_enabled(&c.client_id, false).await.unwrap();
+    s.state.refresh().await.unwrap();
+    assert_eq!(
+        grant(&c.client_id, &rotated.client_secret).await,
+        StatusCode::UNAUTHORIZED
+    );
+    s.admin.set_enabled(&c.client_id, true).await.unwrap();
+    assert_eq!(
+        grant(&c.client_id, &rotated.client_secret).await,
+        StatusCode::OK
+    );
+    assert_eq!(grant("tc_nobody", "x").await, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

@@ -49,7 +49,6 @@ async fn oauth2_client_and_jsonwebtoken_over_http() {
         })
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -268,7 +267,6 @@ async fn https_and_eddsa() {
         })
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     let root = reqwest::Certificate::from_pem(&std::fs::read(p("ca.pem")).unwrap()).unwrap();
     let https = reqwest::Client::builder()
         .add_root_certificate(root)

@@ -31,7 +31,7 @@ pub async fn introspect(
 
 async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes) -> Result<Value, OAuthError> {
     let form = Form::parse(headers, body)?;
-    authenticate(state, headers, &form)?;
+    authenticate(state, headers, &form).await?;
     let token = form
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;

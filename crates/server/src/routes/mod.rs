@@ -106,9 +106,14 @@ impl Form {
 /// one of them (RFC 6749 §2.3.1). Failures are `invalid_client`, with a `WWW-Authenticate`
 /// challenge when the `Authorization` header was used or nothing was given.
 ///
+/// A client unknown to this node's cache, or whose secret does not match, is looked up once more
+/// after a check of the store's change generation: a client created, re-keyed or enabled a
+/// moment ago (by `tessera client` or on another node) works at once, not at the next poll. A
+/// failure costs that one small query, and reloads are one at a time.
+///
 /// # Errors
 /// `invalid_request` for two methods at once or a malformed header, `invalid_client` else.
-pub fn authenticate(
+pub async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     form: &Form,
@@ -140,21 +145,33 @@ pub fn authenticate(
         (None, None) => return Err(OAuthError::invalid_client(true)),
     };
     let presented = state.secrets().hash_secret(&secret);
-    let Some(client) = state.client(&id) else {
-        state.auth_failed("unknown");
-        return Err(OAuthError::invalid_client(via_header));
-    };
+    let mut found = cached_client(state, &id, &presented);
+    if found.is_err() {
+        if let Err(e) = state.refresh().await {
+            tracing::error!(error = %e, "cannot read the store to authenticate a client");
+        }
+        found = cached_client(state, &id, &presented);
+    }
+    found.map_err(|known| {
+        state.auth_failed(if known { &id } else { "unknown" });
+        OAuthError::invalid_client(via_header)
+    })
+}
+
+/// The cached client with this id and secret hash, if enabled; else whether the id is known.
+fn cached_client(state: &AppState, id: &str, presented: &[u8]) -> Result<Arc<Client>, bool> {
+    let client = state.client(id).ok_or(false)?;
     let now = state.now();
-    let current = tessera_jose::secret::ct_eq(&presented, &client.secret_hash);
+    let current = tessera_jose::secret::ct_eq(presented, &client.secret_hash);
     let old = client.old_secret_hash.as_deref().is_some_and(|h| {
         client.old_secret_until.is_some_and(|t| t > now)
-            && tessera_jose::secret::ct_eq(&presented, h)
+            && tessera_jose::secret::ct_eq(presented, h)
     });
-    if !(current | old) || !client.enabled {
-        state.auth_failed(&client.id);
-        return Err(OAuthError::invalid_client(via_header));
+    if (current | old) && client.enabled {
+        Ok(client)
+    } else {
+        Err(true)
     }
-    Ok(client)
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Byt
 
 async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes) -> Result<(), OAuthError> {
     let form = Form::parse(headers, body)?;
-    let client = authenticate(state, headers, &form)?;
+    let client = authenticate(state, headers, &form).await?;
     let token = form
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;

@@ -57,7 +57,7 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
-    let client = match authenticate(&state, &headers, &form) {
+    let client = match authenticate(&state, &headers, &form).await {
         Ok(c) => c,
         Err(e) => {
             state.metrics().grant("unauthenticated", e.code());
