@@ -10,22 +10,28 @@ use axum::routing::get;
 use tessera_guard::{AccessToken, CacheOptions, Guard, Keys, RemoteVerifier};
 use tessera_jose::JwsAlg;
 use tessera_jose::jwt::Verifier;
-use tessera_server::admin::{Admin, ClientSpec};
+use tessera_server::admin::{Admin, ClientSpec, NewCredentials};
 use tessera_server::config::Config;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rotation_on_the_server_rejects_nothing() {
+/// `tessera serve` on loopback (issuer `http://127.0.0.1`) with these settings, and one client
+/// with scope `orders:read` for `api://orders`.
+struct Issuer {
+    server: tessera_server::Started,
+    base: String,
+    admin: Admin,
+    creds: NewCredentials,
+    _dir: tempfile::TempDir,
+}
+
+async fn issuer(settings: &[(&str, &str)]) -> Issuer {
     let dir = tempfile::tempdir().unwrap();
     let flags: Vec<(String, String)> = [
         ("listen", "127.0.0.1:0"),
         ("issuer", "http://127.0.0.1"),
         ("data_dir", dir.path().to_str().unwrap()),
-        ("poll_interval", "50ms"),
-        ("key_margin", "1s"),
-        ("jwks_max_age", "1s"),
-        ("rotation_period", "2s"),
     ]
     .iter()
+    .chain(settings)
     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
     .collect();
     let config = Config::load(None, Vec::new(), &flags).unwrap();
@@ -41,11 +47,24 @@ async fn rotation_on_the_server_rejects_nothing() {
         })
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    // The API: keys discovered from the issuer's metadata. Its metadata names the configured
-    // issuer, which the guard checks exactly; jwks_uri points at the server.
+    Issuer {
+        server,
+        base,
+        admin,
+        creds,
+        _dir: dir,
+    }
+}
+
+/// The API: `GET /orders` (scope `orders:read`, answers the subject) behind a guard whose keys
+/// come from the issuer's JWKS, built by `guard`. Returns the URL of `/orders` and the key
+/// cache.
+async fn orders_api(
+    issuer_base: &str,
+    guard: impl FnOnce(Keys) -> Guard,
+) -> (String, RemoteVerifier) {
     let jwks = RemoteVerifier::new(
-        &format!("{base}/.well-known/jwks.json"),
+        &format!("{issuer_base}/.well-known/jwks.json"),
         CacheOptions {
             min_ttl: Duration::from_millis(0),
             ..CacheOptions::default()
@@ -60,15 +79,35 @@ async fn rotation_on_the_server_rejects_nothing() {
         },
     )
     .unwrap();
-    let guard = Guard::builder(Keys::Remote(jwks.clone())).build();
+    let guard = guard(Keys::Remote(jwks.clone()));
     let api = Router::new().route(
         "/orders",
         get(|t: AccessToken| async move { t.subject().unwrap_or("").to_owned() })
             .route_layer(guard.layer(["orders:read"])),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api_base = format!("http://{}", listener.local_addr().unwrap());
+    let url = format!("http://{}/orders", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, api).await.unwrap() });
+    (url, jwks)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotation_on_the_server_rejects_nothing() {
+    let Issuer {
+        server,
+        base,
+        admin,
+        creds,
+        ..
+    } = issuer(&[
+        ("poll_interval", "50ms"),
+        ("key_margin", "1s"),
+        ("jwks_max_age", "1s"),
+        ("rotation_period", "2s"),
+    ])
+    .await;
+    // The API: keys from the issuer's JWKS, checked for this issuer exactly.
+    let (orders, jwks) = orders_api(&base, |keys| Guard::builder(keys).build()).await;
     let http = reqwest::Client::new();
     let mut kids = std::collections::HashSet::new();
     let (mut ok, mut rejected) = (0, 0);
@@ -95,12 +134,7 @@ async fn rotation_on_the_server_rejects_nothing() {
                 .unwrap()
                 .to_owned(),
         );
-        let resp = http
-            .get(format!("{api_base}/orders"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let resp = http.get(&orders).bearer_auth(&token).send().await.unwrap();
         if resp.status() == 200 {
             ok += 1;
         } else {
@@ -122,5 +156,79 @@ async fn rotation_on_the_server_rejects_nothing() {
         "the signing key changed during the run: {kids:?}"
     );
     assert!(jwks.fetches() >= 2);
+    server.shutdown().await;
+}
+
+/// DPoP end to end (RFC 9449): the client proves a key to `tessera serve` and gets a token bound
+/// to it; the guard accepts that token only with a fresh proof by the same key for the request,
+/// and refuses it as a plain Bearer token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dpop_bound_tokens_from_the_server() {
+    use tessera_jose::Jwk;
+    use tessera_jose::dpop::{Proof, ProofVerifier};
+
+    let Issuer {
+        server,
+        base,
+        creds,
+        ..
+    } = issuer(&[]).await;
+    let (api_url, _) = orders_api(&base, |keys| {
+        Guard::builder(keys)
+            .dpop(ProofVerifier::builder().build().unwrap())
+            .build()
+    })
+    .await;
+    let http = reqwest::Client::new();
+
+    // The token request carries a proof for the token endpoint the issuer publishes.
+    let key = Jwk::generate(JwsAlg::ES256).unwrap();
+    let token: serde_json::Value = http
+        .post(format!("{base}/oauth2/token"))
+        .basic_auth(&creds.client_id, Some(&creds.client_secret))
+        .header(
+            "dpop",
+            Proof::new(&key, JwsAlg::ES256)
+                .unwrap()
+                .sign("POST", "http://127.0.0.1/oauth2/token")
+                .unwrap(),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(token["token_type"], "DPoP", "{token}");
+    let token = token["access_token"].as_str().unwrap();
+    let call = |scheme: &'static str, proof: Option<String>| {
+        let mut req = http
+            .get(&api_url)
+            .header("authorization", format!("{scheme} {token}"));
+        if let Some(p) = proof {
+            req = req.header("dpop", p);
+        }
+        async move { req.send().await.unwrap() }
+    };
+    let for_api = |k: &Jwk| {
+        Proof::new(k, JwsAlg::ES256)
+            .unwrap()
+            .access_token(token)
+            .sign("GET", &api_url)
+            .unwrap()
+    };
+    // With a proof by the bound key: accepted.
+    let r = call("DPoP", Some(for_api(&key))).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), creds.client_id);
+    // As a Bearer token (downgrade), or with a proof by another key: refused.
+    let r = call("Bearer", None).await;
+    assert_eq!(r.status(), 401);
+    let thief = Jwk::generate(JwsAlg::ES256).unwrap();
+    let r = call("DPoP", Some(for_api(&thief))).await;
+    assert_eq!(r.status(), 401);
+    let challenge = r.headers()["www-authenticate"].to_str().unwrap();
+    assert!(challenge.contains("invalid_dpop_proof"), "{challenge}");
     server.shutdown().await;
 }

@@ -73,6 +73,13 @@ impl OAuthError {
         )
     }
 
+    /// `invalid_dpop_proof` (400, RFC 9449 §5): the token request's DPoP proof is missing a
+    /// requirement, malformed, for another request, replayed or badly signed.
+    #[must_use]
+    pub fn invalid_dpop_proof(description: &'static str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_dpop_proof", description)
+    }
+
     /// `server_error` (500): the store failed; nothing more is said.
     #[must_use]
     pub fn server_error() -> Self {

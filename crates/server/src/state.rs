@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
+use tessera_jose::dpop::ProofVerifier;
 use tessera_jose::jwt::{Clock, SystemClock};
 
 use crate::config::Config;
@@ -34,6 +35,8 @@ struct Inner {
     failures: Mutex<HashMap<String, (i64, u32)>>,
     node: String,
     grants: Vec<Box<dyn crate::routes::token::Grant>>,
+    /// Checks the DPoP proofs of token requests (RFC 9449 §5), with this node's replay cache.
+    dpop: ProofVerifier,
 }
 
 impl AppState {
@@ -57,12 +60,14 @@ impl AppState {
             }
         });
         let node = tessera_jose::b64::encode(tessera_jose::secret::random(9)?);
+        let clock = SharedClock(clock.unwrap_or_else(|| Arc::new(SystemClock)));
+        let dpop = ProofVerifier::builder().clock(clock.clone()).build()?;
         let state = Self {
             inner: Arc::new(Inner {
                 store,
                 secrets,
                 config,
-                clock: SharedClock(clock.unwrap_or_else(|| Arc::new(SystemClock))),
+                clock,
                 clients: RwLock::new(Arc::new(HashMap::new())),
                 keys: RwLock::new(Arc::new(KeyRing::empty())),
                 generation: AtomicI64::new(-1),
@@ -72,6 +77,7 @@ impl AppState {
                 failures: Mutex::new(HashMap::new()),
                 node,
                 grants: crate::routes::token::grants(),
+                dpop,
             }),
         };
         state.reload().await?;
@@ -106,6 +112,12 @@ impl AppState {
     #[must_use]
     pub fn clock(&self) -> &SharedClock {
         &self.inner.clock
+    }
+
+    /// The DPoP proof verifier of the token endpoint.
+    #[must_use]
+    pub fn dpop(&self) -> &ProofVerifier {
+        &self.inner.dpop
     }
 
     /// The metrics.

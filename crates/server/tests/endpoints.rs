@@ -566,3 +566,90 @@ async fn bad_input_table() {
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "no-referrer");
 }
+
+/// DPoP at the token endpoint (RFC 9449 §5): a valid proof binds the access token to its key
+/// (`cnf.jkt`, `token_type: DPoP`), introspection says so (§6.2), and every bad proof is
+/// `invalid_dpop_proof` (400) with no token.
+#[tokio::test]
+async fn dpop_bound_access_tokens() {
+    use tessera_jose::Jwk;
+    use tessera_jose::dpop::Proof;
+    use tessera_jose::jwk::ThumbprintHash;
+
+    let s = service().await;
+    let c = s.client("read", &["api://x"]).await;
+    let key = Jwk::generate(JwsAlg::ES256).unwrap();
+    let endpoint = format!("{ISSUER}/oauth2/token");
+    let proof = |htm: &str, htu: &str, iat: i64| {
+        Proof::new(&key, JwsAlg::ES256)
+            .unwrap()
+            .issued_at(iat)
+            .sign(htm, htu)
+            .unwrap()
+    };
+    let request = |proofs: &[&str]| {
+        let mut req = Request::post("/oauth2/token")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(
+                "authorization",
+                common::basic_header(&c.client_id, &c.client_secret),
+            );
+        for p in proofs {
+            req = req.header("dpop", *p);
+        }
+        req.body(Body::from("grant_type=client_credentials"))
+            .unwrap()
+    };
+    let good = proof("POST", &endpoint, T0);
+    let (status, _, body) = s.send(request(&[&good])).await;
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["token_type"], "DPoP");
+    let token = v["access_token"].as_str().unwrap();
+    let jkt = key.thumbprint(ThumbprintHash::Sha256);
+    let claims = tessera_jose::dangerous::decode_unverified(token)
+        .unwrap()
+        .claims
+        .unwrap();
+    assert_eq!(claims["cnf"], json!({"jkt": jkt}));
+    let i = s.introspect(&c, token).await;
+    assert_eq!(
+        (&i["active"], &i["token_type"], &i["cnf"]),
+        (&json!(true), &json!("DPoP"), &json!({"jkt": jkt}))
+    );
+    // Without a proof: a Bearer token, no cnf.
+    let plain = s.token(&c, "").await;
+    let i = s.introspect(&c, &plain).await;
+    assert_eq!((&i["token_type"], i.get("cnf")), (&json!("Bearer"), None));
+    // Bad proofs: replayed, another URI or method, stale, two at once, garbage.
+    let other = proof("POST", "https://elsewhere.test/oauth2/token", T0);
+    let get = proof("GET", &endpoint, T0);
+    let stale = proof("POST", &endpoint, T0 - 3600);
+    let fresh = proof("POST", &endpoint, T0);
+    for (proofs, what) in [
+        (vec![good.as_str()], "used before"),
+        (vec![other.as_str()], "another request"),
+        (vec![get.as_str()], "another request"),
+        (vec![stale.as_str()], "too old"),
+        (vec![fresh.as_str(), fresh.as_str()], "more than one"),
+        (vec!["e30.e30.e30"], "typ is not dpop+jwt"),
+        (vec!["not-a-proof"], "malformed"),
+    ] {
+        let (status, _, body) = s.send(request(&proofs)).await;
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            (status, v["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_dpop_proof")),
+            "{what}: {v}"
+        );
+        assert!(
+            v["error_description"].as_str().unwrap().contains(what),
+            "{what}: {v}"
+        );
+    }
+    // The metadata names the proof algorithms.
+    let (_, _, body) = s.get("/.well-known/oauth-authorization-server").await;
+    let m: Value = serde_json::from_slice(&body).unwrap();
+    let algs = m["dpop_signing_alg_values_supported"].as_array().unwrap();
+    assert!(algs.contains(&json!("ES256")) && !algs.contains(&json!("HS256")));
+}

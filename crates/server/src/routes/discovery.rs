@@ -55,6 +55,7 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         v.dedup();
         v
     };
+    let dpop_algs: Vec<&str> = state.dpop().algorithms().iter().map(|a| a.name()).collect();
     let doc = json!({
         "issuer": iss,
         "token_endpoint": format!("{iss}/oauth2/token"),
@@ -67,6 +68,7 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "introspection_endpoint_auth_methods_supported": auth,
         "revocation_endpoint_auth_methods_supported": auth,
         "access_token_signing_alg_values_supported": algs,
+        "dpop_signing_alg_values_supported": dpop_algs,
     });
     (
         [(

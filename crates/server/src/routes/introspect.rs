@@ -59,7 +59,9 @@ pub async fn active_claims(state: &AppState, token: &str) -> Result<Option<Value
     if revoked {
         return Ok(None);
     }
-    let mut out = json!({"active": true, "token_type": "Bearer"});
+    // A DPoP-bound token says so, with its key's thumbprint (RFC 9449 §6.2).
+    let bound = t.claims.get("cnf").and_then(|c| c.get("jkt")).is_some();
+    let mut out = json!({"active": true, "token_type": if bound { "DPoP" } else { "Bearer" }});
     for name in [
         "scope",
         "client_id",
@@ -69,6 +71,7 @@ pub async fn active_claims(state: &AppState, token: &str) -> Result<Option<Value
         "exp",
         "iat",
         "jti",
+        "cnf",
     ] {
         if let Some(v) = t.claims.get(name) {
             out[name] = v.clone();

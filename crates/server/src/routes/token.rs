@@ -9,6 +9,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use tessera_jose::dpop::Request;
+use tessera_jose::error::DpopProblem;
 
 use super::{Form, authenticate};
 use crate::error::OAuthError;
@@ -27,8 +29,29 @@ pub trait Grant: Send + Sync {
         &self,
         state: &AppState,
         client: &Client,
-        form: &Form,
+        req: &TokenRequest<'_>,
     ) -> Result<TokenResponse, OAuthError>;
+}
+
+/// What a grant handler is asked for: the form, and the key its access token is bound to.
+pub struct TokenRequest<'a> {
+    /// The request's parameters.
+    pub form: &'a Form,
+    /// The RFC 7638 thumbprint of the key of the request's DPoP proof (RFC 9449 §5), checked;
+    /// the access token then carries it as `cnf.jkt` and its type is `DPoP`.
+    pub dpop_jkt: Option<String>,
+}
+
+impl TokenRequest<'_> {
+    /// `DPoP` for a proof-bound token, else `Bearer`.
+    #[must_use]
+    pub fn token_type(&self) -> &'static str {
+        if self.dpop_jkt.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        }
+    }
 }
 
 /// The grant handlers this server offers (also listed in the discovery metadata).
@@ -42,7 +65,7 @@ pub fn grants() -> Vec<Box<dyn Grant>> {
 pub struct TokenResponse {
     /// The access token.
     pub access_token: String,
-    /// Always `Bearer`.
+    /// `Bearer`, or `DPoP` for a token bound to the key of the request's DPoP proof.
     pub token_type: &'static str,
     /// Lifetime in seconds.
     pub expires_in: i64,
@@ -64,7 +87,17 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
             return e.into_response();
         }
     };
-    let result = issue(&state, &client, &form);
+    let req = match dpop_binding(&state, &headers) {
+        Ok(dpop_jkt) => TokenRequest {
+            form: &form,
+            dpop_jkt,
+        },
+        Err(e) => {
+            state.metrics().grant(&client.id, e.code());
+            return e.into_response();
+        }
+    };
+    let result = issue(&state, &client, &req);
     match result {
         Ok(r) => {
             state.metrics().grant(&client.id, "issued");
@@ -81,8 +114,50 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
     }
 }
 
-fn issue(state: &AppState, client: &Arc<Client>, form: &Form) -> Result<TokenResponse, OAuthError> {
-    let grant_type = form
+/// The DPoP proof of a token request (RFC 9449 §5), checked against this endpoint (`POST`, the
+/// `token_endpoint` of the metadata): the thumbprint of its key, or `None` without a `DPoP`
+/// header. Its `jti` is remembered by this node for the proof's lifetime.
+fn dpop_binding(state: &AppState, headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
+    let mut proofs = headers.get_all("dpop").iter();
+    let Some(proof) = proofs.next() else {
+        return Ok(None);
+    };
+    if proofs.next().is_some() {
+        return Err(OAuthError::invalid_dpop_proof("more than one DPoP proof"));
+    }
+    let proof = proof
+        .to_str()
+        .map_err(|_| OAuthError::invalid_dpop_proof("the DPoP proof is not text"))?;
+    let htu = format!("{}/oauth2/token", state.config().issuer);
+    let checked = state
+        .dpop()
+        .verify(proof, &Request::new("POST", &htu))
+        .map_err(|e| {
+            OAuthError::invalid_dpop_proof(match e {
+                tessera_jose::Error::Dpop(p) => match p {
+                    DpopProblem::Type => "the DPoP proof's typ is not dpop+jwt",
+                    DpopProblem::Algorithm => "the DPoP proof's algorithm is not accepted",
+                    DpopProblem::Key => "the DPoP proof's jwk is not a public asymmetric key",
+                    DpopProblem::Method | DpopProblem::Uri => {
+                        "the DPoP proof is for another request (htm, htu)"
+                    }
+                    DpopProblem::IssuedAt => "the DPoP proof is too old or from the future",
+                    DpopProblem::Replay => "the DPoP proof was used before",
+                    _ => "the DPoP proof is malformed",
+                },
+                _ => "the DPoP proof's signature is invalid",
+            })
+        })?;
+    Ok(Some(checked.jkt().to_owned()))
+}
+
+fn issue(
+    state: &AppState,
+    client: &Arc<Client>,
+    req: &TokenRequest<'_>,
+) -> Result<TokenResponse, OAuthError> {
+    let grant_type = req
+        .form
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?;
     let handlers = state.grants();
@@ -90,7 +165,7 @@ fn issue(state: &AppState, client: &Arc<Client>, form: &Form) -> Result<TokenRes
         .iter()
         .find(|g| g.grant_type() == grant_type)
         .ok_or_else(OAuthError::unsupported_grant_type)?;
-    handler.issue(state, client, form)
+    handler.issue(state, client, req)
 }
 
 /// `client_credentials` (RFC 6749 §4.4) with RFC 9068 JWT access tokens.
@@ -108,6 +183,14 @@ struct AccessClaims<'a> {
     client_id: &'a str,
     #[serde(skip_serializing_if = "str::is_empty")]
     scope: &'a str,
+    /// The proof-of-possession key (RFC 7800 §3.1, RFC 9449 §6.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<Confirmation<'a>>,
+}
+
+#[derive(Serialize)]
+struct Confirmation<'a> {
+    jkt: &'a str,
 }
 
 #[derive(Serialize)]
@@ -126,8 +209,9 @@ impl Grant for ClientCredentials {
         &self,
         state: &AppState,
         client: &Client,
-        form: &Form,
+        req: &TokenRequest<'_>,
     ) -> Result<TokenResponse, OAuthError> {
+        let form = req.form;
         // Scope: what was asked, all of it allowed, or the client's scopes by default.
         let scope: Vec<&str> = match form.get("scope") {
             Some(s) => {
@@ -198,6 +282,7 @@ impl Grant for ClientCredentials {
             jti,
             client_id: &client.id,
             scope: &scope,
+            cnf: req.dpop_jkt.as_deref().map(|jkt| Confirmation { jkt }),
         };
         let access_token = signer.sign(&claims).map_err(|e| {
             tracing::error!(error = %e, "signing failed");
@@ -205,7 +290,7 @@ impl Grant for ClientCredentials {
         })?;
         Ok(TokenResponse {
             access_token,
-            token_type: "Bearer",
+            token_type: req.token_type(),
             expires_in: client.token_ttl,
             scope,
         })
