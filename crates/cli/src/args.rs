@@ -791,6 +791,10 @@ pub enum ClientCommand {
         /// Access token lifetime (default: the server's token_ttl).
         #[arg(long, value_name = "DUR")]
         token_ttl: Option<String>,
+        /// Its access tokens must be DPoP-bound: token requests without a DPoP proof are
+        /// refused (RFC 9449 §5.2).
+        #[arg(long)]
+        dpop_bound: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -831,6 +835,9 @@ pub enum ClientCommand {
         /// New token lifetime.
         #[arg(long, value_name = "DUR")]
         token_ttl: Option<String>,
+        /// Whether its access tokens must be DPoP-bound.
+        #[arg(long, value_name = "BOOL")]
+        dpop_bound: Option<bool>,
     },
     /// Stop issuing tokens to an application (its tokens introspect inactive).
     Disable {

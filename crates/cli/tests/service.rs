@@ -155,6 +155,25 @@ fn clients_keys_and_events_from_the_command_line() {
         updated["audience"],
         serde_json::json!(["api://a", "api://b"])
     );
+    assert_eq!(updated["dpop_bound"], false);
+    // DPoP-bound tokens only (RFC 9449 §5.2): set on update, or on creation.
+    let bound: Value =
+        serde_json::from_str(&ok(d, &["client", "update", &id, "--dpop-bound", "true"])).unwrap();
+    assert_eq!(bound["dpop_bound"], true);
+    let text = ok(
+        d,
+        &[
+            "client",
+            "create",
+            "--name",
+            "b",
+            "--audience",
+            "api://x",
+            "--dpop-bound",
+        ],
+    );
+    assert!(text.contains("dpop_bound     yes"), "{text}");
+    ok(d, &["client", "update", &id, "--dpop-bound", "false"]);
     ok(d, &["client", "disable", &id]);
     assert!(ok(d, &["client", "list"]).contains("disabled"));
     ok(d, &["client", "enable", &id]);

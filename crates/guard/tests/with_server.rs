@@ -44,6 +44,7 @@ async fn issuer(settings: &[(&str, &str)]) -> Issuer {
             scopes: Some(vec!["orders:read".into()]),
             audiences: Some(vec!["api://orders".into()]),
             token_ttl: Some(60),
+            dpop_bound: None,
         })
         .await
         .unwrap();

@@ -32,6 +32,8 @@ pub struct NewCredentials {
     pub audience: Vec<String>,
     /// Token lifetime, seconds.
     pub token_ttl: i64,
+    /// Its tokens must be DPoP-bound.
+    pub dpop_bound: bool,
 }
 
 impl core::fmt::Debug for NewCredentials {
@@ -55,6 +57,8 @@ pub struct ClientSpec {
     pub audiences: Option<Vec<String>>,
     /// Token lifetime, seconds.
     pub token_ttl: Option<i64>,
+    /// Whether its access tokens must be DPoP-bound (RFC 9449 §5.2); default on creation: no.
+    pub dpop_bound: Option<bool>,
 }
 
 /// Why an administrative command failed.
@@ -196,12 +200,13 @@ impl Admin {
             tokens_revoked_before: None,
             created_at: now,
             updated_at: now,
+            dpop_bound: spec.dpop_bound.unwrap_or(false),
         };
         self.store.insert_client(&client).await?;
         self.event(
             "client.created",
             Some(&id),
-            json!({"name": client.name, "scope": scopes.join(" "), "audience": audiences}),
+            json!({"name": client.name, "scope": scopes.join(" "), "audience": audiences, "dpop_bound": client.dpop_bound}),
         )
         .await?;
         Ok(NewCredentials {
@@ -210,6 +215,7 @@ impl Admin {
             scope: scopes.join(" "),
             audience: audiences,
             token_ttl: ttl,
+            dpop_bound: client.dpop_bound,
         })
     }
 
@@ -231,7 +237,7 @@ impl Admin {
         })
     }
 
-    /// Changes a client's name, scopes, audiences or token lifetime.
+    /// Changes a client's name, scopes, audiences, token lifetime or DPoP requirement.
     ///
     /// # Errors
     /// [`AdminError`].
@@ -250,12 +256,15 @@ impl Admin {
         if let Some(t) = spec.token_ttl {
             c.token_ttl = t;
         }
+        if let Some(d) = spec.dpop_bound {
+            c.dpop_bound = d;
+        }
         c.updated_at = self.now();
         self.store.update_client(&c).await?;
         self.event(
             "client.updated",
             Some(id),
-            json!({"scope": c.scopes.join(" "), "audience": c.audiences, "token_ttl": c.token_ttl}),
+            json!({"scope": c.scopes.join(" "), "audience": c.audiences, "token_ttl": c.token_ttl, "dpop_bound": c.dpop_bound}),
         )
         .await?;
         Ok(c)
@@ -334,6 +343,7 @@ impl Admin {
             scope: c.scopes.join(" "),
             audience: c.audiences,
             token_ttl: c.token_ttl,
+            dpop_bound: c.dpop_bound,
         })
     }
 

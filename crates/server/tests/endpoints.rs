@@ -222,6 +222,7 @@ async fn changes_beside_the_server_authenticate_at_once() {
             scopes: Some(vec!["a".into()]),
             audiences: Some(vec!["api://x".into()]),
             token_ttl: None,
+            dpop_bound: None,
         })
         .await
         .unwrap();
@@ -647,6 +648,34 @@ async fn dpop_bound_access_tokens() {
             "{what}: {v}"
         );
     }
+    // A client whose tokens must be DPoP-bound gets none without a proof, and a bound one with.
+    s.admin
+        .update_client(
+            &c.client_id,
+            ClientSpec {
+                dpop_bound: Some(true),
+                ..ClientSpec::default()
+            },
+        )
+        .await
+        .unwrap();
+    // (A running server's poller picks the change up; this one has none.)
+    s.state.refresh().await.unwrap();
+    let (status, _, v) = s
+        .post_form(
+            "/oauth2/token",
+            "grant_type=client_credentials",
+            Some((&c.client_id, &c.client_secret)),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_dpop_proof")),
+        "{v}"
+    );
+    let (status, _, body) = s.send(request(&[&proof("POST", &endpoint, T0)])).await;
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!((status, &v["token_type"]), (StatusCode::OK, &json!("DPoP")));
     // The metadata names the proof algorithms.
     let (_, _, body) = s.get("/.well-known/oauth-authorization-server").await;
     let m: Value = serde_json::from_slice(&body).unwrap();

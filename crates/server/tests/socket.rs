@@ -46,6 +46,7 @@ async fn oauth2_client_and_jsonwebtoken_over_http() {
             scopes: Some(vec!["orders:read".into(), "orders:write".into()]),
             audiences: Some(vec!["api://orders".into()]),
             token_ttl: None,
+            dpop_bound: None,
         })
         .await
         .unwrap();
@@ -264,6 +265,7 @@ async fn https_and_eddsa() {
             scopes: Some(vec!["a".into()]),
             audiences: Some(vec!["api://a".into()]),
             token_ttl: Some(60),
+            dpop_bound: None,
         })
         .await
         .unwrap();

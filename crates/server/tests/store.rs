@@ -26,6 +26,7 @@ fn client(id: &str) -> Client {
         tokens_revoked_before: None,
         created_at: 10,
         updated_at: 10,
+        dpop_bound: false,
     }
 }
 
@@ -42,6 +43,7 @@ async fn suite(store: &dyn Store) {
     c.old_secret_until = Some(99);
     c.enabled = false;
     c.tokens_revoked_before = Some(50);
+    c.dpop_bound = true;
     store.update_client(&c).await.unwrap();
     assert_eq!(store.client("c1").await.unwrap(), Some(c.clone()));
     assert!(store.update_client(&client("ghost")).await.is_err());
@@ -146,5 +148,87 @@ async fn postgres_store() {
     let store = PgStore::connect(&db.url).await.unwrap();
     suite(&store).await;
     drop(store);
+    db.drop_now().await;
+}
+
+/// A database of the first schema, with a client in it, upgrades in place when a newer Tessera
+/// opens it: the client is kept, with the later columns at their defaults.
+async fn schema_one_upgrades<DB: sqlx::Database>(
+    backend: &str,
+    pool: &sqlx::Pool<DB>,
+    open: impl AsyncFnOnce() -> Arc<dyn Store>,
+) where
+    for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
+    <DB as sqlx::Database>::Connection: sqlx::migrate::Migrate,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> Vec<u8>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let first = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        format!(
+            "{}/migrations/{backend}/0001_init.sql",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+        first.path().join("0001_init.sql"),
+    )
+    .unwrap();
+    sqlx::migrate::Migrator::new(first.path())
+        .await
+        .unwrap()
+        .run(pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO clients (id, name, secret_hash, scopes, audiences, token_ttl, enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind("c_old".to_owned())
+    .bind("old".to_owned())
+    .bind(vec![1u8; 32])
+    .bind("a b".to_owned())
+    .bind("api://x".to_owned())
+    .bind(900i64)
+    .bind(1i64)
+    .bind(5i64)
+    .bind(6i64)
+    .execute(pool)
+    .await
+    .unwrap();
+    let store = open().await;
+    let mut expected = client("c_old");
+    expected.name = "old".into();
+    (expected.created_at, expected.updated_at) = (5, 6);
+    assert_eq!(store.client("c_old").await.unwrap(), Some(expected));
+}
+
+#[tokio::test]
+async fn sqlite_schema_one_upgrades() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let pool = sqlx::SqlitePool::connect_with(
+        sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true),
+    )
+    .await
+    .unwrap();
+    schema_one_upgrades("sqlite", &pool, async || {
+        Arc::new(SqliteStore::open(&path).await.unwrap()) as Arc<dyn Store>
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn postgres_schema_one_upgrades() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    schema_one_upgrades("postgres", &pool, async || {
+        Arc::new(PgStore::connect(&db.url).await.unwrap()) as Arc<dyn Store>
+    })
+    .await;
+    pool.close().await;
     db.drop_now().await;
 }

@@ -143,8 +143,13 @@ fn print_credentials(c: &NewCredentials, json: bool) -> CmdResult {
     if json {
         return output::json(&serde_json::to_value(c).map_err(|e| anyhow!("{e}"))?);
     }
+    let dpop = if c.dpop_bound {
+        "\ndpop_bound     yes (token requests need a DPoP proof: -H \"DPoP: $(tessera dpop proof --key KEY --htm POST --htu <issuer>/oauth2/token)\")"
+    } else {
+        ""
+    };
     output::line(&format!(
-        "client_id      {}\nclient_secret  {}\nscope          {}\naudience       {}\ntoken_ttl      {}s\n\nThe secret is shown once: store it now. Get a token with:\n  curl -s -u '{}:{}' -d grant_type=client_credentials <issuer>/oauth2/token",
+        "client_id      {}\nclient_secret  {}\nscope          {}\naudience       {}\ntoken_ttl      {}s{dpop}\n\nThe secret is shown once: store it now. Get a token with:\n  curl -s -u '{}:{}' -d grant_type=client_credentials <issuer>/oauth2/token",
         c.client_id,
         c.client_secret,
         c.scope,
@@ -163,6 +168,7 @@ fn client_json(c: &tessera_server::store::Client) -> serde_json::Value {
         "audience": c.audiences,
         "token_ttl": c.token_ttl,
         "enabled": c.enabled,
+        "dpop_bound": c.dpop_bound,
         "tokens_revoked_before": c.tokens_revoked_before,
         "secret_rotation_grace_until": c.old_secret_until,
         "created_at": c.created_at,
@@ -179,6 +185,7 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                 scope,
                 audiences,
                 token_ttl,
+                dpop_bound,
                 json,
             } => {
                 let admin = open(opts).await?;
@@ -188,6 +195,7 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                         scopes: Some(scopes(scope)),
                         audiences: Some(audiences.clone()),
                         token_ttl: ttl(token_ttl.as_deref())?,
+                        dpop_bound: Some(*dpop_bound),
                     })
                     .await
                     .map_err(admin_error)?;
@@ -223,6 +231,7 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                 scope,
                 audiences,
                 token_ttl,
+                dpop_bound,
             } => {
                 let admin = open(opts).await?;
                 let c = admin
@@ -233,6 +242,7 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                             scopes: scope.as_deref().map(scopes),
                             audiences: (!audiences.is_empty()).then(|| audiences.clone()),
                             token_ttl: ttl(token_ttl.as_deref())?,
+                            dpop_bound: *dpop_bound,
                         },
                     )
                     .await

@@ -88,6 +88,13 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
         }
     };
     let req = match dpop_binding(&state, &headers) {
+        Ok(None) if client.dpop_bound => {
+            let e = OAuthError::invalid_dpop_proof(
+                "this client's tokens are DPoP-bound: the request needs a DPoP proof",
+            );
+            state.metrics().grant(&client.id, e.code());
+            return e.into_response();
+        }
         Ok(dpop_jkt) => TokenRequest {
             form: &form,
             dpop_jkt,

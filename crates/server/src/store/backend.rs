@@ -79,7 +79,7 @@ impl PgStore {
     }
 }
 
-/// Binds a client's twelve columns in table order ($1 to $12).
+/// Binds a client's thirteen columns in table order ($1 to $13).
 macro_rules! bind_client {
     ($query:expr, $c:expr) => {
         $query
@@ -95,6 +95,7 @@ macro_rules! bind_client {
             .bind($c.tokens_revoked_before)
             .bind($c.created_at)
             .bind($c.updated_at)
+            .bind(i64::from($c.dpop_bound))
     };
 }
 
@@ -106,7 +107,7 @@ macro_rules! backend {
                 bind_client!(
                     sqlx::query(&sql(
                         $postgres,
-                        "INSERT INTO clients (id, name, secret_hash, old_secret_hash, old_secret_until, scopes, audiences, token_ttl, enabled, tokens_revoked_before, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                        "INSERT INTO clients (id, name, secret_hash, old_secret_hash, old_secret_until, scopes, audiences, token_ttl, enabled, tokens_revoked_before, created_at, updated_at, dpop_bound) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                     )),
                     c
                 )
@@ -116,11 +117,11 @@ macro_rules! backend {
             }
 
             async fn update_client(&self, c: &Client) -> Result<(), StoreError> {
-                // The same twelve parameters as the insert; created_at is rewritten unchanged.
+                // The same thirteen parameters as the insert; created_at is rewritten unchanged.
                 let done = bind_client!(
                     sqlx::query(&sql(
                         $postgres,
-                        "UPDATE clients SET name = $2, secret_hash = $3, old_secret_hash = $4, old_secret_until = $5, scopes = $6, audiences = $7, token_ttl = $8, enabled = $9, tokens_revoked_before = $10, created_at = $11, updated_at = $12 WHERE id = $1",
+                        "UPDATE clients SET name = $2, secret_hash = $3, old_secret_hash = $4, old_secret_until = $5, scopes = $6, audiences = $7, token_ttl = $8, enabled = $9, tokens_revoked_before = $10, created_at = $11, updated_at = $12, dpop_bound = $13 WHERE id = $1",
                     )),
                     c
                 )
@@ -383,5 +384,6 @@ where
         tokens_revoked_before: r.try_get("tokens_revoked_before")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
+        dpop_bound: r.try_get::<i64, _>("dpop_bound")? != 0,
     })
 }

@@ -44,6 +44,9 @@ pub struct Client {
     pub created_at: i64,
     /// Unix time of the last change.
     pub updated_at: i64,
+    /// Its access tokens must be DPoP-bound: a token request without a DPoP proof is refused
+    /// (RFC 9449 §5.2 `dpop_bound_access_tokens`).
+    pub dpop_bound: bool,
 }
 
 impl core::fmt::Debug for Client {
@@ -54,6 +57,7 @@ impl core::fmt::Debug for Client {
             .field("scopes", &self.scopes)
             .field("audiences", &self.audiences)
             .field("enabled", &self.enabled)
+            .field("dpop_bound", &self.dpop_bound)
             .finish_non_exhaustive()
     }
 }

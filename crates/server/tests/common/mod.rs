@@ -99,6 +99,7 @@ impl Service {
                 ),
                 audiences: Some(audiences.iter().map(|a| (*a).into()).collect()),
                 token_ttl: None,
+                dpop_bound: None,
             })
             .await
             .unwrap();

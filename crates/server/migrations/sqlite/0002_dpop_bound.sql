@@ -1,0 +1,2 @@
+-- Clients whose tokens must be DPoP-bound (RFC 9449 §5.2 dpop_bound_access_tokens).
+ALTER TABLE clients ADD COLUMN dpop_bound INTEGER NOT NULL DEFAULT 0;
