@@ -159,6 +159,9 @@ pub struct KeyRing {
     pub verifier: Option<Verifier>,
     /// Every key's `kid`, algorithm and state (for `/metrics` and `keys list`).
     pub states: Vec<(String, String, KeyState)>,
+    /// Tokens that verified with these keys (introspecting one again skips its signature
+    /// check); a new ring starts empty.
+    pub verified: crate::routes::VerifiedTokens,
 }
 
 /// A [`Clock`] shared by the state and the verifiers it builds.
@@ -181,6 +184,7 @@ impl KeyRing {
             etag: "\"empty\"".into(),
             verifier: None,
             states: Vec::new(),
+            verified: crate::routes::VerifiedTokens::new([0; 32]),
         }
     }
 
@@ -237,6 +241,11 @@ impl KeyRing {
                 .iter()
                 .map(|k| (k.kid.clone(), k.alg.clone(), k.state))
                 .collect(),
+            verified: crate::routes::VerifiedTokens::new(
+                tessera_jose::secret::random(32)?
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("random bytes of the wrong length"))?,
+            ),
         })
     }
 }

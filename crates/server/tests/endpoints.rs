@@ -682,3 +682,33 @@ async fn dpop_bound_access_tokens() {
     let algs = m["dpop_signing_alg_values_supported"].as_array().unwrap();
     assert!(algs.contains(&json!("ES256")) && !algs.contains(&json!("HS256")));
 }
+
+/// Introspection remembers the tokens that verified with the current keys: a token seen again
+/// skips its signature check (expiry and revocation are still checked, above), and a token whose
+/// key was removed stops verifying at once, cached or not.
+#[tokio::test]
+async fn verified_tokens_are_remembered_per_key_ring() {
+    let s = service().await;
+    let c = s.client("read", &["api://x"]).await;
+    let token = s.token(&c, "").await;
+    assert!(s.state.keys().verified.is_empty());
+    for _ in 0..3 {
+        assert_eq!(s.introspect(&c, &token).await["active"], true);
+        assert_eq!(s.state.keys().verified.len(), 1);
+    }
+    // A tampered copy is not the cached token.
+    // (The last character of an ES256 signature holds 2 bits: A, Q, g or w.)
+    let last = if token.ends_with('A') { 'Q' } else { 'A' };
+    let tampered = format!("{}{last}", &token[..token.len() - 1]);
+    assert_eq!(s.introspect(&c, &tampered).await["active"], false);
+    // The key that signed it rotated out and removed.
+    let kid = tessera_jose::dangerous::peek_header_unverified(&token)
+        .unwrap()
+        .kid_value()
+        .unwrap()
+        .to_owned();
+    s.admin.rotate(true).await.unwrap();
+    s.admin.retire(&kid).await.unwrap();
+    s.state.refresh().await.unwrap();
+    assert_eq!(s.introspect(&c, &token).await, json!({"active": false}));
+}

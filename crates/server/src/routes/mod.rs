@@ -9,7 +9,7 @@ pub mod revoke;
 pub mod token;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, header};
@@ -20,6 +20,7 @@ use crate::store::Client;
 
 /// An access token of this issuer whose signature, `typ`, issuer and lifetime verified, with
 /// the claims introspection and revocation need.
+#[derive(Debug)]
 pub struct IssuedToken {
     /// Every claim.
     pub claims: serde_json::Value,
@@ -33,12 +34,72 @@ pub struct IssuedToken {
     pub exp: i64,
 }
 
+/// How many verified tokens a key ring remembers before it starts over.
+const VERIFIED_CAPACITY: usize = 10_000;
+
+/// Access tokens that verified with one key ring, by an HMAC of their text under a random key
+/// of the ring (so their number, not their content, bounds the work an attacker can cause).
+/// A token seen again skips its signature check only: expiry is checked on every use, and
+/// revocation is asked of the store by the callers. At [`VERIFIED_CAPACITY`] entries it starts
+/// over.
+pub struct VerifiedTokens {
+    key: [u8; 32],
+    map: RwLock<HashMap<[u8; 32], Arc<IssuedToken>>>,
+}
+
+impl VerifiedTokens {
+    /// An empty cache under `key`.
+    #[must_use]
+    pub fn new(key: [u8; 32]) -> Self {
+        Self {
+            key,
+            map: RwLock::new(HashMap::new()),
+        }
+    }
+
+    fn id(&self, token: &str) -> [u8; 32] {
+        tessera_jose::secret::hmac_sha256(&self.key, token.as_bytes())
+    }
+
+    fn get(&self, id: &[u8; 32]) -> Option<Arc<IssuedToken>> {
+        self.map.read().ok()?.get(id).cloned()
+    }
+
+    fn insert(&self, id: [u8; 32], token: Arc<IssuedToken>) {
+        if let Ok(mut map) = self.map.write() {
+            if map.len() >= VERIFIED_CAPACITY {
+                map.clear();
+            }
+            map.insert(id, token);
+        }
+    }
+
+    /// How many tokens it holds.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.map.read().map_or(0, |m| m.len())
+    }
+
+    /// Whether it holds none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Verifies one of this issuer's access tokens with the published keys; `None` for anything
-/// else (foreign, expired, tampered, or without the claims this issuer always sets).
+/// else (foreign, expired, tampered, or without the claims this issuer always sets). A token
+/// that verified before with the same keys is taken from the ring's [`VerifiedTokens`], its
+/// expiry checked again.
 #[must_use]
-pub fn issued_token(state: &AppState, token: &str) -> Option<IssuedToken> {
+pub fn issued_token(state: &AppState, token: &str) -> Option<Arc<IssuedToken>> {
     use serde_json::Value;
     let keys = state.keys();
+    let id = keys.verified.id(token);
+    if let Some(t) = keys.verified.get(&id) {
+        // As the verifier: expired at `exp` (RFC 7519 §4.1.4), no leeway.
+        return (state.now() < t.exp).then_some(t);
+    }
     let claims = keys
         .verifier
         .as_ref()?
@@ -47,13 +108,15 @@ pub fn issued_token(state: &AppState, token: &str) -> Option<IssuedToken> {
         .into_claims();
     let text = |n: &str| claims.get(n).and_then(Value::as_str).map(str::to_owned);
     let number = |n: &str| claims.get(n).and_then(Value::as_i64);
-    Some(IssuedToken {
+    let t = Arc::new(IssuedToken {
         jti: text("jti")?,
         client_id: text("client_id")?,
         iat: number("iat")?,
         exp: number("exp")?,
         claims,
-    })
+    });
+    keys.verified.insert(id, Arc::clone(&t));
+    Some(t)
 }
 
 /// A form body: `application/x-www-form-urlencoded`, each parameter at most once (RFC 6749
