@@ -34,17 +34,23 @@ pub struct IssuedToken {
     pub exp: i64,
 }
 
-/// How many verified tokens a key ring remembers before it starts over.
+/// How many verified tokens a key ring remembers: two generations of half as many each.
 const VERIFIED_CAPACITY: usize = 10_000;
 
 /// Access tokens that verified with one key ring, by an HMAC of their text under a random key
-/// of the ring (so their number, not their content, bounds the work an attacker can cause).
-/// A token seen again skips its signature check only: expiry is checked on every use, and
-/// revocation is asked of the store by the callers. At [`VERIFIED_CAPACITY`] entries it starts
-/// over.
+/// of the ring. A token seen again skips its signature check only: expiry is checked on every
+/// use, and revocation is asked of the store by the callers. Two generations: when the newer
+/// holds half of [`VERIFIED_CAPACITY`], it becomes the older and the older one is dropped,
+/// outside the lock, so no request waits for thousands of entries to be freed.
 pub struct VerifiedTokens {
     key: [u8; 32],
-    map: RwLock<HashMap<[u8; 32], Arc<IssuedToken>>>,
+    maps: RwLock<Generations>,
+}
+
+#[derive(Default)]
+struct Generations {
+    newer: HashMap<[u8; 32], Arc<IssuedToken>>,
+    older: HashMap<[u8; 32], Arc<IssuedToken>>,
 }
 
 impl VerifiedTokens {
@@ -53,7 +59,7 @@ impl VerifiedTokens {
     pub fn new(key: [u8; 32]) -> Self {
         Self {
             key,
-            map: RwLock::new(HashMap::new()),
+            maps: RwLock::new(Generations::default()),
         }
     }
 
@@ -62,22 +68,33 @@ impl VerifiedTokens {
     }
 
     fn get(&self, id: &[u8; 32]) -> Option<Arc<IssuedToken>> {
-        self.map.read().ok()?.get(id).cloned()
+        let maps = self.maps.read().ok()?;
+        maps.newer.get(id).or_else(|| maps.older.get(id)).cloned()
     }
 
     fn insert(&self, id: [u8; 32], token: Arc<IssuedToken>) {
-        if let Ok(mut map) = self.map.write() {
-            if map.len() >= VERIFIED_CAPACITY {
-                map.clear();
-            }
-            map.insert(id, token);
-        }
+        let dropped = {
+            let Ok(mut maps) = self.maps.write() else {
+                return;
+            };
+            let dropped = if maps.newer.len() >= VERIFIED_CAPACITY / 2 {
+                let newer = std::mem::take(&mut maps.newer);
+                Some(std::mem::replace(&mut maps.older, newer))
+            } else {
+                None
+            };
+            maps.newer.insert(id, token);
+            dropped
+        };
+        drop(dropped);
     }
 
     /// How many tokens it holds.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.map.read().map_or(0, |m| m.len())
+        self.maps
+            .read()
+            .map_or(0, |m| m.newer.len() + m.older.len())
     }
 
     /// Whether it holds none.
@@ -239,7 +256,42 @@ fn cached_client(state: &AppState, id: &str, presented: &[u8]) -> Result<Arc<Cli
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::parse::basic_credentials;
+    use super::{IssuedToken, VERIFIED_CAPACITY, VerifiedTokens};
+
+    #[test]
+    fn verified_tokens_keep_two_generations() {
+        let cache = VerifiedTokens::new([7; 32]);
+        let token = |i: usize| {
+            Arc::new(IssuedToken {
+                claims: serde_json::Value::Null,
+                jti: i.to_string(),
+                client_id: "c".into(),
+                iat: 0,
+                exp: 1,
+            })
+        };
+        let half = VERIFIED_CAPACITY / 2;
+        for i in 0..=half {
+            cache.insert(cache.id(&i.to_string()), token(i));
+        }
+        // The first half moved to the older generation and is still found.
+        assert_eq!(cache.len(), half + 1);
+        assert_eq!(
+            cache.get(&cache.id("0")).map(|t| t.jti.clone()),
+            Some("0".into())
+        );
+        for i in half + 1..=2 * half {
+            cache.insert(cache.id(&i.to_string()), token(i));
+        }
+        // A second roll-over dropped the first half; the size stays bounded.
+        assert!(cache.len() <= VERIFIED_CAPACITY);
+        assert!(cache.get(&cache.id("0")).is_none());
+        assert!(cache.get(&cache.id(&(2 * half).to_string())).is_some());
+        assert!(cache.get(&cache.id("not seen")).is_none());
+    }
 
     #[test]
     fn basic_credentials_are_decoded_strictly() {
