@@ -94,7 +94,7 @@ phase() {
 }
 RESOURCE=urn:tessera:orders phase token-jwt "$PEER_SRC/wrk/token.lua" /oauth2/token
 phase introspect "$PEER_SRC/wrk/introspect.lua" /oauth2/introspect
-# Introspection of tokens it has not just seen: 25 000 distinct tokens, more than the 10 000 its
+# Introspection of tokens it has not just seen: 25 000 distinct tokens, more than the 4096 its
 # cache of verified tokens keeps, cycled so each comes back only after the whole list: every
 # request verifies a signature (the peer has no such phase; its tokens are opaque).
 python3 scripts/mint_tokens.py "$BASE" "$BASIC" 25000 >"$OUT/tokens.txt"

@@ -35,7 +35,7 @@ pub struct IssuedToken {
 }
 
 /// How many verified tokens a key ring remembers: two generations of half as many each.
-const VERIFIED_CAPACITY: usize = 10_000;
+const VERIFIED_CAPACITY: usize = 4096;
 
 /// Access tokens that verified with one key ring, by an HMAC of their text under a random key
 /// of the ring. A token seen again skips its signature check only: expiry is checked on every
