@@ -40,7 +40,7 @@ const VERIFIED_CAPACITY: usize = 4096;
 /// Access tokens that verified with one key ring, by an HMAC of their text under a random key
 /// of the ring. A token seen again skips its signature check only: expiry is checked on every
 /// use, and revocation is asked of the store by the callers. Two generations: when the newer
-/// holds half of [`VERIFIED_CAPACITY`], it becomes the older and the older one is dropped,
+/// holds half of its capacity (4096 tokens), it becomes the older and the older one is dropped,
 /// outside the lock, so no request waits for thousands of entries to be freed.
 pub struct VerifiedTokens {
     key: [u8; 32],
