@@ -20,6 +20,7 @@ struct Issuer {
     base: String,
     admin: Admin,
     creds: NewCredentials,
+    /// The data folder: bind it (`_dir`, not `..`) so that it outlives the server.
     _dir: tempfile::TempDir,
 }
 
@@ -99,7 +100,7 @@ async fn rotation_on_the_server_rejects_nothing() {
         base,
         admin,
         creds,
-        ..
+        _dir,
     } = issuer(&[
         ("poll_interval", "50ms"),
         ("key_margin", "1s"),
@@ -127,7 +128,10 @@ async fn rotation_on_the_server_rejects_nothing() {
             .json()
             .await
             .unwrap();
-        let token = token["access_token"].as_str().unwrap().to_owned();
+        let token = token["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{token}"))
+            .to_owned();
         kids.insert(
             tessera_jose::dangerous::peek_header_unverified(&token)
                 .unwrap()
@@ -172,6 +176,7 @@ async fn dpop_bound_tokens_from_the_server() {
         server,
         base,
         creds,
+        _dir,
         ..
     } = issuer(&[]).await;
     let (api_url, _) = orders_api(&base, |keys| {
