@@ -57,14 +57,13 @@ impl Finding {
 #[must_use]
 pub fn pasted_token(text: &str) -> (Cow<'_, str>, Option<&'static str>) {
     let mut t = text.trim();
-    let mut scheme = None;
     let first = t.split_ascii_whitespace().next().unwrap_or_default();
-    for name in ["Bearer", "DPoP"] {
-        // A scheme alone is a scheme without its token; a scheme glued to the token is not one.
-        if first.eq_ignore_ascii_case(name) {
-            t = t[first.len()..].trim_start();
-            scheme = Some(name);
-        }
+    // A scheme alone is a scheme without its token; a scheme glued to the token is not one.
+    let scheme = ["Bearer", "DPoP"]
+        .into_iter()
+        .find(|name| first.eq_ignore_ascii_case(name));
+    if scheme.is_some() {
+        t = t[first.len()..].trim_start();
     }
     if t.starts_with('{') || !t.contains(|c: char| c.is_ascii_whitespace()) {
         return (Cow::Borrowed(t), scheme);

@@ -338,11 +338,7 @@ pub(super) fn key_error(e: &Error, secret: Option<&input::SecretInfo>) -> ApiErr
 }
 
 pub(super) fn secret_warnings(s: &input::SecretInfo, out: &mut Vec<Value>) {
-    out.extend(
-        s.findings
-            .iter()
-            .map(|f| warning(f.code, f.message.clone())),
-    );
+    out.extend(s.findings.iter().cloned().map(claims::as_warning));
 }
 
 /// Whether a token is a JWE (five compact parts, or JSON with `ciphertext`).

@@ -156,7 +156,8 @@ pub fn claim_warnings(c: &Map<String, Value>, now: i64, out: &mut Vec<Value>) {
     out.extend(inspect::claim_findings(c, now).into_iter().map(as_warning));
 }
 
-fn as_warning(f: inspect::Finding) -> Value {
+/// A library finding as a warning of the page.
+pub fn as_warning(f: inspect::Finding) -> Value {
     warning(f.code, f.message)
 }
 
