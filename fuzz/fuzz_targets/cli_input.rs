@@ -17,7 +17,9 @@ fuzz_target!(|data: &[u8]| {
         let _ = tessera_jose::Jwk::import(data);
     }
     if let Ok(text) = std::str::from_utf8(data) {
-        let (token, _) = tessera_jose::inspect::pasted_token(text);
+        let pasted = tessera_jose::inspect::pasted_token(text);
+        let _ = pasted.findings();
+        let token = pasted.token;
         let _ = tessera_jose::dangerous::decode_unverified(&token);
         let _ = tessera_jose::dangerous::peek_header_unverified(&token);
     }

@@ -76,10 +76,42 @@ pub fn value(arg: Option<&str>) -> Result<Vec<u8>, Failure> {
     }
 }
 
-/// A token: the argument, `@file`, or stdin, cleaned as pasted text is (surrounding whitespace,
-/// line breaks inside a compact token). A leading `Bearer ` or `DPoP ` (copied from an
-/// `Authorization` header) is removed with a note.
+/// A token to verify or decrypt: the argument, `@file`, or stdin, as given. Only the
+/// whitespace around it (a file's or a terminal's line ending) is removed: verification never
+/// repairs a token, so whitespace inside a compact token or a `Bearer ` in front of it makes it
+/// malformed (with a note that `tessera decode` shows what a cleaned copy holds).
 pub fn token(arg: Option<&str>) -> Result<String, Failure> {
+    let text = token_text(arg)?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(anyhow!("no token given (pass it as an argument, @file, or on stdin)").into());
+    }
+    let cleaned = tessera_jose::inspect::pasted_token(token);
+    if cleaned.token != token {
+        output::note(
+            "the token has whitespace or an Authorization scheme inside it: verification does not repair tokens (`tessera decode` shows a cleaned copy)",
+        );
+    }
+    Ok(token.to_owned())
+}
+
+/// A token to show (`tessera decode`, `tessera debug`): the argument, `@file`, or stdin, cleaned
+/// as pasted text is (surrounding whitespace, line breaks inside a compact token, a leading
+/// `Bearer ` or `DPoP ` copied from an `Authorization` header), with a note for each thing
+/// removed.
+pub fn pasted_token(arg: Option<&str>) -> Result<String, Failure> {
+    let text = token_text(arg)?;
+    let pasted = tessera_jose::inspect::pasted_token(&text);
+    for f in pasted.findings() {
+        output::note(&f.message);
+    }
+    if pasted.token.is_empty() {
+        return Err(anyhow!("no token given (pass it as an argument, @file, or on stdin)").into());
+    }
+    Ok(pasted.token.into_owned())
+}
+
+fn token_text(arg: Option<&str>) -> Result<String, Failure> {
     let bytes = match arg {
         None | Some("-") => {
             if std::io::stdin().is_terminal() {
@@ -92,17 +124,7 @@ pub fn token(arg: Option<&str>) -> Result<String, Failure> {
             None => a.as_bytes().to_vec(),
         },
     };
-    let text = String::from_utf8(bytes).map_err(|_| anyhow!("the token is not UTF-8 text"))?;
-    let (text, scheme) = tessera_jose::inspect::pasted_token(&text);
-    if let Some(scheme) = scheme {
-        output::note(&format!(
-            "removed the `{scheme}` scheme in front of the token"
-        ));
-    }
-    if text.is_empty() {
-        return Err(anyhow!("no token given (pass it as an argument, @file, or on stdin)").into());
-    }
-    Ok(text.into_owned())
+    Ok(String::from_utf8(bytes).map_err(|_| anyhow!("the token is not UTF-8 text"))?)
 }
 
 /// The password for encrypted private key files (`--password-file`/`--password-env` of a

@@ -1229,3 +1229,80 @@ fn key_files_secrets_and_input_limits() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("larger than"), "{}", r.stderr);
 }
+
+#[test]
+fn verification_takes_tokens_as_they_are() {
+    let env = Env::new();
+    let secret = tessera_jose::b64::encode([7u8; 32]);
+    // An empty payload (`header..signature`) is signed over the empty payload (RFC 7515
+    // §7.2.8, Appendix F): it verifies without --payload.
+    let jws = env.ok(&["jws", "sign", "", "--secret-b64", &secret, "--alg", "HS256"]);
+    let jws = jws.trim();
+    assert!(jws.contains(".."), "{jws}");
+    let r = env.run(&["jws", "verify", jws, "--secret-b64", &secret]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.raw.is_empty());
+    assert!(!r.stderr.contains("--payload"), "{}", r.stderr);
+    // When that fails, the hint about detached content follows the error.
+    let other = tessera_jose::b64::encode([8u8; 32]);
+    let r = env.run(&["jws", "verify", jws, "--secret-b64", &other]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("--payload"), "{}", r.stderr);
+    // Whitespace inside a token is a malformed token, not something verification repairs.
+    let token = hs_token(&env);
+    let (head, sig) = token.rsplit_once('.').unwrap();
+    let (h, p) = head.split_once('.').unwrap();
+    for spaced in [
+        format!("{head}. {sig}"),
+        format!("{head} .{sig}"),
+        format!("{h}.\n{p}.{sig}"),
+        format!("{h}.{}\n{}.{sig}", &p[..5], &p[5..]),
+        format!("Bearer {token}"),
+    ] {
+        let r = env.run(&[
+            "verify",
+            "--json",
+            &spaced,
+            "--secret",
+            "a-32-byte-long-secret-for-hs256!",
+            "--aud",
+            "api",
+            "--now",
+            NOW,
+        ]);
+        assert_eq!(r.code, 1, "{spaced:?}: {}", r.stderr);
+        assert_eq!(json(&r.stdout)["valid"], false, "{spaced:?}");
+        assert!(r.stderr.contains("does not repair"), "{}", r.stderr);
+        let r = env.run(&[
+            "jws",
+            "verify",
+            &spaced,
+            "--secret",
+            "a-32-byte-long-secret-for-hs256!",
+        ]);
+        assert_eq!(r.code, 1, "{spaced:?}: {}", r.stderr);
+        // decode cleans it, and says what it removed.
+        let r = env.run(&["decode", &spaced, "--now", NOW]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stderr.contains("removed"), "{}", r.stderr);
+    }
+    // Surrounding whitespace (a file's line ending) is not inside the token.
+    let file = env.write("token.txt", &format!("{token}\n"));
+    env.ok(&[
+        "verify",
+        &format!("@{file}"),
+        "--secret",
+        "a-32-byte-long-secret-for-hs256!",
+        "--aud",
+        "api",
+        "--now",
+        NOW,
+    ]);
+    let r = env.run(&["decode", &format!("{h}.\n{p}.{sig}"), "--now", NOW]);
+    assert!(
+        r.stderr
+            .contains("removed 1 whitespace character from inside"),
+        "{}",
+        r.stderr
+    );
+}

@@ -8,8 +8,10 @@
 //! ```
 //! use tessera_jose::inspect;
 //!
-//! let (token, scheme) = inspect::pasted_token("  Bearer eyJhbGciOiJub25lIn0\n.e30.\n");
-//! assert_eq!((&*token, scheme), ("eyJhbGciOiJub25lIn0.e30.", Some("Bearer")));
+//! let pasted = inspect::pasted_token("  Bearer eyJhbGciOiJub25lIn0\n.e30.\n");
+//! assert_eq!((&*pasted.token, pasted.scheme), ("eyJhbGciOiJub25lIn0.e30.", Some("Bearer")));
+//! let said: Vec<_> = pasted.findings().into_iter().map(|f| f.code).collect();
+//! assert_eq!(said, ["scheme_removed", "whitespace_removed"]);
 //!
 //! let header = serde_json::json!({"alg": "none"});
 //! let codes: Vec<_> = inspect::header_findings(header.as_object().unwrap())
@@ -50,12 +52,50 @@ impl Finding {
     }
 }
 
-/// The token in a pasted text, and the `Authorization` scheme that was removed with it
-/// (`Bearer` or `DPoP`, matched case-insensitively): surrounding whitespace is removed and, in a
-/// compact token, whitespace inside it too (a token wrapped over several lines). A JSON
-/// serialization keeps its inner whitespace.
+/// A token taken out of a pasted text, and what was removed to get it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pasted<'a> {
+    /// The token.
+    pub token: Cow<'a, str>,
+    /// The `Authorization` scheme that was in front of it (`Bearer` or `DPoP`).
+    pub scheme: Option<&'static str>,
+    /// How many whitespace characters were removed from inside a compact token (a token
+    /// wrapped over several lines, or spaces between its parts).
+    pub inner_whitespace: usize,
+}
+
+impl Pasted<'_> {
+    /// What was removed, as findings to show (`scheme_removed`, `whitespace_removed`): a tool
+    /// that cleans a token says so, because verification would refuse the text as pasted.
+    #[must_use]
+    pub fn findings(&self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        if let Some(scheme) = self.scheme {
+            out.push(Finding::new(
+                "scheme_removed",
+                format!("removed the `{scheme}` scheme in front of the token"),
+            ));
+        }
+        if self.inner_whitespace > 0 {
+            let n = self.inner_whitespace;
+            out.push(Finding::new(
+                "whitespace_removed",
+                format!(
+                    "removed {n} whitespace character{} from inside the token; verification refuses the token as pasted",
+                    if n == 1 { "" } else { "s" }
+                ),
+            ));
+        }
+        out
+    }
+}
+
+/// The token in a pasted text (for display only: verification never cleans a token): the
+/// `Authorization` scheme in front of it (`Bearer` or `DPoP`, matched case-insensitively) and
+/// surrounding whitespace are removed and, in a compact token, whitespace inside it too (a token
+/// wrapped over several lines). A JSON serialization keeps its inner whitespace.
 #[must_use]
-pub fn pasted_token(text: &str) -> (Cow<'_, str>, Option<&'static str>) {
+pub fn pasted_token(text: &str) -> Pasted<'_> {
     let mut t = text.trim();
     let first = t.split_ascii_whitespace().next().unwrap_or_default();
     // A scheme alone is a scheme without its token; a scheme glued to the token is not one.
@@ -66,10 +106,18 @@ pub fn pasted_token(text: &str) -> (Cow<'_, str>, Option<&'static str>) {
         t = t[first.len()..].trim_start();
     }
     if t.starts_with('{') || !t.contains(|c: char| c.is_ascii_whitespace()) {
-        return (Cow::Borrowed(t), scheme);
+        return Pasted {
+            token: Cow::Borrowed(t),
+            scheme,
+            inner_whitespace: 0,
+        };
     }
-    let joined = t.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    (Cow::Owned(joined), scheme)
+    let joined: String = t.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    Pasted {
+        inner_whitespace: t.len() - joined.len(),
+        token: Cow::Owned(joined),
+        scheme,
+    }
 }
 
 /// Findings about a JWS or JWE protected header.
@@ -253,23 +301,40 @@ mod tests {
 
     #[test]
     fn pasted_tokens_are_cleaned() {
-        assert_eq!(
-            pasted_token("  Bearer a.b.c\n"),
-            ("a.b.c".into(), Some("Bearer"))
-        );
-        assert_eq!(pasted_token("a.b\n.c"), ("a.b.c".into(), None));
-        assert_eq!(pasted_token("dpop\ta.b.c"), ("a.b.c".into(), Some("DPoP")));
-        assert_eq!(pasted_token("BEARER a.b.c").1, Some("Bearer"));
-        assert_eq!(pasted_token("Bearer "), ("".into(), Some("Bearer")));
-        assert_eq!(pasted_token("  \n"), ("".into(), None));
+        fn pasted(text: &str) -> (Cow<'_, str>, Option<&'static str>) {
+            let p = pasted_token(text);
+            (p.token, p.scheme)
+        }
+        assert_eq!(pasted("  Bearer a.b.c\n"), ("a.b.c".into(), Some("Bearer")));
+        assert_eq!(pasted("a.b\n.c"), ("a.b.c".into(), None));
+        assert_eq!(pasted("dpop\ta.b.c"), ("a.b.c".into(), Some("DPoP")));
+        assert_eq!(pasted("BEARER a.b.c").1, Some("Bearer"));
+        assert_eq!(pasted("Bearer "), ("".into(), Some("Bearer")));
+        assert_eq!(pasted("  \n"), ("".into(), None));
         // Not a scheme: part of a word.
-        assert_eq!(pasted_token("Bearera.b.c"), ("Bearera.b.c".into(), None));
+        assert_eq!(pasted("Bearera.b.c"), ("Bearera.b.c".into(), None));
         // JSON keeps its whitespace.
         assert_eq!(
-            pasted_token(" {\"payload\": \"e30\"} ").0,
+            pasted(" {\"payload\": \"e30\"} ").0,
             "{\"payload\": \"e30\"}"
         );
-        assert!(matches!(pasted_token(" a.b.c ").0, Cow::Borrowed("a.b.c")));
+        assert!(matches!(pasted(" a.b.c ").0, Cow::Borrowed("a.b.c")));
+        // What was removed is counted and said; surrounding whitespace is not worth a word.
+        let p = pasted_token(" a.b \r\n .c\n");
+        assert_eq!((&*p.token, p.inner_whitespace), ("a.b.c", 4));
+        assert_eq!(p.findings().len(), 1);
+        assert!(
+            p.findings()[0]
+                .message
+                .contains("removed 4 whitespace characters")
+        );
+        assert!(pasted_token(" a.b.c\n").findings().is_empty());
+        let codes: Vec<_> = pasted_token("DPoP a.b.c")
+            .findings()
+            .into_iter()
+            .map(|f| f.code)
+            .collect();
+        assert_eq!(codes, ["scheme_removed"]);
     }
 
     #[test]

@@ -844,6 +844,52 @@ fn verification_key_sources_are_coherent() {
 }
 
 #[test]
+fn a_kid_shared_with_a_skipped_entry_is_refused() {
+    // One good key, and an entry with the same kid that is skipped as malformed (an EC key
+    // whose point is off the curve, or a kty nobody knows): the set is broken or tampered.
+    let good = keys().ec.to_public().unwrap().with_kid("k1");
+    let good_json = good.to_json();
+    for bad in [
+        r#"{"kty":"EC","crv":"P-256","kid":"k1","x":"AAAA","y":"AAAA"}"#,
+        r#"{"kty":"XYZ","kid":"k1"}"#,
+    ] {
+        for doc in [
+            format!(r#"{{"keys":[{good_json},{bad}]}}"#),
+            format!(r#"{{"keys":[{bad},{good_json}]}}"#),
+        ] {
+            let set = JwkSet::from_json(&doc).unwrap();
+            assert_eq!((set.keys().len(), set.skipped().len()), (1, 1), "{doc}");
+            let err = Verifier::builder(set.clone())
+                .algorithms_from_keys()
+                .build()
+                .unwrap_err();
+            assert_eq!(err, Error::DuplicateKid("k1".into()), "{doc}");
+            let err = JwsVerifier::builder(set)
+                .algorithms_from_keys()
+                .build()
+                .unwrap_err();
+            assert_eq!(err, Error::DuplicateKid("k1".into()), "{doc}");
+        }
+    }
+    // Two skipped entries sharing a kid are refused too; a skipped entry with its own kid is not.
+    let two_bad = format!(
+        r#"{{"keys":[{good_json},{{"kty":"XYZ","kid":"k2"}},{{"kty":"XYZ","kid":"k2"}}]}}"#
+    );
+    let err = Verifier::builder(JwkSet::from_json(&two_bad).unwrap())
+        .algorithms_from_keys()
+        .build()
+        .unwrap_err();
+    assert_eq!(err, Error::DuplicateKid("k2".into()));
+    let other = format!(r#"{{"keys":[{good_json},{{"kty":"XYZ","kid":"k3"}}]}}"#);
+    assert!(
+        Verifier::builder(JwkSet::from_json(&other).unwrap())
+            .algorithms_from_keys()
+            .build()
+            .is_ok()
+    );
+}
+
+#[test]
 fn jwts_are_compact_and_only_protected_headers_count() {
     let v = hs_verifier();
     let token = forge(

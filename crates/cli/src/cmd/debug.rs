@@ -8,7 +8,10 @@ use crate::output;
 
 pub fn run(a: &DebugArgs) -> CmdResult {
     let fragment = match &a.token {
-        Some(t) => format!("#token={}", fragment_escape(&crate::input::token(Some(t))?)),
+        Some(t) => format!(
+            "#token={}",
+            fragment_escape(&crate::input::pasted_token(Some(t))?)
+        ),
         None => String::new(),
     };
     let key = tessera_server::debugger::new_access_key()

@@ -11,7 +11,7 @@ use crate::output::{self, Palette, iso, pretty, span, warn};
 use tessera_jose::inspect::{self, DATE_CLAIMS};
 
 pub fn run(a: &DecodeArgs) -> CmdResult {
-    let token = input::token(a.token.as_deref())?;
+    let token = input::pasted_token(a.token.as_deref())?;
     let now = input::now(a.now);
     if token.starts_with('{') {
         return json_serialization(&token, a);

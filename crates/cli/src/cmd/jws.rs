@@ -105,17 +105,18 @@ fn verify(a: &JwsVerifyArgs) -> CmdResult {
     }
     .map_err(|e| Failure::Input(anyhow!("cannot build the verifier: {e}")))?;
     let parsed = Jws::parse(&jws, max).map_err(rejected)?;
-    if parsed.is_detached() && a.payload.is_none() {
-        return Err(anyhow!(
-            "the JWS payload is detached (not in the JWS): give it with --payload FILE"
-        )
-        .into());
-    }
     let detached = match &a.payload {
         Some(path) => Some(input::file(path)?),
         None => None,
     };
+    // An empty payload segment is a signature over the empty payload (RFC 7515 §7.2.8,
+    // Appendix F) unless detached content is given; only when that fails may it be detached.
     let result = verifier.verify_parsed(&parsed, detached.as_deref());
+    if result.is_err() && parsed.is_detached() && detached.is_none() {
+        output::note(
+            "the JWS has no payload: if its payload is detached, give it with --payload FILE",
+        );
+    }
     if a.json {
         return json_report(&parsed, result);
     }

@@ -32,6 +32,9 @@ pub const MAX_KEYS: usize = 1000;
 pub struct JwkSet {
     keys: Vec<Jwk>,
     skipped: Vec<(usize, Error)>,
+    /// The `kid`s of the skipped entries: a verifier refuses a set in which a skipped entry
+    /// shares its `kid` with another (a broken or tampered set).
+    skipped_kids: Vec<String>,
     other: Map<String, Value>,
 }
 
@@ -115,14 +118,20 @@ impl JwkSet {
             ..Self::default()
         };
         for (i, item) in items.into_iter().enumerate() {
-            let parsed = match item {
-                Value::Object(m) => super::parse::from_map(m),
-                _ => Err(Malformed::Jwk.into()),
+            let (parsed, kid) = match item {
+                Value::Object(m) => {
+                    let kid = m.get("kid").and_then(Value::as_str).map(str::to_owned);
+                    (super::parse::from_map(m), kid)
+                }
+                _ => (Err(Malformed::Jwk.into()), None),
             };
             match parsed {
                 Ok(jwk) => set.keys.push(jwk),
                 Err(e) if strict => return Err(e),
-                Err(e) => set.skipped.push((i, e)),
+                Err(e) => {
+                    set.skipped.push((i, e));
+                    set.skipped_kids.extend(kid);
+                }
             }
         }
         Ok(set)
@@ -152,6 +161,7 @@ impl JwkSet {
                 .filter_map(|k| k.to_public().ok())
                 .collect(),
             skipped: Vec::new(),
+            skipped_kids: Vec::new(),
             other: self.other.clone(),
         }
     }
@@ -166,6 +176,12 @@ impl JwkSet {
     #[must_use]
     pub fn skipped(&self) -> &[(usize, Error)] {
         &self.skipped
+    }
+
+    /// The `kid`s of the entries that were skipped (those that had one).
+    #[must_use]
+    pub fn skipped_kids(&self) -> &[String] {
+        &self.skipped_kids
     }
 
     /// Adds a key.

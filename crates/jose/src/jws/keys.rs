@@ -154,7 +154,9 @@ pub(crate) fn select_by_kid<'k, T>(
 
 /// Checks that a verification key source is coherent and returns its `kid`s: shared secrets
 /// never sit beside public keys (a secret leaked into a published set must not make HMAC
-/// tokens forgeable), and no two keys share a `kid` (a token's `kid` names one key).
+/// tokens forgeable), and no two keys share a `kid` (a token's `kid` names one key), counting
+/// the entries that were skipped as malformed: a duplicate is a sign of a broken or tampered set
+/// even when one of its entries could not be read.
 pub(crate) fn check_coherent(set: &JwkSet) -> Result<Vec<String>, Error> {
     let keys = set.keys();
     if keys.iter().any(|k| k.kty() == Kty::Oct) && keys.iter().any(|k| k.kty() != Kty::Oct) {
@@ -168,6 +170,13 @@ pub(crate) fn check_coherent(set: &JwkSet) -> Result<Vec<String>, Error> {
             return Err(Error::DuplicateKid(kid.to_owned()));
         }
         kids.push(kid.to_owned());
+    }
+    let mut seen_skipped: Vec<&str> = Vec::new();
+    for kid in set.skipped_kids() {
+        if kids.contains(kid) || seen_skipped.contains(&kid.as_str()) {
+            return Err(Error::DuplicateKid(kid.clone()));
+        }
+        seen_skipped.push(kid);
     }
     Ok(kids)
 }

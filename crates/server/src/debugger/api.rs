@@ -99,27 +99,47 @@ pub fn answer(endpoint: &str, body: &[u8]) -> Result<Value, ApiError> {
 
 /// Decodes a token without verifying it: its parts, header, payload, claims and warnings.
 pub fn inspect(r: InspectRequest) -> Result<Value, ApiError> {
-    let token = input::token(&r.token)?;
-    inspect_token(&token, 0)
+    let (token, removed) = input::token(&r.token)?;
+    let mut v = inspect_token(&token, 0)?;
+    if !removed.is_empty() {
+        if let Some(Value::Array(w)) = v.get_mut("warnings") {
+            w.splice(0..0, removed.iter().cloned().map(claims::as_warning));
+        }
+        v = cleaned(v, removed);
+    }
+    Ok(v)
+}
+
+/// An answer about a cleaned paste says what was removed from it (`cleaned`: the findings).
+fn cleaned(mut v: Value, removed: Vec<tessera_jose::inspect::Finding>) -> Value {
+    if !removed.is_empty() && v.is_object() {
+        v["cleaned"] = json!(removed);
+    }
+    v
 }
 
 /// Verifies a signed token's signature with the given keys, then (for a compact JWT) the
 /// claims.
 pub fn verify(r: VerifyRequest) -> Result<Value, ApiError> {
-    let token = input::token(&r.token)?;
+    let (token, removed) = input::token(&r.token)?;
     if is_encrypted(&token) {
         return Err(ApiError::bad(
             "token_kind",
             "this token is encrypted (a JWE): decrypt it with its key first",
         ));
     }
-    verify_signed(&token, &r.key, &r.checks)
+    Ok(cleaned(verify_signed(&token, &r.key, &r.checks)?, removed))
 }
 
 /// Decrypts a JWE with a key or a password; a nested token's inner JWT is shown and, given
 /// its key, verified.
 pub fn decrypt(r: DecryptRequest) -> Result<Value, ApiError> {
-    let token = input::token(&r.token)?;
+    let (token, removed) = input::token(&r.token)?;
+    decrypt_token(&token, r).map(|v| cleaned(v, removed))
+}
+
+fn decrypt_token(token: &str, r: DecryptRequest) -> Result<Value, ApiError> {
+    let token = token.to_owned();
     if !is_encrypted(&token) {
         return Err(ApiError::bad(
             "token_kind",

@@ -143,22 +143,24 @@ impl KeyInput {
 
 /// The token in a pasted text, cleaned as `tessera decode` cleans it
 /// ([`inspect::pasted_token`]: whitespace, a `Bearer ` or `DPoP ` scheme, line breaks inside a
-/// compact token).
+/// compact token), and what was removed (findings the page shows: verification elsewhere
+/// refuses the text as pasted).
 ///
 /// # Errors
 /// `token_missing` for nothing, `limit_exceeded` past [`MAX_TOKEN`].
-pub fn token(text: &str) -> Result<String, ApiError> {
+pub fn token(text: &str) -> Result<(String, Vec<inspect::Finding>), ApiError> {
     if text.len() > MAX_TOKEN {
         return Err(ApiError::bad(
             "limit_exceeded",
             format!("the token is larger than {MAX_TOKEN} bytes"),
         ));
     }
-    let (t, _) = inspect::pasted_token(text);
-    if t.is_empty() {
+    let pasted = inspect::pasted_token(text);
+    if pasted.token.is_empty() {
         return Err(ApiError::bad("token_missing", "no token given: paste one"));
     }
-    Ok(t.into_owned())
+    let removed = pasted.findings();
+    Ok((pasted.token.into_owned(), removed))
 }
 
 #[cfg(test)]
@@ -167,10 +169,22 @@ mod tests {
 
     #[test]
     fn pasted_tokens_are_cleaned() {
-        assert_eq!(token("  Bearer a.b.c\n").ok().as_deref(), Some("a.b.c"));
-        assert_eq!(token("a.b\n.c").ok().as_deref(), Some("a.b.c"));
+        let t = |s: &str| token(s).ok().map(|(t, _)| t);
+        assert_eq!(t("  Bearer a.b.c\n").as_deref(), Some("a.b.c"));
+        assert_eq!(t("a.b\n.c").as_deref(), Some("a.b.c"));
         assert!(token("  \n").is_err());
         assert!(token("Bearer ").is_err());
-        assert_eq!(token("DPoP\ta.b.c").ok().as_deref(), Some("a.b.c"));
+        assert_eq!(t("DPoP\ta.b.c").as_deref(), Some("a.b.c"));
+        // What was removed is said.
+        let codes = |s: &str| -> Vec<&str> {
+            token(s)
+                .map(|(_, r)| r.into_iter().map(|f| f.code).collect())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            codes("Bearer a.b\n.c"),
+            ["scheme_removed", "whitespace_removed"]
+        );
+        assert!(codes(" a.b.c\n").is_empty());
     }
 }
