@@ -50,7 +50,7 @@ SERVER_PID=$!
 for _ in $(seq 1 100); do curl -sf "$BASE/readyz" >/dev/null && break; sleep 0.1; done
 curl -sf "$BASE/readyz" >/dev/null || { cat "$OUT/server.log" >&2; exit 1; }
 CREDS=$("$BIN" client create --data-dir "$DATA" --name bench --scope orders:read \
-  --audience urn:tessera:orders --json)
+  --audience urn:tessera:orders --introspect --json)
 ID=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])' <<<"$CREDS")
 SECRET=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret"])' <<<"$CREDS")
 BASIC=$(printf '%s:%s' "$ID" "$SECRET" | base64 -w0)

@@ -795,6 +795,10 @@ pub enum ClientCommand {
         /// refused (RFC 9449 §5.2).
         #[arg(long)]
         dpop_bound: bool,
+        /// It may introspect tokens (RFC 7662), those whose audience is one of its own: for
+        /// the API services that check tokens at /oauth2/introspect.
+        #[arg(long)]
+        introspect: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -838,6 +842,9 @@ pub enum ClientCommand {
         /// Whether its access tokens must be DPoP-bound.
         #[arg(long, value_name = "BOOL")]
         dpop_bound: Option<bool>,
+        /// Whether it may introspect tokens meant for its audiences.
+        #[arg(long, value_name = "BOOL")]
+        introspect: Option<bool>,
     },
     /// Stop issuing tokens to an application (its tokens introspect inactive).
     Disable {

@@ -158,6 +158,7 @@ async fn two_nodes_on_one_postgres() {
             "read",
             "--audience",
             "api://x",
+            "--introspect",
             "--json",
         ],
     ))

@@ -20,7 +20,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         RemoteVerifier::access_tokens(&issuer, "api://orders", CacheOptions::default()).await?;
     let guard = Guard::builder(Keys::Remote(keys))
         .realm("orders")
-        .dpop(ProofVerifier::builder().build()?)
+        // DPoP proofs name the API's public origin (behind a proxy: the proxy's).
+        .dpop("http://127.0.0.1:3000", ProofVerifier::builder().build()?)
         .build();
     let app = Router::new().route(
         "/orders",

@@ -27,16 +27,39 @@ struct Needed {
     scope: Option<String>,
     #[serde(default)]
     scp: Option<Vec<String>>,
+    /// `cnf` (RFC 7800): every member is a confirmation method the presenter must satisfy.
     #[serde(default)]
-    cnf: Option<Confirmation>,
+    cnf: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-/// `cnf` (RFC 7800), of which DPoP uses `jkt`.
-#[derive(serde::Deserialize)]
-struct Confirmation {
-    #[serde(default)]
-    jkt: Option<String>,
+impl Needed {
+    /// The DPoP key thumbprint the token is bound to (`cnf.jkt`), or `None` for a bearer
+    /// token. A `cnf` with any other member (`x5t#S256` for mutual TLS, `jwk`, `kid`, ...) binds
+    /// the token to something this guard cannot check: such a token is refused, never accepted
+    /// as a plain bearer token.
+    fn binding(&mut self) -> Result<Option<String>, Rejection> {
+        let Some(cnf) = self.cnf.take() else {
+            return Ok(None);
+        };
+        let mut jkt = None;
+        for (method, value) in cnf {
+            match (method.as_str(), value) {
+                ("jkt", serde_json::Value::String(t)) if !t.is_empty() => jkt = Some(t),
+                _ => {
+                    return Err(Rejection::InvalidToken(
+                        "the access token is bound by a confirmation method this API cannot check",
+                    ));
+                }
+            }
+        }
+        jkt.map(Some).ok_or(Rejection::InvalidToken(
+            "the access token is bound by a confirmation method this API cannot check",
+        ))
+    }
 }
+
+/// The `typ` of RFC 9068 access tokens.
+const ACCESS_TOKEN_TYP: &str = "at+jwt";
 
 /// Where keys come from.
 pub enum Keys {
@@ -60,6 +83,7 @@ struct GuardInner {
     origin: Option<String>,
     cookie: Option<String>,
     query: bool,
+    any_typ: bool,
 }
 
 /// Server nonces for DPoP (RFC 9449 §8): a random value that changes every `every`; the
@@ -104,11 +128,14 @@ pub struct GuardBuilder {
     origin: Option<String>,
     cookie: Option<String>,
     query: bool,
+    any_typ: bool,
 }
 
 impl Guard {
-    /// A guard over a key source; the verifier decides issuer, audience, algorithms and `typ`
-    /// (`at+jwt` for RFC 9068 access tokens).
+    /// A guard over a key source; the verifier decides issuer, audience and algorithms. The
+    /// guard itself requires `typ: at+jwt` (RFC 9068 §4: an ID token or another JWT signed by
+    /// the same issuer is not an access token) unless
+    /// [`GuardBuilder::accept_untyped_tokens`] says otherwise.
     #[must_use]
     pub fn builder(keys: Keys) -> GuardBuilder {
         GuardBuilder {
@@ -119,6 +146,7 @@ impl Guard {
             origin: None,
             cookie: None,
             query: false,
+            any_typ: false,
         }
     }
 
@@ -153,8 +181,19 @@ impl Guard {
             Keys::Remote(r) => r.verify::<Needed>(&token).await,
             Keys::Local(v) => v.verify::<Needed>(&token).map_err(GuardError::Token),
         };
-        let needed = match verified {
-            Ok(v) => v.into_claims(),
+        let mut needed = match verified {
+            Ok(v) => {
+                let typed = v
+                    .header()
+                    .and_then(|h| h.typ.as_deref())
+                    .is_some_and(|t| tessera_jose::jws::typ_matches(t, ACCESS_TOKEN_TYP));
+                if !typed && !g.any_typ {
+                    return Err(Rejection::InvalidToken(
+                        "the token is not an access token (typ at+jwt)",
+                    ));
+                }
+                v.into_claims()
+            }
             Err(GuardError::Token(tessera_jose::Error::Expired)) => {
                 return Err(Rejection::InvalidToken("the access token expired"));
             }
@@ -166,7 +205,7 @@ impl Guard {
                 return Err(Rejection::Unavailable);
             }
         };
-        let jkt = needed.cnf.and_then(|c| c.jkt);
+        let jkt = needed.binding()?;
         match (&scheme, &jkt) {
             (Scheme::Dpop, None) => {
                 return Err(Rejection::InvalidToken(
@@ -212,15 +251,10 @@ impl Guard {
         if proofs.next().is_some() {
             return Err(Rejection::InvalidProof("more than one DPoP proof"));
         }
-        let origin = match &g.origin {
-            Some(o) => o.clone(),
-            None => {
-                let host = headers
-                    .get(header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .ok_or(Rejection::InvalidRequest("no Host header"))?;
-                format!("http://{host}")
-            }
+        // The origin is configured (never the client's Host header), and the path is the
+        // request's own (`uri` is the original one, before `Router::nest` stripped a prefix).
+        let Some(origin) = &g.origin else {
+            return Err(Rejection::Missing);
         };
         let htu = format!("{origin}{}", uri.path());
         let nonces = g.nonces.as_ref().map(Nonces::current);
@@ -266,9 +300,12 @@ impl GuardBuilder {
     }
 
     /// Accepts DPoP-bound tokens, with proofs checked by `verifier` (a shared replay cache
-    /// belongs in it).
+    /// belongs in it). `public_origin` is the API's origin as clients call it
+    /// (`https://api.example.com`, behind any proxy): a proof's `htu` must be that origin plus
+    /// the request's path. It is required because the `Host` header is the client's to choose.
     #[must_use]
-    pub fn dpop(mut self, verifier: ProofVerifier) -> Self {
+    pub fn dpop(mut self, public_origin: impl Into<String>, verifier: ProofVerifier) -> Self {
+        self.origin = Some(public_origin.into().trim_end_matches('/').to_owned());
         self.dpop = Some(verifier);
         self
     }
@@ -280,11 +317,12 @@ impl GuardBuilder {
         self
     }
 
-    /// The public origin of the API (`https://api.example.com`), for `htu`; default: `http://`
-    /// plus the `Host` header (set this behind a TLS proxy).
+    /// Accepts tokens without `typ: at+jwt` (issuers that do not type their access tokens).
+    /// Off by default: with it, any JWT the issuer signs for this audience (an ID token, for
+    /// one) passes as an access token.
     #[must_use]
-    pub fn public_origin(mut self, origin: impl Into<String>) -> Self {
-        self.origin = Some(origin.into().trim_end_matches('/').to_owned());
+    pub fn accept_untyped_tokens(mut self) -> Self {
+        self.any_typ = true;
         self
     }
 
@@ -328,6 +366,7 @@ impl GuardBuilder {
                 origin: self.origin,
                 cookie: self.cookie,
                 query: self.query,
+                any_typ: self.any_typ,
             }),
         }
     }
@@ -459,8 +498,13 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
+            // Under `Router::nest` the URI has lost its prefix; DPoP's `htu` is the original.
+            let uri = req
+                .extensions()
+                .get::<axum::extract::OriginalUri>()
+                .map_or_else(|| req.uri().clone(), |o| o.0.clone());
             let checked = guard
-                .check(req.method().as_str(), req.uri(), req.headers(), &scopes)
+                .check(req.method().as_str(), &uri, req.headers(), &scopes)
                 .await;
             match checked {
                 Ok(token) => {

@@ -37,8 +37,7 @@ fn setup(nonce: bool) -> Setup {
         .unwrap();
     let mut b = Guard::builder(Keys::Local(Box::new(verifier)))
         .realm("orders")
-        .dpop(ProofVerifier::builder().build().unwrap())
-        .public_origin(ORIGIN);
+        .dpop(ORIGIN, ProofVerifier::builder().build().unwrap());
     if nonce {
         b = b.require_dpop_nonce(Duration::from_secs(300));
     }
@@ -427,4 +426,137 @@ async fn dpop_nonces() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+}
+
+fn token_with_typ(s: &Setup, typ: Option<&str>) -> String {
+    let mut header = Header::new(JwsAlg::ES256);
+    if let Some(t) = typ {
+        header = header.typ(t);
+    }
+    let signer =
+        JwtSigner::with_header(Signer::new(&s.issuer_key, JwsAlg::ES256).unwrap(), header).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    signer
+        .sign(
+            &json!({"iss": ISS, "aud": "api://orders", "sub": "svc-1", "scope": "orders:read",
+            "iat": now, "exp": now + 300}),
+        )
+        .unwrap()
+}
+
+#[tokio::test]
+async fn only_typed_access_tokens_by_default() {
+    // The verifier the caller gives does not check typ: the guard does, by default.
+    let issuer_key = Jwk::generate(JwsAlg::ES256).unwrap();
+    let verifier = || {
+        Verifier::builder(JwkSet::from(issuer_key.to_public().unwrap()))
+            .algorithms([JwsAlg::ES256])
+            .issuer(ISS)
+            .audience("api://orders")
+            .build()
+            .unwrap()
+    };
+    let s = Setup {
+        issuer_key: issuer_key.clone(),
+        guard: Guard::builder(Keys::Local(Box::new(verifier()))).build(),
+    };
+    let strict = app(&s.guard);
+    let lax = app(&Guard::builder(Keys::Local(Box::new(verifier())))
+        .accept_untyped_tokens()
+        .build());
+    for (typ, typed) in [
+        (Some("at+jwt"), true),
+        (Some("application/AT+JWT"), true),
+        (Some("JWT"), false),
+        (None, false),
+    ] {
+        let token = token_with_typ(&s, typ);
+        let auth = format!("Bearer {token}");
+        let (status, ch, _, _) = call(&strict, "/orders", &[("authorization", &auth)]).await;
+        if typed {
+            assert_eq!(status, StatusCode::OK, "{typ:?}");
+        } else {
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{typ:?}");
+            assert!(ch[0].contains("not an access token"), "{ch:?}");
+        }
+        let (status, _, _, _) = call(&lax, "/orders", &[("authorization", &auth)]).await;
+        assert_eq!(status, StatusCode::OK, "{typ:?}");
+    }
+}
+
+#[tokio::test]
+async fn confirmation_methods_the_guard_cannot_check_are_refused() {
+    let s = setup(false);
+    let app = app(&s.guard);
+    for cnf in [
+        json!({"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}),
+        json!({"jwk": {"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"}}),
+        json!({"jkt": "abc", "x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}),
+        json!({"kid": "k1"}),
+        json!({}),
+        json!({"jkt": 5}),
+    ] {
+        let token = access_token(&s, "orders:read", json!({ "cnf": cnf }));
+        let (status, ch, _, _) = call(
+            &app,
+            "/orders",
+            &[("authorization", &format!("Bearer {token}"))],
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{cnf}");
+        assert!(ch[0].contains("cannot check"), "{cnf}: {ch:?}");
+    }
+}
+
+#[tokio::test]
+async fn dpop_htu_is_the_public_origin_and_the_original_path() {
+    let s = setup(false);
+    // The API is nested under /v1: the handler sees /orders, the client called /v1/orders.
+    let nested = Router::new().nest("/v1", app(&s.guard));
+    let client_key = Jwk::generate(JwsAlg::ES256).unwrap();
+    let jkt = client_key.thumbprint(ThumbprintHash::Sha256);
+    let bound = access_token(&s, "orders:read", json!({"cnf": {"jkt": jkt}}));
+    let proof = |htu: &str| {
+        Proof::new(&client_key, JwsAlg::ES256)
+            .unwrap()
+            .access_token(&bound)
+            .sign("GET", htu)
+            .unwrap()
+    };
+    let auth = format!("DPoP {bound}");
+    let ok = proof(&format!("{ORIGIN}/v1/orders"));
+    let (status, _, _, body) = call(
+        &nested,
+        "/v1/orders",
+        &[("authorization", &auth), ("dpop", &ok)],
+    )
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, "orders for svc-1")
+    );
+    // The stripped path, or an origin taken from a Host header the client chose, is refused.
+    for htu in [
+        format!("{ORIGIN}/orders"),
+        "http://evil.example/v1/orders".to_owned(),
+        "http://api.example.com/v1/orders".to_owned(),
+    ] {
+        let p = proof(&htu);
+        let mut req = Request::get("/v1/orders")
+            .header("host", "evil.example")
+            .header("authorization", &auth)
+            .header("dpop", &p);
+        req = req.header("x-forwarded-host", "evil.example");
+        let resp = nested
+            .clone()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{htu}");
+        let ch = resp.headers()["www-authenticate"].to_str().unwrap();
+        assert!(ch.contains("another request"), "{htu}: {ch}");
+    }
 }

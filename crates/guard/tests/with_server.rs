@@ -46,6 +46,7 @@ async fn issuer(settings: &[(&str, &str)]) -> Issuer {
             audiences: Some(vec!["api://orders".into()]),
             token_ttl: Some(60),
             dpop_bound: None,
+            introspect: Some(true),
         })
         .await
         .unwrap();
@@ -63,8 +64,10 @@ async fn issuer(settings: &[(&str, &str)]) -> Issuer {
 /// cache.
 async fn orders_api(
     issuer_base: &str,
-    guard: impl FnOnce(Keys) -> Guard,
+    guard: impl FnOnce(Keys, &str) -> Guard,
 ) -> (String, RemoteVerifier) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
     let jwks = RemoteVerifier::new(
         &format!("{issuer_base}/.well-known/jwks.json"),
         CacheOptions {
@@ -81,14 +84,13 @@ async fn orders_api(
         },
     )
     .unwrap();
-    let guard = guard(Keys::Remote(jwks.clone()));
+    let guard = guard(Keys::Remote(jwks.clone()), &origin);
     let api = Router::new().route(
         "/orders",
         get(|t: AccessToken| async move { t.subject().unwrap_or("").to_owned() })
             .route_layer(guard.layer(["orders:read"])),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/orders", listener.local_addr().unwrap());
+    let url = format!("{origin}/orders");
     tokio::spawn(async move { axum::serve(listener, api).await.unwrap() });
     (url, jwks)
 }
@@ -109,7 +111,7 @@ async fn rotation_on_the_server_rejects_nothing() {
     ])
     .await;
     // The API: keys from the issuer's JWKS, checked for this issuer exactly.
-    let (orders, jwks) = orders_api(&base, |keys| Guard::builder(keys).build()).await;
+    let (orders, jwks) = orders_api(&base, |keys, _| Guard::builder(keys).build()).await;
     let http = reqwest::Client::new();
     let mut kids = std::collections::HashSet::new();
     let (mut ok, mut rejected) = (0, 0);
@@ -179,9 +181,9 @@ async fn dpop_bound_tokens_from_the_server() {
         _dir,
         ..
     } = issuer(&[]).await;
-    let (api_url, _) = orders_api(&base, |keys| {
+    let (api_url, _) = orders_api(&base, |keys, origin| {
         Guard::builder(keys)
-            .dpop(ProofVerifier::builder().build().unwrap())
+            .dpop(origin, ProofVerifier::builder().build().unwrap())
             .build()
     })
     .await;

@@ -34,6 +34,8 @@ pub struct NewCredentials {
     pub token_ttl: i64,
     /// Its tokens must be DPoP-bound.
     pub dpop_bound: bool,
+    /// It may introspect tokens meant for its audiences.
+    pub introspect: bool,
 }
 
 impl core::fmt::Debug for NewCredentials {
@@ -59,6 +61,9 @@ pub struct ClientSpec {
     pub token_ttl: Option<i64>,
     /// Whether its access tokens must be DPoP-bound (RFC 9449 §5.2); default on creation: no.
     pub dpop_bound: Option<bool>,
+    /// Whether it may introspect tokens (RFC 7662 §4), those meant for one of its audiences;
+    /// default on creation: no.
+    pub introspect: Option<bool>,
 }
 
 /// Why an administrative command failed.
@@ -201,12 +206,13 @@ impl Admin {
             created_at: now,
             updated_at: now,
             dpop_bound: spec.dpop_bound.unwrap_or(false),
+            introspect: spec.introspect.unwrap_or(false),
         };
         self.store.insert_client(&client).await?;
         self.event(
             "client.created",
             Some(&id),
-            json!({"name": client.name, "scope": scopes.join(" "), "audience": audiences, "dpop_bound": client.dpop_bound}),
+            json!({"name": client.name, "scope": scopes.join(" "), "audience": audiences, "dpop_bound": client.dpop_bound, "introspect": client.introspect}),
         )
         .await?;
         Ok(NewCredentials {
@@ -216,6 +222,7 @@ impl Admin {
             audience: audiences,
             token_ttl: ttl,
             dpop_bound: client.dpop_bound,
+            introspect: client.introspect,
         })
     }
 
@@ -259,12 +266,15 @@ impl Admin {
         if let Some(d) = spec.dpop_bound {
             c.dpop_bound = d;
         }
+        if let Some(i) = spec.introspect {
+            c.introspect = i;
+        }
         c.updated_at = self.now();
         self.store.update_client(&c).await?;
         self.event(
             "client.updated",
             Some(id),
-            json!({"scope": c.scopes.join(" "), "audience": c.audiences, "token_ttl": c.token_ttl, "dpop_bound": c.dpop_bound}),
+            json!({"scope": c.scopes.join(" "), "audience": c.audiences, "token_ttl": c.token_ttl, "dpop_bound": c.dpop_bound, "introspect": c.introspect}),
         )
         .await?;
         Ok(c)
@@ -277,8 +287,13 @@ impl Admin {
     /// [`AdminError`].
     pub async fn set_enabled(&self, id: &str, enabled: bool) -> Result<(), AdminError> {
         let mut c = self.client(id).await?;
+        let now = self.now();
         c.enabled = enabled;
-        c.updated_at = self.now();
+        c.updated_at = now;
+        if !enabled {
+            // Tokens issued before a disable stay inactive when the client is enabled again.
+            c.tokens_revoked_before = Some(c.tokens_revoked_before.map_or(now, |t| t.max(now)));
+        }
         self.store.update_client(&c).await?;
         let kind = if enabled {
             "client.enabled"
@@ -344,6 +359,7 @@ impl Admin {
             audience: c.audiences,
             token_ttl: c.token_ttl,
             dpop_bound: c.dpop_bound,
+            introspect: c.introspect,
         })
     }
 

@@ -28,8 +28,16 @@ pub const SETTINGS: &[(&str, &str)] = &[
         "postgres://... to use PostgreSQL instead of SQLite",
     ),
     (
+        "database_url_file",
+        "a file holding the database URL (keeps its password out of flags and the environment)",
+    ),
+    (
         "master_key",
-        "the master key, base64url of 32 bytes (default: the data folder's master.key)",
+        "the master key, base64url of 32 bytes (default: the data folder's master.key); prefer master_key_file",
+    ),
+    (
+        "master_key_file",
+        "a file holding the master key (mode 0600 or stricter)",
     ),
     (
         "signing_alg",
@@ -61,6 +69,22 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ),
     ("max_concurrency", "requests handled at once (default 1024)"),
     (
+        "queue_timeout",
+        "longest a request waits for one of those slots before a 503 (default 2s)",
+    ),
+    (
+        "max_connections",
+        "open connections at once, all peers (default 8192, lowered to fit the descriptor limit)",
+    ),
+    (
+        "max_connections_per_peer",
+        "open connections at once from one IP address (default 1024; raise it behind a proxy)",
+    ),
+    (
+        "handshake_timeout",
+        "longest a TLS handshake may take (default 10s)",
+    ),
+    (
         "poll_interval",
         "how often a node looks for changes made by others (default 500ms)",
     ),
@@ -70,7 +94,7 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ),
     (
         "debugger",
-        "the token debugger page at /debugger: on, off, or auto (default: on only for a loopback issuer)",
+        "the token debugger page at /debugger: on, off, or auto (default: on only when both the issuer and the listen address are loopback)",
     ),
 ];
 
@@ -109,6 +133,14 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Concurrent requests.
     pub max_concurrency: usize,
+    /// Longest wait for a request slot (then 503 with `Retry-After`).
+    pub queue_timeout: Duration,
+    /// Open connections at once.
+    pub max_connections: usize,
+    /// Open connections at once from one IP address.
+    pub max_connections_per_peer: usize,
+    /// Longest TLS handshake.
+    pub handshake_timeout: Duration,
     /// Change polling interval.
     pub poll_interval: Duration,
     /// Added to every key life-cycle wait.
@@ -118,6 +150,9 @@ pub struct Config {
     pub debugger: Option<bool>,
     /// Whether `issuer` was set explicitly.
     issuer_set: bool,
+    /// Secrets that were given as command-line flags (visible to every user of the machine
+    /// in the process list): warned about at start.
+    secret_flags: Vec<&'static str>,
 }
 
 impl core::fmt::Debug for Config {
@@ -146,10 +181,15 @@ impl Default for Config {
             max_body: 16 * 1024,
             request_timeout: Duration::from_secs(10),
             max_concurrency: 1024,
+            queue_timeout: Duration::from_secs(2),
+            max_connections: 8192,
+            max_connections_per_peer: 1024,
+            handshake_timeout: Duration::from_secs(10),
             poll_interval: Duration::from_millis(500),
             key_margin: Duration::from_secs(60),
             debugger: None,
             issuer_set: false,
+            secret_flags: Vec::new(),
         }
     }
 }
@@ -239,18 +279,26 @@ impl Config {
             }
             "data_dir" => self.data_dir = PathBuf::from(value),
             "database_url" => {
-                if !(value.starts_with("postgres://") || value.starts_with("postgresql://")) {
-                    return Err(bad("expected a postgres:// URL"));
+                self.database_url = Some(database_url(value).map_err(|e| bad(e))?);
+                if matches!(source, Source::Flag) && redact_url(value) != value {
+                    self.secret_flags.push("database_url");
                 }
-                self.database_url = Some(value.to_owned());
+            }
+            "database_url_file" => {
+                let text = read_secret_file(value).map_err(|e| bad(&e))?;
+                self.database_url = Some(database_url(text.trim()).map_err(|e| bad(e))?);
             }
             "master_key" => {
-                let key = tessera_jose::b64::decode(value.trim())
-                    .map_err(|_| bad("expected base64url (no padding) of 32 bytes"))?;
-                if key.len() != 32 {
-                    return Err(bad("expected 32 bytes"));
+                self.master_key = Some(master_key(value).map_err(|e| bad(e))?);
+                if matches!(source, Source::Flag) {
+                    self.secret_flags.push("master_key");
                 }
-                self.master_key = Some(zeroize::Zeroizing::new(key));
+            }
+            "master_key_file" => {
+                let path = std::path::Path::new(value);
+                crate::keys::check_private_file(path).map_err(|e| bad(&e.to_string()))?;
+                let text = zeroize::Zeroizing::new(read_secret_file(value).map_err(|e| bad(&e))?);
+                self.master_key = Some(master_key(&text).map_err(|e| bad(e))?);
             }
             "signing_alg" => {
                 let alg = JwsAlg::from_name(value).map_err(|_| bad("unknown algorithm"))?;
@@ -289,6 +337,20 @@ impl Config {
                     .filter(|n| *n >= 1)
                     .ok_or_else(|| bad("expected a positive number"))?;
             }
+            "queue_timeout" => self.queue_timeout = duration(value).map_err(|e| bad(&e))?,
+            "max_connections" | "max_connections_per_peer" => {
+                let n = value
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| bad("expected a positive number"))?;
+                if name == "max_connections" {
+                    self.max_connections = n;
+                } else {
+                    self.max_connections_per_peer = n;
+                }
+            }
+            "handshake_timeout" => self.handshake_timeout = duration(value).map_err(|e| bad(&e))?,
             "poll_interval" => self.poll_interval = duration(value).map_err(|e| bad(&e))?,
             "key_margin" => self.key_margin = duration(value).map_err(|e| bad(&e))?,
             "debugger" => {
@@ -354,17 +416,46 @@ impl Config {
         Ok(())
     }
 
+    /// Warnings about how the configuration was given: secrets passed as command-line flags
+    /// (every user of the machine can read a process's arguments).
+    #[must_use]
+    pub fn warnings(&self) -> Vec<String> {
+        self.secret_flags
+            .iter()
+            .map(|name| {
+                format!(
+                    "--{} puts a secret in the process list: use {name}_file or TESSERA_{} instead",
+                    name.replace('_', "-"),
+                    name.to_uppercase()
+                )
+            })
+            .collect()
+    }
+
     /// Whether the issuer is neither https nor on a loopback address (worth a warning).
     #[must_use]
     pub fn issuer_is_insecure(&self) -> bool {
         self.issuer.starts_with("http://") && !self.issuer_is_loopback()
     }
 
-    /// Whether the debugger page is served: as set, else only when the issuer is on a loopback
-    /// address (a developer's own machine).
+    /// Whether the debugger page is served: as set, else only when the service is reachable
+    /// from this machine alone: it listens on a loopback address and its issuer is loopback (a
+    /// developer's own machine). The issuer's name alone says nothing about who can connect.
     #[must_use]
     pub fn debugger_enabled(&self) -> bool {
-        self.debugger.unwrap_or_else(|| self.issuer_is_loopback())
+        self.debugger
+            .unwrap_or_else(|| self.issuer_is_loopback() && self.listen.ip().is_loopback())
+    }
+
+    /// The issuer's authority (`host[:port]`), the `Host` its own pages are reached at.
+    #[must_use]
+    pub fn issuer_authority(&self) -> &str {
+        let rest = self
+            .issuer
+            .strip_prefix("https://")
+            .or_else(|| self.issuer.strip_prefix("http://"))
+            .unwrap_or(&self.issuer);
+        rest.split('/').next().unwrap_or_default()
     }
 
     /// Whether the issuer's host is `localhost` or a loopback address (127/8, `[::1]`).
@@ -422,6 +513,13 @@ impl Config {
         line("max_body", self.max_body.to_string());
         line("request_timeout", secs(self.request_timeout));
         line("max_concurrency", self.max_concurrency.to_string());
+        line("queue_timeout", secs(self.queue_timeout));
+        line("max_connections", self.max_connections.to_string());
+        line(
+            "max_connections_per_peer",
+            self.max_connections_per_peer.to_string(),
+        );
+        line("handshake_timeout", secs(self.handshake_timeout));
         line(
             "poll_interval",
             format!("{}ms", self.poll_interval.as_millis()),
@@ -440,18 +538,68 @@ impl Config {
     }
 }
 
-/// A database URL with its password replaced.
+fn database_url(value: &str) -> Result<String, &'static str> {
+    if !(value.starts_with("postgres://") || value.starts_with("postgresql://")) {
+        return Err("expected a postgres:// URL");
+    }
+    Ok(value.to_owned())
+}
+
+fn master_key(value: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, &'static str> {
+    let key = tessera_jose::b64::decode(value.trim())
+        .map_err(|_| "expected base64url (no padding) of 32 bytes")?;
+    if key.len() != 32 {
+        return Err("expected 32 bytes");
+    }
+    Ok(zeroize::Zeroizing::new(key))
+}
+
+/// A small file holding one secret (its text is never part of an error).
+fn read_secret_file(path: &str) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    if meta.len() > 4096 {
+        return Err(format!("{path} is larger than 4096 bytes"));
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
+}
+
+/// Whether a URL query parameter's name says it holds a secret.
+fn secret_parameter(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    ["pass", "secret", "token", "key", "credential"]
+        .iter()
+        .any(|w| n.contains(w))
+}
+
+/// A database URL with its password replaced: the one in the authority and every
+/// password-like query parameter (`?password=`, `sslpassword=`, ...).
 fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
+            let creds = &base[s + 3..at];
             match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:<redacted>{}", &url[..s + 3], &url[at..]),
-                None => url.to_owned(),
+                Some((user, _)) => format!("{}{user}:<redacted>{}", &base[..s + 3], &base[at..]),
+                None => base.to_owned(),
             }
         }
-        _ => url.to_owned(),
+        _ => base.to_owned(),
+    };
+    if let Some(q) = query {
+        let params: Vec<String> = q
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if secret_parameter(k) => format!("{k}=<redacted>"),
+                _ => p.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
     }
+    out
 }
 
 /// `90s`, `15m`, `2h`, `30d`, `500ms`, or seconds.
@@ -554,6 +702,90 @@ mod tests {
         );
         assert!(!text.contains(&tessera_jose::b64::encode([7u8; 32])));
         assert!(text.parse::<toml::Table>().is_ok());
+        // Passwords in the query string too, whatever the parameter's case.
+        for url in [
+            "postgres://app@db/tessera?password=hunter2",
+            "postgres://db/tessera?sslmode=require&PASSWORD=hunter2&sslpassword=hunter2",
+            "postgresql://app:hunter2@db:5432/t?application_name=x",
+        ] {
+            let r = redact_url(url);
+            assert!(!r.contains("hunter2") && r.contains("<redacted>"), "{r}");
+        }
+        assert_eq!(
+            redact_url("postgres://db/t?sslmode=require"),
+            "postgres://db/t?sslmode=require"
+        );
+        // No warning for the master key from the environment; one for the password in the
+        // --database-url flag (and never the password itself).
+        let w = c.warnings();
+        assert!(w.len() == 1 && w[0].contains("--database-url"), "{w:?}");
+        assert!(!w[0].contains("hunter2"));
+        let flags = Config::load(
+            None,
+            env(&[]),
+            &[
+                ("master_key".into(), tessera_jose::b64::encode([7u8; 32])),
+                (
+                    "database_url".into(),
+                    "postgres://db/t?password=hunter2".into(),
+                ),
+            ],
+        )
+        .unwrap();
+        let w = flags.warnings();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("--master-key") && w[0].contains("master_key_file"));
+        assert!(w.iter().all(|w| !w.contains("hunter2")));
+        let plain = Config::load(
+            None,
+            env(&[]),
+            &[("database_url".into(), "postgres://db/t".into())],
+        )
+        .unwrap();
+        assert!(plain.warnings().is_empty());
+    }
+
+    #[test]
+    fn secrets_come_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("master.key");
+        let url = dir.path().join("db.url");
+        std::fs::write(&key, tessera_jose::b64::encode([9u8; 32]) + "\n").unwrap();
+        std::fs::write(&url, "postgres://app:hunter2@db/t\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let flags = [
+            ("master_key_file".to_owned(), key.display().to_string()),
+            ("database_url_file".to_owned(), url.display().to_string()),
+        ];
+        let c = Config::load(None, env(&[]), &flags).unwrap();
+        assert_eq!(
+            c.master_key.as_deref().map(Vec::as_slice),
+            Some(&[9u8; 32][..])
+        );
+        assert_eq!(
+            c.database_url.as_deref(),
+            Some("postgres://app:hunter2@db/t")
+        );
+        assert!(c.warnings().is_empty());
+        // A master key file others can read is refused, with the command that fixes it.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let e = Config::load(None, env(&[]), &flags[..1]).unwrap_err();
+            assert!(e.0.contains("chmod 600"), "{e}");
+        }
+        let e = Config::load(
+            None,
+            env(&[]),
+            &[("master_key_file".into(), "/nonexistent/key".into())],
+        )
+        .unwrap_err();
+        assert!(e.0.contains("--master-key-file"), "{e}");
     }
 
     #[test]
@@ -586,6 +818,18 @@ mod tests {
         assert!(c("https://auth.example.com", Some("on")).debugger_enabled());
         assert!(!c("http://127.0.0.1:8080", Some("off")).debugger_enabled());
         assert!(c("http://127.0.0.1:8080", Some("auto")).debugger_enabled());
+        // A loopback issuer name on a public bind: off unless set (anyone could reach it).
+        let public = Config::load(
+            None,
+            env(&[]),
+            &[
+                ("listen".into(), "0.0.0.0:8080".into()),
+                ("issuer".into(), "http://localhost:8080".into()),
+            ],
+        )
+        .unwrap();
+        assert!(!public.debugger_enabled());
+        assert_eq!(public.issuer_authority(), "localhost:8080");
         let e = Config::load(None, env(&[("TESSERA_DEBUGGER", "maybe")]), &[]).unwrap_err();
         assert!(e.0.contains("TESSERA_DEBUGGER"), "{e}");
         let printed = c("https://auth.example.com", Some("on")).to_toml();

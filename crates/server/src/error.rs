@@ -45,7 +45,14 @@ impl OAuthError {
         )
     }
 
-    /// `unauthorized_client` (400).
+    /// `unauthorized_client` with 403: an authenticated client without the permission the
+    /// endpoint needs.
+    #[must_use]
+    pub fn forbidden(description: &'static str) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "unauthorized_client", description)
+    }
+
+    /// `unauthorized_client` (400): the client may not use this grant.
     #[must_use]
     pub fn unauthorized_client(description: &'static str) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "unauthorized_client", description)

@@ -103,6 +103,8 @@ pub fn master_key(
     let path = data_dir.join("master.key");
     match std::fs::read_to_string(&path) {
         Ok(text) => {
+            let text = Zeroizing::new(text);
+            check_private_file(&path)?;
             let key = tessera_jose::b64::decode(text.trim())
                 .map_err(|_| StoreError::Io(format!("{} is not base64url", path.display())))?;
             if key.len() != 32 {
@@ -114,9 +116,7 @@ pub fn master_key(
             Ok(Zeroizing::new(key))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(data_dir).map_err(|e| {
-                StoreError::Io(format!("cannot create {}: {e}", data_dir.display()))
-            })?;
+            create_private_dir(data_dir)?;
             let key = Zeroizing::new(tessera_jose::secret::random(32)?);
             write_private(
                 &path,
@@ -129,6 +129,66 @@ pub fn master_key(
             path.display()
         ))),
     }
+}
+
+/// Refuses a secret file that its group or others may read or write (as ssh refuses a loose
+/// private key), naming the command that fixes it.
+///
+/// # Errors
+/// [`StoreError::Io`] for a loose mode or an unreadable file.
+pub fn check_private_file(path: &Path) -> Result<(), StoreError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| StoreError::Io(format!("cannot read {}: {e}", path.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(StoreError::Io(format!(
+                "{} holds a secret but others may read it (mode {mode:o}): run `chmod 600 {}`",
+                path.display(),
+                path.display()
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = meta;
+    Ok(())
+}
+
+/// Creates a folder (and its parents) that only its owner may enter (0700).
+///
+/// # Errors
+/// [`StoreError::Io`] when it cannot be created.
+pub fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+        .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", dir.display())))
+}
+
+/// Makes a file readable by its owner only (0600), creating it empty if it does not exist.
+///
+/// # Errors
+/// [`StoreError::Io`] when it cannot be created or changed.
+pub fn ensure_private_file(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", path.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let perms = std::fs::Permissions::from_mode(0o600);
+        std::fs::set_permissions(path, perms)
+            .map_err(|e| StoreError::Io(format!("cannot change {}: {e}", path.display())))?;
+    }
+    Ok(())
 }
 
 /// Creates a file readable by its owner only, failing if it exists.
@@ -162,7 +222,15 @@ pub struct KeyRing {
     /// Tokens that verified with these keys (introspecting one again skips its signature
     /// check); a new ring starts empty.
     pub verified: crate::routes::VerifiedTokens,
+    /// The latest `exp` this node signed with the current key, and the latest it recorded in
+    /// the store (see [`KeyRing::unrecorded`]).
+    signed: std::sync::atomic::AtomicI64,
+    recorded: std::sync::atomic::AtomicI64,
 }
+
+/// How far ahead of a signed `exp` a node records it: one store write a minute per node at
+/// most, for a key published at most a minute longer.
+const RECORD_AHEAD: i64 = 60;
 
 /// A [`Clock`] shared by the state and the verifiers it builds.
 #[derive(Clone)]
@@ -185,7 +253,32 @@ impl KeyRing {
             verifier: None,
             states: Vec::new(),
             verified: crate::routes::VerifiedTokens::new([0; 32]),
+            signed: std::sync::atomic::AtomicI64::new(0),
+            recorded: std::sync::atomic::AtomicI64::new(0),
         }
+    }
+
+    /// Notes that the current key signed a token expiring at `exp` (the hot path: one atomic
+    /// maximum).
+    pub fn signed_until(&self, exp: i64) {
+        self.signed
+            .fetch_max(exp, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The current key's `kid` and the time to record for it, when this node signed past what
+    /// the store holds (with [`RECORD_AHEAD`] added); `None` when nothing is new.
+    #[must_use]
+    pub fn unrecorded(&self) -> Option<(&str, i64)> {
+        let (kid, _) = self.current.as_ref()?;
+        let signed = self.signed.load(std::sync::atomic::Ordering::Relaxed);
+        (signed > self.recorded.load(std::sync::atomic::Ordering::Relaxed))
+            .then(|| (kid.as_str(), signed.saturating_add(RECORD_AHEAD)))
+    }
+
+    /// Remembers that `until` was recorded for the current key.
+    pub fn recorded(&self, until: i64) {
+        self.recorded
+            .fetch_max(until, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Builds the ring from the stored keys.
@@ -200,6 +293,7 @@ impl KeyRing {
     ) -> Result<Self, StoreError> {
         let mut published = Vec::new();
         let mut current = None;
+        let mut recorded = 0;
         for k in keys {
             let public = Jwk::from_json(&k.public_jwk)?;
             if k.state == KeyState::Current {
@@ -208,6 +302,7 @@ impl KeyRing {
                 let header = Header::new(alg).typ("at+jwt").kid(&k.kid);
                 let signer = JwtSigner::with_header(Signer::new(&private, alg)?, header)?;
                 current = Some((k.kid.clone(), signer));
+                recorded = k.signed_until.unwrap_or(0);
             }
             published.push(public);
         }
@@ -246,6 +341,8 @@ impl KeyRing {
                     .try_into()
                     .map_err(|_| StoreError::Corrupt("random bytes of the wrong length"))?,
             ),
+            signed: std::sync::atomic::AtomicI64::new(0),
+            recorded: std::sync::atomic::AtomicI64::new(recorded),
         })
     }
 }
@@ -355,7 +452,7 @@ pub async fn apply(
                     let mut c = c.clone();
                     c.state = KeyState::Previous;
                     c.retired_at = Some(now);
-                    c.remove_after = Some(now + p.max_token_ttl + p.margin);
+                    c.remove_after = Some(retire_until(&c, now, p));
                     store.update_key(&c).await?;
                     events.push(event("key.retired", &c.kid));
                 }
@@ -405,6 +502,16 @@ pub async fn tick(
     apply(store, secrets, &steps, now, p).await
 }
 
+/// When a key retired at `now` may leave the JWKS: after the last token it can have signed
+/// has expired (this node's lifetimes are capped at `max_token_ttl`; every node records the
+/// latest `exp` it signed, which covers nodes configured otherwise), plus the margin.
+#[must_use]
+pub fn retire_until(k: &StoredKey, now: i64, p: &Policy) -> i64 {
+    now.saturating_add(p.max_token_ttl)
+        .max(k.signed_until.unwrap_or(0))
+        .saturating_add(p.margin)
+}
+
 fn new_key(
     secrets: &Secrets,
     alg: JwsAlg,
@@ -431,6 +538,7 @@ fn new_key(
         activated_at: (state == KeyState::Current).then_some(now),
         retired_at: None,
         remove_after: None,
+        signed_until: None,
     })
 }
 
@@ -449,6 +557,7 @@ mod tests {
             activated_at: activated,
             retired_at: None,
             remove_after: None,
+            signed_until: None,
         }
     }
 
@@ -487,6 +596,22 @@ mod tests {
         old.remove_after = Some(500);
         assert_eq!(plan(&[c.clone(), n.clone(), old.clone()], 499, &P), []);
         assert_eq!(plan(&[c, n, old], 500, &P), [Step::Remove("o".into())]);
+    }
+
+    #[test]
+    fn a_retired_key_outlives_the_last_token_it_signed() {
+        let mut c = key("c", KeyState::Current, 0, Some(0));
+        // Nothing recorded: the longest lifetime this node allows.
+        assert_eq!(retire_until(&c, 1000, &P), 1000 + 300 + MARGIN);
+        // A node with a longer lifetime signed a token expiring later: that counts.
+        c.signed_until = Some(5000);
+        assert_eq!(retire_until(&c, 1000, &P), 5000 + MARGIN);
+        c.signed_until = Some(1100);
+        assert_eq!(retire_until(&c, 1000, &P), 1000 + 300 + MARGIN);
+        // The ring reports what it signed beyond what the store holds, once.
+        let ring = KeyRing::empty();
+        ring.signed_until(2000);
+        assert!(ring.unrecorded().is_none(), "no current key");
     }
 
     #[test]

@@ -12,6 +12,7 @@
 
 pub mod admin;
 pub mod config;
+pub mod conn;
 pub mod debugger;
 pub mod error;
 pub mod keys;
@@ -36,7 +37,12 @@ pub use state::AppState;
 /// The service's router.
 pub fn app(state: AppState) -> Router {
     let c = state.config();
-    let (max_body, timeout, concurrency) = (c.max_body, c.request_timeout, c.max_concurrency);
+    let (max_body, timeout) = (c.max_body, c.request_timeout);
+    let slots = Slots {
+        free: std::sync::Arc::new(tokio::sync::Semaphore::new(c.max_concurrency)),
+        wait: c.queue_timeout,
+        max_body,
+    };
     let debugger = c.debugger_enabled();
     let mut router = Router::new()
         .route("/oauth2/token", post(routes::token::token))
@@ -51,23 +57,93 @@ pub fn app(state: AppState) -> Router {
             "/.well-known/openid-configuration",
             get(routes::discovery::metadata),
         )
+        .fallback(not_found);
+    if debugger {
+        let access = debugger::Access::SameOrigin {
+            host: c.issuer_authority().to_owned(),
+            loopback: c.issuer_is_loopback() && c.listen.ip().is_loopback(),
+        };
+        router = router.merge(debugger::router("/debugger", access));
+    }
+    // Health and metrics never queue behind the API: they take no request slot.
+    let ops = Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/metrics", get(routes::health::metrics));
-    if debugger {
-        router = router.merge(debugger::router("/debugger", debugger::Access::SameOrigin));
-    }
     router
-        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(slots, admit))
+        .merge(ops)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
+        // Outermost: the timeout covers reading the body and waiting for a slot too.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(concurrency))
         .with_state(state)
+}
+
+/// The request slots (`max_concurrency`), how long a request may wait for one, and the body
+/// limit.
+#[derive(Clone)]
+struct Slots {
+    free: std::sync::Arc<tokio::sync::Semaphore>,
+    wait: std::time::Duration,
+    max_body: usize,
+}
+
+/// Reads the body first (a slow sender holds its own connection, never a slot), then takes a
+/// slot, waiting at most `queue_timeout`: past it the answer is 503 with `Retry-After`.
+async fn admit(State(slots): State<Slots>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, slots.max_body).await {
+        Ok(b) => b,
+        Err(e) => {
+            let too_large =
+                std::iter::successors(Some(&e as &(dyn std::error::Error + 'static)), |e| {
+                    e.source()
+                })
+                .any(|e| e.is::<http_body_util::LengthLimitError>());
+            let status = if too_large {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            let mut resp = error::OAuthError::invalid_request(if too_large {
+                "the request body is too large"
+            } else {
+                "the request body could not be read"
+            })
+            .into_response();
+            *resp.status_mut() = status;
+            return resp;
+        }
+    };
+    let permit = match tokio::time::timeout(slots.wait, slots.free.acquire_owned()).await {
+        Ok(Ok(p)) => p,
+        Ok(Err(_)) | Err(_) => return busy(),
+    };
+    let resp = next
+        .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await;
+    drop(permit);
+    resp
+}
+
+/// 503 with `Retry-After`: every slot stayed busy for the queue timeout.
+fn busy() -> Response {
+    let mut resp = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(serde_json::json!({
+            "error": "temporarily_unavailable",
+            "error_description": "the server is busy: retry shortly",
+        })),
+    )
+        .into_response();
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    resp
 }
 
 async fn not_found() -> Response {
@@ -140,5 +216,54 @@ fn endpoint_label(path: Option<&str>) -> &'static str {
         Some("/metrics") => "metrics",
         Some(p) if p == "/debugger" || p.starts_with("/debugger/") => "debugger",
         _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use tower::ServiceExt as _;
+
+    #[tokio::test]
+    async fn a_request_that_cannot_get_a_slot_soon_is_told_to_retry() {
+        let slots = Slots {
+            free: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
+            wait: std::time::Duration::from_millis(200),
+            max_body: 1024,
+        };
+        let app: Router = Router::new()
+            .route(
+                "/slow",
+                post(|| async {
+                    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+                    "done"
+                }),
+            )
+            .layer(middleware::from_fn_with_state(slots, admit));
+        let req = || {
+            axum::http::Request::post("/slow")
+                .body(axum::body::Body::from("a=b"))
+                .unwrap()
+        };
+        let first = tokio::spawn(app.clone().oneshot(req()));
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let start = Instant::now();
+        let second = app.clone().oneshot(req()).await.unwrap();
+        assert_eq!(second.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(second.headers()[header::RETRY_AFTER], "1");
+        let waited = start.elapsed();
+        assert!(
+            waited >= std::time::Duration::from_millis(150)
+                && waited < std::time::Duration::from_millis(1000),
+            "{waited:?}"
+        );
+        assert_eq!(first.await.unwrap().unwrap().status(), StatusCode::OK);
+        // A body over the limit is 413 before any slot is taken.
+        let big = axum::http::Request::post("/slow")
+            .body(axum::body::Body::from(vec![b'a'; 2048]))
+            .unwrap();
+        let resp = app.oneshot(big).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
 }

@@ -30,6 +30,9 @@ impl Started {
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.done.await;
+        if let Err(e) = self.state.record_signed().await {
+            tracing::warn!(error = %e, "cannot record what the current key signed");
+        }
     }
 
     /// Waits until the service stops (after [`Started::shutdown`] from elsewhere, or a signal
@@ -63,7 +66,15 @@ pub async fn start(config: Config, clock: Option<Arc<dyn Clock>>) -> Result<Star
     let (stop, stopped) = watch::channel(false);
     background(&state, &stopped);
     let router = crate::app(state.clone());
-    let done = tokio::spawn(accept(listener, router, tls, stopped, config.max_body));
+    let limits = Limits {
+        conns: crate::conn::Connections::new(
+            crate::conn::fit_to_descriptors(config.max_connections),
+            config.max_connections_per_peer,
+        ),
+        handshake: config.handshake_timeout,
+        max_body: config.max_body,
+    };
+    let done = tokio::spawn(accept(listener, router, tls, stopped, limits));
     Ok(Started {
         state,
         addr,
@@ -117,6 +128,10 @@ fn background(state: &AppState, stopped: &watch::Receiver<bool>) {
     let tasks: [(Duration, Task); 3] = [
         (poll, |s| {
             Box::pin(async move {
+                if let Err(e) = s.record_signed().await {
+                    s.metrics().store_error();
+                    tracing::warn!(error = %e, "cannot record what the current key signed");
+                }
                 if let Err(e) = s.refresh().await {
                     s.metrics().store_error();
                     tracing::warn!(error = %e, "cannot refresh the caches");
@@ -161,31 +176,57 @@ fn background(state: &AppState, stopped: &watch::Receiver<bool>) {
 /// One run of a background task.
 type Task = fn(AppState) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
+/// What bounds a connection: how many may be open (in all, per peer), how long a TLS
+/// handshake may take, the largest body.
+struct Limits {
+    conns: crate::conn::Connections,
+    handshake: Duration,
+    max_body: usize,
+}
+
 async fn accept(
     listener: TcpListener,
     router: axum::Router,
     tls: Option<tokio_rustls::TlsAcceptor>,
     mut stopped: watch::Receiver<bool>,
-    max_body: usize,
+    limits: Limits,
 ) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut backoff = crate::conn::Backoff::default();
+    let (max_body, handshake) = (limits.max_body, limits.handshake);
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             conn = listener.accept() => match conn {
-                Ok(c) => c,
+                Ok(c) => {
+                    backoff.reset();
+                    c
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
+                    // Out of descriptors (EMFILE/ENFILE) or another transient failure: wait,
+                    // longer each time, logging only when the wait grows.
+                    let (wait, log) = backoff.next();
+                    if log {
+                        tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "accept failed; backing off");
+                    }
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => continue,
+                        _ = stopped.changed() => break,
+                    }
                 }
             },
             _ = stopped.changed() => break,
+        };
+        // Over a cap, the connection is closed at once: its descriptor is not held.
+        let Some(slot) = limits.conns.admit(peer.ip()) else {
+            drop(stream);
+            continue;
         };
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(router.clone());
         let watcher = graceful.watcher();
         let tls = tls.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let mut http = hyper::server::conn::http1::Builder::new();
             // Header limits: at most 64 headers in 16 KiB (plus the body buffer), read within
             // 10 s; larger requests are refused by hyper before any handler runs.
@@ -194,14 +235,17 @@ async fn accept(
                 .max_headers(64)
                 .max_buf_size((16 * 1024).max(max_body + 1024));
             let result = match tls {
-                Some(acceptor) => match acceptor.accept(stream).await {
-                    Ok(s) => {
-                        watcher
-                            .watch(http.serve_connection(TokioIo::new(s), service))
-                            .await
+                // A client that never finishes its handshake is dropped after the timeout.
+                Some(acceptor) => {
+                    match tokio::time::timeout(handshake, acceptor.accept(stream)).await {
+                        Ok(Ok(s)) => {
+                            watcher
+                                .watch(http.serve_connection(TokioIo::new(s), service))
+                                .await
+                        }
+                        Ok(Err(_)) | Err(_) => return,
                     }
-                    Err(_) => return,
-                },
+                }
                 None => {
                     watcher
                         .watch(http.serve_connection(TokioIo::new(stream), service))

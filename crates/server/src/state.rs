@@ -224,6 +224,28 @@ impl AppState {
         Ok(true)
     }
 
+    /// Records in the store the latest `exp` this node signed with the current key, when it
+    /// passed what the store holds (at most once a minute per node): a retired key stays
+    /// published until its last token expires, whichever node signed it.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the store.
+    pub async fn record_signed(&self) -> Result<(), StoreError> {
+        let ring = self.keys();
+        self.record_ring(&ring).await
+    }
+
+    async fn record_ring(&self, ring: &KeyRing) -> Result<(), StoreError> {
+        if let Some((kid, until)) = ring.unrecorded() {
+            self.inner
+                .store
+                .key_signed_until(kid, until, self.policy().margin)
+                .await?;
+            ring.recorded(until);
+        }
+        Ok(())
+    }
+
     async fn reload(&self) -> Result<(), StoreError> {
         let g = self.inner.store.generation().await?;
         let clients = self.inner.store.clients().await?;
@@ -241,9 +263,12 @@ impl AppState {
         if let Ok(mut w) = self.inner.clients.write() {
             *w = Arc::new(map);
         }
+        let old = self.keys();
         if let Ok(mut w) = self.inner.keys.write() {
             *w = Arc::new(ring);
         }
+        // What the replaced ring signed and did not record yet (its key may just have retired).
+        self.record_ring(&old).await?;
         self.inner.generation.store(g, Ordering::Release);
         Ok(())
     }

@@ -784,14 +784,41 @@ async fn the_token_service_mounts_it_on_a_loopback_issuer_only() {
         .unwrap();
     assert_eq!(send(&app, req).await.0, StatusCode::UNAUTHORIZED);
     let token = hs256(fresh());
-    let req = Request::post("/debugger/api/inspect")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(ACCESS_HEADER, "page")
-        .body(Body::from(json!({"token": token}).to_string()))
-        .unwrap();
-    let (status, _, v) = send(&app, req).await;
+    let inspect = |host: &str| {
+        Request::post("/debugger/api/inspect")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(ACCESS_HEADER, "page")
+            .header(header::HOST, host)
+            .body(Body::from(json!({"token": token}).to_string()))
+            .unwrap()
+    };
+    let (status, _, v) = send(&app, inspect("127.0.0.1:8080")).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["header"]["alg"], "HS256");
+    assert_eq!(
+        send(&app, inspect("localhost:8080")).await.0,
+        StatusCode::OK
+    );
+    // Another Host (DNS rebinding: a site's name pointed at this address) is refused.
+    let (status, _, v) = send(&app, inspect("evil.example")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{v}");
+    // Turned on for a public issuer: only that issuer's host.
+    let app = tessera_server::app(on.state.clone());
+    assert_eq!(send(&app, inspect("auth.test")).await.0, StatusCode::OK);
+    assert_eq!(
+        send(&app, inspect("127.0.0.1")).await.0,
+        StatusCode::FORBIDDEN
+    );
+    // Listening on every interface with a loopback issuer name: off unless turned on.
+    let public = common::service_with(
+        store().await,
+        common::config(&[
+            ("issuer", "http://localhost:8080"),
+            ("listen", "0.0.0.0:8080"),
+        ]),
+    )
+    .await;
+    assert_eq!(get(&public, "/debugger/").await.0, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

@@ -223,6 +223,7 @@ async fn changes_beside_the_server_authenticate_at_once() {
             audiences: Some(vec!["api://x".into()]),
             token_ttl: None,
             dpop_bound: None,
+            introspect: Some(true),
         })
         .await
         .unwrap();
@@ -654,6 +655,7 @@ async fn dpop_bound_access_tokens() {
             &c.client_id,
             ClientSpec {
                 dpop_bound: Some(true),
+                introspect: Some(true),
                 ..ClientSpec::default()
             },
         )
@@ -711,4 +713,140 @@ async fn verified_tokens_are_remembered_per_key_ring() {
     s.admin.retire(&kid).await.unwrap();
     s.state.refresh().await.unwrap();
     assert_eq!(s.introspect(&c, &token).await, json!({"active": false}));
+}
+
+/// A client made without `--introspect`.
+async fn plain_client(
+    s: &common::Service,
+    audience: &str,
+) -> tessera_server::admin::NewCredentials {
+    let c = s
+        .admin
+        .create_client(ClientSpec {
+            name: Some("plain".into()),
+            scopes: Some(vec!["read".into()]),
+            audiences: Some(vec![audience.into()]),
+            ..ClientSpec::default()
+        })
+        .await
+        .unwrap();
+    s.state.refresh().await.unwrap();
+    c
+}
+
+#[tokio::test]
+async fn introspection_needs_the_permission_and_answers_only_for_the_callers_audiences() {
+    let s = service().await;
+    let issuer = s.client("read", &["api://x", "api://y"]).await;
+    let token = s.token(&issuer, "").await;
+    // No permission by default: refused, whatever the token.
+    let plain = plain_client(&s, "api://x").await;
+    assert!(!plain.introspect);
+    let (status, _, v) = s
+        .post_form(
+            "/oauth2/introspect",
+            &format!("token={token}"),
+            Some((&plain.client_id, &plain.client_secret)),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (StatusCode::FORBIDDEN, Some("unauthorized_client"))
+    );
+    // Granted: an answer for tokens meant for its audiences only.
+    s.admin
+        .update_client(
+            &plain.client_id,
+            ClientSpec {
+                introspect: Some(true),
+                ..ClientSpec::default()
+            },
+        )
+        .await
+        .unwrap();
+    s.state.refresh().await.unwrap();
+    assert_eq!(s.introspect(&plain, &token).await["active"], true);
+    let elsewhere = plain_client(&s, "api://z").await;
+    s.admin
+        .update_client(
+            &elsewhere.client_id,
+            ClientSpec {
+                introspect: Some(true),
+                ..ClientSpec::default()
+            },
+        )
+        .await
+        .unwrap();
+    s.state.refresh().await.unwrap();
+    assert_eq!(
+        s.introspect(&elsewhere, &token).await,
+        json!({"active": false})
+    );
+    // A token for several audiences (RFC 8707 resources) is meant for each of them.
+    let both = s
+        .token(&issuer, "&resource=api%3A%2F%2Fy&resource=api%3A%2F%2Fx")
+        .await;
+    assert_eq!(s.introspect(&plain, &both).await["active"], true);
+    let only_y = s.token(&issuer, "&resource=api%3A%2F%2Fy").await;
+    assert_eq!(
+        s.introspect(&plain, &only_y).await,
+        json!({"active": false})
+    );
+}
+
+#[tokio::test]
+async fn tokens_of_a_disabled_client_stay_inactive_when_it_is_enabled_again() {
+    let s = service().await;
+    let c = s.client("read", &["api://x"]).await;
+    let rs = s.client("read", &["api://x"]).await;
+    let before = s.token(&c, "").await;
+    assert_eq!(s.introspect(&rs, &before).await["active"], true);
+    s.admin.set_enabled(&c.client_id, false).await.unwrap();
+    s.state.refresh().await.unwrap();
+    s.clock.advance(5);
+    s.admin.set_enabled(&c.client_id, true).await.unwrap();
+    s.state.refresh().await.unwrap();
+    assert_eq!(s.introspect(&rs, &before).await, json!({"active": false}));
+    // Tokens issued after the client is enabled again are active.
+    s.clock.advance(1);
+    let after = s.token(&c, "").await;
+    assert_eq!(s.introspect(&rs, &after).await["active"], true);
+}
+
+#[tokio::test]
+async fn lifetimes_are_clamped_to_the_servers_maximum_at_issuance() {
+    // A client made under a configuration that allowed 30 days, served by one that allows 1 h.
+    let dir = tempfile::tempdir().unwrap();
+    let store = tessera_server::store::open(None, dir.path()).await.unwrap();
+    let generous = common::config(&[("token_ttl", "30d"), ("max_token_ttl", "30d")]);
+    let s = common::service_with(std::sync::Arc::clone(&store), generous).await;
+    let c = s.client("read", &["api://x"]).await;
+    assert_eq!(c.token_ttl, 30 * 86_400);
+    let strict = common::config(&[("max_token_ttl", "1h")]);
+    let s = common::service_with(store, strict).await;
+    let (status, _, v) = s
+        .post_form(
+            "/oauth2/token",
+            "grant_type=client_credentials",
+            Some((&c.client_id, &c.client_secret)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["expires_in"], 3600);
+    let claims = tessera_jose::dangerous::decode_unverified(v["access_token"].as_str().unwrap())
+        .unwrap()
+        .claims
+        .unwrap();
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        3600
+    );
+    // What the current key signed reaches the store, and its retirement waits for it.
+    s.state.record_signed().await.unwrap();
+    let keys = s.state.store().keys().await.unwrap();
+    let current = keys
+        .iter()
+        .find(|k| k.state == tessera_server::store::KeyState::Current)
+        .unwrap();
+    assert!(current.signed_until.unwrap() >= claims["exp"].as_i64().unwrap());
 }

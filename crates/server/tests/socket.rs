@@ -47,6 +47,7 @@ async fn oauth2_client_and_jsonwebtoken_over_http() {
             audiences: Some(vec!["api://orders".into()]),
             token_ttl: None,
             dpop_bound: None,
+            introspect: Some(true),
         })
         .await
         .unwrap();
@@ -163,90 +164,10 @@ async fn oauth2_client_and_jsonwebtoken_over_http() {
 #[tokio::test]
 async fn https_and_eddsa() {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    // A test CA and a leaf certificate for localhost signed by it.
-    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
-    std::fs::write(
-        p("ext.cnf"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-    )
-    .unwrap();
-    let steps: [Vec<String>; 3] = [
-        [
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=tessera-test-ca",
-            "-keyout",
-            &p("ca.key"),
-            "-out",
-            &p("ca.pem"),
-        ]
-        .map(String::from)
-        .to_vec(),
-        [
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            &p("key.pem"),
-            "-out",
-            &p("leaf.csr"),
-        ]
-        .map(String::from)
-        .to_vec(),
-        [
-            "x509",
-            "-req",
-            "-in",
-            &p("leaf.csr"),
-            "-CA",
-            &p("ca.pem"),
-            "-CAkey",
-            &p("ca.key"),
-            "-CAcreateserial",
-            "-days",
-            "1",
-            "-extfile",
-            &p("ext.cnf"),
-            "-out",
-            &p("cert.pem"),
-        ]
-        .map(String::from)
-        .to_vec(),
-    ];
-    let made: std::io::Result<std::process::Output> = steps
-        .iter()
-        .try_fold(None, |_, args| {
-            let out = std::process::Command::new("openssl").args(args).output()?;
-            Ok(if out.status.success() {
-                Some(out)
-            } else {
-                None
-            })
-        })
-        .and_then(|o| o.ok_or_else(|| std::io::Error::other("openssl failed")));
-    if !made.as_ref().is_ok_and(|o| o.status.success()) {
-        let required = std::env::var_os("TESSERA_REQUIRE_INTEROP").is_some_and(|v| !v.is_empty());
-        assert!(
-            !required,
-            "openssl is required to make the test certificate"
-        );
-        eprintln!("skipping: no openssl to make a certificate");
+    let Some(certs) = common::test_certificate(dir.path()) else {
         return;
-    }
+    };
+    let (cert, key) = (&certs.cert, &certs.key);
     let cfg = config(
         dir.path(),
         &[
@@ -266,10 +187,11 @@ async fn https_and_eddsa() {
             audiences: Some(vec!["api://a".into()]),
             token_ttl: Some(60),
             dpop_bound: None,
+            introspect: Some(true),
         })
         .await
         .unwrap();
-    let root = reqwest::Certificate::from_pem(&std::fs::read(p("ca.pem")).unwrap()).unwrap();
+    let root = reqwest::Certificate::from_pem(&std::fs::read(&certs.ca).unwrap()).unwrap();
     let https = reqwest::Client::builder()
         .add_root_certificate(root)
         .build()

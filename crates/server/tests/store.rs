@@ -27,6 +27,7 @@ fn client(id: &str) -> Client {
         created_at: 10,
         updated_at: 10,
         dpop_bound: false,
+        introspect: false,
     }
 }
 
@@ -88,6 +89,7 @@ async fn suite(store: &dyn Store) {
         activated_at: None,
         retired_at: None,
         remove_after: None,
+        signed_until: None,
     };
     store.insert_key(&k).await.unwrap();
     k.state = KeyState::Current;
@@ -98,6 +100,26 @@ async fn suite(store: &dyn Store) {
         (keys.len(), keys[0].state, keys[0].activated_at),
         (1, KeyState::Current, Some(6))
     );
+    // What the key signed is only ever raised; a retired key's removal moves with it.
+    let g = store.generation().await.unwrap();
+    store.key_signed_until("k1", 500, 60).await.unwrap();
+    store.key_signed_until("k1", 400, 60).await.unwrap();
+    let keys = store.keys().await.unwrap();
+    assert_eq!(
+        (keys[0].signed_until, keys[0].remove_after),
+        (Some(500), None)
+    );
+    k.state = KeyState::Previous;
+    k.remove_after = Some(520);
+    store.update_key(&k).await.unwrap();
+    store.key_signed_until("k1", 700, 60).await.unwrap();
+    store.key_signed_until("k1", 600, 60).await.unwrap();
+    let keys = store.keys().await.unwrap();
+    assert_eq!(
+        (keys[0].signed_until, keys[0].remove_after),
+        (Some(700), Some(760))
+    );
+    assert!(store.generation().await.unwrap() > g, "update_key bumps");
     store.delete_key("k1").await.unwrap();
     assert!(store.keys().await.unwrap().is_empty());
     // Events, in order, from a time.

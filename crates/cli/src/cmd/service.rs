@@ -148,8 +148,13 @@ fn print_credentials(c: &NewCredentials, json: bool) -> CmdResult {
     } else {
         ""
     };
+    let introspect = if c.introspect {
+        "\nintrospect     yes (tokens meant for its audiences)"
+    } else {
+        ""
+    };
     output::line(&format!(
-        "client_id      {}\nclient_secret  {}\nscope          {}\naudience       {}\ntoken_ttl      {}s{dpop}\n\nThe secret is shown once: store it now. Get a token with:\n  curl -s -u '{}:{}' -d grant_type=client_credentials <issuer>/oauth2/token",
+        "client_id      {}\nclient_secret  {}\nscope          {}\naudience       {}\ntoken_ttl      {}s{dpop}{introspect}\n\nThe secret is shown once: store it now. Get a token with:\n  curl -s -u '{}:{}' -d grant_type=client_credentials <issuer>/oauth2/token",
         c.client_id,
         c.client_secret,
         c.scope,
@@ -169,6 +174,7 @@ fn client_json(c: &tessera_server::store::Client) -> serde_json::Value {
         "token_ttl": c.token_ttl,
         "enabled": c.enabled,
         "dpop_bound": c.dpop_bound,
+        "introspect": c.introspect,
         "tokens_revoked_before": c.tokens_revoked_before,
         "secret_rotation_grace_until": c.old_secret_until,
         "created_at": c.created_at,
@@ -186,6 +192,7 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                 audiences,
                 token_ttl,
                 dpop_bound,
+                introspect,
                 json,
             } => {
                 let admin = open(opts).await?;
@@ -196,6 +203,7 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                         audiences: Some(audiences.clone()),
                         token_ttl: ttl(token_ttl.as_deref())?,
                         dpop_bound: Some(*dpop_bound),
+                        introspect: Some(*introspect),
                     })
                     .await
                     .map_err(admin_error)?;
@@ -232,6 +240,7 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                 audiences,
                 token_ttl,
                 dpop_bound,
+                introspect,
             } => {
                 let admin = open(opts).await?;
                 let c = admin
@@ -243,6 +252,7 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                             audiences: (!audiences.is_empty()).then(|| audiences.clone()),
                             token_ttl: ttl(token_ttl.as_deref())?,
                             dpop_bound: *dpop_bound,
+                            introspect: *introspect,
                         },
                     )
                     .await

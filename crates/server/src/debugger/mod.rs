@@ -47,17 +47,28 @@ pub enum Access {
     /// `tessera debug` prints in its URL, `?k=KEY`). Another local user or a web page in the
     /// same browser does not have it.
     Key(String),
-    /// Requests from the page itself ([`ACCESS_HEADER`] present, JSON bodies): what
-    /// `tessera serve` uses at `/debugger`, where the token service's own origin holds the
-    /// page.
-    SameOrigin,
+    /// Requests from the page itself ([`ACCESS_HEADER`] present, JSON bodies) to the token
+    /// service's own host: what `tessera serve` uses at `/debugger`, where the service's origin
+    /// holds the page. `host` is the issuer's authority (`auth.example.com`,
+    /// `127.0.0.1:8080`); with `loopback`, any loopback host name is accepted too (a local
+    /// service reached as `localhost`). Any other `Host` is refused (DNS rebinding).
+    SameOrigin {
+        /// The issuer's authority.
+        host: String,
+        /// Whether loopback host names are accepted too.
+        loopback: bool,
+    },
 }
 
 impl core::fmt::Debug for Access {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Self::Key(_) => f.write_str("Access::Key(<redacted>)"),
-            Self::SameOrigin => f.write_str("Access::SameOrigin"),
+            Self::SameOrigin { host, loopback } => f
+                .debug_struct("Access::SameOrigin")
+                .field("host", host)
+                .field("loopback", loopback)
+                .finish(),
         }
     }
 }
@@ -77,6 +88,9 @@ struct Debugger {
 
 struct Inner {
     access: Access,
+    /// API calls running at once (key generation and PBES2 are CPU-heavy): at most one per
+    /// core; a call that cannot start within [`QUEUE_WAIT`] is told to retry.
+    work: Arc<tokio::sync::Semaphore>,
     /// The example tokens and their keys, made once per process on first use.
     examples: OnceLock<Value>,
 }
@@ -84,9 +98,11 @@ struct Inner {
 /// The debugger's routes under `base` (`""` for `tessera debug`, `"/debugger"` for the token
 /// service), with their security headers, as a router for any state.
 pub fn router<S: Clone + Send + Sync + 'static>(base: &str, access: Access) -> Router<S> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let state = Debugger {
         inner: Arc::new(Inner {
             access,
+            work: Arc::new(tokio::sync::Semaphore::new(cores.clamp(1, 4))),
             examples: OnceLock::new(),
         }),
     };
@@ -98,6 +114,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(base: &str, access: Access) -> R
         .route(&format!("{base}/api/keys"), post(keys))
         .route(&format!("{base}/api/examples"), post(examples))
         .route(&format!("{base}/api/algorithms"), post(algorithms))
+        // The gate runs first; only admitted calls wait for a core.
+        .layer(middleware::from_fn_with_state(state.clone(), bounded))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY));
     let mut pages = Router::new()
@@ -208,7 +226,19 @@ async fn guard(State(d): State<Debugger>, req: Request, next: Next) -> Response 
                 .into_response();
             }
         }
-        (Access::SameOrigin, Some(_)) => {}
+        (Access::SameOrigin { host, loopback }, Some(_)) => {
+            let named = h.get(header::HOST).and_then(|v| v.to_str().ok());
+            let ours = named.is_some_and(|n| n.eq_ignore_ascii_case(host))
+                || (*loopback && loopback_host(h));
+            if !ours {
+                return ApiError::new(
+                    403,
+                    "access_denied",
+                    "the debugger answers only at the service's own address (its issuer)",
+                )
+                .into_response();
+            }
+        }
     }
     // Browsers say where a request comes from; only the page's own origin may call.
     if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok())
@@ -257,6 +287,26 @@ impl IntoResponse for ApiError {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, axum::Json(json!({"error": self.body()}))).into_response()
     }
+}
+
+/// How long an API call waits for a free core before it is told to retry.
+const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Bounds the API's work: one call per core at a time; a call that cannot start within
+/// [`QUEUE_WAIT`] gets 503 with `Retry-After`.
+async fn bounded(State(d): State<Debugger>, req: Request, next: Next) -> Response {
+    let Ok(Ok(permit)) =
+        tokio::time::timeout(QUEUE_WAIT, d.inner.work.clone().acquire_owned()).await
+    else {
+        let mut resp = ApiError::new(503, "busy", "the debugger is busy: try again in a moment")
+            .into_response();
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return resp;
+    };
+    let resp = next.run(req).await;
+    drop(permit);
+    resp
 }
 
 /// Runs one API call off the async threads (key generation and PBES2 take a while).
@@ -334,4 +384,46 @@ pub async fn serve_standalone(
     axum::serve(listener, app)
         .with_graceful_shutdown(crate::server::shutdown_signal())
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use tower::ServiceExt as _;
+
+    #[tokio::test]
+    async fn a_call_that_cannot_start_soon_is_told_to_retry() {
+        let app = |permits: usize| {
+            let d = Debugger {
+                inner: Arc::new(Inner {
+                    access: Access::Key("k".into()),
+                    work: Arc::new(tokio::sync::Semaphore::new(permits)),
+                    examples: OnceLock::new(),
+                }),
+            };
+            Router::new()
+                .route("/api/algorithms", post(algorithms))
+                .layer(middleware::from_fn_with_state(d, bounded))
+        };
+        let req = || {
+            Request::post("/api/algorithms")
+                .body(axum::body::Body::from("{}"))
+                .unwrap()
+        };
+        assert_eq!(
+            app(1).oneshot(req()).await.unwrap().status(),
+            StatusCode::OK
+        );
+        // Every core busy: after the queue wait, 503 with Retry-After, not an endless wait.
+        let start = std::time::Instant::now();
+        let resp = app(0).oneshot(req()).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "1");
+        let waited = start.elapsed();
+        assert!(
+            waited >= QUEUE_WAIT && waited < QUEUE_WAIT * 3,
+            "{waited:?}"
+        );
+    }
 }

@@ -1,6 +1,8 @@
-//! `POST /oauth2/introspect` (RFC 7662): for an authenticated client, whether a token is
-//! active. A valid, unexpired, unrevoked access token of this issuer gives `active: true` and
-//! its claims; anything else gives exactly `{"active": false}`.
+//! `POST /oauth2/introspect` (RFC 7662): for an authenticated client allowed to introspect
+//! (`client create|update --introspect`, RFC 7662 §4), whether a token meant for it is active. A
+//! valid, unexpired, unrevoked access token of this issuer whose `aud` names one of the caller's
+//! audiences gives `active: true` and its claims; anything else gives exactly
+//! `{"active": false}`. A client without the permission is refused (403 `unauthorized_client`).
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -31,13 +33,29 @@ pub async fn introspect(
 
 async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes) -> Result<Value, OAuthError> {
     let form = Form::parse(headers, body)?;
-    authenticate(state, headers, &form).await?;
+    let caller = authenticate(state, headers, &form).await?;
+    if !caller.introspect {
+        return Err(OAuthError::forbidden(
+            "this client may not introspect tokens (client update --introspect)",
+        ));
+    }
     let token = form
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
-    Ok(active_claims(state, token)
+    let answer = active_claims(state, token)
         .await?
-        .unwrap_or_else(|| json!({"active": false})))
+        .filter(|claims| meant_for(claims, &caller.audiences));
+    Ok(answer.unwrap_or_else(|| json!({"active": false})))
+}
+
+/// Whether a token's `aud` (a string or an array) names one of the caller's audiences.
+fn meant_for(claims: &Value, audiences: &[String]) -> bool {
+    let named = |a: &Value| a.as_str().is_some_and(|a| audiences.iter().any(|x| x == a));
+    match claims.get("aud") {
+        Some(Value::Array(list)) => list.iter().any(named),
+        Some(one) => named(one),
+        None => false,
+    }
 }
 
 /// The introspection answer of an active token, or `None`.

@@ -276,6 +276,11 @@ impl Grant for ClientCredentials {
             tessera_jose::secret::random(16).map_err(|_| OAuthError::server_error())?,
         );
         let scope = scope.join(" ");
+        // Never longer than this server allows, whatever the client was created with: the
+        // key life cycle keeps a retired key published for max_token_ttl.
+        let ttl = client.token_ttl.clamp(1, state.policy().max_token_ttl);
+        let exp = now + ttl;
+        keys.signed_until(exp);
         let claims = AccessClaims {
             iss: &state.config().issuer,
             sub: &client.id,
@@ -284,7 +289,7 @@ impl Grant for ClientCredentials {
             } else {
                 Audience::Many(aud)
             },
-            exp: now + client.token_ttl,
+            exp,
             iat: now,
             jti,
             client_id: &client.id,
@@ -298,7 +303,7 @@ impl Grant for ClientCredentials {
         Ok(TokenResponse {
             access_token,
             token_type: req.token_type(),
-            expires_in: client.token_ttl,
+            expires_in: ttl,
             scope,
         })
     }

@@ -79,7 +79,7 @@ impl PgStore {
     }
 }
 
-/// Binds a client's thirteen columns in table order ($1 to $13).
+/// Binds a client's fourteen columns in table order ($1 to $14).
 macro_rules! bind_client {
     ($query:expr, $c:expr) => {
         $query
@@ -96,6 +96,7 @@ macro_rules! bind_client {
             .bind($c.created_at)
             .bind($c.updated_at)
             .bind(i64::from($c.dpop_bound))
+            .bind(i64::from($c.introspect))
     };
 }
 
@@ -107,7 +108,7 @@ macro_rules! backend {
                 bind_client!(
                     sqlx::query(&sql(
                         $postgres,
-                        "INSERT INTO clients (id, name, secret_hash, old_secret_hash, old_secret_until, scopes, audiences, token_ttl, enabled, tokens_revoked_before, created_at, updated_at, dpop_bound) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                        "INSERT INTO clients (id, name, secret_hash, old_secret_hash, old_secret_until, scopes, audiences, token_ttl, enabled, tokens_revoked_before, created_at, updated_at, dpop_bound, introspect) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                     )),
                     c
                 )
@@ -117,11 +118,11 @@ macro_rules! backend {
             }
 
             async fn update_client(&self, c: &Client) -> Result<(), StoreError> {
-                // The same thirteen parameters as the insert; created_at is rewritten unchanged.
+                // The same fourteen parameters as the insert; created_at is rewritten unchanged.
                 let done = bind_client!(
                     sqlx::query(&sql(
                         $postgres,
-                        "UPDATE clients SET name = $2, secret_hash = $3, old_secret_hash = $4, old_secret_until = $5, scopes = $6, audiences = $7, token_ttl = $8, enabled = $9, tokens_revoked_before = $10, created_at = $11, updated_at = $12, dpop_bound = $13 WHERE id = $1",
+                        "UPDATE clients SET name = $2, secret_hash = $3, old_secret_hash = $4, old_secret_until = $5, scopes = $6, audiences = $7, token_ttl = $8, enabled = $9, tokens_revoked_before = $10, created_at = $11, updated_at = $12, dpop_bound = $13, introspect = $14 WHERE id = $1",
                     )),
                     c
                 )
@@ -176,6 +177,7 @@ macro_rules! backend {
                             activated_at: r.try_get("activated_at")?,
                             retired_at: r.try_get("retired_at")?,
                             remove_after: r.try_get("remove_after")?,
+                            signed_until: r.try_get("signed_until")?,
                         })
                     })
                     .collect()
@@ -213,6 +215,26 @@ macro_rules! backend {
                 .execute(&self.pool)
                 .await?;
                 self.bump().await
+            }
+
+            async fn key_signed_until(
+                &self,
+                kid: &str,
+                until: i64,
+                margin: i64,
+            ) -> Result<(), StoreError> {
+                // Only ever raised; a retired key's removal moves with it. No generation bump:
+                // no cache holds these times.
+                sqlx::query(&sql(
+                    $postgres,
+                    "UPDATE signing_keys SET signed_until = CASE WHEN signed_until IS NULL OR signed_until < $2 THEN $2 ELSE signed_until END, remove_after = CASE WHEN remove_after IS NOT NULL AND remove_after < $3 THEN $3 ELSE remove_after END WHERE kid = $1",
+                ))
+                .bind(kid)
+                .bind(until)
+                .bind(until.saturating_add(margin))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
             }
 
             async fn delete_key(&self, kid: &str) -> Result<(), StoreError> {
@@ -385,5 +407,6 @@ where
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
         dpop_bound: r.try_get::<i64, _>("dpop_bound")? != 0,
+        introspect: r.try_get::<i64, _>("introspect")? != 0,
     })
 }

@@ -47,6 +47,9 @@ pub struct Client {
     /// Its access tokens must be DPoP-bound: a token request without a DPoP proof is refused
     /// (RFC 9449 §5.2 `dpop_bound_access_tokens`).
     pub dpop_bound: bool,
+    /// It may introspect tokens (RFC 7662 §4): only those meant for one of its audiences, or
+    /// issued to it.
+    pub introspect: bool,
 }
 
 impl core::fmt::Debug for Client {
@@ -58,6 +61,7 @@ impl core::fmt::Debug for Client {
             .field("audiences", &self.audiences)
             .field("enabled", &self.enabled)
             .field("dpop_bound", &self.dpop_bound)
+            .field("introspect", &self.introspect)
             .finish_non_exhaustive()
     }
 }
@@ -115,6 +119,8 @@ pub struct StoredKey {
     pub retired_at: Option<i64>,
     /// Unix time it may leave the JWKS (its last token has expired).
     pub remove_after: Option<i64>,
+    /// The latest `exp` of a token it signed, as the nodes recorded it.
+    pub signed_until: Option<i64>,
 }
 
 impl core::fmt::Debug for StoredKey {
@@ -166,6 +172,9 @@ pub trait KeyStore: Send + Sync {
     async fn insert_key(&self, k: &StoredKey) -> Result<(), StoreError>;
     /// Replaces a key's state and times.
     async fn update_key(&self, k: &StoredKey) -> Result<(), StoreError>;
+    /// Records that the key signed a token expiring at `until` (kept as the maximum); a retired
+    /// key's `remove_after` becomes at least `until + margin`.
+    async fn key_signed_until(&self, kid: &str, until: i64, margin: i64) -> Result<(), StoreError>;
     /// Deletes a key.
     async fn delete_key(&self, kid: &str) -> Result<(), StoreError>;
 }
@@ -234,10 +243,20 @@ pub async fn open(
     Ok(match database_url {
         Some(url) => std::sync::Arc::new(PgStore::connect(url).await?),
         None => {
-            std::fs::create_dir_all(data_dir).map_err(|e| {
-                StoreError::Io(format!("cannot create {}: {e}", data_dir.display()))
-            })?;
-            std::sync::Arc::new(SqliteStore::open(&data_dir.join("tessera.db")).await?)
+            // The folder is its owner's only (0700) and so is the database (0600; SQLite gives
+            // its -wal and -shm files the database file's mode).
+            crate::keys::create_private_dir(data_dir)?;
+            let db = data_dir.join("tessera.db");
+            for file in [
+                db.clone(),
+                data_dir.join("tessera.db-wal"),
+                data_dir.join("tessera.db-shm"),
+            ] {
+                if file == db || file.exists() {
+                    crate::keys::ensure_private_file(&file)?;
+                }
+            }
+            std::sync::Arc::new(SqliteStore::open(&db).await?)
         }
     })
 }

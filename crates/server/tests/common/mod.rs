@@ -100,6 +100,7 @@ impl Service {
                 audiences: Some(audiences.iter().map(|a| (*a).into()).collect()),
                 token_ttl: None,
                 dpop_bound: None,
+                introspect: Some(true),
             })
             .await
             .unwrap();
@@ -203,4 +204,102 @@ pub fn std_b64(bytes: &[u8]) -> String {
         s.push('=');
     }
     s
+}
+
+/// A test CA and a certificate for `localhost` and 127.0.0.1 signed by it.
+pub struct TestCertificate {
+    /// The leaf certificate (PEM).
+    pub cert: std::path::PathBuf,
+    /// Its private key (PEM).
+    pub key: std::path::PathBuf,
+    /// The CA certificate the client trusts (PEM).
+    pub ca: std::path::PathBuf,
+}
+
+/// Makes a [`TestCertificate`] in `dir` with the `openssl` CLI; `None` (the test skips) without
+/// it, unless `TESSERA_REQUIRE_INTEROP` is set, when its absence fails the test.
+#[allow(dead_code)]
+pub fn test_certificate(dir: &std::path::Path) -> Option<TestCertificate> {
+    let p = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    std::fs::write(
+        p("ext.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    let steps: [Vec<String>; 3] = [
+        [
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=tessera-test-ca",
+            "-keyout",
+            &p("ca.key"),
+            "-out",
+            &p("ca.pem"),
+        ]
+        .map(String::from)
+        .to_vec(),
+        [
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            &p("key.pem"),
+            "-out",
+            &p("leaf.csr"),
+        ]
+        .map(String::from)
+        .to_vec(),
+        [
+            "x509",
+            "-req",
+            "-in",
+            &p("leaf.csr"),
+            "-CA",
+            &p("ca.pem"),
+            "-CAkey",
+            &p("ca.key"),
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            &p("ext.cnf"),
+            "-out",
+            &p("cert.pem"),
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    let made = steps.iter().all(|args| {
+        std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if !made {
+        let required = std::env::var_os("TESSERA_REQUIRE_INTEROP").is_some_and(|v| !v.is_empty());
+        assert!(
+            !required,
+            "openssl is required to make the test certificate"
+        );
+        eprintln!("skipping: no openssl to make a certificate");
+        return None;
+    }
+    Some(TestCertificate {
+        cert: dir.join("cert.pem"),
+        key: dir.join("key.pem"),
+        ca: dir.join("ca.pem"),
+    })
 }

@@ -1,0 +1,174 @@
+//! Connection limits: how many connections may be open at once, in all and from one peer, the
+//! file descriptor limit they must fit in, and the back-off of a failing accept loop.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Descriptors kept for everything but client connections (the database, log files, outgoing
+/// connections, the listener).
+const RESERVED_DESCRIPTORS: u64 = 256;
+
+/// Raises the soft open-file limit to the hard one and returns `max` lowered, if need be, so
+/// that that many connections fit with room to spare. Both limits are logged.
+#[must_use]
+pub fn fit_to_descriptors(max: usize) -> usize {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => {
+            let fits = usize::try_from(limit.saturating_sub(RESERVED_DESCRIPTORS).max(16))
+                .unwrap_or(usize::MAX);
+            let cap = max.min(fits);
+            if cap < max {
+                tracing::warn!(
+                    descriptors = limit,
+                    max_connections = cap,
+                    "the open-file limit is low: max_connections lowered to fit (raise the hard limit, e.g. LimitNOFILE=)"
+                );
+            } else {
+                tracing::info!(
+                    descriptors = limit,
+                    max_connections = cap,
+                    "connection limits"
+                );
+            }
+            cap
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read or raise the open-file limit");
+            max
+        }
+    }
+}
+
+/// Open connections, counted in all and per peer address.
+#[derive(Clone)]
+pub struct Connections {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    max: usize,
+    per_peer: usize,
+    /// The total, and each peer's count (a peer leaves the map at zero).
+    open: Mutex<(usize, HashMap<IpAddr, usize>)>,
+}
+
+/// One admitted connection; dropping it frees its place.
+pub struct Slot {
+    inner: Arc<Inner>,
+    peer: IpAddr,
+}
+
+impl Connections {
+    /// Limits of `max` connections in all and `per_peer` from one address.
+    #[must_use]
+    pub fn new(max: usize, per_peer: usize) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                max,
+                per_peer,
+                open: Mutex::new((0, HashMap::new())),
+            }),
+        }
+    }
+
+    /// A place for a new connection from `peer`, or `None` when a limit is reached.
+    #[must_use]
+    pub fn admit(&self, peer: IpAddr) -> Option<Slot> {
+        let mut open = self.inner.open.lock().ok()?;
+        let (total, peers) = &mut *open;
+        let mine = peers.get(&peer).copied().unwrap_or(0);
+        if *total >= self.inner.max || mine >= self.inner.per_peer {
+            return None;
+        }
+        *total += 1;
+        peers.insert(peer, mine + 1);
+        Some(Slot {
+            inner: Arc::clone(&self.inner),
+            peer,
+        })
+    }
+
+    /// Connections open now.
+    #[must_use]
+    pub fn open(&self) -> usize {
+        self.inner.open.lock().map_or(0, |o| o.0)
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let Ok(mut open) = self.inner.open.lock() else {
+            return;
+        };
+        let (total, peers) = &mut *open;
+        *total = total.saturating_sub(1);
+        if let Some(n) = peers.get_mut(&self.peer) {
+            *n -= 1;
+            if *n == 0 {
+                peers.remove(&self.peer);
+            }
+        }
+    }
+}
+
+/// Exponential back-off of the accept loop: 10 ms doubling to 1 s, reset by a success.
+#[derive(Debug, Default)]
+pub struct Backoff {
+    failures: u32,
+}
+
+impl Backoff {
+    /// The wait after another failure, and whether it is worth a log line (the first failure
+    /// and each time the wait grows; not once per failure at the ceiling).
+    pub fn next(&mut self) -> (Duration, bool) {
+        let exp = self.failures.min(7);
+        self.failures = self.failures.saturating_add(1);
+        let wait = Duration::from_millis(10 << exp).min(Duration::from_secs(1));
+        (wait, exp < 7 || self.failures % 60 == 0)
+    }
+
+    /// A success: the next failure starts over.
+    pub fn reset(&mut self) {
+        self.failures = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_are_capped_in_all_and_per_peer() {
+        let c = Connections::new(3, 2);
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let b: IpAddr = [10, 0, 0, 2].into();
+        let a1 = c.admit(a).unwrap();
+        let _a2 = c.admit(a).unwrap();
+        assert!(c.admit(a).is_none(), "per peer");
+        let b1 = c.admit(b).unwrap();
+        assert!(c.admit(b).is_none(), "in all");
+        assert_eq!(c.open(), 3);
+        drop(a1);
+        assert!(c.admit(a).is_some());
+        drop(b1);
+        assert_eq!(c.open(), 1, "the slot admitted above was dropped at once");
+    }
+
+    #[test]
+    fn backoff_grows_to_a_second_and_resets() {
+        let mut b = Backoff::default();
+        let waits: Vec<u128> = (0..10).map(|_| b.next().0.as_millis()).collect();
+        assert_eq!(waits, [10, 20, 40, 80, 160, 320, 640, 1000, 1000, 1000]);
+        b.reset();
+        assert_eq!(b.next(), (Duration::from_millis(10), true));
+    }
+
+    #[test]
+    fn the_limit_fits_the_descriptors() {
+        let fitted = fit_to_descriptors(usize::MAX);
+        assert!(fitted < usize::MAX && fitted >= 16);
+        assert_eq!(fit_to_descriptors(10), 10);
+    }
+}
