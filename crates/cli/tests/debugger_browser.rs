@@ -291,6 +291,8 @@ async fn the_debugger_in_headless_chromium() {
     }
     until_text(&c, "header", "\"HS256\"").await;
     until_text(&c, "result", "Not verified").await;
+    // The page says what it removed from the paste.
+    until_text(&c, "warnings", "removed the `Bearer` scheme").await;
     screenshot(&c, "desktop-decoded").await;
 
     // The right secret verifies; a wrong one fails with the CLI's code.

@@ -68,6 +68,44 @@ fn configuration_sources_and_errors() {
     );
     assert!(out.contains("signing_alg = \"EdDSA\""), "flags win: {out}");
     assert!(!out.contains("hunter2") && !out.contains(&master), "{out}");
+    // The password in a flag is warned about (never printed); the environment's master key is not.
+    assert!(err.contains("--database-url puts a secret"), "{err}");
+    assert!(
+        !err.contains("hunter2") && !err.contains("master-key"),
+        "{err}"
+    );
+    // A password in the query string is redacted too, and secrets come from files.
+    std::fs::write(
+        dir.path().join("db.url"),
+        "postgres://db/x?password=hunter2\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(
+        dir.path(),
+        &[("TESSERA_DATABASE_URL_FILE", "db.url")],
+        &["serve", "--print-config"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("password=<redacted>") && !out.contains("hunter2"),
+        "{out}"
+    );
+    assert!(!err.contains("puts a secret"), "{err}");
+    let (code, _, err) = run(
+        dir.path(),
+        &[],
+        &[
+            "serve",
+            "--set",
+            &format!("master_key={master}"),
+            "--print-config",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("--master-key puts a secret") && !err.contains(&master),
+        "{err}"
+    );
     // Bad settings name themselves and their source.
     let (code, _, err) = run(
         dir.path(),

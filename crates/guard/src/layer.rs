@@ -275,6 +275,7 @@ impl Guard {
             Err(tessera_jose::Error::Dpop(p)) => Err(Rejection::InvalidProof(match p {
                 DpopProblem::Binding => "the proof key is not the one the token is bound to",
                 DpopProblem::Replay => "the proof was used before",
+                DpopProblem::Busy => "too many proofs of this key at once: retry shortly",
                 DpopProblem::IssuedAt => "the proof is too old or from the future",
                 DpopProblem::Method | DpopProblem::Uri => "the proof is for another request",
                 DpopProblem::AccessTokenHash => "the proof is for another access token",

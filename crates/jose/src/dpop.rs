@@ -133,44 +133,131 @@ impl Proof {
 
 /// Remembers proof `jti`s until they could no longer be accepted.
 pub trait ReplayCache: Send + Sync {
-    /// Records `jti` until `until`; false when it was already recorded (a replay).
-    fn insert(&self, jti: &str, until: i64, now: i64) -> bool;
+    /// Records the `jti` of a proof signed by the key with thumbprint `key`, until `until`
+    /// (inclusive), at `now`.
+    fn insert(&self, key: &str, jti: &str, until: i64, now: i64) -> Recorded;
 }
 
-/// A bounded in-memory [`ReplayCache`]: expired entries are dropped, and when it is full the
-/// proof is refused (fail closed) rather than an entry forgotten early.
+/// What a [`ReplayCache`] made of a proof's `jti`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Recorded {
+    /// Not seen before: recorded.
+    New,
+    /// Seen before, within its window: a replay.
+    Replay,
+    /// Not recorded because the cache holds as many live proofs of this key (or in all) as it
+    /// may: the proof is refused, other keys' proofs are not.
+    Busy,
+}
+
+/// An in-memory [`ReplayCache`] of bounded cost. An entry is a keyed 128-bit hash of the key's
+/// thumbprint and the `jti` (not the strings), filed under the second it expires; expired
+/// seconds are dropped as time passes, so the work of eviction is proportional to what expires.
+/// One key may hold at most `per_key` live entries (a client signing more proofs than that
+/// within the window has only its own proofs refused), and the cache at most `capacity` (a
+/// bound on memory, reached only by many keys flooding at once).
 pub struct MemoryReplayCache {
-    seen: Mutex<HashMap<String, i64>>,
+    state: Mutex<Seen>,
     capacity: usize,
+    per_key: usize,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+#[derive(Default)]
+struct Seen {
+    /// Entry → (expiry, key).
+    entries: HashMap<u128, (i64, u64)>,
+    /// Expiry second → the entries that expire then.
+    by_expiry: std::collections::BTreeMap<i64, Vec<u128>>,
+    /// Key → its live entries.
+    keys: HashMap<u64, usize>,
 }
 
 impl MemoryReplayCache {
-    /// A cache of at most `capacity` live entries.
+    /// Default bounds: 500 000 live proofs in all (about 40 MB at most), 5 000 per key
+    /// (over 70 proofs a second, sustained, for the default window).
     #[must_use]
-    pub fn new(capacity: usize) -> Self {
+    pub fn new() -> Self {
+        Self::with_limits(500_000, 5_000)
+    }
+
+    /// A cache of at most `capacity` live entries, `per_key` of them for one key.
+    #[must_use]
+    pub fn with_limits(capacity: usize, per_key: usize) -> Self {
         Self {
-            seen: Mutex::new(HashMap::new()),
+            state: Mutex::new(Seen::default()),
             capacity,
+            per_key,
+            hasher: std::collections::hash_map::RandomState::new(),
         }
+    }
+
+    /// Live entries (expired ones are dropped at the next insert).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.state.lock().map_or(0, |s| s.entries.len())
+    }
+
+    /// Whether it holds no entry.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn hash(&self, parts: &[&str]) -> u64 {
+        use std::hash::{BuildHasher as _, Hasher as _};
+        let mut h = self.hasher.build_hasher();
+        for p in parts {
+            h.write(p.as_bytes());
+            h.write_u8(0xff);
+        }
+        h.finish()
+    }
+}
+
+impl Default for MemoryReplayCache {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 impl ReplayCache for MemoryReplayCache {
-    fn insert(&self, jti: &str, until: i64, now: i64) -> bool {
-        let Ok(mut seen) = self.seen.lock() else {
-            return false;
+    fn insert(&self, key: &str, jti: &str, until: i64, now: i64) -> Recorded {
+        let Ok(mut guard) = self.state.lock() else {
+            return Recorded::Busy;
         };
-        if seen.get(jti).is_some_and(|t| *t >= now) {
-            return false;
-        }
-        if seen.len() >= self.capacity {
-            seen.retain(|_, t| *t >= now);
-            if seen.len() >= self.capacity {
-                return false;
+        let seen = &mut *guard;
+        // Drop every second that has passed: those proofs can no longer be accepted.
+        while let Some(entry) = seen.by_expiry.first_entry() {
+            if *entry.key() >= now {
+                break;
+            }
+            for id in entry.remove() {
+                if let Some((_, k)) = seen.entries.remove(&id)
+                    && let Some(n) = seen.keys.get_mut(&k)
+                {
+                    *n -= 1;
+                    if *n == 0 {
+                        seen.keys.remove(&k);
+                    }
+                }
             }
         }
-        seen.insert(jti.to_owned(), until);
-        true
+        let k = self.hash(&[key]);
+        let id = (u128::from(self.hash(&["a", key, jti])) << 64)
+            | u128::from(self.hash(&["b", key, jti]));
+        if seen.entries.contains_key(&id) {
+            return Recorded::Replay;
+        }
+        let mine = seen.keys.get(&k).copied().unwrap_or(0);
+        if mine >= self.per_key || seen.entries.len() >= self.capacity {
+            return Recorded::Busy;
+        }
+        seen.entries.insert(id, (until, k));
+        seen.by_expiry.entry(until).or_default().push(id);
+        seen.keys.insert(k, mine + 1);
+        Recorded::New
     }
 }
 
@@ -281,7 +368,7 @@ pub struct ProofVerifierBuilder {
 
 impl ProofVerifier {
     /// Defaults: ES256, ES384, ES512, EdDSA, Ed25519, PS256, RS256; proofs up to 60 s old, 5 s of
-    /// clock skew; a 100 000-entry in-memory replay cache; the system clock.
+    /// clock skew; an in-memory replay cache ([`MemoryReplayCache::new`]); the system clock.
     #[must_use]
     pub fn builder() -> ProofVerifierBuilder {
         ProofVerifierBuilder {
@@ -395,11 +482,15 @@ impl ProofVerifier {
         {
             return Err(p(DpopProblem::Binding));
         }
-        if !self
+        // The proof is accepted while iat >= now - max_age - leeway, that is until
+        // iat + max_age + leeway inclusive: its jti is held exactly that long.
+        match self
             .replay
-            .insert(jti, iat + self.max_age + 2 * self.leeway, now)
+            .insert(&jkt, jti, iat + self.max_age + self.leeway, now)
         {
-            return Err(p(DpopProblem::Replay));
+            Recorded::New => {}
+            Recorded::Busy => return Err(p(DpopProblem::Busy)),
+            Recorded::Replay => return Err(p(DpopProblem::Replay)),
         }
         Ok(CheckedProof {
             jkt,
@@ -472,7 +563,7 @@ impl ProofVerifierBuilder {
             leeway: self.leeway,
             replay: self
                 .replay
-                .unwrap_or_else(|| Arc::new(MemoryReplayCache::new(100_000))),
+                .unwrap_or_else(|| Arc::new(MemoryReplayCache::new())),
             clock: self.clock,
         })
     }
@@ -532,16 +623,46 @@ mod tests {
     }
 
     #[test]
-    fn the_replay_cache_is_bounded_and_fails_closed() {
-        let c = MemoryReplayCache::new(2);
-        assert!(c.insert("a", 100, 0));
-        assert!(!c.insert("a", 100, 50));
-        assert!(c.insert("b", 100, 50));
-        assert!(
-            !c.insert("c", 100, 50),
-            "full: refused, nothing forgotten early"
+    fn the_replay_cache_evicts_by_expiry_and_bounds_each_key() {
+        let c = MemoryReplayCache::with_limits(4, 2);
+        assert_eq!(c.insert("k1", "a", 100, 0), Recorded::New);
+        assert_eq!(
+            c.insert("k1", "a", 100, 100),
+            Recorded::Replay,
+            "the last second"
         );
-        assert!(c.insert("c", 300, 200), "expired entries make room");
-        assert!(c.insert("a", 400, 200), "an expired jti may come back");
+        assert_eq!(
+            c.insert("k2", "a", 100, 50),
+            Recorded::New,
+            "another key's jti"
+        );
+        assert_eq!(c.insert("k1", "b", 100, 50), Recorded::New);
+        // One key at its bound: only its own proofs are refused.
+        assert_eq!(c.insert("k1", "c", 100, 50), Recorded::Busy);
+        assert_eq!(c.insert("k3", "c", 100, 50), Recorded::New);
+        // In all at its bound (4): refused until something expires.
+        assert_eq!(c.insert("k4", "d", 100, 50), Recorded::Busy);
+        assert_eq!(c.len(), 4);
+        // Past 100 every entry has expired and is dropped: the jti may come back.
+        assert_eq!(c.insert("k1", "a", 300, 101), Recorded::New);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c.insert("k1", "c", 300, 101), Recorded::New);
+        assert_eq!(c.insert("k4", "d", 300, 101), Recorded::New);
+    }
+
+    #[test]
+    fn the_replay_cache_costs_little_per_entry() {
+        // 200 000 live proofs of 2 000 keys: every one recorded once, then all expire at once.
+        let c = MemoryReplayCache::with_limits(200_000, 100);
+        for i in 0..200_000u32 {
+            let key = format!("key-{}", i % 2_000);
+            assert_eq!(
+                c.insert(&key, &i.to_string(), 1_000 + i64::from(i % 60), 0),
+                Recorded::New
+            );
+        }
+        assert_eq!(c.insert("key-1", "new", 2_000, 0), Recorded::Busy);
+        assert_eq!(c.insert("key-1", "new", 2_000, 1_060), Recorded::New);
+        assert_eq!(c.len(), 1);
     }
 }

@@ -277,6 +277,9 @@ pub enum DpopProblem {
     Binding,
     /// The proof's `jti` was seen before.
     Replay,
+    /// The replay cache holds as many live proofs of this key as it may: the proof is refused
+    /// (retry later; other keys are not affected).
+    Busy,
 }
 
 impl DpopProblem {
@@ -295,6 +298,7 @@ impl DpopProblem {
             Self::Nonce => "dpop_nonce",
             Self::Binding => "dpop_binding",
             Self::Replay => "dpop_replay",
+            Self::Busy => "dpop_busy",
         }
     }
 }
@@ -313,6 +317,7 @@ impl fmt::Display for DpopProblem {
             Self::Nonce => "the nonce is missing or wrong",
             Self::Binding => "the proof key is not the one the token is bound to",
             Self::Replay => "the proof was used before",
+            Self::Busy => "too many live proofs of this key: retry shortly",
         })
     }
 }

@@ -255,3 +255,133 @@ fn replays_are_refused_and_only_valid_proofs_are_remembered() {
             .is_err()
     );
 }
+
+/// A clock the test moves.
+#[derive(Clone)]
+struct MovingClock(std::sync::Arc<std::sync::atomic::AtomicI64>);
+
+impl tessera_jose::jwt::Clock for MovingClock {
+    fn now(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl MovingClock {
+    fn set(&self, t: i64) {
+        self.0.store(t, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn the_replay_window_is_the_acceptance_window() {
+    // Defaults: proofs up to 60 s old, 5 s of skew either way.
+    let clock = MovingClock(std::sync::Arc::new(std::sync::atomic::AtomicI64::new(NOW)));
+    let v = ProofVerifier::builder()
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let key = Jwk::generate(JwsAlg::ES256).unwrap();
+    let proof = |iat: i64, jti: &str| {
+        Proof::new(&key, JwsAlg::ES256)
+            .unwrap()
+            .issued_at(iat)
+            .jwt_id(jti)
+            .sign("GET", HTU)
+            .unwrap()
+    };
+    let req = Request::new("GET", HTU);
+    let code = |p: &str| v.verify(p, &req).map(|_| ()).map_err(|e| e.code());
+    // The iat window's edges, at NOW: [NOW - 65, NOW + 5].
+    assert_eq!(code(&proof(NOW + 5, "future-edge")), Ok(()));
+    assert_eq!(code(&proof(NOW + 6, "future-past")), Err("dpop_iat"));
+    assert_eq!(code(&proof(NOW - 65, "old-edge")), Ok(()));
+    assert_eq!(code(&proof(NOW - 66, "old-past")), Err("dpop_iat"));
+    // A proof used at the first second it is accepted is still refused as a replay at the
+    // last second it would be accepted, and only refused for its age after that.
+    let p = proof(NOW, "edge");
+    clock.set(NOW - 5);
+    assert_eq!(code(&p), Ok(()));
+    clock.set(NOW + 65);
+    assert_eq!(code(&p), Err("dpop_replay"));
+    clock.set(NOW + 66);
+    assert_eq!(code(&p), Err("dpop_iat"));
+}
+
+#[test]
+fn jti_and_size_bounds() {
+    let key = Jwk::generate(JwsAlg::ES256).unwrap();
+    let req = Request::new("GET", HTU);
+    let v = verifier(NOW);
+    let with = |jti: &str, nonce: &str| {
+        Proof::new(&key, JwsAlg::ES256)
+            .unwrap()
+            .issued_at(NOW)
+            .jwt_id(jti)
+            .nonce(nonce)
+            .sign("GET", HTU)
+            .unwrap()
+    };
+    let code = |p: &str| v.verify(p, &req).map(|_| ()).map_err(|e| e.code());
+    // jti: present, not empty, at most 256 characters.
+    assert_eq!(code(&with("", "n")), Err("dpop_malformed"));
+    assert_eq!(code(&with(&"j".repeat(256), "n")), Ok(()));
+    assert_eq!(code(&with(&"k".repeat(257), "n")), Err("dpop_malformed"));
+    let key_public = key.to_public().unwrap().with_kid_removed().to_value();
+    let no_jti = forge(
+        &key,
+        JwsAlg::ES256,
+        json!({"typ": "dpop+jwt", "jwk": key_public}),
+        json!({"htm": "GET", "htu": HTU, "iat": NOW}),
+    );
+    assert_eq!(code(&no_jti), Err("dpop_malformed"));
+    // Size: a proof of exactly 8192 bytes is read, one of 8193 is not.
+    let mut exact = [None, None];
+    'search: for pad in 5_000..6_500 {
+        for j in 1..=4 {
+            let jti = format!("{pad}-{}", "s".repeat(j));
+            let p = with(&jti, &"x".repeat(pad));
+            match p.len() {
+                8192 if exact[0].is_none() => exact[0] = Some(p),
+                8193 if exact[1].is_none() => exact[1] = Some(p),
+                _ => {}
+            }
+            if exact.iter().all(Option::is_some) {
+                break 'search;
+            }
+        }
+    }
+    let [Some(fits), Some(over)] = exact else {
+        panic!("no proof of exactly 8192 and 8193 bytes was made");
+    };
+    assert_eq!(code(&fits), Ok(()));
+    assert_eq!(code(&over), Err("dpop_malformed"));
+}
+
+#[test]
+fn a_key_that_floods_the_replay_cache_is_refused_alone() {
+    let cache = std::sync::Arc::new(tessera_jose::dpop::MemoryReplayCache::with_limits(1_000, 3));
+    let v = ProofVerifier::builder()
+        .clock(FixedClock(NOW))
+        .replay_cache(cache.clone())
+        .build()
+        .unwrap();
+    let flood = Jwk::generate(JwsAlg::ES256).unwrap();
+    let other = Jwk::generate(JwsAlg::ES256).unwrap();
+    let req = Request::new("GET", HTU);
+    let proof = |key: &Jwk| {
+        Proof::new(key, JwsAlg::ES256)
+            .unwrap()
+            .issued_at(NOW)
+            .sign("GET", HTU)
+            .unwrap()
+    };
+    for _ in 0..3 {
+        v.verify(&proof(&flood), &req).unwrap();
+    }
+    assert_eq!(
+        v.verify(&proof(&flood), &req).unwrap_err(),
+        Error::Dpop(DpopProblem::Busy)
+    );
+    v.verify(&proof(&other), &req).unwrap();
+    assert_eq!(cache.len(), 4);
+}

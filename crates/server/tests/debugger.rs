@@ -362,7 +362,13 @@ async fn inspect_shows_parts_claims_and_warnings() {
     let exp = claims.iter().find(|c| c["name"] == "exp").unwrap();
     assert_eq!(exp["spec"], "RFC 7519 §4.1.4");
     assert!(exp["date"].is_number());
+    // What cleaning the paste removed is said (verification elsewhere refuses it as pasted).
+    let removed = json!([{"code": "scheme_removed", "message": "removed the `Bearer` scheme in front of the token"}]);
+    assert_eq!(v["warnings"], removed);
+    assert_eq!(v["cleaned"], removed);
+    let (_, v) = call(&app, "/api/inspect", json!({"token": token})).await;
     assert_eq!(v["warnings"], json!([]));
+    assert!(v.get("cleaned").is_none());
 
     // Warnings: alg none, no exp, key material in the header, duplicates (shown as written).
     let b64 = |s: &str| tessera_jose::b64::encode(s.as_bytes());

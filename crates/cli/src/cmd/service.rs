@@ -25,7 +25,12 @@ fn load(opts: &ServerOpts, mut flags: Vec<(String, String)>) -> Result<Config, F
     if let Some(u) = &opts.database_url {
         flags.push(("database_url".into(), u.clone()));
     }
-    Ok(Config::load(file.as_deref(), std::env::vars(), &flags).map_err(|e| anyhow!("{e}"))?)
+    let config =
+        Config::load(file.as_deref(), std::env::vars(), &flags).map_err(|e| anyhow!("{e}"))?;
+    for w in config.warnings() {
+        output::warn(&w);
+    }
+    Ok(config)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {

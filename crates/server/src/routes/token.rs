@@ -150,6 +150,7 @@ fn dpop_binding(state: &AppState, headers: &HeaderMap) -> Result<Option<String>,
                     }
                     DpopProblem::IssuedAt => "the DPoP proof is too old or from the future",
                     DpopProblem::Replay => "the DPoP proof was used before",
+                    DpopProblem::Busy => "too many DPoP proofs of this key at once: retry shortly",
                     _ => "the DPoP proof is malformed",
                 },
                 _ => "the DPoP proof's signature is invalid",
