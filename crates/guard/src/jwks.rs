@@ -2,7 +2,9 @@
 //! from `Cache-Control: max-age` clamped to bounds; `ETag` revalidation; a refresh ahead of
 //! expiry in the background; one fetch at a time however many requests miss together; an
 //! unknown `kid` triggers at most one refetch per cooldown; stale keys are served for a bounded
-//! time while the issuer is unreachable; responses are limited in size and time; https only
+//! time while the issuer is unreachable, and a failed fetch is not retried before an
+//! exponential back-off has passed (requests meanwhile get the stale keys, or the last error,
+//! without waiting on the network); responses are limited in size and time; https only
 //! (plain http for loopback addresses alone); redirects only within the same origin. The set
 //! from the network passes the same coherence rules as a local one, because the verifier is
 //! built from it by [`tessera_jose::jwt::Verifier`]'s builder.
@@ -37,6 +39,11 @@ pub struct CacheOptions {
     pub max_bytes: usize,
     /// Request timeout (default 5 s).
     pub timeout: Duration,
+    /// After a failed fetch, no other is tried for this long, doubled at each further
+    /// failure (default 1 s).
+    pub error_backoff: Duration,
+    /// The longest back-off (default 1 min).
+    pub max_error_backoff: Duration,
 }
 
 impl Default for CacheOptions {
@@ -50,6 +57,8 @@ impl Default for CacheOptions {
             stale_if_error: Duration::from_secs(3600),
             max_bytes: 512 * 1024,
             timeout: Duration::from_secs(5),
+            error_backoff: Duration::from_secs(1),
+            max_error_backoff: Duration::from_secs(60),
         }
     }
 }
@@ -83,6 +92,16 @@ struct Inner {
     refreshing: AtomicBool,
     last_unknown_refetch: std::sync::Mutex<Option<Instant>>,
     fetches: AtomicU64,
+    failing: std::sync::Mutex<Failing>,
+}
+
+/// The negative cache: consecutive failures, when the next fetch may be tried, and why the last
+/// one failed.
+#[derive(Default)]
+struct Failing {
+    count: u32,
+    until: Option<Instant>,
+    last: String,
 }
 
 impl RemoteVerifier {
@@ -108,6 +127,7 @@ impl RemoteVerifier {
                 refreshing: AtomicBool::new(false),
                 last_unknown_refetch: std::sync::Mutex::new(None),
                 fetches: AtomicU64::new(0),
+                failing: std::sync::Mutex::new(Failing::default()),
             }),
         })
     }
@@ -273,7 +293,7 @@ impl RemoteVerifier {
     }
 
     /// Fetches (single flight: a caller that waited for another's fetch uses its result
-    /// unless `force`).
+    /// unless `force`), unless a failure's back-off is running: then the last error, at once.
     async fn fetch(&self, force: bool) -> Result<(), GuardError> {
         let _guard = self.inner.fetching.lock().await;
         let previous = self.inner.current.load_full();
@@ -284,6 +304,38 @@ impl RemoteVerifier {
         {
             return Ok(());
         }
+        if let Ok(f) = self.inner.failing.lock()
+            && let Some(until) = f.until
+        {
+            let left = until.saturating_duration_since(Instant::now());
+            if !left.is_zero() {
+                return Err(GuardError::Fetch(format!(
+                    "{} (not retried for another {} ms)",
+                    f.last,
+                    left.as_millis()
+                )));
+            }
+        }
+        let result = self.fetch_now(previous).await;
+        if let Ok(mut f) = self.inner.failing.lock() {
+            match &result {
+                Ok(()) => *f = Failing::default(),
+                Err(e) => {
+                    let o = &self.inner.options;
+                    let wait = o
+                        .error_backoff
+                        .saturating_mul(1 << f.count.min(16))
+                        .min(o.max_error_backoff);
+                    f.count = f.count.saturating_add(1);
+                    f.until = Some(Instant::now() + wait);
+                    f.last = e.to_string();
+                }
+            }
+        }
+        result
+    }
+
+    async fn fetch_now(&self, previous: Option<Arc<Snapshot>>) -> Result<(), GuardError> {
         self.inner.fetches.fetch_add(1, Ordering::Relaxed);
         let mut req = self.inner.http.get(&self.inner.url);
         if let Some(etag) = previous.as_ref().and_then(|s| s.etag.clone()) {

@@ -266,7 +266,76 @@ async fn stale_keys_while_the_issuer_is_down_then_not() {
         "no longer after the window"
     );
     s.set_mode(Mode::Ok);
+    // Back: served again once the back-off after the last failure (2 s by then) has passed.
+    let back = std::time::Instant::now();
+    while v.verify::<Value>(&t).await.is_err() {
+        assert!(
+            back.elapsed() < Duration::from_secs(5),
+            "the issuer is back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_fetches_back_off_and_stale_keys_serve_meanwhile() {
+    let s = issuer(1).await;
+    let base = s.base.lock().unwrap().clone();
+    let t = token(&s.keys.lock().unwrap()[0]);
+    // No keys yet and the issuer down: one fetch, then the last error at once until the
+    // back-off has passed, however many requests come.
+    s.set_mode(Mode::Fail);
+    let o = CacheOptions {
+        error_backoff: Duration::from_millis(400),
+        ..options()
+    };
+    let v = RemoteVerifier::new(&format!("{base}/jwks"), o.clone(), build).unwrap();
+    let mut calls = Vec::new();
+    for _ in 0..40 {
+        let (v, t) = (v.clone(), t.clone());
+        calls.push(tokio::spawn(async move { v.verify::<Value>(&t).await }));
+    }
+    for c in calls {
+        let err = c.await.unwrap().unwrap_err();
+        assert!(err.to_string().contains("500"), "{err}");
+    }
+    assert_eq!(
+        s.hits.load(Ordering::SeqCst),
+        1,
+        "one fetch for 40 requests"
+    );
+    let started = std::time::Instant::now();
+    assert!(v.verify::<Value>(&t).await.is_err());
+    assert!(
+        started.elapsed() < Duration::from_millis(100),
+        "no wait on the network"
+    );
+    assert_eq!(v.fetches(), 1);
+    // After the back-off, one more try; then twice as long.
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    assert!(v.verify::<Value>(&t).await.is_err());
+    assert!(v.verify::<Value>(&t).await.is_err());
+    assert_eq!(v.fetches(), 2);
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    assert!(v.verify::<Value>(&t).await.is_err());
+    assert_eq!(v.fetches(), 2, "the second back-off is 800 ms");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    s.set_mode(Mode::Ok);
     v.verify::<Value>(&t).await.unwrap();
+    assert_eq!(v.fetches(), 3);
+
+    // With keys cached and expired while the issuer is down: every request is served with the
+    // stale keys, and the issuer is asked once per back-off, not once per request.
+    let cached = RemoteVerifier::new(&format!("{base}/jwks"), o, build).unwrap();
+    cached.verify::<Value>(&t).await.unwrap();
+    s.set_mode(Mode::Fail);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let before = cached.fetches();
+    for _ in 0..50 {
+        cached.verify::<Value>(&t).await.expect("stale keys");
+    }
+    assert_eq!(cached.fetches() - before, 1);
+    s.set_mode(Mode::Ok);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
