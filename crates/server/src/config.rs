@@ -279,17 +279,17 @@ impl Config {
             }
             "data_dir" => self.data_dir = PathBuf::from(value),
             "database_url" => {
-                self.database_url = Some(database_url(value).map_err(|e| bad(e))?);
+                self.database_url = Some(database_url(value).map_err(&bad)?);
                 if matches!(source, Source::Flag) && redact_url(value) != value {
                     self.secret_flags.push("database_url");
                 }
             }
             "database_url_file" => {
                 let text = read_secret_file(value).map_err(|e| bad(&e))?;
-                self.database_url = Some(database_url(text.trim()).map_err(|e| bad(e))?);
+                self.database_url = Some(database_url(text.trim()).map_err(&bad)?);
             }
             "master_key" => {
-                self.master_key = Some(master_key(value).map_err(|e| bad(e))?);
+                self.master_key = Some(master_key(value).map_err(&bad)?);
                 if matches!(source, Source::Flag) {
                     self.secret_flags.push("master_key");
                 }
@@ -298,7 +298,7 @@ impl Config {
                 let path = std::path::Path::new(value);
                 crate::keys::check_private_file(path).map_err(|e| bad(&e.to_string()))?;
                 let text = zeroize::Zeroizing::new(read_secret_file(value).map_err(|e| bad(&e))?);
-                self.master_key = Some(master_key(&text).map_err(|e| bad(e))?);
+                self.master_key = Some(master_key(&text).map_err(&bad)?);
             }
             "signing_alg" => {
                 let alg = JwsAlg::from_name(value).map_err(|_| bad("unknown algorithm"))?;

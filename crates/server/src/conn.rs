@@ -122,11 +122,11 @@ pub struct Backoff {
 impl Backoff {
     /// The wait after another failure, and whether it is worth a log line (the first failure
     /// and each time the wait grows; not once per failure at the ceiling).
-    pub fn next(&mut self) -> (Duration, bool) {
+    pub fn failed(&mut self) -> (Duration, bool) {
         let exp = self.failures.min(7);
         self.failures = self.failures.saturating_add(1);
         let wait = Duration::from_millis(10 << exp).min(Duration::from_secs(1));
-        (wait, exp < 7 || self.failures % 60 == 0)
+        (wait, exp < 7 || self.failures.is_multiple_of(60))
     }
 
     /// A success: the next failure starts over.
@@ -159,16 +159,16 @@ mod tests {
     #[test]
     fn backoff_grows_to_a_second_and_resets() {
         let mut b = Backoff::default();
-        let waits: Vec<u128> = (0..10).map(|_| b.next().0.as_millis()).collect();
+        let waits: Vec<u128> = (0..10).map(|_| b.failed().0.as_millis()).collect();
         assert_eq!(waits, [10, 20, 40, 80, 160, 320, 640, 1000, 1000, 1000]);
         b.reset();
-        assert_eq!(b.next(), (Duration::from_millis(10), true));
+        assert_eq!(b.failed(), (Duration::from_millis(10), true));
     }
 
     #[test]
     fn the_limit_fits_the_descriptors() {
         let fitted = fit_to_descriptors(usize::MAX);
-        assert!(fitted < usize::MAX && fitted >= 16);
+        assert!((16..usize::MAX).contains(&fitted));
         assert_eq!(fit_to_descriptors(10), 10);
     }
 }

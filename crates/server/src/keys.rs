@@ -266,7 +266,8 @@ impl KeyRing {
     }
 
     /// The current key's `kid` and the time to record for it, when this node signed past what
-    /// the store holds (with [`RECORD_AHEAD`] added); `None` when nothing is new.
+    /// the store holds (a minute ahead, so a node writes about once a minute); `None` when
+    /// nothing is new.
     #[must_use]
     pub fn unrecorded(&self) -> Option<(&str, i64)> {
         let (kid, _) = self.current.as_ref()?;

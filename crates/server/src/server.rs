@@ -204,7 +204,7 @@ async fn accept(
                 Err(e) => {
                     // Out of descriptors (EMFILE/ENFILE) or another transient failure: wait,
                     // longer each time, logging only when the wait grows.
-                    let (wait, log) = backoff.next();
+                    let (wait, log) = backoff.failed();
                     if log {
                         tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "accept failed; backing off");
                     }
