@@ -156,7 +156,8 @@ pub fn check_private_file(path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Creates a folder (and its parents) that only its owner may enter (0700).
+/// Creates a folder (and its parents) that only its owner may enter (0700); an existing one is
+/// left as it is, with a warning when others may enter it.
 ///
 /// # Errors
 /// [`StoreError::Io`] when it cannot be created.
@@ -166,7 +167,25 @@ pub fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
     b.create(dir)
-        .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", dir.display())))
+        .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", dir.display())))?;
+    // A folder that existed before is not changed (it may be the operator's own), but a loose
+    // one is worth a warning: the database in it is private, other files may not be.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir)
+            .map_err(|e| StoreError::Io(format!("cannot read {}: {e}", dir.display())))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                folder = %dir.display(),
+                mode = format!("{:o}", mode & 0o777),
+                "the data folder may be entered by others: `chmod 700` it"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Makes a file readable by its owner only (0600), creating it empty if it does not exist.
