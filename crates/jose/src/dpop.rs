@@ -625,7 +625,9 @@ mod tests {
     #[test]
     fn the_replay_cache_evicts_by_expiry_and_bounds_each_key() {
         let c = MemoryReplayCache::with_limits(4, 2);
+        assert!(c.is_empty());
         assert_eq!(c.insert("k1", "a", 100, 0), Recorded::New);
+        assert!(!c.is_empty());
         assert_eq!(
             c.insert("k1", "a", 100, 100),
             Recorded::Replay,
