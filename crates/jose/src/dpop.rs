@@ -650,6 +650,16 @@ mod tests {
         assert_eq!(c.len(), 1);
         assert_eq!(c.insert("k1", "c", 300, 101), Recorded::New);
         assert_eq!(c.insert("k4", "d", 300, 101), Recorded::New);
+        // A key's count follows its entries as they expire one by one.
+        let c = MemoryReplayCache::with_limits(10, 2);
+        assert_eq!(c.insert("k1", "a", 100, 0), Recorded::New);
+        assert_eq!(c.insert("k1", "b", 200, 0), Recorded::New);
+        assert_eq!(c.insert("k1", "c", 300, 150), Recorded::New, "a expired");
+        assert_eq!(
+            c.insert("k1", "d", 300, 150),
+            Recorded::Busy,
+            "b and c are live"
+        );
     }
 
     #[test]

@@ -305,6 +305,24 @@ fn the_replay_window_is_the_acceptance_window() {
     assert_eq!(code(&p), Err("dpop_replay"));
     clock.set(NOW + 66);
     assert_eq!(code(&p), Err("dpop_iat"));
+    // Its jti is forgotten then (held no longer than needed): a new proof may carry it.
+    assert_eq!(code(&proof(NOW + 66, "edge")), Ok(()));
+    // What a checked proof reports.
+    let checked = v.verify(&proof(NOW + 66, "report"), &req).unwrap();
+    assert_eq!(checked.claims()["jti"], "report");
+    assert_eq!(checked.claims()["htm"], "GET");
+    assert_eq!(checked.alg(), JwsAlg::ES256);
+    assert!(v.algorithms().contains(&JwsAlg::ES256) && v.algorithms().len() == 7);
+}
+
+#[test]
+fn the_window_must_be_positive() {
+    let b = || ProofVerifier::builder().clock(FixedClock(NOW));
+    assert!(b().max_age(1).leeway(0).build().is_ok());
+    assert!(b().max_age(0).build().is_err());
+    assert!(b().max_age(-5).build().is_err());
+    assert!(b().leeway(-1).build().is_err());
+    assert!(b().max_age(60).leeway(5).build().is_ok());
 }
 
 #[test]
