@@ -512,3 +512,58 @@ fn the_debugger_on_serve_logs_no_secret() {
     let signature = token.rsplit('.').next().unwrap();
     assert!(!err.contains(signature), "the token is in the log");
 }
+
+/// Under a low open-file limit (`prlimit`), `serve` reports the limit and fits its connection
+/// cap to it; one host holding far more idle connections than that neither exhausts the
+/// descriptors nor keeps another host from being served.
+#[test]
+fn idle_connections_cannot_exhaust_the_descriptors() {
+    let required = std::env::var_os("TESSERA_REQUIRE_INTEROP").is_some_and(|v| !v.is_empty());
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        assert!(!required, "prlimit (util-linux) is required");
+        eprintln!("skipping: no prlimit");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let child = Command::new("prlimit")
+        .args(["--nofile=160:160", "--", BIN, "serve", "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["--set", "max_connections_per_peer=60"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    common::wait_listening(port, "tessera serve");
+    // 400 idle connections from 127.0.0.1, far past the 160 descriptors.
+    let held: Vec<std::net::TcpStream> = (0..400)
+        .filter_map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).ok())
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    // Another address is served at once.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let status = rt.block_on(async {
+        reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap()
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    });
+    let connected = held.len();
+    drop(held);
+    // Stopped before any assertion, so a failure leaves no server behind.
+    let (_, err) = stop(child);
+    assert!(connected > 160, "{connected} connected");
+    assert_eq!(status.ok(), Some(200), "{err}");
+    assert!(err.contains("descriptors=160"), "{err}");
+    assert!(err.contains("max_connections=120"), "{err}");
+    assert!(!err.contains("accept failed"), "{err}");
+}

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Descriptors kept for everything but client connections (the database, log files, outgoing
-/// connections, the listener).
+/// connections, the listener): a quarter of the limit, at most 256.
 const RESERVED_DESCRIPTORS: u64 = 256;
 
 /// Raises the soft open-file limit to the hard one and returns `max` lowered, if need be, so
@@ -16,9 +16,7 @@ const RESERVED_DESCRIPTORS: u64 = 256;
 pub fn fit_to_descriptors(max: usize) -> usize {
     match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(limit) => {
-            let fits = usize::try_from(limit.saturating_sub(RESERVED_DESCRIPTORS).max(16))
-                .unwrap_or(usize::MAX);
-            let cap = max.min(fits);
+            let cap = fit(limit, max);
             if cap < max {
                 tracing::warn!(
                     descriptors = limit,
@@ -39,6 +37,14 @@ pub fn fit_to_descriptors(max: usize) -> usize {
             max
         }
     }
+}
+
+/// How many of `max` connections fit under an open-file limit, with room kept for the rest.
+#[must_use]
+pub fn fit(limit: u64, max: usize) -> usize {
+    let reserved = (limit / 4).min(RESERVED_DESCRIPTORS);
+    let fits = usize::try_from(limit.saturating_sub(reserved).max(16)).unwrap_or(usize::MAX);
+    max.min(fits)
 }
 
 /// Open connections, counted in all and per peer address.
@@ -163,6 +169,16 @@ mod tests {
         assert_eq!(waits, [10, 20, 40, 80, 160, 320, 640, 1000, 1000, 1000]);
         b.reset();
         assert_eq!(b.failed(), (Duration::from_millis(10), true));
+    }
+
+    #[test]
+    fn connections_fit_the_open_file_limit() {
+        assert_eq!(fit(1_048_576, 8192), 8192);
+        assert_eq!(fit(4096, 8192), 4096 - 256);
+        assert_eq!(fit(1024, 8192), 768);
+        assert_eq!(fit(200, 8192), 150);
+        assert_eq!(fit(8, 8192), 16, "a floor, however low the limit");
+        assert_eq!(fit(u64::MAX, 10), 10);
     }
 
     #[test]
