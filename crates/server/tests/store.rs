@@ -254,3 +254,48 @@ async fn postgres_schema_one_upgrades() {
     pool.close().await;
     db.drop_now().await;
 }
+
+/// Whatever fails the generation's bump (here a trigger, as a crash would between two
+/// statements) undoes the write with it: no node can hold a change it was never told about.
+async fn a_write_and_its_generation_are_one(store: &dyn Store) {
+    let g = store.generation().await.unwrap();
+    assert!(store.insert_client(&client("c_lost")).await.is_err());
+    assert_eq!(store.client("c_lost").await.unwrap(), None);
+    assert_eq!(store.generation().await.unwrap(), g);
+}
+
+#[tokio::test]
+async fn sqlite_bumps_the_generation_in_the_writes_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let raw =
+        sqlx::SqlitePool::connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(&path))
+            .await
+            .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER no_bump BEFORE UPDATE ON generation BEGIN SELECT RAISE(ABORT, 'no bump'); END",
+    )
+    .execute(&raw)
+    .await
+    .unwrap();
+    a_write_and_its_generation_are_one(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_bumps_the_generation_in_the_writes_transaction() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    let store = PgStore::connect(&db.url).await.unwrap();
+    let raw = sqlx::PgPool::connect(&db.url).await.unwrap();
+    for statement in [
+        "CREATE FUNCTION no_bump() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'no bump'; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER no_bump BEFORE UPDATE ON generation FOR EACH ROW EXECUTE FUNCTION no_bump()",
+    ] {
+        sqlx::query(statement).execute(&raw).await.unwrap();
+    }
+    a_write_and_its_generation_are_one(&store).await;
+    drop((store, raw));
+    db.drop_now().await;
+}

@@ -100,11 +100,28 @@ macro_rules! bind_client {
     };
 }
 
+/// Moves the change generation in the write's own transaction and commits both: a node never
+/// sees a change without the generation that announces it, and a failed bump undoes the
+/// change.
+async fn bumped<'c, DB>(mut tx: sqlx::Transaction<'c, DB>) -> Result<(), StoreError>
+where
+    DB: sqlx::Database,
+    for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+{
+    sqlx::query("UPDATE generation SET value = value + 1 WHERE id = 1")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 macro_rules! backend {
     ($store:ty, $postgres:expr) => {
         #[async_trait]
         impl ClientStore for $store {
             async fn insert_client(&self, c: &Client) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
                 bind_client!(
                     sqlx::query(&sql(
                         $postgres,
@@ -112,13 +129,14 @@ macro_rules! backend {
                     )),
                     c
                 )
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-                self.bump().await
+                bumped(tx).await
             }
 
             async fn update_client(&self, c: &Client) -> Result<(), StoreError> {
                 // The same fourteen parameters as the insert; created_at is rewritten unchanged.
+                let mut tx = self.pool.begin().await?;
                 let done = bind_client!(
                     sqlx::query(&sql(
                         $postgres,
@@ -126,12 +144,12 @@ macro_rules! backend {
                     )),
                     c
                 )
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() == 0 {
                     return Err(StoreError::NotFound(format!("client {}", c.id)));
                 }
-                self.bump().await
+                bumped(tx).await
             }
 
             async fn client(&self, id: &str) -> Result<Option<Client>, StoreError> {
@@ -150,11 +168,12 @@ macro_rules! backend {
             }
 
             async fn delete_client(&self, id: &str) -> Result<bool, StoreError> {
+                let mut tx = self.pool.begin().await?;
                 let done = sqlx::query(&sql($postgres, "DELETE FROM clients WHERE id = $1"))
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
-                self.bump().await?;
+                bumped(tx).await?;
                 Ok(done.rows_affected() > 0)
             }
         }
@@ -184,6 +203,7 @@ macro_rules! backend {
             }
 
             async fn insert_key(&self, k: &StoredKey) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
                 sqlx::query(&sql(
                     $postgres,
                     "INSERT INTO signing_keys (kid, alg, state, private_jwe, public_jwk, created_at, activated_at, retired_at, remove_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -197,12 +217,13 @@ macro_rules! backend {
                 .bind(k.activated_at)
                 .bind(k.retired_at)
                 .bind(k.remove_after)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-                self.bump().await
+                bumped(tx).await
             }
 
             async fn update_key(&self, k: &StoredKey) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
                 sqlx::query(&sql(
                     $postgres,
                     "UPDATE signing_keys SET state = $2, activated_at = $3, retired_at = $4, remove_after = $5 WHERE kid = $1",
@@ -212,9 +233,9 @@ macro_rules! backend {
                 .bind(k.activated_at)
                 .bind(k.retired_at)
                 .bind(k.remove_after)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-                self.bump().await
+                bumped(tx).await
             }
 
             async fn key_signed_until(
@@ -238,11 +259,12 @@ macro_rules! backend {
             }
 
             async fn delete_key(&self, kid: &str) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
                 sqlx::query(&sql($postgres, "DELETE FROM signing_keys WHERE kid = $1"))
                     .bind(kid)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
-                self.bump().await
+                bumped(tx).await
             }
         }
 
