@@ -87,36 +87,49 @@ struct GuardInner {
 }
 
 /// Server nonces for DPoP (RFC 9449 §8): a random value that changes every `every`; the
-/// current and the previous one are accepted.
+/// current and the previous one are accepted. Without a random value (the system's generator
+/// failed) there is no nonce at all, and requests that need one are refused: a guessable nonce
+/// is never made up.
 struct Nonces {
     every: Duration,
-    state: Mutex<(String, String, Instant)>,
+    /// The current nonce, the previous one, and when the current one was made.
+    state: Mutex<Option<(String, String, Instant)>>,
 }
 
 impl Nonces {
     fn new(every: Duration) -> Self {
-        let n = fresh();
         Self {
             every,
-            state: Mutex::new((n.clone(), n, Instant::now())),
+            state: Mutex::new(None),
         }
     }
 
-    fn current(&self) -> (String, String) {
-        let Ok(mut s) = self.state.lock() else {
-            return (String::new(), String::new());
-        };
-        if s.2.elapsed() >= self.every {
-            let previous = std::mem::replace(&mut s.0, fresh());
-            s.1 = previous;
-            s.2 = Instant::now();
+    /// The current and the previous nonce, made anew when due; `None` when no random value
+    /// could be had.
+    fn current(&self) -> Option<(String, String)> {
+        self.current_with(fresh)
+    }
+
+    fn current_with(&self, make: impl FnOnce() -> Option<String>) -> Option<(String, String)> {
+        let mut s = self.state.lock().ok()?;
+        let due = s
+            .as_ref()
+            .is_none_or(|(_, _, at)| at.elapsed() >= self.every);
+        if due {
+            let next = make()?;
+            let previous = s
+                .take()
+                .map_or_else(|| next.clone(), |(current, _, _)| current);
+            *s = Some((next, previous, Instant::now()));
         }
-        (s.0.clone(), s.1.clone())
+        s.as_ref().map(|(c, p, _)| (c.clone(), p.clone()))
     }
 }
 
-fn fresh() -> String {
-    tessera_jose::secret::random(16).map_or_else(|_| "n".into(), tessera_jose::b64::encode)
+fn fresh() -> Option<String> {
+    tessera_jose::secret::random(16)
+        .ok()
+        .map(tessera_jose::b64::encode)
 }
 
 /// Builder of a [`Guard`].
@@ -257,7 +270,11 @@ impl Guard {
             return Err(Rejection::Missing);
         };
         let htu = format!("{origin}{}", uri.path());
-        let nonces = g.nonces.as_ref().map(Nonces::current);
+        let nonces = match g.nonces.as_ref().map(Nonces::current) {
+            // Nonces are required but none can be made: refuse rather than guess.
+            Some(None) => return Err(Rejection::Unavailable),
+            other => other.flatten(),
+        };
         // The previous nonce is still accepted right after a change.
         let accepted: Vec<&str> = nonces
             .as_ref()
@@ -515,5 +532,30 @@ where
                 Err(r) => Ok(r.response(guard.challenge())),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonces_change_when_due_and_are_never_made_up() {
+        let n = Nonces::new(Duration::from_millis(30));
+        // No random value: no nonce, not a constant.
+        assert_eq!(n.current_with(|| None), None);
+        let first = n.current_with(|| Some("a".into()));
+        assert_eq!(first, Some(("a".into(), "a".into())));
+        // Not due: the same, whatever the generator would give.
+        assert_eq!(n.current_with(|| Some("b".into())), first);
+        std::thread::sleep(Duration::from_millis(40));
+        // Due, and the generator fails: refused, the old nonces are not stretched.
+        assert_eq!(n.current_with(|| None), None);
+        assert_eq!(
+            n.current_with(|| Some("c".into())),
+            Some(("c".into(), "a".into()))
+        );
+        let real = Nonces::new(Duration::from_secs(60)).current().unwrap();
+        assert_eq!(real.0.len(), 22);
     }
 }
