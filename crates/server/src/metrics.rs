@@ -19,6 +19,7 @@ pub struct Metrics {
     grants: Mutex<HashMap<(String, &'static str), u64>>,
     latency: Mutex<HashMap<&'static str, Histogram>>,
     store_errors: AtomicU64,
+    generation_checks: AtomicU64,
 }
 
 #[derive(Default, Clone)]
@@ -58,6 +59,18 @@ impl Metrics {
     /// Counts a store error.
     pub fn store_error(&self) {
         self.store_errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a look at the store's change generation.
+    pub fn generation_check(&self) {
+        self.generation_checks.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Looks at the store's change generation so far (the poller's and failed
+    /// authentications').
+    #[must_use]
+    pub fn generation_checks(&self) -> u64 {
+        self.generation_checks.load(Ordering::Relaxed)
     }
 
     /// The text exposition format.
@@ -126,6 +139,12 @@ impl Metrics {
             out,
             "tessera_store_errors_total {}",
             self.store_errors.load(Ordering::Relaxed)
+        );
+        out.push_str("# HELP tessera_store_generation_checks_total Looks at the store's change generation (polling, failed authentications).\n# TYPE tessera_store_generation_checks_total counter\n");
+        let _ = writeln!(
+            out,
+            "tessera_store_generation_checks_total {}",
+            self.generation_checks.load(Ordering::Relaxed)
         );
         out
     }

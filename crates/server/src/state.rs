@@ -30,6 +30,8 @@ struct Inner {
     generation: AtomicI64,
     /// One reload at a time (the poller, and authentication failures that look in the store).
     refreshing: tokio::sync::Mutex<()>,
+    /// When the last look at the store's change generation started.
+    last_check: Mutex<Option<std::time::Instant>>,
     metrics: Metrics,
     events: tokio::sync::mpsc::UnboundedSender<Event>,
     failures: Mutex<HashMap<String, (i64, u32)>>,
@@ -72,6 +74,7 @@ impl AppState {
                 keys: RwLock::new(Arc::new(KeyRing::empty())),
                 generation: AtomicI64::new(-1),
                 refreshing: tokio::sync::Mutex::new(()),
+                last_check: Mutex::new(None),
                 metrics: Metrics::default(),
                 events: tx,
                 failures: Mutex::new(HashMap::new()),
@@ -216,6 +219,39 @@ impl AppState {
     /// [`StoreError`] from the store.
     pub async fn refresh(&self) -> Result<bool, StoreError> {
         let _one = self.inner.refreshing.lock().await;
+        self.refresh_locked().await
+    }
+
+    /// For a failed client authentication that arrived at `arrived`: looks at the store once,
+    /// unless a look that started after `arrived` has been made meanwhile (it saw every change
+    /// this request could know of), and at most one look per [`AUTH_RECHECK_GAP`]: a flood of
+    /// bad credentials costs a few store reads a second, not one each, queued. Waits at most
+    /// [`AUTH_RECHECK_WAIT`] for the look in progress; returns whether anything was reloaded.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the store.
+    pub async fn refresh_for(&self, arrived: std::time::Instant) -> Result<bool, StoreError> {
+        let Ok(_one) = tokio::time::timeout(AUTH_RECHECK_WAIT, self.inner.refreshing.lock()).await
+        else {
+            return Ok(false);
+        };
+        let last = self.inner.last_check.lock().ok().and_then(|t| *t);
+        if last.is_some_and(|t| t > arrived) {
+            return Ok(false);
+        }
+        // At most one look per AUTH_RECHECK_GAP: the requests that arrive meanwhile wait for
+        // the next one and share it.
+        if let Some(gap) = last.and_then(|t| AUTH_RECHECK_GAP.checked_sub(t.elapsed())) {
+            tokio::time::sleep(gap).await;
+        }
+        self.refresh_locked().await
+    }
+
+    async fn refresh_locked(&self) -> Result<bool, StoreError> {
+        if let Ok(mut t) = self.inner.last_check.lock() {
+            *t = Some(std::time::Instant::now());
+        }
+        self.inner.metrics.generation_check();
         let g = self.inner.store.generation().await?;
         if g == self.inner.generation.load(Ordering::Acquire) {
             return Ok(false);
@@ -293,6 +329,12 @@ impl AppState {
         Ok(events)
     }
 }
+
+/// The longest a failed authentication waits for the store check in progress.
+pub const AUTH_RECHECK_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The shortest time between two looks at the store for failed authentications.
+pub const AUTH_RECHECK_GAP: std::time::Duration = std::time::Duration::from_millis(50);
 
 fn secs(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)

@@ -850,3 +850,45 @@ async fn lifetimes_are_clamped_to_the_servers_maximum_at_issuance() {
         .unwrap();
     assert!(current.signed_until.unwrap() >= claims["exp"].as_i64().unwrap());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_bad_credentials_costs_a_few_store_reads() {
+    use tower::ServiceExt as _;
+    let s = service().await;
+    let good = s.client("read", &["api://x"]).await;
+    let before = s.state.metrics().generation_checks();
+    let mut calls = Vec::new();
+    for i in 0..200 {
+        let req = Request::post("/oauth2/token")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(
+                "authorization",
+                common::basic_header(&format!("tc_nobody{i}"), "wrong"),
+            )
+            .body(Body::from("grant_type=client_credentials"))
+            .unwrap();
+        let app = tessera_server::app(s.state.clone());
+        calls.push(tokio::spawn(async move {
+            app.oneshot(req).await.unwrap().status()
+        }));
+    }
+    for c in calls {
+        assert_eq!(c.await.unwrap(), StatusCode::UNAUTHORIZED);
+    }
+    let checks = s.state.metrics().generation_checks() - before;
+    eprintln!("{checks} store reads for 200 failed authentications");
+    assert!(checks <= 20, "{checks} store reads for 200 failures");
+    // A client created after those still works at its first request.
+    let late = s
+        .admin
+        .create_client(ClientSpec {
+            name: Some("late".into()),
+            scopes: Some(vec!["read".into()]),
+            audiences: Some(vec!["api://x".into()]),
+            ..ClientSpec::default()
+        })
+        .await
+        .unwrap();
+    s.token(&late, "").await;
+    s.token(&good, "").await;
+}

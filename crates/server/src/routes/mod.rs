@@ -198,6 +198,7 @@ pub async fn authenticate(
     headers: &HeaderMap,
     form: &Form,
 ) -> Result<Arc<Client>, OAuthError> {
+    let arrived = std::time::Instant::now();
     let basic = headers.get(header::AUTHORIZATION);
     let post = form.get("client_secret");
     let (id, secret, via_header) = match (basic, post) {
@@ -227,7 +228,7 @@ pub async fn authenticate(
     let presented = state.secrets().hash_secret(&secret);
     let mut found = cached_client(state, &id, &presented);
     if found.is_err() {
-        if let Err(e) = state.refresh().await {
+        if let Err(e) = state.refresh_for(arrived).await {
             tracing::error!(error = %e, "cannot read the store to authenticate a client");
         }
         found = cached_client(state, &id, &presented);
