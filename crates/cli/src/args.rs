@@ -820,7 +820,9 @@ pub enum ClientCommand {
         /// The client_id.
         id: String,
     },
-    /// Change an application's name, scopes, audiences or token lifetime.
+    /// Change an application's name, scopes, audiences or token lifetime. Only the fields
+    /// given change: a change another operator made meanwhile is kept (the store refuses a
+    /// write from a stale read, and this one is applied again on top of theirs).
     Update {
         /// Store and configuration.
         #[command(flatten)]

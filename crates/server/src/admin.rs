@@ -207,6 +207,7 @@ impl Admin {
             updated_at: now,
             dpop_bound: spec.dpop_bound.unwrap_or(false),
             introspect: spec.introspect.unwrap_or(false),
+            version: 0,
         };
         self.store.insert_client(&client).await?;
         self.event(
@@ -244,33 +245,63 @@ impl Admin {
         })
     }
 
+    /// Applies `change` to the stored client and writes it back, only over the version it read:
+    /// when another operator's change lands in between, the store refuses the write and the
+    /// change is applied again on top of theirs (each command sets only the fields it names),
+    /// up to five times.
+    async fn change_client(
+        &self,
+        id: &str,
+        change: impl Fn(&mut Client),
+    ) -> Result<Client, AdminError> {
+        for _ in 0..5 {
+            let mut c = self.client(id).await?;
+            change(&mut c);
+            match self.store.update_client(&c).await {
+                Ok(()) => {
+                    c.version += 1;
+                    return Ok(c);
+                }
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AdminError::Invalid(format!(
+            "client `{}` keeps changing under this command (other operators?): try again",
+            tessera_jose::error::escaped(id)
+        )))
+    }
+
     /// Changes a client's name, scopes, audiences, token lifetime or DPoP requirement.
     ///
     /// # Errors
     /// [`AdminError`].
     pub async fn update_client(&self, id: &str, spec: ClientSpec) -> Result<Client, AdminError> {
         self.check(&spec)?;
-        let mut c = self.client(id).await?;
-        if let Some(n) = spec.name {
-            c.name = n;
-        }
-        if let Some(s) = spec.scopes {
-            c.scopes = s;
-        }
-        if let Some(a) = spec.audiences {
-            c.audiences = a;
-        }
-        if let Some(t) = spec.token_ttl {
-            c.token_ttl = t;
-        }
-        if let Some(d) = spec.dpop_bound {
-            c.dpop_bound = d;
-        }
-        if let Some(i) = spec.introspect {
-            c.introspect = i;
-        }
-        c.updated_at = self.now();
-        self.store.update_client(&c).await?;
+        let now = self.now();
+        let c = self
+            .change_client(id, |c| {
+                if let Some(n) = &spec.name {
+                    c.name.clone_from(n);
+                }
+                if let Some(s) = &spec.scopes {
+                    c.scopes.clone_from(s);
+                }
+                if let Some(a) = &spec.audiences {
+                    c.audiences.clone_from(a);
+                }
+                if let Some(t) = spec.token_ttl {
+                    c.token_ttl = t;
+                }
+                if let Some(d) = spec.dpop_bound {
+                    c.dpop_bound = d;
+                }
+                if let Some(i) = spec.introspect {
+                    c.introspect = i;
+                }
+                c.updated_at = now;
+            })
+            .await?;
         self.event(
             "client.updated",
             Some(id),
@@ -286,15 +317,16 @@ impl Admin {
     /// # Errors
     /// [`AdminError`].
     pub async fn set_enabled(&self, id: &str, enabled: bool) -> Result<(), AdminError> {
-        let mut c = self.client(id).await?;
         let now = self.now();
-        c.enabled = enabled;
-        c.updated_at = now;
-        if !enabled {
-            // Tokens issued before a disable stay inactive when the client is enabled again.
-            c.tokens_revoked_before = Some(c.tokens_revoked_before.map_or(now, |t| t.max(now)));
-        }
-        self.store.update_client(&c).await?;
+        self.change_client(id, |c| {
+            c.enabled = enabled;
+            c.updated_at = now;
+            if !enabled {
+                // Tokens issued before a disable stay inactive when the client is enabled again.
+                c.tokens_revoked_before = Some(c.tokens_revoked_before.map_or(now, |t| t.max(now)));
+            }
+        })
+        .await?;
         let kind = if enabled {
             "client.enabled"
         } else {
@@ -329,23 +361,23 @@ impl Admin {
                 "the grace period cannot be negative".into(),
             ));
         }
-        let mut c = self.client(id).await?;
         let secret =
             tessera_jose::b64::encode(tessera_jose::secret::random(32).map_err(StoreError::from)?);
+        let hash = self.secrets.hash_secret(&secret);
         let now = self.now();
-        if grace > 0 {
-            c.old_secret_hash = Some(std::mem::replace(
-                &mut c.secret_hash,
-                self.secrets.hash_secret(&secret),
-            ));
-            c.old_secret_until = Some(now + grace);
-        } else {
-            c.secret_hash = self.secrets.hash_secret(&secret);
-            c.old_secret_hash = None;
-            c.old_secret_until = None;
-        }
-        c.updated_at = now;
-        self.store.update_client(&c).await?;
+        let c = self
+            .change_client(id, |c| {
+                if grace > 0 {
+                    c.old_secret_hash = Some(std::mem::replace(&mut c.secret_hash, hash.clone()));
+                    c.old_secret_until = Some(now + grace);
+                } else {
+                    c.secret_hash.clone_from(&hash);
+                    c.old_secret_hash = None;
+                    c.old_secret_until = None;
+                }
+                c.updated_at = now;
+            })
+            .await?;
         self.event(
             "client.secret_rotated",
             Some(id),
@@ -368,11 +400,12 @@ impl Admin {
     /// # Errors
     /// [`AdminError`].
     pub async fn revoke_tokens(&self, id: &str) -> Result<(), AdminError> {
-        let mut c = self.client(id).await?;
         let now = self.now();
-        c.tokens_revoked_before = Some(now);
-        c.updated_at = now;
-        self.store.update_client(&c).await?;
+        self.change_client(id, |c| {
+            c.tokens_revoked_before = Some(now);
+            c.updated_at = now;
+        })
+        .await?;
         self.event(
             "client.tokens_revoked",
             Some(id),

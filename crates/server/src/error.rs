@@ -165,6 +165,9 @@ pub enum StoreError {
     /// A row that must exist does not.
     #[error("not found: {0}")]
     NotFound(String),
+    /// A row changed since it was read: the change made from the stale copy is refused.
+    #[error("changed meanwhile: {0}")]
+    Conflict(String),
     /// Stored data is not what this version writes.
     #[error("corrupt stored data: {0}")]
     Corrupt(&'static str),

@@ -28,6 +28,7 @@ fn client(id: &str) -> Client {
         updated_at: 10,
         dpop_bound: false,
         introspect: false,
+        version: 0,
     }
 }
 
@@ -45,9 +46,24 @@ async fn suite(store: &dyn Store) {
     c.enabled = false;
     c.tokens_revoked_before = Some(50);
     c.dpop_bound = true;
+    c.introspect = true;
+    let stale = store.client("c1").await.unwrap().unwrap();
     store.update_client(&c).await.unwrap();
+    c.version += 1;
     assert_eq!(store.client("c1").await.unwrap(), Some(c.clone()));
-    assert!(store.update_client(&client("ghost")).await.is_err());
+    // An update made from a copy read before another change landed is refused, and loses
+    // nothing of that change.
+    let mut late = stale.clone();
+    late.name = "from a stale read".into();
+    assert!(matches!(
+        store.update_client(&late).await,
+        Err(tessera_server::error::StoreError::Conflict(_))
+    ));
+    assert_eq!(store.client("c1").await.unwrap(), Some(c.clone()));
+    assert!(matches!(
+        store.update_client(&client("ghost")).await,
+        Err(tessera_server::error::StoreError::NotFound(_))
+    ));
     store.insert_client(&client("c2")).await.unwrap();
     assert_eq!(store.clients().await.unwrap().len(), 2);
     assert!(
@@ -65,6 +81,7 @@ async fn suite(store: &dyn Store) {
     );
     c.enabled = true;
     store.update_client(&c).await.unwrap();
+    c.version += 1;
     assert!(
         store.is_revoked("j2", "c1", 50).await.unwrap(),
         "issued at the cutoff"

@@ -79,7 +79,7 @@ impl PgStore {
     }
 }
 
-/// Binds a client's fourteen columns in table order ($1 to $14).
+/// Binds a client's fifteen columns in table order ($1 to $15; the version last).
 macro_rules! bind_client {
     ($query:expr, $c:expr) => {
         $query
@@ -97,6 +97,7 @@ macro_rules! bind_client {
             .bind($c.updated_at)
             .bind(i64::from($c.dpop_bound))
             .bind(i64::from($c.introspect))
+            .bind($c.version)
     };
 }
 
@@ -125,7 +126,7 @@ macro_rules! backend {
                 bind_client!(
                     sqlx::query(&sql(
                         $postgres,
-                        "INSERT INTO clients (id, name, secret_hash, old_secret_hash, old_secret_until, scopes, audiences, token_ttl, enabled, tokens_revoked_before, created_at, updated_at, dpop_bound, introspect) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                        "INSERT INTO clients (id, name, secret_hash, old_secret_hash, old_secret_until, scopes, audiences, token_ttl, enabled, tokens_revoked_before, created_at, updated_at, dpop_bound, introspect, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                     )),
                     c
                 )
@@ -135,19 +136,30 @@ macro_rules! backend {
             }
 
             async fn update_client(&self, c: &Client) -> Result<(), StoreError> {
-                // The same fourteen parameters as the insert; created_at is rewritten unchanged.
+                // The same fifteen parameters as the insert; created_at is rewritten unchanged.
+                // Only the version that was read is replaced: an update made from a stale read
+                // (another change landed in between) is refused.
                 let mut tx = self.pool.begin().await?;
                 let done = bind_client!(
                     sqlx::query(&sql(
                         $postgres,
-                        "UPDATE clients SET name = $2, secret_hash = $3, old_secret_hash = $4, old_secret_until = $5, scopes = $6, audiences = $7, token_ttl = $8, enabled = $9, tokens_revoked_before = $10, created_at = $11, updated_at = $12, dpop_bound = $13, introspect = $14 WHERE id = $1",
+                        "UPDATE clients SET name = $2, secret_hash = $3, old_secret_hash = $4, old_secret_until = $5, scopes = $6, audiences = $7, token_ttl = $8, enabled = $9, tokens_revoked_before = $10, created_at = $11, updated_at = $12, dpop_bound = $13, introspect = $14, version = $15 + 1 WHERE id = $1 AND version = $15",
                     )),
                     c
                 )
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound(format!("client {}", c.id)));
+                    let exists = sqlx::query(&sql($postgres, "SELECT id FROM clients WHERE id = $1"))
+                        .bind(&c.id)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .is_some();
+                    return Err(if exists {
+                        StoreError::Conflict(format!("client {}", c.id))
+                    } else {
+                        StoreError::NotFound(format!("client {}", c.id))
+                    });
                 }
                 bumped(tx).await
             }
@@ -430,5 +442,6 @@ where
         updated_at: r.try_get("updated_at")?,
         dpop_bound: r.try_get::<i64, _>("dpop_bound")? != 0,
         introspect: r.try_get::<i64, _>("introspect")? != 0,
+        version: r.try_get("version")?,
     })
 }

@@ -50,6 +50,9 @@ pub struct Client {
     /// It may introspect tokens (RFC 7662 §4): only those meant for one of its audiences, or
     /// issued to it.
     pub introspect: bool,
+    /// Raised by every update; an update whose version is not the stored one is refused
+    /// ([`StoreError::Conflict`]).
+    pub version: i64,
 }
 
 impl core::fmt::Debug for Client {
@@ -153,7 +156,9 @@ pub struct Event {
 pub trait ClientStore: Send + Sync {
     /// Inserts a new client.
     async fn insert_client(&self, c: &Client) -> Result<(), StoreError>;
-    /// Replaces a client's record.
+    /// Replaces a client's record if its stored version is `c.version`
+    /// ([`StoreError::Conflict`] otherwise: it changed since `c` was read); the stored version
+    /// becomes `c.version + 1`.
     async fn update_client(&self, c: &Client) -> Result<(), StoreError>;
     /// One client.
     async fn client(&self, id: &str) -> Result<Option<Client>, StoreError>;
