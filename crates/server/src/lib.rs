@@ -22,6 +22,7 @@ mod server;
 pub mod state;
 pub mod store;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
@@ -120,9 +121,13 @@ async fn admit(State(slots): State<Slots>, req: Request, next: Next) -> Response
             return resp;
         }
     };
-    let permit = match tokio::time::timeout(slots.wait, slots.free.acquire_owned()).await {
-        Ok(Ok(p)) => p,
-        Ok(Err(_)) | Err(_) => return busy(),
+    // A free slot is taken at once; only a request that must wait arms a timer.
+    let permit = match Arc::clone(&slots.free).try_acquire_owned() {
+        Ok(p) => p,
+        Err(_) => match tokio::time::timeout(slots.wait, slots.free.acquire_owned()).await {
+            Ok(Ok(p)) => p,
+            Ok(Err(_)) | Err(_) => return busy(),
+        },
     };
     let resp = next
         .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
