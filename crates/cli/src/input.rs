@@ -287,51 +287,17 @@ pub fn key_source(src: &KeySource) -> Result<JwkSet, Failure> {
     }
 }
 
-/// A duration like `90s`, `15m`, `2h`, `7d`, `2w` or a compound `1h30m` (a bare number is
-/// seconds).
+/// A duration in Tessera's one grammar ([`tessera_server::config::duration`]: `90s`, `15m`,
+/// `2h`, `7d`, `2w`, `500ms`, compounds like `1h30m`; a bare number is seconds).
 pub fn duration(text: &str) -> Result<Duration, Failure> {
-    Ok(Duration::from_secs(seconds(text)?))
+    Ok(tessera_server::config::duration(text).map_err(|e| anyhow!("{e}"))?)
 }
 
+/// Whole seconds of a duration.
 fn seconds(text: &str) -> anyhow::Result<u64> {
-    let bad = || anyhow!("invalid duration `{text}` (use 90s, 15m, 2h, 7d, 2w or 1h30m)");
-    let t = text.trim();
-    if t.is_empty() {
-        return Err(bad());
-    }
-    if t.bytes().all(|b| b.is_ascii_digit()) {
-        return t
-            .parse()
-            .map_err(|_| anyhow!("duration `{text}` is too large"));
-    }
-    let mut total: u64 = 0;
-    let mut rest = t;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(bad());
-        }
-        let n: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| anyhow!("duration `{text}` is too large"))?;
-        let unit = rest[digits..].chars().next().ok_or_else(bad)?;
-        let factor = match unit {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 604_800,
-            _ => return Err(bad()),
-        };
-        total = n
-            .checked_mul(factor)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(|| anyhow!("duration `{text}` is too large"))?;
-        rest = &rest[digits + 1..];
-    }
-    Ok(total)
+    tessera_server::config::duration(text)
+        .map(|d| d.as_secs())
+        .map_err(|e| anyhow!("{e}"))
 }
 
 /// A time: `+DUR` or `-DUR` relative to `now`, a Unix timestamp, or an RFC 3339 date

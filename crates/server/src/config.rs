@@ -602,21 +602,56 @@ fn redact_url(url: &str) -> String {
     out
 }
 
-/// `90s`, `15m`, `2h`, `30d`, `500ms`, or seconds.
+/// The one duration grammar of Tessera (settings, `tessera` options, `--exp +15m`): a number
+/// with a unit, `ms`, `s`, `m`, `h`, `d` or `w`, or several in a row (`1h30m`); a bare number is
+/// seconds.
+///
+/// # Errors
+/// A message that quotes the text and shows the forms, for anything else (a sign, a fraction,
+/// an unknown unit, a number without a unit after another, an overflow).
 pub fn duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
-    let bad = || format!("expected a duration like 90s, 15m, 2h, 30d or 500ms, got `{t}`");
-    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let n: u64 = t[..digits].parse().map_err(|_| bad())?;
-    let d = match &t[digits..] {
-        "" | "s" => Duration::from_secs(n),
-        "ms" => Duration::from_millis(n),
-        "m" => Duration::from_secs(n.checked_mul(60).ok_or_else(bad)?),
-        "h" => Duration::from_secs(n.checked_mul(3600).ok_or_else(bad)?),
-        "d" => Duration::from_secs(n.checked_mul(86_400).ok_or_else(bad)?),
-        _ => return Err(bad()),
-    };
-    Ok(d)
+    let bad =
+        || format!("expected a duration like 90s, 15m, 2h, 30d, 2w, 500ms or 1h30m, got `{t}`");
+    let too_large = || format!("the duration `{t}` is too large");
+    if t.is_empty() {
+        return Err(bad());
+    }
+    if t.bytes().all(|b| b.is_ascii_digit()) {
+        return t.parse().map(Duration::from_secs).map_err(|_| too_large());
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = t;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(bad());
+        }
+        let n: u64 = rest[..digits].parse().map_err(|_| too_large())?;
+        rest = &rest[digits..];
+        let (millis, len) = if rest.starts_with("ms") {
+            (1, 2)
+        } else {
+            let factor = match rest.chars().next() {
+                Some('s') => 1_000,
+                Some('m') => 60_000,
+                Some('h') => 3_600_000,
+                Some('d') => 86_400_000,
+                Some('w') => 604_800_000,
+                _ => return Err(bad()),
+            };
+            (factor, 1)
+        };
+        rest = &rest[len..];
+        let part = n
+            .checked_mul(millis)
+            .map(Duration::from_millis)
+            .ok_or_else(too_large)?;
+        total = total.checked_add(part).ok_or_else(too_large)?;
+    }
+    Ok(total)
 }
 
 #[cfg(test)]
@@ -628,6 +663,34 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).into(), (*v).into()))
             .collect()
+    }
+
+    #[test]
+    fn one_duration_grammar() {
+        let ok = |t: &str| duration(t).ok();
+        assert_eq!(ok("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(ok("15m"), Some(Duration::from_secs(900)));
+        assert_eq!(ok("2h"), Some(Duration::from_secs(7200)));
+        assert_eq!(ok("30d"), Some(Duration::from_secs(30 * 86_400)));
+        assert_eq!(ok("2w"), Some(Duration::from_secs(1_209_600)));
+        assert_eq!(ok("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(ok("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(ok("1m500ms"), Some(Duration::from_millis(60_500)));
+        assert_eq!(ok(" 42 "), Some(Duration::from_secs(42)));
+        for bad in [
+            "",
+            "m",
+            "1y",
+            "-5m",
+            "1.5h",
+            "99999999999999999999d",
+            "1h30",
+            "5 m",
+            "ms",
+        ] {
+            let e = duration(bad).unwrap_err();
+            assert!(e.contains("duration"), "{bad}: {e}");
+        }
     }
 
     #[test]
