@@ -17,6 +17,7 @@ pub mod debugger;
 pub mod error;
 pub mod keys;
 pub mod metrics;
+pub mod paths;
 pub mod routes;
 mod server;
 pub mod state;
@@ -46,31 +47,25 @@ pub fn app(state: AppState) -> Router {
     };
     let debugger = c.debugger_enabled();
     let mut router = Router::new()
-        .route("/oauth2/token", post(routes::token::token))
-        .route("/oauth2/introspect", post(routes::introspect::introspect))
-        .route("/oauth2/revoke", post(routes::revoke::revoke))
-        .route("/.well-known/jwks.json", get(routes::discovery::jwks))
-        .route(
-            "/.well-known/oauth-authorization-server",
-            get(routes::discovery::metadata),
-        )
-        .route(
-            "/.well-known/openid-configuration",
-            get(routes::discovery::metadata),
-        )
+        .route(paths::TOKEN, post(routes::token::token))
+        .route(paths::INTROSPECT, post(routes::introspect::introspect))
+        .route(paths::REVOKE, post(routes::revoke::revoke))
+        .route(paths::JWKS, get(routes::discovery::jwks))
+        .route(paths::AS_METADATA, get(routes::discovery::metadata))
+        .route(paths::OIDC_METADATA, get(routes::discovery::metadata))
         .fallback(not_found);
     if debugger {
         let access = debugger::Access::SameOrigin {
             host: c.issuer_authority().to_owned(),
             loopback: c.issuer_is_loopback() && c.listen.ip().is_loopback(),
         };
-        router = router.merge(debugger::router("/debugger", access));
+        router = router.merge(debugger::router(paths::DEBUGGER, access));
     }
     // Health and metrics never queue behind the API: they take no request slot.
     let ops = Router::new()
-        .route("/healthz", get(routes::health::healthz))
-        .route("/readyz", get(routes::health::readyz))
-        .route("/metrics", get(routes::health::metrics));
+        .route(paths::HEALTHZ, get(routes::health::healthz))
+        .route(paths::READYZ, get(routes::health::readyz))
+        .route(paths::METRICS, get(routes::health::metrics));
     router
         .layer(middleware::from_fn_with_state(slots, admit))
         .merge(ops)
@@ -163,7 +158,7 @@ async fn not_found() -> Response {
 /// tokens), security headers, and the RFC 6749 error for bodies over the limit.
 async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let endpoint = endpoint_label(
+    let endpoint = paths::label(
         req.extensions()
             .get::<MatchedPath>()
             .map(MatchedPath::as_str),
@@ -204,24 +199,6 @@ pub(crate) fn security_headers(h: &mut axum::http::HeaderMap, csp: &'static str)
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-}
-
-/// A bounded label for metrics (never the raw path: an attacker could grow the label set).
-fn endpoint_label(path: Option<&str>) -> &'static str {
-    match path {
-        Some("/oauth2/token") => "token",
-        Some("/oauth2/introspect") => "introspect",
-        Some("/oauth2/revoke") => "revoke",
-        Some("/.well-known/jwks.json") => "jwks",
-        Some("/.well-known/oauth-authorization-server" | "/.well-known/openid-configuration") => {
-            "metadata"
-        }
-        Some("/healthz") => "healthz",
-        Some("/readyz") => "readyz",
-        Some("/metrics") => "metrics",
-        Some(p) if p == "/debugger" || p.starts_with("/debugger/") => "debugger",
-        _ => "other",
-    }
 }
 
 #[cfg(test)]

@@ -39,6 +39,8 @@ struct Inner {
     grants: Vec<Box<dyn crate::routes::token::Grant>>,
     /// Checks the DPoP proofs of token requests (RFC 9449 §5), with this node's replay cache.
     dpop: ProofVerifier,
+    /// The endpoints' URLs under the issuer.
+    urls: crate::paths::Urls,
 }
 
 impl AppState {
@@ -64,6 +66,7 @@ impl AppState {
         let node = tessera_jose::b64::encode(tessera_jose::secret::random(9)?);
         let clock = SharedClock(clock.unwrap_or_else(|| Arc::new(SystemClock)));
         let dpop = ProofVerifier::builder().clock(clock.clone()).build()?;
+        let config_issuer = config.issuer.clone();
         let state = Self {
             inner: Arc::new(Inner {
                 store,
@@ -81,6 +84,7 @@ impl AppState {
                 node,
                 grants: crate::routes::token::grants(),
                 dpop,
+                urls: crate::paths::Urls::new(&config_issuer),
             }),
         };
         state.reload().await?;
@@ -115,6 +119,12 @@ impl AppState {
     #[must_use]
     pub fn clock(&self) -> &SharedClock {
         &self.inner.clock
+    }
+
+    /// The endpoints' URLs under the issuer.
+    #[must_use]
+    pub fn urls(&self) -> &crate::paths::Urls {
+        &self.inner.urls
     }
 
     /// The DPoP proof verifier of the token endpoint.

@@ -85,10 +85,11 @@ pub fn serve(a: &ServeArgs) -> CmdResult {
             );
             eprintln!("tessera serve: listening on {} ({store})", started.addr);
             eprintln!("  issuer     {issuer}");
-            eprintln!("  discovery  {issuer}/.well-known/oauth-authorization-server");
-            eprintln!("  JWKS       {issuer}/.well-known/jwks.json");
+            let urls = started.state.urls();
+            eprintln!("  discovery  {}", urls.metadata);
+            eprintln!("  JWKS       {}", urls.jwks);
             if debugger {
-                eprintln!("  debugger   {issuer}/debugger/ (turn off with --set debugger=off)");
+                eprintln!("  debugger   {} (turn off with --set debugger=off)", urls.debugger);
             }
             let dd = data
                 .as_deref()

@@ -47,6 +47,7 @@ pub async fn jwks(State(state): State<AppState>, headers: HeaderMap) -> Response
 /// RFC 8414 metadata; the same document answers `/.well-known/openid-configuration`.
 pub async fn metadata(State(state): State<AppState>) -> Response {
     let iss = &state.config().issuer;
+    let urls = state.urls();
     let grants: Vec<&str> = state.grants().iter().map(|g| g.grant_type()).collect();
     let auth = ["client_secret_basic", "client_secret_post"];
     let algs: Vec<String> = {
@@ -58,10 +59,10 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
     let dpop_algs: Vec<&str> = state.dpop().algorithms().iter().map(|a| a.name()).collect();
     let doc = json!({
         "issuer": iss,
-        "token_endpoint": format!("{iss}/oauth2/token"),
-        "jwks_uri": format!("{iss}/.well-known/jwks.json"),
-        "introspection_endpoint": format!("{iss}/oauth2/introspect"),
-        "revocation_endpoint": format!("{iss}/oauth2/revoke"),
+        "token_endpoint": urls.token,
+        "jwks_uri": urls.jwks,
+        "introspection_endpoint": urls.introspect,
+        "revocation_endpoint": urls.revoke,
         "grant_types_supported": grants,
         "response_types_supported": [],
         "token_endpoint_auth_methods_supported": auth,

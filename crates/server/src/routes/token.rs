@@ -135,10 +135,9 @@ fn dpop_binding(state: &AppState, headers: &HeaderMap) -> Result<Option<String>,
     let proof = proof
         .to_str()
         .map_err(|_| OAuthError::invalid_dpop_proof("the DPoP proof is not text"))?;
-    let htu = format!("{}/oauth2/token", state.config().issuer);
     let checked = state
         .dpop()
-        .verify(proof, &Request::new("POST", &htu))
+        .verify(proof, &Request::new("POST", &state.urls().token))
         .map_err(|e| {
             OAuthError::invalid_dpop_proof(match e {
                 tessera_jose::Error::Dpop(p) => match p {
