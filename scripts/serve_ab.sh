@@ -23,15 +23,7 @@ OUT=$ROOT/target/serve-ab/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
 command -v wrk >/dev/null || { echo "wrk missing: apt-get install -y wrk" >&2; exit 1; }
 
-SERVER_PID=
-stop_server() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID"
-    for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$SERVER_PID" 2>/dev/null && kill -9 "$SERVER_PID"
-  fi
-  SERVER_PID=
-}
+. "$ROOT/scripts/lib.sh"
 trap stop_server EXIT
 
 printf 'build\tround\tphase\trps\n' >"$OUT/results.tsv"

@@ -35,15 +35,7 @@ PEER_IDLE=$(grep -o 'idle RSS [0-9]* kB' "$OUT/peer.txt" | head -1 | awk '{print
 
 echo "== tessera serve (fresh data folder, one client)"
 DATA=$(mktemp -d)
-SERVER_PID=
-stop_server() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID"
-    for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$SERVER_PID" 2>/dev/null && kill -9 "$SERVER_PID"
-  fi
-  SERVER_PID=
-}
+. "$ROOT/scripts/lib.sh"
 trap stop_server EXIT
 RUST_LOG=warn "$BIN" serve --data-dir "$DATA" --listen "$HOST:$PORT" >"$OUT/server.log" 2>&1 &
 SERVER_PID=$!

@@ -831,31 +831,10 @@ async fn the_token_service_mounts_it_on_a_loopback_issuer_only() {
 async fn a_certificate_verifies_what_its_key_signed() {
     // The certificate is made by the openssl CLI (installed by .ci/run for the interop tests).
     let dir = tempfile::tempdir().unwrap();
-    let (key, cert) = (dir.path().join("k.pem"), dir.path().join("c.pem"));
-    let made = std::process::Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-        ])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .args(["-subj", "/CN=tessera-debugger-test", "-days", "1"])
-        .output();
-    if !made.as_ref().is_ok_and(|o| o.status.success()) {
-        assert!(
-            std::env::var("TESSERA_REQUIRE_INTEROP").is_err(),
-            "the openssl CLI is required: {made:?}"
-        );
-        eprintln!("skipped: no openssl CLI");
+    let Some(certs) = common::test_certificate(dir.path()) else {
         return;
-    }
+    };
+    let (key, cert) = (certs.key, certs.cert);
     let signing = Jwk::import(&std::fs::read(&key).unwrap()).unwrap();
     let token = fresh()
         .sign(&JwtSigner::new(
