@@ -447,15 +447,19 @@ impl Config {
             .unwrap_or_else(|| self.issuer_is_loopback() && self.listen.ip().is_loopback())
     }
 
-    /// The issuer's authority (`host[:port]`), the `Host` its own pages are reached at.
+    /// The issuer's authority (`host[:port]`, without the scheme's default port), the `Host`
+    /// its own pages are reached at.
     #[must_use]
     pub fn issuer_authority(&self) -> &str {
-        let rest = self
-            .issuer
-            .strip_prefix("https://")
-            .or_else(|| self.issuer.strip_prefix("http://"))
-            .unwrap_or(&self.issuer);
-        rest.split('/').next().unwrap_or_default()
+        let (rest, default_port) = match self.issuer.strip_prefix("https://") {
+            Some(r) => (r, ":443"),
+            None => (
+                self.issuer.strip_prefix("http://").unwrap_or(&self.issuer),
+                ":80",
+            ),
+        };
+        let authority = rest.split('/').next().unwrap_or_default();
+        authority.strip_suffix(default_port).unwrap_or(authority)
     }
 
     /// Whether the issuer's host is `localhost` or a loopback address (127/8, `[::1]`).
@@ -893,6 +897,18 @@ mod tests {
         .unwrap();
         assert!(!public.debugger_enabled());
         assert_eq!(public.issuer_authority(), "localhost:8080");
+        assert_eq!(
+            c("https://auth.example.com:443/x", None).issuer_authority(),
+            "auth.example.com"
+        );
+        assert_eq!(
+            c("http://auth.example.com:80", None).issuer_authority(),
+            "auth.example.com"
+        );
+        assert_eq!(
+            c("https://auth.example.com:8443", None).issuer_authority(),
+            "auth.example.com:8443"
+        );
         let e = Config::load(None, env(&[("TESSERA_DEBUGGER", "maybe")]), &[]).unwrap_err();
         assert!(e.0.contains("TESSERA_DEBUGGER"), "{e}");
         let printed = c("https://auth.example.com", Some("on")).to_toml();
