@@ -19,6 +19,7 @@ pub mod keys;
 pub mod metrics;
 pub mod paths;
 pub mod routes;
+pub mod security;
 mod server;
 pub mod state;
 pub mod store;
@@ -174,31 +175,10 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
         .metrics()
         .request(endpoint, resp.status().as_u16(), took);
     tracing::debug!(%method, endpoint, status = resp.status().as_u16(), micros = took.as_micros() as u64, "request");
-    // The debugger page sets its own policy (script and style from this origin).
-    if !resp.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
-        security_headers(
-            resp.headers_mut(),
-            "default-src 'none'; frame-ancestors 'none'",
-        );
-    }
+    // Routers choose their policy (the debugger's allows its own script and style); what
+    // reaches the edge without one (errors of the outer layers too) gets the API's.
+    state.security().apply_if_missing(resp.headers_mut());
     resp
-}
-
-/// The headers every response carries: a Content-Security-Policy, no MIME sniffing, no
-/// referrer (framing is the CSP's `frame-ancestors`).
-pub(crate) fn security_headers(h: &mut axum::http::HeaderMap, csp: &'static str) {
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(csp),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
 }
 
 #[cfg(test)]

@@ -41,6 +41,8 @@ struct Inner {
     dpop: ProofVerifier,
     /// The endpoints' URLs under the issuer.
     urls: crate::paths::Urls,
+    /// The headers of the API's responses (and of any that reaches the edge without a policy).
+    security: crate::security::Policy,
 }
 
 impl AppState {
@@ -85,6 +87,7 @@ impl AppState {
                 grants: crate::routes::token::grants(),
                 dpop,
                 urls: crate::paths::Urls::new(&config_issuer),
+                security: crate::security::Policy::api(),
             }),
         };
         state.reload().await?;
@@ -119,6 +122,12 @@ impl AppState {
     #[must_use]
     pub fn clock(&self) -> &SharedClock {
         &self.inner.clock
+    }
+
+    /// The API's security headers.
+    #[must_use]
+    pub fn security(&self) -> &crate::security::Policy {
+        &self.inner.security
     }
 
     /// The endpoints' URLs under the issuer.

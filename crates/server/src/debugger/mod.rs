@@ -34,8 +34,8 @@ use serde_json::{Value, json};
 pub const ACCESS_HEADER: &str = "x-tessera-debugger";
 
 /// The Content-Security-Policy of every debugger response: only this origin's own script,
-/// style and API, no framing, no inline script.
-pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/// style and API, no framing, no inline script ([`crate::security::DEBUGGER_CSP`]).
+pub const CSP: &str = crate::security::DEBUGGER_CSP;
 
 /// Largest API request body: a token, a key or a JWK Set, and the claim options.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -176,17 +176,9 @@ async fn headers(req: Request, next: Next) -> Response {
     let api = req.uri().path().contains("/api/");
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    crate::security_headers(h, CSP);
-    // For browsers that predate `frame-ancestors`: the page takes pasted secrets.
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        "cross-origin-opener-policy",
-        HeaderValue::from_static("same-origin"),
-    );
-    h.insert(
-        "cross-origin-resource-policy",
-        HeaderValue::from_static("same-origin"),
-    );
+    // Framing denied twice (for browsers that predate `frame-ancestors`): the page takes
+    // pasted secrets.
+    crate::security::Policy::debugger().apply(h);
     if api {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
