@@ -14,8 +14,6 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod common;
-#[path = "../../server/tests/common/pg.rs"]
-mod pg;
 
 use common::free_port;
 
@@ -126,7 +124,7 @@ async fn active(http: &reqwest::Client, node: &Node, id: &str, secret: &str, tok
 
 #[tokio::test]
 async fn two_nodes_on_one_postgres() {
-    let Some(db) = pg::PgDatabase::create().await else {
+    let Some(db) = testkit::PgDatabase::create().await else {
         return;
     };
     let url = db.url.clone();

@@ -3,12 +3,10 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::Value;
-use tessera_jose::jwt::Clock;
 use tessera_server::admin::{Admin, ClientSpec, NewCredentials};
 use tessera_server::config::Config;
 use tessera_server::keys::Secrets;
@@ -16,29 +14,11 @@ use tessera_server::store::{SqliteStore, Store};
 use tessera_server::{AppState, app};
 use tower::ServiceExt as _;
 
-// The PostgreSQL test database, a file of its own so that the CLI's tests use it too.
-mod pg;
-#[allow(unused_imports)] // not every test file uses it
-pub use pg::PgDatabase;
+#[allow(unused_imports)] // not every test file uses each
+pub use testkit::{PgDatabase, TestClock, test_certificate};
 
 pub const ISSUER: &str = "https://auth.test";
 pub const T0: i64 = 1_800_000_000;
-
-/// A clock the test moves.
-#[derive(Clone)]
-pub struct TestClock(pub Arc<AtomicI64>);
-
-impl Clock for TestClock {
-    fn now(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-impl TestClock {
-    pub fn advance(&self, secs: i64) {
-        self.0.fetch_add(secs, Ordering::SeqCst);
-    }
-}
 
 pub struct Service {
     pub state: AppState,
@@ -54,7 +34,7 @@ pub fn config(extra: &[(&str, &str)]) -> Config {
 }
 
 pub async fn service_with(store: Arc<dyn Store>, config: Config) -> Service {
-    let clock = TestClock(Arc::new(AtomicI64::new(T0)));
+    let clock = TestClock::at(T0);
     let master = [42u8; 32];
     let state = AppState::new(
         Arc::clone(&store),
@@ -204,102 +184,4 @@ pub fn std_b64(bytes: &[u8]) -> String {
         s.push('=');
     }
     s
-}
-
-/// A test CA and a certificate for `localhost` and 127.0.0.1 signed by it.
-pub struct TestCertificate {
-    /// The leaf certificate (PEM).
-    pub cert: std::path::PathBuf,
-    /// Its private key (PEM).
-    pub key: std::path::PathBuf,
-    /// The CA certificate the client trusts (PEM).
-    pub ca: std::path::PathBuf,
-}
-
-/// Makes a [`TestCertificate`] in `dir` with the `openssl` CLI; `None` (the test skips) without
-/// it, unless `TESSERA_REQUIRE_INTEROP` is set, when its absence fails the test.
-#[allow(dead_code)]
-pub fn test_certificate(dir: &std::path::Path) -> Option<TestCertificate> {
-    let p = |name: &str| dir.join(name).to_str().unwrap().to_owned();
-    std::fs::write(
-        p("ext.cnf"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-    )
-    .unwrap();
-    let steps: [Vec<String>; 3] = [
-        [
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=tessera-test-ca",
-            "-keyout",
-            &p("ca.key"),
-            "-out",
-            &p("ca.pem"),
-        ]
-        .map(String::from)
-        .to_vec(),
-        [
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            &p("key.pem"),
-            "-out",
-            &p("leaf.csr"),
-        ]
-        .map(String::from)
-        .to_vec(),
-        [
-            "x509",
-            "-req",
-            "-in",
-            &p("leaf.csr"),
-            "-CA",
-            &p("ca.pem"),
-            "-CAkey",
-            &p("ca.key"),
-            "-CAcreateserial",
-            "-days",
-            "1",
-            "-extfile",
-            &p("ext.cnf"),
-            "-out",
-            &p("cert.pem"),
-        ]
-        .map(String::from)
-        .to_vec(),
-    ];
-    let made = steps.iter().all(|args| {
-        std::process::Command::new("openssl")
-            .args(args)
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
-    if !made {
-        let required = std::env::var_os("TESSERA_REQUIRE_INTEROP").is_some_and(|v| !v.is_empty());
-        assert!(
-            !required,
-            "openssl is required to make the test certificate"
-        );
-        eprintln!("skipping: no openssl to make a certificate");
-        return None;
-    }
-    Some(TestCertificate {
-        cert: dir.join("cert.pem"),
-        key: dir.join("key.pem"),
-        ca: dir.join("ca.pem"),
-    })
 }

@@ -10,54 +10,7 @@ use axum::routing::get;
 use tessera_guard::{AccessToken, CacheOptions, Guard, Keys, RemoteVerifier};
 use tessera_jose::JwsAlg;
 use tessera_jose::jwt::Verifier;
-use tessera_server::admin::{Admin, ClientSpec, NewCredentials};
-use tessera_server::config::Config;
-
-/// `tessera serve` on loopback (issuer `http://127.0.0.1`) with these settings, and one client
-/// with scope `orders:read` for `api://orders`.
-struct Issuer {
-    server: tessera_server::Started,
-    base: String,
-    admin: Admin,
-    creds: NewCredentials,
-    /// The data folder: bind it (`_dir`, not `..`) so that it outlives the server.
-    _dir: tempfile::TempDir,
-}
-
-async fn issuer(settings: &[(&str, &str)]) -> Issuer {
-    let dir = tempfile::tempdir().unwrap();
-    let flags: Vec<(String, String)> = [
-        ("listen", "127.0.0.1:0"),
-        ("issuer", "http://127.0.0.1"),
-        ("data_dir", dir.path().to_str().unwrap()),
-    ]
-    .iter()
-    .chain(settings)
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
-    let config = Config::load(None, Vec::new(), &flags).unwrap();
-    let server = tessera_server::start(config.clone(), None).await.unwrap();
-    let base = format!("http://{}", server.addr);
-    let admin = Admin::open(config).await.unwrap();
-    let creds = admin
-        .create_client(ClientSpec {
-            name: Some("api-client".into()),
-            scopes: Some(vec!["orders:read".into()]),
-            audiences: Some(vec!["api://orders".into()]),
-            token_ttl: Some(60),
-            dpop_bound: None,
-            introspect: Some(true),
-        })
-        .await
-        .unwrap();
-    Issuer {
-        server,
-        base,
-        admin,
-        creds,
-        _dir: dir,
-    }
-}
+use testkit::Issuer;
 
 /// The API: `GET /orders` (scope `orders:read`, answers the subject) behind a guard whose keys
 /// come from the issuer's JWKS, built by `guard`. Returns the URL of `/orders` and the key
@@ -102,8 +55,8 @@ async fn rotation_on_the_server_rejects_nothing() {
         base,
         admin,
         creds,
-        _dir,
-    } = issuer(&[
+        dir: _dir,
+    } = Issuer::start(&[
         ("poll_interval", "50ms"),
         ("key_margin", "1s"),
         ("jwks_max_age", "1s"),
@@ -178,9 +131,9 @@ async fn dpop_bound_tokens_from_the_server() {
         server,
         base,
         creds,
-        _dir,
+        dir: _dir,
         ..
-    } = issuer(&[]).await;
+    } = Issuer::start(&[]).await;
     let (api_url, _) = orders_api(&base, |keys, origin| {
         Guard::builder(keys)
             .dpop(origin, ProofVerifier::builder().build().unwrap())

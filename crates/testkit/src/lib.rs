@@ -1,0 +1,286 @@
+//! What Tessera's tests share, so that no crate keeps its own copy: a clock the test moves,
+//! a fresh PostgreSQL database per test, an in-process issuer (`tessera serve` on loopback with
+//! a client), test certificates made by the `openssl` CLI, free ports, and child processes that
+//! die with the test. The end-to-end tests that cross crates (the guard in front of the
+//! service) live in this crate's `tests/`. Not published.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use tessera_jose::jwt::Clock;
+use tessera_server::admin::{Admin, ClientSpec, NewCredentials};
+use tessera_server::config::Config;
+
+/// A clock the test moves.
+#[derive(Clone)]
+pub struct TestClock(pub Arc<AtomicI64>);
+
+impl TestClock {
+    /// A clock at `t`.
+    #[must_use]
+    pub fn at(t: i64) -> Self {
+        Self(Arc::new(AtomicI64::new(t)))
+    }
+
+    /// Moves it by `secs` (backwards when negative).
+    pub fn advance(&self, secs: i64) {
+        self.0.fetch_add(secs, Ordering::SeqCst);
+    }
+
+    /// Sets it to `t`.
+    pub fn set(&self, t: i64) {
+        self.0.store(t, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// `tessera serve` in this process, on loopback (issuer `http://127.0.0.1`), with one client of
+/// scope `orders:read` for `api://orders` that may introspect.
+pub struct Issuer {
+    /// The running service.
+    pub server: tessera_server::Started,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// Operator commands on its store.
+    pub admin: Admin,
+    /// The client's credentials.
+    pub creds: NewCredentials,
+    /// The data folder, kept as long as the issuer.
+    pub dir: tempfile::TempDir,
+}
+
+impl Issuer {
+    /// Starts it with these settings on top of the defaults above.
+    pub async fn start(settings: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let flags: Vec<(String, String)> = [
+            ("listen", "127.0.0.1:0"),
+            ("issuer", "http://127.0.0.1"),
+            ("data_dir", dir.path().to_str().unwrap()),
+        ]
+        .iter()
+        .chain(settings)
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        let config = Config::load(None, Vec::new(), &flags).unwrap();
+        let server = tessera_server::start(config.clone(), None).await.unwrap();
+        let base = format!("http://{}", server.addr);
+        let admin = Admin::open(config).await.unwrap();
+        let creds = admin
+            .create_client(ClientSpec {
+                name: Some("api-client".into()),
+                scopes: Some(vec!["orders:read".into()]),
+                audiences: Some(vec!["api://orders".into()]),
+                token_ttl: Some(60),
+                introspect: Some(true),
+                ..ClientSpec::default()
+            })
+            .await
+            .unwrap();
+        Self {
+            server,
+            base,
+            admin,
+            creds,
+            dir,
+        }
+    }
+}
+
+/// A free loopback port (bound, then released for a server to take).
+#[must_use]
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until `what` listens on the loopback `port` (20 s at most).
+pub fn wait_listening(port: u16, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} never listened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// A child process killed when the test ends, however it ends.
+pub struct Reaped(pub std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A fresh PostgreSQL database per test, at `TESSERA_TEST_POSTGRES` (default
+/// `postgres://postgres@127.0.0.1:5432/postgres`). Without a server it is `None` with a note,
+/// unless `TESSERA_REQUIRE_POSTGRES` is set (as `.ci/run` does): then it fails.
+/// A fresh PostgreSQL database for one test, dropped afterwards.
+pub struct PgDatabase {
+    admin_url: String,
+    name: String,
+    /// Its URL.
+    pub url: String,
+}
+
+impl PgDatabase {
+    /// Creates the database (None, with a note, when PostgreSQL is unreachable and not required).
+    pub async fn create() -> Option<Self> {
+        let admin_url = std::env::var("TESSERA_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let pool = match sqlx::PgPool::connect(&admin_url).await {
+            Ok(p) => p,
+            Err(e) => {
+                let required =
+                    std::env::var_os("TESSERA_REQUIRE_POSTGRES").is_some_and(|v| !v.is_empty());
+                assert!(
+                    !required,
+                    "PostgreSQL is required but unreachable at {admin_url}: {e}"
+                );
+                eprintln!("skipping: PostgreSQL unreachable at {admin_url}: {e}");
+                return None;
+            }
+        };
+        let name = format!(
+            "tessera_test_{}",
+            tessera_jose::b64::encode(tessera_jose::secret::random(9).unwrap())
+                .to_lowercase()
+                .replace(['-', '_'], "x")
+        );
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&pool)
+            .await
+            .unwrap();
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(b, _)| b);
+        let url = format!("{base}/{name}");
+        Some(Self {
+            admin_url,
+            name,
+            url,
+        })
+    }
+
+    /// Drops the database.
+    pub async fn drop_now(self) {
+        let pool = sqlx::PgPool::connect(&self.admin_url).await.unwrap();
+        sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+}
+
+/// A test CA and a certificate for `localhost` and 127.0.0.1 signed by it.
+pub struct TestCertificate {
+    /// The leaf certificate (PEM).
+    pub cert: std::path::PathBuf,
+    /// Its private key (PEM).
+    pub key: std::path::PathBuf,
+    /// The CA certificate the client trusts (PEM).
+    pub ca: std::path::PathBuf,
+}
+
+/// Makes a [`TestCertificate`] in `dir` with the `openssl` CLI; `None` (the test skips) without
+/// it, unless `TESSERA_REQUIRE_INTEROP` is set, when its absence fails the test.
+pub fn test_certificate(dir: &std::path::Path) -> Option<TestCertificate> {
+    let p = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    std::fs::write(
+        p("ext.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    let steps: [Vec<String>; 3] = [
+        [
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=tessera-test-ca",
+            "-keyout",
+            &p("ca.key"),
+            "-out",
+            &p("ca.pem"),
+        ]
+        .map(String::from)
+        .to_vec(),
+        [
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            &p("key.pem"),
+            "-out",
+            &p("leaf.csr"),
+        ]
+        .map(String::from)
+        .to_vec(),
+        [
+            "x509",
+            "-req",
+            "-in",
+            &p("leaf.csr"),
+            "-CA",
+            &p("ca.pem"),
+            "-CAkey",
+            &p("ca.key"),
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            &p("ext.cnf"),
+            "-out",
+            &p("cert.pem"),
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    let made = steps.iter().all(|args| {
+        std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if !made {
+        let required = std::env::var_os("TESSERA_REQUIRE_INTEROP").is_some_and(|v| !v.is_empty());
+        assert!(
+            !required,
+            "openssl is required to make the test certificate"
+        );
+        eprintln!("skipping: no openssl to make a certificate");
+        return None;
+    }
+    Some(TestCertificate {
+        cert: dir.join("cert.pem"),
+        key: dir.join("key.pem"),
+        ca: dir.join("ca.pem"),
+    })
+}
