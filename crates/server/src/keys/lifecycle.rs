@@ -1,0 +1,278 @@
+//! The signing keys' life cycle: what is due at a time (pure), the steps applied to the store,
+//! and the tick under the rotation lease.
+
+use serde_json::Value;
+use tessera_jose::{Jwk, JwsAlg};
+
+use super::Secrets;
+use crate::error::StoreError;
+use crate::store::{Event, KeyState, Store, StoredKey};
+
+/// The timing of the life cycle.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// How long a key signs, seconds.
+    pub rotation_period: i64,
+    /// The JWKS max-age, seconds.
+    pub jwks_max_age: i64,
+    /// The longest token lifetime, seconds.
+    pub max_token_ttl: i64,
+    /// Algorithm of new keys.
+    pub alg: JwsAlg,
+    /// Seconds added to every wait (clock skew, polling delay).
+    pub margin: i64,
+}
+
+/// One step of the life cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Create a key in this state (current only when there is none at all).
+    Create(KeyState),
+    /// The next key starts signing; the current one retires.
+    Promote {
+        /// The next key.
+        next: String,
+        /// The current key, if any.
+        current: Option<String>,
+    },
+    /// A previous key leaves the JWKS.
+    Remove(String),
+}
+
+/// What the life cycle asks for at `now` (pure, so it can be tested with any clock).
+#[must_use]
+pub fn plan(keys: &[StoredKey], now: i64, p: &Policy) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let current = keys.iter().find(|k| k.state == KeyState::Current);
+    let next = keys.iter().find(|k| k.state == KeyState::Next);
+    match (current, next) {
+        (None, None) => {
+            // First start: nothing has been published, so nothing can be cached.
+            steps.push(Step::Create(KeyState::Current));
+            steps.push(Step::Create(KeyState::Next));
+        }
+        (None, Some(n)) => steps.push(Step::Promote {
+            next: n.kid.clone(),
+            current: None,
+        }),
+        (Some(_), None) => steps.push(Step::Create(KeyState::Next)),
+        (Some(c), Some(n)) => {
+            let due = c.activated_at.unwrap_or(c.created_at) + p.rotation_period <= now;
+            let published_long_enough = n.created_at + p.jwks_max_age + p.margin <= now;
+            if due && published_long_enough {
+                steps.push(Step::Promote {
+                    next: n.kid.clone(),
+                    current: Some(c.kid.clone()),
+                });
+                steps.push(Step::Create(KeyState::Next));
+            }
+        }
+    }
+    for k in keys.iter().filter(|k| k.state == KeyState::Previous) {
+        if k.remove_after.is_some_and(|t| t <= now) {
+            steps.push(Step::Remove(k.kid.clone()));
+        }
+    }
+    steps
+}
+
+/// Applies the steps to the store and returns the audit events.
+///
+/// # Errors
+/// [`StoreError`] from the store or key generation.
+pub async fn apply(
+    store: &dyn Store,
+    secrets: &Secrets,
+    steps: &[Step],
+    now: i64,
+    p: &Policy,
+) -> Result<Vec<Event>, StoreError> {
+    let mut events = Vec::new();
+    let event = |kind: &str, kid: &str| Event {
+        at: now,
+        kind: kind.into(),
+        client_id: None,
+        detail: serde_json::json!({ "kid": kid }),
+    };
+    for step in steps {
+        match step {
+            Step::Create(state) => {
+                let key = new_key(secrets, p.alg, *state, now)?;
+                store.insert_key(&key).await?;
+                events.push(event("key.created", &key.kid));
+                if *state == KeyState::Current {
+                    events.push(event("key.activated", &key.kid));
+                }
+            }
+            Step::Promote { next, current } => {
+                let keys = store.keys().await?;
+                if let Some(c) = current
+                    .as_ref()
+                    .and_then(|c| keys.iter().find(|k| &k.kid == c))
+                {
+                    let mut c = c.clone();
+                    c.state = KeyState::Previous;
+                    c.retired_at = Some(now);
+                    c.remove_after = Some(retire_until(&c, now, p));
+                    store.update_key(&c).await?;
+                    events.push(event("key.retired", &c.kid));
+                }
+                if let Some(n) = keys.iter().find(|k| &k.kid == next) {
+                    let mut n = n.clone();
+                    n.state = KeyState::Current;
+                    n.activated_at = Some(now);
+                    store.update_key(&n).await?;
+                    events.push(event("key.activated", &n.kid));
+                }
+            }
+            Step::Remove(kid) => {
+                store.delete_key(kid).await?;
+                events.push(event("key.removed", kid));
+            }
+        }
+    }
+    for e in &events {
+        store.record(e).await?;
+    }
+    Ok(events)
+}
+
+/// One life-cycle tick: under the rotation lease, plan and apply. Returns the events (none
+/// when another node holds the lease or nothing was due).
+///
+/// # Errors
+/// [`StoreError`] from the store.
+pub async fn tick(
+    store: &dyn Store,
+    secrets: &Secrets,
+    p: &Policy,
+    now: i64,
+    holder: &str,
+) -> Result<Vec<Event>, StoreError> {
+    let keys = store.keys().await?;
+    let steps = plan(&keys, now, p);
+    if steps.is_empty() {
+        return Ok(Vec::new());
+    }
+    if !store.lease("key-rotation", holder, now, now + 30).await? {
+        return Ok(Vec::new());
+    }
+    // Plan again under the lease: another node may have acted in between.
+    let keys = store.keys().await?;
+    let steps = plan(&keys, now, p);
+    apply(store, secrets, &steps, now, p).await
+}
+
+/// When a key retired at `now` may leave the JWKS: after the last token it can have signed
+/// has expired (this node's lifetimes are capped at `max_token_ttl`; every node records the
+/// latest `exp` it signed, which covers nodes configured otherwise), plus the margin.
+#[must_use]
+pub fn retire_until(k: &StoredKey, now: i64, p: &Policy) -> i64 {
+    now.saturating_add(p.max_token_ttl)
+        .max(k.signed_until.unwrap_or(0))
+        .saturating_add(p.margin)
+}
+
+fn new_key(
+    secrets: &Secrets,
+    alg: JwsAlg,
+    state: KeyState,
+    now: i64,
+) -> Result<StoredKey, StoreError> {
+    let jwk = Jwk::generate(alg)?.with_use(tessera_jose::jwk::KeyUse::Sig);
+    let public = jwk.to_public()?;
+    let kid = jwk
+        .kid()
+        .map(str::to_owned)
+        .ok_or(StoreError::Corrupt("generated key without kid"))?;
+    let mut public_value = public.to_value();
+    if let Value::Object(m) = &mut public_value {
+        m.insert("alg".into(), alg.name().into());
+    }
+    Ok(StoredKey {
+        kid,
+        alg: alg.name().into(),
+        state,
+        private_jwe: secrets.seal(&jwk)?,
+        public_jwk: public_value.to_string(),
+        created_at: now,
+        activated_at: (state == KeyState::Current).then_some(now),
+        retired_at: None,
+        remove_after: None,
+        signed_until: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{KeyRing, MARGIN};
+
+    fn key(kid: &str, state: KeyState, created: i64, activated: Option<i64>) -> StoredKey {
+        StoredKey {
+            kid: kid.into(),
+            alg: "ES256".into(),
+            state,
+            private_jwe: String::new(),
+            public_jwk: String::new(),
+            created_at: created,
+            activated_at: activated,
+            retired_at: None,
+            remove_after: None,
+            signed_until: None,
+        }
+    }
+
+    const P: Policy = Policy {
+        rotation_period: 1000,
+        jwks_max_age: 100,
+        max_token_ttl: 300,
+        alg: JwsAlg::ES256,
+        margin: MARGIN,
+    };
+
+    #[test]
+    fn the_plan_follows_the_life_cycle() {
+        assert_eq!(
+            plan(&[], 0, &P),
+            [
+                Step::Create(KeyState::Current),
+                Step::Create(KeyState::Next)
+            ]
+        );
+        let c = key("c", KeyState::Current, 0, Some(0));
+        let n = key("n", KeyState::Next, 950, None);
+        // Due, but the next key has not been published for max-age + margin yet.
+        assert!(plan(&[c.clone(), n.clone()], 1000, &P).is_empty());
+        assert_eq!(
+            plan(&[c.clone(), n.clone()], 950 + 100 + MARGIN, &P),
+            [
+                Step::Promote {
+                    next: "n".into(),
+                    current: Some("c".into())
+                },
+                Step::Create(KeyState::Next)
+            ]
+        );
+        let mut old = key("o", KeyState::Previous, 0, Some(0));
+        old.remove_after = Some(500);
+        assert_eq!(plan(&[c.clone(), n.clone(), old.clone()], 499, &P), []);
+        assert_eq!(plan(&[c, n, old], 500, &P), [Step::Remove("o".into())]);
+    }
+
+    #[test]
+    fn a_retired_key_outlives_the_last_token_it_signed() {
+        let mut c = key("c", KeyState::Current, 0, Some(0));
+        // Nothing recorded: the longest lifetime this node allows.
+        assert_eq!(retire_until(&c, 1000, &P), 1000 + 300 + MARGIN);
+        // A node with a longer lifetime signed a token expiring later: that counts.
+        c.signed_until = Some(5000);
+        assert_eq!(retire_until(&c, 1000, &P), 5000 + MARGIN);
+        c.signed_until = Some(1100);
+        assert_eq!(retire_until(&c, 1000, &P), 1000 + 300 + MARGIN);
+        // The ring reports what it signed beyond what the store holds, once.
+        let ring = KeyRing::empty();
+        ring.signed_until(2000);
+        assert!(ring.unrecorded().is_none(), "no current key");
+    }
+}

@@ -1,0 +1,152 @@
+//! The keys in memory: the signer of the current key, the published JWKS and the verifier of
+//! this issuer's tokens, rebuilt whenever the stored keys change.
+
+use tessera_jose::jws::{Header, Signer};
+use tessera_jose::jwt::{Clock, JwtSigner, Verifier};
+use tessera_jose::{Jwk, JwkSet, JwsAlg};
+
+use super::Secrets;
+use crate::error::StoreError;
+use crate::store::{KeyState, StoredKey};
+
+/// The keys in memory: the signer of the current key, the published JWKS and the verifier of
+/// this issuer's tokens. Rebuilt whenever the stored keys change.
+pub struct KeyRing {
+    /// The current key's `kid` and signer.
+    pub current: Option<(String, JwtSigner)>,
+    /// The published JWK Set (JSON) and its `ETag`.
+    pub jwks: String,
+    /// The JWKS entity tag (a hash of its bytes).
+    pub etag: String,
+    /// Verifies this issuer's access tokens (every published key).
+    pub verifier: Option<Verifier>,
+    /// Every key's `kid`, algorithm and state (for `/metrics` and `keys list`).
+    pub states: Vec<(String, String, KeyState)>,
+    /// Tokens that verified with these keys (introspecting one again skips its signature
+    /// check); a new ring starts empty.
+    pub verified: crate::routes::VerifiedTokens,
+    /// The latest `exp` this node signed with the current key, and the latest it recorded in
+    /// the store (see [`KeyRing::unrecorded`]).
+    signed: std::sync::atomic::AtomicI64,
+    recorded: std::sync::atomic::AtomicI64,
+}
+
+/// How far ahead of a signed `exp` a node records it: one store write a minute per node at
+/// most, for a key published at most a minute longer.
+const RECORD_AHEAD: i64 = 60;
+
+/// A [`Clock`] shared by the state and the verifiers it builds.
+#[derive(Clone)]
+pub struct SharedClock(pub std::sync::Arc<dyn Clock>);
+
+impl Clock for SharedClock {
+    fn now(&self) -> i64 {
+        self.0.now()
+    }
+}
+
+impl KeyRing {
+    /// An empty ring (no key loaded yet).
+    #[must_use]
+    pub fn empty() -> Self {
+        Self {
+            current: None,
+            jwks: r#"{"keys":[]}"#.into(),
+            etag: "\"empty\"".into(),
+            verifier: None,
+            states: Vec::new(),
+            verified: crate::routes::VerifiedTokens::new([0; 32]),
+            signed: std::sync::atomic::AtomicI64::new(0),
+            recorded: std::sync::atomic::AtomicI64::new(0),
+        }
+    }
+
+    /// Notes that the current key signed a token expiring at `exp` (the hot path: one atomic
+    /// maximum).
+    pub fn signed_until(&self, exp: i64) {
+        self.signed
+            .fetch_max(exp, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The current key's `kid` and the time to record for it, when this node signed past what
+    /// the store holds (a minute ahead, so a node writes about once a minute); `None` when
+    /// nothing is new.
+    #[must_use]
+    pub fn unrecorded(&self) -> Option<(&str, i64)> {
+        let (kid, _) = self.current.as_ref()?;
+        let signed = self.signed.load(std::sync::atomic::Ordering::Relaxed);
+        (signed > self.recorded.load(std::sync::atomic::Ordering::Relaxed))
+            .then(|| (kid.as_str(), signed.saturating_add(RECORD_AHEAD)))
+    }
+
+    /// Remembers that `until` was recorded for the current key.
+    pub fn recorded(&self, until: i64) {
+        self.recorded
+            .fetch_max(until, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Builds the ring from the stored keys.
+    ///
+    /// # Errors
+    /// [`StoreError`] when a key cannot be decrypted or used.
+    pub fn build(
+        keys: &[StoredKey],
+        secrets: &Secrets,
+        issuer: &str,
+        clock: &SharedClock,
+    ) -> Result<Self, StoreError> {
+        let mut published = Vec::new();
+        let mut current = None;
+        let mut recorded = 0;
+        for k in keys {
+            let public = Jwk::from_json(&k.public_jwk)?;
+            if k.state == KeyState::Current {
+                let alg = JwsAlg::from_name(&k.alg)?;
+                let private = secrets.open(&k.private_jwe)?;
+                let header = Header::new(alg).typ("at+jwt").kid(&k.kid);
+                let signer = JwtSigner::with_header(Signer::new(&private, alg)?, header)?;
+                current = Some((k.kid.clone(), signer));
+                recorded = k.signed_until.unwrap_or(0);
+            }
+            published.push(public);
+        }
+        let set = JwkSet::from(published);
+        let jwks = set.to_json();
+        let etag = format!(
+            "\"{}\"",
+            tessera_jose::b64::encode(
+                &tessera_jose::secret::hmac_sha256(b"etag", jwks.as_bytes())[..12]
+            )
+        );
+        let verifier = if set.keys().is_empty() {
+            None
+        } else {
+            Some(
+                Verifier::builder(set)
+                    .algorithms_from_keys()
+                    .issuer(issuer)
+                    .typ("at+jwt")
+                    .skip_audience_check()
+                    .clock(clock.clone())
+                    .build()?,
+            )
+        };
+        Ok(Self {
+            current,
+            jwks,
+            etag,
+            verifier,
+            states: keys
+                .iter()
+                .map(|k| (k.kid.clone(), k.alg.clone(), k.state))
+                .collect(),
+            verified: crate::routes::VerifiedTokens::new(
+                tessera_jose::secret::random(32)?
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("random bytes of the wrong length"))?,
+            ),
+            signed: std::sync::atomic::AtomicI64::new(0),
+            recorded: std::sync::atomic::AtomicI64::new(recorded),
+        })
+    }
+}

@@ -1,0 +1,97 @@
+//! The master key's derived secrets: the pepper of client secret hashes and the key that
+//! encrypts signing keys at rest.
+
+use tessera_jose::Jwk;
+use tessera_jose::jwe::{Decrypter, Encrypter, JweBuilder};
+use tessera_jose::jws::Header;
+use tessera_jose::{Enc, JweAlg};
+use zeroize::Zeroizing;
+
+use crate::error::StoreError;
+
+/// The master key's derived secrets: the pepper of client secret hashes and the key that
+/// encrypts signing keys at rest. The master key itself is not kept.
+pub struct Secrets {
+    pepper: Zeroizing<[u8; 32]>,
+    kek: Jwk,
+}
+
+impl core::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Secrets(<redacted>)")
+    }
+}
+
+impl Secrets {
+    /// Derives the secrets from the 32-byte master key (HMAC-SHA-256 with distinct labels).
+    #[must_use]
+    pub fn from_master(master: &[u8]) -> Self {
+        let pepper = Zeroizing::new(tessera_jose::secret::hmac_sha256(
+            master,
+            b"tessera/v1/client-secret-pepper",
+        ));
+        let kek = Zeroizing::new(tessera_jose::secret::hmac_sha256(
+            master,
+            b"tessera/v1/signing-key-encryption",
+        ));
+        Self {
+            pepper,
+            kek: Jwk::from_secret(kek.as_slice()),
+        }
+    }
+
+    /// The stored form of a client secret: HMAC-SHA-256 under the pepper. Secrets are 256
+    /// random bits, so a slow hash would buy nothing.
+    #[must_use]
+    pub fn hash_secret(&self, secret: &str) -> Vec<u8> {
+        tessera_jose::secret::hmac_sha256(self.pepper.as_slice(), secret.as_bytes()).to_vec()
+    }
+
+    /// Encrypts a private JWK for storage (compact JWE, `dir` + `A256GCM`).
+    ///
+    /// # Errors
+    /// [`StoreError::Crypto`] if encryption fails.
+    pub fn seal(&self, jwk: &Jwk) -> Result<String, StoreError> {
+        let e = Encrypter::new(&self.kek, JweAlg::Dir)?;
+        let json = Zeroizing::new(jwk.to_json());
+        Ok(JweBuilder::new(json.as_bytes(), Enc::A256Gcm)
+            .protected(Header::empty().cty("jwk+json"))
+            .recipient(&e)
+            .compact()?)
+    }
+
+    /// Decrypts a stored private JWK.
+    ///
+    /// # Errors
+    /// [`StoreError::Crypto`] for a wrong master key or altered data.
+    pub fn open(&self, jwe: &str) -> Result<Jwk, StoreError> {
+        let d = Decrypter::builder(self.kek.clone())
+            .algorithms([JweAlg::Dir])
+            .encryptions([Enc::A256Gcm])
+            .build()?;
+        let plain = d.decrypt(jwe)?;
+        Ok(Jwk::from_slice(plain.plaintext())?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_jose::JwsAlg;
+
+    #[test]
+    fn secrets_seal_and_hash() {
+        let s = Secrets::from_master(&[1u8; 32]);
+        let jwk = Jwk::generate(JwsAlg::ES256).unwrap();
+        let sealed = s.seal(&jwk).unwrap();
+        assert!(!sealed.contains(jwk.to_json().as_str()));
+        assert_eq!(s.open(&sealed).unwrap(), jwk);
+        assert!(Secrets::from_master(&[2u8; 32]).open(&sealed).is_err());
+        assert_eq!(s.hash_secret("x"), s.hash_secret("x"));
+        assert_ne!(
+            s.hash_secret("x"),
+            Secrets::from_master(&[2u8; 32]).hash_secret("x")
+        );
+        assert_eq!(format!("{s:?}"), "Secrets(<redacted>)");
+    }
+}
