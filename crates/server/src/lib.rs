@@ -15,6 +15,7 @@ pub mod config;
 pub mod conn;
 pub mod debugger;
 pub mod error;
+pub mod grants;
 pub mod keys;
 pub mod metrics;
 pub mod paths;
@@ -23,6 +24,7 @@ pub mod security;
 mod server;
 pub mod state;
 pub mod store;
+pub mod tokens;
 
 use std::sync::Arc;
 use std::time::Instant;

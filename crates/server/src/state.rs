@@ -36,7 +36,7 @@ struct Inner {
     events: tokio::sync::mpsc::UnboundedSender<Event>,
     failures: Mutex<HashMap<String, (i64, u32)>>,
     node: String,
-    grants: Vec<Box<dyn crate::routes::token::Grant>>,
+    grants: Vec<Box<dyn crate::grants::Grant>>,
     /// Checks the DPoP proofs of token requests (RFC 9449 §5), with this node's replay cache.
     dpop: ProofVerifier,
     /// The endpoints' URLs under the issuer.
@@ -84,7 +84,7 @@ impl AppState {
                 events: tx,
                 failures: Mutex::new(HashMap::new()),
                 node,
-                grants: crate::routes::token::grants(),
+                grants: crate::grants::grants(),
                 dpop,
                 urls: crate::paths::Urls::new(&config_issuer),
                 security: crate::security::Policy::api(),
@@ -150,7 +150,7 @@ impl AppState {
 
     /// The grant handlers.
     #[must_use]
-    pub fn grants(&self) -> &[Box<dyn crate::routes::token::Grant>] {
+    pub fn grants(&self) -> &[Box<dyn crate::grants::Grant>] {
         &self.inner.grants
     }
 

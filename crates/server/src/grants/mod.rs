@@ -1,0 +1,72 @@
+//! The grants: each grant type is a [`Grant`], one file each; adding `authorization_code` or
+//! `refresh_token` is adding a file and a line in [`grants`], never editing the token endpoint.
+
+mod client_credentials;
+
+pub use client_credentials::ClientCredentials;
+
+use serde::Serialize;
+
+use crate::error::OAuthError;
+use crate::routes::Form;
+use crate::state::AppState;
+use crate::store::Client;
+
+/// A grant type's handler: the token endpoint finds it by `grant_type` and calls it with the
+/// authenticated client and the checked DPoP binding; it never sees HTTP.
+#[async_trait::async_trait]
+pub trait Grant: Send + Sync {
+    /// The `grant_type` value it handles.
+    fn grant_type(&self) -> &'static str;
+    /// Issues tokens to an authenticated client.
+    ///
+    /// # Errors
+    /// The OAuth error to answer with.
+    async fn issue(
+        &self,
+        state: &AppState,
+        client: &Client,
+        req: &TokenRequest<'_>,
+    ) -> Result<TokenResponse, OAuthError>;
+}
+
+/// What a grant handler is asked for: the form, and the key its access token is bound to.
+pub struct TokenRequest<'a> {
+    /// The request's parameters.
+    pub form: &'a Form,
+    /// The RFC 7638 thumbprint of the key of the request's DPoP proof (RFC 9449 §5), checked;
+    /// the access token then carries it as `cnf.jkt` and its type is `DPoP`.
+    pub dpop_jkt: Option<String>,
+}
+
+impl TokenRequest<'_> {
+    /// `DPoP` for a proof-bound token, else `Bearer`.
+    #[must_use]
+    pub fn token_type(&self) -> &'static str {
+        if self.dpop_jkt.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        }
+    }
+}
+
+/// The grant handlers this server offers (also listed in the discovery metadata).
+#[must_use]
+pub fn grants() -> Vec<Box<dyn Grant>> {
+    vec![Box::new(client_credentials::ClientCredentials)]
+}
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    /// The access token.
+    pub access_token: String,
+    /// `Bearer`, or `DPoP` for a token bound to the key of the request's DPoP proof.
+    pub token_type: &'static str,
+    /// Lifetime in seconds.
+    pub expires_in: i64,
+    /// The granted scope.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub scope: String,
+}
