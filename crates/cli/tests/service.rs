@@ -566,4 +566,8 @@ fn idle_connections_cannot_exhaust_the_descriptors() {
     assert!(err.contains("descriptors=160"), "{err}");
     assert!(err.contains("max_connections=120"), "{err}");
     assert!(!err.contains("accept failed"), "{err}");
+    assert!(
+        err.contains("was closed"),
+        "the refusals are reported: {err}"
+    );
 }

@@ -20,6 +20,7 @@ pub struct Metrics {
     latency: Mutex<HashMap<&'static str, Histogram>>,
     store_errors: AtomicU64,
     generation_checks: AtomicU64,
+    connections_refused: AtomicU64,
 }
 
 #[derive(Default, Clone)]
@@ -59,6 +60,11 @@ impl Metrics {
     /// Counts a store error.
     pub fn store_error(&self) {
         self.store_errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a connection closed over a connection cap; returns the count so far.
+    pub fn connection_refused(&self) -> u64 {
+        self.connections_refused.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// Counts a look at the store's change generation.
@@ -145,6 +151,12 @@ impl Metrics {
             out,
             "tessera_store_generation_checks_total {}",
             self.generation_checks.load(Ordering::Relaxed)
+        );
+        out.push_str("# HELP tessera_connections_refused_total Connections closed at once over max_connections or max_connections_per_peer.\n# TYPE tessera_connections_refused_total counter\n");
+        let _ = writeln!(
+            out,
+            "tessera_connections_refused_total {}",
+            self.connections_refused.load(Ordering::Relaxed)
         );
         out
     }

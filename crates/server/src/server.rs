@@ -74,7 +74,14 @@ pub async fn start(config: Config, clock: Option<Arc<dyn Clock>>) -> Result<Star
         handshake: config.handshake_timeout,
         max_body: config.max_body,
     };
-    let done = tokio::spawn(accept(listener, router, tls, stopped, limits));
+    let done = tokio::spawn(accept(
+        listener,
+        router,
+        tls,
+        stopped,
+        limits,
+        state.clone(),
+    ));
     Ok(Started {
         state,
         addr,
@@ -190,6 +197,7 @@ async fn accept(
     tls: Option<tokio_rustls::TlsAcceptor>,
     mut stopped: watch::Receiver<bool>,
     limits: Limits,
+    state: AppState,
 ) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut backoff = crate::conn::Backoff::default();
@@ -219,6 +227,14 @@ async fn accept(
         // Over a cap, the connection is closed at once: its descriptor is not held.
         let Some(slot) = limits.conns.admit(peer.ip()) else {
             drop(stream);
+            let refused = state.metrics().connection_refused();
+            if refused == 1 || refused.is_multiple_of(1000) {
+                tracing::warn!(
+                    refused,
+                    open = limits.conns.open(),
+                    "a connection over max_connections or max_connections_per_peer was closed"
+                );
+            }
             continue;
         };
         let _ = stream.set_nodelay(true);
