@@ -61,11 +61,14 @@ impl KeyRing {
         }
     }
 
-    /// Notes that the current key signed a token expiring at `exp` (the hot path: one atomic
-    /// maximum).
+    /// Notes that the current key signed a token expiring at `exp`. On the hot path: a read
+    /// of a shared value, and a write only when `exp` moved past it (about once a second, as
+    /// lifetimes are whole seconds), so concurrent grants do not contend for one cache line.
     pub fn signed_until(&self, exp: i64) {
-        self.signed
-            .fetch_max(exp, std::sync::atomic::Ordering::Relaxed);
+        if exp > self.signed.load(std::sync::atomic::Ordering::Relaxed) {
+            self.signed
+                .fetch_max(exp, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     /// The current key's `kid` and the time to record for it, when this node signed past what

@@ -198,7 +198,6 @@ pub async fn authenticate(
     headers: &HeaderMap,
     form: &Form,
 ) -> Result<Arc<Client>, OAuthError> {
-    let arrived = std::time::Instant::now();
     let basic = headers.get(header::AUTHORIZATION);
     let post = form.get("client_secret");
     let (id, secret, via_header) = match (basic, post) {
@@ -228,6 +227,9 @@ pub async fn authenticate(
     let presented = state.secrets().hash_secret(&secret);
     let mut found = cached_client(state, &id, &presented);
     if found.is_err() {
+        // A store read that starts after this moment sees every change this request could
+        // depend on (the clock is read only on failure: a successful grant never pays for it).
+        let arrived = std::time::Instant::now();
         if let Err(e) = state.refresh_for(arrived).await {
             tracing::error!(error = %e, "cannot read the store to authenticate a client");
         }
