@@ -300,8 +300,27 @@ fn start_serve(
     env: &[(&str, &str)],
     args: &[&str],
 ) -> (std::process::Child, u16) {
+    start_serve_under(&[], dir, env, args)
+}
+
+/// [`start_serve`] run by a wrapper command (`prlimit --nofile=… --`), when `wrapper` is not
+/// empty.
+fn start_serve_under(
+    wrapper: &[&str],
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (std::process::Child, u16) {
     let port = common::free_port();
-    let child = Command::new(BIN)
+    let mut command = match wrapper.split_first() {
+        Some((program, rest)) => {
+            let mut c = Command::new(program);
+            c.args(rest).arg(BIN);
+            c
+        }
+        None => Command::new(BIN),
+    };
+    let child = command
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .args(args)
         .current_dir(dir)
@@ -525,20 +544,12 @@ fn idle_connections_cannot_exhaust_the_descriptors() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let port = common::free_port();
-    let child = Command::new("prlimit")
-        .args(["--nofile=160:160", "--", BIN, "serve", "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        .args(["--set", "max_connections_per_peer=60"])
-        .current_dir(dir.path())
-        .env_clear()
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    common::wait_listening(port, "tessera serve");
+    let (child, port) = start_serve_under(
+        &["prlimit", "--nofile=160:160", "--"],
+        dir.path(),
+        &[("RUST_LOG", "info")],
+        &["--set", "max_connections_per_peer=60"],
+    );
     // 400 idle connections from 127.0.0.1, far past the 160 descriptors.
     let held: Vec<std::net::TcpStream> = (0..400)
         .filter_map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).ok())
