@@ -465,14 +465,8 @@ impl Config {
     /// Whether the issuer's host is `localhost` or a loopback address (127/8, `[::1]`).
     #[must_use]
     pub fn issuer_is_loopback(&self) -> bool {
-        let Some(rest) = self
-            .issuer
-            .strip_prefix("http://")
-            .or_else(|| self.issuer.strip_prefix("https://"))
-        else {
-            return false;
-        };
-        let authority = rest.split('/').next().unwrap_or_default();
+        // `check` made the issuer an http(s) URL.
+        let authority = self.issuer_authority();
         let host = match authority.strip_prefix('[') {
             Some(v6) => v6.split(']').next().unwrap_or_default(),
             None => authority.split(':').next().unwrap_or_default(),
