@@ -466,15 +466,7 @@ impl Config {
     #[must_use]
     pub fn issuer_is_loopback(&self) -> bool {
         // `check` made the issuer an http(s) URL.
-        let authority = self.issuer_authority();
-        let host = match authority.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or_default(),
-            None => authority.split(':').next().unwrap_or_default(),
-        };
-        host.eq_ignore_ascii_case("localhost")
-            || host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback())
+        loopback_authority(self.issuer_authority())
     }
 
     /// The effective configuration as TOML, secrets redacted.
@@ -534,6 +526,22 @@ impl Config {
         );
         out
     }
+}
+
+/// Whether an authority (`host[:port]`, a URL's or a `Host` header's) names a loopback host:
+/// `localhost`, 127/8 or `[::1]`.
+#[must_use]
+pub fn loopback_authority(authority: &str) -> bool {
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(name, _)| name),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn database_url(value: &str) -> Result<String, &'static str> {

@@ -261,17 +261,9 @@ async fn guard(State(d): State<Debugger>, req: Request, next: Next) -> Response 
 
 /// Whether the `Host` header names a loopback host.
 fn loopback_host(h: &HeaderMap) -> bool {
-    let Some(host) = h.get(header::HOST).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    let name = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
-    };
-    name.eq_ignore_ascii_case("localhost")
-        || name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    h.get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(crate::config::loopback_authority)
 }
 
 impl IntoResponse for ApiError {
