@@ -5,27 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-// The debugger's API modules as they are (their `super::` is this crate's root here).
-#[allow(dead_code)]
-#[path = "../../crates/server/src/debugger/api.rs"]
-mod api;
-#[allow(dead_code)]
-#[path = "../../crates/server/src/debugger/claims.rs"]
-mod claims;
-#[allow(dead_code)]
-#[path = "../../crates/server/src/debugger/decode.rs"]
-mod decode;
-#[allow(dead_code)]
-#[path = "../../crates/server/src/debugger/error.rs"]
-mod error;
-#[allow(dead_code)]
-#[path = "../../crates/server/src/debugger/input.rs"]
-mod input;
-#[allow(dead_code)]
-#[path = "../../crates/server/src/debugger/make.rs"]
-mod make;
-
-use error::ApiError;
+use tessera_debugger::{ApiError, api};
 
 const SECRET: &str = "a-32-byte-long-secret-for-hs256!";
 

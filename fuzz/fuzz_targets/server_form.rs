@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../crates/server/src/routes/parse.rs"]
+#[path = "../../crates/server/src/oauth/parse.rs"]
 mod parse;
 
 fuzz_target!(|data: &[u8]| {

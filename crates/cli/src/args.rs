@@ -62,6 +62,9 @@ pub enum Command {
     Keys(KeysCommand),
     /// The token service's audit events.
     Events(EventsArgs),
+    /// Bring the token service's store to this version's schema (`serve` also does it at
+    /// start; the other commands never change a schema).
+    Migrate(MigrateArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -941,6 +944,17 @@ pub struct EventsArgs {
     #[arg(long, default_value_t = 1000)]
     pub limit: i64,
     /// Print JSON lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `tessera migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Store and configuration.
+    #[command(flatten)]
+    pub opts: ServerOpts,
+    /// Print JSON.
     #[arg(long)]
     pub json: bool,
 }

@@ -582,3 +582,67 @@ fn idle_connections_cannot_exhaust_the_descriptors() {
         "the refusals are reported: {err}"
     );
 }
+
+/// A store made by an older tessera (the first schema) is refused by the operator commands,
+/// which change nothing in it, and brought up to date only by `tessera migrate`.
+#[test]
+fn an_old_store_is_migrated_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let first = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../store/migrations/sqlite/0001_init.sql"
+        ),
+        first.path().join("0001_init.sql"),
+    )
+    .unwrap();
+    std::fs::create_dir(d.join("tessera-data")).unwrap();
+    let db = d.join("tessera-data/tessera.db");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let applied = || {
+        rt.block_on(async {
+            let pool = sqlx::SqlitePool::connect_with(
+                sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(&db)
+                    .create_if_missing(true),
+            )
+            .await
+            .unwrap();
+            let migrator = sqlx::migrate::Migrator::new(first.path()).await.unwrap();
+            // Only on the first call: the store starts at the first schema.
+            if sqlx::query("SELECT 1 FROM sqlite_master WHERE name = '_sqlx_migrations'")
+                .fetch_optional(&pool)
+                .await
+                .unwrap()
+                .is_none()
+            {
+                migrator.run(&pool).await.unwrap();
+            }
+            let versions: Vec<i64> =
+                sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+            pool.close().await;
+            versions
+        })
+    };
+    assert_eq!(applied(), [1]);
+    for args in [&["client", "list"][..], &["keys", "list"], &["events"]] {
+        let (code, _, err) = run(d, &[], args);
+        assert_ne!(code, 0, "{args:?}");
+        assert!(
+            err.contains("schema is at migration 1") && err.contains("run `tessera migrate`"),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(applied(), [1], "the operator commands changed nothing");
+    let out = ok(d, &["migrate"]);
+    assert!(out.starts_with("applied migrations 2, 3"), "{out}");
+    assert_eq!(applied()[..3], [1, 2, 3]);
+    ok(d, &["client", "list"]);
+    let again: Value = serde_json::from_str(&ok(d, &["migrate", "--json"])).unwrap();
+    assert_eq!(again["applied"], serde_json::json!([]));
+}

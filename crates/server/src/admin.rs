@@ -7,9 +7,9 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::config::Config;
-use crate::error::StoreError;
+use crate::error::Error;
 use crate::keys::{KeyRing, Policy, Secrets, Step};
-use crate::store::{Client, Event, KeyState, Store};
+use tessera_store::{Client, Event, KeyState, Store};
 
 /// The store and secrets of one deployment, for administration.
 pub struct Admin {
@@ -66,24 +66,27 @@ pub struct ClientSpec {
     pub introspect: Option<bool>,
 }
 
-/// Why an administrative command failed.
-#[derive(Debug, thiserror::Error)]
-pub enum AdminError {
-    /// The store.
-    #[error("{0}")]
-    Store(#[from] StoreError),
-    /// Bad input from the operator.
-    #[error("{0}")]
-    Invalid(String),
+/// Opens the deployment's store and applies the migrations it does not hold yet (creating
+/// the store when there is none); returns their versions, oldest first.
+///
+/// # Errors
+/// [`Error::Store`] when the store cannot be opened or a migration fails.
+pub async fn migrate(config: &Config) -> Result<Vec<i64>, Error> {
+    let location = tessera_store::Location::new(config.database_url.as_deref(), &config.data_dir);
+    Ok(tessera_store::connect(location).await?.migrate().await?)
 }
 
 impl Admin {
     /// Opens the deployment's store (migrating it) and master key.
     ///
     /// # Errors
-    /// [`StoreError`] when either cannot be opened.
-    pub async fn open(config: Config) -> Result<Self, StoreError> {
-        let store = crate::store::open(config.database_url.as_deref(), &config.data_dir).await?;
+    /// [`Error`] when either cannot be opened.
+    pub async fn open(config: Config) -> Result<Self, Error> {
+        let store = tessera_store::open(
+            tessera_store::Location::new(config.database_url.as_deref(), &config.data_dir),
+            tessera_store::Migrations::InitOnly,
+        )
+        .await?;
         let master = crate::keys::master_key(config.master_key.as_ref(), &config.data_dir)?;
         Ok(Self {
             store,
@@ -118,7 +121,7 @@ impl Admin {
         kind: &str,
         client_id: Option<&str>,
         detail: serde_json::Value,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), Error> {
         tracing::info!(event = kind, client_id = client_id.unwrap_or("-"), "audit");
         self.store
             .record(&Event {
@@ -127,17 +130,18 @@ impl Admin {
                 client_id: client_id.map(str::to_owned),
                 detail,
             })
-            .await
+            .await?;
+        Ok(())
     }
 
-    fn check(&self, spec: &ClientSpec) -> Result<(), AdminError> {
+    fn check(&self, spec: &ClientSpec) -> Result<(), Error> {
         if let Some(scopes) = &spec.scopes
             && scopes.iter().any(|s| {
                 !s.bytes()
                     .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\')
             })
         {
-            return Err(AdminError::Invalid(
+            return Err(Error::Invalid(
                 "a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)"
                     .into(),
             ));
@@ -145,14 +149,14 @@ impl Admin {
         if let Some(auds) = &spec.audiences
             && (auds.is_empty() || auds.iter().any(|a| a.is_empty() || a.contains(' ')))
         {
-            return Err(AdminError::Invalid(
+            return Err(Error::Invalid(
                 "give at least one audience, without spaces".into(),
             ));
         }
         if let Some(ttl) = spec.token_ttl {
             let max = i64::try_from(self.config.max_token_ttl.as_secs()).unwrap_or(i64::MAX);
             if ttl < 1 || ttl > max {
-                return Err(AdminError::Invalid(format!(
+                return Err(Error::Invalid(format!(
                     "the token lifetime must be between 1s and max_token_ttl ({max}s)"
                 )));
             }
@@ -162,7 +166,7 @@ impl Admin {
             .as_deref()
             .is_some_and(|n| n.trim().is_empty() || n.len() > 200)
         {
-            return Err(AdminError::Invalid(
+            return Err(Error::Invalid(
                 "the name must be 1 to 200 characters".into(),
             ));
         }
@@ -172,25 +176,25 @@ impl Admin {
     /// Registers a client and returns its credentials (the secret is not stored).
     ///
     /// # Errors
-    /// [`AdminError`] for bad input or a store failure.
-    pub async fn create_client(&self, spec: ClientSpec) -> Result<NewCredentials, AdminError> {
+    /// [`Error`] for bad input or a store failure.
+    pub async fn create_client(&self, spec: ClientSpec) -> Result<NewCredentials, Error> {
         self.check(&spec)?;
         let name = spec
             .name
-            .ok_or_else(|| AdminError::Invalid("a client needs --name".into()))?;
+            .ok_or_else(|| Error::Invalid("a client needs --name".into()))?;
         let audiences = spec
             .audiences
-            .ok_or_else(|| AdminError::Invalid("a client needs at least one --audience".into()))?;
+            .ok_or_else(|| Error::Invalid("a client needs at least one --audience".into()))?;
         let scopes = spec.scopes.unwrap_or_default();
         let ttl = spec
             .token_ttl
             .unwrap_or_else(|| i64::try_from(self.config.token_ttl.as_secs()).unwrap_or(900));
         let id = format!(
             "tc_{}",
-            tessera_jose::b64::encode(tessera_jose::secret::random(15).map_err(StoreError::from)?)
+            tessera_jose::b64::encode(tessera_jose::secret::random(15).map_err(Error::from)?)
         );
         let secret =
-            tessera_jose::b64::encode(tessera_jose::secret::random(32).map_err(StoreError::from)?);
+            tessera_jose::b64::encode(tessera_jose::secret::random(32).map_err(Error::from)?);
         let now = self.now();
         let client = Client {
             id: id.clone(),
@@ -230,18 +234,18 @@ impl Admin {
     /// Every client.
     ///
     /// # Errors
-    /// [`StoreError`].
-    pub async fn clients(&self) -> Result<Vec<Client>, StoreError> {
-        self.store.clients().await
+    /// [`Error`].
+    pub async fn clients(&self) -> Result<Vec<Client>, Error> {
+        Ok(self.store.clients().await?)
     }
 
     /// One client.
     ///
     /// # Errors
-    /// [`AdminError::Invalid`] when there is none.
-    pub async fn client(&self, id: &str) -> Result<Client, AdminError> {
+    /// [`Error::Invalid`] when there is none.
+    pub async fn client(&self, id: &str) -> Result<Client, Error> {
         self.store.client(id).await?.ok_or_else(|| {
-            AdminError::Invalid(format!("no client `{}`", tessera_jose::error::escaped(id)))
+            Error::Invalid(format!("no client `{}`", tessera_jose::error::escaped(id)))
         })
     }
 
@@ -249,11 +253,7 @@ impl Admin {
     /// when another operator's change lands in between, the store refuses the write and the
     /// change is applied again on top of theirs (each command sets only the fields it names),
     /// up to five times.
-    async fn change_client(
-        &self,
-        id: &str,
-        change: impl Fn(&mut Client),
-    ) -> Result<Client, AdminError> {
+    async fn change_client(&self, id: &str, change: impl Fn(&mut Client)) -> Result<Client, Error> {
         for _ in 0..5 {
             let mut c = self.client(id).await?;
             change(&mut c);
@@ -262,11 +262,11 @@ impl Admin {
                     c.version += 1;
                     return Ok(c);
                 }
-                Err(StoreError::Conflict(_)) => {}
+                Err(tessera_store::StoreError::Conflict(_)) => {}
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AdminError::Invalid(format!(
+        Err(Error::Invalid(format!(
             "client `{}` keeps changing under this command (other operators?): try again",
             tessera_jose::error::escaped(id)
         )))
@@ -275,8 +275,8 @@ impl Admin {
     /// Changes a client's name, scopes, audiences, token lifetime or DPoP requirement.
     ///
     /// # Errors
-    /// [`AdminError`].
-    pub async fn update_client(&self, id: &str, spec: ClientSpec) -> Result<Client, AdminError> {
+    /// [`Error`].
+    pub async fn update_client(&self, id: &str, spec: ClientSpec) -> Result<Client, Error> {
         self.check(&spec)?;
         let now = self.now();
         let c = self
@@ -315,8 +315,8 @@ impl Admin {
     /// introspect inactive).
     ///
     /// # Errors
-    /// [`AdminError`].
-    pub async fn set_enabled(&self, id: &str, enabled: bool) -> Result<(), AdminError> {
+    /// [`Error`].
+    pub async fn set_enabled(&self, id: &str, enabled: bool) -> Result<(), Error> {
         let now = self.now();
         self.change_client(id, |c| {
             c.enabled = enabled;
@@ -339,10 +339,10 @@ impl Admin {
     /// Deletes a client (its tokens introspect inactive).
     ///
     /// # Errors
-    /// [`AdminError`].
-    pub async fn delete_client(&self, id: &str) -> Result<(), AdminError> {
+    /// [`Error`].
+    pub async fn delete_client(&self, id: &str) -> Result<(), Error> {
         if !self.store.delete_client(id).await? {
-            return Err(AdminError::Invalid(format!(
+            return Err(Error::Invalid(format!(
                 "no client `{}`",
                 tessera_jose::error::escaped(id)
             )));
@@ -354,15 +354,13 @@ impl Admin {
     /// A new secret; the old one keeps working for `grace` seconds.
     ///
     /// # Errors
-    /// [`AdminError`].
-    pub async fn rotate_secret(&self, id: &str, grace: i64) -> Result<NewCredentials, AdminError> {
+    /// [`Error`].
+    pub async fn rotate_secret(&self, id: &str, grace: i64) -> Result<NewCredentials, Error> {
         if grace < 0 {
-            return Err(AdminError::Invalid(
-                "the grace period cannot be negative".into(),
-            ));
+            return Err(Error::Invalid("the grace period cannot be negative".into()));
         }
         let secret =
-            tessera_jose::b64::encode(tessera_jose::secret::random(32).map_err(StoreError::from)?);
+            tessera_jose::b64::encode(tessera_jose::secret::random(32).map_err(Error::from)?);
         let hash = self.secrets.hash_secret(&secret);
         let now = self.now();
         let c = self
@@ -398,8 +396,8 @@ impl Admin {
     /// Every token issued to the client until now becomes inactive.
     ///
     /// # Errors
-    /// [`AdminError`].
-    pub async fn revoke_tokens(&self, id: &str) -> Result<(), AdminError> {
+    /// [`Error`].
+    pub async fn revoke_tokens(&self, id: &str) -> Result<(), Error> {
         let now = self.now();
         self.change_client(id, |c| {
             c.tokens_revoked_before = Some(now);
@@ -418,9 +416,9 @@ impl Admin {
     /// The signing keys: `(kid, alg, state, created, activated, retired, remove_after)`.
     ///
     /// # Errors
-    /// [`StoreError`].
-    pub async fn keys(&self) -> Result<Vec<crate::store::StoredKey>, StoreError> {
-        self.store.keys().await
+    /// [`Error`].
+    pub async fn keys(&self) -> Result<Vec<tessera_store::StoredKey>, Error> {
+        Ok(self.store.keys().await?)
     }
 
     fn policy(&self) -> Policy {
@@ -440,8 +438,8 @@ impl Admin {
     /// it refetches).
     ///
     /// # Errors
-    /// [`AdminError`].
-    pub async fn rotate(&self, force: bool) -> Result<Vec<Event>, AdminError> {
+    /// [`Error`].
+    pub async fn rotate(&self, force: bool) -> Result<Vec<Event>, Error> {
         let now = self.now();
         let p = self.policy();
         let keys = self.store.keys().await?;
@@ -451,7 +449,7 @@ impl Admin {
             Some(n) => {
                 let ready = n.created_at + p.jwks_max_age + p.margin;
                 if ready > now && !force {
-                    return Err(AdminError::Invalid(format!(
+                    return Err(Error::Invalid(format!(
                         "the next key {} has been published for {}s; it can sign safely in {}s (or use --force, which verifiers that cached the JWKS may reject until they refetch it)",
                         n.kid,
                         now - n.created_at,
@@ -467,48 +465,48 @@ impl Admin {
                 ]
             }
         };
-        Ok(crate::keys::apply(self.store.as_ref(), &self.secrets, &steps, now, &p).await?)
+        crate::keys::apply(self.store.as_ref(), &self.secrets, &steps, now, &p).await
     }
 
     /// Removes a previous key from the JWKS now (tokens it signed stop verifying).
     ///
     /// # Errors
-    /// [`AdminError`] for an unknown kid or a key that is not previous.
-    pub async fn retire(&self, kid: &str) -> Result<Vec<Event>, AdminError> {
+    /// [`Error`] for an unknown kid or a key that is not previous.
+    pub async fn retire(&self, kid: &str) -> Result<Vec<Event>, Error> {
         let keys = self.store.keys().await?;
         let k = keys.iter().find(|k| k.kid == kid).ok_or_else(|| {
-            AdminError::Invalid(format!("no key `{}`", tessera_jose::error::escaped(kid)))
+            Error::Invalid(format!("no key `{}`", tessera_jose::error::escaped(kid)))
         })?;
         if k.state != KeyState::Previous {
-            return Err(AdminError::Invalid(format!(
+            return Err(Error::Invalid(format!(
                 "key {kid} is {}: only a previous key can be retired (rotate first)",
                 k.state.name()
             )));
         }
-        Ok(crate::keys::apply(
+        crate::keys::apply(
             self.store.as_ref(),
             &self.secrets,
             &[Step::Remove(kid.to_owned())],
             self.now(),
             &self.policy(),
         )
-        .await?)
+        .await
     }
 
     /// Audit events since a Unix time.
     ///
     /// # Errors
-    /// [`StoreError`].
-    pub async fn events(&self, since: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
-        self.store.events(since, limit).await
+    /// [`Error`].
+    pub async fn events(&self, since: i64, limit: i64) -> Result<Vec<Event>, Error> {
+        Ok(self.store.events(since, limit).await?)
     }
 
     /// Checks that the stored keys open under this master key (a wrong master key is a clear
     /// error before anything else).
     ///
     /// # Errors
-    /// [`StoreError::Crypto`] when they do not.
-    pub async fn check_master_key(&self) -> Result<(), StoreError> {
+    /// [`Error::Crypto`] when they do not.
+    pub async fn check_master_key(&self) -> Result<(), Error> {
         let keys = self.store.keys().await?;
         let clock = crate::keys::SharedClock(Arc::new(tessera_jose::jwt::SystemClock));
         KeyRing::build(&keys, &self.secrets, &self.config.issuer, &clock).map(|_| ())

@@ -296,7 +296,7 @@ impl Config {
             }
             "master_key_file" => {
                 let path = std::path::Path::new(value);
-                crate::keys::check_private_file(path).map_err(|e| bad(&e.to_string()))?;
+                tessera_store::files::check_private_file(path).map_err(|e| bad(&e.to_string()))?;
                 let text = zeroize::Zeroizing::new(read_secret_file(value).map_err(|e| bad(&e))?);
                 self.master_key = Some(master_key(&text).map_err(&bad)?);
             }
@@ -529,20 +529,8 @@ impl Config {
 }
 
 /// Whether an authority (`host[:port]`, a URL's or a `Host` header's) names a loopback host:
-/// `localhost`, 127/8 or `[::1]`.
-#[must_use]
-pub fn loopback_authority(authority: &str) -> bool {
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority
-            .rsplit_once(':')
-            .map_or(authority, |(name, _)| name),
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
+/// the debugger's check, one for the whole service.
+pub use tessera_debugger::loopback_authority;
 
 fn database_url(value: &str) -> Result<String, &'static str> {
     if !(value.starts_with("postgres://") || value.starts_with("postgresql://")) {

@@ -1,8 +1,9 @@
 //! Errors: the protocol error every endpoint answers with (RFC 6749 §5.2 JSON, never internals),
-//! the store's error, and configuration errors.
+//! the service's error, and configuration errors.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use tessera_store::StoreError;
 
 /// An OAuth 2.0 error response (RFC 6749 §5.2, RFC 7009 §2.2.1, RFC 7662 §2.3).
 #[derive(Debug, Clone)]
@@ -153,47 +154,36 @@ impl From<StoreError> for OAuthError {
     }
 }
 
-/// A store failure. Its message names the operation, never secret values.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The database failed.
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
-    /// Migrations failed.
-    #[error("migrations: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// A row that must exist does not.
-    #[error("not found: {0}")]
-    NotFound(String),
-    /// A row changed since it was read: the change made from the stale copy is refused.
-    #[error("changed meanwhile: {0}")]
-    Conflict(String),
-    /// Stored data is not what this version writes.
-    #[error("corrupt stored data: {0}")]
-    Corrupt(&'static str),
-    /// A key or secret operation failed.
-    #[error("crypto: {0}")]
-    Crypto(#[from] tessera_jose::Error),
-    /// The data folder or master key file.
-    #[error("{0}")]
-    Io(String),
-}
-
 /// A configuration error, naming the setting and where it came from.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("configuration: {0}")]
 pub struct ConfigError(pub String);
 
-/// Why the service could not start.
+/// What the service's operations fail with (starting, the keys, the operator's commands);
+/// [`OAuthError`] is what a client is answered.
 #[derive(Debug, thiserror::Error)]
-pub enum ServeError {
+#[non_exhaustive]
+pub enum Error {
     /// The store.
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// A key or secret operation failed.
+    #[error("crypto: {0}")]
+    Crypto(#[from] tessera_jose::Error),
     /// Binding the listener or reading files.
     #[error("{0}")]
     Io(String),
     /// The TLS certificate or key.
     #[error("TLS: {0}")]
     Tls(String),
+    /// Bad input from the operator.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<Error> for OAuthError {
+    fn from(e: Error) -> Self {
+        tracing::error!(error = %e, "service error");
+        Self::server_error()
+    }
 }

@@ -13,17 +13,16 @@
 pub mod admin;
 pub mod config;
 pub mod conn;
-pub mod debugger;
+pub mod endpoints;
 pub mod error;
 pub mod grants;
 pub mod keys;
 pub mod metrics;
+pub mod oauth;
 pub mod paths;
-pub mod routes;
 pub mod security;
 mod server;
 pub mod state;
-pub mod store;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -36,7 +35,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-pub use server::{Started, serve, start};
+pub use server::{Started, serve, shutdown_signal, start};
 pub use state::AppState;
 
 /// The service's router.
@@ -50,25 +49,25 @@ pub fn app(state: AppState) -> Router {
     };
     let debugger = c.debugger_enabled();
     let mut router = Router::new()
-        .route(paths::TOKEN, post(routes::token::token))
-        .route(paths::INTROSPECT, post(routes::introspect::introspect))
-        .route(paths::REVOKE, post(routes::revoke::revoke))
-        .route(paths::JWKS, get(routes::discovery::jwks))
-        .route(paths::AS_METADATA, get(routes::discovery::metadata))
-        .route(paths::OIDC_METADATA, get(routes::discovery::metadata))
+        .route(paths::TOKEN, post(endpoints::token::token))
+        .route(paths::INTROSPECT, post(endpoints::introspect::introspect))
+        .route(paths::REVOKE, post(endpoints::revoke::revoke))
+        .route(paths::JWKS, get(endpoints::discovery::jwks))
+        .route(paths::AS_METADATA, get(endpoints::discovery::metadata))
+        .route(paths::OIDC_METADATA, get(endpoints::discovery::metadata))
         .fallback(not_found);
     if debugger {
-        let access = debugger::Access::SameOrigin {
+        let access = tessera_debugger::Access::SameOrigin {
             host: c.issuer_authority().to_owned(),
             loopback: c.issuer_is_loopback() && c.listen.ip().is_loopback(),
         };
-        router = router.merge(debugger::router(paths::DEBUGGER, access));
+        router = router.merge(tessera_debugger::router(paths::DEBUGGER, access));
     }
     // Health and metrics never queue behind the API: they take no request slot.
     let ops = Router::new()
-        .route(paths::HEALTHZ, get(routes::health::healthz))
-        .route(paths::READYZ, get(routes::health::readyz))
-        .route(paths::METRICS, get(routes::health::metrics));
+        .route(paths::HEALTHZ, get(endpoints::health::healthz))
+        .route(paths::READYZ, get(endpoints::health::readyz))
+        .route(paths::METRICS, get(endpoints::health::metrics));
     router
         .layer(middleware::from_fn_with_state(slots, admit))
         .merge(ops)

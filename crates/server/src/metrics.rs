@@ -81,7 +81,7 @@ impl Metrics {
 
     /// The text exposition format.
     #[must_use]
-    pub fn render(&self, keys: &[(String, String, crate::store::KeyState)]) -> String {
+    pub fn render(&self, keys: &[(String, String, tessera_store::KeyState)]) -> String {
         let mut out = String::new();
         out.push_str("# HELP tessera_requests_total Requests by endpoint and status.\n# TYPE tessera_requests_total counter\n");
         if let Ok(m) = self.requests.lock() {

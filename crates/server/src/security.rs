@@ -1,6 +1,6 @@
-//! Security headers, one policy per kind of response: the API (JSON, nothing to render), the
-//! debugger (its own script and style), and the sign-in pages to come, whose forms may lead to a
-//! redirect to another origin ([`FormAction`]). Every response carries a Content-Security-Policy,
+//! Security headers, one policy per kind of response: the API (JSON, nothing to render) and the
+//! sign-in pages to come, whose forms may lead to a redirect to another origin ([`FormAction`]);
+//! the debugger (`tessera-debugger`) sets its own, which allow its script and style. Every response carries a Content-Security-Policy,
 //! `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer`; a router applies its
 //! policy with [`layer`], and a response that reaches the service's edge without one gets the
 //! API's (errors made by the outer layers: body too large, timeout).
@@ -12,10 +12,6 @@ use axum::response::Response;
 
 /// The API's policy: nothing may be loaded, framed or run.
 pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
-
-/// The debugger's policy: only this origin's own script, style and API, no framing, no inline
-/// script, no form submissions.
-pub const DEBUGGER_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// Where a page's forms may go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,15 +43,6 @@ impl Policy {
         Self {
             csp: HeaderValue::from_static(API_CSP),
             isolated: false,
-        }
-    }
-
-    /// The debugger's page, assets and API.
-    #[must_use]
-    pub fn debugger() -> Self {
-        Self {
-            csp: HeaderValue::from_static(DEBUGGER_CSP),
-            isolated: true,
         }
     }
 
@@ -138,9 +125,10 @@ mod tests {
         assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
         assert!(h.get(header::X_FRAME_OPTIONS).is_none());
         // A router's choice is kept at the edge.
-        Policy::debugger().apply(&mut h);
+        let account = Policy::page(FormAction::SelfOnly);
+        account.apply(&mut h);
         Policy::api().apply_if_missing(&mut h);
-        assert_eq!(h[header::CONTENT_SECURITY_POLICY], DEBUGGER_CSP);
+        assert_eq!(h[header::CONTENT_SECURITY_POLICY], account.csp());
         assert_eq!(h[header::X_FRAME_OPTIONS], "DENY");
         // A page whose form leads to a redirect elsewhere has no form-action to break it.
         let login = Policy::page(FormAction::ThenRedirect);

@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::Config;
-use crate::error::ServeError;
+use crate::error::Error;
 use crate::state::AppState;
 
 /// A running service.
@@ -45,9 +45,13 @@ impl Started {
 /// Starts the service and returns once it accepts connections.
 ///
 /// # Errors
-/// [`ServeError`] when the store, the keys, the TLS files or the listener fail.
-pub async fn start(config: Config, clock: Option<Arc<dyn Clock>>) -> Result<Started, ServeError> {
-    let store = crate::store::open(config.database_url.as_deref(), &config.data_dir).await?;
+/// [`Error`] when the store, the keys, the TLS files or the listener fail.
+pub async fn start(config: Config, clock: Option<Arc<dyn Clock>>) -> Result<Started, Error> {
+    let store = tessera_store::open(
+        tessera_store::Location::new(config.database_url.as_deref(), &config.data_dir),
+        tessera_store::Migrations::Apply,
+    )
+    .await?;
     let master = crate::keys::master_key(config.master_key.as_ref(), &config.data_dir)?;
     let secrets = crate::keys::Secrets::from_master(&master);
     drop(master);
@@ -59,10 +63,10 @@ pub async fn start(config: Config, clock: Option<Arc<dyn Clock>>) -> Result<Star
     state.rotate_tick().await?;
     let listener = TcpListener::bind(config.listen)
         .await
-        .map_err(|e| ServeError::Io(format!("cannot listen on {}: {e}", config.listen)))?;
+        .map_err(|e| Error::Io(format!("cannot listen on {}: {e}", config.listen)))?;
     let addr = listener
         .local_addr()
-        .map_err(|e| ServeError::Io(e.to_string()))?;
+        .map_err(|e| Error::Io(e.to_string()))?;
     let (stop, stopped) = watch::channel(false);
     background(&state, &stopped);
     let router = crate::app(state.clone());
@@ -94,7 +98,7 @@ pub async fn start(config: Config, clock: Option<Arc<dyn Clock>>) -> Result<Star
 ///
 /// # Errors
 /// As [`start`].
-pub async fn serve(config: Config, on_start: impl FnOnce(&Started)) -> Result<(), ServeError> {
+pub async fn serve(config: Config, on_start: impl FnOnce(&Started)) -> Result<(), Error> {
     let started = start(config, None).await?;
     on_start(&started);
     shutdown_signal().await;
@@ -103,7 +107,8 @@ pub async fn serve(config: Config, on_start: impl FnOnce(&Started)) -> Result<()
     Ok(())
 }
 
-pub(crate) async fn shutdown_signal() {
+/// Completes at the first SIGINT (Ctrl-C) or SIGTERM: when a server should stop.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -285,21 +290,21 @@ async fn accept(
 fn tls_acceptor(
     cert: &std::path::Path,
     key: &std::path::Path,
-) -> Result<tokio_rustls::TlsAcceptor, ServeError> {
+) -> Result<tokio_rustls::TlsAcceptor, Error> {
     use rustls::pki_types::pem::PemObject as _;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| ServeError::Tls(format!("{}: {e}", cert.display())))?
+        .map_err(|e| Error::Tls(format!("{}: {e}", cert.display())))?
         .collect::<Result<_, _>>()
-        .map_err(|e| ServeError::Tls(format!("{}: {e}", cert.display())))?;
+        .map_err(|e| Error::Tls(format!("{}: {e}", cert.display())))?;
     let key = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| ServeError::Tls(format!("{}: {e}", key.display())))?;
+        .map_err(|e| Error::Tls(format!("{}: {e}", key.display())))?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| ServeError::Tls(e.to_string()))?
+        .map_err(|e| Error::Tls(e.to_string()))?
         .with_no_client_auth()
         .with_single_cert(certs, key)
-        .map_err(|e| ServeError::Tls(e.to_string()))?;
+        .map_err(|e| Error::Tls(e.to_string()))?;
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }

@@ -9,10 +9,10 @@ use tessera_jose::dpop::ProofVerifier;
 use tessera_jose::jwt::{Clock, SystemClock};
 
 use crate::config::Config;
-use crate::error::StoreError;
+use crate::error::Error;
 use crate::keys::{KeyRing, Policy, Secrets, SharedClock};
 use crate::metrics::Metrics;
-use crate::store::{Client, Event, Store};
+use tessera_store::{Client, Event, Store};
 
 /// Everything a request handler needs. Cheap to clone.
 #[derive(Clone)]
@@ -49,13 +49,13 @@ impl AppState {
     /// Builds the state and loads the caches. Events are written by a background task.
     ///
     /// # Errors
-    /// [`StoreError`] when the store cannot be read or a key cannot be opened.
+    /// [`Error`] when the store cannot be read or a key cannot be opened.
     pub async fn new(
         store: Arc<dyn Store>,
         secrets: Secrets,
         config: Config,
         clock: Option<Arc<dyn Clock>>,
-    ) -> Result<Self, StoreError> {
+    ) -> Result<Self, Error> {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
         let writer = Arc::clone(&store);
         tokio::spawn(async move {
@@ -235,8 +235,8 @@ impl AppState {
     /// time). Returns whether anything was reloaded.
     ///
     /// # Errors
-    /// [`StoreError`] from the store.
-    pub async fn refresh(&self) -> Result<bool, StoreError> {
+    /// [`Error`] from the store.
+    pub async fn refresh(&self) -> Result<bool, Error> {
         let _one = self.inner.refreshing.lock().await;
         self.refresh_locked().await
     }
@@ -248,8 +248,8 @@ impl AppState {
     /// [`AUTH_RECHECK_WAIT`] for the look in progress; returns whether anything was reloaded.
     ///
     /// # Errors
-    /// [`StoreError`] from the store.
-    pub async fn refresh_for(&self, arrived: std::time::Instant) -> Result<bool, StoreError> {
+    /// [`Error`] from the store.
+    pub async fn refresh_for(&self, arrived: std::time::Instant) -> Result<bool, Error> {
         let Ok(_one) = tokio::time::timeout(AUTH_RECHECK_WAIT, self.inner.refreshing.lock()).await
         else {
             return Ok(false);
@@ -266,7 +266,7 @@ impl AppState {
         self.refresh_locked().await
     }
 
-    async fn refresh_locked(&self) -> Result<bool, StoreError> {
+    async fn refresh_locked(&self) -> Result<bool, Error> {
         if let Ok(mut t) = self.inner.last_check.lock() {
             *t = Some(std::time::Instant::now());
         }
@@ -284,13 +284,13 @@ impl AppState {
     /// published until its last token expires, whichever node signed it.
     ///
     /// # Errors
-    /// [`StoreError`] from the store.
-    pub async fn record_signed(&self) -> Result<(), StoreError> {
+    /// [`Error`] from the store.
+    pub async fn record_signed(&self) -> Result<(), Error> {
         let ring = self.keys();
         self.record_ring(&ring).await
     }
 
-    async fn record_ring(&self, ring: &KeyRing) -> Result<(), StoreError> {
+    async fn record_ring(&self, ring: &KeyRing) -> Result<(), Error> {
         if let Some((kid, until)) = ring.unrecorded() {
             self.inner
                 .store
@@ -301,7 +301,7 @@ impl AppState {
         Ok(())
     }
 
-    async fn reload(&self) -> Result<(), StoreError> {
+    async fn reload(&self) -> Result<(), Error> {
         let g = self.inner.store.generation().await?;
         let clients = self.inner.store.clients().await?;
         let keys = self.inner.store.keys().await?;
@@ -331,8 +331,8 @@ impl AppState {
     /// One key life-cycle tick under the rotation lease, then a refresh.
     ///
     /// # Errors
-    /// [`StoreError`] from the store.
-    pub async fn rotate_tick(&self) -> Result<Vec<Event>, StoreError> {
+    /// [`Error`] from the store.
+    pub async fn rotate_tick(&self) -> Result<Vec<Event>, Error> {
         let events = crate::keys::tick(
             self.store(),
             self.secrets(),

@@ -817,7 +817,12 @@ async fn tokens_of_a_disabled_client_stay_inactive_when_it_is_enabled_again() {
 async fn lifetimes_are_clamped_to_the_servers_maximum_at_issuance() {
     // A client made under a configuration that allowed 30 days, served by one that allows 1 h.
     let dir = tempfile::tempdir().unwrap();
-    let store = tessera_server::store::open(None, dir.path()).await.unwrap();
+    let store = tessera_store::open(
+        tessera_store::Location::DataDir(dir.path()),
+        tessera_store::Migrations::Apply,
+    )
+    .await
+    .unwrap();
     let generous = common::config(&[("token_ttl", "30d"), ("max_token_ttl", "30d")]);
     let s = common::service_with(std::sync::Arc::clone(&store), generous).await;
     let c = s.client("read", &["api://x"]).await;
@@ -846,7 +851,7 @@ async fn lifetimes_are_clamped_to_the_servers_maximum_at_issuance() {
     let keys = s.state.store().keys().await.unwrap();
     let current = keys
         .iter()
-        .find(|k| k.state == tessera_server::store::KeyState::Current)
+        .find(|k| k.state == tessera_store::KeyState::Current)
         .unwrap();
     assert!(current.signed_until.unwrap() >= claims["exp"].as_i64().unwrap());
 }

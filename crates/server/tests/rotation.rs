@@ -12,7 +12,7 @@ use common::{ISSUER, config, service_with};
 use serde_json::Value;
 use tessera_jose::JwkSet;
 use tessera_jose::jwt::{FixedClock, Verifier};
-use tessera_server::store::{SqliteStore, Store};
+use tessera_store::{SqlStore, Store};
 
 /// A resource server: fetches the JWKS, keeps it for `max-age`, verifies with it.
 struct ResourceServer {
@@ -55,7 +55,7 @@ impl ResourceServer {
 #[tokio::test]
 async fn a_cached_jwks_always_has_the_keys_it_needs() {
     // Rotation every hour, JWKS max-age 5 minutes, tokens of up to 15 minutes.
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::memory().await.unwrap());
+    let store: Arc<dyn Store> = Arc::new(SqlStore::memory().await.unwrap());
     let s = service_with(
         store,
         config(&[
@@ -111,7 +111,7 @@ async fn a_cached_jwks_always_has_the_keys_it_needs() {
 
 #[tokio::test]
 async fn one_node_rotates_under_the_lease() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::memory().await.unwrap());
+    let store: Arc<dyn Store> = Arc::new(SqlStore::memory().await.unwrap());
     let a = service_with(
         Arc::clone(&store),
         config(&[("rotation_period", "1h"), ("jwks_max_age", "5m")]),

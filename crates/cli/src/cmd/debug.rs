@@ -14,7 +14,7 @@ pub fn run(a: &DebugArgs) -> CmdResult {
         ),
         None => String::new(),
     };
-    let key = tessera_server::debugger::new_access_key()
+    let key = tessera_debugger::new_access_key()
         .map_err(|e| anyhow!("cannot make the access key: {e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -45,7 +45,7 @@ pub fn run(a: &DebugArgs) -> CmdResult {
         if !a.no_open {
             open(&url);
         }
-        tessera_server::debugger::serve_standalone(listener, key)
+        tessera_debugger::serve_standalone(listener, key, tessera_server::shutdown_signal())
             .await
             .map_err(|e| Failure::Input(anyhow!("the debugger stopped: {e}")))
     })

@@ -34,6 +34,7 @@ pub fn run(command: Command) -> CmdResult {
         Command::Client(c) => service::client(&c),
         Command::Keys(c) => service::keys(&c),
         Command::Events(a) => service::events(&a),
+        Command::Migrate(a) => service::migrate(&a),
         Command::Completions { shell } => {
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "tessera", &mut buf);

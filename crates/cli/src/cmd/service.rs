@@ -3,10 +3,11 @@
 
 use anyhow::anyhow;
 use serde_json::json;
-use tessera_server::admin::{Admin, AdminError, ClientSpec, NewCredentials};
+use tessera_server::admin::{Admin, ClientSpec, NewCredentials};
 use tessera_server::config::Config;
+use tessera_server::error::Error;
 
-use crate::args::{ClientCommand, EventsArgs, KeysCommand, ServeArgs, ServerOpts};
+use crate::args::{ClientCommand, EventsArgs, KeysCommand, MigrateArgs, ServeArgs, ServerOpts};
 use crate::exit::{CmdResult, Failure};
 use crate::input;
 use crate::output;
@@ -119,7 +120,7 @@ fn logging(json: bool) {
     };
 }
 
-fn admin_error(e: AdminError) -> Failure {
+fn admin_error(e: Error) -> Failure {
     Failure::Input(anyhow!("{e}"))
 }
 
@@ -171,7 +172,7 @@ fn print_credentials(c: &NewCredentials, json: bool) -> CmdResult {
     ))
 }
 
-fn client_json(c: &tessera_server::store::Client) -> serde_json::Value {
+fn client_json(c: &tessera_store::Client) -> serde_json::Value {
     json!({
         "client_id": c.id,
         "name": c.name,
@@ -374,5 +375,23 @@ pub fn events(a: &EventsArgs) -> CmdResult {
             }
         }
         Ok(())
+    })
+}
+
+/// `tessera migrate`: applies the store's pending migrations and says which.
+pub fn migrate(a: &MigrateArgs) -> CmdResult {
+    let config = load(&a.opts, Vec::new())?;
+    runtime()?.block_on(async {
+        let applied = tessera_server::admin::migrate(&config)
+            .await
+            .map_err(|e| Failure::Input(anyhow!("cannot migrate the store: {e}")))?;
+        if a.json {
+            output::json(&serde_json::json!({ "applied": applied }))
+        } else if applied.is_empty() {
+            output::line("the store's schema is current: nothing to apply")
+        } else {
+            let list: Vec<String> = applied.iter().map(i64::to_string).collect();
+            output::line(&format!("applied migrations {}", list.join(", ")))
+        }
     })
 }

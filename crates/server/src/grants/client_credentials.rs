@@ -4,8 +4,8 @@
 use super::{Grant, TokenRequest, TokenResponse};
 use crate::error::OAuthError;
 use crate::state::AppState;
-use crate::store::Client;
 use crate::tokens::access::{AccessClaims, Audience, Confirmation};
+use tessera_store::Client;
 
 /// `client_credentials` (RFC 6749 §4.4) with RFC 9068 JWT access tokens.
 pub struct ClientCredentials;

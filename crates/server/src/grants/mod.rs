@@ -8,9 +8,9 @@ pub use client_credentials::ClientCredentials;
 use serde::Serialize;
 
 use crate::error::OAuthError;
-use crate::routes::Form;
+use crate::oauth::Form;
 use crate::state::AppState;
-use crate::store::Client;
+use tessera_store::Client;
 
 /// A grant type's handler: the token endpoint finds it by `grant_type` and calls it with the
 /// authenticated client and the checked DPoP binding; it never sees HTTP.

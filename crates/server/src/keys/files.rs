@@ -1,20 +1,22 @@
-//! The master key file, and the modes of the data folder and its files.
+//! The master key file.
 
 use std::path::Path;
 
 use zeroize::Zeroizing;
 
-use crate::error::StoreError;
+use tessera_store::files::{check_private_file, create_private_dir, create_private_file};
+
+use crate::error::Error;
 
 /// Reads the master key: the configured one, else `master.key` in the data folder, created
 /// (32 random bytes, base64url, mode 0600) on first start.
 ///
 /// # Errors
-/// [`StoreError::Io`] when the file cannot be read or created, or holds something else.
+/// [`Error::Io`] when the file cannot be read or created, or holds something else.
 pub fn master_key(
     configured: Option<&Zeroizing<Vec<u8>>>,
     data_dir: &Path,
-) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+) -> Result<Zeroizing<Vec<u8>>, Error> {
     if let Some(k) = configured {
         return Ok(k.clone());
     }
@@ -24,9 +26,9 @@ pub fn master_key(
             let text = Zeroizing::new(text);
             check_private_file(&path)?;
             let key = tessera_jose::b64::decode(text.trim())
-                .map_err(|_| StoreError::Io(format!("{} is not base64url", path.display())))?;
+                .map_err(|_| Error::Io(format!("{} is not base64url", path.display())))?;
             if key.len() != 32 {
-                return Err(StoreError::Io(format!(
+                return Err(Error::Io(format!(
                     "{} does not hold 32 bytes",
                     path.display()
                 )));
@@ -36,109 +38,12 @@ pub fn master_key(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             create_private_dir(data_dir)?;
             let key = Zeroizing::new(tessera_jose::secret::random(32)?);
-            write_private(
+            create_private_file(
                 &path,
                 format!("{}\n", tessera_jose::b64::encode(&key)).as_bytes(),
             )?;
             Ok(key)
         }
-        Err(e) => Err(StoreError::Io(format!(
-            "cannot read {}: {e}",
-            path.display()
-        ))),
+        Err(e) => Err(Error::Io(format!("cannot read {}: {e}", path.display()))),
     }
-}
-
-/// Refuses a secret file that its group or others may read or write (as ssh refuses a loose
-/// private key), naming the command that fixes it.
-///
-/// # Errors
-/// [`StoreError::Io`] for a loose mode or an unreadable file.
-pub fn check_private_file(path: &Path) -> Result<(), StoreError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| StoreError::Io(format!("cannot read {}: {e}", path.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(StoreError::Io(format!(
-                "{} holds a secret but others may read it (mode {mode:o}): run `chmod 600 {}`",
-                path.display(),
-                path.display()
-            )));
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = meta;
-    Ok(())
-}
-
-/// Creates a folder (and its parents) that only its owner may enter (0700); an existing one is
-/// left as it is, with a warning when others may enter it.
-///
-/// # Errors
-/// [`StoreError::Io`] when it cannot be created.
-pub fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-    b.create(dir)
-        .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", dir.display())))?;
-    // A folder that existed before is not changed (it may be the operator's own), but a loose
-    // one is worth a warning: the database in it is private, other files may not be.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(dir)
-            .map_err(|e| StoreError::Io(format!("cannot read {}: {e}", dir.display())))?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            tracing::warn!(
-                folder = %dir.display(),
-                mode = format!("{:o}", mode & 0o777),
-                "the data folder may be entered by others: `chmod 700` it"
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Makes a file readable by its owner only (0600), creating it empty if it does not exist.
-///
-/// # Errors
-/// [`StoreError::Io`] when it cannot be created or changed.
-pub fn ensure_private_file(path: &Path) -> Result<(), StoreError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
-        .open(path)
-        .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", path.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let perms = std::fs::Permissions::from_mode(0o600);
-        std::fs::set_permissions(path, perms)
-            .map_err(|e| StoreError::Io(format!("cannot change {}: {e}", path.display())))?;
-    }
-    Ok(())
-}
-
-/// Creates a file readable by its owner only, failing if it exists.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    use std::io::Write as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f = options
-        .open(path)
-        .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", path.display())))?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(|e| StoreError::Io(format!("cannot write {}: {e}", path.display())))
 }

@@ -5,8 +5,8 @@ use serde_json::Value;
 use tessera_jose::{Jwk, JwsAlg};
 
 use super::Secrets;
-use crate::error::StoreError;
-use crate::store::{Event, KeyState, Store, StoredKey};
+use crate::error::Error;
+use tessera_store::{Event, KeyState, Store, StoredKey};
 
 /// The timing of the life cycle.
 #[derive(Debug, Clone, Copy)]
@@ -79,14 +79,14 @@ pub fn plan(keys: &[StoredKey], now: i64, p: &Policy) -> Vec<Step> {
 /// Applies the steps to the store and returns the audit events.
 ///
 /// # Errors
-/// [`StoreError`] from the store or key generation.
+/// [`Error`] from the store or key generation.
 pub async fn apply(
     store: &dyn Store,
     secrets: &Secrets,
     steps: &[Step],
     now: i64,
     p: &Policy,
-) -> Result<Vec<Event>, StoreError> {
+) -> Result<Vec<Event>, Error> {
     let mut events = Vec::new();
     let event = |kind: &str, kid: &str| Event {
         at: now,
@@ -141,14 +141,14 @@ pub async fn apply(
 /// when another node holds the lease or nothing was due).
 ///
 /// # Errors
-/// [`StoreError`] from the store.
+/// [`Error`] from the store.
 pub async fn tick(
     store: &dyn Store,
     secrets: &Secrets,
     p: &Policy,
     now: i64,
     holder: &str,
-) -> Result<Vec<Event>, StoreError> {
+) -> Result<Vec<Event>, Error> {
     let keys = store.keys().await?;
     let steps = plan(&keys, now, p);
     if steps.is_empty() {
@@ -173,18 +173,15 @@ pub fn retire_until(k: &StoredKey, now: i64, p: &Policy) -> i64 {
         .saturating_add(p.margin)
 }
 
-fn new_key(
-    secrets: &Secrets,
-    alg: JwsAlg,
-    state: KeyState,
-    now: i64,
-) -> Result<StoredKey, StoreError> {
+fn new_key(secrets: &Secrets, alg: JwsAlg, state: KeyState, now: i64) -> Result<StoredKey, Error> {
     let jwk = Jwk::generate(alg)?.with_use(tessera_jose::jwk::KeyUse::Sig);
     let public = jwk.to_public()?;
-    let kid = jwk
-        .kid()
-        .map(str::to_owned)
-        .ok_or(StoreError::Corrupt("generated key without kid"))?;
+    let kid =
+        jwk.kid()
+            .map(str::to_owned)
+            .ok_or(Error::Store(tessera_store::StoreError::Corrupt(
+                "generated key without kid",
+            )))?;
     let mut public_value = public.to_value();
     if let Value::Object(m) = &mut public_value {
         m.insert("alg".into(), alg.name().into());

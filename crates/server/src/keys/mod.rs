@@ -17,7 +17,7 @@ pub mod lifecycle;
 pub mod ring;
 pub mod secrets;
 
-pub use files::{check_private_file, create_private_dir, ensure_private_file, master_key};
+pub use files::master_key;
 pub use lifecycle::{Policy, Step, apply, plan, retire_until, tick};
 pub use ring::{KeyRing, SharedClock};
 pub use secrets::Secrets;

@@ -6,8 +6,8 @@ use tessera_jose::jwt::{Clock, JwtSigner, Verifier};
 use tessera_jose::{Jwk, JwkSet, JwsAlg};
 
 use super::Secrets;
-use crate::error::StoreError;
-use crate::store::{KeyState, StoredKey};
+use crate::error::Error;
+use tessera_store::{KeyState, StoredKey};
 
 /// The keys in memory: the signer of the current key, the published JWKS and the verifier of
 /// this issuer's tokens. Rebuilt whenever the stored keys change.
@@ -24,7 +24,7 @@ pub struct KeyRing {
     pub states: Vec<(String, String, KeyState)>,
     /// Tokens that verified with these keys (introspecting one again skips its signature
     /// check); a new ring starts empty.
-    pub verified: crate::routes::VerifiedTokens,
+    pub verified: crate::tokens::VerifiedTokens,
     /// The latest `exp` this node signed with the current key, and the latest it recorded in
     /// the store (see [`KeyRing::unrecorded`]).
     signed: std::sync::atomic::AtomicI64,
@@ -55,7 +55,7 @@ impl KeyRing {
             etag: "\"empty\"".into(),
             verifier: None,
             states: Vec::new(),
-            verified: crate::routes::VerifiedTokens::new([0; 32]),
+            verified: crate::tokens::VerifiedTokens::new([0; 32]),
             signed: std::sync::atomic::AtomicI64::new(0),
             recorded: std::sync::atomic::AtomicI64::new(0),
         }
@@ -91,13 +91,13 @@ impl KeyRing {
     /// Builds the ring from the stored keys.
     ///
     /// # Errors
-    /// [`StoreError`] when a key cannot be decrypted or used.
+    /// [`Error`] when a key cannot be decrypted or used.
     pub fn build(
         keys: &[StoredKey],
         secrets: &Secrets,
         issuer: &str,
         clock: &SharedClock,
-    ) -> Result<Self, StoreError> {
+    ) -> Result<Self, Error> {
         let mut published = Vec::new();
         let mut current = None;
         let mut recorded = 0;
@@ -143,10 +143,12 @@ impl KeyRing {
                 .iter()
                 .map(|k| (k.kid.clone(), k.alg.clone(), k.state))
                 .collect(),
-            verified: crate::routes::VerifiedTokens::new(
-                tessera_jose::secret::random(32)?
-                    .try_into()
-                    .map_err(|_| StoreError::Corrupt("random bytes of the wrong length"))?,
+            verified: crate::tokens::VerifiedTokens::new(
+                tessera_jose::secret::random(32)?.try_into().map_err(|_| {
+                    Error::Store(tessera_store::StoreError::Corrupt(
+                        "random bytes of the wrong length",
+                    ))
+                })?,
             ),
             signed: std::sync::atomic::AtomicI64::new(0),
             recorded: std::sync::atomic::AtomicI64::new(recorded),

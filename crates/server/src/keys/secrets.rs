@@ -7,7 +7,7 @@ use tessera_jose::jws::Header;
 use tessera_jose::{Enc, JweAlg};
 use zeroize::Zeroizing;
 
-use crate::error::StoreError;
+use crate::error::Error;
 
 /// The master key's derived secrets: the pepper of client secret hashes and the key that
 /// encrypts signing keys at rest. The master key itself is not kept.
@@ -50,8 +50,8 @@ impl Secrets {
     /// Encrypts a private JWK for storage (compact JWE, `dir` + `A256GCM`).
     ///
     /// # Errors
-    /// [`StoreError::Crypto`] if encryption fails.
-    pub fn seal(&self, jwk: &Jwk) -> Result<String, StoreError> {
+    /// [`Error::Crypto`] if encryption fails.
+    pub fn seal(&self, jwk: &Jwk) -> Result<String, Error> {
         let e = Encrypter::new(&self.kek, JweAlg::Dir)?;
         let json = Zeroizing::new(jwk.to_json());
         Ok(JweBuilder::new(json.as_bytes(), Enc::A256Gcm)
@@ -63,8 +63,8 @@ impl Secrets {
     /// Decrypts a stored private JWK.
     ///
     /// # Errors
-    /// [`StoreError::Crypto`] for a wrong master key or altered data.
-    pub fn open(&self, jwe: &str) -> Result<Jwk, StoreError> {
+    /// [`Error::Crypto`] for a wrong master key or altered data.
+    pub fn open(&self, jwe: &str) -> Result<Jwk, Error> {
         let d = Decrypter::builder(self.kek.clone())
             .algorithms([JweAlg::Dir])
             .encryptions([Enc::A256Gcm])

@@ -1,4 +1,7 @@
 //! The tokens the service mints (RFC 9068 access tokens today; ID and refresh tokens with the
-//! sign-in issues).
+//! sign-in issues), and the verified-token cache that introspection and revocation read.
 
 pub mod access;
+pub mod verify;
+
+pub use verify::{IssuedToken, VerifiedTokens, issued_token};

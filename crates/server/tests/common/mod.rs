@@ -10,8 +10,8 @@ use serde_json::Value;
 use tessera_server::admin::{Admin, ClientSpec, NewCredentials};
 use tessera_server::config::Config;
 use tessera_server::keys::Secrets;
-use tessera_server::store::{SqliteStore, Store};
 use tessera_server::{AppState, app};
+use tessera_store::{SqlStore, Store};
 use tower::ServiceExt as _;
 
 #[allow(unused_imports)] // not every test file uses each
@@ -60,7 +60,7 @@ pub async fn service_with(store: Arc<dyn Store>, config: Config) -> Service {
 }
 
 pub async fn service() -> Service {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::memory().await.unwrap());
+    let store: Arc<dyn Store> = Arc::new(SqlStore::memory().await.unwrap());
     service_with(store, config(&[])).await
 }
 

@@ -4,13 +4,28 @@
 //! skipping when the server is missing and `TESSERA_REQUIRE_POSTGRES` is set (as `.ci/run` does).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use std::path::Path;
 use std::sync::Arc;
 
-use common::PgDatabase;
 use serde_json::json;
-use tessera_server::store::{Client, Event, KeyState, PgStore, SqliteStore, Store, StoredKey};
+use tessera_store::{
+    Client, Event, KeyState, Location, Migrations, Schema, SqlStore, Store, StoreError, StoredKey,
+};
+use testkit::PgDatabase;
+
+/// A SQLite store at `path`, migrated.
+async fn sqlite(path: &Path) -> SqlStore {
+    let store = SqlStore::sqlite(path).await.unwrap();
+    store.migrate().await.unwrap();
+    store
+}
+
+/// A PostgreSQL store at `url`, migrated.
+async fn postgres(url: &str) -> SqlStore {
+    let store = SqlStore::postgres(url).await.unwrap();
+    store.migrate().await.unwrap();
+    store
+}
 
 fn client(id: &str) -> Client {
     Client {
@@ -57,12 +72,12 @@ async fn suite(store: &dyn Store) {
     late.name = "from a stale read".into();
     assert!(matches!(
         store.update_client(&late).await,
-        Err(tessera_server::error::StoreError::Conflict(_))
+        Err(StoreError::Conflict(_))
     ));
     assert_eq!(store.client("c1").await.unwrap(), Some(c.clone()));
     assert!(matches!(
         store.update_client(&client("ghost")).await,
-        Err(tessera_server::error::StoreError::NotFound(_))
+        Err(StoreError::NotFound(_))
     ));
     store.insert_client(&client("c2")).await.unwrap();
     assert_eq!(store.clients().await.unwrap().len(), 2);
@@ -166,15 +181,29 @@ async fn suite(store: &dyn Store) {
     store.ping().await.unwrap();
 }
 
+/// A new database has no schema until a store is set up in it; opening it for an operator
+/// command sets it up whole.
+#[tokio::test]
+async fn a_new_store_is_set_up_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = Location::DataDir(dir.path());
+    let raw = tessera_store::connect(location).await.unwrap();
+    assert_eq!(raw.schema().await.unwrap(), Schema::Empty);
+    let store = tessera_store::open(location, Migrations::InitOnly)
+        .await
+        .unwrap();
+    assert_eq!(raw.schema().await.unwrap(), Schema::Current);
+    assert_eq!(store.generation().await.unwrap(), 0);
+}
+
 #[tokio::test]
 async fn sqlite_store() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+    let store = sqlite(&dir.path().join("t.db")).await;
     suite(&store).await;
     // WAL mode, and what was written survives a reopen.
     drop(store);
-    let again: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
+    let again: Arc<dyn Store> = Arc::new(sqlite(&dir.path().join("t.db")).await);
     assert_eq!(again.clients().await.unwrap().len(), 1);
     assert!(dir.path().join("t.db-wal").exists() || dir.path().join("t.db").exists());
 }
@@ -184,18 +213,19 @@ async fn postgres_store() {
     let Some(db) = PgDatabase::create().await else {
         return;
     };
-    let store = PgStore::connect(&db.url).await.unwrap();
+    let store = postgres(&db.url).await;
     suite(&store).await;
     drop(store);
     db.drop_now().await;
 }
 
-/// A database of the first schema, with a client in it, upgrades in place when a newer Tessera
-/// opens it: the client is kept, with the later columns at their defaults.
+/// A database of the first schema, with a client in it: opening it for an operator command
+/// refuses it and changes nothing; the explicit step upgrades it in place, keeping the client
+/// with the later columns at their defaults; a migration from a newer build is refused.
 async fn schema_one_upgrades<DB: sqlx::Database>(
     backend: &str,
     pool: &sqlx::Pool<DB>,
-    open: impl AsyncFnOnce() -> Arc<dyn Store>,
+    location: Location<'_>,
 ) where
     for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
     <DB as sqlx::Database>::Connection: sqlx::migrate::Migrate,
@@ -234,17 +264,47 @@ async fn schema_one_upgrades<DB: sqlx::Database>(
     .execute(pool)
     .await
     .unwrap();
-    let store = open().await;
+    let refused = tessera_store::open(location, Migrations::InitOnly).await;
+    assert!(
+        matches!(refused, Err(StoreError::Behind { applied: 1, known }) if known >= 3),
+        "{:?}",
+        refused.err()
+    );
+    let raw = tessera_store::connect(location).await.unwrap();
+    assert!(matches!(
+        raw.schema().await.unwrap(),
+        Schema::Behind { applied: 1, .. }
+    ));
+    let applied = raw.migrate().await.unwrap();
+    assert_eq!(applied.first(), Some(&2), "{applied:?}");
+    assert!(raw.migrate().await.unwrap().is_empty(), "applied once");
+    assert_eq!(raw.schema().await.unwrap(), Schema::Current);
+    let store = tessera_store::open(location, Migrations::InitOnly)
+        .await
+        .unwrap();
     let mut expected = client("c_old");
     expected.name = "old".into();
     (expected.created_at, expected.updated_at) = (5, 6);
     assert_eq!(store.client("c_old").await.unwrap(), Some(expected));
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (9999, 'from a newer tessera', TRUE, $1, 0)",
+    )
+    .bind(vec![0u8; 48])
+    .execute(pool)
+    .await
+    .unwrap();
+    let refused = tessera_store::open(location, Migrations::InitOnly).await;
+    assert!(
+        matches!(refused, Err(StoreError::Ahead { applied: 9999, .. })),
+        "{:?}",
+        refused.err()
+    );
 }
 
 #[tokio::test]
 async fn sqlite_schema_one_upgrades() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("old.db");
+    let path = dir.path().join("tessera.db");
     let pool = sqlx::SqlitePool::connect_with(
         sqlx::sqlite::SqliteConnectOptions::new()
             .filename(&path)
@@ -252,10 +312,7 @@ async fn sqlite_schema_one_upgrades() {
     )
     .await
     .unwrap();
-    schema_one_upgrades("sqlite", &pool, async || {
-        Arc::new(SqliteStore::open(&path).await.unwrap()) as Arc<dyn Store>
-    })
-    .await;
+    schema_one_upgrades("sqlite", &pool, Location::DataDir(dir.path())).await;
 }
 
 #[tokio::test]
@@ -264,10 +321,7 @@ async fn postgres_schema_one_upgrades() {
         return;
     };
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-    schema_one_upgrades("postgres", &pool, async || {
-        Arc::new(PgStore::connect(&db.url).await.unwrap()) as Arc<dyn Store>
-    })
-    .await;
+    schema_one_upgrades("postgres", &pool, Location::Postgres(&db.url)).await;
     pool.close().await;
     db.drop_now().await;
 }
@@ -285,7 +339,7 @@ async fn a_write_and_its_generation_are_one(store: &dyn Store) {
 async fn sqlite_bumps_the_generation_in_the_writes_transaction() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
-    let store = SqliteStore::open(&path).await.unwrap();
+    let store = sqlite(&path).await;
     let raw =
         sqlx::SqlitePool::connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(&path))
             .await
@@ -304,7 +358,7 @@ async fn postgres_bumps_the_generation_in_the_writes_transaction() {
     let Some(db) = PgDatabase::create().await else {
         return;
     };
-    let store = PgStore::connect(&db.url).await.unwrap();
+    let store = postgres(&db.url).await;
     let raw = sqlx::PgPool::connect(&db.url).await.unwrap();
     for statement in [
         "CREATE FUNCTION no_bump() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'no bump'; END $$ LANGUAGE plpgsql",

@@ -7,8 +7,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::{Form, authenticate};
+use super::authenticate;
 use crate::error::OAuthError;
+use crate::oauth::Form;
 use crate::state::AppState;
 
 /// The endpoint.
@@ -31,7 +32,7 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes) -> Result<(), 
         return Err(OAuthError::unsupported_token_type());
     }
     // An expired or foreign token needs no revocation.
-    let Some(t) = super::issued_token(state, token) else {
+    let Some(t) = crate::tokens::verify::issued_token(state, token) else {
         return Ok(());
     };
     if t.client_id != client.id {

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use tessera_jose::{Jwk, JwkSet, inspect};
 
-use super::ApiError;
+use crate::ApiError;
 
 /// Largest token the API looks at.
 pub const MAX_TOKEN: usize = 512 * 1024;

@@ -11,11 +11,12 @@ use axum::response::{IntoResponse, Response};
 use tessera_jose::dpop::Request;
 use tessera_jose::error::DpopProblem;
 
-use super::{Form, authenticate};
+use super::authenticate;
 use crate::error::OAuthError;
 use crate::grants::TokenRequest;
+use crate::oauth::Form;
 use crate::state::AppState;
-use crate::store::Client;
+use tessera_store::Client;
 
 /// The endpoint.
 pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {

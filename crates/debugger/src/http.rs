@@ -1,22 +1,9 @@
-//! The token debugger: a page that decodes, verifies, signs, encrypts, decrypts tokens and
-//! makes keys, what jwt.io does, with nothing sent anywhere but this process. The crypto runs
-//! here, in `tessera-jose`, behind a small JSON API on the page's own origin; the page is
-//! static HTML, CSS and JavaScript embedded in the binary (`crates/server/assets/`, no build
-//! step).
-//!
-//! One router serves both `tessera debug` (a loopback server with a per-run access key that
-//! every API call must carry) and `tessera serve` (mounted at `/debugger`). The API keeps
-//! nothing: secrets and tokens sent to it are used for the one answer and dropped; nothing is
-//! logged but the method, route and status.
+//! The debugger over HTTP: the page, its assets and the API under one base path, the API's
+//! gate (access key or same origin, loopback `Host`, `Sec-Fetch-Site`, JSON bodies), the
+//! security headers of every response, and a bound on the work running at once.
 
-mod api;
-mod claims;
-mod decode;
-mod error;
-mod input;
-mod make;
-
-use error::ApiError;
+use crate::api;
+use crate::error::ApiError;
 
 use std::sync::{Arc, OnceLock};
 
@@ -32,10 +19,6 @@ use serde_json::{Value, json};
 /// The header that carries the access key (or, without one, that a request comes from the
 /// page: a cross-origin page cannot send it without a CORS preflight, which is never granted).
 pub const ACCESS_HEADER: &str = "x-tessera-debugger";
-
-/// The Content-Security-Policy of every debugger response: only this origin's own script,
-/// style and API, no framing, no inline script ([`crate::security::DEBUGGER_CSP`]).
-pub const CSP: &str = crate::security::DEBUGGER_CSP;
 
 /// Largest API request body: a token, a key or a JWK Set, and the claim options.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -139,10 +122,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(base: &str, access: Access) -> R
         .with_state(state)
 }
 
-const INDEX: &str = include_str!("../../assets/index.html");
-const SCRIPT: &str = include_str!("../../assets/app.js");
-const STYLE: &str = include_str!("../../assets/style.css");
-const ICON: &str = include_str!("../../assets/icon.svg");
+const INDEX: &str = include_str!("../assets/index.html");
+const SCRIPT: &str = include_str!("../assets/app.js");
+const STYLE: &str = include_str!("../assets/style.css");
+const ICON: &str = include_str!("../assets/icon.svg");
 
 async fn page() -> Response {
     asset(INDEX, "text/html; charset=utf-8")
@@ -176,9 +159,29 @@ async fn headers(req: Request, next: Next) -> Response {
     let api = req.uri().path().contains("/api/");
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    // Framing denied twice (for browsers that predate `frame-ancestors`): the page takes
-    // pasted secrets.
-    crate::security::Policy::debugger().apply(h);
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(crate::CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    // Framing denied twice (for browsers that predate `frame-ancestors`), and no other origin
+    // may hold a window or a resource of the page: it takes pasted secrets.
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     if api {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -263,7 +266,7 @@ async fn guard(State(d): State<Debugger>, req: Request, next: Next) -> Response 
 fn loopback_host(h: &HeaderMap) -> bool {
     h.get(header::HOST)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(crate::config::loopback_authority)
+        .is_some_and(crate::loopback_authority)
 }
 
 impl IntoResponse for ApiError {
@@ -332,7 +335,7 @@ async fn examples(State(d): State<Debugger>) -> Response {
         if let Some(v) = d.inner.examples.get() {
             return Ok::<Value, ApiError>(v.clone());
         }
-        let made = make::examples()?;
+        let made = api::examples()?;
         Ok(d.inner.examples.get_or_init(|| made).clone())
     })
     .await;
@@ -345,13 +348,15 @@ async fn examples(State(d): State<Debugger>) -> Response {
 }
 
 /// Serves the debugger alone (what `tessera debug` runs) on `listener`, which must be bound to
-/// a loopback address, with `access_key` required of every API call, until SIGINT or SIGTERM.
+/// a loopback address, with `access_key` required of every API call, until `shutdown`
+/// completes (SIGINT or SIGTERM for the command line).
 ///
 /// # Errors
 /// When the listener is not on a loopback address, or the socket fails.
 pub async fn serve_standalone(
     listener: tokio::net::TcpListener,
     access_key: String,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     if !listener.local_addr()?.ip().is_loopback() {
         return Err(std::io::Error::new(
@@ -366,7 +371,7 @@ pub async fn serve_standalone(
         ))
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(16));
     axum::serve(listener, app)
-        .with_graceful_shutdown(crate::server::shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await
 }
 

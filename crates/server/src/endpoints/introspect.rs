@@ -10,8 +10,9 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{Form, authenticate};
+use super::authenticate;
 use crate::error::OAuthError;
+use crate::oauth::Form;
 use crate::state::AppState;
 
 /// The endpoint.
@@ -63,7 +64,7 @@ fn meant_for(claims: &Value, audiences: &[String]) -> bool {
 /// # Errors
 /// `server_error` when the store cannot say whether the token was revoked.
 pub async fn active_claims(state: &AppState, token: &str) -> Result<Option<Value>, OAuthError> {
-    let Some(t) = super::issued_token(state, token) else {
+    let Some(t) = crate::tokens::verify::issued_token(state, token) else {
         return Ok(None);
     };
     let revoked = state

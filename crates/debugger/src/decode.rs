@@ -6,9 +6,9 @@ use tessera_jose::jwe::Jwe;
 use tessera_jose::jws::Jws;
 use tessera_jose::{Error, b64, json as strict};
 
-use super::ApiError;
-use super::claims::{self, warning};
-use super::input::MAX_TOKEN;
+use crate::ApiError;
+use crate::claims::{self, warning};
+use crate::input::MAX_TOKEN;
 
 pub(super) fn pretty(v: &Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()

@@ -63,3 +63,21 @@ pub fn decode_std_base64(text: &str) -> Option<Vec<u8>> {
         .collect::<Option<String>>()?;
     tessera_jose::b64::decode(&url).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::basic_credentials;
+
+    #[test]
+    fn basic_credentials_are_decoded_strictly() {
+        // "a%3Ab:s+c%25" -> id "a:b", secret "s c%"
+        let h = format!("Basic {}", "YSUzQWI6cytjJTI1");
+        assert_eq!(
+            basic_credentials(Some(&h)),
+            Some(("a:b".into(), "s c%".into()))
+        );
+        assert_eq!(basic_credentials(Some("Bearer x")), None);
+        assert_eq!(basic_credentials(Some("Basic !!!")), None);
+        assert_eq!(basic_credentials(Some("Basic YWJj")), None, "no colon");
+    }
+}

@@ -1,0 +1,66 @@
+//! The HTTP adapters, one module per endpoint: each extracts the request, hands it to the
+//! protocol (`oauth/`), the grants (`grants/`) or the tokens (`tokens/`), and answers. What
+//! they share is here: client authentication against the node's cache and the store.
+
+pub mod discovery;
+pub mod health;
+pub mod introspect;
+pub mod revoke;
+pub mod token;
+
+use std::sync::Arc;
+
+use axum::http::HeaderMap;
+use tessera_store::Client;
+
+use crate::error::OAuthError;
+use crate::oauth::{Credentials, Form, secret_matches};
+use crate::state::AppState;
+
+/// Authenticates the calling client: `client_secret_basic` or `client_secret_post`, exactly
+/// one of them (RFC 6749 §2.3.1). Failures are `invalid_client`, with a `WWW-Authenticate`
+/// challenge when the `Authorization` header was used or nothing was given.
+///
+/// A client unknown to this node's cache, or whose secret does not match, is looked up once more
+/// after a check of the store's change generation: a client created, re-keyed or enabled a
+/// moment ago (by `tessera client` or on another node) works at once, not at the next poll. A
+/// failure costs that one small query, and reloads are one at a time.
+///
+/// # Errors
+/// `invalid_request` for two methods at once or a malformed header, `invalid_client` else.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &Form,
+) -> Result<Arc<Client>, OAuthError> {
+    let Credentials {
+        id,
+        secret,
+        via_header,
+    } = Credentials::of(headers, form)?;
+    let presented = state.secrets().hash_secret(&secret);
+    let mut found = cached_client(state, &id, &presented);
+    if found.is_err() {
+        // A store read that starts after this moment sees every change this request could
+        // depend on (the clock is read only on failure: a successful grant never pays for it).
+        let arrived = std::time::Instant::now();
+        if let Err(e) = state.refresh_for(arrived).await {
+            tracing::error!(error = %e, "cannot read the store to authenticate a client");
+        }
+        found = cached_client(state, &id, &presented);
+    }
+    found.map_err(|known| {
+        state.auth_failed(if known { &id } else { "unknown" });
+        OAuthError::invalid_client(via_header)
+    })
+}
+
+/// The cached client with this id and secret hash, if enabled; else whether the id is known.
+fn cached_client(state: &AppState, id: &str, presented: &[u8]) -> Result<Arc<Client>, bool> {
+    let client = state.client(id).ok_or(false)?;
+    if secret_matches(&client, presented, state.now()) {
+        Ok(client)
+    } else {
+        Err(true)
+    }
+}

@@ -1,0 +1,46 @@
+//! The store's one error type.
+
+/// A store failure. Its message names the operation or the row, never a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The store's schema is not the one this build reads and writes: `applied` of `known`
+    /// migrations are in it (operator commands do not migrate; `tessera migrate` does).
+    #[error(
+        "the store's schema is at migration {applied}, this tessera needs {known}: run `tessera migrate` (or start `tessera serve`) first"
+    )]
+    Behind {
+        /// The last migration the store holds.
+        applied: i64,
+        /// The last migration this build knows.
+        known: i64,
+    },
+    /// A newer build migrated the store past what this build knows.
+    #[error(
+        "the store's schema is at migration {applied}, newer than this tessera knows ({known}): use the newer tessera"
+    )]
+    Ahead {
+        /// The last migration the store holds.
+        applied: i64,
+        /// The last migration this build knows.
+        known: i64,
+    },
+    /// A row that must exist does not.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A row changed since it was read: the change made from the stale copy is refused.
+    #[error("changed meanwhile: {0}")]
+    Conflict(String),
+    /// Stored data is not what this version writes.
+    #[error("corrupt stored data: {0}")]
+    Corrupt(&'static str),
+    /// The data folder or the database file.
+    #[error("{0}")]
+    Io(String),
+}

@@ -1,0 +1,53 @@
+//! A registered application.
+
+/// A registered application.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Client {
+    /// The `client_id`.
+    pub id: String,
+    /// A human name.
+    pub name: String,
+    /// HMAC-SHA-256 of the secret under the pepper.
+    pub secret_hash: Vec<u8>,
+    /// The previous secret's hash, valid until `old_secret_until` (secret rotation grace).
+    pub old_secret_hash: Option<Vec<u8>>,
+    /// Unix time the previous secret stops working.
+    pub old_secret_until: Option<i64>,
+    /// Scopes the client may ask for.
+    pub scopes: Vec<String>,
+    /// Audiences (resource indicators) of its tokens; the first is the default.
+    pub audiences: Vec<String>,
+    /// Access token lifetime, seconds.
+    pub token_ttl: i64,
+    /// Disabled clients get no tokens and their tokens introspect inactive.
+    pub enabled: bool,
+    /// Tokens issued before this Unix time are inactive (`client revoke-tokens`).
+    pub tokens_revoked_before: Option<i64>,
+    /// Unix time of creation.
+    pub created_at: i64,
+    /// Unix time of the last change.
+    pub updated_at: i64,
+    /// Its access tokens must be DPoP-bound: a token request without a DPoP proof is refused
+    /// (RFC 9449 §5.2 `dpop_bound_access_tokens`).
+    pub dpop_bound: bool,
+    /// It may introspect tokens (RFC 7662 §4): only those meant for one of its audiences, or
+    /// issued to it.
+    pub introspect: bool,
+    /// Raised by every update; an update whose version is not the stored one is refused
+    /// ([`StoreError::Conflict`](crate::StoreError::Conflict)).
+    pub version: i64,
+}
+
+impl core::fmt::Debug for Client {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("scopes", &self.scopes)
+            .field("audiences", &self.audiences)
+            .field("enabled", &self.enabled)
+            .field("dpop_bound", &self.dpop_bound)
+            .field("introspect", &self.introspect)
+            .finish_non_exhaustive()
+    }
+}

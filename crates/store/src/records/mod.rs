@@ -1,0 +1,9 @@
+//! What the store keeps, one file per kind of record.
+
+mod client;
+mod event;
+mod key;
+
+pub use client::Client;
+pub use event::Event;
+pub use key::{KeyState, StoredKey};

@@ -1,0 +1,44 @@
+//! [`EventStore`] over SQL.
+
+use async_trait::async_trait;
+
+use super::{Arg, Row, SqlStore};
+use crate::{Event, EventStore, StoreError};
+
+fn event(r: &Row) -> Result<Event, StoreError> {
+    let detail: String = r.get("detail")?;
+    Ok(Event {
+        at: r.get("at")?,
+        kind: r.get("kind")?,
+        client_id: r.get("client_id")?,
+        detail: serde_json::from_str(&detail).map_err(|_| StoreError::Corrupt("event detail"))?,
+    })
+}
+
+#[async_trait]
+impl EventStore for SqlStore {
+    async fn record(&self, e: &Event) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO events (at, kind, client_id, detail) VALUES ($1, $2, $3, $4)",
+            &[
+                Arg::from(e.at),
+                Arg::from(&e.kind),
+                Arg::from(e.client_id.as_deref()),
+                Arg::Text(e.detail.to_string().into()),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn events(&self, since: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
+        self.fetch_all(
+            "SELECT at, kind, client_id, detail FROM events WHERE at >= $1 ORDER BY id LIMIT $2",
+            &[Arg::from(since), Arg::from(limit)],
+        )
+        .await?
+        .iter()
+        .map(event)
+        .collect()
+    }
+}

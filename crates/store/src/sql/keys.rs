@@ -1,0 +1,90 @@
+//! [`KeyStore`] over SQL.
+
+use async_trait::async_trait;
+
+use super::{Arg, Row, SqlStore};
+use crate::{KeyState, KeyStore, StoreError, StoredKey};
+
+fn key(r: &Row) -> Result<StoredKey, StoreError> {
+    Ok(StoredKey {
+        kid: r.get("kid")?,
+        alg: r.get("alg")?,
+        state: KeyState::parse(&r.get::<String>("state")?)?,
+        private_jwe: r.get("private_jwe")?,
+        public_jwk: r.get("public_jwk")?,
+        created_at: r.get("created_at")?,
+        activated_at: r.get("activated_at")?,
+        retired_at: r.get("retired_at")?,
+        remove_after: r.get("remove_after")?,
+        signed_until: r.get("signed_until")?,
+    })
+}
+
+#[async_trait]
+impl KeyStore for SqlStore {
+    async fn keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        self.fetch_all("SELECT * FROM signing_keys ORDER BY created_at, kid", &[])
+            .await?
+            .iter()
+            .map(key)
+            .collect()
+    }
+
+    async fn insert_key(&self, k: &StoredKey) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        tx.execute(
+            "INSERT INTO signing_keys (kid, alg, state, private_jwe, public_jwk, created_at, activated_at, retired_at, remove_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &[
+                Arg::from(&k.kid),
+                Arg::from(&k.alg),
+                Arg::from(k.state.name()),
+                Arg::from(&k.private_jwe),
+                Arg::from(&k.public_jwk),
+                Arg::from(k.created_at),
+                Arg::from(k.activated_at),
+                Arg::from(k.retired_at),
+                Arg::from(k.remove_after),
+            ],
+        )
+        .await?;
+        tx.commit_bumped().await
+    }
+
+    async fn update_key(&self, k: &StoredKey) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        tx.execute(
+            "UPDATE signing_keys SET state = $2, activated_at = $3, retired_at = $4, remove_after = $5 WHERE kid = $1",
+            &[
+                Arg::from(&k.kid),
+                Arg::from(k.state.name()),
+                Arg::from(k.activated_at),
+                Arg::from(k.retired_at),
+                Arg::from(k.remove_after),
+            ],
+        )
+        .await?;
+        tx.commit_bumped().await
+    }
+
+    async fn key_signed_until(&self, kid: &str, until: i64, margin: i64) -> Result<(), StoreError> {
+        // Only ever raised; a retired key's removal moves with it. No generation bump: no cache
+        // holds these times.
+        self.execute(
+            "UPDATE signing_keys SET signed_until = CASE WHEN signed_until IS NULL OR signed_until < $2 THEN $2 ELSE signed_until END, remove_after = CASE WHEN remove_after IS NOT NULL AND remove_after < $3 THEN $3 ELSE remove_after END WHERE kid = $1",
+            &[
+                Arg::from(kid),
+                Arg::from(until),
+                Arg::from(until.saturating_add(margin)),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_key(&self, kid: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        tx.execute("DELETE FROM signing_keys WHERE kid = $1", &[Arg::from(kid)])
+            .await?;
+        tx.commit_bumped().await
+    }
+}

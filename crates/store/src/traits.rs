@@ -1,0 +1,91 @@
+//! The store, one trait per concern. Nothing here knows about HTTP or OAuth messages: the
+//! callers pass records, ids and hashes.
+
+use async_trait::async_trait;
+
+use crate::{Client, Event, StoreError, StoredKey};
+
+/// Applications.
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// Inserts a new client.
+    async fn insert_client(&self, c: &Client) -> Result<(), StoreError>;
+    /// Replaces a client's record if its stored version is `c.version`
+    /// ([`StoreError::Conflict`] otherwise: it changed since `c` was read); the stored version
+    /// becomes `c.version + 1`.
+    async fn update_client(&self, c: &Client) -> Result<(), StoreError>;
+    /// One client.
+    async fn client(&self, id: &str) -> Result<Option<Client>, StoreError>;
+    /// Every client.
+    async fn clients(&self) -> Result<Vec<Client>, StoreError>;
+    /// Deletes a client; false when there was none.
+    async fn delete_client(&self, id: &str) -> Result<bool, StoreError>;
+}
+
+/// Signing keys.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Every key.
+    async fn keys(&self) -> Result<Vec<StoredKey>, StoreError>;
+    /// Inserts a key.
+    async fn insert_key(&self, k: &StoredKey) -> Result<(), StoreError>;
+    /// Replaces a key's state and times.
+    async fn update_key(&self, k: &StoredKey) -> Result<(), StoreError>;
+    /// Records that the key signed a token expiring at `until` (kept as the maximum); a retired
+    /// key's `remove_after` becomes at least `until + margin`.
+    async fn key_signed_until(&self, kid: &str, until: i64, margin: i64) -> Result<(), StoreError>;
+    /// Deletes a key.
+    async fn delete_key(&self, kid: &str) -> Result<(), StoreError>;
+}
+
+/// Revocation of issued tokens.
+#[async_trait]
+pub trait RevocationStore: Send + Sync {
+    /// Puts a token's `jti` on the deny list until `expires_at`.
+    async fn revoke_jti(
+        &self,
+        jti: &str,
+        client_id: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+    /// Whether a token is inactive by revocation: its `jti` is denied, or its client revoked
+    /// every token issued before a time after the token's `iat`, or the client is gone or
+    /// disabled. One round trip.
+    async fn is_revoked(&self, jti: &str, client_id: &str, iat: i64) -> Result<bool, StoreError>;
+    /// Forgets revocations of tokens expired before `now`.
+    async fn purge_revocations(&self, now: i64) -> Result<u64, StoreError>;
+}
+
+/// Audit events.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Records an event.
+    async fn record(&self, e: &Event) -> Result<(), StoreError>;
+    /// Events at or after `since`, oldest first, at most `limit`.
+    async fn events(&self, since: i64, limit: i64) -> Result<Vec<Event>, StoreError>;
+}
+
+/// What nodes sharing a store coordinate through.
+#[async_trait]
+pub trait Coordination: Send + Sync {
+    /// The change generation: it moves whenever a client or key changes.
+    async fn generation(&self) -> Result<i64, StoreError>;
+    /// Moves the change generation.
+    async fn bump(&self) -> Result<(), StoreError>;
+    /// Takes or renews the named lease for `holder` until `until`; false when another holder
+    /// has it and it has not expired at `now`.
+    async fn lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, StoreError>;
+    /// Whether the store answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// The whole store.
+pub trait Store: ClientStore + KeyStore + RevocationStore + EventStore + Coordination {}
+
+impl<T: ClientStore + KeyStore + RevocationStore + EventStore + Coordination> Store for T {}
