@@ -3,8 +3,11 @@
 # peer-oidc-provider), in one go on one machine, with the same wrk settings and request
 # scripts: client_credentials grants (ES256 JWT access tokens, client_secret_basic, a scope and
 # a resource indicator) and introspection of one token; then, for tessera alone, introspection
-# of 25 000 distinct tokens (each signature verified). Prints one table: req/s, p50/p99, idle and peak RSS
-# for both, and the ratios.
+# of 25 000 distinct tokens (each signature verified); then the floor (crates/server/examples/
+# floor_server.rs: the same runtime and HTTP stack, the same form read and the same claims signed
+# with ES256 straight through aws-lc-rs, no client authentication, no store) with the same
+# grant and introspection scripts. Prints one table: req/s, p50/p99, idle and peak RSS for
+# tessera and the peer, the ratios, and Tessera / floor.
 #
 #   scripts/serve_bench.sh        # needs wrk (apt-get install wrk), node/npm, python3
 #
@@ -22,9 +25,11 @@ OUT=$ROOT/target/serve-bench/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
 command -v wrk >/dev/null || { echo "wrk missing: apt-get install -y wrk" >&2; exit 1; }
 
-echo "== release build of tessera"
+echo "== release build of tessera and of the floor server"
 cargo build --release -q -p tessera-cli
+cargo build --release -q -p tessera-server --example floor_server
 BIN=$ROOT/target/release/tessera
+FLOOR_BIN=$ROOT/target/release/examples/floor_server
 
 echo "== the peer (oidc-provider), with its own script and these settings"
 PEER=$(mktemp -d)
@@ -95,6 +100,21 @@ curl -sf -u "$ID:$SECRET" -d "token=$TOKEN" "$BASE/oauth2/introspect" | grep -q 
   || echo "WARNING: the token is no longer active after the runs"
 stop_server
 
+echo "== the floor: a bare ES256 token server on the same stack"
+"$FLOOR_BIN" "$HOST:$PORT" >"$OUT/floor.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do
+  curl -s -o /dev/null -d 'grant_type=client_credentials' "$BASE/oauth2/token" && break
+  sleep 0.1
+done
+TOKEN=$(curl -sf -d 'grant_type=client_credentials&scope=orders:read&resource=urn:tessera:orders' "$BASE/oauth2/token" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+curl -sf -d "token=$TOKEN" "$BASE/oauth2/introspect" | grep -q '"active":true'
+export TOKEN
+RESOURCE=urn:tessera:orders phase floor-token-jwt "$PEER_SRC/wrk/token.lua" /oauth2/token
+phase floor-introspect "$PEER_SRC/wrk/introspect.lua" /oauth2/introspect
+stop_server
+
 python3 - "$RESULTS" "$PEER_RESULTS" "$IDLE" "${PEER_IDLE:-0}" <<'PY' | tee "$OUT/summary.md"
 import csv, statistics, sys
 def load(path):
@@ -118,6 +138,14 @@ for name, tp, pp in [("client_credentials grant (ES256 JWT)", "token-jwt", "toke
 a = t["introspect-distinct"]
 print(f"| introspection, 25 000 distinct tokens (each signature verified) | {a[0]:.0f} | | | "
       f"{a[1]:.2f} / {a[2]:.2f} | | {a[3]:.1f} / | {a[4]} / |")
+print("\n| workload | tessera req/s | floor req/s | floor / tessera (goal: at most 1.25) |")
+print("|---|---:|---:|---:|")
+for name, tp, fp in [("client_credentials grant (ES256 JWT)", "token-jwt", "floor-token-jwt"),
+                     ("introspection (one token)", "introspect", "floor-introspect")]:
+    a, f = t[tp][0], t[fp][0]
+    print(f"| {name} | {a:.0f} | {f:.0f} | {f / a:.2f} |")
+print("\n(the floor authenticates no client, keeps no store and caches nothing: its introspection"
+      " verifies the signature of every request)")
 print("\n(peer introspection: an opaque token, oidc-provider refuses to introspect JWT access tokens;"
       " tessera's one-token introspection is answered from its cache of verified tokens after the"
       " first request)")
