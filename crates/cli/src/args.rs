@@ -767,8 +767,8 @@ pub struct ServeArgs {
 /// The settings list shown by `tessera serve --help`, from the service's one table of them.
 fn serve_settings() -> String {
     let mut out = String::from("Settings (TOML key, TESSERA_<KEY>, or --set key=value):\n");
-    for (name, what) in tessera_server::config::SETTINGS {
-        out.push_str(&format!("  {name:<17} {what}\n"));
+    for s in tessera_server::config::SETTINGS {
+        out.push_str(&format!("  {:<17} {}\n", s.name, s.help));
     }
     out
 }

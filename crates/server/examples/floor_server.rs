@@ -44,11 +44,8 @@ fn main() {
     let rng = aws_lc_rs::rand::SystemRandom::new();
     let pkcs8 = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
         .expect("a P-256 key");
-    let key = EcdsaKeyPair::from_pkcs8(
-        &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-        pkcs8.as_ref(),
-    )
-    .expect("the key just made");
+    let key = EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
+        .expect("the key just made");
     let public = key.public_key().as_ref().to_vec();
     let header = B64.encode(br#"{"alg":"ES256","typ":"at+jwt","kid":"floor"}"#);
     let floor = Arc::new(Floor {

@@ -11,92 +11,12 @@ use tessera_jose::JwsAlg;
 
 use crate::error::ConfigError;
 
-/// Every setting: its name (the TOML key; `TESSERA_` + upper case for the environment; `--` +
-/// dashes for the flag) and what it is.
-pub const SETTINGS: &[(&str, &str)] = &[
-    ("listen", "address to bind (default 127.0.0.1:8080)"),
-    (
-        "issuer",
-        "the issuer URL (default http:// + the listen address)",
-    ),
-    (
-        "data_dir",
-        "folder for the SQLite database and the master key file (default ./tessera-data)",
-    ),
-    (
-        "database_url",
-        "postgres://... to use PostgreSQL instead of SQLite",
-    ),
-    (
-        "database_url_file",
-        "a file holding the database URL (keeps its password out of flags and the environment)",
-    ),
-    (
-        "master_key",
-        "the master key, base64url of 32 bytes (default: the data folder's master.key); prefer master_key_file",
-    ),
-    (
-        "master_key_file",
-        "a file holding the master key (mode 0600 or stricter)",
-    ),
-    (
-        "signing_alg",
-        "access token algorithm: ES256 (default), ES384, EdDSA, RS256, PS256",
-    ),
-    (
-        "token_ttl",
-        "default access token lifetime of new clients (default 15m)",
-    ),
-    (
-        "max_token_ttl",
-        "longest access token lifetime any client may have (default 1h)",
-    ),
-    (
-        "jwks_max_age",
-        "Cache-Control max-age of the JWKS (default 5m)",
-    ),
-    (
-        "rotation_period",
-        "how long a signing key signs before the next replaces it (default 30d)",
-    ),
-    ("tls_cert", "PEM certificate chain: serve HTTPS"),
-    ("tls_key", "PEM private key of the certificate"),
-    ("log_format", "text (default) or json"),
-    ("max_body", "largest request body in bytes (default 16384)"),
-    (
-        "request_timeout",
-        "longest a request may take (default 10s)",
-    ),
-    ("max_concurrency", "requests handled at once (default 1024)"),
-    (
-        "queue_timeout",
-        "longest a request waits for one of those slots before a 503 (default 2s)",
-    ),
-    (
-        "max_connections",
-        "open connections at once, all peers (default 8192, lowered to fit the descriptor limit)",
-    ),
-    (
-        "max_connections_per_peer",
-        "open connections at once from one IP address (default 1024; raise it behind a proxy)",
-    ),
-    (
-        "handshake_timeout",
-        "longest a TLS handshake may take (default 10s)",
-    ),
-    (
-        "poll_interval",
-        "how often a node looks for changes made by others (default 500ms)",
-    ),
-    (
-        "key_margin",
-        "added to every key life-cycle wait, for clock skew and polling (default 60s)",
-    ),
-    (
-        "debugger",
-        "the token debugger page at /debugger: on, off, or auto (default: on only when both the issuer and the listen address are loopback)",
-    ),
-];
+mod duration;
+mod settings;
+mod values;
+
+pub use duration::duration;
+pub use settings::{SETTINGS, Setting};
 
 /// The effective configuration.
 #[derive(Clone)]
@@ -249,7 +169,7 @@ impl Config {
         for (key, value) in env {
             if let Some(name) = key.strip_prefix("TESSERA_") {
                 let name = name.to_lowercase();
-                if SETTINGS.iter().any(|(n, _)| *n == name) {
+                if settings::find(&name).is_some() {
                     c.set(&name, &value, Source::Env)?;
                 }
             }
@@ -264,111 +184,16 @@ impl Config {
     /// Sets one setting from its text form.
     ///
     /// # Errors
-    /// [`ConfigError`] for an unknown setting or a bad value.
+    /// [`ConfigError`] for an unknown setting or a bad value, naming the setting and its source.
     pub fn set(&mut self, name: &str, value: &str, source: Source) -> Result<(), ConfigError> {
-        let bad = |why: &str| ConfigError(format!("{}: {why}", source.describe(name)));
-        match name {
-            "listen" => {
-                self.listen = value
-                    .parse()
-                    .map_err(|_| bad("expected an address like 127.0.0.1:8080"))?;
-            }
-            "issuer" => {
-                self.issuer = value.trim_end_matches('/').to_owned();
-                self.issuer_set = true;
-            }
-            "data_dir" => self.data_dir = PathBuf::from(value),
-            "database_url" => {
-                self.database_url = Some(database_url(value).map_err(&bad)?);
-                if matches!(source, Source::Flag) && redact_url(value) != value {
-                    self.secret_flags.push("database_url");
-                }
-            }
-            "database_url_file" => {
-                let text = read_secret_file(value).map_err(|e| bad(&e))?;
-                self.database_url = Some(database_url(text.trim()).map_err(&bad)?);
-            }
-            "master_key" => {
-                self.master_key = Some(master_key(value).map_err(&bad)?);
-                if matches!(source, Source::Flag) {
-                    self.secret_flags.push("master_key");
-                }
-            }
-            "master_key_file" => {
-                let path = std::path::Path::new(value);
-                tessera_store::files::check_private_file(path).map_err(|e| bad(&e.to_string()))?;
-                let text = zeroize::Zeroizing::new(read_secret_file(value).map_err(|e| bad(&e))?);
-                self.master_key = Some(master_key(&text).map_err(&bad)?);
-            }
-            "signing_alg" => {
-                let alg = JwsAlg::from_name(value).map_err(|_| bad("unknown algorithm"))?;
-                if alg.family() == tessera_jose::alg::Family::Hmac || !alg.is_supported() {
-                    return Err(bad(
-                        "expected an asymmetric algorithm (ES256, ES384, EdDSA, RS256, PS256, ...)",
-                    ));
-                }
-                self.signing_alg = alg;
-            }
-            "token_ttl" => self.token_ttl = duration(value).map_err(|e| bad(&e))?,
-            "max_token_ttl" => self.max_token_ttl = duration(value).map_err(|e| bad(&e))?,
-            "jwks_max_age" => self.jwks_max_age = duration(value).map_err(|e| bad(&e))?,
-            "rotation_period" => self.rotation_period = duration(value).map_err(|e| bad(&e))?,
-            "tls_cert" => self.tls_cert = Some(PathBuf::from(value)),
-            "tls_key" => self.tls_key = Some(PathBuf::from(value)),
-            "log_format" => {
-                self.log_json = match value {
-                    "json" => true,
-                    "text" => false,
-                    _ => return Err(bad("expected text or json")),
-                };
-            }
-            "max_body" => {
-                self.max_body = value
-                    .parse()
-                    .ok()
-                    .filter(|n| *n >= 1024)
-                    .ok_or_else(|| bad("expected a number of bytes, at least 1024"))?;
-            }
-            "request_timeout" => self.request_timeout = duration(value).map_err(|e| bad(&e))?,
-            "max_concurrency" => {
-                self.max_concurrency = value
-                    .parse()
-                    .ok()
-                    .filter(|n| *n >= 1)
-                    .ok_or_else(|| bad("expected a positive number"))?;
-            }
-            "queue_timeout" => self.queue_timeout = duration(value).map_err(|e| bad(&e))?,
-            "max_connections" | "max_connections_per_peer" => {
-                let n = value
-                    .parse()
-                    .ok()
-                    .filter(|n| *n >= 1)
-                    .ok_or_else(|| bad("expected a positive number"))?;
-                if name == "max_connections" {
-                    self.max_connections = n;
-                } else {
-                    self.max_connections_per_peer = n;
-                }
-            }
-            "handshake_timeout" => self.handshake_timeout = duration(value).map_err(|e| bad(&e))?,
-            "poll_interval" => self.poll_interval = duration(value).map_err(|e| bad(&e))?,
-            "key_margin" => self.key_margin = duration(value).map_err(|e| bad(&e))?,
-            "debugger" => {
-                self.debugger = match value {
-                    "on" | "true" => Some(true),
-                    "off" | "false" => Some(false),
-                    "auto" => None,
-                    _ => return Err(bad("expected on, off or auto")),
-                };
-            }
-            _ => {
-                return Err(ConfigError(format!(
-                    "{}: unknown setting (see `tessera serve --help`)",
-                    source.describe(name)
-                )));
-            }
-        }
-        Ok(())
+        let setting = settings::find(name).ok_or_else(|| {
+            ConfigError(format!(
+                "{}: unknown setting (see `tessera serve --help`)",
+                source.describe(name)
+            ))
+        })?;
+        (setting.set)(self, value, source)
+            .map_err(|why| ConfigError(format!("{}: {why}", source.describe(name))))
     }
 
     fn check(&mut self) -> Result<(), ConfigError> {
@@ -472,58 +297,17 @@ impl Config {
     /// The effective configuration as TOML, secrets redacted.
     #[must_use]
     pub fn to_toml(&self) -> String {
-        let secs = |d: Duration| format!("{}s", d.as_secs());
         let mut out = String::new();
-        let mut line =
-            |k: &str, v: String| out.push_str(&format!("{k} = {}\n", toml::Value::String(v)));
-        line("listen", self.listen.to_string());
-        line("issuer", self.issuer.clone());
-        line("data_dir", self.data_dir.display().to_string());
-        if let Some(url) = &self.database_url {
-            line("database_url", redact_url(url));
-        }
-        if self.master_key.is_some() {
-            line("master_key", "<redacted>".into());
-        }
-        line("signing_alg", self.signing_alg.name().into());
-        line("token_ttl", secs(self.token_ttl));
-        line("max_token_ttl", secs(self.max_token_ttl));
-        line("jwks_max_age", secs(self.jwks_max_age));
-        line("rotation_period", secs(self.rotation_period));
-        if let Some(p) = &self.tls_cert {
-            line("tls_cert", p.display().to_string());
-        }
-        if let Some(p) = &self.tls_key {
-            line("tls_key", p.display().to_string());
-        }
-        line(
-            "log_format",
-            if self.log_json { "json" } else { "text" }.into(),
-        );
-        line("max_body", self.max_body.to_string());
-        line("request_timeout", secs(self.request_timeout));
-        line("max_concurrency", self.max_concurrency.to_string());
-        line("queue_timeout", secs(self.queue_timeout));
-        line("max_connections", self.max_connections.to_string());
-        line(
-            "max_connections_per_peer",
-            self.max_connections_per_peer.to_string(),
-        );
-        line("handshake_timeout", secs(self.handshake_timeout));
-        line(
-            "poll_interval",
-            format!("{}ms", self.poll_interval.as_millis()),
-        );
-        line("key_margin", secs(self.key_margin));
-        line(
-            "debugger",
-            match self.debugger {
-                Some(true) => "on",
-                Some(false) => "off",
-                None => "auto",
+        for setting in SETTINGS {
+            if let Some(v) = (setting.show)(self) {
+                out.push_str(&format!(
+                    "{} = {}
+",
+                    setting.name,
+                    toml::Value::String(v)
+                ));
             }
-            .into(),
-        );
+        }
         out
     }
 }
@@ -532,124 +316,9 @@ impl Config {
 /// the debugger's check, one for the whole service.
 pub use tessera_debugger::loopback_authority;
 
-fn database_url(value: &str) -> Result<String, &'static str> {
-    if !(value.starts_with("postgres://") || value.starts_with("postgresql://")) {
-        return Err("expected a postgres:// URL");
-    }
-    Ok(value.to_owned())
-}
-
-fn master_key(value: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, &'static str> {
-    let key = tessera_jose::b64::decode(value.trim())
-        .map_err(|_| "expected base64url (no padding) of 32 bytes")?;
-    if key.len() != 32 {
-        return Err("expected 32 bytes");
-    }
-    Ok(zeroize::Zeroizing::new(key))
-}
-
-/// A small file holding one secret (its text is never part of an error).
-fn read_secret_file(path: &str) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    if meta.len() > 4096 {
-        return Err(format!("{path} is larger than 4096 bytes"));
-    }
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
-}
-
-/// Whether a URL query parameter's name says it holds a secret.
-fn secret_parameter(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    ["pass", "secret", "token", "key", "credential"]
-        .iter()
-        .any(|w| n.contains(w))
-}
-
-/// A database URL with its password replaced: the one in the authority and every
-/// password-like query parameter (`?password=`, `sslpassword=`, ...).
-fn redact_url(url: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let mut out = match (base.find("://"), base.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &base[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:<redacted>{}", &base[..s + 3], &base[at..]),
-                None => base.to_owned(),
-            }
-        }
-        _ => base.to_owned(),
-    };
-    if let Some(q) = query {
-        let params: Vec<String> = q
-            .split('&')
-            .map(|p| match p.split_once('=') {
-                Some((k, _)) if secret_parameter(k) => format!("{k}=<redacted>"),
-                _ => p.to_owned(),
-            })
-            .collect();
-        out.push('?');
-        out.push_str(&params.join("&"));
-    }
-    out
-}
-
-/// The one duration grammar of Tessera (settings, `tessera` options, `--exp +15m`): a number
-/// with a unit, `ms`, `s`, `m`, `h`, `d` or `w`, or several in a row (`1h30m`); a bare number is
-/// seconds.
-///
-/// # Errors
-/// A message that quotes the text and shows the forms, for anything else (a sign, a fraction,
-/// an unknown unit, a number without a unit after another, an overflow).
-pub fn duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let bad =
-        || format!("expected a duration like 90s, 15m, 2h, 30d, 2w, 500ms or 1h30m, got `{t}`");
-    let too_large = || format!("the duration `{t}` is too large");
-    if t.is_empty() {
-        return Err(bad());
-    }
-    if t.bytes().all(|b| b.is_ascii_digit()) {
-        return t.parse().map(Duration::from_secs).map_err(|_| too_large());
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = t;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(bad());
-        }
-        let n: u64 = rest[..digits].parse().map_err(|_| too_large())?;
-        rest = &rest[digits..];
-        let (millis, len) = if rest.starts_with("ms") {
-            (1, 2)
-        } else {
-            let factor = match rest.chars().next() {
-                Some('s') => 1_000,
-                Some('m') => 60_000,
-                Some('h') => 3_600_000,
-                Some('d') => 86_400_000,
-                Some('w') => 604_800_000,
-                _ => return Err(bad()),
-            };
-            (factor, 1)
-        };
-        rest = &rest[len..];
-        let part = n
-            .checked_mul(millis)
-            .map(Duration::from_millis)
-            .ok_or_else(too_large)?;
-        total = total.checked_add(part).ok_or_else(too_large)?;
-    }
-    Ok(total)
-}
-
 #[cfg(test)]
 mod tests {
+    use super::values::redact_url;
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -710,7 +379,7 @@ mod tests {
     #[test]
     fn every_setting_is_in_the_table() {
         let mut c = Config::default();
-        for (name, _) in SETTINGS {
+        for Setting { name, .. } in SETTINGS {
             let err = c
                 .set(name, "", Source::Flag)
                 .err()
@@ -718,7 +387,7 @@ mod tests {
                 .unwrap_or_default();
             assert!(!err.contains("unknown setting"), "{name}");
         }
-        let known = |n: &str| SETTINGS.iter().any(|(s, _)| *s == n);
+        let known = |n: &str| SETTINGS.iter().any(|s| s.name == n);
         let printed = Config::load(None, Vec::new(), &[]).unwrap().to_toml();
         for line in printed.lines() {
             let name = line.split(' ').next().unwrap();

@@ -1,0 +1,293 @@
+//! The one table of settings. Each row is a setting: its name (the TOML key; `TESSERA_` + upper
+//! case for the environment; `--set name=value`), what `tessera serve --help` says of it, how
+//! its text sets the configuration, and how `--print-config` shows it (secrets redacted, files
+//! of secrets not at all). A new setting is a field of [`Config`], its default, and one row.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tessera_jose::JwsAlg;
+
+use super::values::{database_url, master_key, read_secret_file, redact_url};
+use super::{Config, Source, duration};
+
+/// One setting.
+pub struct Setting {
+    /// The TOML key (and, upper case, the `TESSERA_` variable; `--set name=value`).
+    pub name: &'static str,
+    /// What it is, with its default.
+    pub help: &'static str,
+    /// Sets it from its text; the error says why the text is wrong (the caller names the
+    /// setting and its source).
+    pub(super) set: fn(&mut Config, &str, Source) -> Result<(), String>,
+    /// Its value as `--print-config` shows it; `None`: not shown.
+    pub(super) show: fn(&Config) -> Option<String>,
+}
+
+/// The setting called `name`.
+pub(super) fn find(name: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().find(|s| s.name == name)
+}
+
+/// Sets a field to a parsed value.
+fn put<T>(field: &mut T, value: Result<T, String>) -> Result<(), String> {
+    *field = value?;
+    Ok(())
+}
+
+fn secs(d: Duration) -> Option<String> {
+    Some(format!("{}s", d.as_secs()))
+}
+
+/// A count of at least `min`.
+fn count(value: &str, min: usize, why: &str) -> Result<usize, String> {
+    value
+        .parse()
+        .ok()
+        .filter(|n| *n >= min)
+        .ok_or_else(|| why.to_owned())
+}
+
+fn path(p: Option<&PathBuf>) -> Option<String> {
+    p.map(|p| p.display().to_string())
+}
+
+/// Every setting, in the order `--print-config` and `--help` show them.
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        name: "listen",
+        help: "address to bind (default 127.0.0.1:8080)",
+        set: |c, v, _| {
+            c.listen = v
+                .parse()
+                .map_err(|_| "expected an address like 127.0.0.1:8080")?;
+            Ok(())
+        },
+        show: |c| Some(c.listen.to_string()),
+    },
+    Setting {
+        name: "issuer",
+        help: "the issuer URL (default http:// + the listen address)",
+        set: |c, v, _| {
+            c.issuer = v.trim_end_matches('/').to_owned();
+            c.issuer_set = true;
+            Ok(())
+        },
+        show: |c| Some(c.issuer.clone()),
+    },
+    Setting {
+        name: "data_dir",
+        help: "folder for the SQLite database and the master key file (default ./tessera-data)",
+        set: |c, v, _| {
+            c.data_dir = PathBuf::from(v);
+            Ok(())
+        },
+        show: |c| Some(c.data_dir.display().to_string()),
+    },
+    Setting {
+        name: "database_url",
+        help: "postgres://... to use PostgreSQL instead of SQLite",
+        set: |c, v, source| {
+            c.database_url = Some(database_url(v)?);
+            if matches!(source, Source::Flag) && redact_url(v) != v {
+                c.secret_flags.push("database_url");
+            }
+            Ok(())
+        },
+        show: |c| c.database_url.as_deref().map(redact_url),
+    },
+    Setting {
+        name: "database_url_file",
+        help: "a file holding the database URL (keeps its password out of flags and the environment)",
+        set: |c, v, _| {
+            c.database_url = Some(database_url(read_secret_file(v)?.trim())?);
+            Ok(())
+        },
+        show: |_| None,
+    },
+    Setting {
+        name: "master_key",
+        help: "the master key, base64url of 32 bytes (default: the data folder's master.key); prefer master_key_file",
+        set: |c, v, source| {
+            c.master_key = Some(master_key(v)?);
+            if matches!(source, Source::Flag) {
+                c.secret_flags.push("master_key");
+            }
+            Ok(())
+        },
+        show: |c| c.master_key.as_ref().map(|_| "<redacted>".into()),
+    },
+    Setting {
+        name: "master_key_file",
+        help: "a file holding the master key (mode 0600 or stricter)",
+        set: |c, v, _| {
+            tessera_store::files::check_private_file(Path::new(v)).map_err(|e| e.to_string())?;
+            let text = zeroize::Zeroizing::new(read_secret_file(v)?);
+            c.master_key = Some(master_key(&text)?);
+            Ok(())
+        },
+        show: |_| None,
+    },
+    Setting {
+        name: "signing_alg",
+        help: "access token algorithm: ES256 (default), ES384, EdDSA, RS256, PS256",
+        set: |c, v, _| {
+            let alg = JwsAlg::from_name(v).map_err(|_| "unknown algorithm")?;
+            if alg.family() == tessera_jose::alg::Family::Hmac || !alg.is_supported() {
+                return Err(
+                    "expected an asymmetric algorithm (ES256, ES384, EdDSA, RS256, PS256, ...)"
+                        .into(),
+                );
+            }
+            c.signing_alg = alg;
+            Ok(())
+        },
+        show: |c| Some(c.signing_alg.name().into()),
+    },
+    Setting {
+        name: "token_ttl",
+        help: "default access token lifetime of new clients (default 15m)",
+        set: |c, v, _| put(&mut c.token_ttl, duration(v)),
+        show: |c| secs(c.token_ttl),
+    },
+    Setting {
+        name: "max_token_ttl",
+        help: "longest access token lifetime any client may have (default 1h)",
+        set: |c, v, _| put(&mut c.max_token_ttl, duration(v)),
+        show: |c| secs(c.max_token_ttl),
+    },
+    Setting {
+        name: "jwks_max_age",
+        help: "Cache-Control max-age of the JWKS (default 5m)",
+        set: |c, v, _| put(&mut c.jwks_max_age, duration(v)),
+        show: |c| secs(c.jwks_max_age),
+    },
+    Setting {
+        name: "rotation_period",
+        help: "how long a signing key signs before the next replaces it (default 30d)",
+        set: |c, v, _| put(&mut c.rotation_period, duration(v)),
+        show: |c| secs(c.rotation_period),
+    },
+    Setting {
+        name: "tls_cert",
+        help: "PEM certificate chain: serve HTTPS",
+        set: |c, v, _| put(&mut c.tls_cert, Ok(Some(PathBuf::from(v)))),
+        show: |c| path(c.tls_cert.as_ref()),
+    },
+    Setting {
+        name: "tls_key",
+        help: "PEM private key of the certificate",
+        set: |c, v, _| put(&mut c.tls_key, Ok(Some(PathBuf::from(v)))),
+        show: |c| path(c.tls_key.as_ref()),
+    },
+    Setting {
+        name: "log_format",
+        help: "text (default) or json",
+        set: |c, v, _| {
+            c.log_json = match v {
+                "json" => true,
+                "text" => false,
+                _ => return Err("expected text or json".into()),
+            };
+            Ok(())
+        },
+        show: |c| Some(if c.log_json { "json" } else { "text" }.into()),
+    },
+    Setting {
+        name: "max_body",
+        help: "largest request body in bytes (default 16384)",
+        set: |c, v, _| {
+            put(
+                &mut c.max_body,
+                count(v, 1024, "expected a number of bytes, at least 1024"),
+            )
+        },
+        show: |c| Some(c.max_body.to_string()),
+    },
+    Setting {
+        name: "request_timeout",
+        help: "longest a request may take (default 10s)",
+        set: |c, v, _| put(&mut c.request_timeout, duration(v)),
+        show: |c| secs(c.request_timeout),
+    },
+    Setting {
+        name: "max_concurrency",
+        help: "requests handled at once (default 1024)",
+        set: |c, v, _| {
+            put(
+                &mut c.max_concurrency,
+                count(v, 1, "expected a positive number"),
+            )
+        },
+        show: |c| Some(c.max_concurrency.to_string()),
+    },
+    Setting {
+        name: "queue_timeout",
+        help: "longest a request waits for one of those slots before a 503 (default 2s)",
+        set: |c, v, _| put(&mut c.queue_timeout, duration(v)),
+        show: |c| secs(c.queue_timeout),
+    },
+    Setting {
+        name: "max_connections",
+        help: "open connections at once, all peers (default 8192, lowered to fit the descriptor limit)",
+        set: |c, v, _| {
+            put(
+                &mut c.max_connections,
+                count(v, 1, "expected a positive number"),
+            )
+        },
+        show: |c| Some(c.max_connections.to_string()),
+    },
+    Setting {
+        name: "max_connections_per_peer",
+        help: "open connections at once from one IP address (default 1024; raise it behind a proxy)",
+        set: |c, v, _| {
+            put(
+                &mut c.max_connections_per_peer,
+                count(v, 1, "expected a positive number"),
+            )
+        },
+        show: |c| Some(c.max_connections_per_peer.to_string()),
+    },
+    Setting {
+        name: "handshake_timeout",
+        help: "longest a TLS handshake may take (default 10s)",
+        set: |c, v, _| put(&mut c.handshake_timeout, duration(v)),
+        show: |c| secs(c.handshake_timeout),
+    },
+    Setting {
+        name: "poll_interval",
+        help: "how often a node looks for changes made by others (default 500ms)",
+        set: |c, v, _| put(&mut c.poll_interval, duration(v)),
+        show: |c| Some(format!("{}ms", c.poll_interval.as_millis())),
+    },
+    Setting {
+        name: "key_margin",
+        help: "added to every key life-cycle wait, for clock skew and polling (default 60s)",
+        set: |c, v, _| put(&mut c.key_margin, duration(v)),
+        show: |c| secs(c.key_margin),
+    },
+    Setting {
+        name: "debugger",
+        help: "the token debugger page at /debugger: on, off, or auto (default: on only when both the issuer and the listen address are loopback)",
+        set: |c, v, _| {
+            c.debugger = match v {
+                "on" | "true" => Some(true),
+                "off" | "false" => Some(false),
+                "auto" => None,
+                _ => return Err("expected on, off or auto".into()),
+            };
+            Ok(())
+        },
+        show: |c| {
+            Some(
+                match c.debugger {
+                    Some(true) => "on",
+                    Some(false) => "off",
+                    None => "auto",
+                }
+                .into(),
+            )
+        },
+    },
+];
