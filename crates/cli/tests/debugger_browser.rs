@@ -14,21 +14,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Env, Reaped, free_port, wait_listening};
-use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::{Value, json};
-
-fn find(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for name in names {
-        for dir in std::env::split_paths(&path).chain([PathBuf::from("/usr/bin")]) {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
+use serde_json::json;
+use testkit::browser::{
+    Client, Locator, chromium, click, eval, network_log, set_value, start_browser, text, type_into,
+    until, until_class, until_text,
+};
 
 /// `tessera debug --no-open`, and the URL it printed.
 fn start_debugger() -> (Reaped, String) {
@@ -51,180 +41,17 @@ fn start_debugger() -> (Reaped, String) {
     (Reaped(child), url)
 }
 
-async fn start_browser(chromium: &PathBuf, driver: &PathBuf, profile: &str) -> (Reaped, Client) {
-    let port = free_port();
-    let child = Command::new(driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let child = Reaped(child);
-    wait_listening(port, "chromedriver");
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), json!("chrome"));
-    // Chrome's DevTools network events, read back through ChromeDriver's log endpoint.
-    caps.insert("goog:loggingPrefs".into(), json!({"performance": "ALL"}));
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1280,900", "--no-first-run", "--disable-extensions",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--metrics-recording-only", "--no-default-browser-check",
-                     format!("--user-data-dir={profile}")],
-        }),
-    );
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let client = ClientBuilder::new(connector)
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("a WebDriver session in Chromium");
-    (child, client)
-}
-
-/// ChromeDriver's log of DevTools events (`goog:loggingPrefs`), drained on each read.
-#[derive(Debug)]
-struct PerformanceLog;
-
-impl fantoccini::wd::WebDriverCompatibleCommand for PerformanceLog {
-    fn endpoint(
-        &self,
-        base: &url::Url,
-        session: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(r#"{"type":"performance"}"#.into()))
-    }
-}
-
-/// Every URL that documents of `origin` asked the network for since the last call, from the
-/// browser's own network events (requests blocked by the CSP included; the browser's own
-/// new-tab page, which the session opens on, left out).
-async fn network_log(c: &Client, origin: &str) -> Vec<String> {
-    let entries = c.issue_cmd(PerformanceLog).await.unwrap();
-    let mut urls = Vec::new();
-    for e in entries.as_array().unwrap() {
-        let message: Value = serde_json::from_str(e["message"].as_str().unwrap()).unwrap();
-        let m = &message["message"];
-        let document = m["params"]["documentURL"].as_str().unwrap_or_default();
-        if m["method"] == "Network.requestWillBeSent" && document.starts_with(origin) {
-            urls.push(m["params"]["request"]["url"].as_str().unwrap().to_owned());
-        }
-    }
-    urls
-}
-
-/// Evaluates `expr` in the page.
-async fn eval(c: &Client, expr: &str) -> Value {
-    c.execute(&format!("return ({expr});"), vec![])
-        .await
-        .unwrap()
-}
-
-/// Waits until `expr` is truthy in the page (10 s at most).
-async fn until(c: &Client, expr: &str) {
-    let start = Instant::now();
-    loop {
-        if eval(c, &format!("!!({expr})")).await == json!(true) {
-            return;
-        }
-        if start.elapsed() > Duration::from_secs(10) {
-            let result = eval(c, "document.getElementById('result').textContent").await;
-            panic!("timed out waiting for `{expr}` (result: {result})");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn click(c: &Client, id: &str) {
-    c.find(Locator::Id(id))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
-
-/// Waits until element `id` has the class `class` (`ok` or `bad` on a result).
-async fn until_class(c: &Client, id: &str, class: &str) {
-    until(
-        c,
-        &format!("document.getElementById('{id}').classList.contains('{class}')"),
-    )
-    .await;
-}
-
-/// Waits until the text of element `id` contains `needle` (10 s at most).
-async fn until_text(c: &Client, id: &str, needle: &str) {
-    let start = Instant::now();
-    loop {
-        let now = text(c, id).await;
-        if now.contains(needle) {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "timed out waiting for `{needle}` in #{id}, which holds: {now}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// An element's text: what a field holds, else its text content.
-async fn text(c: &Client, id: &str) -> String {
-    let expr = format!(
-        "(e => ['TEXTAREA', 'INPUT', 'SELECT'].includes(e.tagName) ? e.value : e.textContent)(document.getElementById('{id}'))"
-    );
-    eval(c, &expr).await.as_str().unwrap_or_default().to_owned()
-}
-
-/// Replaces a field's text by typing it, as a person pasting would.
-async fn type_into(c: &Client, id: &str, value: &str) {
-    let e = c.find(Locator::Id(id)).await.unwrap();
-    e.clear().await.unwrap();
-    e.send_keys(value).await.unwrap();
-}
-
-/// Sets a field's text at once (long keys), firing the input event the page listens to.
-async fn set_value(c: &Client, id: &str, value: &str) {
-    c.execute(
-        "const e = document.getElementById(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event('input', {bubbles: true}));",
-        vec![json!(id), json!(value)],
-    )
-    .await
-    .unwrap();
-}
-
 fn shots() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("debugger-screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("debugger-screenshots")
 }
 
 async fn screenshot(c: &Client, name: &str) {
-    let png = c.screenshot().await.unwrap();
-    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
-    std::fs::write(shots().join(format!("{name}.png")), png).unwrap();
+    testkit::browser::screenshot(c, &shots(), name).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_debugger_in_headless_chromium() {
-    let required = std::env::var("TESSERA_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-    let (Some(chromium), Some(driver)) = (
-        find(&["chromium", "chromium-browser", "google-chrome"]),
-        find(&["chromedriver"]),
-    ) else {
-        assert!(
-            !required,
-            "Chromium and ChromeDriver are required (apt-get install chromium chromium-driver)"
-        );
-        eprintln!("skipped: chromium or chromedriver not installed");
+    let Some((chromium, driver)) = chromium() else {
         return;
     };
     let env = Env::new();

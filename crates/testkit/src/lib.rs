@@ -1,9 +1,13 @@
 //! What Tessera's tests share, so that no crate keeps its own copy: a clock the test moves,
 //! a fresh PostgreSQL database per test, an in-process issuer (`tessera serve` on loopback with
 //! a client), test certificates made by the `openssl` CLI, free ports, and child processes that
-//! die with the test. The end-to-end tests that cross crates (the guard in front of the
-//! service) live in this crate's `tests/`. Not published.
+//! die with the test, and (feature `browser`) headless Chromium through ChromeDriver. The
+//! end-to-end tests that cross crates (the guard in front of the service) live in this crate's
+//! `tests/`. Not published.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+#[cfg(feature = "browser")]
+pub mod browser;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
