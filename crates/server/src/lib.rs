@@ -12,18 +12,18 @@
 
 pub mod admin;
 pub mod config;
-pub mod conn;
-pub mod endpoints;
+mod conn;
+mod endpoints;
 pub mod error;
-pub mod grants;
+mod grants;
 pub mod keys;
-pub mod metrics;
-pub mod oauth;
-pub mod paths;
-pub mod security;
+mod metrics;
+mod oauth;
+mod paths;
+mod security;
 mod server;
-pub mod state;
-pub mod tokens;
+mod state;
+mod tokens;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -2,13 +2,10 @@
 //! sign-in pages to come, whose forms may lead to a redirect to another origin ([`FormAction`]);
 //! the debugger (`tessera-debugger`) sets its own, which allow its script and style. Every response carries a Content-Security-Policy,
 //! `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer`; a router applies its
-//! policy with [`layer`], and a response that reaches the service's edge without one gets the
+//! policy to its responses, and a response that reaches the service's edge without one gets the
 //! API's (errors made by the outer layers: body too large, timeout).
 
-use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::middleware::Next;
-use axum::response::Response;
 
 /// The API's policy: nothing may be loaded, framed or run.
 pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
@@ -100,17 +97,6 @@ impl Policy {
             self.apply(h);
         }
     }
-}
-
-/// The middleware of a router: `.layer(middleware::from_fn_with_state(Arc::new(policy), layer))`.
-pub async fn layer(
-    State(policy): State<std::sync::Arc<Policy>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let mut resp = next.run(req).await;
-    policy.apply(resp.headers_mut());
-    resp
 }
 
 #[cfg(test)]

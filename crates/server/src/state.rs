@@ -243,9 +243,9 @@ impl AppState {
 
     /// For a failed client authentication that arrived at `arrived`: looks at the store once,
     /// unless a look that started after `arrived` has been made meanwhile (it saw every change
-    /// this request could know of), and at most one look per [`AUTH_RECHECK_GAP`]: a flood of
+    /// this request could know of), and at most one look per `AUTH_RECHECK_GAP` (50 ms): a flood of
     /// bad credentials costs a few store reads a second, not one each, queued. Waits at most
-    /// [`AUTH_RECHECK_WAIT`] for the look in progress; returns whether anything was reloaded.
+    /// `AUTH_RECHECK_WAIT` (250 ms) for the look in progress; returns whether anything was reloaded.
     ///
     /// # Errors
     /// [`Error`] from the store.

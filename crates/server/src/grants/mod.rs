@@ -3,7 +3,6 @@
 
 mod client_credentials;
 
-pub use client_credentials::ClientCredentials;
 
 use serde::Serialize;
 

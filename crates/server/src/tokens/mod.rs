@@ -4,4 +4,4 @@
 pub mod access;
 pub mod verify;
 
-pub use verify::{IssuedToken, VerifiedTokens, issued_token};
+pub use verify::VerifiedTokens;
