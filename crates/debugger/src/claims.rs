@@ -1,7 +1,8 @@
 //! What the page explains: registered claims with their specification, and the warnings a
 //! token deserves before anyone trusts it.
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 use tessera_jose::inspect::{self, DATE_CLAIMS};
 
 /// Registered and common claims: name, meaning, where it is defined.
@@ -117,47 +118,72 @@ const CLAIMS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// One row of the claims table.
+#[derive(Debug, Serialize)]
+pub struct ClaimRow {
+    /// The claim's name.
+    pub name: String,
+    /// Its value.
+    pub value: Value,
+    /// What it means, when it is a registered claim.
+    pub description: Option<&'static str>,
+    /// Where it is specified.
+    pub spec: Option<&'static str>,
+    /// A date claim's number (the page shows it in local time, UTC and relative to now).
+    pub date: Option<f64>,
+}
+
 /// The claims table: every claim in order, with its meaning and specification when known,
-/// and `date` set for the date claims that are numbers (the page shows them in local time,
-/// UTC and relative to now).
-pub fn table(claims: &Map<String, Value>) -> Vec<Value> {
+/// and `date` set for the date claims that are numbers.
+pub fn table(claims: &Map<String, Value>) -> Vec<ClaimRow> {
     claims
         .iter()
         .map(|(name, value)| {
             let known = CLAIMS.iter().find(|(n, ..)| n == name);
-            let date = DATE_CLAIMS
-                .contains(&name.as_str())
-                .then(|| value.as_f64())
-                .flatten();
-            json!({
-                "name": name,
-                "value": value,
-                "description": known.map(|k| k.1),
-                "spec": known.map(|k| k.2),
-                "date": date,
-            })
+            ClaimRow {
+                name: name.clone(),
+                value: value.clone(),
+                description: known.map(|k| k.1),
+                spec: known.map(|k| k.2),
+                date: DATE_CLAIMS
+                    .contains(&name.as_str())
+                    .then(|| value.as_f64())
+                    .flatten(),
+            }
         })
         .collect()
 }
 
 /// A warning: a stable code, and a sentence.
-pub fn warning(code: &str, message: impl Into<String>) -> Value {
-    json!({"code": code, "message": message.into()})
+#[derive(Debug, Clone, Serialize)]
+pub struct Warning {
+    /// The stable code (`alg_none`, `weak_secret`, `key_skipped`, ...).
+    pub code: String,
+    /// What it means, in one sentence.
+    pub message: String,
+}
+
+/// A warning with a code and a sentence.
+pub fn warning(code: &str, message: impl Into<String>) -> Warning {
+    Warning {
+        code: code.to_owned(),
+        message: message.into(),
+    }
 }
 
 /// Warnings about a JWS or JWE protected header (the library's findings, as `tessera decode`
 /// prints them).
-pub fn header_warnings(h: &Map<String, Value>, out: &mut Vec<Value>) {
+pub fn header_warnings(h: &Map<String, Value>, out: &mut Vec<Warning>) {
     out.extend(inspect::header_findings(h).into_iter().map(as_warning));
 }
 
 /// Warnings about the claims of a JWT at `now`.
-pub fn claim_warnings(c: &Map<String, Value>, now: i64, out: &mut Vec<Value>) {
+pub fn claim_warnings(c: &Map<String, Value>, now: i64, out: &mut Vec<Warning>) {
     out.extend(inspect::claim_findings(c, now).into_iter().map(as_warning));
 }
 
 /// A library finding as a warning of the page.
-pub fn as_warning(f: inspect::Finding) -> Value {
+pub fn as_warning(f: inspect::Finding) -> Warning {
     warning(f.code, f.message)
 }
 

@@ -1,13 +1,14 @@
 //! Tokens taken apart without verification: parts, headers, payloads, claims and warnings, for
 //! every serialization, duplicates shown as written.
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 use tessera_jose::jwe::Jwe;
 use tessera_jose::jws::Jws;
 use tessera_jose::{Error, b64, json as strict};
 
 use crate::ApiError;
-use crate::claims::{self, warning};
+use crate::claims::{self, ClaimRow, Warning, warning};
 use crate::input::MAX_TOKEN;
 
 pub(super) fn pretty(v: &Value) -> String {
@@ -32,7 +33,146 @@ fn json_part(name: &str, part: &str) -> Result<(Value, String, bool), ApiError> 
     Ok((value, shown, duplicate))
 }
 
-fn duplicate_warning(name: &str) -> Value {
+/// A token taken apart: what every serialization has, and what its kind adds ([`Body`]).
+#[derive(Debug, Serialize)]
+pub struct TokenView {
+    /// `jws` or `jwe`.
+    pub kind: &'static str,
+    /// `compact` or `json`.
+    pub format: &'static str,
+    /// The token as given.
+    pub token: String,
+    /// A compact token's parts, in order (none for the JSON serializations).
+    pub parts: Vec<Part>,
+    /// The (first) protected header; `null` for a JSON JWS without signatures.
+    pub header: Value,
+    /// The header as shown: pretty, or as written when a member name repeats.
+    pub header_text: String,
+    /// Whether the header says the content is a JWT (`cty: JWT`).
+    pub nested: bool,
+    /// What the kind and serialization add.
+    #[serde(flatten)]
+    pub body: Body,
+    /// What a person should know before trusting the token.
+    pub warnings: Vec<Warning>,
+}
+
+/// One part of a compact token.
+#[derive(Debug, Serialize)]
+pub struct Part {
+    /// `header`, `payload`, `signature`, `encrypted_key`, `iv`, `ciphertext` or `tag`.
+    pub name: &'static str,
+    /// Its base64url text.
+    pub text: String,
+}
+
+/// What a JWS payload holds.
+#[derive(Debug, Serialize)]
+pub struct PayloadView {
+    /// `json`, `text` or `binary`.
+    pub payload_kind: &'static str,
+    /// The JSON value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Value>,
+    /// The payload as shown: JSON pretty (or as written when a member repeats), text, or
+    /// base64url for binary.
+    pub payload_text: String,
+    /// The claims table of a JSON object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims: Option<Vec<ClaimRow>>,
+}
+
+/// What a token's kind and serialization add to its [`TokenView`].
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Body {
+    /// A compact JWS.
+    CompactJws {
+        /// The signature's length in bytes.
+        signature_bytes: usize,
+        /// Its payload.
+        #[serde(flatten)]
+        payload: PayloadView,
+        /// The token inside a nested JWT (one level).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        inner: Option<Inner>,
+    },
+    /// A JWS in the JSON serialization.
+    JsonJws {
+        /// Each signature's protected and unprotected header.
+        signatures: Vec<SignatureHeaders>,
+        /// Its payload (absent when detached).
+        #[serde(flatten)]
+        payload: Option<PayloadView>,
+    },
+    /// A compact JWE.
+    CompactJwe {
+        /// Each part's length in bytes (`null` when it is not base64url).
+        sizes: CompactSizes,
+    },
+    /// A JWE in the JSON serialization.
+    JsonJwe {
+        /// The shared unprotected header.
+        unprotected: Option<Value>,
+        /// Each recipient's header (`null` when it has none).
+        recipients: Vec<Value>,
+        /// The parts' lengths in bytes (the first recipient's encrypted key).
+        sizes: JsonSizes,
+    },
+}
+
+/// A nested token: taken apart, or why it could not be.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Inner {
+    /// The inner token.
+    Token(Box<TokenView>),
+    /// Why it is not one.
+    Error {
+        /// `{"code", "message"}`.
+        error: Value,
+    },
+}
+
+impl Inner {
+    /// A nested token's inner one, taken apart (one level: no deeper).
+    pub(crate) fn of(text: &str) -> Self {
+        match inspect_token(text, 1) {
+            Ok(v) => Self::Token(Box::new(v)),
+            Err(e) => Self::Error { error: e.body() },
+        }
+    }
+}
+
+/// A JSON JWS signature's headers.
+#[derive(Debug, Serialize)]
+pub struct SignatureHeaders {
+    /// The protected header.
+    pub protected: Value,
+    /// The unprotected header.
+    pub header: Option<Value>,
+}
+
+/// The lengths of a compact JWE's parts.
+#[derive(Debug, Serialize)]
+pub struct CompactSizes {
+    header: Option<usize>,
+    encrypted_key: Option<usize>,
+    iv: Option<usize>,
+    ciphertext: Option<usize>,
+    tag: Option<usize>,
+}
+
+/// The lengths of a JSON JWE's parts.
+#[derive(Debug, Serialize)]
+pub struct JsonSizes {
+    encrypted_key: usize,
+    iv: usize,
+    ciphertext: usize,
+    tag: usize,
+}
+
+fn duplicate_warning(name: &str) -> Warning {
     warning(
         "duplicate_member",
         format!(
@@ -42,7 +182,7 @@ fn duplicate_warning(name: &str) -> Value {
 }
 
 /// The payload of a JWS: JSON (claims when an object), text, or binary (base64url).
-fn payload_view(bytes: &[u8], out: &mut Map<String, Value>, warnings: &mut Vec<Value>) {
+fn payload_view(bytes: &[u8], warnings: &mut Vec<Warning>) -> PayloadView {
     if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
         let duplicate = repeats_a_member(bytes);
         if duplicate {
@@ -53,23 +193,39 @@ fn payload_view(bytes: &[u8], out: &mut Map<String, Value>, warnings: &mut Vec<V
         } else {
             pretty(&value)
         };
-        if let Value::Object(c) = &value {
-            claims::claim_warnings(c, claims::now(), warnings);
-            out.insert("claims".into(), json!(claims::table(c)));
+        let claims = match &value {
+            Value::Object(c) => {
+                claims::claim_warnings(c, claims::now(), warnings);
+                Some(claims::table(c))
+            }
+            _ => None,
+        };
+        PayloadView {
+            payload_kind: "json",
+            payload: Some(value),
+            payload_text: shown,
+            claims,
         }
-        out.insert("payload_kind".into(), json!("json"));
-        out.insert("payload".into(), value);
-        out.insert("payload_text".into(), json!(shown));
     } else if let Ok(t) = std::str::from_utf8(bytes) {
-        out.insert("payload_kind".into(), json!("text"));
-        out.insert("payload_text".into(), json!(t));
+        PayloadView {
+            payload_kind: "text",
+            payload: None,
+            payload_text: t.to_owned(),
+            claims: None,
+        }
     } else {
-        out.insert("payload_kind".into(), json!("binary"));
-        out.insert("payload_text".into(), json!(b64::encode(bytes)));
+        PayloadView {
+            payload_kind: "binary",
+            payload: None,
+            payload_text: b64::encode(bytes),
+            claims: None,
+        }
     }
 }
 
-pub(super) fn inspect_token(token: &str, depth: u8) -> Result<Value, ApiError> {
+/// Takes a token apart: compact (three parts: JWS, five: JWE) or a JSON serialization; a nested
+/// token's inner one too when `depth` is 0.
+pub(super) fn inspect_token(token: &str, depth: u8) -> Result<TokenView, ApiError> {
     if token.starts_with('{') {
         return json_serialization(token);
     }
@@ -87,7 +243,14 @@ pub(super) fn inspect_token(token: &str, depth: u8) -> Result<Value, ApiError> {
     }
 }
 
-fn compact_jws(token: &str, h: &str, p: &str, s: &str, depth: u8) -> Result<Value, ApiError> {
+/// Whether a header says its content is a JWT.
+fn says_jwt(h: &Map<String, Value>) -> bool {
+    h.get("cty")
+        .and_then(Value::as_str)
+        .is_some_and(|c| c.eq_ignore_ascii_case("JWT"))
+}
+
+fn compact_jws(token: &str, h: &str, p: &str, s: &str, depth: u8) -> Result<TokenView, ApiError> {
     let (header, header_text, duplicate) = json_part("header", h)?;
     let Value::Object(hmap) = &header else {
         return Err(ApiError::bad(
@@ -108,43 +271,44 @@ fn compact_jws(token: &str, h: &str, p: &str, s: &str, depth: u8) -> Result<Valu
     };
     let signature =
         b64::decode(s).map_err(|_| ApiError::bad("malformed", "the signature is not base64url"))?;
-    let mut out = Map::new();
-    payload_view(&payload, &mut out, &mut warnings);
-    let nested = hmap
-        .get("cty")
-        .and_then(Value::as_str)
-        .is_some_and(|c| c.eq_ignore_ascii_case("JWT"));
-    if nested
-        && depth == 0
-        && let Ok(inner) = std::str::from_utf8(&payload)
-    {
-        out.insert(
-            "inner".into(),
-            inspect_token(inner, 1).unwrap_or_else(|e| json!({"error": e.body()})),
-        );
-    }
-    let mut v = json!({
-        "kind": "jws",
-        "format": "compact",
-        "token": token,
-        "parts": [
-            {"name": "header", "text": h},
-            {"name": "payload", "text": p},
-            {"name": "signature", "text": s},
+    let view = payload_view(&payload, &mut warnings);
+    let nested = says_jwt(hmap);
+    let inner = if nested && depth == 0 {
+        std::str::from_utf8(&payload).ok().map(Inner::of)
+    } else {
+        None
+    };
+    Ok(TokenView {
+        kind: "jws",
+        format: "compact",
+        token: token.to_owned(),
+        parts: vec![
+            Part {
+                name: "header",
+                text: h.to_owned(),
+            },
+            Part {
+                name: "payload",
+                text: p.to_owned(),
+            },
+            Part {
+                name: "signature",
+                text: s.to_owned(),
+            },
         ],
-        "header": header,
-        "header_text": header_text,
-        "signature_bytes": signature.len(),
-        "nested": nested,
-    });
-    if let Value::Object(m) = &mut v {
-        m.extend(out);
-    }
-    v["warnings"] = json!(warnings);
-    Ok(v)
+        header,
+        header_text,
+        nested,
+        body: Body::CompactJws {
+            signature_bytes: signature.len(),
+            payload: view,
+            inner,
+        },
+        warnings,
+    })
 }
 
-fn compact_jwe(token: &str, parts: [&&str; 5]) -> Result<Value, ApiError> {
+fn compact_jwe(token: &str, parts: [&&str; 5]) -> Result<TokenView, ApiError> {
     let (header, header_text, duplicate) = json_part("protected header", parts[0])?;
     let Value::Object(hmap) = &header else {
         return Err(ApiError::bad(
@@ -160,30 +324,38 @@ fn compact_jwe(token: &str, parts: [&&str; 5]) -> Result<Value, ApiError> {
     if let Err(e) = Jwe::parse(token, MAX_TOKEN) {
         warnings.push(warning(e.code(), format!("decryption will fail: {e}")));
     }
+    let len = |part: &str| b64::decode(part).ok().map(|b| b.len());
     let names = ["header", "encrypted_key", "iv", "ciphertext", "tag"];
-    let mut sizes = Map::new();
-    for (name, part) in names.iter().zip(parts) {
-        let len = b64::decode(part).map_or(Value::Null, |b| json!(b.len()));
-        sizes.insert((*name).to_owned(), len);
-    }
-    let nested = hmap
-        .get("cty")
-        .and_then(Value::as_str)
-        .is_some_and(|c| c.eq_ignore_ascii_case("JWT"));
-    Ok(json!({
-        "kind": "jwe",
-        "format": "compact",
-        "token": token,
-        "parts": names.iter().zip(parts).map(|(n, t)| json!({"name": n, "text": t})).collect::<Vec<_>>(),
-        "header": header,
-        "header_text": header_text,
-        "sizes": sizes,
-        "nested": nested,
-        "warnings": warnings,
-    }))
+    let nested = says_jwt(hmap);
+    Ok(TokenView {
+        kind: "jwe",
+        format: "compact",
+        token: token.to_owned(),
+        parts: names
+            .iter()
+            .zip(parts)
+            .map(|(name, text)| Part {
+                name,
+                text: (*text).to_owned(),
+            })
+            .collect(),
+        header,
+        header_text,
+        nested,
+        body: Body::CompactJwe {
+            sizes: CompactSizes {
+                header: len(parts[0]),
+                encrypted_key: len(parts[1]),
+                iv: len(parts[2]),
+                ciphertext: len(parts[3]),
+                tag: len(parts[4]),
+            },
+        },
+        warnings,
+    })
 }
 
-fn json_serialization(token: &str) -> Result<Value, ApiError> {
+fn json_serialization(token: &str) -> Result<TokenView, ApiError> {
     let value: Value = serde_json::from_str(token)
         .map_err(|e| ApiError::bad("malformed", format!("the token is not valid JSON: {e}")))?;
     let rejected = |e: Error| ApiError::bad(e.code(), e.to_string());
@@ -191,71 +363,79 @@ fn json_serialization(token: &str) -> Result<Value, ApiError> {
         let jwe = Jwe::parse(token, MAX_TOKEN).map_err(rejected)?;
         let mut warnings = Vec::new();
         claims::header_warnings(jwe.protected(), &mut warnings);
-        let [key, iv, ct, tag] = jwe.part_sizes();
-        let recipients: Vec<Value> = jwe
-            .recipient_headers()
-            .map(|h| h.map_or(Value::Null, |m| Value::Object(m.clone())))
-            .collect();
-        return Ok(json!({
-            "kind": "jwe",
-            "format": "json",
-            "token": token,
-            "parts": [],
-            "header": Value::Object(jwe.protected().clone()),
-            "header_text": pretty(&Value::Object(jwe.protected().clone())),
-            "unprotected": jwe.unprotected().map(|m| Value::Object(m.clone())),
-            "recipients": recipients,
-            "sizes": {"encrypted_key": key, "iv": iv, "ciphertext": ct, "tag": tag},
-            "nested": false,
-            "warnings": warnings,
-        }));
+        let [encrypted_key, iv, ciphertext, tag] = jwe.part_sizes();
+        let header = Value::Object(jwe.protected().clone());
+        return Ok(TokenView {
+            kind: "jwe",
+            format: "json",
+            token: token.to_owned(),
+            parts: Vec::new(),
+            header_text: pretty(&header),
+            header,
+            nested: false,
+            body: Body::JsonJwe {
+                unprotected: jwe.unprotected().map(|m| Value::Object(m.clone())),
+                recipients: jwe
+                    .recipient_headers()
+                    .map(|h| h.map_or(Value::Null, |m| Value::Object(m.clone())))
+                    .collect(),
+                sizes: JsonSizes {
+                    encrypted_key,
+                    iv,
+                    ciphertext,
+                    tag,
+                },
+            },
+            warnings,
+        });
     }
     let jws = Jws::parse(token, MAX_TOKEN).map_err(rejected)?;
     let mut warnings = Vec::new();
-    let signatures: Vec<Value> = jws
+    let signatures: Vec<SignatureHeaders> = jws
         .signatures()
         .iter()
         .map(|s| {
             claims::header_warnings(s.protected(), &mut warnings);
-            json!({
-                "protected": Value::Object(s.protected().clone()),
-                "header": s.unprotected().map(|m| Value::Object(m.clone())),
-            })
+            SignatureHeaders {
+                protected: Value::Object(s.protected().clone()),
+                header: s.unprotected().map(|m| Value::Object(m.clone())),
+            }
         })
         .collect();
-    let mut out = Map::new();
-    if let Some(p) = value.get("payload").and_then(Value::as_str) {
-        let unencoded = jws
-            .signatures()
-            .first()
-            .is_some_and(|s| s.protected().get("b64") == Some(&Value::Bool(false)));
-        let bytes = if unencoded {
-            p.as_bytes().to_vec()
-        } else {
-            b64::decode(p)
-                .map_err(|_| ApiError::bad("malformed", "the payload is not base64url"))?
-        };
-        payload_view(&bytes, &mut out, &mut warnings);
-    }
+    let payload = match value.get("payload").and_then(Value::as_str) {
+        Some(p) => {
+            let unencoded = jws
+                .signatures()
+                .first()
+                .is_some_and(|s| s.protected().get("b64") == Some(&Value::Bool(false)));
+            let bytes = if unencoded {
+                p.as_bytes().to_vec()
+            } else {
+                b64::decode(p)
+                    .map_err(|_| ApiError::bad("malformed", "the payload is not base64url"))?
+            };
+            Some(payload_view(&bytes, &mut warnings))
+        }
+        None => None,
+    };
     let first = jws
         .signatures()
         .first()
         .map(|s| Value::Object(s.protected().clone()));
-    let mut v = json!({
-        "kind": "jws",
-        "format": "json",
-        "token": token,
-        "parts": [],
-        "header": first.clone().unwrap_or(Value::Null),
-        "header_text": first.as_ref().map(pretty).unwrap_or_default(),
-        "signatures": signatures,
-        "nested": false,
-    });
-    if let Value::Object(m) = &mut v {
-        m.extend(out);
-    }
-    v["warnings"] = json!(warnings);
-    Ok(v)
+    Ok(TokenView {
+        kind: "jws",
+        format: "json",
+        token: token.to_owned(),
+        parts: Vec::new(),
+        header_text: first.as_ref().map(pretty).unwrap_or_default(),
+        header: first.unwrap_or(Value::Null),
+        nested: false,
+        body: Body::JsonJws {
+            signatures,
+            payload,
+        },
+        warnings,
+    })
 }
 
 /// Whether JSON bytes repeat a member name (what every verifier rejects).

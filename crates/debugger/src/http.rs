@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// The header that carries the access key (or, without one, that a request comes from the
 /// page: a cross-origin page cannot send it without a CORS preflight, which is never granted).
@@ -75,7 +75,7 @@ struct Inner {
     /// core; a call that cannot start within [`QUEUE_WAIT`] is told to retry.
     work: Arc<tokio::sync::Semaphore>,
     /// The example tokens and their keys, made once per process on first use.
-    examples: OnceLock<Value>,
+    examples: OnceLock<api::Examples>,
 }
 
 /// The debugger's routes under `base` (`""` for `tessera debug`, `"/debugger"` for the token
@@ -333,7 +333,7 @@ async fn algorithms(body: Bytes) -> Response {
 async fn examples(State(d): State<Debugger>) -> Response {
     let made = tokio::task::spawn_blocking(move || {
         if let Some(v) = d.inner.examples.get() {
-            return Ok::<Value, ApiError>(v.clone());
+            return Ok::<api::Examples, ApiError>(v.clone());
         }
         let made = api::examples()?;
         Ok(d.inner.examples.get_or_init(|| made).clone())

@@ -1,14 +1,14 @@
 //! `POST api/encode`: a token signed from the page's header and payload.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use tessera_jose::JwsAlg;
 use tessera_jose::jws::{Header, Signer};
 use tessera_jose::jwt::JwtSigner;
 
 use super::{key_error, object, secret_warnings};
 use crate::ApiError;
-use crate::claims::warning;
+use crate::claims::{Warning, warning};
 use crate::input::KeyInput;
 
 /// `POST api/encode`: `{"header", "payload", "key"}`, header and payload as JSON text.
@@ -20,8 +20,23 @@ pub struct EncodeRequest {
     key: KeyInput,
 }
 
+/// The answer: the token, its algorithm, and what to know about it.
+#[derive(Debug, Serialize)]
+pub struct Encoded {
+    /// The signed token.
+    pub token: String,
+    /// Its algorithm.
+    pub alg: &'static str,
+    /// A weak secret, a `kid` added from the key.
+    pub warnings: Vec<Warning>,
+}
+
 /// Signs `payload` under `header` (its `alg` chooses the algorithm) with the key.
-pub fn encode(r: EncodeRequest) -> Result<Value, ApiError> {
+///
+/// # Errors
+/// [`ApiError`] for a header or payload that is not a JSON object, `alg: none` or an unknown
+/// algorithm, a key that cannot sign with it.
+pub fn encode(r: EncodeRequest) -> Result<Encoded, ApiError> {
     let header = object("header", &r.header)?;
     let payload = object("payload", &r.payload)?;
     let alg_name = header
@@ -88,5 +103,9 @@ pub fn encode(r: EncodeRequest) -> Result<Value, ApiError> {
     let token = signer
         .sign(&Value::Object(payload))
         .map_err(|e| ApiError::bad("sign_failed", format!("cannot sign: {e}")))?;
-    Ok(json!({"token": token, "alg": alg.name(), "warnings": warnings}))
+    Ok(Encoded {
+        token,
+        alg: alg.name(),
+        warnings,
+    })
 }

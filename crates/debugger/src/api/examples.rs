@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::json;
 use tessera_jose::jwe::{Encrypter, JweBuilder};
 use tessera_jose::jws::{Header, Signer};
 use tessera_jose::jwt::{Claims, JwtSigner};
@@ -11,9 +12,53 @@ use tessera_jose::{Enc, Error, JweAlg, Jwk, JwsAlg};
 use crate::ApiError;
 use crate::decode::pretty;
 
+/// The answer: the example tokens.
+#[derive(Debug, Clone, Serialize)]
+pub struct Examples {
+    /// One per algorithm family.
+    pub examples: Vec<Example>,
+}
+
+/// An example token and the key that checks it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Example {
+    /// What the page's menu says.
+    pub label: String,
+    /// `jws` or `jwe`.
+    pub kind: &'static str,
+    /// Its algorithm (`alg`).
+    pub alg: &'static str,
+    /// The token.
+    pub token: String,
+    /// The key that verifies or decrypts it.
+    pub key: ExampleKey,
+    /// For a nested token, the key that verifies the inner one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify_key: Option<ExampleKey>,
+}
+
+/// A key as the page's key field takes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExampleKey {
+    /// The key's text (PEM, JWK, JWK Set, or base64url).
+    pub text: String,
+    /// `auto` or `base64url`.
+    pub encoding: &'static str,
+}
+
+fn key(text: impl Into<String>, encoding: &'static str) -> ExampleKey {
+    ExampleKey {
+        text: text.into(),
+        encoding,
+    }
+}
+
 /// One example token per algorithm family, with the key that checks it. Fresh keys, made once
 /// per process.
-pub fn examples() -> Result<Value, ApiError> {
+///
+/// # Errors
+/// [`ApiError`] when a key cannot be made or a token signed (a broken build).
+pub fn examples() -> Result<Examples, ApiError> {
     let fail = |e: Error| ApiError::bad("internal_error", format!("cannot make the examples: {e}"));
     let claims = |sub: &str| {
         Claims::new()
@@ -25,22 +70,35 @@ pub fn examples() -> Result<Value, ApiError> {
             .claim("scope", "orders:read")
     };
     let mut list = Vec::new();
-    let mut signed = |label: &str, alg: JwsAlg, key: &Jwk, verify: Value| -> Result<(), ApiError> {
-        let signer = JwtSigner::new(Signer::new(key, alg).map_err(fail)?);
-        let token = claims("user-42")
-            .map_err(fail)?
-            .sign(&signer)
-            .map_err(fail)?;
-        list.push(json!({"label": label, "kind": "jws", "alg": alg.name(), "token": token, "key": verify}));
-        Ok(())
-    };
+    let mut signed =
+        |label: &str, alg: JwsAlg, signing: &Jwk, verify: ExampleKey| -> Result<(), ApiError> {
+            let signer = JwtSigner::new(Signer::new(signing, alg).map_err(fail)?);
+            let token = claims("user-42")
+                .map_err(fail)?
+                .sign(&signer)
+                .map_err(fail)?;
+            list.push(Example {
+                label: label.to_owned(),
+                kind: "jws",
+                alg: alg.name(),
+                token,
+                key: verify,
+                verify_key: None,
+            });
+            Ok(())
+        };
     let secret = Jwk::generate(JwsAlg::HS256).map_err(fail)?;
-    let secret_b64 = secret.to_value().get("k").cloned().unwrap_or_default();
+    let secret_b64 = secret
+        .to_value()
+        .get("k")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     signed(
         "HS256 (shared secret)",
         JwsAlg::HS256,
         &secret,
-        json!({"text": secret_b64, "encoding": "base64url"}),
+        key(secret_b64, "base64url"),
     )?;
     let rsa = Jwk::generate(JwsAlg::RS256).map_err(fail)?.without_alg();
     let rsa_pem = rsa
@@ -53,7 +111,7 @@ pub fn examples() -> Result<Value, ApiError> {
             &format!("{} (RSA)", alg.name()),
             alg,
             &rsa,
-            json!({"text": rsa_pem.as_str(), "encoding": "auto"}),
+            key(rsa_pem.as_str(), "auto"),
         )?;
     }
     let ec = Jwk::generate(JwsAlg::ES256).map_err(fail)?;
@@ -62,7 +120,7 @@ pub fn examples() -> Result<Value, ApiError> {
         "ES256 (ECDSA P-256)",
         JwsAlg::ES256,
         &ec,
-        json!({"text": ec_public, "encoding": "auto"}),
+        key(ec_public.as_str(), "auto"),
     )?;
     let ed = Jwk::generate(JwsAlg::EdDSA).map_err(fail)?;
     let ed_set = json!({"keys": [ed.to_public().map_err(fail)?.to_value(), ec.to_public().map_err(fail)?.to_value()]});
@@ -70,7 +128,7 @@ pub fn examples() -> Result<Value, ApiError> {
         "EdDSA (Ed25519), checked by a JWK Set",
         JwsAlg::EdDSA,
         &ed,
-        json!({"text": pretty(&ed_set), "encoding": "auto"}),
+        key(pretty(&ed_set), "auto"),
     )?;
 
     if JwsAlg::MlDsa44.is_supported() {
@@ -80,7 +138,7 @@ pub fn examples() -> Result<Value, ApiError> {
             "ML-DSA-44 (post-quantum)",
             JwsAlg::MlDsa44,
             &pq,
-            json!({"text": pq_public, "encoding": "auto"}),
+            key(pq_public, "auto"),
         )?;
     }
 
@@ -94,10 +152,14 @@ pub fn examples() -> Result<Value, ApiError> {
         .recipient(&dir)
         .compact()
         .map_err(fail)?;
-    list.push(
-        json!({"label": "JWE dir + A256GCM (shared key)", "kind": "jwe", "alg": "dir", "token": jwe,
-        "key": {"text": pretty(&dir_key.to_value()), "encoding": "auto"}}),
-    );
+    list.push(Example {
+        label: "JWE dir + A256GCM (shared key)".into(),
+        kind: "jwe",
+        alg: "dir",
+        token: jwe,
+        key: key(pretty(&dir_key.to_value()), "auto"),
+        verify_key: None,
+    });
     let oaep_key = Jwk::generate_jwe(JweAlg::RsaOaep256).map_err(fail)?;
     let inner = claims("user-42")
         .map_err(fail)?
@@ -112,8 +174,13 @@ pub fn examples() -> Result<Value, ApiError> {
         .recipient(&oaep)
         .compact()
         .map_err(fail)?;
-    list.push(json!({"label": "Nested: ES256 JWT inside RSA-OAEP-256", "kind": "jwe", "alg": "RSA-OAEP-256", "token": nested,
-        "key": {"text": pretty(&oaep_key.to_value()), "encoding": "auto"},
-        "verify_key": {"text": ec_public, "encoding": "auto"}}));
-    Ok(json!({"examples": list}))
+    list.push(Example {
+        label: "Nested: ES256 JWT inside RSA-OAEP-256".into(),
+        kind: "jwe",
+        alg: "RSA-OAEP-256",
+        token: nested,
+        key: key(pretty(&oaep_key.to_value()), "auto"),
+        verify_key: Some(key(ec_public, "auto")),
+    });
+    Ok(Examples { examples: list })
 }

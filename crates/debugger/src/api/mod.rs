@@ -1,7 +1,8 @@
-//! The debugger's JSON API, one file per call: each takes its typed request and returns the
-//! answer; failures of verification are answers (`"verified": false` with the library's code,
-//! as `tessera verify --json` prints), bad input is an [`ApiError`]. [`answer`] dispatches a
-//! call by name with its JSON body (what the HTTP router and the fuzz target use).
+//! The debugger's JSON API, one file per call: each takes its typed request and returns its
+//! typed answer (the page's contract, in Rust); failures of verification are answers
+//! (`"verified": false` with the library's code, as `tessera verify --json` prints), bad input
+//! is an [`ApiError`]. [`answer`] dispatches a call by name with its JSON body and gives the
+//! answer as JSON (what the HTTP router and the fuzz target use).
 
 mod algorithms;
 mod decrypt;
@@ -11,16 +12,22 @@ mod inspect;
 mod keys;
 mod verify;
 
-pub use algorithms::algorithms;
-pub use decrypt::{DecryptRequest, decrypt};
-pub use encode::{EncodeRequest, encode};
-pub use examples::examples;
-pub use inspect::{InspectRequest, inspect};
-pub use keys::{KeysRequest, keys};
-pub use verify::{VerifyRequest, verify};
+pub use algorithms::{Algorithms, algorithms};
+pub use decrypt::{DecryptRequest, Decrypted, Decryption, decrypt};
+pub use encode::{EncodeRequest, Encoded, encode};
+pub use examples::{Example, ExampleKey, Examples, examples};
+pub use inspect::{InspectRequest, Inspected, inspect};
+pub use keys::{KeysRequest, NewKey, keys};
+pub use verify::{Verification, VerifyRequest, verify};
 
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+pub use crate::claims::{ClaimRow, Warning};
+pub use crate::decode::{
+    Body, CompactSizes, Inner, JsonSizes, Part, PayloadView, SignatureHeaders, TokenView,
+};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tessera_jose::inspect::Finding;
 use tessera_jose::{Error, json as strict};
 
 use crate::ApiError;
@@ -57,37 +64,58 @@ pub fn answer(endpoint: &str, body: &[u8]) -> Result<Value, ApiError> {
         serde_json::from_slice(body)
             .map_err(|e| ApiError::bad("invalid_request", format!("the request body: {e}")))
     }
+    fn json<T: Serialize>(answer: T) -> Result<Value, ApiError> {
+        serde_json::to_value(answer)
+            .map_err(|_| ApiError::new(500, "internal_error", "the answer could not be written"))
+    }
     match endpoint {
-        "inspect" => inspect(parse(body)?),
-        "verify" => verify(parse(body)?),
-        "encode" => encode(parse(body)?),
-        "decrypt" => decrypt(parse(body)?),
-        "keys" => keys(parse(body)?),
+        "inspect" => json(inspect(parse(body)?)?),
+        "verify" => json(verify(parse(body)?)?),
+        "encode" => json(encode(parse(body)?)?),
+        "decrypt" => json(decrypt(parse(body)?)?),
+        "keys" => json(keys(parse(body)?)?),
         "algorithms" => {
             parse::<serde::de::IgnoredAny>(body)?;
-            Ok(algorithms())
+            json(algorithms())
         }
         _ => Err(ApiError::new(404, "not_found", "no such API call")),
     }
 }
 
-/// An answer about a cleaned paste says what was removed from it (`cleaned`: the findings).
-pub(super) fn cleaned(mut v: Value, removed: Vec<tessera_jose::inspect::Finding>) -> Value {
-    if !removed.is_empty() && v.is_object() {
-        v["cleaned"] = json!(removed);
-    }
-    v
+/// A step that failed, with the library's code: `stage` is `key`, `signature`, `claims` or
+/// `decryption`.
+#[derive(Debug, Serialize)]
+pub struct Failure {
+    /// Which step.
+    pub stage: &'static str,
+    /// The library's stable code.
+    pub code: String,
+    /// Its sentence.
+    pub message: String,
 }
 
-/// A failed step: `{field: false, "stage", "code", "message"}` with the library's code.
-pub(super) fn failed(field: &str, stage: &str, e: &Error) -> Value {
-    json!({field: false, "stage": stage, "code": e.code(), "message": e.to_string()})
+/// What was removed from a pasted token (`cleaned` in an answer about it), if anything.
+pub(super) fn cleaned(removed: Vec<Finding>) -> Option<Vec<Finding>> {
+    (!removed.is_empty()).then_some(removed)
+}
+
+/// A step that failed with a library error.
+pub(super) fn failed(stage: &'static str, e: &Error) -> Failure {
+    Failure {
+        stage,
+        code: e.code().to_owned(),
+        message: e.to_string(),
+    }
 }
 
 /// A verifier that cannot be built from the keys, explained.
-pub(super) fn key_failure(e: &Error, secret: Option<&input::SecretInfo>) -> Value {
+pub(super) fn key_failure(e: &Error, secret: Option<&input::SecretInfo>) -> Failure {
     let err = key_error(e, secret);
-    json!({"verified": false, "stage": "key", "code": err.code, "message": err.message})
+    Failure {
+        stage: "key",
+        code: err.code.to_owned(),
+        message: err.message,
+    }
 }
 
 pub(super) fn key_error(e: &Error, secret: Option<&input::SecretInfo>) -> ApiError {
@@ -112,7 +140,7 @@ pub(super) fn key_error(e: &Error, secret: Option<&input::SecretInfo>) -> ApiErr
     }
 }
 
-pub(super) fn secret_warnings(s: &input::SecretInfo, out: &mut Vec<Value>) {
+pub(super) fn secret_warnings(s: &input::SecretInfo, out: &mut Vec<Warning>) {
     out.extend(s.findings.iter().cloned().map(claims::as_warning));
 }
 

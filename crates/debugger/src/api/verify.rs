@@ -2,14 +2,15 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tessera_jose::inspect::Finding;
 use tessera_jose::jws::JwsVerifier;
 use tessera_jose::jwt::Verifier;
 
-use super::{ClaimChecks, cleaned, failed, is_encrypted, key_failure, secret_warnings};
+use super::{ClaimChecks, Failure, cleaned, failed, is_encrypted, key_failure, secret_warnings};
 use crate::ApiError;
-use crate::claims::warning;
+use crate::claims::{Warning, warning};
 use crate::input::{self, KeyInput, MAX_TOKEN};
 
 /// `POST api/verify`: `{"token", "key": {"text", "encoding"}, "checks": {...}}`.
@@ -22,9 +23,60 @@ pub struct VerifyRequest {
     checks: ClaimChecks,
 }
 
+/// The answer: whether the token verified, how far it got, and what to know about it.
+#[derive(Debug, Serialize)]
+pub struct Verification {
+    /// The signature verified and, for a compact JWT, so did the claims.
+    pub verified: bool,
+    /// The signature's outcome, or the step that failed before it.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Skipped keys, weak secrets.
+    pub warnings: Vec<Warning>,
+    /// What was removed from the pasted text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cleaned: Option<Vec<Finding>>,
+}
+
+/// How far a verification got.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Outcome {
+    /// The signature verified; the claims were checked (compact JWTs) and may have failed.
+    Signed {
+        /// Always true here.
+        signature: bool,
+        /// The algorithm of the signature that verified.
+        alg: Option<&'static str>,
+        /// Its key's `kid`.
+        kid: Option<String>,
+        /// Whether the claims were checked (a JSON serialization is not a JWT).
+        claims_checked: bool,
+        /// The claim check that failed.
+        #[serde(flatten)]
+        failure: Option<Failure>,
+    },
+    /// The keys or the signature failed.
+    Failed(Failure),
+}
+
+impl Verification {
+    fn failed(failure: Failure, warnings: Vec<Warning>) -> Self {
+        Self {
+            verified: false,
+            outcome: Outcome::Failed(failure),
+            warnings,
+            cleaned: None,
+        }
+    }
+}
+
 /// Verifies a signed token's signature with the given keys, then (for a compact JWT) the
 /// claims.
-pub fn verify(r: VerifyRequest) -> Result<Value, ApiError> {
+///
+/// # Errors
+/// [`ApiError`] for text that holds no token, an encrypted token, or keys that cannot be read.
+pub fn verify(r: VerifyRequest) -> Result<Verification, ApiError> {
     let (token, removed) = input::token(&r.token)?;
     if is_encrypted(&token) {
         return Err(ApiError::bad(
@@ -32,7 +84,9 @@ pub fn verify(r: VerifyRequest) -> Result<Value, ApiError> {
             "this token is encrypted (a JWE): decrypt it with its key first",
         ));
     }
-    Ok(cleaned(verify_signed(&token, &r.key, &r.checks)?, removed))
+    let mut v = verify_signed(&token, &r.key, &r.checks)?;
+    v.cleaned = cleaned(removed);
+    Ok(v)
 }
 
 /// A signed token checked with `key`: signature first (any serialization), then the claims of a
@@ -41,9 +95,9 @@ pub(super) fn verify_signed(
     token: &str,
     key: &KeyInput,
     checks: &ClaimChecks,
-) -> Result<Value, ApiError> {
+) -> Result<Verification, ApiError> {
     let keys = key.keys()?;
-    let mut warnings: Vec<Value> = keys
+    let mut warnings: Vec<Warning> = keys
         .skipped
         .iter()
         .map(|s| warning("key_skipped", s.clone()))
@@ -51,10 +105,6 @@ pub(super) fn verify_signed(
     if let Some(s) = &keys.secret {
         secret_warnings(s, &mut warnings);
     }
-    let with_warnings = |mut v: Value, warnings: Vec<Value>| {
-        v["warnings"] = json!(warnings);
-        v
-    };
     let jws = JwsVerifier::builder(keys.set.clone())
         .algorithms_from_keys()
         .max_size(MAX_TOKEN)
@@ -62,7 +112,7 @@ pub(super) fn verify_signed(
     let jws = match jws {
         Ok(v) => v,
         Err(e) => {
-            return Ok(with_warnings(
+            return Ok(Verification::failed(
                 key_failure(&e, keys.secret.as_ref()),
                 warnings,
             ));
@@ -70,23 +120,29 @@ pub(super) fn verify_signed(
     };
     let signature = match jws.verify(token) {
         Ok(v) => v,
-        Err(e) => return Ok(with_warnings(failed("verified", "signature", &e), warnings)),
+        Err(e) => return Ok(Verification::failed(failed("signature", &e), warnings)),
     };
     let (alg, kid) = signature
         .verified()
         .next()
         .map(|s| (Some(s.alg.name()), s.kid.clone()))
         .unwrap_or_default();
-    let mut answer = json!({
-        "verified": true,
-        "signature": true,
-        "alg": alg,
-        "kid": kid,
-        "claims_checked": false,
-    });
+    let signed =
+        |claims_checked: bool, failure: Option<Failure>, warnings: Vec<Warning>| Verification {
+            verified: failure.is_none(),
+            outcome: Outcome::Signed {
+                signature: true,
+                alg,
+                kid: kid.clone(),
+                claims_checked,
+                failure,
+            },
+            warnings,
+            cleaned: None,
+        };
     if token.starts_with('{') {
         // JWTs are compact only (RFC 7519 §7.2): a JSON serialization has its signature checked.
-        return Ok(with_warnings(answer, warnings));
+        return Ok(signed(false, None, warnings));
     }
     let mut b = Verifier::builder(keys.set)
         .algorithms_from_keys()
@@ -116,14 +172,11 @@ pub(super) fn verify_signed(
     }
     let verifier = match b.build() {
         Ok(v) => v,
-        Err(e) => return Ok(with_warnings(key_failure(&e, None), warnings)),
+        Err(e) => return Ok(Verification::failed(key_failure(&e, None), warnings)),
     };
-    answer["claims_checked"] = json!(true);
-    if let Err(e) = verifier.verify::<Value>(token) {
-        answer["verified"] = json!(false);
-        answer["stage"] = json!("claims");
-        answer["code"] = json!(e.code());
-        answer["message"] = json!(e.to_string());
-    }
-    Ok(with_warnings(answer, warnings))
+    let failure = verifier
+        .verify::<Value>(token)
+        .err()
+        .map(|e| failed("claims", &e));
+    Ok(signed(true, failure, warnings))
 }

@@ -3,7 +3,6 @@
 
 mod client_credentials;
 
-
 use serde::Serialize;
 
 use crate::error::OAuthError;
