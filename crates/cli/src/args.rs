@@ -65,6 +65,10 @@ pub enum Command {
     /// Bring the token service's store to this version's schema (`serve` also does it at
     /// start; the other commands never change a schema).
     Migrate(MigrateArgs),
+    /// Create the token service's store and its master key (what `serve` does at its first
+    /// start), so that clients can be registered before the service runs; on an existing store,
+    /// check that the configured master key is its own.
+    Init(MigrateArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -948,7 +952,7 @@ pub struct EventsArgs {
     pub json: bool,
 }
 
-/// `tessera migrate`.
+/// `tessera migrate` and `tessera init`.
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
     /// Store and configuration.

@@ -143,6 +143,54 @@ async fn two_nodes_on_one_postgres() {
         2,
         "one current and one next key:\n{keys}"
     );
+    // A third node, or an operator, with another master key is refused before it writes
+    // anything: the store names the key it expects (by check value).
+    let other = tessera_jose::b64::encode([10u8; 32]);
+    let refused = Command::new(BIN)
+        .args(["client", "list", "--database-url", &url])
+        .env_clear()
+        .env("TESSERA_MASTER_KEY", &other)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && err.contains("is not this store's"),
+        "{err}"
+    );
+    let mut third = Command::new(BIN)
+        .args(["serve", "--database-url", &url, "--listen"])
+        .arg(format!("127.0.0.1:{}", free_port()))
+        .args(["--issuer", "http://tessera.test"])
+        .env_clear()
+        .env("TESSERA_MASTER_KEY", &other)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = third.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = third.kill();
+            panic!("a node with another master key kept running");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut third.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(
+        !status.success() && err.contains("is not this store's"),
+        "{err}"
+    );
+    assert_eq!(
+        admin(&url, &master, &["keys", "list"]),
+        keys,
+        "nothing changed"
+    );
     // A client created with the CLI beside the running nodes gets tokens from both.
     let creds: Value = serde_json::from_str(&admin(
         &url,

@@ -135,6 +135,8 @@ fn configuration_sources_and_errors() {
 fn clients_keys_and_events_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    // Clients can be registered before the service first runs, once the store exists.
+    ok(d, &["init"]);
     let created: Value = serde_json::from_str(&ok(
         d,
         &[
@@ -599,6 +601,10 @@ fn an_old_store_is_migrated_only_when_asked() {
     )
     .unwrap();
     std::fs::create_dir(d.join("tessera-data")).unwrap();
+    // The master key an older tessera made beside its database.
+    let key = d.join("tessera-data/master.key");
+    std::fs::write(&key, format!("{}\n", tessera_jose::b64::encode([5u8; 32]))).unwrap();
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let db = d.join("tessera-data/tessera.db");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let applied = || {
@@ -645,4 +651,142 @@ fn an_old_store_is_migrated_only_when_asked() {
     ok(d, &["client", "list"]);
     let again: Value = serde_json::from_str(&ok(d, &["migrate", "--json"])).unwrap();
     assert_eq!(again["applied"], serde_json::json!([]));
+}
+
+/// `tessera` with a deadline: a process that does not exit within `secs` is killed and the
+/// test fails (a refused start must exit at once, not serve).
+fn run_bounded(
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+    secs: u64,
+) -> (i32, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} did not exit within {secs}s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    (status.code().unwrap_or(-1), err)
+}
+
+/// No operator command creates a store or a master key: pointed at a folder that holds no
+/// store (a typo), each says so, fails, and leaves nothing behind. `tessera init` makes both,
+/// and on an existing store checks the key.
+#[test]
+fn only_init_and_serve_create_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let commands: [&[&str]; 5] = [
+        &["client", "list"],
+        &["keys", "list"],
+        &["events"],
+        &["migrate"],
+        &["client", "create", "--name", "x", "--audience", "api://x"],
+    ];
+    for args in commands {
+        let mut full = args.to_vec();
+        full.extend(["--data-dir", "typo"]);
+        let (code, out, err) = run(d, &[], &full);
+        assert_ne!(code, 0, "{args:?}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        assert!(
+            err.contains("no Tessera store")
+                && err.contains("typo")
+                && err.contains("tessera init"),
+            "{args:?}: {err}"
+        );
+        assert!(!d.join("typo").exists(), "{args:?} created the folder");
+    }
+    let out = ok(d, &["init", "--data-dir", "store"]);
+    assert!(
+        out.contains("created the store") && out.contains("check value"),
+        "{out}"
+    );
+    assert!(d.join("store/tessera.db").exists() && d.join("store/master.key").exists());
+    ok(d, &["client", "list", "--data-dir", "store"]);
+    let again = ok(d, &["init", "--data-dir", "store"]);
+    assert!(
+        again.contains("exists") && again.contains("its own"),
+        "{again}"
+    );
+}
+
+/// A store refuses a process with another master key before it reads or writes anything, and
+/// says which key it expects (by check value, never the key) and how to give it; a store whose
+/// key file is gone does not get a new one.
+#[test]
+fn a_store_refuses_another_master_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let made: Value = serde_json::from_str(&ok(d, &["init", "--json"])).unwrap();
+    assert_eq!(made["created"], true);
+    let expected = made["check_value"].as_str().unwrap().to_owned();
+    let other = tessera_jose::b64::encode([3u8; 32]);
+    let env = [("TESSERA_MASTER_KEY", other.as_str())];
+    let commands: [&[&str]; 4] = [
+        &["client", "create", "--name", "x", "--audience", "api://x"],
+        &["client", "list"],
+        &["keys", "rotate"],
+        &["init"],
+    ];
+    for args in commands {
+        let (code, _, err) = run(d, &env, args);
+        assert_ne!(code, 0, "{args:?}");
+        assert!(
+            err.contains("is not this store's")
+                && err.contains(&expected)
+                && err.contains("TESSERA_MASTER_KEY")
+                && err.contains("TESSERA_MASTER_KEY_FILE"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            !err.contains(&other),
+            "the key itself is never shown: {err}"
+        );
+    }
+    // Nothing was written under the wrong key.
+    assert_eq!(ok(d, &["client", "list", "--json"]).lines().count(), 0);
+    // The service refuses to start with it, at once.
+    let (code, err) = run_bounded(d, &env, &["serve", "--listen", "127.0.0.1:0"], 20);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("is not this store's") && err.contains(&expected),
+        "{err}"
+    );
+    // The store's key file moved away: neither the service nor a command makes another.
+    std::fs::rename(d.join("tessera-data/master.key"), d.join("elsewhere.key")).unwrap();
+    let (code, err) = run_bounded(d, &[], &["serve", "--listen", "127.0.0.1:0"], 20);
+    assert_ne!(code, 0);
+    assert!(err.contains("no master key"), "{err}");
+    let (code, _, err) = run(d, &[], &["client", "list"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("no master key"), "{err}");
+    assert!(!d.join("tessera-data/master.key").exists());
+    // Given back as a file setting, it is the store's key again.
+    let key_file = d.join("elsewhere.key").display().to_string();
+    let (code, _, err) = run(
+        d,
+        &[("TESSERA_MASTER_KEY_FILE", &key_file)],
+        &["client", "list"],
+    );
+    assert_eq!(code, 0, "{err}");
 }

@@ -619,6 +619,7 @@ fn values_that_begin_with_a_hyphen() {
             .contains("-k2")
     );
     env.ok(&["jwks", "remove", &set, "--kid", "-k2"]);
+    env.ok(&["init", "--data-dir", &env.p("d")]);
     let r = env.run(&["keys", "retire", "--data-dir", &env.p("d"), "-k3"]);
     assert!(r.stderr.contains("no key `-k3`"), "{}", r.stderr);
     // A DPoP proof checked against a thumbprint, nonce and token that begin with `-`: the

@@ -66,31 +66,96 @@ pub struct ClientSpec {
     pub introspect: Option<bool>,
 }
 
-/// Opens the deployment's store and applies the migrations it does not hold yet (creating
-/// the store when there is none); returns their versions, oldest first.
+/// Opens the deployment's store and its master key, and checks that the key is the store's
+/// ([`crate::keys::bind`]). With `create` (`tessera serve`, `tessera init`), a store is made
+/// when there is none, with a new master key unless one is configured, and pending migrations
+/// are applied; without (the operator commands), nothing is created or migrated: a missing
+/// store, a missing key and a schema that is not this build's are errors that say what to do.
 ///
 /// # Errors
-/// [`Error::Store`] when the store cannot be opened or a migration fails.
+/// [`Error::Store`] and [`Error::MasterKey`] as above.
+pub async fn open_store(config: &Config, create: bool) -> Result<(Arc<dyn Store>, Secrets), Error> {
+    let location = tessera_store::Location::new(config.database_url.as_deref(), &config.data_dir);
+    let (store, master): (Arc<dyn Store>, _) = if create {
+        let store = tessera_store::connect(location, true).await?;
+        // A new store gets a new master key (unless one is configured), made before the
+        // schema: a start that fails in between finds the key at the next one.
+        let new = store.schema().await? == tessera_store::Schema::Empty;
+        let master = crate::keys::master_key(config, new)?;
+        store.migrate().await?;
+        (Arc::new(store), master)
+    } else {
+        let store = tessera_store::open(location, tessera_store::Migrations::Require).await?;
+        (store, crate::keys::master_key(config, false)?)
+    };
+    let secrets = Secrets::from_master(&master.key);
+    crate::keys::bind(store.as_ref(), &secrets, &master.source).await?;
+    Ok((store, secrets))
+}
+
+/// What `tessera init` did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Initialized {
+    /// Whether a store was made (else one was there, with this master key).
+    pub created: bool,
+    /// Where the store is.
+    pub store: String,
+    /// Where the master key is (or which setting gave it).
+    pub master_key: String,
+    /// Its check value.
+    pub check_value: String,
+}
+
+/// Makes the deployment's store and master key (what `tessera serve` does at its first start),
+/// or checks an existing store against the configured key.
+///
+/// # Errors
+/// [`Error`] when the store cannot be made or the key is not the store's.
+pub async fn init(config: &Config) -> Result<Initialized, Error> {
+    let location = tessera_store::Location::new(config.database_url.as_deref(), &config.data_dir);
+    let store = tessera_store::connect(location, true).await?;
+    let new = store.schema().await? == tessera_store::Schema::Empty;
+    let master = crate::keys::master_key(config, new)?;
+    if new {
+        store.migrate().await?;
+    } else {
+        tessera_store::open(location, tessera_store::Migrations::Require).await?;
+    }
+    let secrets = Secrets::from_master(&master.key);
+    crate::keys::bind(&store, &secrets, &master.source).await?;
+    Ok(Initialized {
+        created: new,
+        store: location.describe(),
+        master_key: master.source,
+        check_value: secrets.check_value().to_owned(),
+    })
+}
+
+/// Applies the migrations the deployment's store does not hold yet; returns their versions,
+/// oldest first. It never creates a store.
+///
+/// # Errors
+/// [`Error::Store`] when there is no store, it cannot be opened or a migration fails.
 pub async fn migrate(config: &Config) -> Result<Vec<i64>, Error> {
     let location = tessera_store::Location::new(config.database_url.as_deref(), &config.data_dir);
-    Ok(tessera_store::connect(location).await?.migrate().await?)
+    let store = tessera_store::connect(location, false).await?;
+    if store.schema().await? == tessera_store::Schema::Empty {
+        return Err(tessera_store::StoreError::NoStore(location.describe()).into());
+    }
+    Ok(store.migrate().await?)
 }
 
 impl Admin {
-    /// Opens the deployment's store (migrating it) and master key.
+    /// Opens the deployment's store and master key for an operator command: nothing is created
+    /// or migrated ([`open_store`]).
     ///
     /// # Errors
     /// [`Error`] when either cannot be opened.
     pub async fn open(config: Config) -> Result<Self, Error> {
-        let store = tessera_store::open(
-            tessera_store::Location::new(config.database_url.as_deref(), &config.data_dir),
-            tessera_store::Migrations::InitOnly,
-        )
-        .await?;
-        let master = crate::keys::master_key(config.master_key.as_ref(), &config.data_dir)?;
+        let (store, secrets) = open_store(&config, false).await?;
         Ok(Self {
             store,
-            secrets: Secrets::from_master(&master),
+            secrets,
             config,
             clock: Arc::new(tessera_jose::jwt::SystemClock),
         })

@@ -179,6 +179,9 @@ pub enum Error {
     /// Bad input from the operator.
     #[error("{0}")]
     Invalid(String),
+    /// The master key is missing, or is not the store's.
+    #[error("{0}")]
+    MasterKey(String),
 }
 
 impl From<Error> for OAuthError {

@@ -47,14 +47,7 @@ impl Started {
 /// # Errors
 /// [`Error`] when the store, the keys, the TLS files or the listener fail.
 pub async fn start(config: Config, clock: Option<Arc<dyn Clock>>) -> Result<Started, Error> {
-    let store = tessera_store::open(
-        tessera_store::Location::new(config.database_url.as_deref(), &config.data_dir),
-        tessera_store::Migrations::Apply,
-    )
-    .await?;
-    let master = crate::keys::master_key(config.master_key.as_ref(), &config.data_dir)?;
-    let secrets = crate::keys::Secrets::from_master(&master);
-    drop(master);
+    let (store, secrets) = crate::admin::open_store(&config, true).await?;
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(tls_acceptor(cert, key)?),
         _ => None,

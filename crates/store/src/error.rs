@@ -31,6 +31,12 @@ pub enum StoreError {
         /// The last migration this build knows.
         known: i64,
     },
+    /// There is no store where the configuration points: nothing was created (only `tessera
+    /// serve` at its first start, or `tessera init`, creates one).
+    #[error(
+        "no Tessera store {0}: `tessera init` creates one (or `tessera serve` at its first start); check --data-dir / --database-url"
+    )]
+    NoStore(String),
     /// A row that must exist does not.
     #[error("not found: {0}")]
     NotFound(String),

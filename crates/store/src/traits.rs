@@ -83,6 +83,12 @@ pub trait Coordination: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Whether the store answers.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// A fact about the store ([`MASTER_KEY_CHECK`](crate::MASTER_KEY_CHECK), ...), if one is
+    /// recorded under that name.
+    async fn fact(&self, name: &str) -> Result<Option<String>, StoreError>;
+    /// Records a fact unless one is recorded under that name already; returns the value the
+    /// store holds afterwards (this one, or the one recorded first).
+    async fn record_fact(&self, name: &str, value: &str) -> Result<String, StoreError>;
 }
 
 /// The whole store.

@@ -179,21 +179,55 @@ async fn suite(store: &dyn Store) {
     assert!(!store.lease("rot", "b", 149, 180).await.unwrap());
     assert!(store.lease("rot", "b", 151, 180).await.unwrap());
     store.ping().await.unwrap();
+    // Facts: the first value recorded stays.
+    assert_eq!(store.fact("master_key_check").await.unwrap(), None);
+    assert_eq!(
+        store.record_fact("master_key_check", "one").await.unwrap(),
+        "one"
+    );
+    assert_eq!(
+        store.record_fact("master_key_check", "two").await.unwrap(),
+        "one"
+    );
+    assert_eq!(
+        store.fact("master_key_check").await.unwrap().as_deref(),
+        Some("one")
+    );
 }
 
-/// A new database has no schema until a store is set up in it; opening it for an operator
-/// command sets it up whole.
+/// Where there is no store, the operator's open says so and creates nothing; the service's
+/// (or `tessera init`'s) makes the whole schema.
 #[tokio::test]
-async fn a_new_store_is_set_up_whole() {
+async fn a_missing_store_is_reported_not_created() {
     let dir = tempfile::tempdir().unwrap();
-    let location = Location::DataDir(dir.path());
-    let raw = tessera_store::connect(location).await.unwrap();
+    let folder = dir.path().join("typo");
+    let location = Location::DataDir(&folder);
+    let missing = tessera_store::open(location, Migrations::Require).await;
+    assert!(
+        matches!(&missing, Err(StoreError::NoStore(at)) if at.contains("typo")),
+        "{:?}",
+        missing.err()
+    );
+    assert!(!folder.exists(), "nothing was created");
+    assert!(matches!(
+        tessera_store::connect(location, false).await,
+        Err(StoreError::NoStore(_))
+    ));
+    let raw = tessera_store::connect(location, true).await.unwrap();
     assert_eq!(raw.schema().await.unwrap(), Schema::Empty);
-    let store = tessera_store::open(location, Migrations::InitOnly)
+    // An empty database is no store either.
+    assert!(matches!(
+        tessera_store::open(location, Migrations::Require).await,
+        Err(StoreError::NoStore(_))
+    ));
+    let store = tessera_store::open(location, Migrations::Apply)
         .await
         .unwrap();
     assert_eq!(raw.schema().await.unwrap(), Schema::Current);
     assert_eq!(store.generation().await.unwrap(), 0);
+    tessera_store::open(location, Migrations::Require)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -264,13 +298,13 @@ async fn schema_one_upgrades<DB: sqlx::Database>(
     .execute(pool)
     .await
     .unwrap();
-    let refused = tessera_store::open(location, Migrations::InitOnly).await;
+    let refused = tessera_store::open(location, Migrations::Require).await;
     assert!(
         matches!(refused, Err(StoreError::Behind { applied: 1, known }) if known >= 3),
         "{:?}",
         refused.err()
     );
-    let raw = tessera_store::connect(location).await.unwrap();
+    let raw = tessera_store::connect(location, false).await.unwrap();
     assert!(matches!(
         raw.schema().await.unwrap(),
         Schema::Behind { applied: 1, .. }
@@ -279,7 +313,7 @@ async fn schema_one_upgrades<DB: sqlx::Database>(
     assert_eq!(applied.first(), Some(&2), "{applied:?}");
     assert!(raw.migrate().await.unwrap().is_empty(), "applied once");
     assert_eq!(raw.schema().await.unwrap(), Schema::Current);
-    let store = tessera_store::open(location, Migrations::InitOnly)
+    let store = tessera_store::open(location, Migrations::Require)
         .await
         .unwrap();
     let mut expected = client("c_old");
@@ -293,7 +327,7 @@ async fn schema_one_upgrades<DB: sqlx::Database>(
     .execute(pool)
     .await
     .unwrap();
-    let refused = tessera_store::open(location, Migrations::InitOnly).await;
+    let refused = tessera_store::open(location, Migrations::Require).await;
     assert!(
         matches!(refused, Err(StoreError::Ahead { applied: 9999, .. })),
         "{:?}",

@@ -395,3 +395,28 @@ pub fn migrate(a: &MigrateArgs) -> CmdResult {
         }
     })
 }
+
+/// `tessera init`: makes the store and its master key, or checks an existing store's key.
+pub fn init(a: &MigrateArgs) -> CmdResult {
+    let config = load(&a.opts, Vec::new())?;
+    runtime()?.block_on(async {
+        let done = tessera_server::admin::init(&config)
+            .await
+            .map_err(|e| Failure::Input(anyhow!("{e}")))?;
+        if a.json {
+            return output::json(&serde_json::to_value(&done).map_err(|e| anyhow!("{e}"))?);
+        }
+        if done.created {
+            output::line(&format!("created the store {}", done.store))?;
+            output::line(&format!(
+                "master key: {} (check value {}); every process on this store needs this key",
+                done.master_key, done.check_value
+            ))
+        } else {
+            output::line(&format!(
+                "the store {} exists; the master key from {} is its own (check value {})",
+                done.store, done.master_key, done.check_value
+            ))
+        }
+    })
+}

@@ -31,6 +31,9 @@ pub struct Config {
     pub database_url: Option<String>,
     /// The master key given directly (else read from or created in `data_dir`).
     pub master_key: Option<zeroize::Zeroizing<Vec<u8>>>,
+    /// Where `master_key` came from (`TESSERA_MASTER_KEY`, `master_key_file /path`, ...), for
+    /// messages.
+    pub master_key_source: Option<String>,
     /// Algorithm of new signing keys.
     pub signing_alg: JwsAlg,
     /// Default token lifetime of new clients.
@@ -90,6 +93,7 @@ impl Default for Config {
             data_dir: PathBuf::from("tessera-data"),
             database_url: None,
             master_key: None,
+            master_key_source: None,
             signing_alg: JwsAlg::ES256,
             token_ttl: Duration::from_secs(900),
             max_token_ttl: Duration::from_secs(3600),

@@ -110,6 +110,7 @@ pub const SETTINGS: &[Setting] = &[
         help: "the master key, base64url of 32 bytes (default: the data folder's master.key); prefer master_key_file",
         set: |c, v, source| {
             c.master_key = Some(master_key(v)?);
+            c.master_key_source = Some(source.describe("master_key"));
             if matches!(source, Source::Flag) {
                 c.secret_flags.push("master_key");
             }
@@ -119,11 +120,12 @@ pub const SETTINGS: &[Setting] = &[
     },
     Setting {
         name: "master_key_file",
-        help: "a file holding the master key (mode 0600 or stricter)",
-        set: |c, v, _| {
+        help: "a file holding the master key (mode 0600 or stricter): every node and command on one store needs the same key (the first serve or `tessera init` makes master.key in the data folder)",
+        set: |c, v, source| {
             tessera_store::files::check_private_file(Path::new(v)).map_err(|e| e.to_string())?;
             let text = zeroize::Zeroizing::new(read_secret_file(v)?);
             c.master_key = Some(master_key(&text)?);
+            c.master_key_source = Some(format!("{} ({v})", source.describe("master_key_file")));
             Ok(())
         },
         show: |_| None,

@@ -17,7 +17,7 @@ pub mod lifecycle;
 pub mod ring;
 pub mod secrets;
 
-pub use files::master_key;
+pub use files::{MasterKey, bind, master_key};
 pub use lifecycle::{Policy, Step, apply, plan, retire_until, tick};
 pub use ring::{KeyRing, SharedClock};
 pub use secrets::Secrets;

@@ -14,6 +14,9 @@ use crate::error::Error;
 pub struct Secrets {
     pepper: Zeroizing<[u8; 32]>,
     kek: Jwk,
+    /// A value derived from the master key that reveals nothing about it: stores record it, so
+    /// a process with another key is refused before it reads or writes anything.
+    check: String,
 }
 
 impl core::fmt::Debug for Secrets {
@@ -34,10 +37,19 @@ impl Secrets {
             master,
             b"tessera/v1/signing-key-encryption",
         ));
+        let check = tessera_jose::secret::hmac_sha256(master, b"tessera/v1/master-key-check");
         Self {
             pepper,
             kek: Jwk::from_secret(kek.as_slice()),
+            check: tessera_jose::b64::encode(&check[..12]),
         }
+    }
+
+    /// The master key's check value: 96 bits of HMAC-SHA-256 under the key, base64url (16
+    /// characters). It names a key in messages without revealing it.
+    #[must_use]
+    pub fn check_value(&self) -> &str {
+        &self.check
     }
 
     /// The stored form of a client secret: HMAC-SHA-256 under the pepper. Secrets are 256

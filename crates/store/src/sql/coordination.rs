@@ -44,4 +44,26 @@ impl Coordination for SqlStore {
         self.execute("SELECT 1", &[]).await?;
         Ok(())
     }
+
+    async fn fact(&self, name: &str) -> Result<Option<String>, StoreError> {
+        self.fetch_optional(
+            "SELECT value FROM store_facts WHERE name = $1",
+            &[Arg::from(name)],
+        )
+        .await?
+        .map(|r| r.get("value"))
+        .transpose()
+    }
+
+    async fn record_fact(&self, name: &str, value: &str) -> Result<String, StoreError> {
+        // First writer wins: a second process recording another value reads the first one.
+        self.execute(
+            "INSERT INTO store_facts (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            &[Arg::from(name), Arg::from(value)],
+        )
+        .await?;
+        self.fact(name)
+            .await?
+            .ok_or(StoreError::Corrupt("a fact vanished as it was recorded"))
+    }
 }

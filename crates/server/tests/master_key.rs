@@ -1,0 +1,63 @@
+//! The master key and the store: a store keeps the check value of the key it was made with, and
+//! a process with another key is refused before it reads or writes anything; a store made
+//! before check values were kept has its key's value recorded once its signing keys are seen
+//! to open under it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use tessera_server::keys::{Secrets, bind};
+use tessera_store::{MASTER_KEY_CHECK, SqlStore, Store};
+
+#[tokio::test]
+async fn a_store_made_before_check_values_is_bound_to_the_key_of_its_signing_keys() {
+    let store: Arc<dyn Store> = Arc::new(SqlStore::memory().await.unwrap());
+    // A service made the signing keys (under the test master key, 42 × 32) and no check value
+    // was recorded, as before this version.
+    let s = common::service_with(Arc::clone(&store), common::config(&[])).await;
+    assert!(!s.admin.keys().await.unwrap().is_empty());
+    assert_eq!(store.fact(MASTER_KEY_CHECK).await.unwrap(), None);
+    let right = Secrets::from_master(&[42u8; 32]);
+    let wrong = Secrets::from_master(&[1u8; 32]);
+    assert_ne!(right.check_value(), wrong.check_value());
+    // Another key does not open the signing keys: refused, and nothing is recorded.
+    let err = bind(store.as_ref(), &wrong, "TESSERA_MASTER_KEY")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("does not open this store's signing keys")
+            && err.contains("TESSERA_MASTER_KEY"),
+        "{err}"
+    );
+    assert_eq!(store.fact(MASTER_KEY_CHECK).await.unwrap(), None);
+    // The store's own key is recorded, and from then on the check value decides.
+    bind(store.as_ref(), &right, "master.key").await.unwrap();
+    assert_eq!(
+        store.fact(MASTER_KEY_CHECK).await.unwrap().as_deref(),
+        Some(right.check_value())
+    );
+    bind(store.as_ref(), &right, "master.key").await.unwrap();
+    let err = bind(store.as_ref(), &wrong, "TESSERA_MASTER_KEY")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("is not this store's")
+            && err.contains(right.check_value())
+            && err.contains(wrong.check_value()),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_store_takes_the_first_key_that_binds_it() {
+    let store: Arc<dyn Store> = Arc::new(SqlStore::memory().await.unwrap());
+    let first = Secrets::from_master(&[7u8; 32]);
+    let second = Secrets::from_master(&[8u8; 32]);
+    bind(store.as_ref(), &first, "a").await.unwrap();
+    assert!(bind(store.as_ref(), &second, "b").await.is_err());
+    bind(store.as_ref(), &first, "a").await.unwrap();
+}
