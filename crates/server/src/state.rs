@@ -32,6 +32,8 @@ struct Inner {
     refreshing: tokio::sync::Mutex<()>,
     /// When the last look at the store's change generation started.
     last_check: Mutex<Option<std::time::Instant>>,
+    /// Why the last refresh of the caches failed, until one succeeds (then `/readyz` fails).
+    stale: Mutex<Option<String>>,
     metrics: Metrics,
     events: tokio::sync::mpsc::UnboundedSender<Event>,
     failures: Mutex<HashMap<String, (i64, u32)>>,
@@ -80,6 +82,7 @@ impl AppState {
                 generation: AtomicI64::new(-1),
                 refreshing: tokio::sync::Mutex::new(()),
                 last_check: Mutex::new(None),
+                stale: Mutex::new(None),
                 metrics: Metrics::default(),
                 events: tx,
                 failures: Mutex::new(HashMap::new()),
@@ -267,6 +270,21 @@ impl AppState {
     }
 
     async fn refresh_locked(&self) -> Result<bool, Error> {
+        let result = self.look().await;
+        if let Ok(mut stale) = self.inner.stale.lock() {
+            *stale = result.as_ref().err().map(ToString::to_string);
+        }
+        result
+    }
+
+    /// Why the caches could not be refreshed the last time, if they could not: the node serves
+    /// what it loaded before, and is not ready.
+    #[must_use]
+    pub fn stale(&self) -> Option<String> {
+        self.inner.stale.lock().ok().and_then(|s| s.clone())
+    }
+
+    async fn look(&self) -> Result<bool, Error> {
         if let Ok(mut t) = self.inner.last_check.lock() {
             *t = Some(std::time::Instant::now());
         }

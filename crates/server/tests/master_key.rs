@@ -61,3 +61,51 @@ async fn an_empty_store_takes_the_first_key_that_binds_it() {
     assert!(bind(store.as_ref(), &second, "b").await.is_err());
     bind(store.as_ref(), &first, "a").await.unwrap();
 }
+
+/// A signing key stored under another master key (what a command with the wrong key used to
+/// write) does not take the node down silently: the refresh fails with a message that names the
+/// key, the node keeps serving what it had, and `/readyz` says it is not ready until the store
+/// is mended.
+#[tokio::test]
+async fn a_current_key_that_does_not_open_makes_the_node_unready() {
+    let store: Arc<dyn Store> = Arc::new(SqlStore::memory().await.unwrap());
+    let s = common::service_with(Arc::clone(&store), common::config(&[])).await;
+    let c = s.client("read", &["api://x"]).await;
+    assert_eq!(s.get("/readyz").await.0, axum::http::StatusCode::OK);
+    let keys = store.keys().await.unwrap();
+    let mut old = keys
+        .iter()
+        .find(|k| k.state == tessera_store::KeyState::Current)
+        .unwrap()
+        .clone();
+    let jwk = tessera_jose::Jwk::generate(tessera_jose::JwsAlg::ES256).unwrap();
+    let foreign = Secrets::from_master(&[1u8; 32]);
+    let intruder = tessera_store::StoredKey {
+        kid: "intruder".into(),
+        private_jwe: foreign.seal(&jwk).unwrap(),
+        public_jwk: jwk.to_public().unwrap().to_json(),
+        state: tessera_store::KeyState::Current,
+        ..old.clone()
+    };
+    old.state = tessera_store::KeyState::Previous;
+    store.update_key(&old).await.unwrap();
+    store.insert_key(&intruder).await.unwrap();
+    let err = s.state.refresh().await.unwrap_err().to_string();
+    assert!(
+        err.contains("intruder") && err.contains("does not open with this node's master key"),
+        "{err}"
+    );
+    let (status, _, body) = s.get("/readyz").await;
+    assert_eq!(status, axum::http::StatusCode::SERVICE_UNAVAILABLE);
+    assert!(String::from_utf8_lossy(&body).contains("cannot refresh"));
+    // Tokens are still issued, with the key it had.
+    let token = s.token(&c, "").await;
+    let header = tessera_jose::dangerous::peek_header_unverified(&token).unwrap();
+    assert_eq!(header.kid_value(), Some(old.kid.as_str()));
+    // Mended: the intruder removed, the old key current again.
+    store.delete_key("intruder").await.unwrap();
+    old.state = tessera_store::KeyState::Current;
+    store.update_key(&old).await.unwrap();
+    s.state.refresh().await.unwrap();
+    assert_eq!(s.get("/readyz").await.0, axum::http::StatusCode::OK);
+}

@@ -105,7 +105,13 @@ impl KeyRing {
             let public = Jwk::from_json(&k.public_jwk)?;
             if k.state == KeyState::Current {
                 let alg = JwsAlg::from_name(&k.alg)?;
-                let private = secrets.open(&k.private_jwe)?;
+                let private = secrets.open(&k.private_jwe).map_err(|_| {
+                    Error::MasterKey(format!(
+                        "the current signing key {} does not open with this node's master key (check value {}): it was stored under another key",
+                        k.kid,
+                        secrets.check_value()
+                    ))
+                })?;
                 let header = Header::new(alg).typ("at+jwt").kid(&k.kid);
                 let signer = JwtSigner::with_header(Signer::new(&private, alg)?, header)?;
                 current = Some((k.kid.clone(), signer));
