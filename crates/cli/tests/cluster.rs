@@ -76,6 +76,42 @@ fn admin(url: &str, master: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// `tessera serve` on the store that must refuse to start (`issuer` empty: the default): its
+/// error output, once it has exited (at most 20 s).
+async fn refused_node(url: &str, master: &str, dir: &std::path::Path, issuer: &str) -> String {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--database-url", url, "--listen"])
+        .arg(format!("127.0.0.1:{}", free_port()));
+    if !issuer.is_empty() {
+        cmd.args(["--issuer", issuer]);
+    }
+    let mut node = cmd
+        .env_clear()
+        .env("TESSERA_MASTER_KEY", master)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = node.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = node.kill();
+            let _ = node.wait();
+            panic!("a node that should have been refused kept running");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut node.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(!status.success(), "{err}");
+    err
+}
+
 async fn ready(http: &reqwest::Client, node: &Node) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -157,33 +193,13 @@ async fn two_nodes_on_one_postgres() {
         !refused.status.success() && err.contains("is not this store's"),
         "{err}"
     );
-    let mut third = Command::new(BIN)
-        .args(["serve", "--database-url", &url, "--listen"])
-        .arg(format!("127.0.0.1:{}", free_port()))
-        .args(["--issuer", "http://tessera.test"])
-        .env_clear()
-        .env("TESSERA_MASTER_KEY", &other)
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = third.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = third.kill();
-            panic!("a node with another master key kept running");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut third.stderr.take().unwrap(), &mut err).unwrap();
+    let err = refused_node(&url, &other, dir.path(), "http://tessera.test").await;
+    assert!(err.contains("is not this store's"), "{err}");
+    // A node with the store's key but another issuer (here: the default, its own address)
+    // would reject the others' tokens: refused, saying which issuer the store has.
+    let err = refused_node(&url, &master, dir.path(), "").await;
     assert!(
-        !status.success() && err.contains("is not this store's"),
+        err.contains("http://tessera.test") && err.contains("issuer") && err.contains("default"),
         "{err}"
     );
     assert_eq!(

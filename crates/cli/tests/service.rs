@@ -790,3 +790,19 @@ fn a_store_refuses_another_master_key() {
     );
     assert_eq!(code, 0, "{err}");
 }
+
+/// One SQLite store has one node: a new issuer (here the default of another port) is taken,
+/// with a warning that tokens issued before carry the old one. (On PostgreSQL a node with
+/// another issuer is refused: `cluster.rs`.)
+#[test]
+fn a_single_node_store_takes_a_new_issuer_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, _) = start_serve(dir.path(), &[], &[]);
+    let (status, err) = stop(first);
+    assert!(status.success(), "{err}");
+    assert!(!err.contains("the issuer changed"), "{err}");
+    let (second, _) = start_serve(dir.path(), &[], &[]);
+    let (status, err) = stop(second);
+    assert!(status.success(), "{err}");
+    assert!(err.contains("the issuer changed"), "{err}");
+}

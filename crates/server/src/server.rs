@@ -42,12 +42,45 @@ impl Started {
     }
 }
 
+/// The issuer a store's tokens carry is recorded by the first node that serves it; on
+/// PostgreSQL (several nodes) a node with another issuer would reject the others' tokens (and
+/// they its), so it is refused. One SQLite store has one node: a new issuer is taken, with a
+/// warning that tokens issued before carry the old one.
+async fn agree_on_issuer(store: &dyn tessera_store::Store, config: &Config) -> Result<(), Error> {
+    let recorded = store.record_fact(ISSUER_FACT, &config.issuer).await?;
+    if recorded == config.issuer {
+        return Ok(());
+    }
+    let how = if config.issuer_is_default() {
+        " (the default, http:// + the listen address)"
+    } else {
+        ""
+    };
+    if config.database_url.is_some() {
+        return Err(Error::Invalid(format!(
+            "this store's issuer is {recorded} (recorded by the first node that served it) but this node's is {}{how}: nodes of one store must share the issuer, or they reject each other's tokens; set issuer = \"{recorded}\" (--issuer, TESSERA_ISSUER or the config file)",
+            config.issuer
+        )));
+    }
+    tracing::warn!(
+        before = %recorded,
+        now = %config.issuer,
+        "the issuer changed{how}: tokens issued before carry the old one and verifiers expecting the new one reject them"
+    );
+    store.set_fact(ISSUER_FACT, &config.issuer).await?;
+    Ok(())
+}
+
+/// The fact that holds the store's issuer.
+const ISSUER_FACT: &str = "issuer";
+
 /// Starts the service and returns once it accepts connections.
 ///
 /// # Errors
 /// [`Error`] when the store, the keys, the TLS files or the listener fail.
 pub async fn start(config: Config, clock: Option<Arc<dyn Clock>>) -> Result<Started, Error> {
     let (store, secrets) = crate::admin::open_store(&config, true).await?;
+    agree_on_issuer(store.as_ref(), &config).await?;
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(tls_acceptor(cert, key)?),
         _ => None,

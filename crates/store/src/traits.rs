@@ -89,6 +89,8 @@ pub trait Coordination: Send + Sync {
     /// Records a fact unless one is recorded under that name already; returns the value the
     /// store holds afterwards (this one, or the one recorded first).
     async fn record_fact(&self, name: &str, value: &str) -> Result<String, StoreError>;
+    /// Records a fact, replacing what was recorded under that name.
+    async fn set_fact(&self, name: &str, value: &str) -> Result<(), StoreError>;
 }
 
 /// The whole store.

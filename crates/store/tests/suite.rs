@@ -193,6 +193,9 @@ async fn suite(store: &dyn Store) {
         store.fact("master_key_check").await.unwrap().as_deref(),
         Some("one")
     );
+    store.set_fact("issuer", "a").await.unwrap();
+    store.set_fact("issuer", "b").await.unwrap();
+    assert_eq!(store.fact("issuer").await.unwrap().as_deref(), Some("b"));
 }
 
 /// Where there is no store, the operator's open says so and creates nothing; the service's

@@ -291,6 +291,12 @@ impl Config {
         authority.strip_suffix(default_port).unwrap_or(authority)
     }
 
+    /// Whether the issuer is the default one (`http://` + the listen address), not set.
+    #[must_use]
+    pub fn issuer_is_default(&self) -> bool {
+        !self.issuer_set
+    }
+
     /// Whether the issuer's host is `localhost` or a loopback address (127/8, `[::1]`).
     #[must_use]
     pub fn issuer_is_loopback(&self) -> bool {

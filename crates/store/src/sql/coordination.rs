@@ -66,4 +66,13 @@ impl Coordination for SqlStore {
             .await?
             .ok_or(StoreError::Corrupt("a fact vanished as it was recorded"))
     }
+
+    async fn set_fact(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO store_facts (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            &[Arg::from(name), Arg::from(value)],
+        )
+        .await?;
+        Ok(())
+    }
 }
