@@ -806,3 +806,67 @@ fn a_single_node_store_takes_a_new_issuer_with_a_warning() {
     assert!(status.success(), "{err}");
     assert!(err.contains("the issuer changed"), "{err}");
 }
+
+/// A failed client authentication is logged by the server with the client id and why (unknown
+/// client, wrong secret, disabled), never the secret; the client is told `invalid_client` only.
+#[test]
+fn failed_client_authentications_are_logged_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (child, port) = start_serve(d, &[], &[]);
+    let creds: Value = serde_json::from_str(&ok(
+        d,
+        &[
+            "client",
+            "create",
+            "--name",
+            "c",
+            "--audience",
+            "api://x",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    let id = creds["client_id"].as_str().unwrap().to_owned();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let grant = |id: &str, secret: &str| {
+        rt.block_on(async {
+            reqwest::Client::new()
+                .post(format!("http://127.0.0.1:{port}/oauth2/token"))
+                .basic_auth(id, Some(secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    };
+    let wrong = "not-the-secret-Zq9";
+    assert_eq!(grant(&id, wrong), 401);
+    assert_eq!(grant("nobody", "whatever-Xy7"), 401);
+    ok(d, &["client", "disable", &id]);
+    // The nodes see the change within poll_interval (500 ms).
+    let secret = creds["client_secret"].as_str().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while grant(&id, secret) != 401 {
+        assert!(
+            Instant::now() < deadline,
+            "the disabled client still gets tokens"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (_, err) = stop(child);
+    let line = |reason: &str, who: &str| {
+        err.lines().any(|l| {
+            l.contains("client authentication failed") && l.contains(reason) && l.contains(who)
+        })
+    };
+    assert!(line("wrong_secret", &id), "{err}");
+    assert!(line("unknown_client", "nobody"), "{err}");
+    assert!(line("disabled", &id), "{err}");
+    assert!(
+        !err.contains(wrong) && !err.contains("whatever-Xy7"),
+        "no secret in the log: {err}"
+    );
+}

@@ -36,7 +36,7 @@ struct Inner {
     stale: Mutex<Option<String>>,
     metrics: Metrics,
     events: tokio::sync::mpsc::UnboundedSender<Event>,
-    failures: Mutex<HashMap<String, (i64, u32)>>,
+    failures: Mutex<HashMap<String, (i64, u32, &'static str)>>,
     node: String,
     grants: Vec<Box<dyn crate::grants::Grant>>,
     /// Checks the DPoP proofs of token requests (RFC 9449 §5), with this node's replay cache.
@@ -208,28 +208,44 @@ impl AppState {
         let _ = self.inner.events.send(e);
     }
 
-    /// Counts a failed client authentication; the fifth within a minute is an audit event.
-    pub fn auth_failed(&self, client_id: &str) {
+    /// Counts a failed client authentication (by the client, all unknown ids as one): the
+    /// first in a minute for each reason is logged with the presented id and why (never the
+    /// secret), the fifth is an audit event. A flood logs a line a minute per client and
+    /// reason, not one per request.
+    pub fn auth_failed(&self, presented_id: &str, why: crate::oauth::AuthFailure) {
+        let known = why != crate::oauth::AuthFailure::UnknownClient;
+        let key = if known { presented_id } else { "unknown" };
         let now = self.now();
-        let report = {
+        let (count, new_reason) = {
             let Ok(mut map) = self.inner.failures.lock() else {
                 return;
             };
             if map.len() > 10_000 {
-                map.retain(|_, (start, _)| now - *start < 60);
+                map.retain(|_, (start, ..)| now - *start < 60);
             }
-            let entry = map.entry(client_id.to_owned()).or_insert((now, 0));
+            let entry = map.entry(key.to_owned()).or_insert((now, 0, ""));
             if now - entry.0 >= 60 {
-                *entry = (now, 0);
+                *entry = (now, 0, "");
             }
             entry.1 += 1;
-            entry.1 == 5
+            let new_reason = entry.2 != why.reason();
+            entry.2 = why.reason();
+            (entry.1, new_reason)
         };
-        if report {
+        if new_reason {
+            // The id is the caller's text: escaped and cut short.
+            let shown = tessera_jose::error::escaped(presented_id);
+            tracing::warn!(
+                client_id = %shown,
+                reason = why.reason(),
+                "client authentication failed (more failures of this client for the same reason within a minute are counted, not logged)"
+            );
+        }
+        if count == 5 {
             self.event(
                 "client.auth_failed",
-                Some(client_id),
-                serde_json::json!({"failures": 5, "window_seconds": 60}),
+                Some(key),
+                serde_json::json!({"failures": 5, "window_seconds": 60, "reason": why.reason()}),
             );
         }
     }

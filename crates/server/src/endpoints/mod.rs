@@ -14,7 +14,7 @@ use axum::http::HeaderMap;
 use tessera_store::Client;
 
 use crate::error::OAuthError;
-use crate::oauth::{Credentials, Form, secret_matches};
+use crate::oauth::{AuthFailure, Credentials, Form, check_secret};
 use crate::state::AppState;
 
 /// Authenticates the calling client: `client_secret_basic` or `client_secret_post`, exactly
@@ -49,18 +49,15 @@ pub async fn authenticate(
         }
         found = cached_client(state, &id, &presented);
     }
-    found.map_err(|known| {
-        state.auth_failed(if known { &id } else { "unknown" });
+    found.map_err(|why| {
+        state.auth_failed(&id, why);
         OAuthError::invalid_client(via_header)
     })
 }
 
-/// The cached client with this id and secret hash, if enabled; else whether the id is known.
-fn cached_client(state: &AppState, id: &str, presented: &[u8]) -> Result<Arc<Client>, bool> {
-    let client = state.client(id).ok_or(false)?;
-    if secret_matches(&client, presented, state.now()) {
-        Ok(client)
-    } else {
-        Err(true)
-    }
+/// The cached client with this id and secret hash, if it may authenticate; else why not.
+fn cached_client(state: &AppState, id: &str, presented: &[u8]) -> Result<Arc<Client>, AuthFailure> {
+    let client = state.client(id).ok_or(AuthFailure::UnknownClient)?;
+    check_secret(&client, presented, state.now())?;
+    Ok(client)
 }

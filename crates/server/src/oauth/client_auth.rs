@@ -69,15 +69,50 @@ impl Credentials {
     }
 }
 
-/// Whether `presented` (the secret's hash under the pepper) is the client's current secret, or
-/// its previous one within the rotation grace, and the client is enabled. Both comparisons run
-/// in constant time, and both always run.
-#[must_use]
-pub fn secret_matches(client: &Client, presented: &[u8], now: i64) -> bool {
+/// Why a client could not authenticate (logged by the server; the client is told only
+/// `invalid_client`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No client has the presented id.
+    UnknownClient,
+    /// The secret is neither the client's current one nor its previous one.
+    WrongSecret,
+    /// The client's previous secret, after its grace period ended.
+    SecretExpired,
+    /// The client is disabled.
+    Disabled,
+}
+
+impl AuthFailure {
+    /// The stable name, for the log.
+    #[must_use]
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::UnknownClient => "unknown_client",
+            Self::WrongSecret => "wrong_secret",
+            Self::SecretExpired => "secret_expired",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+/// Checks `presented` (the secret's hash under the pepper) against the client's current
+/// secret, and its previous one within the rotation grace; the client must be enabled. Both
+/// comparisons run in constant time, and both always run.
+///
+/// # Errors
+/// The [`AuthFailure`] that says why not.
+pub fn check_secret(client: &Client, presented: &[u8], now: i64) -> Result<(), AuthFailure> {
     let current = tessera_jose::secret::ct_eq(presented, &client.secret_hash);
-    let old = client.old_secret_hash.as_deref().is_some_and(|h| {
-        client.old_secret_until.is_some_and(|t| t > now)
-            && tessera_jose::secret::ct_eq(presented, h)
-    });
-    (current | old) && client.enabled
+    let old = client
+        .old_secret_hash
+        .as_deref()
+        .is_some_and(|h| tessera_jose::secret::ct_eq(presented, h));
+    let old_valid = client.old_secret_until.is_some_and(|t| t > now);
+    match (current | (old & old_valid), old) {
+        (true, _) if client.enabled => Ok(()),
+        (true, _) => Err(AuthFailure::Disabled),
+        (false, true) => Err(AuthFailure::SecretExpired),
+        (false, false) => Err(AuthFailure::WrongSecret),
+    }
 }

@@ -6,5 +6,5 @@ pub mod client_auth;
 pub mod form;
 pub mod parse;
 
-pub use client_auth::{Credentials, secret_matches};
+pub use client_auth::{AuthFailure, Credentials, check_secret};
 pub use form::Form;
