@@ -207,6 +207,11 @@ async fn two_nodes_on_one_postgres() {
         keys,
         "nothing changed"
     );
+    // Over TLS, as managed PostgreSQL services require (the machine's server has ssl = on).
+    assert_eq!(
+        admin(&format!("{url}?sslmode=require"), &master, &["keys", "list"]),
+        keys
+    );
     // A client created with the CLI beside the running nodes gets tokens from both.
     let creds: Value = serde_json::from_str(&admin(
         &url,

@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use serde_json::json;
 use tessera_store::{
-    Client, Event, KeyState, Location, Migrations, Schema, SqlStore, Store, StoreError, StoredKey,
+    Client, Coordination as _, Event, KeyState, Location, Migrations, Schema, SqlStore, Store,
+    StoreError, StoredKey,
 };
 use testkit::PgDatabase;
 
@@ -405,5 +406,46 @@ async fn postgres_bumps_the_generation_in_the_writes_transaction() {
     }
     a_write_and_its_generation_are_one(&store).await;
     drop((store, raw));
+    db.drop_now().await;
+}
+
+/// Managed PostgreSQL services need TLS (`sslmode=require` / `verify-full`): the store speaks
+/// it (the machine's PostgreSQL has `ssl = on`), and a connection that fails says why at once,
+/// instead of a pool timeout.
+#[tokio::test]
+async fn postgres_over_tls_and_failures_that_say_why() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    let store = postgres(&format!("{}?sslmode=require", db.url)).await;
+    store.ping().await.unwrap();
+    let raw = sqlx::PgPool::connect(&format!("{}?sslmode=require", db.url))
+        .await
+        .unwrap();
+    let ssl: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .fetch_one(&raw)
+        .await
+        .unwrap();
+    assert!(ssl, "the connection is encrypted");
+    raw.close().await;
+    drop(store);
+    let started = std::time::Instant::now();
+    let unknown = db.url.rsplit_once('/').unwrap().0.to_owned() + "/no_such_database_here";
+    let err = SqlStore::postgres(&unknown)
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("does not exist"), "{err}");
+    let closed = format!(
+        "postgres://postgres@127.0.0.1:{}/postgres",
+        testkit::free_port()
+    );
+    let err = SqlStore::postgres(&closed).await.err().unwrap().to_string();
+    assert!(err.to_lowercase().contains("refused"), "{err}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "no pool timeout"
+    );
     db.drop_now().await;
 }

@@ -104,10 +104,16 @@ impl SqlStore {
     /// # Errors
     /// [`StoreError`] when it cannot connect.
     pub async fn postgres(url: &str) -> Result<Self, StoreError> {
+        use sqlx::Connection as _;
+        let options = sqlx::postgres::PgConnectOptions::from_str(url)?;
+        // One connection first, so that a failure keeps its cause (refused, authentication,
+        // TLS, unknown database) instead of becoming the pool's timeout.
+        let first = tokio_timeout(sqlx::PgConnection::connect_with(&options)).await?;
+        first.close().await?;
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(std::time::Duration::from_secs(5))
-            .connect(url)
+            .connect_with(options)
             .await?;
         Ok(Self {
             pool: Pool::Postgres(pool),
@@ -252,6 +258,20 @@ impl SqlStore {
                 .map(Row::Postgres)
                 .collect(),
         })
+    }
+}
+
+/// The first connection to PostgreSQL, within 10 s (an address that drops packets answers
+/// nothing at all).
+async fn tokio_timeout<T>(
+    connecting: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, StoreError> {
+    match tokio::time::timeout(std::time::Duration::from_secs(10), connecting).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(StoreError::Io(
+            "PostgreSQL did not answer within 10 s (is the host or port right, and reachable?)"
+                .into(),
+        )),
     }
 }
 
