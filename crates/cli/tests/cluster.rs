@@ -209,7 +209,11 @@ async fn two_nodes_on_one_postgres() {
     );
     // Over TLS, as managed PostgreSQL services require (the machine's server has ssl = on).
     assert_eq!(
-        admin(&format!("{url}?sslmode=require"), &master, &["keys", "list"]),
+        admin(
+            &format!("{url}?sslmode=require"),
+            &master,
+            &["keys", "list"]
+        ),
         keys
     );
     // A client created with the CLI beside the running nodes gets tokens from both.

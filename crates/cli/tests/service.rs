@@ -870,3 +870,48 @@ fn failed_client_authentications_are_logged_with_the_reason() {
         "no secret in the log: {err}"
     );
 }
+
+/// `client disable|enable|delete|rotate-secret` say what they did.
+#[test]
+fn operator_commands_say_what_they_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init"]);
+    let created: Value = serde_json::from_str(&ok(
+        d,
+        &[
+            "client",
+            "create",
+            "--name",
+            "c",
+            "--audience",
+            "api://x",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    let id = created["client_id"].as_str().unwrap();
+    for (args, said) in [
+        (vec!["client", "disable", id], "disabled: it gets no tokens"),
+        (
+            vec!["client", "enable", id],
+            "enabled: it gets tokens again",
+        ),
+        (
+            vec!["client", "rotate-secret", id, "--grace", "1h"],
+            "the previous one works for 3600 s more",
+        ),
+        (
+            vec!["client", "rotate-secret", id],
+            "the previous one no longer works",
+        ),
+        (
+            vec!["client", "delete", id],
+            "deleted: its secret no longer works",
+        ),
+    ] {
+        let (code, _, err) = run(d, &[], &args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(err.contains(id) && err.contains(said), "{args:?}: {err}");
+    }
+}

@@ -266,21 +266,37 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                     .map_err(admin_error)?;
                 output::json(&client_json(&c))
             }
-            ClientCommand::Disable { opts, id } => open(opts)
-                .await?
-                .set_enabled(id, false)
-                .await
-                .map_err(admin_error),
-            ClientCommand::Enable { opts, id } => open(opts)
-                .await?
-                .set_enabled(id, true)
-                .await
-                .map_err(admin_error),
-            ClientCommand::Delete { opts, id } => open(opts)
-                .await?
-                .delete_client(id)
-                .await
-                .map_err(admin_error),
+            ClientCommand::Disable { opts, id } => {
+                open(opts)
+                    .await?
+                    .set_enabled(id, false)
+                    .await
+                    .map_err(admin_error)?;
+                output::note(&format!(
+                    "client {id} disabled: it gets no tokens, and the tokens it has are inactive at introspection (enabling it again does not bring them back)"
+                ));
+                Ok(())
+            }
+            ClientCommand::Enable { opts, id } => {
+                open(opts)
+                    .await?
+                    .set_enabled(id, true)
+                    .await
+                    .map_err(admin_error)?;
+                output::note(&format!("client {id} enabled: it gets tokens again"));
+                Ok(())
+            }
+            ClientCommand::Delete { opts, id } => {
+                open(opts)
+                    .await?
+                    .delete_client(id)
+                    .await
+                    .map_err(admin_error)?;
+                output::note(&format!(
+                    "client {id} deleted: its secret no longer works and its tokens are inactive at introspection"
+                ));
+                Ok(())
+            }
             ClientCommand::RotateSecret {
                 opts,
                 id,
@@ -293,7 +309,15 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                     .rotate_secret(id, grace)
                     .await
                     .map_err(admin_error)?;
-                print_credentials(&creds, *json)
+                print_credentials(&creds, *json)?;
+                output::note(&if grace > 0 {
+                    format!(
+                        "client {id} has a new secret; the previous one works for {grace} s more"
+                    )
+                } else {
+                    format!("client {id} has a new secret; the previous one no longer works")
+                });
+                Ok(())
             }
             ClientCommand::RevokeTokens { opts, id } => {
                 open(opts)
