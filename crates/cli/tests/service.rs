@@ -915,3 +915,76 @@ fn operator_commands_say_what_they_did() {
         assert!(err.contains(id) && err.contains(said), "{args:?}: {err}");
     }
 }
+
+/// The small things an operator types: `--listen localhost:PORT` and `:PORT`, a lifetime
+/// without its unit, a misspelt `TESSERA_*` variable.
+#[test]
+fn what_operators_type_is_read_as_they_mean_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let printed = ok(
+        d,
+        &["serve", "--print-config", "--listen", "localhost:9000"],
+    );
+    assert!(printed.contains("listen = \"127.0.0.1:9000\""), "{printed}");
+    let printed = ok(d, &["serve", "--print-config", "--listen", ":9000"]);
+    assert!(printed.contains("listen = \"0.0.0.0:9000\""), "{printed}");
+    let (code, _, err) = run(
+        d,
+        &[],
+        &["serve", "--print-config", "--listen", "nowhere:9000"],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("localhost:8080"), "{err}");
+    // And it serves there.
+    let port = common::free_port();
+    let child = common::Reaped(
+        Command::new(BIN)
+            .args(["serve", "--listen", &format!("localhost:{port}")])
+            .current_dir(d)
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    common::wait_listening(port, "tessera serve on localhost");
+    drop(child);
+    // A lifetime without a unit.
+    let (code, _, err) = run(
+        d,
+        &[],
+        &[
+            "client",
+            "create",
+            "--name",
+            "c",
+            "--audience",
+            "api://x",
+            "--token-ttl",
+            "15",
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("15s or 15m?"), "{err}");
+    assert_eq!(ok(d, &["client", "list", "--json"]).lines().count(), 0);
+    // A misspelt variable is named, with the setting it probably meant.
+    let (code, _, err) = run(
+        d,
+        &[
+            ("TESSERA_TOKEN_TLL", "5m"),
+            ("TESSERA_NOTHING_LIKE_IT", "1"),
+        ],
+        &["serve", "--print-config"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("TESSERA_TOKEN_TLL is not a setting: did you mean TESSERA_TOKEN_TTL?"),
+        "{err}"
+    );
+    assert!(
+        err.contains("TESSERA_NOTHING_LIKE_IT is not a setting (see `tessera serve --help`)"),
+        "{err}"
+    );
+}

@@ -131,8 +131,16 @@ async fn open(opts: &ServerOpts) -> Result<Admin, Failure> {
         .map_err(|e| Failure::Input(anyhow!("cannot open the store: {e}")))
 }
 
+/// A lifetime flag (`--token-ttl`, `--grace`): a duration with its unit. A bare number is
+/// refused: `15` is as likely minutes as seconds.
 fn ttl(text: Option<&str>) -> Result<Option<i64>, Failure> {
     text.map(|t| {
+        let trimmed = t.trim();
+        if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Failure::Input(anyhow!(
+                "`{trimmed}` has no unit: {trimmed}s or {trimmed}m? (units: s, m, h, d, w)"
+            )));
+        }
         let d = input::duration(t)?;
         Ok(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
     })

@@ -11,6 +11,9 @@ use tessera_jose::JwsAlg;
 
 use crate::error::ConfigError;
 
+/// `TESSERA_*` variables of Tessera's own test harness, not settings.
+const HARNESS: [&str; 3] = ["TESSERA_REQUIRE_", "TESSERA_TEST_", "TESSERA_JOSE_DIR"];
+
 mod duration;
 mod settings;
 mod values;
@@ -76,6 +79,9 @@ pub struct Config {
     /// Secrets that were given as command-line flags (visible to every user of the machine
     /// in the process list): warned about at start.
     secret_flags: Vec<&'static str>,
+    /// `TESSERA_*` variables that name no setting (a typo loses a setting silently otherwise):
+    /// warned about at start.
+    unknown_env: Vec<String>,
 }
 
 impl core::fmt::Debug for Config {
@@ -114,6 +120,7 @@ impl Default for Config {
             debugger: None,
             issuer_set: false,
             secret_flags: Vec::new(),
+            unknown_env: Vec::new(),
         }
     }
 }
@@ -175,6 +182,8 @@ impl Config {
                 let name = name.to_lowercase();
                 if settings::find(&name).is_some() {
                     c.set(&name, &value, Source::Env)?;
+                } else if !HARNESS.iter().any(|h| key.starts_with(h)) {
+                    c.unknown_env.push(key.clone());
                 }
             }
         }
@@ -246,10 +255,12 @@ impl Config {
     }
 
     /// Warnings about how the configuration was given: secrets passed as command-line flags
-    /// (every user of the machine can read a process's arguments).
+    /// (every user of the machine can read a process's arguments), and `TESSERA_*` variables
+    /// that name no setting (with the closest one's name).
     #[must_use]
     pub fn warnings(&self) -> Vec<String> {
-        self.secret_flags
+        let mut out: Vec<String> = self
+            .secret_flags
             .iter()
             .map(|name| {
                 format!(
@@ -258,7 +269,20 @@ impl Config {
                     name.to_uppercase()
                 )
             })
-            .collect()
+            .collect();
+        for var in &self.unknown_env {
+            let shown = tessera_jose::error::escaped(var);
+            out.push(
+                match settings::closest(&var["TESSERA_".len()..].to_lowercase()) {
+                    Some(s) => format!(
+                        "{shown} is not a setting: did you mean TESSERA_{}?",
+                        s.to_uppercase()
+                    ),
+                    None => format!("{shown} is not a setting (see `tessera serve --help`)"),
+                },
+            );
+        }
+        out
     }
 
     /// Whether the issuer is neither https nor on a loopback address (worth a warning).

@@ -24,6 +24,34 @@ pub struct Setting {
     pub(super) show: fn(&Config) -> Option<String>,
 }
 
+/// The setting whose name is closest to `name` (at most three edits away), for a typo.
+pub(super) fn closest(name: &str) -> Option<&'static str> {
+    SETTINGS
+        .iter()
+        .map(|s| (edits(name, s.name), s.name))
+        .filter(|(d, _)| *d <= 3)
+        .min()
+        .map(|(_, n)| n)
+}
+
+/// The Levenshtein distance between two short ASCII-ish names.
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 /// The setting called `name`.
 pub(super) fn find(name: &str) -> Option<&'static Setting> {
     SETTINGS.iter().find(|s| s.name == name)
@@ -33,6 +61,28 @@ pub(super) fn find(name: &str) -> Option<&'static Setting> {
 fn put<T>(field: &mut T, value: Result<T, String>) -> Result<(), String> {
     *field = value?;
     Ok(())
+}
+
+/// An address to listen on: `IP:PORT`, `localhost:PORT` (127.0.0.1), or `:PORT` (every IPv4
+/// interface, as other servers read it).
+fn listen_address(v: &str) -> Result<std::net::SocketAddr, String> {
+    if let Ok(addr) = v.parse() {
+        return Ok(addr);
+    }
+    let bad = || {
+        format!(
+            "expected an address like 127.0.0.1:8080, localhost:8080 or :8080, got `{}`",
+            tessera_jose::error::escaped(v)
+        )
+    };
+    let (host, port) = v.rsplit_once(':').ok_or_else(bad)?;
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    let ip: std::net::IpAddr = match host {
+        "" => std::net::Ipv4Addr::UNSPECIFIED.into(),
+        h if h.eq_ignore_ascii_case("localhost") => std::net::Ipv4Addr::LOCALHOST.into(),
+        _ => return Err(bad()),
+    };
+    Ok((ip, port).into())
 }
 
 fn secs(d: Duration) -> Option<String> {
@@ -56,13 +106,8 @@ fn path(p: Option<&PathBuf>) -> Option<String> {
 pub const SETTINGS: &[Setting] = &[
     Setting {
         name: "listen",
-        help: "address to bind (default 127.0.0.1:8080)",
-        set: |c, v, _| {
-            c.listen = v
-                .parse()
-                .map_err(|_| "expected an address like 127.0.0.1:8080")?;
-            Ok(())
-        },
+        help: "address to bind: IP:PORT, localhost:PORT, or :PORT for every interface (default 127.0.0.1:8080)",
+        set: |c, v, _| put(&mut c.listen, listen_address(v)),
         show: |c| Some(c.listen.to_string()),
     },
     Setting {
