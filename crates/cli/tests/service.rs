@@ -988,3 +988,80 @@ fn what_operators_type_is_read_as_they_mean_it() {
         "{err}"
     );
 }
+
+/// What `serve` prints is meant to be pasted: its "first client" command reaches this server's
+/// store (here a data folder with a space in its name), and the command that one prints gets a
+/// token from this server (its issuer, as the store recorded it).
+#[test]
+fn the_commands_serve_prints_work_when_pasted() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let port = common::free_port();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--data-dir", "my data", "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .current_dir(d)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let _child = common::Reaped(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let command = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .expect("the banner's first-client line");
+        if let Some(c) = line.trim().strip_prefix("first client: ") {
+            break c.to_owned();
+        }
+    };
+    assert!(command.contains("--data-dir 'my data'"), "{command}");
+    let pasted = command.replacen("tessera ", &format!("'{BIN}' "), 1);
+    let out = Command::new("sh")
+        .args(["-c", &pasted])
+        .current_dir(d)
+        .env_clear()
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{pasted}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let curl = printed
+        .lines()
+        .find(|l| l.trim_start().starts_with("curl "))
+        .unwrap_or_else(|| panic!("{printed}"));
+    let url = curl.split_whitespace().last().unwrap();
+    assert_eq!(url, format!("http://127.0.0.1:{port}/oauth2/token"));
+    let creds = curl.split('\'').nth(1).unwrap();
+    let (id, secret) = creds.split_once(':').unwrap();
+    let status = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        reqwest::Client::new()
+            .post(url)
+            .basic_auth(id, Some(secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status.as_u16(), 200);
+}

@@ -558,6 +558,15 @@ impl Admin {
         .await
     }
 
+    /// The issuer of the service on this store: as its first node recorded it, else this
+    /// configuration's.
+    pub async fn issuer(&self) -> String {
+        match self.store.fact(crate::server::ISSUER_FACT).await {
+            Ok(Some(issuer)) => issuer,
+            _ => self.config.issuer.clone(),
+        }
+    }
+
     /// Audit events since a Unix time.
     ///
     /// # Errors

@@ -72,7 +72,7 @@ async fn agree_on_issuer(store: &dyn tessera_store::Store, config: &Config) -> R
 }
 
 /// The fact that holds the store's issuer.
-const ISSUER_FACT: &str = "issuer";
+pub(crate) const ISSUER_FACT: &str = "issuer";
 
 /// Starts the service and returns once it accepts connections.
 ///

@@ -74,6 +74,8 @@ pub fn serve(a: &ServeArgs) -> CmdResult {
     logging(config.log_json);
     let issuer = config.issuer.clone();
     let debugger = config.debugger_enabled();
+    let config_file = a.opts.config.clone();
+    let database_url = config.database_url.clone();
     let data = config
         .database_url
         .is_none()
@@ -92,16 +94,56 @@ pub fn serve(a: &ServeArgs) -> CmdResult {
             if debugger {
                 eprintln!("  debugger   {} (turn off with --set debugger=off)", urls.debugger);
             }
-            let dd = data
-                .as_deref()
-                .filter(|d| *d != "tessera-data")
-                .map(|d| format!(" --data-dir {d}"))
-                .unwrap_or_default();
+            let dd = store_flags(config_file.as_deref(), data.as_deref(), database_url.as_deref());
             eprintln!(
                 "  first client: tessera client create{dd} --name my-service --scope \"orders:read\" --audience api://orders"
             );
+            if dd.is_empty() && database_url.is_some() {
+                eprintln!(
+                    "    (with TESSERA_DATABASE_URL set to this server's database URL, which holds a password)"
+                );
+            }
         }))
         .map_err(|e| Failure::Input(anyhow!("{e}")))
+}
+
+/// The flags that point an operator command at this server's store, for the banner's "first
+/// client" command: the config file it read, else a data folder other than the default, else a
+/// database URL without a password (one with a password is left to `TESSERA_DATABASE_URL`).
+fn store_flags(config: Option<&str>, data_dir: Option<&str>, database_url: Option<&str>) -> String {
+    if let Some(c) = config {
+        return format!(" --config {}", shell_word(c));
+    }
+    match (data_dir, database_url) {
+        (Some(d), _) if d != "tessera-data" => format!(" --data-dir {}", shell_word(d)),
+        (_, Some(url)) if !url_has_password(url) => {
+            format!(" --database-url {}", shell_word(url))
+        }
+        _ => String::new(),
+    }
+}
+
+/// Whether a URL carries a password (in its authority or its query).
+fn url_has_password(url: &str) -> bool {
+    let base = url.split('?').next().unwrap_or_default();
+    let in_authority = match (base.find("://"), base.rfind('@')) {
+        (Some(s), Some(at)) if at > s => base[s + 3..at].contains(':'),
+        _ => false,
+    };
+    in_authority || url.contains("password=")
+}
+
+/// A word a POSIX shell reads back as it is: bare when it is plain, else single-quoted.
+fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:@=%+,".contains(&b));
+    if plain {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
 
 /// Log lines on stderr, as text or JSON, filtered by `RUST_LOG` (default `info`).
@@ -154,14 +196,18 @@ fn scopes(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn print_credentials(c: &NewCredentials, json: bool) -> CmdResult {
+/// New credentials, with the command that gets a token from the service that uses this store
+/// (its issuer as the store recorded it).
+fn print_credentials(c: &NewCredentials, issuer: &str, json: bool) -> CmdResult {
     if json {
         return output::json(&serde_json::to_value(c).map_err(|e| anyhow!("{e}"))?);
     }
     let dpop = if c.dpop_bound {
-        "\ndpop_bound     yes (token requests need a DPoP proof: -H \"DPoP: $(tessera dpop proof --key KEY --htm POST --htu <issuer>/oauth2/token)\")"
+        format!(
+            "\ndpop_bound     yes (token requests need a DPoP proof: -H \"DPoP: $(tessera dpop proof --key KEY --htm POST --htu {issuer}/oauth2/token)\")"
+        )
     } else {
-        ""
+        String::new()
     };
     let introspect = if c.introspect {
         "\nintrospect     yes (tokens meant for its audiences)"
@@ -169,7 +215,7 @@ fn print_credentials(c: &NewCredentials, json: bool) -> CmdResult {
         ""
     };
     output::line(&format!(
-        "client_id      {}\nclient_secret  {}\nscope          {}\naudience       {}\ntoken_ttl      {}s{dpop}{introspect}\n\nThe secret is shown once: store it now. Get a token with:\n  curl -s -u '{}:{}' -d grant_type=client_credentials <issuer>/oauth2/token",
+        "client_id      {}\nclient_secret  {}\nscope          {}\naudience       {}\ntoken_ttl      {}s{dpop}{introspect}\n\nThe secret is shown once: store it now. Get a token with:\n  curl -s -u '{}:{}' -d grant_type=client_credentials {issuer}/oauth2/token",
         c.client_id,
         c.client_secret,
         c.scope,
@@ -222,7 +268,7 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                     })
                     .await
                     .map_err(admin_error)?;
-                print_credentials(&creds, *json)
+                print_credentials(&creds, &admin.issuer().await, *json)
             }
             ClientCommand::List { opts, json } => {
                 let admin = open(opts).await?;
@@ -312,12 +358,12 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                 json,
             } => {
                 let grace = ttl(grace.as_deref())?.unwrap_or(0);
-                let creds = open(opts)
-                    .await?
+                let admin = open(opts).await?;
+                let creds = admin
                     .rotate_secret(id, grace)
                     .await
                     .map_err(admin_error)?;
-                print_credentials(&creds, *json)?;
+                print_credentials(&creds, &admin.issuer().await, *json)?;
                 output::note(&if grace > 0 {
                     format!(
                         "client {id} has a new secret; the previous one works for {grace} s more"
@@ -451,4 +497,35 @@ pub fn init(a: &MigrateArgs) -> CmdResult {
             ))
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{shell_word, store_flags};
+
+    #[test]
+    fn the_banner_points_at_the_store_without_its_password() {
+        assert_eq!(store_flags(None, Some("tessera-data"), None), "");
+        assert_eq!(
+            store_flags(None, Some("my data"), None),
+            " --data-dir 'my data'"
+        );
+        assert_eq!(
+            store_flags(None, None, Some("postgres://tessera@db:5432/auth")),
+            " --database-url postgres://tessera@db:5432/auth"
+        );
+        assert_eq!(
+            store_flags(None, None, Some("postgres://tessera:s3cret@db/auth")),
+            ""
+        );
+        assert_eq!(
+            store_flags(None, None, Some("postgres://db/auth?password=s3cret")),
+            ""
+        );
+        assert_eq!(
+            store_flags(Some("/etc/tessera.toml"), None, Some("postgres://t:p@db/a")),
+            " --config /etc/tessera.toml"
+        );
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+    }
 }
