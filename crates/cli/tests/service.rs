@@ -1065,3 +1065,40 @@ fn the_commands_serve_prints_work_when_pasted() {
     });
     assert_eq!(status.as_u16(), 200);
 }
+
+/// `--issuer http://host/auth`: the service answers under the path it advertises.
+#[test]
+fn an_issuer_with_a_path_is_served_under_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let issuer = format!("http://127.0.0.1:{port}/auth");
+    let child = common::Reaped(
+        Command::new(BIN)
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--issuer",
+                &issuer,
+            ])
+            .current_dir(dir.path())
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    common::wait_listening(port, "tessera serve");
+    let doc: Value = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        reqwest::get(format!("{issuer}/.well-known/openid-configuration"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(doc["issuer"], issuer.as_str());
+    assert_eq!(doc["token_endpoint"], format!("{issuer}/oauth2/token"));
+    drop(child);
+}

@@ -48,20 +48,32 @@ pub fn app(state: AppState) -> Router {
         max_body,
     };
     let debugger = c.debugger_enabled();
+    // Under the issuer's path, if it has one (`paths` says where each document goes).
+    let prefix = paths::split_issuer(&c.issuer).1.to_owned();
+    let at = |path: &str| format!("{prefix}{path}");
     let mut router = Router::new()
-        .route(paths::TOKEN, post(endpoints::token::token))
-        .route(paths::INTROSPECT, post(endpoints::introspect::introspect))
-        .route(paths::REVOKE, post(endpoints::revoke::revoke))
-        .route(paths::JWKS, get(endpoints::discovery::jwks))
-        .route(paths::AS_METADATA, get(endpoints::discovery::metadata))
-        .route(paths::OIDC_METADATA, get(endpoints::discovery::metadata))
+        .route(&at(paths::TOKEN), post(endpoints::token::token))
+        .route(
+            &at(paths::INTROSPECT),
+            post(endpoints::introspect::introspect),
+        )
+        .route(&at(paths::REVOKE), post(endpoints::revoke::revoke))
+        .route(&at(paths::JWKS), get(endpoints::discovery::jwks))
+        .route(
+            &format!("{}{prefix}", paths::AS_METADATA),
+            get(endpoints::discovery::metadata),
+        )
+        .route(
+            &at(paths::OIDC_METADATA),
+            get(endpoints::discovery::metadata),
+        )
         .fallback(not_found);
     if debugger {
         let access = tessera_debugger::Access::SameOrigin {
             host: c.issuer_authority().to_owned(),
             loopback: c.issuer_is_loopback() && c.listen.ip().is_loopback(),
         };
-        router = router.merge(tessera_debugger::router(paths::DEBUGGER, access));
+        router = router.merge(tessera_debugger::router(&at(paths::DEBUGGER), access));
     }
     // Health and metrics never queue behind the API: they take no request slot.
     let ops = Router::new()
@@ -161,6 +173,7 @@ async fn not_found() -> Response {
 async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let endpoint = paths::label(
+        paths::split_issuer(&state.config().issuer).1,
         req.extensions()
             .get::<MatchedPath>()
             .map(MatchedPath::as_str),

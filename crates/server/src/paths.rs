@@ -1,6 +1,12 @@
 //! Every endpoint's path, spelled once: the router mounts these, the metrics label them, and
 //! the metadata, the DPoP `htu` of the token endpoint and the command line's banner build their
 //! URLs from them ([`Urls`], made once from the issuer).
+//!
+//! An issuer with a path (`https://example.com/auth`) has its endpoints under that path
+//! (`/auth/oauth2/token`, `/auth/.well-known/openid-configuration` as OpenID Connect Discovery
+//! §4 puts it); its RFC 8414 metadata is at `/.well-known/oauth-authorization-server/auth`
+//! (RFC 8414 §3.1: the well-known segment goes between the host and the path). Health and
+//! metrics stay at the root.
 
 /// `POST`: tokens (RFC 6749 §3.2).
 pub const TOKEN: &str = "/oauth2/token";
@@ -45,20 +51,36 @@ impl Urls {
     #[must_use]
     pub fn new(issuer: &str) -> Self {
         let url = |path: &str| format!("{issuer}{path}");
+        let (origin, path) = split_issuer(issuer);
         Self {
             token: url(TOKEN),
             introspect: url(INTROSPECT),
             revoke: url(REVOKE),
             jwks: url(JWKS),
-            metadata: url(AS_METADATA),
+            metadata: format!("{origin}{AS_METADATA}{path}"),
             debugger: format!("{issuer}{DEBUGGER}/"),
         }
     }
 }
 
-/// A bounded label for metrics (never the raw path: an attacker could grow the label set).
+/// An issuer URL as its origin (`https://example.com`) and its path (`/auth`, or empty).
 #[must_use]
-pub fn label(path: Option<&str>) -> &'static str {
+pub fn split_issuer(issuer: &str) -> (&str, &str) {
+    let after_scheme = issuer.find("://").map_or(0, |i| i + 3);
+    match issuer[after_scheme..].find('/') {
+        Some(i) => issuer.split_at(after_scheme + i),
+        None => (issuer, ""),
+    }
+}
+
+/// A bounded label for metrics (never the raw path: an attacker could grow the label set), for
+/// a route matched under the issuer's path `prefix`.
+#[must_use]
+pub fn label(prefix: &str, path: Option<&str>) -> &'static str {
+    if path.is_some_and(|p| p.starts_with(AS_METADATA)) {
+        return "metadata";
+    }
+    let path = path.map(|p| p.strip_prefix(prefix).unwrap_or(p));
     match path {
         Some(TOKEN) => "token",
         Some(INTROSPECT) => "introspect",
@@ -90,10 +112,29 @@ mod tests {
             "https://auth.example.com/.well-known/oauth-authorization-server"
         );
         assert_eq!(u.debugger, "https://auth.example.com/debugger/");
-        assert_eq!(label(Some(TOKEN)), "token");
-        assert_eq!(label(Some(OIDC_METADATA)), "metadata");
-        assert_eq!(label(Some("/debugger/api/inspect")), "debugger");
-        assert_eq!(label(Some("/debuggerx")), "other");
-        assert_eq!(label(None), "other");
+        assert_eq!(label("", Some(TOKEN)), "token");
+        assert_eq!(label("", Some(OIDC_METADATA)), "metadata");
+        assert_eq!(label("", Some("/debugger/api/inspect")), "debugger");
+        assert_eq!(label("", Some("/debuggerx")), "other");
+        assert_eq!(label("", None), "other");
+        // An issuer with a path.
+        let u = Urls::new("https://example.com/auth");
+        assert_eq!(u.token, "https://example.com/auth/oauth2/token");
+        assert_eq!(
+            u.metadata,
+            "https://example.com/.well-known/oauth-authorization-server/auth"
+        );
+        assert_eq!(
+            split_issuer("http://127.0.0.1:8080"),
+            ("http://127.0.0.1:8080", "")
+        );
+        assert_eq!(label("/auth", Some("/auth/oauth2/token")), "token");
+        assert_eq!(
+            label(
+                "/auth",
+                Some("/.well-known/oauth-authorization-server/auth")
+            ),
+            "metadata"
+        );
     }
 }

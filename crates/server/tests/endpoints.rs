@@ -935,3 +935,78 @@ async fn concurrent_client_changes_are_all_kept() {
     assert!(stored.tokens_revoked_before.is_some());
     assert_eq!(stored.version, 5);
 }
+
+/// An issuer with a path is served under it: its endpoints, its OpenID Connect discovery
+/// document under the path, its RFC 8414 metadata with the path after the well-known segment
+/// (§3.1), and every URL in them agrees; nothing is served at the root but health and metrics.
+#[tokio::test]
+async fn an_issuer_with_a_path_is_served_under_it() {
+    let store: std::sync::Arc<dyn tessera_store::Store> =
+        std::sync::Arc::new(tessera_store::SqlStore::memory().await.unwrap());
+    let s = common::service_with(
+        store,
+        common::config(&[("issuer", "https://auth.test/auth/")]),
+    )
+    .await;
+    let c = s.client("read", &["api://x"]).await;
+    let (status, _, v) = s
+        .post_form(
+            "/auth/oauth2/token",
+            "grant_type=client_credentials",
+            Some((&c.client_id, &c.client_secret)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let token = v["access_token"].as_str().unwrap();
+    let claims = tessera_jose::dangerous::decode_unverified(token)
+        .unwrap()
+        .claims
+        .unwrap();
+    assert_eq!(claims["iss"], "https://auth.test/auth");
+    let (status, _, _) = s
+        .post_form(
+            "/oauth2/token",
+            "grant_type=client_credentials",
+            Some((&c.client_id, &c.client_secret)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "not at the root");
+    for path in [
+        "/.well-known/oauth-authorization-server/auth",
+        "/auth/.well-known/openid-configuration",
+    ] {
+        let (status, _, body) = s.get(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let doc: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(doc["issuer"], "https://auth.test/auth");
+        assert_eq!(doc["token_endpoint"], "https://auth.test/auth/oauth2/token");
+        assert_eq!(
+            doc["jwks_uri"],
+            "https://auth.test/auth/.well-known/jwks.json"
+        );
+    }
+    assert_eq!(s.get("/auth/.well-known/jwks.json").await.0, StatusCode::OK);
+    assert_eq!(
+        s.get("/.well-known/jwks.json").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(s.get("/readyz").await.0, StatusCode::OK);
+    let (_, _, metrics) = s.get("/metrics").await;
+    let metrics = String::from_utf8_lossy(&metrics);
+    assert!(metrics.contains("endpoint=\"token\""), "{metrics}");
+    // Paths that would be read as route patterns, or are not plain, are refused.
+    for bad in [
+        "https://auth.test/a{b}",
+        "https://auth.test/a//b",
+        "https://auth.test/a/../b",
+    ] {
+        let err = tessera_server::config::Config::load(
+            None,
+            Vec::new(),
+            &[("issuer".to_owned(), bad.to_owned())],
+        )
+        .err()
+        .unwrap();
+        assert!(err.0.contains("plain segments"), "{bad}: {err}");
+    }
+}

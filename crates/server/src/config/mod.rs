@@ -228,6 +228,22 @@ impl Config {
                 "issuer: no query or fragment (RFC 8414 §2)".into(),
             ));
         }
+        // The endpoints are served under the issuer's path: a path of plain segments.
+        let path = crate::paths::split_issuer(&self.issuer).1;
+        let plain = path.split('/').skip(1).all(|segment| {
+            !segment.is_empty()
+                && segment != "."
+                && segment != ".."
+                && segment
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+        });
+        if !plain {
+            return Err(ConfigError(format!(
+                "issuer: its path `{}` must be plain segments (letters, digits, - . _ ~) separated by single slashes: the endpoints are served under it",
+                tessera_jose::error::escaped(path)
+            )));
+        }
         if self.tls_cert.is_some() != self.tls_key.is_some() {
             return Err(ConfigError(
                 "tls_cert and tls_key: give both or neither".into(),
