@@ -932,6 +932,9 @@ pub enum KeysCommand {
         /// The kid (a thumbprint, which may begin with `-`).
         #[arg(allow_hyphen_values = true)]
         kid: String,
+        /// Retire it even though tokens it signed are still valid (they stop verifying).
+        #[arg(long)]
+        force: bool,
     },
 }
 

@@ -1102,3 +1102,61 @@ fn an_issuer_with_a_path_is_served_under_it() {
     assert_eq!(doc["token_endpoint"], format!("{issuer}/oauth2/token"));
     drop(child);
 }
+
+/// `keys retire` of a key whose tokens are still valid says until when and wants `--force`.
+#[test]
+fn retiring_a_key_with_live_tokens_needs_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (child, port) = start_serve(d, &[], &[]);
+    let creds: Value = serde_json::from_str(&ok(
+        d,
+        &[
+            "client",
+            "create",
+            "--name",
+            "c",
+            "--audience",
+            "api://x",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    let token: Value = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{port}/oauth2/token"))
+            .basic_auth(
+                creds["client_id"].as_str().unwrap(),
+                creds["client_secret"].as_str(),
+            )
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    let kid =
+        tessera_jose::dangerous::peek_header_unverified(token["access_token"].as_str().unwrap())
+            .unwrap()
+            .kid_value()
+            .unwrap()
+            .to_owned();
+    // On shutdown the node records what the key signed.
+    let (status, err) = stop(child);
+    assert!(status.success(), "{err}");
+    ok(d, &["keys", "rotate", "--force"]);
+    ok(d, &["keys", "rotate", "--force"]);
+    let (code, _, err) = run(d, &[], &["keys", "retire", &kid]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains(&kid) && err.contains("stay valid until") && err.contains("--force"),
+        "{err}"
+    );
+    let (code, _, err) = run(d, &[], &["keys", "retire", &kid, "--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("retired"), "{err}");
+    let listed = ok(d, &["keys", "list"]);
+    assert!(!listed.contains(&kid), "{listed}");
+}

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::keys::{KeyRing, Policy, Secrets, Step};
+use crate::keys::{Policy, Secrets, Step};
 use tessera_store::{Client, Event, KeyState, Store};
 
 /// The store and secrets of one deployment, for administration.
@@ -533,11 +533,12 @@ impl Admin {
         crate::keys::apply(self.store.as_ref(), &self.secrets, &steps, now, &p).await
     }
 
-    /// Removes a previous key from the JWKS now (tokens it signed stop verifying).
+    /// Removes a previous key from the JWKS now (tokens it signed stop verifying). A key that
+    /// signed tokens still valid (as the nodes recorded it) is retired only with `force`.
     ///
     /// # Errors
-    /// [`Error`] for an unknown kid or a key that is not previous.
-    pub async fn retire(&self, kid: &str) -> Result<Vec<Event>, Error> {
+    /// [`Error`] for an unknown kid, a key that is not previous, or live tokens without `force`.
+    pub async fn retire(&self, kid: &str, force: bool) -> Result<Vec<Event>, Error> {
         let keys = self.store.keys().await?;
         let k = keys.iter().find(|k| k.kid == kid).ok_or_else(|| {
             Error::Invalid(format!("no key `{}`", tessera_jose::error::escaped(kid)))
@@ -546,6 +547,15 @@ impl Admin {
             return Err(Error::Invalid(format!(
                 "key {kid} is {}: only a previous key can be retired (rotate first)",
                 k.state.name()
+            )));
+        }
+        let now = self.now();
+        if let Some(until) = k.signed_until.filter(|t| *t > now)
+            && !force
+        {
+            return Err(Error::Invalid(format!(
+                "key {kid} signed tokens that stay valid until {until} (Unix time, in {} s; the nodes record the latest expiry, not a count): retired now, they fail verification everywhere. Wait, or use --force",
+                until - now
             )));
         }
         crate::keys::apply(
@@ -573,16 +583,5 @@ impl Admin {
     /// [`Error`].
     pub async fn events(&self, since: i64, limit: i64) -> Result<Vec<Event>, Error> {
         Ok(self.store.events(since, limit).await?)
-    }
-
-    /// Checks that the stored keys open under this master key (a wrong master key is a clear
-    /// error before anything else).
-    ///
-    /// # Errors
-    /// [`Error::Crypto`] when they do not.
-    pub async fn check_master_key(&self) -> Result<(), Error> {
-        let keys = self.store.keys().await?;
-        let clock = crate::keys::SharedClock(Arc::new(tessera_jose::jwt::SystemClock));
-        KeyRing::build(&keys, &self.secrets, &self.config.issuer, &clock).map(|_| ())
     }
 }

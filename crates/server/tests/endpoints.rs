@@ -710,7 +710,7 @@ async fn verified_tokens_are_remembered_per_key_ring() {
         .unwrap()
         .to_owned();
     s.admin.rotate(true).await.unwrap();
-    s.admin.retire(&kid).await.unwrap();
+    s.admin.retire(&kid, true).await.unwrap();
     s.state.refresh().await.unwrap();
     assert_eq!(s.introspect(&c, &token).await, json!({"active": false}));
 }

@@ -415,8 +415,15 @@ pub fn keys(c: &KeysCommand) -> CmdResult {
                 }
                 Ok(())
             }
-            KeysCommand::Retire { opts, kid } => {
-                open(opts).await?.retire(kid).await.map_err(admin_error)?;
+            KeysCommand::Retire { opts, kid, force } => {
+                open(opts)
+                    .await?
+                    .retire(kid, *force)
+                    .await
+                    .map_err(admin_error)?;
+                output::note(&format!(
+                    "key {kid} retired: it left the JWKS, and tokens it signed no longer verify"
+                ));
                 Ok(())
             }
         }
