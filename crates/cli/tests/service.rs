@@ -1160,3 +1160,55 @@ fn retiring_a_key_with_live_tokens_needs_force() {
     let listed = ok(d, &["keys", "list"]);
     assert!(!listed.contains(&kid), "{listed}");
 }
+
+/// TLS files that are wrong are named, with what is wrong with them: missing, swapped, a key
+/// that belongs to another certificate, an encrypted key.
+#[test]
+fn tls_configuration_errors_say_which_file_and_what() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (one, two) = (d.join("one"), d.join("two"));
+    std::fs::create_dir_all(&one).unwrap();
+    std::fs::create_dir_all(&two).unwrap();
+    let (Some(a), Some(b)) = (
+        testkit::test_certificate(&one),
+        testkit::test_certificate(&two),
+    ) else {
+        return;
+    };
+    let s = |p: &std::path::Path| p.display().to_string();
+    let encrypted = d.join("encrypted.pem");
+    std::fs::write(
+        &encrypted,
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let cases = [
+        (s(&d.join("missing.pem")), s(&a.key), "cannot read it"),
+        (s(&a.key), s(&a.cert), "are tls_cert and tls_key swapped?"),
+        (
+            s(&a.cert),
+            s(&b.key),
+            "does not belong to the first certificate",
+        ),
+        (s(&a.cert), s(&encrypted), "is encrypted"),
+    ];
+    for (cert, key, says) in cases {
+        let (code, err) = run_bounded(
+            d,
+            &[],
+            &[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--tls-cert",
+                &cert,
+                "--tls-key",
+                &key,
+            ],
+            20,
+        );
+        assert_ne!(code, 0);
+        assert!(err.contains(says), "{cert} {key}: {err}");
+    }
+}

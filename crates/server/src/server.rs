@@ -317,20 +317,70 @@ fn tls_acceptor(
     cert: &std::path::Path,
     key: &std::path::Path,
 ) -> Result<tokio_rustls::TlsAcceptor, Error> {
-    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::pem::{self, PemObject as _};
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| Error::Tls(format!("{}: {e}", cert.display())))?
+    let (cert_path, key_path) = (cert.display(), key.display());
+    let read = |what: &str, path: &std::path::Path| {
+        std::fs::read(path)
+            .map_err(|e| Error::Tls(format!("{what} {}: cannot read it: {e}", path.display())))
+    };
+    let cert_pem = read("tls_cert", cert)?;
+    let key_pem = read("tls_key", key)?;
+    let looks_like_key = |pem: &[u8]| {
+        let text = String::from_utf8_lossy(pem);
+        text.contains("PRIVATE KEY-----")
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<_, _>>()
-        .map_err(|e| Error::Tls(format!("{}: {e}", cert.display())))?;
-    let key = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| Error::Tls(format!("{}: {e}", key.display())))?;
+        .map_err(|e| {
+            Error::Tls(format!(
+                "tls_cert {cert_path}: not a PEM certificate chain ({e})"
+            ))
+        })?;
+    if certs.is_empty() {
+        return Err(Error::Tls(if looks_like_key(&cert_pem) {
+            format!(
+                "tls_cert {cert_path} holds a private key, not a certificate: are tls_cert and tls_key swapped?"
+            )
+        } else {
+            format!("tls_cert {cert_path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+        }));
+    }
+    let key = match PrivateKeyDer::from_pem_slice(&key_pem) {
+        Ok(key) => key,
+        Err(pem::Error::NoItemsFound) => {
+            let text = String::from_utf8_lossy(&key_pem);
+            return Err(Error::Tls(if text.contains("ENCRYPTED PRIVATE KEY") {
+                format!(
+                    "tls_key {key_path} is encrypted: give the key unencrypted (openssl pkcs8 -in KEY -nocrypt -out KEY.plain), readable by this user only"
+                )
+            } else if text.contains("-----BEGIN CERTIFICATE-----") {
+                format!(
+                    "tls_key {key_path} holds a certificate, not a private key: are tls_cert and tls_key swapped?"
+                )
+            } else {
+                format!("tls_key {key_path} holds no PEM private key (PKCS#8, PKCS#1 or SEC1)")
+            }));
+        }
+        Err(e) => {
+            return Err(Error::Tls(format!(
+                "tls_key {key_path}: not a PEM private key ({e})"
+            )));
+        }
+    };
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Tls(e.to_string()))?
         .with_no_client_auth()
         .with_single_cert(certs, key)
-        .map_err(|e| Error::Tls(e.to_string()))?;
+        .map_err(|e| {
+            Error::Tls(match e {
+                rustls::Error::InconsistentKeys(_) => format!(
+                    "the private key in tls_key {key_path} does not belong to the first certificate in tls_cert {cert_path}"
+                ),
+                other => format!("tls_cert {cert_path} and tls_key {key_path}: {other}"),
+            })
+        })?;
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
