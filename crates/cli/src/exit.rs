@@ -27,6 +27,9 @@ pub enum Failure {
     Input(anyhow::Error),
     /// A search found nothing (exit 1, like a rejection, without its wording).
     NotFound(String),
+    /// A failure already reported in the command's own output (a JSON log record): exit 2,
+    /// nothing more printed.
+    Reported,
 }
 
 impl Failure {
@@ -34,7 +37,7 @@ impl Failure {
     pub fn code(&self) -> ExitCode {
         match self {
             Self::Rejected(_) | Self::NotFound(_) => ExitCode::from(1),
-            Self::Input(_) => ExitCode::from(2),
+            Self::Input(_) | Self::Reported => ExitCode::from(2),
         }
     }
 
@@ -44,6 +47,7 @@ impl Failure {
             Self::Rejected(e) => format!("rejected: {e} ({}){}", e.code(), limit_hint(e)),
             Self::Input(e) => format!("{e:#}"),
             Self::NotFound(m) => m.clone(),
+            Self::Reported => String::new(),
         }
     }
 }

@@ -18,7 +18,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             let code = failure.code();
-            let _ = writeln!(std::io::stderr(), "error: {}", failure.message());
+            let message = failure.message();
+            if !message.is_empty() {
+                let _ = writeln!(std::io::stderr(), "error: {message}");
+            }
             code
         }
     }

@@ -1212,3 +1212,48 @@ fn tls_configuration_errors_say_which_file_and_what() {
         assert!(err.contains(says), "{cert} {key}: {err}");
     }
 }
+
+/// `--log-format json`: every line is a JSON record, the warnings, the banner and a fatal error
+/// included.
+#[test]
+fn json_logs_are_json_from_the_first_line_to_the_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let all_json = |err: &str| {
+        for line in err.lines().filter(|l| !l.trim().is_empty()) {
+            assert!(
+                serde_json::from_str::<Value>(line).is_ok(),
+                "not JSON: {line}\nin:\n{err}"
+            );
+        }
+    };
+    let (child, _) = start_serve(d, &[("TESSERA_TOKEN_TLL", "5m")], &["--log-format", "json"]);
+    let (status, err) = stop(child);
+    assert!(status.success(), "{err}");
+    all_json(&err);
+    assert!(
+        err.contains("tessera serve is listening") && err.contains("first_client"),
+        "{err}"
+    );
+    assert!(err.contains("TESSERA_TOKEN_TLL is not a setting"), "{err}");
+    let (code, err) = run_bounded(
+        d,
+        &[],
+        &[
+            "serve",
+            "--log-format",
+            "json",
+            "--tls-cert",
+            "missing.pem",
+            "--tls-key",
+            "missing.pem",
+        ],
+        20,
+    );
+    assert_eq!(code, 2);
+    all_json(&err);
+    assert!(
+        err.contains("tessera serve stopped") && err.contains("missing.pem"),
+        "{err}"
+    );
+}

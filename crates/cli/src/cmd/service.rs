@@ -12,8 +12,17 @@ use crate::exit::{CmdResult, Failure};
 use crate::input;
 use crate::output;
 
-/// The configuration from `--config`, `TESSERA_*` and the flags given.
-fn load(opts: &ServerOpts, mut flags: Vec<(String, String)>) -> Result<Config, Failure> {
+/// The configuration from `--config`, `TESSERA_*` and the flags given; its warnings printed.
+fn load(opts: &ServerOpts, flags: Vec<(String, String)>) -> Result<Config, Failure> {
+    let config = load_quietly(opts, flags)?;
+    for w in config.warnings() {
+        output::warn(&w);
+    }
+    Ok(config)
+}
+
+/// The configuration, its warnings left to the caller.
+fn load_quietly(opts: &ServerOpts, mut flags: Vec<(String, String)>) -> Result<Config, Failure> {
     let file = match &opts.config {
         Some(path) => Some(
             String::from_utf8(input::file(path)?).map_err(|_| anyhow!("{path} is not UTF-8"))?,
@@ -26,12 +35,7 @@ fn load(opts: &ServerOpts, mut flags: Vec<(String, String)>) -> Result<Config, F
     if let Some(u) = &opts.database_url {
         flags.push(("database_url".into(), u.clone()));
     }
-    let config =
-        Config::load(file.as_deref(), std::env::vars(), &flags).map_err(|e| anyhow!("{e}"))?;
-    for w in config.warnings() {
-        output::warn(&w);
-    }
-    Ok(config)
+    Ok(Config::load(file.as_deref(), std::env::vars(), &flags).map_err(|e| anyhow!("{e}"))?)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
@@ -61,17 +65,31 @@ pub fn serve(a: &ServeArgs) -> CmdResult {
             .ok_or_else(|| anyhow!("--set expects NAME=VALUE, got `{s}`"))?;
         flags.push((k.trim().replace('-', "_"), v.to_owned()));
     }
-    let config = load(&a.opts, flags)?;
+    let config = load_quietly(&a.opts, flags)?;
+    let mut warnings = config.warnings();
     if config.issuer_is_insecure() {
-        output::warn(&format!(
+        warnings.push(format!(
             "the issuer {} is neither https nor loopback: tokens and secrets cross the network in clear unless a proxy terminates TLS",
             config.issuer
         ));
     }
     if a.print_config {
+        for w in &warnings {
+            output::warn(w);
+        }
         return output::out(config.to_toml().as_bytes());
     }
-    logging(config.log_json);
+    let json = config.log_json;
+    logging(json);
+    // With `log_format = json`, every line is a JSON log record: the warnings, the banner and
+    // a fatal error too.
+    for w in &warnings {
+        if json {
+            tracing::warn!("{w}");
+        } else {
+            output::warn(w);
+        }
+    }
     let issuer = config.issuer.clone();
     let debugger = config.debugger_enabled();
     let config_file = a.opts.config.clone();
@@ -86,25 +104,47 @@ pub fn serve(a: &ServeArgs) -> CmdResult {
                 || "PostgreSQL".to_owned(),
                 |d| format!("SQLite in {d}/"),
             );
+            let urls = started.state.urls();
+            let dd = store_flags(config_file.as_deref(), data.as_deref(), database_url.as_deref());
+            let first_client = format!(
+                "tessera client create{dd} --name my-service --scope \"orders:read\" --audience api://orders"
+            );
+            let url_note = dd.is_empty() && database_url.is_some();
+            if json {
+                tracing::info!(
+                    listening = %started.addr,
+                    store = %store,
+                    issuer = %issuer,
+                    discovery = %urls.metadata,
+                    jwks = %urls.jwks,
+                    debugger = debugger.then_some(urls.debugger.as_str()),
+                    first_client = %first_client,
+                    "tessera serve is listening"
+                );
+                return;
+            }
             eprintln!("tessera serve: listening on {} ({store})", started.addr);
             eprintln!("  issuer     {issuer}");
-            let urls = started.state.urls();
             eprintln!("  discovery  {}", urls.metadata);
             eprintln!("  JWKS       {}", urls.jwks);
             if debugger {
                 eprintln!("  debugger   {} (turn off with --set debugger=off)", urls.debugger);
             }
-            let dd = store_flags(config_file.as_deref(), data.as_deref(), database_url.as_deref());
-            eprintln!(
-                "  first client: tessera client create{dd} --name my-service --scope \"orders:read\" --audience api://orders"
-            );
-            if dd.is_empty() && database_url.is_some() {
+            eprintln!("  first client: {first_client}");
+            if url_note {
                 eprintln!(
                     "    (with TESSERA_DATABASE_URL set to this server's database URL, which holds a password)"
                 );
             }
         }))
-        .map_err(|e| Failure::Input(anyhow!("{e}")))
+        .map_err(|e| {
+            if json {
+                tracing::error!(error = %e, "tessera serve stopped");
+                Failure::Reported
+            } else {
+                Failure::Input(anyhow!("{e}"))
+            }
+        })
 }
 
 /// The flags that point an operator command at this server's store, for the banner's "first
