@@ -227,6 +227,11 @@ pub struct VerifyArgs {
     /// anyone holding the public key can make (they authenticate no sender).
     #[arg(long)]
     pub accept_unauthenticated_senders: bool,
+    /// Accept a DPoP-bound token (`cnf.jkt`) on its signature and claims alone. Without it, a
+    /// bound token is refused: whoever holds it must also prove the key (RFC 9449 §7), which
+    /// `tessera dpop verify` checks.
+    #[arg(long)]
+    pub signature_only: bool,
     /// Print `{"valid": true, ...}` on success and `{"valid": false, "code", "message"}` on
     /// rejection.
     #[arg(long)]

@@ -30,13 +30,15 @@ pub enum Failure {
     /// A failure already reported in the command's own output (a JSON log record): exit 2,
     /// nothing more printed.
     Reported,
+    /// A valid token refused for what it is (exit 1, like a rejection).
+    Refused(String),
 }
 
 impl Failure {
     /// The exit code.
     pub fn code(&self) -> ExitCode {
         match self {
-            Self::Rejected(_) | Self::NotFound(_) => ExitCode::from(1),
+            Self::Rejected(_) | Self::NotFound(_) | Self::Refused(_) => ExitCode::from(1),
             Self::Input(_) | Self::Reported => ExitCode::from(2),
         }
     }
@@ -48,6 +50,7 @@ impl Failure {
             Self::Input(e) => format!("{e:#}"),
             Self::NotFound(m) => m.clone(),
             Self::Reported => String::new(),
+            Self::Refused(m) => format!("refused: {m}"),
         }
     }
 }

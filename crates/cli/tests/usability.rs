@@ -745,3 +745,44 @@ fn decode_warns_as_the_debugger_does() {
         assert_eq!(r.stderr.is_empty(), !warned, "{}", r.stderr);
     }
 }
+
+/// A DPoP-bound token (`cnf.jkt`) is valid only with a proof by its key: `tessera verify` says
+/// so and refuses it, unless told to check the signature alone.
+#[test]
+fn a_dpop_bound_token_is_not_valid_on_its_signature_alone() {
+    let env = Env::new();
+    let secret = "a-32-byte-long-secret-for-hs256!";
+    let token = env
+        .ok(&[
+            "sign",
+            r#"{"sub":"u1","cnf":{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}"#,
+            "--alg",
+            "HS256",
+            "--secret",
+            secret,
+            "--exp",
+            "+15m",
+        ])
+        .trim()
+        .to_owned();
+    let r = env.run(&["verify", &token, "--secret", secret]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("DPoP-bound")
+            && r.stderr
+                .contains("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I")
+            && r.stderr.contains("--signature-only"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty(), "no claims printed: {}", r.stdout);
+    let j = env.run(&["verify", &token, "--secret", secret, "--json"]);
+    assert_eq!(j.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
+    assert_eq!(
+        (&v["valid"], &v["code"]),
+        (&false.into(), &"dpop_bound".into())
+    );
+    let ok = env.ok(&["verify", &token, "--secret", secret, "--signature-only"]);
+    assert!(ok.contains("\"jkt\""), "{ok}");
+}

@@ -14,6 +14,16 @@ use crate::output;
 
 pub fn run(a: &VerifyArgs) -> CmdResult {
     match verify(a) {
+        Ok(v) if !a.signature_only && bound_key(v.claims()).is_some() => {
+            let message = format!(
+                "the token is DPoP-bound (cnf.jkt {}): its signature and claims are valid, but whoever presents it must also prove that key with a DPoP proof (RFC 9449 §7; `tessera dpop verify` checks one); --signature-only accepts it on its signature alone",
+                tessera_jose::error::escaped(bound_key(v.claims()).unwrap_or_default())
+            );
+            if a.json {
+                output::json(&json!({"valid": false, "code": "dpop_bound", "message": message}))?;
+            }
+            Err(Failure::Refused(message))
+        }
         Ok(v) => {
             if a.json {
                 let header = v
@@ -38,6 +48,11 @@ pub fn run(a: &VerifyArgs) -> CmdResult {
         }
         Err(f) => Err(f),
     }
+}
+
+/// The thumbprint a DPoP-bound token is bound to (`cnf.jkt`).
+fn bound_key(claims: &Value) -> Option<&str> {
+    claims.get("cnf")?.get("jkt")?.as_str()
 }
 
 fn configure<S>(b: VerifierBuilder<S>, a: &VerifyArgs) -> Result<VerifierBuilder<S>, Failure> {
