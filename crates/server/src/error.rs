@@ -10,7 +10,7 @@ use tessera_store::StoreError;
 pub struct OAuthError {
     status: StatusCode,
     code: &'static str,
-    description: &'static str,
+    description: std::borrow::Cow<'static, str>,
     /// Client authentication failed through the `Authorization` header: answer 401 with
     /// `WWW-Authenticate: Basic` (RFC 6749 §5.2).
     challenge: bool,
@@ -61,13 +61,13 @@ impl OAuthError {
 
     /// `invalid_scope` (400).
     #[must_use]
-    pub fn invalid_scope(description: &'static str) -> Self {
+    pub fn invalid_scope(description: impl Into<std::borrow::Cow<'static, str>>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_scope", description)
     }
 
     /// `invalid_target` (400, RFC 8707 §2).
     #[must_use]
-    pub fn invalid_target(description: &'static str) -> Self {
+    pub fn invalid_target(description: impl Into<std::borrow::Cow<'static, str>>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_target", description)
     }
 
@@ -108,11 +108,15 @@ impl OAuthError {
         )
     }
 
-    fn new(status: StatusCode, code: &'static str, description: &'static str) -> Self {
+    fn new(
+        status: StatusCode,
+        code: &'static str,
+        description: impl Into<std::borrow::Cow<'static, str>>,
+    ) -> Self {
         Self {
             status,
             code,
-            description,
+            description: description.into(),
             challenge: false,
         }
     }

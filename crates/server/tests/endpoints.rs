@@ -1010,3 +1010,67 @@ async fn an_issuer_with_a_path_is_served_under_it() {
         assert!(err.0.contains("plain segments"), "{bad}: {err}");
     }
 }
+
+/// Errors name the scope or resource at fault; parameters OAuth does not have but people send
+/// (`scopes`, `audience`) are ignored as RFC 6749 §3.2 says, and the answer says so.
+#[tokio::test]
+async fn errors_name_what_is_at_fault_and_misspellings_are_pointed_out() {
+    let s = service().await;
+    let c = s.client("read write", &["api://x", "api://y"]).await;
+    let basic = Some((c.client_id.as_str(), c.client_secret.as_str()));
+    let (status, _, v) = s
+        .post_form(
+            "/oauth2/token",
+            "grant_type=client_credentials&scope=read%20admin",
+            basic,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(v["error"], "invalid_scope");
+    assert!(
+        v["error_description"].as_str().unwrap().contains("`admin`"),
+        "{v}"
+    );
+    let (status, _, v) = s
+        .post_form(
+            "/oauth2/token",
+            "grant_type=client_credentials&resource=api%3A%2F%2Fz",
+            basic,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(v["error"], "invalid_target");
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("`api://z`"),
+        "{v}"
+    );
+    let (status, _, v) = s
+        .post_form(
+            "/oauth2/token",
+            "grant_type=client_credentials&scopes=read&audience=api%3A%2F%2Fy",
+            basic,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(
+        v["scope"], "read write",
+        "scopes= was ignored: the default scope"
+    );
+    let warnings = v["warnings"].to_string();
+    assert!(
+        warnings.contains("`scopes`") && warnings.contains("did you mean `scope`"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("`audience`") && warnings.contains("resource (RFC 8707)"),
+        "{warnings}"
+    );
+    // A plain request has no warnings member.
+    let (_, _, v) = s
+        .post_form("/oauth2/token", "grant_type=client_credentials", basic)
+        .await;
+    assert!(v.get("warnings").is_none(), "{v}");
+}

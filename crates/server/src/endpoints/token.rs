@@ -50,8 +50,18 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
     };
     let result = issue(&state, &client, &req).await;
     match result {
-        Ok(r) => {
+        Ok(mut r) => {
             state.metrics().grant(&client.id, "issued");
+            for (sent, meant) in form.misspelt() {
+                tracing::info!(
+                    client_id = %client.id,
+                    parameter = sent,
+                    "a token request sent a parameter OAuth does not have: ignored"
+                );
+                r.warnings.push(format!(
+                    "the parameter `{sent}` is not OAuth's and was ignored: did you mean `{meant}`?"
+                ));
+            }
             let mut resp = axum::Json(r).into_response();
             let h = resp.headers_mut();
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -30,10 +30,14 @@ impl Grant for ClientCredentials {
                 if asked.is_empty() {
                     return Err(OAuthError::invalid_scope("the scope is empty"));
                 }
-                if asked.iter().any(|a| !client.scopes.iter().any(|c| c == a)) {
-                    return Err(OAuthError::invalid_scope(
-                        "a requested scope is unknown or not allowed for this client",
-                    ));
+                if let Some(a) = asked
+                    .iter()
+                    .find(|a| !client.scopes.iter().any(|c| c == *a))
+                {
+                    return Err(OAuthError::invalid_scope(format!(
+                        "the scope `{}` is unknown or not allowed for this client",
+                        tessera_jose::error::escaped(a)
+                    )));
                 }
                 let mut unique: Vec<&str> = Vec::new();
                 for a in asked {
@@ -58,9 +62,10 @@ impl Grant for ClientCredentials {
             let mut list = Vec::new();
             for r in form.resources() {
                 if !client.audiences.iter().any(|a| a == r) {
-                    return Err(OAuthError::invalid_target(
-                        "a requested resource is not an audience of this client",
-                    ));
+                    return Err(OAuthError::invalid_target(format!(
+                        "the resource `{}` is not an audience of this client",
+                        tessera_jose::error::escaped(r)
+                    )));
                 }
                 if !list.contains(&r.as_str()) {
                     list.push(r.as_str());
@@ -109,6 +114,7 @@ impl Grant for ClientCredentials {
             token_type: req.token_type(),
             expires_in: ttl,
             scope,
+            warnings: Vec::new(),
         })
     }
 }

@@ -67,4 +67,9 @@ pub struct TokenResponse {
     /// The granted scope.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub scope: String,
+    /// Parameters of the request that were ignored because they are not OAuth's, with what
+    /// was probably meant (`scopes` for `scope`): clients ignore members they do not know
+    /// (RFC 6749 §5.1), a person reading the answer sees them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }

@@ -7,6 +7,17 @@ use axum::http::{HeaderMap, header};
 use super::parse;
 use crate::error::OAuthError;
 
+/// Parameter names people send for one of OAuth's, and that one.
+const MISSPELT: [(&str, &str); 7] = [
+    ("scopes", "scope"),
+    ("audience", "resource (RFC 8707)"),
+    ("aud", "resource (RFC 8707)"),
+    ("resources", "resource"),
+    ("grant-type", "grant_type"),
+    ("client-id", "client_id"),
+    ("client-secret", "client_secret"),
+];
+
 /// A form body: `application/x-www-form-urlencoded`, each parameter at most once (RFC 6749
 /// §3.1), except those allowed to repeat (`resource`, RFC 8707).
 pub struct Form {
@@ -44,6 +55,15 @@ impl Form {
             .get(name)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
+    }
+
+    /// Parameters that look like a misspelling of one this server reads, with what was meant:
+    /// they are ignored (RFC 6749 §3.2), and said so.
+    pub fn misspelt(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        MISSPELT
+            .iter()
+            .filter(|(name, _)| self.single.contains_key(*name))
+            .copied()
     }
 
     /// The `resource` parameters.
