@@ -31,6 +31,14 @@ pub trait KeyStore: Send + Sync {
     async fn insert_key(&self, k: &StoredKey) -> Result<(), StoreError>;
     /// Replaces a key's state and times.
     async fn update_key(&self, k: &StoredKey) -> Result<(), StoreError>;
+    /// A rotation's one step: the current key becomes previous and the next becomes current,
+    /// in one transaction with one move of the generation, so no node ever loads a store with
+    /// no current key (or two).
+    async fn promote_key(
+        &self,
+        retired: Option<&StoredKey>,
+        activated: &StoredKey,
+    ) -> Result<(), StoreError>;
     /// Records that the key signed a token expiring at `until` (kept as the maximum); a retired
     /// key's `remove_after` becomes at least `until + margin`.
     async fn key_signed_until(&self, kid: &str, until: i64, margin: i64) -> Result<(), StoreError>;

@@ -153,7 +153,41 @@ async fn suite(store: &dyn Store) {
         (Some(700), Some(760))
     );
     assert!(store.generation().await.unwrap() > g, "update_key bumps");
-    store.delete_key("k1").await.unwrap();
+    // A rotation's step: the current key retires and the next signs, in one write that moves
+    // the generation once (no reader can see the store without a current key between them).
+    let mut current = k.clone();
+    current.kid = "k2".into();
+    current.state = KeyState::Current;
+    let mut next = k.clone();
+    next.kid = "k3".into();
+    next.state = KeyState::Next;
+    store.insert_key(&current).await.unwrap();
+    store.insert_key(&next).await.unwrap();
+    current.state = KeyState::Previous;
+    current.retired_at = Some(30);
+    next.state = KeyState::Current;
+    next.activated_at = Some(30);
+    let g = store.generation().await.unwrap();
+    store.promote_key(Some(&current), &next).await.unwrap();
+    assert_eq!(store.generation().await.unwrap(), g + 1);
+    let states: Vec<(String, KeyState)> = store
+        .keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| (k.kid, k.state))
+        .collect();
+    assert!(
+        states.contains(&("k2".into(), KeyState::Previous)),
+        "{states:?}"
+    );
+    assert!(
+        states.contains(&("k3".into(), KeyState::Current)),
+        "{states:?}"
+    );
+    for kid in ["k1", "k2", "k3"] {
+        store.delete_key(kid).await.unwrap();
+    }
     assert!(store.keys().await.unwrap().is_empty());
     // Events, in order, from a time.
     for (at, kind) in [(1, "a"), (2, "b"), (3, "c")] {

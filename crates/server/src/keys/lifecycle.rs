@@ -106,23 +106,29 @@ pub async fn apply(
             }
             Step::Promote { next, current } => {
                 let keys = store.keys().await?;
-                if let Some(c) = current
+                let retired = current
                     .as_ref()
                     .and_then(|c| keys.iter().find(|k| &k.kid == c))
-                {
-                    let mut c = c.clone();
-                    c.state = KeyState::Previous;
-                    c.retired_at = Some(now);
-                    c.remove_after = Some(retire_until(&c, now, p));
-                    store.update_key(&c).await?;
-                    events.push(event("key.retired", &c.kid));
-                }
+                    .map(|c| {
+                        let mut c = c.clone();
+                        c.state = KeyState::Previous;
+                        c.retired_at = Some(now);
+                        c.remove_after = Some(retire_until(&c, now, p));
+                        c
+                    });
                 if let Some(n) = keys.iter().find(|k| &k.kid == next) {
                     let mut n = n.clone();
                     n.state = KeyState::Current;
                     n.activated_at = Some(now);
-                    store.update_key(&n).await?;
+                    // One transaction: no node may load a store without a current key.
+                    store.promote_key(retired.as_ref(), &n).await?;
+                    if let Some(c) = &retired {
+                        events.push(event("key.retired", &c.kid));
+                    }
                     events.push(event("key.activated", &n.kid));
+                } else if let Some(c) = &retired {
+                    store.update_key(c).await?;
+                    events.push(event("key.retired", &c.kid));
                 }
             }
             Step::Remove(kid) => {

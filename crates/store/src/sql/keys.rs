@@ -20,6 +20,19 @@ fn key(r: &Row) -> Result<StoredKey, StoreError> {
     })
 }
 
+/// A key's state and times ($1 the kid).
+const UPDATE_KEY: &str = "UPDATE signing_keys SET state = $2, activated_at = $3, retired_at = $4, remove_after = $5 WHERE kid = $1";
+
+fn state_and_times(k: &StoredKey) -> [Arg<'_>; 5] {
+    [
+        Arg::from(&k.kid),
+        Arg::from(k.state.name()),
+        Arg::from(k.activated_at),
+        Arg::from(k.retired_at),
+        Arg::from(k.remove_after),
+    ]
+}
+
 #[async_trait]
 impl KeyStore for SqlStore {
     async fn keys(&self) -> Result<Vec<StoredKey>, StoreError> {
@@ -52,17 +65,19 @@ impl KeyStore for SqlStore {
 
     async fn update_key(&self, k: &StoredKey) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        tx.execute(
-            "UPDATE signing_keys SET state = $2, activated_at = $3, retired_at = $4, remove_after = $5 WHERE kid = $1",
-            &[
-                Arg::from(&k.kid),
-                Arg::from(k.state.name()),
-                Arg::from(k.activated_at),
-                Arg::from(k.retired_at),
-                Arg::from(k.remove_after),
-            ],
-        )
-        .await?;
+        tx.execute(UPDATE_KEY, &state_and_times(k)).await?;
+        tx.commit_bumped().await
+    }
+
+    async fn promote_key(
+        &self,
+        retired: Option<&StoredKey>,
+        activated: &StoredKey,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        for k in retired.into_iter().chain([activated]) {
+            tx.execute(UPDATE_KEY, &state_and_times(k)).await?;
+        }
         tx.commit_bumped().await
     }
 
