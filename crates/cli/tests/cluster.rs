@@ -130,32 +130,14 @@ async fn ready(http: &reqwest::Client, node: &Node) {
 }
 
 async fn token(http: &reqwest::Client, node: &Node, id: &str, secret: &str) -> Option<String> {
-    let r = http
-        .post(format!("{}/oauth2/token", node.base))
-        .basic_auth(id, Some(secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .ok()?;
-    if r.status() != 200 {
-        return None;
-    }
-    let v: Value = r.json().await.ok()?;
-    v["access_token"].as_str().map(str::to_owned)
+    let (status, v) =
+        testkit::grant(http, &format!("{}/oauth2/token", node.base), id, secret).await;
+    (status == 200).then(|| v["access_token"].as_str().map(str::to_owned))?
 }
 
 async fn active(http: &reqwest::Client, node: &Node, id: &str, secret: &str, tok: &str) -> bool {
-    let v: Value = http
-        .post(format!("{}/oauth2/introspect", node.base))
-        .basic_auth(id, Some(secret))
-        .form(&[("token", tok)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["active"] == true
+    let url = format!("{}/oauth2/introspect", node.base);
+    testkit::introspect(http, &url, id, secret, tok).await["active"] == true
 }
 
 #[tokio::test]

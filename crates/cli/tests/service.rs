@@ -829,19 +829,9 @@ fn failed_client_authentications_are_logged_with_the_reason() {
     .unwrap();
     let id = creds["client_id"].as_str().unwrap().to_owned();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let grant = |id: &str, secret: &str| {
-        rt.block_on(async {
-            reqwest::Client::new()
-                .post(format!("http://127.0.0.1:{port}/oauth2/token"))
-                .basic_auth(id, Some(secret))
-                .form(&[("grant_type", "client_credentials")])
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        })
-    };
+    let http = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/oauth2/token");
+    let grant = |id: &str, secret: &str| rt.block_on(testkit::grant(&http, &url, id, secret)).0;
     let wrong = "not-the-secret-Zq9";
     assert_eq!(grant(&id, wrong), 401);
     assert_eq!(grant("nobody", "whatever-Xy7"), 401);
@@ -1053,17 +1043,10 @@ fn the_commands_serve_prints_work_when_pasted() {
     assert_eq!(url, format!("http://127.0.0.1:{port}/oauth2/token"));
     let creds = curl.split('\'').nth(1).unwrap();
     let (id, secret) = creds.split_once(':').unwrap();
-    let status = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        reqwest::Client::new()
-            .post(url)
-            .basic_auth(id, Some(secret))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap()
-            .status()
-    });
-    assert_eq!(status.as_u16(), 200);
+    let (status, _) = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(testkit::grant(&reqwest::Client::new(), url, id, secret));
+    assert_eq!(status, 200);
 }
 
 /// `--issuer http://host/auth`: the service answers under the path it advertises.
@@ -1122,21 +1105,14 @@ fn retiring_a_key_with_live_tokens_needs_force() {
         ],
     ))
     .unwrap();
-    let token: Value = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        reqwest::Client::new()
-            .post(format!("http://127.0.0.1:{port}/oauth2/token"))
-            .basic_auth(
-                creds["client_id"].as_str().unwrap(),
-                creds["client_secret"].as_str(),
-            )
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
+    let (_, token) = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(testkit::grant(
+            &reqwest::Client::new(),
+            &format!("http://127.0.0.1:{port}/oauth2/token"),
+            creds["client_id"].as_str().unwrap(),
+            creds["client_secret"].as_str().unwrap(),
+        ));
     let kid =
         tessera_jose::dangerous::peek_header_unverified(token["access_token"].as_str().unwrap())
             .unwrap()

@@ -55,14 +55,7 @@ async fn oauth2_client_and_jsonwebtoken_over_http() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let jwks: serde_json::Value = http
-        .get(format!("{base}/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = testkit::get_json(&http, &format!("{base}/.well-known/jwks.json")).await;
     for auth in [AuthType::BasicAuth, AuthType::RequestBody] {
         let client = BasicClient::new(ClientId::new(creds.client_id.clone()))
             .set_client_secret(ClientSecret::new(creds.client_secret.clone()))
@@ -95,16 +88,14 @@ async fn oauth2_client_and_jsonwebtoken_over_http() {
         let data = jsonwebtoken::decode::<serde_json::Value>(jwt, &key, &v).unwrap();
         assert_eq!(data.claims["client_id"], creds.client_id.as_str());
         // Introspection over HTTP.
-        let resp: serde_json::Value = http
-            .post(format!("{base}/oauth2/introspect"))
-            .basic_auth(&creds.client_id, Some(&creds.client_secret))
-            .form(&[("token", jwt.as_str())])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let resp = testkit::introspect(
+            &http,
+            &format!("{base}/oauth2/introspect"),
+            &creds.client_id,
+            &creds.client_secret,
+            jwt,
+        )
+        .await;
         assert_eq!(resp["active"], true);
     }
     // A wrong secret through oauth2: the RFC 6749 error arrives as such.
@@ -138,22 +129,15 @@ async fn oauth2_client_and_jsonwebtoken_over_http() {
         .await
         .unwrap();
     let base = format!("http://{}", again.addr);
-    let resp = http
-        .post(format!("{base}/oauth2/token"))
-        .basic_auth(&creds.client_id, Some(&creds.client_secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let jwks2: serde_json::Value = http
-        .get(format!("{base}/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, _) = testkit::grant(
+        &http,
+        &format!("{base}/oauth2/token"),
+        &creds.client_id,
+        &creds.client_secret,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let jwks2 = testkit::get_json(&http, &format!("{base}/.well-known/jwks.json")).await;
     assert_eq!(jwks, jwks2);
     again.shutdown().await;
 }
@@ -197,16 +181,7 @@ async fn https_and_eddsa() {
         .build()
         .unwrap();
     let url = format!("https://localhost:{}/oauth2/token", server.addr.port());
-    let resp: serde_json::Value = https
-        .post(&url)
-        .basic_auth(&creds.client_id, Some(&creds.client_secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, resp) = testkit::grant(&https, &url, &creds.client_id, &creds.client_secret).await;
     let token = resp["access_token"].as_str().unwrap();
     let header = tessera_jose::dangerous::peek_header_unverified(token).unwrap();
     assert_eq!(header.alg(), Some("EdDSA"));

@@ -288,3 +288,55 @@ pub fn test_certificate(dir: &std::path::Path) -> Option<TestCertificate> {
         ca: dir.join("ca.pem"),
     })
 }
+
+/// A `client_credentials` grant with `client_secret_basic` at `token_url`: the status, and the
+/// answer as JSON (`null` when it is not JSON).
+///
+/// # Panics
+/// When the request cannot be sent.
+pub async fn grant(
+    http: &reqwest::Client,
+    token_url: &str,
+    id: &str,
+    secret: &str,
+) -> (u16, serde_json::Value) {
+    let resp = http
+        .post(token_url)
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// An introspection with `client_secret_basic` at `url`: the answer.
+///
+/// # Panics
+/// When the request fails or the answer is not JSON.
+pub async fn introspect(
+    http: &reqwest::Client,
+    url: &str,
+    id: &str,
+    secret: &str,
+    token: &str,
+) -> serde_json::Value {
+    http.post(url)
+        .basic_auth(id, Some(secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// A GET whose answer is JSON.
+///
+/// # Panics
+/// When the request fails or the answer is not JSON.
+pub async fn get_json(http: &reqwest::Client, url: &str) -> serde_json::Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
+}

@@ -73,16 +73,13 @@ async fn rotation_on_the_server_rejects_nothing() {
     // max-age plus its margin before it signs), plus forced rotations from the operator side.
     let mut forced = 0;
     while started.elapsed() < Duration::from_secs(12) {
-        let token: serde_json::Value = http
-            .post(format!("{base}/oauth2/token"))
-            .basic_auth(&creds.client_id, Some(&creds.client_secret))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, token) = testkit::grant(
+            &http,
+            &format!("{base}/oauth2/token"),
+            &creds.client_id,
+            &creds.client_secret,
+        )
+        .await;
         let token = token["access_token"]
             .as_str()
             .unwrap_or_else(|| panic!("{token}"))
