@@ -28,6 +28,23 @@ fn run(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> (i32, Stri
     )
 }
 
+/// A client (`c`, audience `api://x`) of the store in `dir`: its credentials as JSON.
+fn new_client(dir: &std::path::Path) -> Value {
+    serde_json::from_str(&ok(
+        dir,
+        &[
+            "client",
+            "create",
+            "--name",
+            "c",
+            "--audience",
+            "api://x",
+            "--json",
+        ],
+    ))
+    .unwrap()
+}
+
 fn ok(dir: &std::path::Path, args: &[&str]) -> String {
     let (code, out, err) = run(dir, &[], args);
     assert_eq!(code, 0, "{args:?}: {err}");
@@ -814,19 +831,7 @@ fn failed_client_authentications_are_logged_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (child, port) = start_serve(d, &[], &[]);
-    let creds: Value = serde_json::from_str(&ok(
-        d,
-        &[
-            "client",
-            "create",
-            "--name",
-            "c",
-            "--audience",
-            "api://x",
-            "--json",
-        ],
-    ))
-    .unwrap();
+    let creds: Value = new_client(d);
     let id = creds["client_id"].as_str().unwrap().to_owned();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let http = reqwest::Client::new();
@@ -867,19 +872,7 @@ fn operator_commands_say_what_they_did() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     ok(d, &["init"]);
-    let created: Value = serde_json::from_str(&ok(
-        d,
-        &[
-            "client",
-            "create",
-            "--name",
-            "c",
-            "--audience",
-            "api://x",
-            "--json",
-        ],
-    ))
-    .unwrap();
+    let created: Value = new_client(d);
     let id = created["client_id"].as_str().unwrap();
     for (args, said) in [
         (vec!["client", "disable", id], "disabled: it gets no tokens"),
@@ -1092,19 +1085,7 @@ fn retiring_a_key_with_live_tokens_needs_force() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (child, port) = start_serve(d, &[], &[]);
-    let creds: Value = serde_json::from_str(&ok(
-        d,
-        &[
-            "client",
-            "create",
-            "--name",
-            "c",
-            "--audience",
-            "api://x",
-            "--json",
-        ],
-    ))
-    .unwrap();
+    let creds: Value = new_client(d);
     let (_, token) = tokio::runtime::Runtime::new()
         .unwrap()
         .block_on(testkit::grant(
