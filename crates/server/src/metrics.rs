@@ -1,5 +1,6 @@
-//! Prometheus metrics, rendered as text: requests by endpoint and status, grants by client and
-//! outcome, latency histograms by endpoint, key states, store errors.
+//! Prometheus metrics, rendered as text: requests by endpoint and status, grants by outcome (and
+//! by client when the `metrics_client_labels` setting asks: a label per client grows with the
+//! clients), latency histograms by endpoint, key states, store errors.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -15,6 +16,8 @@ const BUCKETS: [f64; 10] = [
 /// The counters.
 #[derive(Default)]
 pub struct Metrics {
+    /// Whether grants are counted per client.
+    client_labels: bool,
     requests: Mutex<HashMap<(&'static str, u16), u64>>,
     grants: Mutex<HashMap<(String, &'static str), u64>>,
     latency: Mutex<HashMap<&'static str, Histogram>>,
@@ -31,6 +34,15 @@ struct Histogram {
 }
 
 impl Metrics {
+    /// Counters that label grants by client when `client_labels`.
+    #[must_use]
+    pub fn new(client_labels: bool) -> Self {
+        Self {
+            client_labels,
+            ..Self::default()
+        }
+    }
+
     /// Records a finished request.
     pub fn request(&self, endpoint: &'static str, status: u16, took: Duration) {
         if let Ok(mut m) = self.requests.lock() {
@@ -53,7 +65,8 @@ impl Metrics {
     pub fn grant(&self, client_id: &str, outcome: &'static str) {
         if let Ok(mut m) = self.grants.lock() {
             // Unknown client ids are bounded into one label: an attacker cannot grow the map.
-            *m.entry((client_id.to_owned(), outcome)).or_default() += 1;
+            let client = if self.client_labels { client_id } else { "" };
+            *m.entry((client.to_owned(), outcome)).or_default() += 1;
         }
     }
 
@@ -94,16 +107,20 @@ impl Metrics {
                 );
             }
         }
-        out.push_str("# HELP tessera_grants_total Token grants by client and outcome.\n# TYPE tessera_grants_total counter\n");
+        out.push_str("# HELP tessera_grants_total Token grants by outcome (and client, when configured).\n# TYPE tessera_grants_total counter\n");
         if let Ok(m) = self.grants.lock() {
             let mut rows: Vec<_> = m.iter().collect();
             rows.sort();
             for ((client, outcome), n) in rows {
-                let _ = writeln!(
-                    out,
-                    "tessera_grants_total{{client_id=\"{}\",outcome=\"{outcome}\"}} {n}",
-                    label(client)
-                );
+                let _ = if self.client_labels {
+                    writeln!(
+                        out,
+                        "tessera_grants_total{{client_id=\"{}\",outcome=\"{outcome}\"}} {n}",
+                        label(client)
+                    )
+                } else {
+                    writeln!(out, "tessera_grants_total{{outcome=\"{outcome}\"}} {n}")
+                };
             }
         }
         out.push_str("# HELP tessera_request_duration_seconds Request latency by endpoint.\n# TYPE tessera_request_duration_seconds histogram\n");

@@ -71,6 +71,7 @@ impl AppState {
         let clock = SharedClock(clock.unwrap_or_else(|| Arc::new(SystemClock)));
         let dpop = ProofVerifier::builder().clock(clock.clone()).build()?;
         let config_issuer = config.issuer.clone();
+        let client_labels = config.metrics_client_labels;
         let state = Self {
             inner: Arc::new(Inner {
                 store,
@@ -83,7 +84,7 @@ impl AppState {
                 refreshing: tokio::sync::Mutex::new(()),
                 last_check: Mutex::new(None),
                 stale: Mutex::new(None),
-                metrics: Metrics::default(),
+                metrics: Metrics::new(client_labels),
                 events: tx,
                 failures: Mutex::new(HashMap::new()),
                 node,

@@ -327,7 +327,10 @@ async fn introspection_and_revocation() {
 
 #[tokio::test]
 async fn jwks_and_metadata() {
-    let s = service().await;
+    // Grants counted per client, as configured (the default has no client label: below).
+    let store: std::sync::Arc<dyn tessera_store::Store> =
+        std::sync::Arc::new(tessera_store::SqlStore::memory().await.unwrap());
+    let s = common::service_with(store, common::config(&[("metrics_client_labels", "on")])).await;
     let (status, headers, body) = s.get("/.well-known/jwks.json").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["cache-control"], "public, max-age=300");
@@ -1073,4 +1076,19 @@ async fn errors_name_what_is_at_fault_and_misspellings_are_pointed_out() {
         .post_form("/oauth2/token", "grant_type=client_credentials", basic)
         .await;
     assert!(v.get("warnings").is_none(), "{v}");
+}
+
+/// By default the metrics have no label per client: their size does not grow with the clients.
+#[tokio::test]
+async fn metrics_have_no_label_per_client_by_default() {
+    let s = service().await;
+    let c = s.client("a", &["api://x"]).await;
+    s.token(&c, "").await;
+    let (_, _, metrics) = s.get("/metrics").await;
+    let text = String::from_utf8(metrics).unwrap();
+    assert!(
+        text.contains("tessera_grants_total{outcome=\"issued\"} 1"),
+        "{text}"
+    );
+    assert!(!text.contains(&c.client_id), "{text}");
 }

@@ -74,6 +74,8 @@ pub struct Config {
     /// The debugger page at `/debugger`: `Some` when set explicitly, `None` for "on only for a
     /// loopback issuer" (see [`Config::debugger_enabled`]).
     pub debugger: Option<bool>,
+    /// Label grant metrics by client id (one label per client: off by default).
+    pub metrics_client_labels: bool,
     /// Whether `issuer` was set explicitly.
     issuer_set: bool,
     /// Secrets that were given as command-line flags (visible to every user of the machine
@@ -118,6 +120,7 @@ impl Default for Config {
             poll_interval: Duration::from_millis(500),
             key_margin: Duration::from_secs(60),
             debugger: None,
+            metrics_client_labels: false,
             issuer_set: false,
             secret_flags: Vec::new(),
             unknown_env: Vec::new(),

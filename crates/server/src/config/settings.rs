@@ -315,6 +315,19 @@ pub const SETTINGS: &[Setting] = &[
         show: |c| secs(c.key_margin),
     },
     Setting {
+        name: "metrics_client_labels",
+        help: "count grants per client in /metrics: on or off (default off: a label per client grows with the clients)",
+        set: |c, v, _| {
+            c.metrics_client_labels = match v {
+                "on" | "true" => true,
+                "off" | "false" => false,
+                _ => return Err("expected on or off".into()),
+            };
+            Ok(())
+        },
+        show: |c| Some(if c.metrics_client_labels { "on" } else { "off" }.into()),
+    },
+    Setting {
         name: "debugger",
         help: "the token debugger page at /debugger: on, off, or auto (default: on only when both the issuer and the listen address are loopback)",
         set: |c, v, _| {
