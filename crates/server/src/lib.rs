@@ -49,7 +49,7 @@ pub fn app(state: AppState) -> Router {
     };
     let debugger = c.debugger_enabled();
     // Under the issuer's path, if it has one (`paths` says where each document goes).
-    let prefix = paths::split_issuer(&c.issuer).1.to_owned();
+    let prefix = state.urls().prefix.clone();
     let at = |path: &str| format!("{prefix}{path}");
     let mut router = Router::new()
         .route(&at(paths::TOKEN), post(endpoints::token::token))
@@ -173,7 +173,7 @@ async fn not_found() -> Response {
 async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let endpoint = paths::label(
-        paths::split_issuer(&state.config().issuer).1,
+        &state.urls().prefix,
         req.extensions()
             .get::<MatchedPath>()
             .map(MatchedPath::as_str),

@@ -44,6 +44,8 @@ pub struct Urls {
     pub metadata: String,
     /// The debugger page.
     pub debugger: String,
+    /// The issuer's path (`/auth`, or empty): the routes are mounted under it.
+    pub prefix: String,
 }
 
 impl Urls {
@@ -59,6 +61,7 @@ impl Urls {
             jwks: url(JWKS),
             metadata: format!("{origin}{AS_METADATA}{path}"),
             debugger: format!("{issuer}{DEBUGGER}/"),
+            prefix: path.to_owned(),
         }
     }
 }
