@@ -74,7 +74,7 @@ pub struct ClientSpec {
 ///
 /// # Errors
 /// [`Error::Store`] and [`Error::MasterKey`] as above.
-pub async fn open_store(config: &Config, create: bool) -> Result<(Arc<dyn Store>, Secrets), Error> {
+pub async fn open_store(config: &Config, create: bool) -> Result<Opened, Error> {
     let location = tessera_store::Location::new(config.database_url.as_deref(), &config.data_dir);
     let (store, master): (Arc<dyn Store>, _) = if create {
         let store = tessera_store::connect(location, true).await?;
@@ -90,7 +90,21 @@ pub async fn open_store(config: &Config, create: bool) -> Result<(Arc<dyn Store>
     };
     let secrets = Secrets::from_master(&master.key);
     crate::keys::bind(store.as_ref(), &secrets, &master.source).await?;
-    Ok((store, secrets))
+    Ok(Opened {
+        store,
+        secrets,
+        key_source: master.source,
+    })
+}
+
+/// A store opened with its master key ([`open_store`]).
+pub struct Opened {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// What derives from its master key.
+    pub secrets: Secrets,
+    /// Where the master key came from.
+    pub key_source: String,
 }
 
 /// What `tessera init` did.
@@ -112,22 +126,20 @@ pub struct Initialized {
 /// # Errors
 /// [`Error`] when the store cannot be made or the key is not the store's.
 pub async fn init(config: &Config) -> Result<Initialized, Error> {
-    let location = tessera_store::Location::new(config.database_url.as_deref(), &config.data_dir);
-    let store = tessera_store::connect(location, true).await?;
-    let new = store.schema().await? == tessera_store::Schema::Empty;
-    let master = crate::keys::master_key(config, new)?;
-    if new {
-        store.migrate().await?;
-    } else {
-        tessera_store::open(location, tessera_store::Migrations::Require).await?;
-    }
-    let secrets = Secrets::from_master(&master.key);
-    crate::keys::bind(&store, &secrets, &master.source).await?;
+    // An existing store is only checked (its schema and key); a missing one is made as the
+    // first `serve` makes it.
+    let (created, opened) = match open_store(config, false).await {
+        Err(Error::Store(tessera_store::StoreError::NoStore(_))) => {
+            (true, open_store(config, true).await?)
+        }
+        opened => (false, opened?),
+    };
     Ok(Initialized {
-        created: new,
-        store: location.describe(),
-        master_key: master.source,
-        check_value: secrets.check_value().to_owned(),
+        created,
+        store: tessera_store::Location::new(config.database_url.as_deref(), &config.data_dir)
+            .describe(),
+        check_value: opened.secrets.check_value().to_owned(),
+        master_key: opened.key_source,
     })
 }
 
@@ -152,7 +164,7 @@ impl Admin {
     /// # Errors
     /// [`Error`] when either cannot be opened.
     pub async fn open(config: Config) -> Result<Self, Error> {
-        let (store, secrets) = open_store(&config, false).await?;
+        let Opened { store, secrets, .. } = open_store(&config, false).await?;
         Ok(Self {
             store,
             secrets,

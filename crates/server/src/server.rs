@@ -79,7 +79,8 @@ pub(crate) const ISSUER_FACT: &str = "issuer";
 /// # Errors
 /// [`Error`] when the store, the keys, the TLS files or the listener fail.
 pub async fn start(config: Config, clock: Option<Arc<dyn Clock>>) -> Result<Started, Error> {
-    let (store, secrets) = crate::admin::open_store(&config, true).await?;
+    let crate::admin::Opened { store, secrets, .. } =
+        crate::admin::open_store(&config, true).await?;
     agree_on_issuer(store.as_ref(), &config).await?;
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(tls_acceptor(cert, key)?),
