@@ -22,14 +22,10 @@ async fn the_token_service_mounts_it_on_a_loopback_issuer_only() {
         let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         (status, headers, v)
     };
-    let store = || async {
-        std::sync::Arc::new(tessera_store::SqlStore::memory().await.unwrap())
-            as std::sync::Arc<dyn tessera_store::Store>
-    };
     // https://auth.test is not loopback: off unless turned on.
-    let remote = common::service_with(store().await, common::config(&[])).await;
+    let remote = common::service_set(&[]).await;
     assert_eq!(get(&remote, "/debugger/").await.0, StatusCode::NOT_FOUND);
-    let on = common::service_with(store().await, common::config(&[("debugger", "on")])).await;
+    let on = common::service_set(&[("debugger", "on")]).await;
     let (status, headers) = get(&on, "/debugger/").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
@@ -46,17 +42,10 @@ async fn the_token_service_mounts_it_on_a_loopback_issuer_only() {
         "default-src 'none'; frame-ancestors 'none'"
     );
     // A loopback issuer: on by default, off when set.
-    let local = common::service_with(
-        store().await,
-        common::config(&[("issuer", "http://127.0.0.1:8080")]),
-    )
-    .await;
+    let local = common::service_set(&[("issuer", "http://127.0.0.1:8080")]).await;
     assert_eq!(get(&local, "/debugger/").await.0, StatusCode::OK);
-    let off = common::service_with(
-        store().await,
-        common::config(&[("issuer", "http://127.0.0.1:8080"), ("debugger", "off")]),
-    )
-    .await;
+    let off =
+        common::service_set(&[("issuer", "http://127.0.0.1:8080"), ("debugger", "off")]).await;
     assert_eq!(get(&off, "/debugger/").await.0, StatusCode::NOT_FOUND);
     // The mounted API wants the page's header and JSON, and answers.
     let req = Request::post("/debugger/api/inspect")
@@ -91,13 +80,10 @@ async fn the_token_service_mounts_it_on_a_loopback_issuer_only() {
         StatusCode::FORBIDDEN
     );
     // Listening on every interface with a loopback issuer name: off unless turned on.
-    let public = common::service_with(
-        store().await,
-        common::config(&[
-            ("issuer", "http://localhost:8080"),
-            ("listen", "0.0.0.0:8080"),
-        ]),
-    )
+    let public = common::service_set(&[
+        ("issuer", "http://localhost:8080"),
+        ("listen", "0.0.0.0:8080"),
+    ])
     .await;
     assert_eq!(get(&public, "/debugger/").await.0, StatusCode::NOT_FOUND);
 }

@@ -328,9 +328,7 @@ async fn introspection_and_revocation() {
 #[tokio::test]
 async fn jwks_and_metadata() {
     // Grants counted per client, as configured (the default has no client label: below).
-    let store: std::sync::Arc<dyn tessera_store::Store> =
-        std::sync::Arc::new(tessera_store::SqlStore::memory().await.unwrap());
-    let s = common::service_with(store, common::config(&[("metrics_client_labels", "on")])).await;
+    let s = common::service_set(&[("metrics_client_labels", "on")]).await;
     let (status, headers, body) = s.get("/.well-known/jwks.json").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["cache-control"], "public, max-age=300");
@@ -944,13 +942,7 @@ async fn concurrent_client_changes_are_all_kept() {
 /// (§3.1), and every URL in them agrees; nothing is served at the root but health and metrics.
 #[tokio::test]
 async fn an_issuer_with_a_path_is_served_under_it() {
-    let store: std::sync::Arc<dyn tessera_store::Store> =
-        std::sync::Arc::new(tessera_store::SqlStore::memory().await.unwrap());
-    let s = common::service_with(
-        store,
-        common::config(&[("issuer", "https://auth.test/auth/")]),
-    )
-    .await;
+    let s = common::service_set(&[("issuer", "https://auth.test/auth/")]).await;
     let c = s.client("read", &["api://x"]).await;
     let (status, _, v) = s
         .post_form(

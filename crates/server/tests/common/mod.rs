@@ -60,8 +60,13 @@ pub async fn service_with(store: Arc<dyn Store>, config: Config) -> Service {
 }
 
 pub async fn service() -> Service {
+    service_set(&[]).await
+}
+
+/// A service over a fresh in-memory store with these settings.
+pub async fn service_set(extra: &[(&str, &str)]) -> Service {
     let store: Arc<dyn Store> = Arc::new(SqlStore::memory().await.unwrap());
-    service_with(store, config(&[])).await
+    service_with(store, config(extra)).await
 }
 
 impl Service {
