@@ -1214,3 +1214,89 @@ fn json_logs_are_json_from_the_first_line_to_the_last() {
         "{err}"
     );
 }
+
+/// `client revoke-tokens` revokes what was issued before it to the millisecond: a token issued
+/// in the same second, after the command, stays active.
+#[test]
+fn revoking_a_clients_tokens_spares_those_issued_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (child, port) = start_serve(d, &[], &[]);
+    let creds: Value = serde_json::from_str(&ok(
+        d,
+        &[
+            "client",
+            "create",
+            "--name",
+            "c",
+            "--audience",
+            "api://x",
+            "--introspect",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    let id = creds["client_id"].as_str().unwrap();
+    let secret = creds["client_secret"].as_str().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let token = || {
+        let (status, body) = rt.block_on(testkit::grant(
+            &http,
+            &format!("{base}/oauth2/token"),
+            id,
+            secret,
+        ));
+        assert_eq!(status, 200, "{body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    };
+    let active = |t: &str| {
+        rt.block_on(testkit::introspect(
+            &http,
+            &format!("{base}/oauth2/introspect"),
+            id,
+            secret,
+            t,
+        ))["active"]
+            .as_bool()
+            .unwrap()
+    };
+    let iat = |t: &str| {
+        let payload = t.split('.').nth(1).unwrap();
+        let claims: Value =
+            serde_json::from_slice(&tessera_jose::b64::decode(payload).unwrap()).unwrap();
+        claims["iat"].as_i64().unwrap()
+    };
+    // The case that matters is a token issued in the very second of the cut-off; a slow
+    // machine may cross into the next second, so try a few times until one lands in it.
+    let mut same_second = 0;
+    for _ in 0..8 {
+        // Start early in a second, so the command and the next grant fit in it.
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_millis();
+        std::thread::sleep(Duration::from_millis(u64::from(1010 - ms)));
+        let before = token();
+        let (code, _, said) = run(d, &[], &["client", "revoke-tokens", id]);
+        assert_eq!(code, 0, "{said}");
+        assert!(said.contains("up to") && said.contains(id), "{said}");
+        let after = token();
+        let shown: Value = serde_json::from_str(&ok(d, &["client", "show", id])).unwrap();
+        let cut = shown["tokens_revoked_before_ms"].as_i64().unwrap();
+        assert!(!active(&before), "issued before the command");
+        assert!(active(&after), "issued after the command");
+        if iat(&after) == cut.div_euclid(1000) {
+            same_second += 1;
+            if same_second == 2 {
+                break;
+            }
+        }
+    }
+    stop(child);
+    assert!(
+        same_second > 0,
+        "no token was issued in the second of a cut-off in 8 tries"
+    );
+}

@@ -283,7 +283,7 @@ impl Admin {
             audiences: audiences.clone(),
             token_ttl: ttl,
             enabled: true,
-            tokens_revoked_before: None,
+            tokens_revoked_before_ms: None,
             created_at: now,
             updated_at: now,
             dpop_bound: spec.dpop_bound.unwrap_or(false),
@@ -394,13 +394,15 @@ impl Admin {
     /// # Errors
     /// [`Error`].
     pub async fn set_enabled(&self, id: &str, enabled: bool) -> Result<(), Error> {
-        let now = self.now();
+        let now_ms = self.clock.now_millis();
+        let now = now_ms.div_euclid(1000);
         self.change_client(id, |c| {
             c.enabled = enabled;
             c.updated_at = now;
             if !enabled {
                 // Tokens issued before a disable stay inactive when the client is enabled again.
-                c.tokens_revoked_before = Some(c.tokens_revoked_before.map_or(now, |t| t.max(now)));
+                c.tokens_revoked_before_ms =
+                    Some(c.tokens_revoked_before_ms.map_or(now_ms, |t| t.max(now_ms)));
             }
         })
         .await?;
@@ -470,24 +472,25 @@ impl Admin {
         })
     }
 
-    /// Every token issued to the client until now becomes inactive.
+    /// Every token issued to the client up to now (to the millisecond) becomes inactive; the
+    /// cut-off is returned (Unix milliseconds).
     ///
     /// # Errors
     /// [`Error`].
-    pub async fn revoke_tokens(&self, id: &str) -> Result<(), Error> {
-        let now = self.now();
+    pub async fn revoke_tokens(&self, id: &str) -> Result<i64, Error> {
+        let now_ms = self.clock.now_millis();
         self.change_client(id, |c| {
-            c.tokens_revoked_before = Some(now);
-            c.updated_at = now;
+            c.tokens_revoked_before_ms = Some(now_ms);
+            c.updated_at = now_ms.div_euclid(1000);
         })
         .await?;
         self.event(
             "client.tokens_revoked",
             Some(id),
-            json!({"issued_before": now}),
+            json!({"issued_up_to_ms": now_ms}),
         )
         .await?;
-        Ok(())
+        Ok(now_ms)
     }
 
     /// The signing keys: `(kid, alg, state, created, activated, retired, remove_after)`.

@@ -122,6 +122,12 @@ impl AppState {
         self.inner.clock.now()
     }
 
+    /// The current Unix time in milliseconds (the injected clock's second in tests).
+    #[must_use]
+    pub fn now_millis(&self) -> i64 {
+        self.inner.clock.now_millis()
+    }
+
     /// The clock.
     #[must_use]
     pub fn clock(&self) -> &SharedClock {

@@ -933,7 +933,7 @@ async fn concurrent_client_changes_are_all_kept() {
     assert_eq!(stored.token_ttl, 120);
     assert!(stored.dpop_bound && stored.introspect);
     assert_eq!(stored.scopes, ["read", "write"]);
-    assert!(stored.tokens_revoked_before.is_some());
+    assert!(stored.tokens_revoked_before_ms.is_some());
     assert_eq!(stored.version, 5);
 }
 

@@ -57,9 +57,14 @@ pub trait RevocationStore: Send + Sync {
         expires_at: i64,
     ) -> Result<(), StoreError>;
     /// Whether a token is inactive by revocation: its `jti` is denied, or its client revoked
-    /// every token issued before a time after the token's `iat`, or the client is gone or
-    /// disabled. One round trip.
-    async fn is_revoked(&self, jti: &str, client_id: &str, iat: i64) -> Result<bool, StoreError>;
+    /// every token issued up to a time at or after `issued_ms` (when the token was issued,
+    /// Unix milliseconds), or the client is gone or disabled. One round trip.
+    async fn is_revoked(
+        &self,
+        jti: &str,
+        client_id: &str,
+        issued_ms: i64,
+    ) -> Result<bool, StoreError>;
     /// Forgets revocations of tokens expired before `now`.
     async fn purge_revocations(&self, now: i64) -> Result<u64, StoreError>;
 }

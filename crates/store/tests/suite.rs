@@ -39,7 +39,7 @@ fn client(id: &str) -> Client {
         audiences: vec!["api://x".into()],
         token_ttl: 900,
         enabled: true,
-        tokens_revoked_before: None,
+        tokens_revoked_before_ms: None,
         created_at: 10,
         updated_at: 10,
         dpop_bound: false,
@@ -60,7 +60,7 @@ async fn suite(store: &dyn Store) {
     c.old_secret_hash = Some(vec![2; 32]);
     c.old_secret_until = Some(99);
     c.enabled = false;
-    c.tokens_revoked_before = Some(50);
+    c.tokens_revoked_before_ms = Some(50);
     c.dpop_bound = true;
     c.introspect = true;
     let stale = store.client("c1").await.unwrap().unwrap();
@@ -336,6 +336,23 @@ async fn schema_one_upgrades<DB: sqlx::Database>(
     .execute(pool)
     .await
     .unwrap();
+    // A cut-off of the first schema, in seconds: every token issued in second 50 was revoked.
+    sqlx::query(
+        "INSERT INTO clients (id, name, secret_hash, scopes, audiences, token_ttl, enabled, tokens_revoked_before, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind("c_cut".to_owned())
+    .bind("cut".to_owned())
+    .bind(vec![1u8; 32])
+    .bind("a".to_owned())
+    .bind("api://x".to_owned())
+    .bind(900i64)
+    .bind(1i64)
+    .bind(50i64)
+    .bind(5i64)
+    .bind(6i64)
+    .execute(pool)
+    .await
+    .unwrap();
     let refused = tessera_store::open(location, Migrations::Require).await;
     assert!(
         matches!(refused, Err(StoreError::Behind { applied: 1, known }) if known >= 3),
@@ -358,6 +375,12 @@ async fn schema_one_upgrades<DB: sqlx::Database>(
     expected.name = "old".into();
     (expected.created_at, expected.updated_at) = (5, 6);
     assert_eq!(store.client("c_old").await.unwrap(), Some(expected));
+    // The cut-off became the last millisecond of its second: the same tokens stay revoked.
+    let cut = store.client("c_cut").await.unwrap().unwrap();
+    assert_eq!(cut.tokens_revoked_before_ms, Some(50_999));
+    assert!(store.is_revoked("j", "c_cut", 50_999).await.unwrap());
+    assert!(!store.is_revoked("j", "c_cut", 51_000).await.unwrap());
+    assert!(!store.is_revoked("j", "c_old", 51_000).await.unwrap());
     sqlx::query(
         "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (9999, 'from a newer tessera', TRUE, $1, 0)",
     )

@@ -276,7 +276,7 @@ fn client_json(c: &tessera_store::Client) -> serde_json::Value {
         "enabled": c.enabled,
         "dpop_bound": c.dpop_bound,
         "introspect": c.introspect,
-        "tokens_revoked_before": c.tokens_revoked_before,
+        "tokens_revoked_before_ms": c.tokens_revoked_before_ms,
         "secret_rotation_grace_until": c.old_secret_until,
         "created_at": c.created_at,
         "updated_at": c.updated_at,
@@ -414,12 +414,16 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                 Ok(())
             }
             ClientCommand::RevokeTokens { opts, id } => {
-                open(opts)
+                let cut = open(opts)
                     .await?
                     .revoke_tokens(id)
                     .await
                     .map_err(admin_error)?;
-                output::note("every token issued to the client until now is inactive");
+                let when = jiff::Timestamp::from_millisecond(cut)
+                    .map_or_else(|_| cut.to_string(), |t| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
+                output::note(&format!(
+                    "every token issued to client {id} up to {when} introspects inactive; APIs that verify tokens locally accept them until they expire"
+                ));
                 Ok(())
             }
         }

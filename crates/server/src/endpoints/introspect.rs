@@ -69,7 +69,7 @@ pub async fn active_claims(state: &AppState, token: &str) -> Result<Option<Value
     };
     let revoked = state
         .store()
-        .is_revoked(&t.jti, &t.client_id, t.iat)
+        .is_revoked(&t.jti, &t.client_id, t.issued_ms)
         .await
         .map_err(|e| {
             state.metrics().store_error();

@@ -4,7 +4,7 @@
 use super::{Grant, TokenRequest, TokenResponse};
 use crate::error::OAuthError;
 use crate::state::AppState;
-use crate::tokens::access::{AccessClaims, Audience, Confirmation};
+use crate::tokens::access::{AccessClaims, Audience, Confirmation, new_jti};
 use tessera_store::Client;
 
 /// `client_credentials` (RFC 6749 §4.4) with RFC 9068 JWT access tokens.
@@ -80,10 +80,10 @@ impl Grant for ClientCredentials {
         }
         let keys = state.keys();
         let (_, signer) = keys.current.as_ref().ok_or_else(OAuthError::unavailable)?;
-        let now = state.now();
-        let jti = tessera_jose::b64::encode(
-            tessera_jose::secret::random(16).map_err(|_| OAuthError::server_error())?,
-        );
+        // One reading of the clock: `iat` is its second, the `jti` carries its millisecond.
+        let issued_ms = state.now_millis();
+        let now = issued_ms.div_euclid(1000);
+        let jti = new_jti(issued_ms).map_err(|_| OAuthError::server_error())?;
         let scope = scope.join(" ");
         // Never longer than this server allows, whatever the client was created with: the
         // key life cycle keeps a retired key published for max_token_ttl.

@@ -43,6 +43,10 @@ impl Clock for SharedClock {
     fn now(&self) -> i64 {
         self.0.now()
     }
+
+    fn now_millis(&self) -> i64 {
+        self.0.now_millis()
+    }
 }
 
 impl KeyRing {

@@ -43,3 +43,65 @@ pub enum Audience<'a> {
     /// Several (an array).
     Many(Vec<&'a str>),
 }
+
+/// A new `jti`: when the token was issued, in Unix milliseconds (6 bytes, big-endian), then 12
+/// random bytes; 24 base64url characters. Revocation by time (`client revoke-tokens`) reads
+/// the instant back with [`issued_millis`], so a cut-off holds to the millisecond although
+/// `iat` counts seconds.
+///
+/// # Errors
+/// When the system's random number generator fails.
+pub fn new_jti(issued_ms: i64) -> Result<String, tessera_jose::Error> {
+    let mut bytes = [0u8; 18];
+    let ms = u64::try_from(issued_ms).unwrap_or(0).to_be_bytes();
+    bytes[..6].copy_from_slice(&ms[2..]);
+    bytes[6..].copy_from_slice(&tessera_jose::secret::random(12)?);
+    Ok(tessera_jose::b64::encode(bytes))
+}
+
+/// When a token of this issuer was issued, in Unix milliseconds: from its `jti` when the
+/// `jti` is one of [`new_jti`] and agrees with `iat`, else the start of the `iat` second
+/// (tokens issued before the `jti` carried the instant: a cut-off in that second revokes them).
+#[must_use]
+pub fn issued_millis(jti: &str, iat: i64) -> i64 {
+    let start = iat.saturating_mul(1000);
+    if jti.len() != 24 {
+        return start;
+    }
+    let Ok(bytes) = tessera_jose::b64::decode(jti) else {
+        return start;
+    };
+    let mut ms = [0u8; 8];
+    ms[2..].copy_from_slice(&bytes[..6]);
+    let ms = i64::try_from(u64::from_be_bytes(ms)).unwrap_or(0);
+    if ms.div_euclid(1000) == iat {
+        ms
+    } else {
+        start
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{issued_millis, new_jti};
+
+    #[test]
+    fn a_jti_carries_the_millisecond_it_was_issued() {
+        let jti = new_jti(1_800_000_000_123).unwrap();
+        assert_eq!(jti.len(), 24);
+        assert_ne!(
+            jti,
+            new_jti(1_800_000_000_123).unwrap(),
+            "random after the instant"
+        );
+        assert_eq!(issued_millis(&jti, 1_800_000_000), 1_800_000_000_123);
+        // A jti that disagrees with iat, or one of the old random kind, counts from the
+        // start of the iat second.
+        assert_eq!(issued_millis(&jti, 1_800_000_001), 1_800_000_001_000);
+        assert_eq!(
+            issued_millis("AAAAAAAAAAAAAAAAAAAAAA", 1_800_000_000),
+            1_800_000_000_000
+        );
+        assert_eq!(issued_millis("not base64 at all!!!!!!!", 7), 7000);
+    }
+}

@@ -16,8 +16,9 @@ pub struct IssuedToken {
     pub jti: String,
     /// `client_id`.
     pub client_id: String,
-    /// `iat`.
-    pub iat: i64,
+    /// When it was issued, Unix milliseconds (from its `jti`, else the start of its `iat`
+    /// second: see [`super::access::issued_millis`]).
+    pub issued_ms: i64,
     /// `exp`.
     pub exp: i64,
 }
@@ -113,10 +114,11 @@ pub fn issued_token(state: &AppState, token: &str) -> Option<Arc<IssuedToken>> {
         .into_claims();
     let text = |n: &str| claims.get(n).and_then(Value::as_str).map(str::to_owned);
     let number = |n: &str| claims.get(n).and_then(Value::as_i64);
+    let jti = text("jti")?;
     let t = Arc::new(IssuedToken {
-        jti: text("jti")?,
+        issued_ms: super::access::issued_millis(&jti, number("iat")?),
+        jti,
         client_id: text("client_id")?,
-        iat: number("iat")?,
         exp: number("exp")?,
         claims,
     });
@@ -138,7 +140,7 @@ mod tests {
                 claims: serde_json::Value::Null,
                 jti: i.to_string(),
                 client_id: "c".into(),
-                iat: 0,
+                issued_ms: 0,
                 exp: 1,
             })
         };

@@ -21,8 +21,9 @@ pub struct Client {
     pub token_ttl: i64,
     /// Disabled clients get no tokens and their tokens introspect inactive.
     pub enabled: bool,
-    /// Tokens issued before this Unix time are inactive (`client revoke-tokens`).
-    pub tokens_revoked_before: Option<i64>,
+    /// Tokens issued at or before this Unix time in milliseconds are inactive (`client
+    /// revoke-tokens`, a disable).
+    pub tokens_revoked_before_ms: Option<i64>,
     /// Unix time of creation.
     pub created_at: i64,
     /// Unix time of the last change.

@@ -17,7 +17,7 @@ fn columns(c: &Client) -> [Arg<'_>; 15] {
         Arg::Text(join(&c.audiences).into()),
         Arg::from(c.token_ttl),
         Arg::from(c.enabled),
-        Arg::from(c.tokens_revoked_before),
+        Arg::from(c.tokens_revoked_before_ms),
         Arg::from(c.created_at),
         Arg::from(c.updated_at),
         Arg::from(c.dpop_bound),
@@ -37,7 +37,7 @@ fn client(r: &Row) -> Result<Client, StoreError> {
         audiences: split(&r.get::<String>("audiences")?),
         token_ttl: r.get("token_ttl")?,
         enabled: r.flag("enabled")?,
-        tokens_revoked_before: r.get("tokens_revoked_before")?,
+        tokens_revoked_before_ms: r.get("tokens_revoked_before_ms")?,
         created_at: r.get("created_at")?,
         updated_at: r.get("updated_at")?,
         dpop_bound: r.flag("dpop_bound")?,
@@ -51,7 +51,7 @@ impl ClientStore for SqlStore {
     async fn insert_client(&self, c: &Client) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         tx.execute(
-            "INSERT INTO clients (id, name, secret_hash, old_secret_hash, old_secret_until, scopes, audiences, token_ttl, enabled, tokens_revoked_before, created_at, updated_at, dpop_bound, introspect, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            "INSERT INTO clients (id, name, secret_hash, old_secret_hash, old_secret_until, scopes, audiences, token_ttl, enabled, tokens_revoked_before_ms, created_at, updated_at, dpop_bound, introspect, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             &columns(c),
         )
         .await?;
@@ -65,7 +65,7 @@ impl ClientStore for SqlStore {
         let mut tx = self.begin().await?;
         let done = tx
             .execute(
-                "UPDATE clients SET name = $2, secret_hash = $3, old_secret_hash = $4, old_secret_until = $5, scopes = $6, audiences = $7, token_ttl = $8, enabled = $9, tokens_revoked_before = $10, created_at = $11, updated_at = $12, dpop_bound = $13, introspect = $14, version = $15 + 1 WHERE id = $1 AND version = $15",
+                "UPDATE clients SET name = $2, secret_hash = $3, old_secret_hash = $4, old_secret_until = $5, scopes = $6, audiences = $7, token_ttl = $8, enabled = $9, tokens_revoked_before_ms = $10, created_at = $11, updated_at = $12, dpop_bound = $13, introspect = $14, version = $15 + 1 WHERE id = $1 AND version = $15",
                 &columns(c),
             )
             .await?;

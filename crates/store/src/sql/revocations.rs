@@ -21,11 +21,16 @@ impl RevocationStore for SqlStore {
         Ok(())
     }
 
-    async fn is_revoked(&self, jti: &str, client_id: &str, iat: i64) -> Result<bool, StoreError> {
+    async fn is_revoked(
+        &self,
+        jti: &str,
+        client_id: &str,
+        issued_ms: i64,
+    ) -> Result<bool, StoreError> {
         let row = self
             .fetch_one(
-                "SELECT CAST((SELECT COUNT(*) FROM revoked_tokens WHERE jti = $1) AS BIGINT) AS denied, CAST(COALESCE((SELECT CASE WHEN enabled = 1 AND (tokens_revoked_before IS NULL OR tokens_revoked_before < $3) THEN 0 ELSE 1 END FROM clients WHERE id = $2), 1) AS BIGINT) AS dead",
-                &[Arg::from(jti), Arg::from(client_id), Arg::from(iat)],
+                "SELECT CAST((SELECT COUNT(*) FROM revoked_tokens WHERE jti = $1) AS BIGINT) AS denied, CAST(COALESCE((SELECT CASE WHEN enabled = 1 AND (tokens_revoked_before_ms IS NULL OR tokens_revoked_before_ms < $3) THEN 0 ELSE 1 END FROM clients WHERE id = $2), 1) AS BIGINT) AS dead",
+                &[Arg::from(jti), Arg::from(client_id), Arg::from(issued_ms)],
             )
             .await?;
         Ok(row.flag("denied")? || row.flag("dead")?)
