@@ -23,6 +23,9 @@ decryption_failed, ...), so scripts can branch on the reason. Other commands pri
 pub enum Failure {
     /// The token was rejected (exit 1).
     Rejected(tessera_jose::Error),
+    /// The token was rejected (exit 1), with what it had beside what was expected (escaped and
+    /// bounded by the library) and a hint at the flag to change.
+    Explained(tessera_jose::Error, String),
     /// Usage or input error (exit 2).
     Input(anyhow::Error),
     /// A search found nothing (exit 1, like a rejection, without its wording).
@@ -38,7 +41,9 @@ impl Failure {
     /// The exit code.
     pub fn code(&self) -> ExitCode {
         match self {
-            Self::Rejected(_) | Self::NotFound(_) | Self::Refused(_) => ExitCode::from(1),
+            Self::Rejected(_) | Self::Explained(..) | Self::NotFound(_) | Self::Refused(_) => {
+                ExitCode::from(1)
+            }
             Self::Input(_) | Self::Reported => ExitCode::from(2),
         }
     }
@@ -47,6 +52,7 @@ impl Failure {
     pub fn message(&self) -> String {
         match self {
             Self::Rejected(e) => format!("rejected: {e} ({}){}", e.code(), limit_hint(e)),
+            Self::Explained(e, detail) => format!("rejected: {e} ({}): {detail}", e.code()),
             Self::Input(e) => format!("{e:#}"),
             Self::NotFound(m) => m.clone(),
             Self::Reported => String::new(),

@@ -342,6 +342,97 @@ fn verify_rejections_have_codes() {
     assert_eq!(env.run(&["verify", &token]).code, 2);
 }
 
+/// A rejection says what the token had and what was expected, escaped, with the flag to
+/// change; a missing --aud is not the same message as a wrong one.
+#[test]
+fn verify_rejections_say_what_the_token_had() {
+    let env = Env::new();
+    let token = hs_token(&env);
+    let secret = "a-32-byte-long-secret-for-hs256!";
+    let said = |extra: &[&str]| {
+        let mut args = vec!["verify", token.as_str(), "--secret", secret, "--now", NOW];
+        args.extend_from_slice(extra);
+        let r = env.run(&args);
+        assert_eq!(r.code, 1, "{extra:?}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+        r.stderr
+    };
+    let wrong = said(&["--aud", "api://orders"]);
+    assert!(
+        wrong.contains("the token's aud is `api`; expected `api://orders` (--aud)"),
+        "{wrong}"
+    );
+    let missing = said(&[]);
+    assert!(
+        missing.contains("the token's aud is `api`, and no audience was named as accepted")
+            && missing.contains("with --aud"),
+        "{missing}"
+    );
+    assert_ne!(wrong, missing);
+    let iss = said(&["--aud", "api", "--iss", "https://other.example"]);
+    assert!(
+        iss.contains(
+            "the token's iss is `https://issuer.example`; expected `https://other.example` (--iss)"
+        ),
+        "{iss}"
+    );
+    let typ = said(&["--aud", "api", "--typ", "at+jwt"]);
+    assert!(
+        typ.contains("the token's typ is `JWT`; expected `at+jwt` (--typ)"),
+        "{typ}"
+    );
+    // The kid and the keys on offer.
+    let k1 = env.key("k1.jwk", &["--alg", "ES256", "--kid", "k1"]);
+    let k2 = env.key("k2.jwk", &["--alg", "ES256", "--kid", "k2"]);
+    let signed = env.ok(&[
+        "sign", "{}", "--key", &k1, "--alg", "ES256", "--exp", "+1h", "--now", NOW,
+    ]);
+    let r = env.run(&[
+        "verify",
+        signed.trim(),
+        "--key",
+        &k2,
+        "--now",
+        NOW,
+        "--json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r.stdout);
+    assert_eq!(v["code"], "no_matching_key");
+    assert_eq!(
+        v["detail"],
+        "the token has kid `k1` (alg `ES256`); keys on offer for `ES256`: `k2`"
+    );
+    // What comes from the token is escaped.
+    let odd = env.ok(&[
+        "sign",
+        r#"{"aud":"<b>\u202e"}"#,
+        "--alg",
+        "HS256",
+        "--secret",
+        secret,
+        "--exp",
+        "+1h",
+        "--now",
+        NOW,
+    ]);
+    let r = env.run(&[
+        "verify",
+        odd.trim(),
+        "--secret",
+        secret,
+        "--aud",
+        "api",
+        "--now",
+        NOW,
+    ]);
+    assert!(
+        r.stderr.contains("`\\u{3c}b\\u{3e}\\u{202e}`") && !r.stderr.contains('<'),
+        "{}",
+        r.stderr
+    );
+}
+
 /// decode --json → edit → sign round-trips (HS256 is deterministic: the same token).
 #[test]
 fn decode_edit_sign_round_trip() {

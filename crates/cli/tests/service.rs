@@ -481,12 +481,16 @@ fn verify_with_keys_from_the_issuer() {
         ],
     );
     assert_eq!(code, 2, "{err}");
-    let (code, _, _) = run(
+    let (code, _, err) = run(
         dir.path(),
         &[],
         &["verify", token, "--issuer", &issuer, "--aud", "api://other"],
     );
     assert_eq!(code, 1);
+    assert!(
+        err.contains("the token's aud is `api://x`; expected `api://other`"),
+        "{err}"
+    );
     // Plain http to a non-loopback host is refused before any request.
     let (code, _, err) = run(
         dir.path(),

@@ -228,6 +228,13 @@ impl RemoteVerifier {
         }
     }
 
+    /// What a rejected token had beside what the verifier of the key set in hand expected
+    /// ([`Verifier::explain`]): for logs, never for a decision. Fetches nothing.
+    #[must_use]
+    pub fn explain(&self, token: &str, err: &Error) -> Option<String> {
+        self.inner.current.load_full()?.verifier.explain(token, err)
+    }
+
     /// A snapshot fit for use: fresh, or refreshed now, or stale within the error window.
     async fn snapshot(&self) -> Result<Arc<Snapshot>, GuardError> {
         let now = Instant::now();

@@ -207,11 +207,27 @@ impl Guard {
                 }
                 v.into_claims()
             }
-            Err(GuardError::Token(tessera_jose::Error::Expired)) => {
-                return Err(Rejection::InvalidToken("the access token expired"));
-            }
-            Err(GuardError::Token(_)) => {
-                return Err(Rejection::InvalidToken("the access token is invalid"));
+            Err(GuardError::Token(e)) => {
+                // The client is told little; the operator's log says what the token had beside
+                // what was expected.
+                if tracing::enabled!(tracing::Level::DEBUG) {
+                    let detail = match &g.keys {
+                        Keys::Remote(r) => r.explain(&token, &e),
+                        Keys::Local(v) => v.explain(&token, &e),
+                    };
+                    tracing::debug!(
+                        code = e.code(),
+                        detail = detail.as_deref().unwrap_or_default(),
+                        "access token rejected: {e}"
+                    );
+                }
+                return Err(Rejection::InvalidToken(
+                    if e == tessera_jose::Error::Expired {
+                        "the access token expired"
+                    } else {
+                        "the access token is invalid"
+                    },
+                ));
             }
             Err(e) => {
                 tracing::warn!(error = %e, "no keys to verify access tokens with");

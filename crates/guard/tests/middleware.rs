@@ -560,3 +560,51 @@ async fn dpop_htu_is_the_public_origin_and_the_original_path() {
         assert!(ch.contains("another request"), "{htu}: {ch}");
     }
 }
+
+/// A `Write` into a shared buffer, for reading what the guard logged.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The client is told little; the operator's debug log says what the token had beside what was
+/// expected.
+#[tokio::test(flavor = "current_thread")]
+async fn rejections_are_explained_in_the_debug_log() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+    let s = setup(false);
+    let app = app(&s.guard);
+    let other = access_token(&s, "orders:read", json!({"aud": "api://billing"}));
+    let (status, challenges, _, _) = call(
+        &app,
+        "/orders",
+        &[("authorization", &format!("Bearer {other}"))],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        !challenges.iter().any(|c| c.contains("api://orders")),
+        "the client is not told what is expected: {challenges:?}"
+    );
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.contains("access token rejected")
+            && log.contains("the token's aud is `api://billing`; expected `api://orders`"),
+        "{log}"
+    );
+}

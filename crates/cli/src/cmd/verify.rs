@@ -46,8 +46,43 @@ pub fn run(a: &VerifyArgs) -> CmdResult {
             output::json(&json!({"valid": false, "code": e.code(), "message": e.to_string()}))?;
             Err(Failure::Rejected(e))
         }
+        Err(Failure::Explained(e, detail)) if a.json => {
+            output::json(&json!({
+                "valid": false,
+                "code": e.code(),
+                "message": e.to_string(),
+                "detail": detail,
+            }))?;
+            Err(Failure::Explained(e, detail))
+        }
         Err(f) => Err(f),
     }
+}
+
+/// A rejection, with what the token had beside what was expected when the verifier can say,
+/// and which flag names the expectation.
+fn rejection(verifier: &Verifier, token: &str, e: Error, a: &VerifyArgs) -> Failure {
+    explained(verifier.explain(token, &e), e, a)
+}
+
+/// [`rejection`] from the explanation.
+fn explained(detail: Option<String>, e: Error, a: &VerifyArgs) -> Failure {
+    let Some(detail) = detail else {
+        return Failure::Rejected(e);
+    };
+    let hint = match &e {
+        Error::Audience if a.audiences.is_empty() => {
+            " (name the audience this token is meant for with --aud)"
+        }
+        Error::Audience => " (--aud)",
+        Error::Issuer => " (--iss)",
+        Error::Subject => " (--sub)",
+        Error::Type => " (--typ)",
+        Error::AlgorithmNotAllowed if !a.algs.is_empty() => " (--alg)",
+        Error::Expired | Error::NotYetValid => " (--leeway, or --now to check at another time)",
+        _ => "",
+    };
+    Failure::Explained(e, format!("{detail}{hint}"))
 }
 
 /// The thumbprint a DPoP-bound token is bound to (`cnf.jkt`).
@@ -161,7 +196,7 @@ fn verify(a: &VerifyArgs) -> Result<Verified<Value>, Failure> {
                         "the token is encrypted (a JWE): for a nested JWT pass --decrypt-key KEY; for an encrypted-only one, --expect encrypted --decrypt-key KEY",
                     );
                 }
-                Failure::Rejected(e)
+                rejection(&verifier, &token, e, a)
             })
         }
         Expect::Encrypted => {
@@ -188,7 +223,9 @@ fn verify(a: &VerifyArgs) -> Result<Verified<Value>, Failure> {
                 b = b.accept_unauthenticated_senders();
             }
             let verifier = configure(b, a)?.build().map_err(|e| config(e, &a.algs))?;
-            verifier.verify(&token).map_err(Failure::Rejected)
+            verifier
+                .verify(&token)
+                .map_err(|e| rejection(&verifier, &token, e, a))
         }
         Expect::Nested => {
             if !has_signing_key {
@@ -210,7 +247,9 @@ fn verify(a: &VerifyArgs) -> Result<Verified<Value>, Failure> {
                 configure(b.algorithms_from_keys().decrypt_with(decrypter), a)?.build()
             }
             .map_err(|e| config(e, &a.algs))?;
-            verifier.verify(&token).map_err(Failure::Rejected)
+            verifier
+                .verify(&token)
+                .map_err(|e| rejection(&verifier, &token, e, a))
         }
     }
 }
@@ -280,7 +319,7 @@ fn remote(
         }
         .map_err(|e| Failure::Input(anyhow::anyhow!("{e}")))?;
         verifier.verify::<Value>(&token).await.map_err(|e| match e {
-            GuardError::Token(e) => Failure::Rejected(e),
+            GuardError::Token(e) => explained(verifier.explain(&token, &e), e, a),
             other => Failure::Input(anyhow::anyhow!("{other}")),
         })
     })

@@ -97,6 +97,11 @@ impl KeyStore {
         }
     }
 
+    /// Every usable (algorithm, `kid`) pair, for explaining a rejection.
+    pub(crate) fn offered(&self) -> impl Iterator<Item = (JwsAlg, Option<&str>)> {
+        self.entries.iter().map(|e| (e.key.alg(), e.kid.as_deref()))
+    }
+
     /// The accepted algorithms.
     pub(crate) fn algorithms(&self) -> &[JwsAlg] {
         &self.algs

@@ -3,6 +3,7 @@
 mod builder;
 mod claims;
 mod encrypter;
+mod explain;
 mod registered;
 mod signer;
 mod time;
