@@ -1304,3 +1304,100 @@ fn revoking_a_clients_tokens_spares_those_issued_after_it() {
         "no token was issued in the second of a cut-off in 8 tries"
     );
 }
+
+/// A DPoP proof the token endpoint refuses says what it had and what this request expected;
+/// `tessera dpop verify` says the same.
+#[test]
+fn dpop_rejections_say_what_was_expected() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (child, port) = start_serve(d, &[], &[]);
+    let child = common::Reaped(child);
+    let creds: Value = new_client(d);
+    let key = ok(d, &["jwk", "generate", "--alg", "ES256"]);
+    std::fs::write(d.join("proof.jwk"), key).unwrap();
+    let token_url = format!("http://127.0.0.1:{port}/oauth2/token");
+    let wrong = format!("http://127.0.0.1:{port}/token");
+    let proof = ok(
+        d,
+        &[
+            "dpop",
+            "proof",
+            "--key",
+            "proof.jwk",
+            "--htm",
+            "POST",
+            "--htu",
+            &wrong,
+        ],
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let answer: Value = rt.block_on(async {
+        reqwest::Client::new()
+            .post(&token_url)
+            .basic_auth(
+                creds["client_id"].as_str().unwrap(),
+                creds["client_secret"].as_str(),
+            )
+            .header("dpop", proof.trim())
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(answer["error"], "invalid_dpop_proof", "{answer}");
+    assert_eq!(
+        answer["error_description"],
+        format!(
+            "the DPoP proof is for another request (htm, htu): the proof's htu is `{wrong}`; this request is `{token_url}`"
+        )
+    );
+    let (code, _, err) = run(
+        d,
+        &[],
+        &[
+            "dpop",
+            "verify",
+            proof.trim(),
+            "--htm",
+            "GET",
+            "--htu",
+            &wrong,
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("the proof's htm is `POST`; this request is `GET`"),
+        "{err}"
+    );
+    let (code, out, _) = run(
+        d,
+        &[],
+        &[
+            "dpop",
+            "verify",
+            proof.trim(),
+            "--htm",
+            "POST",
+            "--htu",
+            &wrong,
+            "--jkt",
+            "not-this-key",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 1);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["code"], "dpop_binding");
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with("the access token is bound to `not-this-key` (cnf.jkt)"),
+        "{v}"
+    );
+    drop(child);
+}

@@ -300,7 +300,17 @@ impl Guard {
             .access_token(token)
             .jkt(jkt)
             .nonces(&accepted);
-        match verifier.verify(proof, &req) {
+        let checked = verifier.verify(proof, &req);
+        if let Err(e) = &checked
+            && tracing::enabled!(tracing::Level::DEBUG)
+        {
+            tracing::debug!(
+                code = e.code(),
+                detail = verifier.explain(proof, &req, e).unwrap_or_default(),
+                "DPoP proof rejected: {e}"
+            );
+        }
+        match checked {
             Ok(_) => Ok(()),
             Err(tessera_jose::Error::Dpop(DpopProblem::Nonce)) => {
                 Err(Rejection::UseNonce(nonces.map(|n| n.0).unwrap_or_default()))

@@ -501,6 +501,106 @@ impl ProofVerifier {
     }
 }
 
+impl ProofVerifier {
+    /// What a rejected proof had beside what the request expected, for the rejection `err` that
+    /// [`ProofVerifier::verify`] returned: `htm`, `htu`, `iat`, `ath`, the key's thumbprint
+    /// against the token's `cnf.jkt`, `typ` and `alg`. One line for a person (values from the
+    /// proof escaped and bounded), or `None` when there is nothing to compare (a bad signature,
+    /// a replay, an unreadable proof). The proof is read again without checks: for messages
+    /// only. Nonces are never shown (the server sends the one to use in `DPoP-Nonce`).
+    #[must_use]
+    pub fn explain(&self, proof: &str, req: &Request<'_>, err: &Error) -> Option<String> {
+        use crate::error::escaped;
+        let Error::Dpop(problem) = err else {
+            return None;
+        };
+        if proof.len() > 8 * 1024 {
+            return None;
+        }
+        let header = crate::dangerous::peek_header_unverified(proof).ok()?;
+        let payload = crate::b64::decode(proof.split('.').nth(1)?).ok();
+        let claims = payload
+            .and_then(|p| crate::json::parse_object(&p, crate::json::DEFAULT_MAX_DEPTH).ok())
+            .unwrap_or_default();
+        let shown = |v: Option<&Value>| match v {
+            None => "absent".to_owned(),
+            Some(Value::String(s)) => format!("`{}`", escaped(s)),
+            Some(other) => escaped(&other.to_string()),
+        };
+        Some(match problem {
+            DpopProblem::Method => format!(
+                "the proof's htm is {}; this request is `{}`",
+                shown(claims.get("htm")),
+                escaped(req.htm)
+            ),
+            DpopProblem::Uri => format!(
+                "the proof's htu is {}; this request is `{}`",
+                shown(claims.get("htu")),
+                escaped(req.htu)
+            ),
+            DpopProblem::IssuedAt => {
+                let now = self.clock.now();
+                match claims.get("iat").and_then(Value::as_i64) {
+                    None => "the proof has no iat".to_owned(),
+                    Some(iat) if iat > now => format!(
+                        "the proof's iat is {iat}, {} s ahead of this server's clock ({now}); at most {} s are allowed",
+                        iat - now,
+                        self.leeway
+                    ),
+                    Some(iat) => format!(
+                        "the proof's iat is {iat}, {} s old; proofs are accepted up to {} s old",
+                        now.saturating_sub(iat),
+                        self.max_age + self.leeway
+                    ),
+                }
+            }
+            DpopProblem::AccessTokenHash => match (claims.get("ath"), req.access_token) {
+                (None, _) => {
+                    "the proof has no ath (the access token's hash is required)".to_owned()
+                }
+                (ath, Some(token)) => format!(
+                    "the proof's ath is {}; the presented access token's is `{}`",
+                    shown(ath),
+                    access_token_hash(token)
+                ),
+                (_, None) => return None,
+            },
+            DpopProblem::Binding => {
+                let jwk = header.get("jwk")?;
+                let jkt = Jwk::from_json(&jwk.to_string())
+                    .ok()?
+                    .thumbprint(ThumbprintHash::Sha256);
+                format!(
+                    "the proof's key has thumbprint `{jkt}`; the access token is bound to `{}` (cnf.jkt)",
+                    escaped(req.jkt?)
+                )
+            }
+            DpopProblem::Type => format!(
+                "the proof's typ is {}; expected `dpop+jwt`",
+                shown(header.get("typ"))
+            ),
+            DpopProblem::Algorithm => format!(
+                "the proof's alg is {}; accepted: {}",
+                shown(header.get("alg")),
+                self.algs
+                    .iter()
+                    .map(|a| a.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            DpopProblem::Nonce => {
+                if claims.contains_key("nonce") {
+                    "the proof's nonce is not the current one (see the DPoP-Nonce header)"
+                        .to_owned()
+                } else {
+                    "the proof has no nonce (use the one in the DPoP-Nonce header)".to_owned()
+                }
+            }
+            _ => return None,
+        })
+    }
+}
+
 impl ProofVerifierBuilder {
     /// The accepted algorithms (asymmetric only).
     #[must_use]

@@ -403,3 +403,59 @@ fn a_key_that_floods_the_replay_cache_is_refused_alone() {
     v.verify(&proof(&other), &req).unwrap();
     assert_eq!(cache.len(), 4);
 }
+
+/// `ProofVerifier::explain`: what the proof had beside what the request expected.
+#[test]
+fn rejections_are_explained() {
+    let v = vectors();
+    let r = &v["resource_request_proof"];
+    let proof = r["proof"].as_str().unwrap();
+    let iat = r["iat"].as_i64().unwrap();
+    let token = r["access_token"].as_str().unwrap();
+    let htu = "https://resource.example.org/protectedresource";
+    let explain = |now: i64, req: &Request<'_>| {
+        let verifier = verifier(now);
+        let err = verifier.verify(proof, req).unwrap_err();
+        verifier.explain(proof, req, &err)
+    };
+    assert_eq!(
+        explain(iat + 600, &Request::new("GET", htu).access_token(token)).unwrap(),
+        "the proof's iat is 1562262618, 600 s old; proofs are accepted up to 65 s old"
+            .replace("1562262618", &iat.to_string())
+    );
+    assert_eq!(
+        explain(iat - 60, &Request::new("GET", htu).access_token(token)).unwrap(),
+        format!(
+            "the proof's iat is {iat}, 60 s ahead of this server's clock ({}); at most 5 s are allowed",
+            iat - 60
+        )
+    );
+    let other = explain(iat, &Request::new("GET", htu).access_token("other")).unwrap();
+    assert_eq!(
+        other,
+        format!(
+            "the proof's ath is `{}`; the presented access token's is `{}`",
+            access_token_hash(token),
+            access_token_hash("other")
+        )
+    );
+    let bound = explain(
+        iat,
+        &Request::new("GET", htu).access_token(token).jkt("another"),
+    )
+    .unwrap();
+    assert_eq!(
+        bound,
+        format!(
+            "the proof's key has thumbprint `{}`; the access token is bound to `another` (cnf.jkt)",
+            v["jkt"]["jkt"].as_str().unwrap()
+        )
+    );
+    // A replay says nothing more than its code.
+    let verifier = verifier(iat);
+    let req = Request::new("GET", htu).access_token(token);
+    verifier.verify(proof, &req).unwrap();
+    let err = verifier.verify(proof, &req).unwrap_err();
+    assert_eq!(err, Error::Dpop(DpopProblem::Replay));
+    assert_eq!(verifier.explain(proof, &req, &err), None);
+}

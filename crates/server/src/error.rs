@@ -84,7 +84,7 @@ impl OAuthError {
     /// `invalid_dpop_proof` (400, RFC 9449 §5): the token request's DPoP proof is missing a
     /// requirement, malformed, for another request, replayed or badly signed.
     #[must_use]
-    pub fn invalid_dpop_proof(description: &'static str) -> Self {
+    pub fn invalid_dpop_proof(description: impl Into<std::borrow::Cow<'static, str>>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_dpop_proof", description)
     }
 

@@ -87,12 +87,19 @@ pub fn run(c: &DpopCommand) -> CmdResult {
                     }
                 }
                 Err(e) => {
+                    let detail = verifier.explain(&proof, &req, &e);
                     if *json {
-                        output::json(
-                            &json!({"valid": false, "code": e.code(), "message": e.to_string()}),
-                        )?;
+                        output::json(&json!({
+                            "valid": false,
+                            "code": e.code(),
+                            "message": e.to_string(),
+                            "detail": detail,
+                        }))?;
                     }
-                    Err(Failure::Rejected(e))
+                    Err(match detail {
+                        Some(d) => Failure::Explained(e, d),
+                        None => Failure::Rejected(e),
+                    })
                 }
             }
         }

@@ -89,26 +89,30 @@ fn dpop_binding(state: &AppState, headers: &HeaderMap) -> Result<Option<String>,
     let proof = proof
         .to_str()
         .map_err(|_| OAuthError::invalid_dpop_proof("the DPoP proof is not text"))?;
-    let checked = state
-        .dpop()
-        .verify(proof, &Request::new("POST", &state.urls().token))
-        .map_err(|e| {
-            OAuthError::invalid_dpop_proof(match e {
-                tessera_jose::Error::Dpop(p) => match p {
-                    DpopProblem::Type => "the DPoP proof's typ is not dpop+jwt",
-                    DpopProblem::Algorithm => "the DPoP proof's algorithm is not accepted",
-                    DpopProblem::Key => "the DPoP proof's jwk is not a public asymmetric key",
-                    DpopProblem::Method | DpopProblem::Uri => {
-                        "the DPoP proof is for another request (htm, htu)"
-                    }
-                    DpopProblem::IssuedAt => "the DPoP proof is too old or from the future",
-                    DpopProblem::Replay => "the DPoP proof was used before",
-                    DpopProblem::Busy => "too many DPoP proofs of this key at once: retry shortly",
-                    _ => "the DPoP proof is malformed",
-                },
-                _ => "the DPoP proof's signature is invalid",
-            })
-        })?;
+    let request = Request::new("POST", &state.urls().token);
+    let checked = state.dpop().verify(proof, &request).map_err(|e| {
+        let what = match &e {
+            tessera_jose::Error::Dpop(p) => match p {
+                DpopProblem::Type => "the DPoP proof's typ is not dpop+jwt",
+                DpopProblem::Algorithm => "the DPoP proof's algorithm is not accepted",
+                DpopProblem::Key => "the DPoP proof's jwk is not a public asymmetric key",
+                DpopProblem::Method | DpopProblem::Uri => {
+                    "the DPoP proof is for another request (htm, htu)"
+                }
+                DpopProblem::IssuedAt => "the DPoP proof is too old or from the future",
+                DpopProblem::Replay => "the DPoP proof was used before",
+                DpopProblem::Busy => "too many DPoP proofs of this key at once: retry shortly",
+                _ => "the DPoP proof is malformed",
+            },
+            _ => "the DPoP proof's signature is invalid",
+        };
+        // What the proof had beside what this request expected: the client's developer can
+        // mend the proof from it (htu is this server's public token endpoint).
+        match state.dpop().explain(proof, &request, &e) {
+            Some(detail) => OAuthError::invalid_dpop_proof(format!("{what}: {detail}")),
+            None => OAuthError::invalid_dpop_proof(what),
+        }
+    })?;
     Ok(Some(checked.jkt().to_owned()))
 }
 
