@@ -920,7 +920,8 @@ pub enum KeysCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Make the next key current now (it must have been published for the JWKS max-age).
+    /// Make the next key current now (it must have been published for the JWKS max-age), or
+    /// change the store's signing algorithm with --alg.
     Rotate {
         /// Store and configuration.
         #[command(flatten)]
@@ -928,6 +929,11 @@ pub enum KeysCommand {
         /// Rotate even if verifiers may not have the next key yet.
         #[arg(long)]
         force: bool,
+        /// Change the signing algorithm of every node of the store: a next key of this
+        /// algorithm is published now and signs once it has been published for the JWKS
+        /// max-age (at once with --force).
+        #[arg(long, value_name = "ALG", value_parser = completion::algs(), hide_possible_values = true)]
+        alg: Option<String>,
     },
     /// Remove a previous key from the JWKS now.
     Retire {

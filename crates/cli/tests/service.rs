@@ -1401,3 +1401,88 @@ fn dpop_rejections_say_what_was_expected() {
     );
     drop(child);
 }
+
+/// A node configured with another signing algorithm than its store's is refused with the
+/// command that changes it; `keys rotate --alg` changes it for every node, through a rotation.
+#[test]
+fn a_new_signing_algorithm_goes_through_a_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fast = [
+        "--set",
+        "jwks_max_age=1s",
+        "--set",
+        "key_margin=1s",
+        "--set",
+        "poll_interval=100ms",
+    ];
+    let (child, _) = start_serve(d, &[], &fast);
+    stop(child);
+    let (code, _, err) = run(
+        d,
+        &[],
+        &["serve", "--listen", "127.0.0.1:0", "--signing-alg", "RS256"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("signing_alg is RS256 but this store's keys are ES256")
+            && err.contains("tessera keys rotate --alg RS256"),
+        "{err}"
+    );
+    let said = ok(d, &["keys", "rotate", "--alg", "RS256"]);
+    assert!(
+        said.contains("keys.algorithm_changed\tRS256") && said.contains("key.created"),
+        "{said}"
+    );
+    let keys: Vec<Value> = ok(d, &["keys", "list", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let alg_of = |keys: &[Value], state: &str| {
+        keys.iter()
+            .find(|k| k["state"] == state)
+            .map(|k| k["alg"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(alg_of(&keys, "current").as_deref(), Some("ES256"));
+    assert_eq!(alg_of(&keys, "next").as_deref(), Some("RS256"));
+    // The node now starts with RS256, and makes the RS256 key current once it has been
+    // published for jwks_max_age + key_margin (2 s here), long before the rotation period.
+    let mut args = vec!["--signing-alg", "RS256"];
+    args.extend_from_slice(&fast);
+    let (child, port) = start_serve(d, &[], &args);
+    let creds: Value = new_client(d);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/oauth2/token");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, body) = rt.block_on(testkit::grant(
+            &http,
+            &url,
+            creds["client_id"].as_str().unwrap(),
+            creds["client_secret"].as_str().unwrap(),
+        ));
+        assert_eq!(status, 200, "{body}");
+        let token = body["access_token"].as_str().unwrap();
+        let header: Value = serde_json::from_slice(
+            &tessera_jose::b64::decode(token.split('.').next().unwrap()).unwrap(),
+        )
+        .unwrap();
+        if header["alg"] == "RS256" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still {header}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    stop(child);
+    let keys: Vec<Value> = ok(d, &["keys", "list", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(alg_of(&keys, "current").as_deref(), Some("RS256"));
+    assert_eq!(alg_of(&keys, "previous").as_deref(), Some("ES256"));
+    // A symmetric algorithm is refused.
+    let (code, _, err) = run(d, &[], &["keys", "rotate", "--alg", "HS256"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("asymmetric"), "{err}");
+}

@@ -507,7 +507,7 @@ impl Admin {
             rotation_period: secs(self.config.rotation_period),
             jwks_max_age: secs(self.config.jwks_max_age),
             max_token_ttl: secs(self.config.max_token_ttl),
-            alg: self.config.signing_alg,
+            alg: self.config.signing_alg.unwrap_or(crate::keys::DEFAULT_ALG),
             margin: secs(self.config.key_margin),
         }
     }
@@ -521,7 +521,7 @@ impl Admin {
     /// [`Error`].
     pub async fn rotate(&self, force: bool) -> Result<Vec<Event>, Error> {
         let now = self.now();
-        let p = self.policy();
+        let p = self.store_policy().await?;
         let keys = self.store.keys().await?;
         let current = keys.iter().find(|k| k.state == KeyState::Current);
         let steps = match keys.iter().find(|k| k.state == KeyState::Next) {
@@ -546,6 +546,59 @@ impl Admin {
             }
         };
         crate::keys::apply(self.store.as_ref(), &self.secrets, &steps, now, &p).await
+    }
+
+    /// The life-cycle policy with the store's signing algorithm.
+    async fn store_policy(&self) -> Result<Policy, Error> {
+        let p = self.policy();
+        Ok(Policy {
+            alg: crate::keys::store_alg(self.store.as_ref())
+                .await?
+                .unwrap_or(p.alg),
+            ..p
+        })
+    }
+
+    /// Changes the store's signing algorithm (every node makes keys of it): the next key is
+    /// replaced by one of `alg` at once, and the nodes' life cycle promotes it once it has been
+    /// published for the JWKS max-age plus the margin (or [`Admin::rotate`] with `force`,
+    /// now). Returns the events and the new next key's kid.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a symmetric or unsupported algorithm; [`Error`] from the store.
+    pub async fn change_alg(&self, alg: tessera_jose::JwsAlg) -> Result<Vec<Event>, Error> {
+        if alg.family() == tessera_jose::alg::Family::Hmac || !alg.is_supported() {
+            return Err(Error::Invalid(format!(
+                "{} cannot sign access tokens here: expected an asymmetric algorithm (ES256, ES384, EdDSA, RS256, PS256, ...)",
+                alg.name()
+            )));
+        }
+        let now = self.now();
+        let before = crate::keys::store_alg(self.store.as_ref()).await?;
+        self.store
+            .set_fact(crate::keys::SIGNING_ALG_FACT, alg.name())
+            .await?;
+        let p = Policy {
+            alg,
+            ..self.policy()
+        };
+        let keys = self.store.keys().await?;
+        let steps = match keys.iter().find(|k| k.state == KeyState::Next) {
+            Some(n) if n.alg == alg.name() => Vec::new(),
+            Some(n) => vec![Step::Remove(n.kid.clone()), Step::Create(KeyState::Next)],
+            None => vec![Step::Create(KeyState::Next)],
+        };
+        let mut events =
+            crate::keys::apply(self.store.as_ref(), &self.secrets, &steps, now, &p).await?;
+        let changed = Event {
+            at: now,
+            kind: "keys.algorithm_changed".into(),
+            client_id: None,
+            detail: json!({"from": before.map(|a| a.name()), "to": alg.name()}),
+        };
+        self.store.record(&changed).await?;
+        events.push(changed);
+        Ok(events)
     }
 
     /// Removes a previous key from the JWKS now (tokens it signed stop verifying). A key that

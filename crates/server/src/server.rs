@@ -33,6 +33,15 @@ impl Started {
         if let Err(e) = self.state.record_signed().await {
             tracing::warn!(error = %e, "cannot record what the current key signed");
         }
+        // Another node (or this one restarted) may run the key life cycle at once.
+        if let Err(e) = self
+            .state
+            .store()
+            .release_lease(crate::keys::ROTATION_LEASE, self.state.node())
+            .await
+        {
+            tracing::warn!(error = %e, "cannot give up the key rotation lease");
+        }
     }
 
     /// Waits until the service stops (after [`Started::shutdown`] from elsewhere, or a signal
@@ -71,6 +80,38 @@ async fn agree_on_issuer(store: &dyn tessera_store::Store, config: &Config) -> R
     Ok(())
 }
 
+/// Every node signs with the store's algorithm: the first node records its own (or ES256); a
+/// node configured with another is refused with the command that changes the store's, which
+/// takes effect through a rotation. Returns the store's algorithm.
+async fn agree_on_signing_alg(
+    store: &dyn tessera_store::Store,
+    config: &Config,
+) -> Result<tessera_jose::JwsAlg, Error> {
+    use crate::keys::{DEFAULT_ALG, SIGNING_ALG_FACT, store_alg};
+    let store_has = store_alg(store).await?;
+    let wanted = config.signing_alg;
+    let alg = match (store_has, wanted) {
+        (Some(has), Some(wanted)) if has != wanted => {
+            return Err(Error::Invalid(format!(
+                "signing_alg is {} but this store's keys are {}: every node signs with the store's algorithm. `tessera keys rotate --alg {}` changes it for every node, through a rotation (the new key signs once it has been published for jwks_max_age; --force at once); or leave signing_alg unset",
+                wanted.name(),
+                has.name(),
+                wanted.name()
+            )));
+        }
+        (Some(has), _) => has,
+        (None, wanted) => wanted.unwrap_or(DEFAULT_ALG),
+    };
+    let recorded = store.record_fact(SIGNING_ALG_FACT, alg.name()).await?;
+    if recorded != alg.name() {
+        // Another node recorded first, in between.
+        return Err(Error::Invalid(format!(
+            "this store's signing algorithm was just recorded as {recorded} by another node; start again"
+        )));
+    }
+    Ok(alg)
+}
+
 /// The fact that holds the store's issuer.
 pub(crate) const ISSUER_FACT: &str = "issuer";
 
@@ -78,10 +119,11 @@ pub(crate) const ISSUER_FACT: &str = "issuer";
 ///
 /// # Errors
 /// [`Error`] when the store, the keys, the TLS files or the listener fail.
-pub async fn start(config: Config, clock: Option<Arc<dyn Clock>>) -> Result<Started, Error> {
+pub async fn start(mut config: Config, clock: Option<Arc<dyn Clock>>) -> Result<Started, Error> {
     let crate::admin::Opened { store, secrets, .. } =
         crate::admin::open_store(&config, true).await?;
     agree_on_issuer(store.as_ref(), &config).await?;
+    config.signing_alg = Some(agree_on_signing_alg(store.as_ref(), &config).await?);
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(tls_acceptor(cert, key)?),
         _ => None,

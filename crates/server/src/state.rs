@@ -198,7 +198,7 @@ impl AppState {
             rotation_period: secs(c.rotation_period),
             jwks_max_age: secs(c.jwks_max_age),
             max_token_ttl: secs(c.max_token_ttl),
-            alg: c.signing_alg,
+            alg: c.signing_alg.unwrap_or(crate::keys::DEFAULT_ALG),
             margin: secs(c.key_margin),
         }
     }

@@ -94,6 +94,9 @@ pub trait Coordination: Send + Sync {
         now: i64,
         until: i64,
     ) -> Result<bool, StoreError>;
+    /// Gives up the named lease if `holder` has it (a node that stops), so another node need
+    /// not wait for it to expire.
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
     /// Whether the store answers.
     async fn ping(&self) -> Result<(), StoreError>;
     /// A fact about the store ([`MASTER_KEY_CHECK`](crate::MASTER_KEY_CHECK), ...), if one is

@@ -213,6 +213,11 @@ async fn suite(store: &dyn Store) {
     assert!(store.lease("rot", "a", 120, 150).await.unwrap());
     assert!(!store.lease("rot", "b", 149, 180).await.unwrap());
     assert!(store.lease("rot", "b", 151, 180).await.unwrap());
+    // Only its holder gives a lease up; then another takes it before it expires.
+    store.release_lease("rot", "a").await.unwrap();
+    assert!(!store.lease("rot", "a", 160, 190).await.unwrap());
+    store.release_lease("rot", "b").await.unwrap();
+    assert!(store.lease("rot", "a", 160, 190).await.unwrap());
     store.ping().await.unwrap();
     // Facts: the first value recorded stays.
     assert_eq!(store.fact("master_key_check").await.unwrap(), None);

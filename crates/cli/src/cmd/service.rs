@@ -449,13 +449,25 @@ pub fn keys(c: &KeysCommand) -> CmdResult {
                 }
                 Ok(())
             }
-            KeysCommand::Rotate { opts, force } => {
+            KeysCommand::Rotate { opts, force, alg } => {
                 if *force {
                     output::warn("--force: verifiers that cached the JWKS recently may reject new tokens until they refetch it");
                 }
-                let events = open(opts).await?.rotate(*force).await.map_err(admin_error)?;
+                let admin = open(opts).await?;
+                let mut events = Vec::new();
+                if let Some(name) = alg {
+                    let alg = tessera_jose::JwsAlg::from_name(name)
+                        .map_err(|_| anyhow::anyhow!("--alg: unknown algorithm `{}`", tessera_jose::error::escaped(name)))?;
+                    events = admin.change_alg(alg).await.map_err(admin_error)?;
+                }
+                if alg.is_none() || *force {
+                    events.extend(admin.rotate(*force).await.map_err(admin_error)?);
+                } else {
+                    output::note("the nodes make the new key current once it has been published for jwks_max_age and key_margin (--force: now)");
+                }
                 for e in events {
-                    output::line(&format!("{}\t{}", e.kind, e.detail["kid"].as_str().unwrap_or("")))?;
+                    let what = e.detail["kid"].as_str().or_else(|| e.detail["to"].as_str()).unwrap_or("");
+                    output::line(&format!("{}\t{what}", e.kind))?;
                 }
                 Ok(())
             }

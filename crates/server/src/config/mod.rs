@@ -37,8 +37,9 @@ pub struct Config {
     /// Where `master_key` came from (`TESSERA_MASTER_KEY`, `master_key_file /path`, ...), for
     /// messages.
     pub master_key_source: Option<String>,
-    /// Algorithm of new signing keys.
-    pub signing_alg: JwsAlg,
+    /// Algorithm of the signing keys, when set: it must be the store's (`tessera keys rotate
+    /// --alg` changes a store's). Unset: the store's, or ES256 for a new store.
+    pub signing_alg: Option<JwsAlg>,
     /// Default token lifetime of new clients.
     pub token_ttl: Duration,
     /// Upper bound of any client's token lifetime (drives how long retired keys stay published).
@@ -102,7 +103,7 @@ impl Default for Config {
             database_url: None,
             master_key: None,
             master_key_source: None,
-            signing_alg: JwsAlg::ES256,
+            signing_alg: None,
             token_ttl: Duration::from_secs(900),
             max_token_ttl: Duration::from_secs(3600),
             jwks_max_age: Duration::from_secs(300),
@@ -425,7 +426,7 @@ mod tests {
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.issuer, "http://127.0.0.1:9000");
         assert_eq!(c.token_ttl, Duration::from_secs(600));
-        assert_eq!(c.signing_alg, JwsAlg::PS256);
+        assert_eq!(c.signing_alg, Some(JwsAlg::PS256));
     }
 
     /// Every setting `set` accepts is in the table (which drives the environment and the help).

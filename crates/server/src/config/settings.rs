@@ -177,7 +177,7 @@ pub const SETTINGS: &[Setting] = &[
     },
     Setting {
         name: "signing_alg",
-        help: "access token algorithm: ES256 (default), ES384, EdDSA, RS256, PS256",
+        help: "access token algorithm: ES256 (default), ES384, EdDSA, RS256, PS256; must be the store's (tessera keys rotate --alg changes it)",
         set: |c, v, _| {
             let alg = JwsAlg::from_name(v).map_err(|_| "unknown algorithm")?;
             if alg.family() == tessera_jose::alg::Family::Hmac || !alg.is_supported() {
@@ -186,10 +186,10 @@ pub const SETTINGS: &[Setting] = &[
                         .into(),
                 );
             }
-            c.signing_alg = alg;
+            c.signing_alg = Some(alg);
             Ok(())
         },
-        show: |c| Some(c.signing_alg.name().into()),
+        show: |c| c.signing_alg.map(|a| a.name().into()),
     },
     Setting {
         name: "token_ttl",

@@ -8,6 +8,42 @@ use super::Secrets;
 use crate::error::Error;
 use tessera_store::{Event, KeyState, Store, StoredKey};
 
+/// The algorithm of a new store's keys.
+pub const DEFAULT_ALG: JwsAlg = JwsAlg::ES256;
+
+/// The fact that holds the store's signing algorithm: every node makes keys of it, whatever
+/// its own configuration, so nodes never undo each other's keys.
+pub const SIGNING_ALG_FACT: &str = "signing_alg";
+
+/// The store's signing algorithm: as recorded, else the current key's (a store made before
+/// the algorithm was recorded), else `None` (a new store).
+///
+/// # Errors
+/// [`Error`] from the store, or a recorded name that is not an algorithm.
+pub async fn store_alg(store: &dyn Store) -> Result<Option<JwsAlg>, Error> {
+    let name = match store.fact(SIGNING_ALG_FACT).await? {
+        Some(name) => name,
+        None => match store
+            .keys()
+            .await?
+            .into_iter()
+            .find(|k| k.state == KeyState::Current)
+        {
+            Some(k) => k.alg,
+            None => return Ok(None),
+        },
+    };
+    JwsAlg::from_name(&name).map(Some).map_err(|_| {
+        Error::Invalid(format!(
+            "the store's signing algorithm `{}` is not one this tessera knows",
+            tessera_jose::error::escaped(&name)
+        ))
+    })
+}
+
+/// The lease under which one node at a time runs the key life cycle.
+pub const ROTATION_LEASE: &str = "key-rotation";
+
 /// The timing of the life cycle.
 #[derive(Debug, Clone, Copy)]
 pub struct Policy {
@@ -56,8 +92,16 @@ pub fn plan(keys: &[StoredKey], now: i64, p: &Policy) -> Vec<Step> {
             current: None,
         }),
         (Some(_), None) => steps.push(Step::Create(KeyState::Next)),
+        (Some(_), Some(n)) if n.alg != p.alg.name() => {
+            // The store's algorithm changed (`keys rotate --alg`): the next key has signed
+            // nothing, so it is replaced by one of the new algorithm.
+            steps.push(Step::Remove(n.kid.clone()));
+            steps.push(Step::Create(KeyState::Next));
+        }
         (Some(c), Some(n)) => {
-            let due = c.activated_at.unwrap_or(c.created_at) + p.rotation_period <= now;
+            // A current key of another algorithm is due as soon as its successor may sign.
+            let due = c.activated_at.unwrap_or(c.created_at) + p.rotation_period <= now
+                || c.alg != p.alg.name();
             let published_long_enough = n.created_at + p.jwks_max_age + p.margin <= now;
             if due && published_long_enough {
                 steps.push(Step::Promote {
@@ -155,12 +199,18 @@ pub async fn tick(
     now: i64,
     holder: &str,
 ) -> Result<Vec<Event>, Error> {
+    // The store's algorithm, which `keys rotate --alg` may have changed since this node
+    // started.
+    let p = &Policy {
+        alg: store_alg(store).await?.unwrap_or(p.alg),
+        ..*p
+    };
     let keys = store.keys().await?;
     let steps = plan(&keys, now, p);
     if steps.is_empty() {
         return Ok(Vec::new());
     }
-    if !store.lease("key-rotation", holder, now, now + 30).await? {
+    if !store.lease(ROTATION_LEASE, holder, now, now + 30).await? {
         return Ok(Vec::new());
     }
     // Plan again under the lease: another node may have acted in between.
@@ -261,6 +311,37 @@ mod tests {
         old.remove_after = Some(500);
         assert_eq!(plan(&[c.clone(), n.clone(), old.clone()], 499, &P), []);
         assert_eq!(plan(&[c, n, old], 500, &P), [Step::Remove("o".into())]);
+    }
+
+    /// A change of the store's algorithm (`keys rotate --alg`) goes through a rotation: the
+    /// unused next key is replaced, and the new one signs once it has been published long
+    /// enough, before the rotation period is over.
+    #[test]
+    fn a_new_algorithm_takes_effect_through_a_rotation() {
+        let rs = Policy {
+            alg: JwsAlg::RS256,
+            ..P
+        };
+        let c = key("c", KeyState::Current, 0, Some(0));
+        let n = key("n", KeyState::Next, 10, None);
+        assert_eq!(
+            plan(&[c.clone(), n], 20, &rs),
+            [Step::Remove("n".into()), Step::Create(KeyState::Next)]
+        );
+        let mut n = key("n2", KeyState::Next, 20, None);
+        n.alg = "RS256".into();
+        assert!(plan(&[c.clone(), n.clone()], 20 + 100 + MARGIN - 1, &rs).is_empty());
+        // Well before the rotation period (1000): the algorithm makes it due.
+        assert_eq!(
+            plan(&[c, n], 20 + 100 + MARGIN, &rs),
+            [
+                Step::Promote {
+                    next: "n2".into(),
+                    current: Some("c".into())
+                },
+                Step::Create(KeyState::Next)
+            ]
+        );
     }
 
     #[test]

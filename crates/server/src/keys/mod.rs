@@ -18,7 +18,9 @@ pub mod ring;
 pub mod secrets;
 
 pub use files::{MasterKey, bind, master_key};
-pub use lifecycle::{Policy, Step, apply, plan, retire_until, tick};
+pub use lifecycle::{
+    DEFAULT_ALG, Policy, ROTATION_LEASE, SIGNING_ALG_FACT, Step, apply, plan, retire_until, store_alg, tick,
+};
 pub use ring::{KeyRing, SharedClock};
 pub use secrets::Secrets;
 

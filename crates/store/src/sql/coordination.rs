@@ -40,6 +40,15 @@ impl Coordination for SqlStore {
         Ok(done > 0)
     }
 
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        self.execute(
+            "DELETE FROM leases WHERE name = $1 AND holder = $2",
+            &[Arg::from(name), Arg::from(holder)],
+        )
+        .await?;
+        Ok(())
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.execute("SELECT 1", &[]).await?;
         Ok(())
