@@ -1486,3 +1486,63 @@ fn a_new_signing_algorithm_goes_through_a_rotation() {
     assert_eq!(code, 2);
     assert!(err.contains("asymmetric"), "{err}");
 }
+
+/// `/metrics` on a listener of its own: the main listener no longer serves it; by default
+/// only a service listening beyond loopback moves it (to 127.0.0.1:9464).
+#[test]
+fn metrics_can_have_a_listener_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let printed = ok(d, &["serve", "--print-config", "--listen", ":9000"]);
+    assert!(
+        printed.contains("metrics_listen = \"127.0.0.1:9464\""),
+        "{printed}"
+    );
+    let printed = ok(d, &["serve", "--print-config"]);
+    assert!(printed.contains("metrics_listen = \"main\""), "{printed}");
+    let metrics_port = common::free_port();
+    let (child, port) = start_serve(
+        d,
+        &[],
+        &["--set", &format!("metrics_listen=127.0.0.1:{metrics_port}")],
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let get = |url: String| {
+        rt.block_on(async {
+            let r = reqwest::get(url).await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        })
+    };
+    let (status, _) = get(format!("http://127.0.0.1:{port}/metrics"));
+    assert_eq!(status, 404, "not on the main listener");
+    assert_eq!(get(format!("http://127.0.0.1:{port}/readyz")).0, 200);
+    let (status, body) = get(format!("http://127.0.0.1:{metrics_port}/metrics"));
+    assert_eq!(status, 200);
+    assert!(body.contains("# TYPE"), "{body}");
+    let (_, err) = stop(child);
+    assert!(
+        err.contains(&format!(
+            "metrics    http://127.0.0.1:{metrics_port}/metrics"
+        )),
+        "{err}"
+    );
+    // off: nowhere.
+    let (child, port) = start_serve(d, &[], &["--set", "metrics_listen=off"]);
+    assert_eq!(get(format!("http://127.0.0.1:{port}/metrics")).0, 404);
+    stop(child);
+    let (code, _, err) = run(
+        d,
+        &[],
+        &[
+            "serve",
+            "--print-config",
+            "--set",
+            "metrics_listen=somewhere",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--metrics-listen") && err.contains("or main, or off"),
+        "{err}"
+    );
+}

@@ -75,11 +75,14 @@ pub fn app(state: AppState) -> Router {
         };
         router = router.merge(tessera_debugger::router(&at(paths::DEBUGGER), access));
     }
-    // Health and metrics never queue behind the API: they take no request slot.
-    let ops = Router::new()
+    // Health and metrics never queue behind the API: they take no request slot. Metrics are
+    // here only when they have no listener of their own (`metrics_listen`).
+    let mut ops = Router::new()
         .route(paths::HEALTHZ, get(endpoints::health::healthz))
-        .route(paths::READYZ, get(endpoints::health::readyz))
-        .route(paths::METRICS, get(endpoints::health::metrics));
+        .route(paths::READYZ, get(endpoints::health::readyz));
+    if c.metrics_at() == config::MetricsListen::Main {
+        ops = ops.route(paths::METRICS, get(endpoints::health::metrics));
+    }
     router
         .layer(middleware::from_fn_with_state(slots, admit))
         .merge(ops)

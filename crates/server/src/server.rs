@@ -21,8 +21,11 @@ pub struct Started {
     pub state: AppState,
     /// The bound address.
     pub addr: SocketAddr,
+    /// The address of the listener of `/metrics`, when it has one (`metrics_listen`).
+    pub metrics_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     done: tokio::task::JoinHandle<()>,
+    metrics_done: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Started {
@@ -30,6 +33,9 @@ impl Started {
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.done.await;
+        if let Some(m) = self.metrics_done {
+            let _ = m.await;
+        }
         if let Err(e) = self.state.record_signed().await {
             tracing::warn!(error = %e, "cannot record what the current key signed");
         }
@@ -137,6 +143,13 @@ pub async fn start(mut config: Config, clock: Option<Arc<dyn Clock>>) -> Result<
         .local_addr()
         .map_err(|e| Error::Io(e.to_string()))?;
     let (stop, stopped) = watch::channel(false);
+    let (metrics_addr, metrics_done) = match config.metrics_at() {
+        crate::config::MetricsListen::At(at) => {
+            let (addr, task) = metrics_listener(at, &state, stopped.clone()).await?;
+            (Some(addr), Some(task))
+        }
+        _ => (None, None),
+    };
     background(&state, &stopped);
     let router = crate::app(state.clone());
     let limits = Limits {
@@ -158,9 +171,46 @@ pub async fn start(mut config: Config, clock: Option<Arc<dyn Clock>>) -> Result<
     Ok(Started {
         state,
         addr,
+        metrics_addr,
         stop,
         done,
+        metrics_done,
     })
+}
+
+/// `/metrics` on a listener of its own (plain HTTP: it is meant for loopback or a private
+/// network), until the service stops.
+async fn metrics_listener(
+    at: SocketAddr,
+    state: &AppState,
+    mut stopped: watch::Receiver<bool>,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), Error> {
+    let listener = TcpListener::bind(at).await.map_err(|e| {
+        Error::Io(format!(
+            "cannot listen for /metrics on {at}: {e} (metrics_listen: another IP:PORT, main or off)"
+        ))
+    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::Io(e.to_string()))?;
+    let router = axum::Router::new()
+        .route(
+            crate::paths::METRICS,
+            axum::routing::get(crate::endpoints::health::metrics),
+        )
+        .with_state(state.clone());
+    let task = tokio::spawn(async move {
+        let stop = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        if let Err(e) = axum::serve(listener, router)
+            .with_graceful_shutdown(stop)
+            .await
+        {
+            tracing::warn!(error = %e, "the /metrics listener stopped");
+        }
+    });
+    Ok((addr, task))
 }
 
 /// Starts the service and runs it until SIGTERM or SIGINT.

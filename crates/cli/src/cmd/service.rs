@@ -118,6 +118,7 @@ pub fn serve(a: &ServeArgs) -> CmdResult {
                     discovery = %urls.metadata,
                     jwks = %urls.jwks,
                     debugger = debugger.then_some(urls.debugger.as_str()),
+                    metrics = started.metrics_addr.map(|a| format!("http://{a}/metrics")),
                     first_client = %first_client,
                     "tessera serve is listening"
                 );
@@ -129,6 +130,9 @@ pub fn serve(a: &ServeArgs) -> CmdResult {
             eprintln!("  JWKS       {}", urls.jwks);
             if debugger {
                 eprintln!("  debugger   {} (turn off with --set debugger=off)", urls.debugger);
+            }
+            if let Some(m) = started.metrics_addr {
+                eprintln!("  metrics    http://{m}/metrics (its own listener: metrics_listen)");
             }
             eprintln!("  first client: {first_client}");
             if url_note {

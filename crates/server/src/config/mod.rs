@@ -77,6 +77,8 @@ pub struct Config {
     pub debugger: Option<bool>,
     /// Label grant metrics by client id (one label per client: off by default).
     pub metrics_client_labels: bool,
+    /// Where `/metrics` is served (see [`Config::metrics_at`]).
+    pub metrics_listen: MetricsListen,
     /// Whether `issuer` was set explicitly.
     issuer_set: bool,
     /// Secrets that were given as command-line flags (visible to every user of the machine
@@ -122,9 +124,42 @@ impl Default for Config {
             key_margin: Duration::from_secs(60),
             debugger: None,
             metrics_client_labels: false,
+            metrics_listen: MetricsListen::Auto,
             issuer_set: false,
             secret_flags: Vec::new(),
             unknown_env: Vec::new(),
+        }
+    }
+}
+
+/// Where `/metrics` is served, as configured (`metrics_listen`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsListen {
+    /// On the main listener when it is loopback, else on [`DEFAULT_METRICS_LISTEN`].
+    Auto,
+    /// On the main listener, whatever its address.
+    Main,
+    /// On a listener of its own.
+    At(std::net::SocketAddr),
+    /// Not served.
+    Off,
+}
+
+/// Where `/metrics` goes by default when the service listens beyond loopback: a loopback
+/// listener of its own (9464, the Prometheus exporters' customary port), so a public address
+/// does not publish the service's counters.
+pub const DEFAULT_METRICS_LISTEN: std::net::SocketAddr =
+    std::net::SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9464);
+
+impl Config {
+    /// Where `/metrics` is served: [`MetricsListen::Main`], [`MetricsListen::At`] or
+    /// [`MetricsListen::Off`] (never `Auto`).
+    #[must_use]
+    pub fn metrics_at(&self) -> MetricsListen {
+        match self.metrics_listen {
+            MetricsListen::Auto if self.listen.ip().is_loopback() => MetricsListen::Main,
+            MetricsListen::Auto => MetricsListen::At(DEFAULT_METRICS_LISTEN),
+            other => other,
         }
     }
 }

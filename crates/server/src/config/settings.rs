@@ -9,7 +9,7 @@ use std::time::Duration;
 use tessera_jose::JwsAlg;
 
 use super::values::{database_url, master_key, read_secret_file, redact_url};
-use super::{Config, Source, duration};
+use super::{Config, MetricsListen, Source, duration};
 
 /// One setting.
 pub struct Setting {
@@ -313,6 +313,28 @@ pub const SETTINGS: &[Setting] = &[
         help: "added to every key life-cycle wait, for clock skew and polling (default 60s)",
         set: |c, v, _| put(&mut c.key_margin, duration(v)),
         show: |c| secs(c.key_margin),
+    },
+    Setting {
+        name: "metrics_listen",
+        help: "where /metrics is served: IP:PORT (a listener of its own, plain HTTP), main (on listen) or off; default: main when listen is loopback, else 127.0.0.1:9464",
+        set: |c, v, _| {
+            c.metrics_listen = match v {
+                "auto" => MetricsListen::Auto,
+                "main" => MetricsListen::Main,
+                "off" => MetricsListen::Off,
+                other => MetricsListen::At(
+                    listen_address(other).map_err(|e| format!("{e}, or main, or off"))?,
+                ),
+            };
+            Ok(())
+        },
+        show: |c| {
+            Some(match c.metrics_at() {
+                MetricsListen::At(a) => a.to_string(),
+                MetricsListen::Off => "off".into(),
+                MetricsListen::Main | MetricsListen::Auto => "main".into(),
+            })
+        },
     },
     Setting {
         name: "metrics_client_labels",

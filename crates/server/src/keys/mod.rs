@@ -19,7 +19,8 @@ pub mod secrets;
 
 pub use files::{MasterKey, bind, master_key};
 pub use lifecycle::{
-    DEFAULT_ALG, Policy, ROTATION_LEASE, SIGNING_ALG_FACT, Step, apply, plan, retire_until, store_alg, tick,
+    DEFAULT_ALG, Policy, ROTATION_LEASE, SIGNING_ALG_FACT, Step, apply, plan, retire_until,
+    store_alg, tick,
 };
 pub use ring::{KeyRing, SharedClock};
 pub use secrets::Secrets;
