@@ -25,6 +25,49 @@ pub fn line(text: &str) -> Result<(), Failure> {
     out(s.as_bytes())
 }
 
+/// Rows for a person or a script: on a terminal, aligned columns under a header (and `empty`
+/// when there is no row); piped, one tab-separated line per row and nothing else, as scripts
+/// (`cut -f1`) expect. Cells never hold a tab or a line break (they are written as spaces).
+pub fn table(header: &[&str], rows: &[Vec<String>], empty: &str) -> Result<(), Failure> {
+    let clean = |c: &str| c.replace(['\t', '\n', '\r'], " ");
+    if !std::io::stdout().is_terminal() {
+        for row in rows {
+            let cells: Vec<String> = row.iter().map(|c| clean(c)).collect();
+            line(&cells.join("\t"))?;
+        }
+        return Ok(());
+    }
+    if rows.is_empty() {
+        return line(empty);
+    }
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(clean(cell).chars().count());
+            }
+        }
+    }
+    let render = |cells: &mut dyn Iterator<Item = String>| {
+        let mut s = String::new();
+        for (i, cell) in cells.enumerate() {
+            if i + 1 < widths.len() {
+                let pad = widths[i].saturating_sub(cell.chars().count());
+                s.push_str(&cell);
+                s.push_str(&" ".repeat(pad + 2));
+            } else {
+                s.push_str(&cell);
+            }
+        }
+        s.trim_end().to_owned()
+    };
+    line(&render(&mut header.iter().map(|h| (*h).to_owned())))?;
+    for row in rows {
+        line(&render(&mut row.iter().map(|c| clean(c))))?;
+    }
+    Ok(())
+}
+
 /// Pretty JSON on stdout, coloured on a terminal.
 pub fn json(value: &Value) -> Result<(), Failure> {
     line(&pretty(value, Palette::stdout()))

@@ -1,7 +1,8 @@
 //! Two `tessera serve` processes on one PostgreSQL database: a client created with the CLI gets
 //! tokens from both; a token revoked through one is inactive on the other at once; both sign
 //! with the same key and only one of them created it; `kill -9` of a node and a restart lose
-//! nothing that was acknowledged.
+//! nothing that was acknowledged; another master key or issuer is refused; a current key that
+//! cannot be opened makes both nodes unready until it is mended.
 //!
 //! PostgreSQL: `TESSERA_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! the test creates its own database and drops it. Without a server it skips, unless
@@ -276,8 +277,57 @@ async fn two_nodes_on_one_postgres() {
         2,
         "{events}"
     );
+    // Readiness: a current key that no node can open (here its sealed private key damaged in
+    // the database, as a key written under another master key would be) makes both nodes
+    // unready while they keep serving with what they had; mended, both are ready again.
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let sealed: String =
+        sqlx::query_scalar("SELECT private_jwe FROM signing_keys WHERE state = 'current'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let damaged = format!("{}AAAA", &sealed[..sealed.len() - 4]);
+    set_current_key(&pool, &damaged).await;
+    for node in [&a2, &b] {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let r = http
+                .get(format!("{}/readyz", node.base))
+                .send()
+                .await
+                .unwrap();
+            if r.status() == 503 {
+                assert!(r.text().await.unwrap().contains("cannot refresh"));
+                break;
+            }
+            assert!(Instant::now() < deadline, "{} stayed ready", node.base);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert!(
+        token(&http, &b, id, secret).await.is_some(),
+        "still serving"
+    );
+    set_current_key(&pool, &sealed).await;
+    ready(&http, &a2).await;
+    ready(&http, &b).await;
+    pool.close().await;
     drop(a2);
     drop(b);
     drop(a);
     db.drop_now().await;
+}
+
+/// Writes the current key's sealed private key, and moves the change generation so the nodes
+/// reload it.
+async fn set_current_key(pool: &sqlx::PgPool, sealed: &str) {
+    sqlx::query("UPDATE signing_keys SET private_jwe = $1 WHERE state = 'current'")
+        .bind(sealed)
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE generation SET value = value + 1")
+        .execute(pool)
+        .await
+        .unwrap();
 }

@@ -1546,3 +1546,73 @@ fn metrics_can_have_a_listener_of_their_own() {
         "{err}"
     );
 }
+
+/// `client list` and `keys list`: aligned columns under a header on a terminal (a
+/// pseudo-terminal from `script`), tab-separated lines when piped, JSON lines with --json.
+#[test]
+fn lists_are_columns_on_a_terminal_and_tabs_in_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init"]);
+    let on_tty = |args: &str| {
+        let out = Command::new("script")
+            .args(["-qec", &format!("{BIN} {args}"), "/dev/null"])
+            .current_dir(d)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("TERM", "dumb")
+            .output()
+            .expect("`script` (util-linux) runs the command on a pseudo-terminal");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).replace('\r', "")
+    };
+    assert!(on_tty("client list").contains("no clients yet"));
+    let first = new_client(d);
+    ok(
+        d,
+        &[
+            "client",
+            "create",
+            "--name",
+            "a longer name",
+            "--audience",
+            "api://y",
+            "--scope",
+            "read write",
+        ],
+    );
+    let table = on_tty("client list");
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(lines[0].starts_with("CLIENT ID"), "{table}");
+    assert!(!table.contains('\t'), "{table}");
+    // Columns line up: every row's name starts where the header's NAME does.
+    let at = lines[0].find("NAME").unwrap();
+    for row in &lines[1..] {
+        let name = &row[at..];
+        assert!(
+            name.starts_with("c ") || name.starts_with("a longer name"),
+            "{table}"
+        );
+    }
+    let piped = ok(d, &["client", "list"]);
+    assert_eq!(piped.lines().count(), 2, "{piped}");
+    assert!(piped.lines().all(|l| l.split('\t').count() == 5), "{piped}");
+    assert!(piped.contains(first["client_id"].as_str().unwrap()));
+    assert_eq!(ok(d, &["client", "list", "--json"]).lines().count(), 2);
+    ok(d, &["keys", "rotate"]);
+    let keys = on_tty("keys list");
+    assert!(
+        keys.starts_with("KID") && keys.contains("LEAVES THE JWKS") && keys.contains("next"),
+        "{keys}"
+    );
+    let piped = ok(d, &["keys", "list"]);
+    assert!(
+        piped.lines().all(|l| l.split('\t').nth(2) == Some("next")),
+        "{piped}"
+    );
+}

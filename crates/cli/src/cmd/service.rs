@@ -317,21 +317,29 @@ pub fn client(c: &ClientCommand) -> CmdResult {
             ClientCommand::List { opts, json } => {
                 let admin = open(opts).await?;
                 let clients = admin.clients().await.map_err(|e| anyhow!("{e}"))?;
-                for c in &clients {
-                    if *json {
+                if *json {
+                    for c in &clients {
                         output::line(&client_json(c).to_string())?;
-                    } else {
-                        output::line(&format!(
-                            "{}\t{}\t{}\t{}\t{}",
-                            c.id,
-                            c.name,
-                            if c.enabled { "enabled" } else { "disabled" },
-                            c.scopes.join(" "),
-                            c.audiences.join(" ")
-                        ))?;
                     }
+                    return Ok(());
                 }
-                Ok(())
+                let rows: Vec<Vec<String>> = clients
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            c.id.clone(),
+                            c.name.clone(),
+                            if c.enabled { "enabled" } else { "disabled" }.to_owned(),
+                            c.scopes.join(" "),
+                            c.audiences.join(" "),
+                        ]
+                    })
+                    .collect();
+                output::table(
+                    &["CLIENT ID", "NAME", "STATE", "SCOPES", "AUDIENCES"],
+                    &rows,
+                    "no clients yet: tessera client create --name NAME --audience AUD",
+                )
             }
             ClientCommand::Show { opts, id } => {
                 let admin = open(opts).await?;
@@ -439,19 +447,39 @@ pub fn keys(c: &KeysCommand) -> CmdResult {
         match c {
             KeysCommand::List { opts, json } => {
                 let admin = open(opts).await?;
-                for k in admin.keys().await.map_err(|e| anyhow!("{e}"))? {
-                    let row = json!({
-                        "kid": k.kid, "alg": k.alg, "state": k.state.name(),
-                        "created_at": k.created_at, "activated_at": k.activated_at,
-                        "retired_at": k.retired_at, "remove_after": k.remove_after,
-                    });
-                    if *json {
+                let keys = admin.keys().await.map_err(|e| anyhow!("{e}"))?;
+                if *json {
+                    for k in &keys {
+                        let row = json!({
+                            "kid": k.kid, "alg": k.alg, "state": k.state.name(),
+                            "created_at": k.created_at, "activated_at": k.activated_at,
+                            "retired_at": k.retired_at, "remove_after": k.remove_after,
+                        });
                         output::line(&row.to_string())?;
-                    } else {
-                        output::line(&format!("{}\t{}\t{}", k.kid, k.alg, k.state.name()))?;
                     }
+                    return Ok(());
                 }
-                Ok(())
+                let when = |t: Option<i64>| {
+                    t.map_or_else(|| "-".to_owned(), |t| output::iso(t, crate::args::DateStyle::Utc))
+                };
+                let rows: Vec<Vec<String>> = keys
+                    .iter()
+                    .map(|k| {
+                        vec![
+                            k.kid.clone(),
+                            k.alg.clone(),
+                            k.state.name().to_owned(),
+                            when(Some(k.created_at)),
+                            when(k.activated_at),
+                            when(k.remove_after),
+                        ]
+                    })
+                    .collect();
+                output::table(
+                    &["KID", "ALG", "STATE", "CREATED", "ACTIVATED", "LEAVES THE JWKS"],
+                    &rows,
+                    "no keys yet: the first tessera serve makes them",
+                )
             }
             KeysCommand::Rotate { opts, force, alg } => {
                 if *force {
