@@ -179,6 +179,11 @@ pub struct VerifyArgs {
     /// `issuer` must match exactly; also requires `iss` to be this issuer.
     #[arg(long = "issuer", value_name = "URL")]
     pub issuer_url: Option<String>,
+    /// Trust the CA certificates (PEM) in this file for --issuer and --jwks-url, besides the
+    /// built-in roots and those of SSL_CERT_FILE / SSL_CERT_DIR: for an issuer whose
+    /// certificate a private CA issued.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<String>,
     /// Private key(s) that decrypt a nested (or, with `--expect encrypted`, an encrypted) JWT:
     /// a file or `-`.
     #[arg(long, value_name = "SRC")]

@@ -1616,3 +1616,106 @@ fn lists_are_columns_on_a_terminal_and_tabs_in_a_pipe() {
         "{piped}"
     );
 }
+
+/// `verify --issuer/--jwks-url` tells a refused connection, an HTTP error, a body that is not
+/// JSON, metadata given as a JWK Set and an untrusted certificate apart; a private CA is
+/// trusted with --ca-file, SSL_CERT_FILE or SSL_CERT_DIR.
+#[test]
+fn fetching_keys_says_what_went_wrong_and_trusts_a_private_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let Some(cert) = testkit::test_certificate(d) else {
+        return;
+    };
+    let s = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+    let port = common::free_port();
+    let issuer = format!("https://127.0.0.1:{port}");
+    let child = common::Reaped(
+        Command::new(BIN)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--issuer", &issuer, "--tls-cert", &s(&cert.cert)])
+            .args(["--tls-key", &s(&cert.key)])
+            .current_dir(d)
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    common::wait_listening(port, "tessera serve over TLS");
+    let creds = new_client(d);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(&std::fs::read(&cert.ca).unwrap()).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let (status, body) = rt.block_on(testkit::grant(
+        &http,
+        &format!("{issuer}/oauth2/token"),
+        creds["client_id"].as_str().unwrap(),
+        creds["client_secret"].as_str().unwrap(),
+    ));
+    assert_eq!(status, 200, "{body}");
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let verify = |env: &[(&str, &str)], extra: &[&str]| {
+        let mut args = vec!["verify", token.as_str(), "--aud", "api://x"];
+        args.extend_from_slice(extra);
+        run(d, env, &args)
+    };
+    // Not trusted, then trusted three ways.
+    let (code, _, err) = verify(&[], &["--issuer", &issuer]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!(
+            "the certificate of 127.0.0.1:{port} is not trusted"
+        )) && err.contains("--ca-file"),
+        "{err}"
+    );
+    let ca = s(&cert.ca);
+    assert_eq!(verify(&[], &["--issuer", &issuer, "--ca-file", &ca]).0, 0);
+    assert_eq!(
+        verify(&[("SSL_CERT_FILE", &ca)], &["--issuer", &issuer]).0,
+        0
+    );
+    let ca_dir = d.join("ca-dir");
+    std::fs::create_dir(&ca_dir).unwrap();
+    std::fs::copy(&cert.ca, ca_dir.join("private-ca.pem")).unwrap();
+    std::fs::write(ca_dir.join("README"), "not a certificate").unwrap();
+    let (code, _, err) = verify(&[("SSL_CERT_DIR", &s(&ca_dir))], &["--issuer", &issuer]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = verify(&[], &["--issuer", &issuer, "--ca-file", "no-such.pem"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--ca-file no-such.pem"), "{err}");
+    // The other causes, each in its own words.
+    let fetch = |url: String| {
+        let (code, _, err) = verify(&[], &["--jwks-url", &url, "--ca-file", &ca]);
+        assert_eq!(code, 2, "{err}");
+        err
+    };
+    let closed = common::free_port();
+    let err = fetch(format!("http://127.0.0.1:{closed}/jwks"));
+    assert!(
+        err.contains(&format!("connection refused by 127.0.0.1:{closed}")),
+        "{err}"
+    );
+    let err = fetch(format!("{issuer}/no-such-path"));
+    assert!(err.contains("answered HTTP 404 Not Found"), "{err}");
+    let err = fetch(format!("{issuer}/healthz"));
+    assert!(
+        err.contains("is not JSON (Content-Type text/plain"),
+        "{err}"
+    );
+    let err = fetch(format!("{issuer}/.well-known/oauth-authorization-server"));
+    assert!(
+        err.contains("is authorization server metadata, not a JWK Set")
+            && err.contains(&format!("{issuer}/.well-known/jwks.json")),
+        "{err}"
+    );
+    let (code, _, err) = run(d, &[], &["verify", &token, "--ca-file", &ca]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--ca-file applies to"), "{err}");
+    drop(child);
+}

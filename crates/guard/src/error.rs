@@ -13,7 +13,11 @@ pub enum GuardError {
     Url(&'static str),
     /// The issuer's metadata is missing or inconsistent.
     #[error("issuer metadata: {0}")]
-    Metadata(&'static str),
+    Metadata(String),
+    /// The CA certificates to trust (`CacheOptions::ca_pem`, `SSL_CERT_FILE`, `SSL_CERT_DIR`)
+    /// cannot be read.
+    #[error("trusted CA certificates: {0}")]
+    Ca(String),
     /// Fetching the key set failed.
     #[error("fetching the JWK Set: {0}")]
     Fetch(String),

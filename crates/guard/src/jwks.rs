@@ -44,6 +44,10 @@ pub struct CacheOptions {
     pub error_backoff: Duration,
     /// The longest back-off (default 1 min).
     pub max_error_backoff: Duration,
+    /// CA certificates (PEM) trusted besides the built-in web PKI roots, for an issuer whose
+    /// certificate a private CA issued (empty by default). The files named by the standard
+    /// `SSL_CERT_FILE` and `SSL_CERT_DIR` variables are trusted too, as OpenSSL reads them.
+    pub ca_pem: Vec<u8>,
 }
 
 impl Default for CacheOptions {
@@ -59,6 +63,7 @@ impl Default for CacheOptions {
             timeout: Duration::from_secs(5),
             error_backoff: Duration::from_secs(1),
             max_error_backoff: Duration::from_secs(60),
+            ca_pem: Vec::new(),
         }
     }
 }
@@ -146,34 +151,44 @@ impl RemoteVerifier {
         let base = check_url(issuer)?;
         let http = client(&base, &options)?;
         let trimmed = issuer.trim_end_matches('/');
+        let mut answers = Vec::new();
         for path in [
             "/.well-known/oauth-authorization-server",
             "/.well-known/openid-configuration",
         ] {
             let url = format!("{trimmed}{path}");
-            let Ok(resp) = http.get(&url).send().await else {
-                continue;
-            };
+            // Refused, untrusted or silent: the other path would fare no better.
+            let resp = http
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| GuardError::Metadata(described(&e, &url)))?;
             if !resp.status().is_success() {
+                answers.push(format!("{url} answered {}", http_status(resp.status())));
                 continue;
             }
+            let kind = content_type(&resp);
             let body = read_limited(resp, options.max_bytes).await?;
-            let meta: serde_json::Value =
-                serde_json::from_slice(&body).map_err(|_| GuardError::Metadata("not JSON"))?;
-            if meta.get("issuer").and_then(|v| v.as_str()) != Some(issuer) {
-                return Err(GuardError::Metadata(
-                    "the metadata's issuer is not the configured issuer",
-                ));
+            let meta: serde_json::Value = serde_json::from_slice(&body)
+                .map_err(|_| GuardError::Metadata(format!("{url} is not JSON ({kind})")))?;
+            let found = meta.get("issuer").and_then(|v| v.as_str());
+            if found != Some(issuer) {
+                return Err(GuardError::Metadata(format!(
+                    "the metadata at {url} names the issuer `{}`, not `{}` (they must be equal, RFC 8414 §3.3)",
+                    tessera_jose::error::escaped(found.unwrap_or_default()),
+                    tessera_jose::error::escaped(issuer)
+                )));
             }
             let jwks = meta
                 .get("jwks_uri")
                 .and_then(|v| v.as_str())
-                .ok_or(GuardError::Metadata("no jwks_uri"))?;
+                .ok_or_else(|| GuardError::Metadata(format!("{url} has no jwks_uri")))?;
             return Self::new(jwks, options, build);
         }
-        Err(GuardError::Metadata(
-            "no authorization server metadata at the issuer",
-        ))
+        Err(GuardError::Metadata(format!(
+            "no authorization server metadata at the issuer: {}",
+            answers.join("; ")
+        )))
     }
 
     /// The usual case: RFC 9068 access tokens of `issuer` for `audience`, keys discovered from
@@ -351,7 +366,7 @@ impl RemoteVerifier {
         let resp = req
             .send()
             .await
-            .map_err(|e| GuardError::Fetch(e.without_url().to_string()))?;
+            .map_err(|e| GuardError::Fetch(described(&e, &self.inner.url)))?;
         let status = resp.status();
         let ttl = ttl(&resp, &self.inner.options);
         let etag = resp
@@ -373,9 +388,20 @@ impl RemoteVerifier {
                 stale_until: now + ttl + self.inner.options.stale_if_error,
             }
         } else if status.is_success() {
+            let url = &self.inner.url;
+            let kind = content_type(&resp);
             let body = read_limited(resp, self.inner.options.max_bytes).await?;
-            let text =
-                std::str::from_utf8(&body).map_err(|_| GuardError::Fetch("not UTF-8".into()))?;
+            let not_json = || GuardError::Fetch(format!("{url} is not JSON ({kind})"));
+            let text = std::str::from_utf8(&body).map_err(|_| not_json())?;
+            let value: serde_json::Value = serde_json::from_str(text).map_err(|_| not_json())?;
+            if value.get("keys").is_none()
+                && let Some(jwks) = value.get("jwks_uri").and_then(|v| v.as_str())
+            {
+                return Err(GuardError::Fetch(format!(
+                    "{url} is authorization server metadata, not a JWK Set: its keys are at {} (or discover them from the issuer)",
+                    tessera_jose::error::escaped(jwks)
+                )));
+            }
             let set = JwkSet::from_json(text).map_err(GuardError::KeySet)?;
             let kids = set
                 .keys()
@@ -391,7 +417,11 @@ impl RemoteVerifier {
                 stale_until: now + ttl + self.inner.options.stale_if_error,
             }
         } else {
-            return Err(GuardError::Fetch(format!("the JWKS answered {status}")));
+            return Err(GuardError::Fetch(format!(
+                "{} answered {}",
+                self.inner.url,
+                http_status(status)
+            )));
         };
         self.inner.current.store(Some(Arc::new(snapshot)));
         Ok(())
@@ -464,12 +494,129 @@ fn is_loopback(url: &reqwest::Url) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// The HTTP client: time-limited, following redirects only within the same origin.
+/// `HTTP 404 Not Found`.
+fn http_status(status: reqwest::StatusCode) -> String {
+    format!(
+        "HTTP {} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or_default()
+    )
+}
+
+/// The response's media type, for a body that is not what was expected.
+fn content_type(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(
+            || "no Content-Type".to_owned(),
+            |t| format!("Content-Type {}", tessera_jose::error::escaped(t)),
+        )
+}
+
+/// Why a request failed, in words that tell the causes apart: refused, unknown host, a
+/// certificate not trusted or not valid, no answer in time.
+fn described(e: &reqwest::Error, url: &str) -> String {
+    let place = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?)))
+        .unwrap_or_else(|| url.to_owned());
+    if e.is_timeout() {
+        return format!("{place} did not answer in time");
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(tls) = s.downcast_ref::<rustls::Error>() {
+            return tls_failure(tls, &place);
+        }
+        // rustls's errors reach hyper inside io::Errors (nested), whose source() skips the
+        // error they wrap: follow get_ref() instead.
+        let mut io = s.downcast_ref::<std::io::Error>();
+        while let Some(e) = io {
+            if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                return format!("connection refused by {place} (is the service running there?)");
+            }
+            let inner = e.get_ref().map(|i| i as &(dyn std::error::Error + 'static));
+            if let Some(tls) = inner.and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                return tls_failure(tls, &place);
+            }
+            io = inner.and_then(|i| i.downcast_ref::<std::io::Error>());
+        }
+        if s.to_string().contains("dns error") {
+            return format!("cannot resolve the host of {place}");
+        }
+        source = s.source();
+    }
+    if e.is_connect() {
+        return format!("cannot connect to {place}");
+    }
+    e.to_string()
+}
+
+fn tls_failure(e: &rustls::Error, place: &str) -> String {
+    use rustls::{CertificateError, Error};
+    match e {
+        Error::InvalidCertificate(CertificateError::UnknownIssuer) => format!(
+            "the certificate of {place} is not trusted: a CA this client does not know issued it (trust a private CA with --ca-file, SSL_CERT_FILE or SSL_CERT_DIR; in code, CacheOptions::ca_pem)"
+        ),
+        Error::InvalidCertificate(c) => {
+            format!("the certificate of {place} is not valid: {c:?}")
+        }
+        other => format!("the TLS handshake with {place} failed: {other}"),
+    }
+}
+
+/// The CA certificates trusted besides the built-in roots: [`CacheOptions::ca_pem`], then
+/// the files of `SSL_CERT_FILE` and `SSL_CERT_DIR` (a list separated by `:`).
+fn extra_roots(o: &CacheOptions) -> Result<Vec<reqwest::Certificate>, GuardError> {
+    let mut roots = Vec::new();
+    let mut add = |what: &str, pem: &[u8], required: bool| -> Result<(), GuardError> {
+        let certs = reqwest::Certificate::from_pem_bundle(pem).unwrap_or_default();
+        if certs.is_empty() && required {
+            return Err(GuardError::Ca(format!("{what} holds no PEM certificate")));
+        }
+        roots.extend(certs);
+        Ok(())
+    };
+    if !o.ca_pem.is_empty() {
+        add("the configured CA certificates", &o.ca_pem, true)?;
+    }
+    if let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|f| !f.is_empty()) {
+        let shown = file.to_string_lossy().into_owned();
+        let pem = std::fs::read(&file)
+            .map_err(|e| GuardError::Ca(format!("SSL_CERT_FILE {shown}: {e}")))?;
+        add(&format!("SSL_CERT_FILE {shown}"), &pem, true)?;
+    }
+    if let Some(dirs) = std::env::var_os("SSL_CERT_DIR").filter(|d| !d.is_empty()) {
+        for dir in std::env::split_paths(&dirs) {
+            let shown = dir.display().to_string();
+            let entries = std::fs::read_dir(&dir)
+                .map_err(|e| GuardError::Ca(format!("SSL_CERT_DIR {shown}: {e}")))?;
+            for entry in entries.flatten() {
+                let path = entry.path();
+                // Other files (a README, a CRL) are skipped, as OpenSSL does.
+                if path.is_file()
+                    && let Ok(pem) = std::fs::read(&path)
+                {
+                    add(&path.display().to_string(), &pem, false)?;
+                }
+            }
+        }
+    }
+    Ok(roots)
+}
+
+/// The HTTP client: time-limited, following redirects only within the same origin, trusting
+/// the built-in roots and [`extra_roots`].
 fn client(origin: &reqwest::Url, o: &CacheOptions) -> Result<reqwest::Client, GuardError> {
     let scheme = origin.scheme().to_owned();
     let host = origin.host_str().map(str::to_owned);
     let port = origin.port_or_known_default();
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    for root in extra_roots(o)? {
+        builder = builder.add_root_certificate(root);
+    }
+    builder
         .timeout(o.timeout)
         .connect_timeout(o.timeout)
         .redirect(reqwest::redirect::Policy::custom(move |attempt| {

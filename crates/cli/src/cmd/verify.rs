@@ -163,6 +163,11 @@ fn verify(a: &VerifyArgs) -> Result<Verified<Value>, Failure> {
             "--accept-unauthenticated-senders only applies with --expect encrypted",
         ));
     }
+    if a.ca_file.is_some() && a.jwks_url.is_none() && a.issuer_url.is_none() {
+        return Err(usage(
+            "--ca-file applies to the keys fetched with --issuer or --jwks-url",
+        ));
+    }
     if a.jwks_url.is_some() || a.issuer_url.is_some() {
         if expect != Expect::Signed || a.decrypt_key.is_some() || has_signing_key {
             return Err(usage(
@@ -309,12 +314,15 @@ fn remote(
         .enable_all()
         .build()
         .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+    let mut options = CacheOptions::default();
+    if let Some(file) = &a.ca_file {
+        options.ca_pem =
+            std::fs::read(file).map_err(|e| anyhow::anyhow!("--ca-file {file}: {e}"))?;
+    }
     runtime.block_on(async {
         let verifier = match (&a.jwks_url, &a.issuer_url) {
-            (Some(url), _) => RemoteVerifier::new(url, CacheOptions::default(), build),
-            (None, Some(iss)) => {
-                RemoteVerifier::discover(iss, CacheOptions::default(), build).await
-            }
+            (Some(url), _) => RemoteVerifier::new(url, options, build),
+            (None, Some(iss)) => RemoteVerifier::discover(iss, options, build).await,
             (None, None) => Err(GuardError::Url("no URL")),
         }
         .map_err(|e| Failure::Input(anyhow::anyhow!("{e}")))?;
