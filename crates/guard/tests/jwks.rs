@@ -425,3 +425,18 @@ async fn access_token_defaults_require_at_jwt() {
         Err(GuardError::Token(tessera_jose::Error::Type))
     ));
 }
+
+/// The README's guard example is `examples/service.rs`, which the build compiles: the two stay
+/// the same.
+#[test]
+fn the_readme_example_is_the_compiled_one() {
+    let readme = include_str!("../../../README.md");
+    let example = include_str!("../examples/service.rs");
+    let block = readme
+        .split("### In your own service")
+        .nth(1)
+        .and_then(|s| s.split("```rust\n").nth(1))
+        .and_then(|s| s.split("```\n").next())
+        .expect("the README has the guard example");
+    assert_eq!(block, example, "README.md and crates/guard/examples/service.rs differ");
+}
