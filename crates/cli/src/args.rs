@@ -69,6 +69,9 @@ pub enum Command {
     /// start), so that clients can be registered before the service runs; on an existing store,
     /// check that the configured master key is its own.
     Init(MigrateArgs),
+    /// Rotate the token service's master key: stop every node, run this with the current key
+    /// configured as usual, then start every node with the new one.
+    Rekey(RekeyArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -784,8 +787,23 @@ fn serve_settings() -> String {
     for s in tessera_server::config::SETTINGS {
         out.push_str(&format!("  {:<17} {}\n", s.name, s.help));
     }
+    out.push_str(MASTER_KEY_HELP);
     out
 }
+
+/// How to make, keep, share and rotate the master key, for `serve --help`.
+const MASTER_KEY_HELP: &str = "
+The master key (32 bytes, base64url) protects the signing keys at rest and the client secret
+hashes. The first `serve` (or `tessera init`) makes data_dir/master.key (mode 0600) unless
+one is configured; make one yourself with
+  head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='
+Keep it out of flags: a file of mode 0600 (master_key_file, TESSERA_MASTER_KEY_FILE) or
+TESSERA_MASTER_KEY. Every node and operator command on one store needs the same key (copy the
+first node's file); the store records the key's check value and refuses any other.
+To rotate it: stop every node, run `tessera rekey --new-master-key-file NEW` with the current
+key configured as usual (NEW is made when missing), give every node the key in NEW, start them.
+Client secrets keep working and are hashed under the new key at their next use.
+";
 
 /// `tessera client`.
 #[derive(Debug, Subcommand)]
@@ -977,6 +995,21 @@ pub struct MigrateArgs {
     /// Store and configuration.
     #[command(flatten)]
     pub opts: ServerOpts,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `tessera rekey`.
+#[derive(Debug, Args)]
+pub struct RekeyArgs {
+    /// Store and configuration (with the current master key).
+    #[command(flatten)]
+    pub opts: ServerOpts,
+    /// The new master key: a file of mode 0600 holding base64url of 32 bytes, made there when
+    /// it does not exist.
+    #[arg(long, value_name = "FILE")]
+    pub new_master_key_file: std::path::PathBuf,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

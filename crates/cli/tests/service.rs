@@ -1719,3 +1719,118 @@ fn fetching_keys_says_what_went_wrong_and_trusts_a_private_ca() {
     assert!(err.contains("--ca-file applies to"), "{err}");
     drop(child);
 }
+
+/// `tessera rekey`: the store's master key rotated while a node runs (it turns unready and keeps
+/// serving), then the nodes started with the new key: the same signing keys, the old client
+/// secret works and is hashed again, the old key is refused.
+#[test]
+fn the_master_key_rotates() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let help = ok(d, &["serve", "--help"]);
+    assert!(
+        help.contains("head -c 32 /dev/urandom")
+            && help.contains("TESSERA_MASTER_KEY_FILE")
+            && help.contains("tessera rekey --new-master-key-file NEW"),
+        "{help}"
+    );
+    let (child, port) = start_serve(d, &[], &["--set", "poll_interval=100ms"]);
+    let creds = new_client(d);
+    let (id, secret) = (
+        creds["client_id"].as_str().unwrap().to_owned(),
+        creds["client_secret"].as_str().unwrap().to_owned(),
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let grant = |base: &str| {
+        rt.block_on(testkit::grant(
+            &http,
+            &format!("{base}/oauth2/token"),
+            &id,
+            &secret,
+        ))
+    };
+    assert_eq!(grant(&base).0, 200);
+    let jwks_before = rt.block_on(testkit::get_json(
+        &http,
+        &format!("{base}/.well-known/jwks.json"),
+    ));
+    std::fs::copy(d.join("tessera-data/master.key"), d.join("old.key")).unwrap();
+    let said = ok(d, &["rekey", "--new-master-key-file", "new.key"]);
+    assert!(
+        said.contains("made a new master key in new.key")
+            && said.contains("2 signing keys sealed under it"),
+        "{said}"
+    );
+    // The node still has the old key: unready, and still serving what it has.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = rt.block_on(async {
+            http.get(format!("{base}/readyz"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+        if status == 503 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the node stayed ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(grant(&base).0, 200);
+    let (_, log) = stop(child);
+    assert!(log.contains("master key was rotated"), "{log}");
+    // The old key is refused from now on; the new one replaces it.
+    let (code, _, err) = run(
+        d,
+        &[("TESSERA_MASTER_KEY_FILE", "old.key")],
+        &["client", "list"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("is not this store's"), "{err}");
+    std::fs::rename(d.join("new.key"), d.join("tessera-data/master.key")).unwrap();
+    let (code, _, err) = run(
+        d,
+        &[],
+        &["rekey", "--new-master-key-file", "tessera-data/master.key"],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("holds the store's current master key"),
+        "{err}"
+    );
+    let (child, port) = start_serve(d, &[], &[]);
+    let base = format!("http://127.0.0.1:{port}");
+    assert_eq!(
+        rt.block_on(testkit::get_json(
+            &http,
+            &format!("{base}/.well-known/jwks.json")
+        )),
+        jwks_before,
+        "the same signing keys"
+    );
+    // The secret hashed under the old key works, twice (the second time under the new hash).
+    let (status, body) = grant(&base);
+    assert_eq!(status, 200, "{body}");
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(grant(&base).0, 200);
+    let (_, log) = stop(child);
+    assert_eq!(
+        log.matches("client secret hashed again under the current master key")
+            .count(),
+        1,
+        "{log}"
+    );
+    // A wrong secret is still wrong.
+    let (child, port) = start_serve(d, &[], &[]);
+    let (status, _) = rt.block_on(testkit::grant(
+        &http,
+        &format!("http://127.0.0.1:{port}/oauth2/token"),
+        &id,
+        "not-the-secret",
+    ));
+    assert_eq!(status, 401);
+    stop(child);
+}

@@ -438,5 +438,8 @@ fn the_readme_example_is_the_compiled_one() {
         .and_then(|s| s.split("```rust\n").nth(1))
         .and_then(|s| s.split("```\n").next())
         .expect("the README has the guard example");
-    assert_eq!(block, example, "README.md and crates/guard/examples/service.rs differ");
+    assert_eq!(
+        block, example,
+        "README.md and crates/guard/examples/service.rs differ"
+    );
 }

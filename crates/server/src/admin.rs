@@ -88,12 +88,117 @@ pub async fn open_store(config: &Config, create: bool) -> Result<Opened, Error> 
         let store = tessera_store::open(location, tessera_store::Migrations::Require).await?;
         (store, crate::keys::master_key(config, false)?)
     };
-    let secrets = Secrets::from_master(&master.key);
+    let mut secrets = Secrets::from_master(&master.key);
     crate::keys::bind(store.as_ref(), &secrets, &master.source).await?;
+    if let Some(sealed) = store.fact(crate::keys::PREVIOUS_PEPPER_FACT).await? {
+        secrets = secrets.with_previous(&sealed).map_err(|_| {
+            Error::MasterKey(
+                "the pepper of the previous master key does not open under this one: the store is damaged".into(),
+            )
+        })?;
+    }
     Ok(Opened {
         store,
         secrets,
         key_source: master.source,
+    })
+}
+
+/// What `tessera rekey` did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Rekeyed {
+    /// The file of the new master key.
+    pub new_key: String,
+    /// Whether that file was made by this call.
+    pub made: bool,
+    /// The new key's check value, which the store now records.
+    pub check_value: String,
+    /// How many signing keys were sealed anew (fewer when a stopped run is resumed).
+    pub keys_resealed: usize,
+}
+
+/// Rotates the store's master key to the one in `new_key_file` (made there, mode 0600, when
+/// it does not exist): the signing keys are sealed again under it, the store records its check
+/// value, and the old key's pepper is kept (sealed under the new key) so client secrets hashed
+/// under it still authenticate; each is hashed again under the new key at its next use. Every
+/// node must be stopped first and started again with the new key (a node still running with the
+/// old one turns unready and writes nothing). A run that stopped half-way is resumed by the
+/// same command.
+///
+/// # Errors
+/// [`Error::MasterKey`] when the configured (old) key is not the store's, or the new key is
+/// the same; [`Error`] from the store or the files.
+pub async fn rekey(config: &Config, new_key_file: &std::path::Path) -> Result<Rekeyed, Error> {
+    use tessera_store::MASTER_KEY_CHECK;
+    let location = tessera_store::Location::new(config.database_url.as_deref(), &config.data_dir);
+    let store = tessera_store::open(location, tessera_store::Migrations::Require).await?;
+    let old_master = crate::keys::master_key(config, false)?;
+    let new_master = crate::keys::key_file(new_key_file, true)?
+        .ok_or_else(|| Error::Io(format!("cannot make {}", new_key_file.display())))?;
+    let (old, new) = (
+        Secrets::from_master(&old_master.key),
+        Secrets::from_master(&new_master.key),
+    );
+    if old.check_value() == new.check_value() {
+        return Err(Error::MasterKey(format!(
+            "{} holds the store's current master key: give rekey a new one (a missing file is made)",
+            new_master.source
+        )));
+    }
+    let recorded = match store.fact(MASTER_KEY_CHECK).await? {
+        Some(c) => c,
+        None => {
+            crate::keys::bind(store.as_ref(), &old, &old_master.source).await?;
+            old.check_value().to_owned()
+        }
+    };
+    if recorded == old.check_value() {
+        // The old pepper first, under the new key: from the moment the store names the new key,
+        // the secrets hashed under the old one can be checked.
+        store
+            .set_fact(
+                crate::keys::PREVIOUS_PEPPER_FACT,
+                &old.seal_pepper_for(&new)?,
+            )
+            .await?;
+        store.set_fact(MASTER_KEY_CHECK, new.check_value()).await?;
+    } else if recorded != new.check_value() {
+        return Err(Error::MasterKey(format!(
+            "the master key from {} is not this store's (the store expects check value {recorded}, this key's is {}): rekey starts from the store's current key",
+            old_master.source,
+            old.check_value()
+        )));
+    }
+    let mut sealed = Vec::new();
+    for k in store.keys().await? {
+        if new.open(&k.private_jwe).is_ok() {
+            continue;
+        }
+        let jwk = old.open(&k.private_jwe).map_err(|_| {
+            Error::MasterKey(format!(
+                "signing key {} opens under neither the old nor the new master key",
+                k.kid
+            ))
+        })?;
+        sealed.push((k.kid, new.seal(&jwk)?));
+    }
+    // All at once: no node ever loads some keys under one master key and some under the other.
+    let resealed = usize::try_from(store.reseal_keys(&sealed).await?).unwrap_or(usize::MAX);
+    store
+        .record(&Event {
+            at: tessera_jose::jwt::Clock::now(&tessera_jose::jwt::SystemClock),
+            kind: "master_key.rotated".into(),
+            client_id: None,
+            detail: json!({"from": old.check_value(), "to": new.check_value()}),
+        })
+        .await?;
+    // Nodes still running with the old key look at the store now, and turn unready.
+    store.bump().await?;
+    Ok(Rekeyed {
+        new_key: new_master.source,
+        made: new_master.created,
+        check_value: new.check_value().to_owned(),
+        keys_resealed: resealed,
     })
 }
 

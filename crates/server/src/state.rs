@@ -344,6 +344,9 @@ impl AppState {
 
     async fn reload(&self) -> Result<(), Error> {
         let g = self.inner.store.generation().await?;
+        // A master key rotation (`tessera rekey`) moves the generation: this node's key no
+        // longer opens what the store holds. It keeps serving what it has, unready.
+        crate::keys::still_bound(self.store(), &self.inner.secrets).await?;
         let clients = self.inner.store.clients().await?;
         let keys = self.inner.store.keys().await?;
         let ring = KeyRing::build(

@@ -31,6 +31,10 @@ pub trait KeyStore: Send + Sync {
     async fn insert_key(&self, k: &StoredKey) -> Result<(), StoreError>;
     /// Replaces a key's state and times.
     async fn update_key(&self, k: &StoredKey) -> Result<(), StoreError>;
+    /// Replaces the sealed private keys of these keys (`(kid, private_jwe)`, a master key
+    /// rotation), in one transaction with one move of the generation; returns how many keys
+    /// there were to change.
+    async fn reseal_keys(&self, sealed: &[(String, String)]) -> Result<u64, StoreError>;
     /// A rotation's one step: the current key becomes previous and the next becomes current,
     /// in one transaction with one move of the generation, so no node ever loads a store with
     /// no current key (or two).

@@ -133,6 +133,15 @@ async fn suite(store: &dyn Store) {
         (keys.len(), keys[0].state, keys[0].activated_at),
         (1, KeyState::Current, Some(6))
     );
+    // A master key rotation replaces the sealed private key, and moves the generation.
+    let g = store.generation().await.unwrap();
+    let sealed = [
+        ("k1".to_owned(), "sealed-anew".to_owned()),
+        ("ghost".to_owned(), "x".to_owned()),
+    ];
+    assert_eq!(store.reseal_keys(&sealed).await.unwrap(), 1);
+    assert!(store.generation().await.unwrap() > g);
+    assert_eq!(store.keys().await.unwrap()[0].private_jwe, "sealed-anew");
     // What the key signed is only ever raised; a retired key's removal moves with it.
     let g = store.generation().await.unwrap();
     store.key_signed_until("k1", 500, 60).await.unwrap();

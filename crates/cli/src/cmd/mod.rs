@@ -36,6 +36,7 @@ pub fn run(command: Command) -> CmdResult {
         Command::Events(a) => service::events(&a),
         Command::Migrate(a) => service::migrate(&a),
         Command::Init(a) => service::init(&a),
+        Command::Rekey(a) => service::rekey(&a),
         Command::Completions { shell } => {
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "tessera", &mut buf);

@@ -594,6 +594,29 @@ pub fn init(a: &MigrateArgs) -> CmdResult {
     })
 }
 
+/// `tessera rekey`: the store's master key rotated to the one in a file.
+pub fn rekey(a: &crate::args::RekeyArgs) -> CmdResult {
+    let config = load(&a.opts, Vec::new())?;
+    runtime()?.block_on(async {
+        let done = tessera_server::admin::rekey(&config, &a.new_master_key_file)
+            .await
+            .map_err(|e| Failure::Input(anyhow!("{e}")))?;
+        if a.json {
+            return output::json(&serde_json::to_value(&done).map_err(|e| anyhow!("{e}"))?);
+        }
+        if done.made {
+            output::line(&format!("made a new master key in {}", done.new_key))?;
+        }
+        output::line(&format!(
+            "the store's master key is now the one in {} (check value {}); {} signing keys sealed under it",
+            done.new_key, done.check_value, done.keys_resealed
+        ))?;
+        output::note("client secrets keep working: each is hashed under the new key at its next use (one that is not used before the next rekey must be rotated then)");
+        output::note("now give every node and operator the new key (replace the old master.key, TESSERA_MASTER_KEY_FILE or master_key_file with it), then start the nodes");
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::{shell_word, store_flags};

@@ -49,10 +49,46 @@ pub async fn authenticate(
         }
         found = cached_client(state, &id, &presented);
     }
+    // A secret hashed under the master key before the last rotation (`tessera rekey`): it
+    // still authenticates, and is hashed again under the current key.
+    if matches!(found, Err(AuthFailure::WrongSecret))
+        && let Some(previous) = state.secrets().hash_secret_previous(&secret)
+        && let Ok(client) = cached_client(state, &id, &previous)
+    {
+        rehash(state, &client, &previous, presented).await;
+        found = Ok(client);
+    }
     found.map_err(|why| {
         state.auth_failed(&id, why);
         OAuthError::invalid_client(via_header)
     })
+}
+
+/// Stores a client's secret hash under the current master key in place of the one under the
+/// previous key (`previous`), which just authenticated. A conflict (another node did it first)
+/// is fine.
+async fn rehash(state: &AppState, client: &Client, previous: &[u8], current: Vec<u8>) {
+    let mut c = client.clone();
+    if tessera_jose::secret::ct_eq(&c.secret_hash, previous) {
+        c.secret_hash = current;
+    } else if c
+        .old_secret_hash
+        .as_deref()
+        .is_some_and(|h| tessera_jose::secret::ct_eq(h, previous))
+    {
+        c.old_secret_hash = Some(current);
+    } else {
+        return;
+    }
+    match state.store().update_client(&c).await {
+        Ok(()) => tracing::info!(
+            client_id = %tessera_jose::error::escaped(&c.id),
+            "client secret hashed again under the current master key"
+        ),
+        Err(e) => {
+            tracing::debug!(error = %e, "client secret not hashed again (another node may have)")
+        }
+    }
 }
 
 /// The cached client with this id and secret hash, if it may authenticate; else why not.

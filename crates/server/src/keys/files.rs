@@ -50,44 +50,75 @@ pub fn master_key(config: &Config, create: bool) -> Result<MasterKey, Error> {
         });
     }
     let path = config.data_dir.join("master.key");
+    if create && !path.exists() {
+        create_private_dir(&config.data_dir)?;
+    }
+    key_file(&path, create)?.ok_or_else(|| {
+        Error::MasterKey(format!(
+            "no master key: none is configured and there is no {}; this store already exists, so it has one: {HOW}",
+            path.display()
+        ))
+    })
+}
+
+/// A master key file: read (mode 0600 or stricter, base64url of 32 bytes), or with `create`
+/// made when missing (32 random bytes); `None` when it is missing and `create` is false.
+///
+/// # Errors
+/// [`Error::Io`] when it cannot be read or made, is readable by others, or holds something
+/// else.
+pub fn key_file(path: &std::path::Path, create: bool) -> Result<Option<MasterKey>, Error> {
     let source = path.display().to_string();
-    match std::fs::read_to_string(&path) {
+    match std::fs::read_to_string(path) {
         Ok(text) => {
             let text = Zeroizing::new(text);
-            check_private_file(&path)?;
+            check_private_file(path)?;
             let key = tessera_jose::b64::decode(text.trim())
-                .map_err(|_| Error::Io(format!("{} is not base64url", path.display())))?;
+                .map_err(|_| Error::Io(format!("{source} is not base64url")))?;
             if key.len() != 32 {
-                return Err(Error::Io(format!(
-                    "{} does not hold 32 bytes",
-                    path.display()
-                )));
+                return Err(Error::Io(format!("{source} does not hold 32 bytes")));
             }
-            Ok(MasterKey {
+            Ok(Some(MasterKey {
                 key: Zeroizing::new(key),
                 source,
                 created: false,
-            })
+            }))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
-            create_private_dir(&config.data_dir)?;
             let key = Zeroizing::new(tessera_jose::secret::random(32)?);
             create_private_file(
-                &path,
+                path,
                 format!("{}\n", tessera_jose::b64::encode(&key)).as_bytes(),
             )?;
-            Ok(MasterKey {
+            Ok(Some(MasterKey {
                 key,
                 source,
                 created: true,
-            })
+            }))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::MasterKey(format!(
-            "no master key: none is configured and there is no {source}; this store already exists, so it has one: {HOW}"
-        ))),
-        Err(e) => Err(Error::Io(format!("cannot read {}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::Io(format!("cannot read {source}: {e}"))),
     }
 }
+
+/// Fails when the store's master key is no longer this process's (it was rotated with
+/// `tessera rekey` since this process started): nothing may be sealed or read under the old one.
+///
+/// # Errors
+/// [`Error::MasterKey`] naming both check values; [`Error`] from the store.
+pub async fn still_bound(store: &dyn Store, secrets: &Secrets) -> Result<(), Error> {
+    match store.fact(MASTER_KEY_CHECK).await? {
+        Some(expected) if expected != secrets.check_value() => Err(Error::MasterKey(format!(
+            "the store's master key was rotated (it now has check value {expected}, this process's key {}): restart with the new key",
+            secrets.check_value()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The fact that holds the pepper of the master key before the last rotation, sealed under
+/// the current one.
+pub const PREVIOUS_PEPPER_FACT: &str = "previous_pepper";
 
 /// Makes sure `secrets` come from the store's own master key before anything is read or
 /// written under them. A store records the check value of its key when it is made; a store made

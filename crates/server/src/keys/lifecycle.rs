@@ -213,6 +213,8 @@ pub async fn tick(
     if !store.lease(ROTATION_LEASE, holder, now, now + 30).await? {
         return Ok(Vec::new());
     }
+    // Nothing is sealed under a master key the store no longer has (`tessera rekey`).
+    super::still_bound(store, secrets).await?;
     // Plan again under the lease: another node may have acted in between.
     let keys = store.keys().await?;
     let steps = plan(&keys, now, p);

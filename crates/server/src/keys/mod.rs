@@ -17,7 +17,7 @@ pub mod lifecycle;
 pub mod ring;
 pub mod secrets;
 
-pub use files::{MasterKey, bind, master_key};
+pub use files::{MasterKey, PREVIOUS_PEPPER_FACT, bind, key_file, master_key, still_bound};
 pub use lifecycle::{
     DEFAULT_ALG, Policy, ROTATION_LEASE, SIGNING_ALG_FACT, Step, apply, plan, retire_until,
     store_alg, tick,

@@ -13,6 +13,9 @@ use crate::error::Error;
 /// encrypts signing keys at rest. The master key itself is not kept.
 pub struct Secrets {
     pepper: Zeroizing<[u8; 32]>,
+    /// The pepper of the master key before the last rotation (`tessera rekey`): client secrets
+    /// hashed under it still authenticate, and are hashed again under `pepper` when they do.
+    previous_pepper: Option<Zeroizing<Vec<u8>>>,
     kek: Jwk,
     /// A value derived from the master key that reveals nothing about it: stores record it, so
     /// a process with another key is refused before it reads or writes anything.
@@ -40,6 +43,7 @@ impl Secrets {
         let check = tessera_jose::secret::hmac_sha256(master, b"tessera/v1/master-key-check");
         Self {
             pepper,
+            previous_pepper: None,
             kek: Jwk::from_secret(kek.as_slice()),
             check: tessera_jose::b64::encode(&check[..12]),
         }
@@ -59,17 +63,56 @@ impl Secrets {
         tessera_jose::secret::hmac_sha256(self.pepper.as_slice(), secret.as_bytes()).to_vec()
     }
 
+    /// The stored form of a client secret under the pepper before the last master key
+    /// rotation, if there was one.
+    #[must_use]
+    pub fn hash_secret_previous(&self, secret: &str) -> Option<Vec<u8>> {
+        let pepper = self.previous_pepper.as_ref()?;
+        Some(tessera_jose::secret::hmac_sha256(pepper.as_slice(), secret.as_bytes()).to_vec())
+    }
+
+    /// This key's pepper, sealed for the store under `next` (the key that replaces this one):
+    /// what `next`'s [`Secrets::with_previous`] reads back.
+    ///
+    /// # Errors
+    /// [`Error::Crypto`] if encryption fails.
+    pub fn seal_pepper_for(&self, next: &Self) -> Result<String, Error> {
+        next.seal_bytes(self.pepper.as_slice(), "tessera-pepper")
+    }
+
+    /// These secrets with the previous pepper, sealed by [`Secrets::seal_pepper_for`].
+    ///
+    /// # Errors
+    /// [`Error::Crypto`] when it does not open under this key.
+    pub fn with_previous(mut self, sealed: &str) -> Result<Self, Error> {
+        self.previous_pepper = Some(self.open_bytes(sealed)?);
+        Ok(self)
+    }
+
     /// Encrypts a private JWK for storage (compact JWE, `dir` + `A256GCM`).
     ///
     /// # Errors
     /// [`Error::Crypto`] if encryption fails.
     pub fn seal(&self, jwk: &Jwk) -> Result<String, Error> {
-        let e = Encrypter::new(&self.kek, JweAlg::Dir)?;
         let json = Zeroizing::new(jwk.to_json());
-        Ok(JweBuilder::new(json.as_bytes(), Enc::A256Gcm)
-            .protected(Header::empty().cty("jwk+json"))
+        self.seal_bytes(json.as_bytes(), "jwk+json")
+    }
+
+    fn seal_bytes(&self, bytes: &[u8], cty: &str) -> Result<String, Error> {
+        let e = Encrypter::new(&self.kek, JweAlg::Dir)?;
+        Ok(JweBuilder::new(bytes, Enc::A256Gcm)
+            .protected(Header::empty().cty(cty))
             .recipient(&e)
             .compact()?)
+    }
+
+    fn open_bytes(&self, jwe: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let d = Decrypter::builder(self.kek.clone())
+            .algorithms([JweAlg::Dir])
+            .encryptions([Enc::A256Gcm])
+            .build()?;
+        let plain = d.decrypt(jwe)?;
+        Ok(Zeroizing::new(plain.plaintext().to_vec()))
     }
 
     /// Decrypts a stored private JWK.
@@ -77,12 +120,7 @@ impl Secrets {
     /// # Errors
     /// [`Error::Crypto`] for a wrong master key or altered data.
     pub fn open(&self, jwe: &str) -> Result<Jwk, Error> {
-        let d = Decrypter::builder(self.kek.clone())
-            .algorithms([JweAlg::Dir])
-            .encryptions([Enc::A256Gcm])
-            .build()?;
-        let plain = d.decrypt(jwe)?;
-        Ok(Jwk::from_slice(plain.plaintext())?)
+        Ok(Jwk::from_slice(&self.open_bytes(jwe)?)?)
     }
 }
 

@@ -69,6 +69,21 @@ impl KeyStore for SqlStore {
         tx.commit_bumped().await
     }
 
+    async fn reseal_keys(&self, sealed: &[(String, String)]) -> Result<u64, StoreError> {
+        let mut tx = self.begin().await?;
+        let mut changed = 0;
+        for (kid, jwe) in sealed {
+            changed += tx
+                .execute(
+                    "UPDATE signing_keys SET private_jwe = $2 WHERE kid = $1",
+                    &[Arg::from(kid.as_str()), Arg::from(jwe.as_str())],
+                )
+                .await?;
+        }
+        tx.commit_bumped().await?;
+        Ok(changed)
+    }
+
     async fn promote_key(
         &self,
         retired: Option<&StoredKey>,
