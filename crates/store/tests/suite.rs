@@ -498,8 +498,27 @@ async fn postgres_over_tls_and_failures_that_say_why() {
         .await
         .unwrap();
     assert!(ssl, "the connection is encrypted");
+    // verify-full: the server's certificate (the machine's self-signed one, for localhost) is
+    // checked against the CA given with sslrootcert; without it, the message says what to do.
+    let cert: String = sqlx::query_scalar("SHOW ssl_cert_file")
+        .fetch_one(&raw)
+        .await
+        .unwrap();
     raw.close().await;
     drop(store);
+    let by_name = db.url.replace("127.0.0.1", "localhost");
+    let store = postgres(&format!("{by_name}?sslmode=verify-full&sslrootcert={cert}")).await;
+    store.ping().await.unwrap();
+    drop(store);
+    let err = SqlStore::postgres(&format!("{by_name}?sslmode=verify-full"))
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("certificate is not trusted") && err.contains("sslrootcert=FILE"),
+        "{err}"
+    );
     let started = std::time::Instant::now();
     let unknown = db.url.rsplit_once('/').unwrap().0.to_owned() + "/no_such_database_here";
     let err = SqlStore::postgres(&unknown)

@@ -267,6 +267,10 @@ async fn tokio_timeout<T>(
     connecting: impl std::future::Future<Output = Result<T, sqlx::Error>>,
 ) -> Result<T, StoreError> {
     match tokio::time::timeout(std::time::Duration::from_secs(10), connecting).await {
+        // rustls's words for a certificate this client does not trust, with what to do.
+        Ok(Err(e)) if e.to_string().contains("UnknownIssuer") => Err(StoreError::Io(format!(
+            "the PostgreSQL server's certificate is not trusted ({e}): give the CA that issued it with sslrootcert=FILE in the database URL (sslmode=verify-ca or verify-full), or use sslmode=require to encrypt without checking it"
+        ))),
         Ok(result) => Ok(result?),
         Err(_) => Err(StoreError::Io(
             "PostgreSQL did not answer within 10 s (is the host or port right, and reachable?)"
