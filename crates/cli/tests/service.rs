@@ -1090,14 +1090,20 @@ fn retiring_a_key_with_live_tokens_needs_force() {
     let d = dir.path();
     let (child, port) = start_serve(d, &[], &[]);
     let creds: Value = new_client(d);
-    let (_, token) = tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(testkit::grant(
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let grant = || {
+        rt.block_on(testkit::grant(
             &reqwest::Client::new(),
             &format!("http://127.0.0.1:{port}/oauth2/token"),
             creds["client_id"].as_str().unwrap(),
             creds["client_secret"].as_str().unwrap(),
-        ));
+        ))
+    };
+    let (_, token) = grant();
+    // Two more, after the node has recorded the first (it polls every 500 ms).
+    std::thread::sleep(Duration::from_millis(700));
+    grant();
+    grant();
     let kid =
         tessera_jose::dangerous::peek_header_unverified(token["access_token"].as_str().unwrap())
             .unwrap()
@@ -1112,7 +1118,9 @@ fn retiring_a_key_with_live_tokens_needs_force() {
     let (code, _, err) = run(d, &[], &["keys", "retire", &kid]);
     assert_ne!(code, 0);
     assert!(
-        err.contains(&kid) && err.contains("stay valid until") && err.contains("--force"),
+        err.contains(&kid)
+            && err.contains("signed 3 tokens that are still valid, the last until")
+            && err.contains("--force"),
         "{err}"
     );
     let (code, _, err) = run(d, &[], &["keys", "retire", &kid, "--force"]);

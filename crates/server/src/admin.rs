@@ -726,8 +726,9 @@ impl Admin {
         if let Some(until) = k.signed_until.filter(|t| *t > now)
             && !force
         {
+            let live = self.store.live_signed_count(kid, now).await?;
             return Err(Error::Invalid(format!(
-                "key {kid} signed tokens that stay valid until {until} (Unix time, in {} s; the nodes record the latest expiry, not a count): retired now, they fail verification everywhere. Wait, or use --force",
+                "key {kid} signed {live} tokens that are still valid, the last until {until} (Unix time, in {} s; as the nodes recorded them, up to a minute behind): retired now, they fail verification everywhere. Wait, or use --force",
                 until - now
             )));
         }

@@ -36,7 +36,7 @@ impl Started {
         if let Some(m) = self.metrics_done {
             let _ = m.await;
         }
-        if let Err(e) = self.state.record_signed().await {
+        if let Err(e) = self.state.record_all_signed().await {
             tracing::warn!(error = %e, "cannot record what the current key signed");
         }
         // Another node (or this one restarted) may run the key life cycle at once.

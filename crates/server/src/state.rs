@@ -328,16 +328,35 @@ impl AppState {
     /// [`Error`] from the store.
     pub async fn record_signed(&self) -> Result<(), Error> {
         let ring = self.keys();
-        self.record_ring(&ring).await
+        self.record_ring(&ring, false).await
     }
 
-    async fn record_ring(&self, ring: &KeyRing) -> Result<(), Error> {
-        if let Some((kid, until)) = ring.unrecorded() {
+    /// [`AppState::record_signed`], with the counts of signed tokens whatever their age (the
+    /// node stops).
+    ///
+    /// # Errors
+    /// [`Error`] from the store.
+    pub async fn record_all_signed(&self) -> Result<(), Error> {
+        let ring = self.keys();
+        self.record_ring(&ring, true).await
+    }
+
+    /// Records what the ring's key signed: its latest `exp` (when it moved past what the store
+    /// holds: about once a minute), and then, or with `all`, the counts by expiry minute.
+    async fn record_ring(&self, ring: &KeyRing, all: bool) -> Result<(), Error> {
+        let due = ring.unrecorded();
+        if let Some((kid, until)) = due {
             self.inner
                 .store
                 .key_signed_until(kid, until, self.policy().margin)
                 .await?;
             ring.recorded(until);
+        }
+        if (due.is_some() || all)
+            && let Some((kid, counts)) = ring.take_counts()
+            && !counts.is_empty()
+        {
+            self.inner.store.add_signed_counts(kid, &counts).await?;
         }
         Ok(())
     }
@@ -367,7 +386,7 @@ impl AppState {
             *w = Arc::new(ring);
         }
         // What the replaced ring signed and did not record yet (its key may just have retired).
-        self.record_ring(&old).await?;
+        self.record_ring(&old, true).await?;
         self.inner.generation.store(g, Ordering::Release);
         Ok(())
     }

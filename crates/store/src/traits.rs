@@ -46,6 +46,12 @@ pub trait KeyStore: Send + Sync {
     /// Records that the key signed a token expiring at `until` (kept as the maximum); a retired
     /// key's `remove_after` becomes at least `until + margin`.
     async fn key_signed_until(&self, kid: &str, until: i64, margin: i64) -> Result<(), StoreError>;
+    /// Adds to the counts of tokens the key signed, by the minute they expire (`(exp / 60,
+    /// count)`); no generation bump (no cache holds them).
+    async fn add_signed_counts(&self, kid: &str, counts: &[(i64, u64)]) -> Result<(), StoreError>;
+    /// How many tokens the key signed that expire at `now` or later, as recorded (to the
+    /// minute).
+    async fn live_signed_count(&self, kid: &str, now: i64) -> Result<u64, StoreError>;
     /// Deletes a key.
     async fn delete_key(&self, kid: &str) -> Result<(), StoreError>;
 }

@@ -142,6 +142,20 @@ async fn suite(store: &dyn Store) {
     assert_eq!(store.reseal_keys(&sealed).await.unwrap(), 1);
     assert!(store.generation().await.unwrap() > g);
     assert_eq!(store.keys().await.unwrap()[0].private_jwe, "sealed-anew");
+    // Counts of signed tokens add up by expiry minute; the live ones are those of the minute
+    // of `now` and later.
+    store
+        .add_signed_counts("k1", &[(10, 2), (11, 3)])
+        .await
+        .unwrap();
+    store.add_signed_counts("k1", &[(11, 4)]).await.unwrap();
+    assert_eq!(
+        store.live_signed_count("k1", 10 * 60 + 59).await.unwrap(),
+        9
+    );
+    assert_eq!(store.live_signed_count("k1", 11 * 60).await.unwrap(), 7);
+    assert_eq!(store.live_signed_count("k1", 12 * 60).await.unwrap(), 0);
+    assert_eq!(store.live_signed_count("other", 0).await.unwrap(), 0);
     // What the key signed is only ever raised; a retired key's removal moves with it.
     let g = store.generation().await.unwrap();
     store.key_signed_until("k1", 500, 60).await.unwrap();

@@ -29,6 +29,81 @@ pub struct KeyRing {
     /// the store (see [`KeyRing::unrecorded`]).
     signed: std::sync::atomic::AtomicI64,
     recorded: std::sync::atomic::AtomicI64,
+    /// How many tokens the current key signed, by the minute they expire, not yet recorded.
+    counts: SignedCounts,
+}
+
+/// Counts of signed tokens by the minute they expire: 64 slots (one cache line each) tagged
+/// with their minute. A token whose minute is its slot's costs one atomic add; a slot moves to
+/// a new minute (lifetimes over an hour apart, or time passing) under a lock, keeping what it
+/// held for the next record.
+struct SignedCounts {
+    slots: Box<[MinuteSlot]>,
+    moved: std::sync::Mutex<Vec<(i64, u64)>>,
+}
+
+#[repr(align(64))]
+#[derive(Default)]
+struct MinuteSlot {
+    minute: std::sync::atomic::AtomicI64,
+    count: std::sync::atomic::AtomicU64,
+}
+
+impl SignedCounts {
+    fn new() -> Self {
+        Self {
+            slots: (0..64).map(|_| MinuteSlot::default()).collect(),
+            moved: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    fn add(&self, exp: i64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let minute = exp.div_euclid(60);
+        let Some(slot) = usize::try_from(minute.rem_euclid(64))
+            .ok()
+            .and_then(|i| self.slots.get(i))
+        else {
+            return;
+        };
+        // Checked again under the lock: another thread may have moved the slot meanwhile.
+        if slot.minute.load(Relaxed) != minute
+            && let Ok(mut moved) = self.moved.lock()
+            && slot.minute.load(Relaxed) != minute
+        {
+            let old = slot.minute.swap(minute, Relaxed);
+            let n = slot.count.swap(0, Relaxed);
+            if n > 0 {
+                moved.push((old, n));
+            }
+        }
+        slot.count.fetch_add(1, Relaxed);
+    }
+
+    /// Everything counted since the last call, by minute.
+    fn take(&self) -> Vec<(i64, u64)> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut all = self
+            .moved
+            .lock()
+            .map(|mut m| std::mem::take(&mut *m))
+            .unwrap_or_default();
+        for slot in &*self.slots {
+            let n = slot.count.swap(0, Relaxed);
+            if n > 0 {
+                all.push((slot.minute.load(Relaxed), n));
+            }
+        }
+        all.sort_unstable();
+        let mut merged: Vec<(i64, u64)> = Vec::with_capacity(all.len());
+        for (minute, n) in all {
+            match merged.last_mut() {
+                Some((m, total)) if *m == minute => *total += n,
+                _ => merged.push((minute, n)),
+            }
+        }
+        merged
+    }
 }
 
 /// How far ahead of a signed `exp` a node records it: one store write a minute per node at
@@ -62,17 +137,27 @@ impl KeyRing {
             verified: crate::tokens::VerifiedTokens::new([0; 32]),
             signed: std::sync::atomic::AtomicI64::new(0),
             recorded: std::sync::atomic::AtomicI64::new(0),
+            counts: SignedCounts::new(),
         }
     }
 
     /// Notes that the current key signed a token expiring at `exp`. On the hot path: a read
     /// of a shared value, and a write only when `exp` moved past it (about once a second, as
-    /// lifetimes are whole seconds), so concurrent grants do not contend for one cache line.
+    /// lifetimes are whole seconds), and one atomic add to the count of `exp`'s minute.
     pub fn signed_until(&self, exp: i64) {
         if exp > self.signed.load(std::sync::atomic::Ordering::Relaxed) {
             self.signed
                 .fetch_max(exp, std::sync::atomic::Ordering::Relaxed);
         }
+        self.counts.add(exp);
+    }
+
+    /// The current key's `kid` and what it signed since the last call, by expiry minute
+    /// (`None` without a current key).
+    #[must_use]
+    pub fn take_counts(&self) -> Option<(&str, Vec<(i64, u64)>)> {
+        let (kid, _) = self.current.as_ref()?;
+        Some((kid.as_str(), self.counts.take()))
     }
 
     /// The current key's `kid` and the time to record for it, when this node signed past what
@@ -162,6 +247,25 @@ impl KeyRing {
             ),
             signed: std::sync::atomic::AtomicI64::new(0),
             recorded: std::sync::atomic::AtomicI64::new(recorded),
+            counts: SignedCounts::new(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SignedCounts;
+
+    #[test]
+    fn signed_tokens_are_counted_by_expiry_minute() {
+        let c = SignedCounts::new();
+        for exp in [600, 610, 659, 660, 600 + 64 * 60] {
+            c.add(exp);
+        }
+        // Minute 10 and minute 74 share a slot: the slot moved, and nothing was lost.
+        assert_eq!(c.take(), [(10, 3), (11, 1), (74, 1)]);
+        assert!(c.take().is_empty(), "taken once");
+        c.add(660);
+        assert_eq!(c.take(), [(11, 1)]);
     }
 }

@@ -111,10 +111,41 @@ impl KeyStore for SqlStore {
         Ok(())
     }
 
+    async fn add_signed_counts(&self, kid: &str, counts: &[(i64, u64)]) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        for (minute, count) in counts {
+            tx.execute(
+                "INSERT INTO key_signed_counts (kid, exp_minute, count) VALUES ($1, $2, $3) ON CONFLICT (kid, exp_minute) DO UPDATE SET count = key_signed_counts.count + excluded.count",
+                &[
+                    Arg::from(kid),
+                    Arg::from(*minute),
+                    Arg::from(i64::try_from(*count).unwrap_or(i64::MAX)),
+                ],
+            )
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    async fn live_signed_count(&self, kid: &str, now: i64) -> Result<u64, StoreError> {
+        let row = self
+            .fetch_one(
+                "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) AS live FROM key_signed_counts WHERE kid = $1 AND exp_minute >= $2",
+                &[Arg::from(kid), Arg::from(now.div_euclid(60))],
+            )
+            .await?;
+        Ok(u64::try_from(row.get::<i64>("live")?).unwrap_or(0))
+    }
+
     async fn delete_key(&self, kid: &str) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         tx.execute("DELETE FROM signing_keys WHERE kid = $1", &[Arg::from(kid)])
             .await?;
+        tx.execute(
+            "DELETE FROM key_signed_counts WHERE kid = $1",
+            &[Arg::from(kid)],
+        )
+        .await?;
         tx.commit_bumped().await
     }
 }

@@ -317,6 +317,11 @@ impl Tx {
     async fn commit_bumped(mut self) -> Result<(), StoreError> {
         self.execute("UPDATE generation SET value = value + 1 WHERE id = 1", &[])
             .await?;
+        self.commit().await
+    }
+
+    /// Commits without moving the generation: for what no node caches.
+    async fn commit(self) -> Result<(), StoreError> {
         match self {
             Self::Sqlite(tx) => tx.commit().await?,
             Self::Postgres(tx) => tx.commit().await?,
