@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::{Client, Event, StoreError, StoredKey};
+use crate::{Client, Event, StoreError, StoredKey, User};
 
 /// Applications.
 #[async_trait]
@@ -119,7 +119,35 @@ pub trait Coordination: Send + Sync {
     async fn set_fact(&self, name: &str, value: &str) -> Result<(), StoreError>;
 }
 
-/// The whole store.
-pub trait Store: ClientStore + KeyStore + RevocationStore + EventStore + Coordination {}
+/// People's accounts. Users are not cached by the nodes (a sign-in reads its account), so
+/// their writes do not move the change generation.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Inserts an account; [`StoreError::Conflict`] when its id or username key is taken.
+    async fn insert_user(&self, u: &User) -> Result<(), StoreError>;
+    /// Inserts every account in one transaction, or none: the error names the first account
+    /// that could not be inserted (its username, or its position).
+    async fn import_users(&self, users: &[User]) -> Result<(), StoreError>;
+    /// Replaces an account, if its version is the stored one ([`StoreError::Conflict`] when
+    /// another change landed since it was read; also when the new username key is taken).
+    async fn update_user(&self, u: &User) -> Result<(), StoreError>;
+    /// The account with this subject id.
+    async fn user(&self, id: &str) -> Result<Option<User>, StoreError>;
+    /// The account with this username key (PRECIS UsernameCaseMapped).
+    async fn user_by_username(&self, key: &str) -> Result<Option<User>, StoreError>;
+    /// Every account, oldest first.
+    async fn users(&self) -> Result<Vec<User>, StoreError>;
+    /// Deletes an account; whether there was one.
+    async fn delete_user(&self, id: &str) -> Result<bool, StoreError>;
+}
 
-impl<T: ClientStore + KeyStore + RevocationStore + EventStore + Coordination> Store for T {}
+/// The whole store.
+pub trait Store:
+    ClientStore + KeyStore + RevocationStore + EventStore + Coordination + UserStore
+{
+}
+
+impl<T: ClientStore + KeyStore + RevocationStore + EventStore + Coordination + UserStore> Store
+    for T
+{
+}

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde_json::json;
 use tessera_store::{
     Client, Coordination as _, Event, KeyState, Location, Migrations, Schema, SqlStore, Store,
-    StoreError, StoredKey,
+    StoreError, StoredKey, User,
 };
 use testkit::PgDatabase;
 
@@ -259,6 +259,88 @@ async fn suite(store: &dyn Store) {
     store.set_fact("issuer", "a").await.unwrap();
     store.set_fact("issuer", "b").await.unwrap();
     assert_eq!(store.fact("issuer").await.unwrap().as_deref(), Some("b"));
+    users(store).await;
+}
+
+fn user(id: &str, name: &str) -> User {
+    User {
+        id: id.into(),
+        username: name.into(),
+        username_key: name.to_lowercase(),
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+        attributes: json!({"email": "ada@example.com", "email_verified": true, "custom": {"n": 1}})
+            .as_object()
+            .unwrap()
+            .clone(),
+        groups: vec!["admins".into(), "people with spaces".into()],
+        enabled: true,
+        logged_out_before_ms: None,
+        created_at: 10,
+        updated_at: 10,
+        version: 0,
+    }
+}
+
+/// Accounts: unique username keys, optimistic updates, an import that is all or nothing.
+async fn users(store: &dyn Store) {
+    let g = store.generation().await.unwrap();
+    let mut ada = user("u1", "Ada");
+    store.insert_user(&ada).await.unwrap();
+    assert_eq!(store.user("u1").await.unwrap(), Some(ada.clone()));
+    assert_eq!(
+        store.user_by_username("ada").await.unwrap(),
+        Some(ada.clone())
+    );
+    assert_eq!(
+        store.user_by_username("Ada").await.unwrap(),
+        None,
+        "by key only"
+    );
+    assert_eq!(store.generation().await.unwrap(), g, "no cache holds users");
+    // The same username key is taken, whoever asks.
+    let err = store.insert_user(&user("u2", "ADA")).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("ADA")),
+        "{err:?}"
+    );
+    let stale = ada.clone();
+    ada.enabled = false;
+    ada.logged_out_before_ms = Some(1234);
+    ada.password_hash = None;
+    store.update_user(&ada).await.unwrap();
+    ada.version += 1;
+    assert_eq!(store.user("u1").await.unwrap(), Some(ada.clone()));
+    assert!(matches!(
+        store.update_user(&stale).await,
+        Err(StoreError::Conflict(_))
+    ));
+    // An import is one transaction: a taken username in it leaves nothing behind.
+    let batch = [user("u3", "grace"), user("u4", "ada"), user("u5", "linus")];
+    let err = store.import_users(&batch).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("`ada`")),
+        "{err:?}"
+    );
+    assert_eq!(
+        store.users().await.unwrap().len(),
+        1,
+        "nothing half-imported"
+    );
+    store
+        .import_users(&[user("u3", "grace"), user("u5", "linus")])
+        .await
+        .unwrap();
+    let names: Vec<String> = store
+        .users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert_eq!(names, ["Ada", "grace", "linus"]);
+    assert!(store.delete_user("u3").await.unwrap());
+    assert!(!store.delete_user("u3").await.unwrap());
+    assert_eq!(store.user("u3").await.unwrap(), None);
 }
 
 /// Where there is no store, the operator's open says so and creates nothing; the service's

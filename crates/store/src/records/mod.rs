@@ -3,7 +3,9 @@
 mod client;
 mod event;
 mod key;
+mod user;
 
 pub use client::Client;
 pub use event::Event;
 pub use key::{KeyState, StoredKey};
+pub use user::User;

@@ -8,6 +8,7 @@ mod coordination;
 mod events;
 mod keys;
 mod revocations;
+mod users;
 
 use std::borrow::Cow;
 use std::path::Path;
