@@ -26,6 +26,30 @@ pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     crate::crypto::hmac_sha256(key, data)
 }
 
+/// Whether PBKDF2-HMAC-SHA-256 (or SHA-512 with `sha512`) of `password` over `salt` with
+/// `iterations` gives `expected`: for password hashes imported from other systems. Constant
+/// time in the comparison; `false` for zero iterations or an empty `expected`.
+///
+/// ```
+/// // RFC 7914 §11's PBKDF2-HMAC-SHA-256 vector: P = "passwd", S = "salt", c = 1.
+/// let dk = [0x55, 0xac, 0x04, 0x6e, 0x56, 0xe3, 0x08, 0x9f, 0xec, 0x16, 0x91, 0xc2, 0x25, 0x44,
+///     0xb6, 0x05, 0xf9, 0x41, 0x85, 0x21, 0x6d, 0xde, 0x04, 0x65, 0xe6, 0x8b, 0x9d, 0x57, 0xc2,
+///     0x0d, 0xac, 0xbc];
+/// assert!(tessera_jose::secret::pbkdf2_verify(false, 1, b"salt", b"passwd", &dk));
+/// assert!(!tessera_jose::secret::pbkdf2_verify(false, 1, b"salt", b"passwe", &dk));
+/// ```
+#[must_use]
+pub fn pbkdf2_verify(
+    sha512: bool,
+    iterations: u32,
+    salt: &[u8],
+    password: &[u8],
+    expected: &[u8],
+) -> bool {
+    !expected.is_empty()
+        && crate::crypto::pbkdf2_verify(sha512, iterations, salt, password, expected)
+}
+
 /// Compares two byte strings in constant time (the lengths are not secret).
 #[must_use]
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {

@@ -24,6 +24,7 @@ mod security;
 mod server;
 mod state;
 mod tokens;
+pub mod users;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -46,6 +46,27 @@ pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     out
 }
 
+/// Whether PBKDF2 of `password` (HMAC-SHA-256, or -512 with `sha512`) gives `expected`, in
+/// constant time; `false` for zero iterations.
+pub(crate) fn pbkdf2_verify(
+    sha512: bool,
+    iterations: u32,
+    salt: &[u8],
+    password: &[u8],
+    expected: &[u8],
+) -> bool {
+    use aws_lc_rs::pbkdf2;
+    let Some(iterations) = core::num::NonZeroU32::new(iterations) else {
+        return false;
+    };
+    let alg = if sha512 {
+        pbkdf2::PBKDF2_HMAC_SHA512
+    } else {
+        pbkdf2::PBKDF2_HMAC_SHA256
+    };
+    pbkdf2::verify(alg, iterations, salt, password, expected).is_ok()
+}
+
 /// Compares two byte strings in constant time (for equal lengths).
 pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()

@@ -1,0 +1,10 @@
+//! People: usernames, passwords and the rules for new ones, and the bounded pool that hashes
+//! them.
+
+pub mod password;
+pub mod policy;
+pub mod pool;
+pub mod username;
+
+pub use password::{Argon2Params, Checked, PasswordError};
+pub use pool::{Busy, CheckError, Passwords};
