@@ -60,6 +60,9 @@ pub enum Command {
     /// The token service's signing keys: list, rotate, retire.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// People's accounts on the token service: create, import, change, disable, log out.
+    #[command(subcommand)]
+    User(UserCommand),
     /// The token service's audit events.
     Events(EventsArgs),
     /// Bring the token service's store to this version's schema (`serve` also does it at
@@ -981,10 +984,170 @@ pub struct EventsArgs {
     /// Events from this long ago (`24h`) or this Unix time (default: the last 24 hours).
     #[arg(long, value_name = "DUR|UNIX")]
     pub since: Option<String>,
+    /// Only the events of this user (username or subject id).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
     /// At most this many.
     #[arg(long, default_value_t = 1000)]
     pub limit: i64,
     /// Print JSON lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A new password for an account: from a file, an environment variable, or typed at a prompt
+/// (never a plain argument: the process list would show it).
+#[derive(Debug, Args, Default, Clone)]
+pub struct NewPassword {
+    /// The password from a file (one trailing newline is removed).
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["password_env", "no_password"])]
+    pub password_file: Option<String>,
+    /// The password from this environment variable.
+    #[arg(long, value_name = "VAR", conflicts_with = "no_password")]
+    pub password_env: Option<String>,
+    /// No password (a passkey or a reset link later).
+    #[arg(long)]
+    pub no_password: bool,
+}
+
+/// Attributes and groups of an account.
+#[derive(Debug, Args, Default, Clone)]
+pub struct UserFields {
+    /// Email address (the `email` claim).
+    #[arg(long, value_name = "EMAIL", allow_hyphen_values = true)]
+    pub email: Option<String>,
+    /// Full name (the `name` claim).
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+    pub name: Option<String>,
+    /// An attribute: KEY=VALUE (text; `true`/`false` for email_verified and
+    /// phone_number_verified) or KEY:=JSON; repeat for several. Standard claims (given_name,
+    /// locale, address, ...) are checked for their type; other names are custom attributes.
+    #[arg(long = "attr", value_name = "KEY=VALUE", allow_hyphen_values = true)]
+    pub attrs: Vec<String>,
+    /// A group; repeat for several.
+    #[arg(long = "group", value_name = "GROUP", allow_hyphen_values = true)]
+    pub groups: Vec<String>,
+}
+
+/// `tessera user`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. The password: --password-file, --password-env, a prompt on a
+    /// terminal, or --no-password.
+    Create {
+        /// Store and configuration.
+        #[command(flatten)]
+        opts: ServerOpts,
+        /// The username (unique after case folding and Unicode normalization, shown as
+        /// entered).
+        #[arg(allow_hyphen_values = true)]
+        username: String,
+        /// Attributes and groups.
+        #[command(flatten)]
+        fields: UserFields,
+        /// The password.
+        #[command(flatten)]
+        password: NewPassword,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the accounts.
+    List {
+        /// Store and configuration.
+        #[command(flatten)]
+        opts: ServerOpts,
+        /// Print JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show an account (by username or subject id).
+    Show {
+        /// Store and configuration.
+        #[command(flatten)]
+        opts: ServerOpts,
+        /// Username or subject id.
+        #[arg(allow_hyphen_values = true)]
+        user: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change an account's username, attributes or groups.
+    Update {
+        /// Store and configuration.
+        #[command(flatten)]
+        opts: ServerOpts,
+        /// Username or subject id.
+        #[arg(allow_hyphen_values = true)]
+        user: String,
+        /// A new username.
+        #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+        username: Option<String>,
+        /// Attributes to set and groups to join.
+        #[command(flatten)]
+        fields: UserFields,
+        /// An attribute to remove; repeat for several.
+        #[arg(long = "remove-attr", value_name = "KEY")]
+        remove_attrs: Vec<String>,
+        /// A group to leave; repeat for several.
+        #[arg(
+            long = "remove-group",
+            value_name = "GROUP",
+            allow_hyphen_values = true
+        )]
+        remove_groups: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set (or with --no-password remove) an account's password.
+    SetPassword {
+        /// Store and configuration.
+        #[command(flatten)]
+        opts: ServerOpts,
+        /// Username or subject id.
+        #[arg(allow_hyphen_values = true)]
+        user: String,
+        /// The password.
+        #[command(flatten)]
+        password: NewPassword,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable an account: it cannot sign in, and its sessions and tokens end at once.
+    Disable(UserTarget),
+    /// Enable an account again.
+    Enable(UserTarget),
+    /// End every session and token of the user, on every node, at once.
+    Logout(UserTarget),
+    /// Delete an account (the audit log keeps its subject id only).
+    Delete(UserTarget),
+    /// Import accounts from JSON lines (username, password_hash in PHC form, sub, groups,
+    /// enabled, standard claims, attributes): all or nothing.
+    Import {
+        /// Store and configuration.
+        #[command(flatten)]
+        opts: ServerOpts,
+        /// The file (`-` for stdin).
+        file: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// An account to act on.
+#[derive(Debug, Args)]
+pub struct UserTarget {
+    /// Store and configuration.
+    #[command(flatten)]
+    pub opts: ServerOpts,
+    /// Username or subject id.
+    #[arg(allow_hyphen_values = true)]
+    pub user: String,
+    /// Print JSON.
     #[arg(long)]
     pub json: bool,
 }

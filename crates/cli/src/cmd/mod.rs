@@ -10,6 +10,7 @@ mod jwks;
 mod jws;
 mod service;
 mod sign;
+mod users;
 mod verify;
 
 use clap::CommandFactory as _;
@@ -33,6 +34,7 @@ pub fn run(command: Command) -> CmdResult {
         Command::Debug(a) => debug::run(&a),
         Command::Client(c) => service::client(&c),
         Command::Keys(c) => service::keys(&c),
+        Command::User(c) => users::user(&c),
         Command::Events(a) => service::events(&a),
         Command::Migrate(a) => service::migrate(&a),
         Command::Init(a) => service::init(&a),

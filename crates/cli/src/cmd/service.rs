@@ -38,7 +38,7 @@ fn load_quietly(opts: &ServerOpts, mut flags: Vec<(String, String)>) -> Result<C
     Ok(Config::load(file.as_deref(), std::env::vars(), &flags).map_err(|e| anyhow!("{e}"))?)
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -206,11 +206,11 @@ fn logging(json: bool) {
     };
 }
 
-fn admin_error(e: Error) -> Failure {
+pub(super) fn admin_error(e: Error) -> Failure {
     Failure::Input(anyhow!("{e}"))
 }
 
-async fn open(opts: &ServerOpts) -> Result<Admin, Failure> {
+pub(super) async fn open(opts: &ServerOpts) -> Result<Admin, Failure> {
     let config = load(opts, Vec::new())?;
     Admin::open(config)
         .await
@@ -529,10 +529,21 @@ pub fn events(a: &EventsArgs) -> CmdResult {
     };
     runtime()?.block_on(async {
         let admin = open(&a.opts).await?;
+        // A user by name, or (a deleted one) by subject id.
+        let subject = match &a.user {
+            Some(u) => Some(admin.user(u).await.map_or_else(|_| u.clone(), |u| u.id)),
+            None => None,
+        };
         for e in admin
             .events(since, a.limit)
             .await
             .map_err(|e| anyhow!("{e}"))?
+            .into_iter()
+            .filter(|e| {
+                subject
+                    .as_deref()
+                    .is_none_or(|s| e.detail["user_id"].as_str() == Some(s))
+            })
         {
             if a.json {
                 output::line(&serde_json::to_string(&e).map_err(|e| anyhow!("{e}"))?)?;

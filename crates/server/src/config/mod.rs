@@ -79,6 +79,9 @@ pub struct Config {
     pub metrics_client_labels: bool,
     /// Where `/metrics` is served (see [`Config::metrics_at`]).
     pub metrics_listen: MetricsListen,
+    /// Argon2id parameters of new password hashes (older hashes keep working and are
+    /// replaced at the next sign-in).
+    pub argon2: crate::users::Argon2Params,
     /// Whether `issuer` was set explicitly.
     issuer_set: bool,
     /// Secrets that were given as command-line flags (visible to every user of the machine
@@ -125,6 +128,7 @@ impl Default for Config {
             debugger: None,
             metrics_client_labels: false,
             metrics_listen: MetricsListen::Auto,
+            argon2: crate::users::Argon2Params::default(),
             issuer_set: false,
             secret_flags: Vec::new(),
             unknown_env: Vec::new(),

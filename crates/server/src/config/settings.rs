@@ -337,6 +337,33 @@ pub const SETTINGS: &[Setting] = &[
         },
     },
     Setting {
+        name: "password_memory",
+        help: "Argon2id memory per password hash, KiB (default 19456: 19 MiB, OWASP's first choice)",
+        set: |c, v, _| {
+            c.argon2.memory_kib = v.parse().map_err(|_| "expected KiB, e.g. 19456")?;
+            c.argon2.check().map_err(|e| e.to_string())
+        },
+        show: |c| Some(c.argon2.memory_kib.to_string()),
+    },
+    Setting {
+        name: "password_iterations",
+        help: "Argon2id passes per password hash (default 2)",
+        set: |c, v, _| {
+            c.argon2.iterations = v.parse().map_err(|_| "expected a count, e.g. 2")?;
+            c.argon2.check().map_err(|e| e.to_string())
+        },
+        show: |c| Some(c.argon2.iterations.to_string()),
+    },
+    Setting {
+        name: "password_parallelism",
+        help: "Argon2id lanes per password hash (default 1)",
+        set: |c, v, _| {
+            c.argon2.parallelism = v.parse().map_err(|_| "expected a count, e.g. 1")?;
+            c.argon2.check().map_err(|e| e.to_string())
+        },
+        show: |c| Some(c.argon2.parallelism.to_string()),
+    },
+    Setting {
         name: "metrics_client_labels",
         help: "count grants per client in /metrics: on or off (default off: a label per client grows with the clients)",
         set: |c, v, _| {

@@ -1,6 +1,7 @@
 //! People: usernames, passwords and the rules for new ones, and the bounded pool that hashes
 //! them.
 
+pub mod attributes;
 pub mod password;
 pub mod policy;
 pub mod pool;

@@ -2,9 +2,13 @@
 //! the store directly, beside running servers: every change bumps the store's generation, so
 //! running nodes pick it up without a restart. Each change is an audit event.
 
+mod users;
+
 use std::sync::Arc;
 
 use serde_json::json;
+
+pub use users::{Imported, NewUser, UserChange};
 
 use crate::config::Config;
 use crate::error::Error;

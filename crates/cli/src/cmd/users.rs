@@ -1,0 +1,272 @@
+//! `tessera user`: people's accounts on the token service's store.
+
+use anyhow::anyhow;
+use serde_json::{Map, Value, json};
+use tessera_server::admin::{NewUser, UserChange};
+use tessera_store::User;
+use zeroize::Zeroizing;
+
+use super::service::{admin_error, open, runtime};
+use crate::args::{NewPassword, UserCommand, UserFields, UserTarget};
+use crate::exit::{CmdResult, Failure};
+use crate::input;
+use crate::output;
+
+/// An account as the commands show it: never its password hash.
+fn user_json(u: &User) -> Value {
+    json!({
+        "sub": u.id,
+        "username": u.username,
+        "enabled": u.enabled,
+        "password": u.password_hash.as_deref().map(|h| {
+            tessera_server::users::password::kind(h).unwrap_or("unknown")
+        }),
+        "attributes": u.attributes,
+        "groups": u.groups,
+        "logged_out_before_ms": u.logged_out_before_ms,
+        "created_at": u.created_at,
+        "updated_at": u.updated_at,
+    })
+}
+
+fn fields(f: &UserFields) -> Result<Map<String, Value>, Failure> {
+    let mut set = Map::new();
+    if let Some(e) = &f.email {
+        set.insert("email".into(), json!(e));
+    }
+    if let Some(n) = &f.name {
+        set.insert("name".into(), json!(n));
+    }
+    for a in &f.attrs {
+        let (k, v) =
+            tessera_server::users::attributes::assignment(a).map_err(|e| anyhow!("--attr {e}"))?;
+        set.insert(k, v);
+    }
+    Ok(set)
+}
+
+/// The new password: from its file or variable, typed twice at a prompt on a terminal, or
+/// none with --no-password.
+fn new_password(p: &NewPassword, username: &str) -> Result<Option<Zeroizing<String>>, Failure> {
+    if p.no_password {
+        return Ok(None);
+    }
+    let given = input::password(&crate::args::PasswordSource {
+        password: None,
+        password_file: p.password_file.clone(),
+        password_env: p.password_env.clone(),
+    })?;
+    if let Some(bytes) = given {
+        let text =
+            String::from_utf8(bytes).map_err(|_| anyhow!("the password is not UTF-8 text"))?;
+        return Ok(Some(Zeroizing::new(text)));
+    }
+    use std::io::IsTerminal as _;
+    if !std::io::stdin().is_terminal() {
+        return Err(anyhow!(
+            "no password: give it with --password-file or --password-env, type it on a terminal, or pass --no-password"
+        )
+        .into());
+    }
+    let first = Zeroizing::new(
+        rpassword::prompt_password(format!("New password for {username}: "))
+            .map_err(|e| anyhow!("cannot read the password: {e}"))?,
+    );
+    let again = Zeroizing::new(
+        rpassword::prompt_password("The same again: ")
+            .map_err(|e| anyhow!("cannot read the password: {e}"))?,
+    );
+    if first != again {
+        return Err(anyhow!("the two passwords differ: nothing was changed").into());
+    }
+    Ok(Some(first))
+}
+
+fn show(u: &User, json: bool) -> CmdResult {
+    if json {
+        return output::json(&user_json(u));
+    }
+    output::line(&format!("username   {}", u.username))?;
+    output::line(&format!("sub        {}", u.id))?;
+    output::line(&format!(
+        "state      {}",
+        if u.enabled { "enabled" } else { "disabled" }
+    ))?;
+    output::line(&format!(
+        "password   {}",
+        u.password_hash.as_deref().map_or("none", |h| {
+            tessera_server::users::password::kind(h).unwrap_or("unknown")
+        })
+    ))?;
+    output::line(&format!("groups     {}", u.groups.join(", ")))?;
+    for (k, v) in &u.attributes {
+        let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+        output::line(&format!("{k:<10} {text}"))?;
+    }
+    Ok(())
+}
+
+fn said(u: &User, json: bool, what: &str) -> CmdResult {
+    if json {
+        return output::json(&user_json(u));
+    }
+    output::note(&format!("user {} {what}", u.username));
+    Ok(())
+}
+
+pub fn user(c: &UserCommand) -> CmdResult {
+    runtime()?.block_on(async {
+        match c {
+            UserCommand::Create {
+                opts,
+                username,
+                fields: f,
+                password,
+                json,
+            } => {
+                let attributes = fields(f)?;
+                let password = new_password(password, username)?;
+                let admin = open(opts).await?;
+                let u = admin
+                    .create_user(NewUser {
+                        username: username.clone(),
+                        attributes,
+                        groups: f.groups.clone(),
+                        password,
+                    })
+                    .await
+                    .map_err(admin_error)?;
+                if *json {
+                    return output::json(&user_json(&u));
+                }
+                output::line(&format!("{}\t{}", u.id, u.username))?;
+                output::note(&format!(
+                    "user {} created (subject {}){}",
+                    u.username,
+                    u.id,
+                    if u.password_hash.is_some() { "" } else { ", without a password" }
+                ));
+                Ok(())
+            }
+            UserCommand::List { opts, json } => {
+                let users = open(opts).await?.users().await.map_err(admin_error)?;
+                if *json {
+                    for u in &users {
+                        output::line(&user_json(u).to_string())?;
+                    }
+                    return Ok(());
+                }
+                let rows: Vec<Vec<String>> = users
+                    .iter()
+                    .map(|u| {
+                        vec![
+                            u.username.clone(),
+                            u.id.clone(),
+                            if u.enabled { "enabled" } else { "disabled" }.to_owned(),
+                            u.attributes
+                                .get("email")
+                                .and_then(Value::as_str)
+                                .unwrap_or("-")
+                                .to_owned(),
+                            u.groups.join(" "),
+                        ]
+                    })
+                    .collect();
+                output::table(
+                    &["USERNAME", "SUB", "STATE", "EMAIL", "GROUPS"],
+                    &rows,
+                    "no users yet: tessera user create USERNAME",
+                )
+            }
+            UserCommand::Show { opts, user, json } => {
+                let u = open(opts).await?.user(user).await.map_err(admin_error)?;
+                show(&u, *json)
+            }
+            UserCommand::Update {
+                opts,
+                user,
+                username,
+                fields: f,
+                remove_attrs,
+                remove_groups,
+                json,
+            } => {
+                let change = UserChange {
+                    username: username.clone(),
+                    set: fields(f)?,
+                    remove: remove_attrs.clone(),
+                    add_groups: f.groups.clone(),
+                    remove_groups: remove_groups.clone(),
+                };
+                let u = open(opts)
+                    .await?
+                    .update_user(user, change)
+                    .await
+                    .map_err(admin_error)?;
+                said(&u, *json, "updated")
+            }
+            UserCommand::SetPassword {
+                opts,
+                user,
+                password,
+                json,
+            } => {
+                let admin = open(opts).await?;
+                let current = admin.user(user).await.map_err(admin_error)?;
+                let password = new_password(password, &current.username)?;
+                let removed = password.is_none();
+                let u = admin
+                    .set_password(&current.id, password)
+                    .await
+                    .map_err(admin_error)?;
+                said(
+                    &u,
+                    *json,
+                    if removed {
+                        "has no password now"
+                    } else {
+                        "has a new password"
+                    },
+                )
+            }
+            UserCommand::Disable(t) => target(t, "disabled: it cannot sign in, and its sessions and tokens ended", |a, u| Box::pin(async move { a.set_user_enabled(u, false).await })).await,
+            UserCommand::Enable(t) => target(t, "enabled: it can sign in again", |a, u| Box::pin(async move { a.set_user_enabled(u, true).await })).await,
+            UserCommand::Logout(t) => target(t, "logged out: every session and token made until now ended, on every node", |a, u| Box::pin(async move { a.logout_user(u).await })).await,
+            UserCommand::Delete(t) => target(t, "deleted (the audit log keeps its subject id only)", |a, u| Box::pin(async move { a.delete_user(u).await })).await,
+            UserCommand::Import { opts, file, json } => {
+                let bytes = if file == "-" {
+                    input::stdin()?
+                } else {
+                    input::file(file)?
+                };
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| anyhow!("{file} is not UTF-8 text: nothing was imported"))?;
+                let done = open(opts)
+                    .await?
+                    .import_users(&text)
+                    .await
+                    .map_err(admin_error)?;
+                if *json {
+                    return output::json(&serde_json::to_value(&done).map_err(|e| anyhow!("{e}"))?);
+                }
+                output::line(&format!(
+                    "imported {} users; {} with a password hash of another kind, replaced by Argon2id at their first sign-in",
+                    done.imported, done.to_rehash
+                ))
+            }
+        }
+    })
+}
+
+type Action = for<'a> fn(
+    &'a tessera_server::admin::Admin,
+    &'a str,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<User, tessera_server::error::Error>> + 'a>,
+>;
+
+async fn target(t: &UserTarget, what: &str, act: Action) -> CmdResult {
+    let admin = open(&t.opts).await?;
+    let u = act(&admin, &t.user).await.map_err(admin_error)?;
+    said(&u, t.json, what)
+}
