@@ -340,3 +340,55 @@ pub async fn introspect(
 pub async fn get_json(http: &reqwest::Client, url: &str) -> serde_json::Value {
     http.get(url).send().await.unwrap().json().await.unwrap()
 }
+
+/// Hashes of `password` made by the reference implementation of each kind a `user import`
+/// takes (Python's `argon2-cffi` for argon2id and argon2i, `bcrypt`, `passlib` for
+/// pbkdf2-sha256 and pbkdf2-sha512, as `.ci/run` installs them): `(kind, hash)`. `None` (the
+/// test skips) without them, unless `TESSERA_REQUIRE_INTEROP` is set, when their absence fails
+/// the test.
+///
+/// # Panics
+/// When they are required and missing, or print something unexpected.
+#[must_use]
+pub fn reference_password_hashes(password: &str) -> Option<Vec<(String, String)>> {
+    const SCRIPT: &str = r#"
+import sys, argon2, bcrypt
+from passlib.hash import pbkdf2_sha256, pbkdf2_sha512
+pw = sys.stdin.read()
+print("argon2id", argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=2).hash(pw))
+print("argon2i", argon2.PasswordHasher(time_cost=2, memory_cost=512, parallelism=1, type=argon2.Type.I).hash(pw))
+print("bcrypt", bcrypt.hashpw(pw.encode(), bcrypt.gensalt(rounds=4)).decode())
+print("pbkdf2-sha256", pbkdf2_sha256.using(rounds=1000).hash(pw))
+print("pbkdf2-sha512", pbkdf2_sha512.using(rounds=1000).hash(pw))
+"#;
+    use std::io::Write as _;
+    let child = std::process::Command::new("python3")
+        .args(["-c", SCRIPT])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let out = child.ok().and_then(|mut c| {
+        c.stdin.take()?.write_all(password.as_bytes()).ok()?;
+        c.wait_with_output().ok()
+    });
+    let Some(out) = out.filter(|o| o.status.success()) else {
+        let required = std::env::var_os("TESSERA_REQUIRE_INTEROP").is_some_and(|v| !v.is_empty());
+        assert!(
+            !required,
+            "python3 with argon2-cffi, bcrypt and passlib is required (.ci/run installs them)"
+        );
+        eprintln!("skipping: no python3 with argon2-cffi, bcrypt and passlib");
+        return None;
+    };
+    let text = String::from_utf8(out.stdout).unwrap();
+    let hashes: Vec<(String, String)> = text
+        .lines()
+        .map(|l| {
+            let (kind, hash) = l.split_once(' ').unwrap();
+            (kind.to_owned(), hash.to_owned())
+        })
+        .collect();
+    assert_eq!(hashes.len(), 5, "{text}");
+    Some(hashes)
+}

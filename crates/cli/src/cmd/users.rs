@@ -250,7 +250,7 @@ pub fn user(c: &UserCommand) -> CmdResult {
                     return output::json(&serde_json::to_value(&done).map_err(|e| anyhow!("{e}"))?);
                 }
                 output::line(&format!(
-                    "imported {} users; {} with a password hash of another kind, replaced by Argon2id at their first sign-in",
+                    "imported {} users; {} with a password hash of another kind or other parameters, replaced by Argon2id at their first sign-in",
                     done.imported, done.to_rehash
                 ))
             }

@@ -42,8 +42,8 @@ pub struct UserChange {
 pub struct Imported {
     /// How many accounts were imported.
     pub imported: usize,
-    /// How many of them carry a password hash of another kind than Argon2id (replaced at
-    /// their first sign-in).
+    /// How many of them carry a password hash of another kind, or Argon2id at other
+    /// parameters (replaced at their first sign-in).
     pub to_rehash: usize,
 }
 
@@ -386,7 +386,7 @@ impl Admin {
             .filter(|u| {
                 u.password_hash
                     .as_deref()
-                    .is_some_and(|h| password::kind(h) != Some("argon2id"))
+                    .is_some_and(|h| !password::is_current(h, self.argon2()))
             })
             .count();
         self.event(

@@ -163,7 +163,15 @@ pub fn verify(phc: &str, password: &str, params: Argon2Params) -> Result<Checked
     if !right {
         return Ok(Checked::Wrong);
     }
-    let current = kind == "argon2id"
+    Ok(Checked::Right {
+        rehash: !is_current(phc, params),
+    })
+}
+
+/// Whether a stored hash is Argon2id at `params` (else it is replaced at the next sign-in).
+#[must_use]
+pub fn is_current(phc: &str, params: Argon2Params) -> bool {
+    kind(phc) == Some("argon2id")
         && PasswordHash::new(phc)
             .ok()
             .and_then(|h| Params::try_from(&h).ok())
@@ -171,8 +179,7 @@ pub fn verify(phc: &str, password: &str, params: Argon2Params) -> Result<Checked
                 p.m_cost() == params.memory_kib
                     && p.t_cost() == params.iterations
                     && p.p_cost() == params.parallelism
-            });
-    Ok(Checked::Right { rehash: !current })
+            })
 }
 
 /// `$pbkdf2-sha256$i=600000,l=32$SALT$HASH` (PHC, standard base64 without padding) or
