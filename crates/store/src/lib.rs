@@ -24,10 +24,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use error::StoreError;
-pub use records::{Client, Event, KeyState, StoredKey, User};
+pub use records::{Client, Event, KeyState, Session, StoredKey, User};
 pub use sql::{Schema, SqlStore};
 pub use traits::{
-    ClientStore, Coordination, EventStore, KeyStore, RevocationStore, Store, UserStore,
+    ClientStore, Coordination, EventStore, KeyStore, RevocationStore, SessionStore, Store,
+    UserStore,
 };
 
 /// Where the store is.

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::{Client, Event, StoreError, StoredKey, User};
+use crate::{Client, Event, Session, StoreError, StoredKey, User};
 
 /// Applications.
 #[async_trait]
@@ -141,13 +141,49 @@ pub trait UserStore: Send + Sync {
     async fn delete_user(&self, id: &str) -> Result<bool, StoreError>;
 }
 
+/// Browser sessions and the sign-in throttle. Read on every request that carries a session
+/// (a session made on one node works on every node; an ended one ends everywhere).
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Records a new session.
+    async fn insert_session(&self, s: &Session) -> Result<(), StoreError>;
+    /// The session with this hash.
+    async fn session(&self, id_hash: &str) -> Result<Option<Session>, StoreError>;
+    /// Notes that the session was used at `now` (seconds).
+    async fn touch_session(&self, id_hash: &str, now: i64) -> Result<(), StoreError>;
+    /// Ends a session; whether there was one.
+    async fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError>;
+    /// Ends every session of a user but `keep`; how many ended.
+    async fn delete_sessions_of(
+        &self,
+        user_id: &str,
+        keep: Option<&str>,
+    ) -> Result<u64, StoreError>;
+    /// A user's sessions, newest first.
+    async fn sessions_of(&self, user_id: &str) -> Result<Vec<Session>, StoreError>;
+    /// Ends the sessions last used before `before` (seconds); how many.
+    async fn purge_sessions(&self, before: i64) -> Result<u64, StoreError>;
+    /// A throttle counter: `(failures, last failure in Unix milliseconds)`.
+    async fn throttle(&self, key: &str) -> Result<Option<(i64, i64)>, StoreError>;
+    /// Counts a failure at `now_ms`: one more, or 1 when the last one is older than `reset_ms`.
+    async fn throttle_failure(
+        &self,
+        key: &str,
+        now_ms: i64,
+        reset_ms: i64,
+    ) -> Result<(), StoreError>;
+    /// Forgets a counter (a successful sign-in).
+    async fn throttle_clear(&self, key: &str) -> Result<(), StoreError>;
+}
+
 /// The whole store.
 pub trait Store:
-    ClientStore + KeyStore + RevocationStore + EventStore + Coordination + UserStore
+    ClientStore + KeyStore + RevocationStore + EventStore + Coordination + UserStore + SessionStore
 {
 }
 
-impl<T: ClientStore + KeyStore + RevocationStore + EventStore + Coordination + UserStore> Store
-    for T
+impl<
+    T: ClientStore + KeyStore + RevocationStore + EventStore + Coordination + UserStore + SessionStore,
+> Store for T
 {
 }

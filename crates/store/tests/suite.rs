@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use serde_json::json;
 use tessera_store::{
-    Client, Coordination as _, Event, KeyState, Location, Migrations, Schema, SqlStore, Store,
-    StoreError, StoredKey, User,
+    Client, Coordination as _, Event, KeyState, Location, Migrations, Schema, Session, SqlStore,
+    Store, StoreError, StoredKey, User,
 };
 use testkit::PgDatabase;
 
@@ -341,6 +341,62 @@ async fn users(store: &dyn Store) {
     assert!(store.delete_user("u3").await.unwrap());
     assert!(!store.delete_user("u3").await.unwrap());
     assert_eq!(store.user("u3").await.unwrap(), None);
+    sessions(store).await;
+}
+
+/// Sessions: found by hash, touched, listed newest first, ended one, all but one, or idle;
+/// the throttle counts failures and starts over after a quiet while.
+async fn sessions(store: &dyn Store) {
+    let s = |hash: &str, user: &str, created_ms: i64| Session {
+        id_hash: hash.into(),
+        user_id: user.into(),
+        created_ms,
+        last_seen: created_ms / 1000,
+        address: "127.0.0.1".into(),
+        user_agent: "test".into(),
+    };
+    for (h, u, t) in [
+        ("h1", "u1", 1_000),
+        ("h2", "u1", 2_000),
+        ("h3", "u5", 3_000),
+    ] {
+        store.insert_session(&s(h, u, t)).await.unwrap();
+    }
+    assert_eq!(
+        store.session("h1").await.unwrap(),
+        Some(s("h1", "u1", 1_000))
+    );
+    store.touch_session("h1", 50).await.unwrap();
+    store.touch_session("h1", 40).await.unwrap();
+    assert_eq!(store.session("h1").await.unwrap().unwrap().last_seen, 50);
+    let mine: Vec<String> = store
+        .sessions_of("u1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id_hash)
+        .collect();
+    assert_eq!(mine, ["h2", "h1"]);
+    assert_eq!(store.delete_sessions_of("u1", Some("h2")).await.unwrap(), 1);
+    assert!(store.session("h1").await.unwrap().is_none());
+    assert!(store.delete_session("h2").await.unwrap());
+    assert!(!store.delete_session("h2").await.unwrap());
+    assert_eq!(store.purge_sessions(4).await.unwrap(), 1, "h3 idle since 3");
+    assert!(store.throttle("a:x").await.unwrap().is_none());
+    store.throttle_failure("a:x", 1_000, 60_000).await.unwrap();
+    store.throttle_failure("a:x", 2_000, 60_000).await.unwrap();
+    assert_eq!(store.throttle("a:x").await.unwrap(), Some((2, 2_000)));
+    store
+        .throttle_failure("a:x", 100_000, 60_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.throttle("a:x").await.unwrap(),
+        Some((1, 100_000)),
+        "started over"
+    );
+    store.throttle_clear("a:x").await.unwrap();
+    assert!(store.throttle("a:x").await.unwrap().is_none());
 }
 
 /// Where there is no store, the operator's open says so and creates nothing; the service's

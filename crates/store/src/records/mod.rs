@@ -3,9 +3,11 @@
 mod client;
 mod event;
 mod key;
+mod session;
 mod user;
 
 pub use client::Client;
 pub use event::Event;
 pub use key::{KeyState, StoredKey};
+pub use session::Session;
 pub use user::User;

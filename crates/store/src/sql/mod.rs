@@ -8,6 +8,7 @@ mod coordination;
 mod events;
 mod keys;
 mod revocations;
+mod sessions;
 mod users;
 
 use std::borrow::Cow;

@@ -1,0 +1,131 @@
+//! [`SessionStore`] over SQL.
+
+use async_trait::async_trait;
+
+use super::{Arg, Row, SqlStore};
+use crate::{Session, SessionStore, StoreError};
+
+fn session(r: &Row) -> Result<Session, StoreError> {
+    Ok(Session {
+        id_hash: r.get("id_hash")?,
+        user_id: r.get("user_id")?,
+        created_ms: r.get("created_ms")?,
+        last_seen: r.get("last_seen")?,
+        address: r.get("address")?,
+        user_agent: r.get("user_agent")?,
+    })
+}
+
+#[async_trait]
+impl SessionStore for SqlStore {
+    async fn insert_session(&self, s: &Session) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO sessions (id_hash, user_id, created_ms, last_seen, address, user_agent) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                Arg::from(&s.id_hash),
+                Arg::from(&s.user_id),
+                Arg::from(s.created_ms),
+                Arg::from(s.last_seen),
+                Arg::from(&s.address),
+                Arg::from(&s.user_agent),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&self, id_hash: &str) -> Result<Option<Session>, StoreError> {
+        self.fetch_optional(
+            "SELECT * FROM sessions WHERE id_hash = $1",
+            &[Arg::from(id_hash)],
+        )
+        .await?
+        .as_ref()
+        .map(session)
+        .transpose()
+    }
+
+    async fn touch_session(&self, id_hash: &str, now: i64) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE sessions SET last_seen = $2 WHERE id_hash = $1 AND last_seen < $2",
+            &[Arg::from(id_hash), Arg::from(now)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .execute(
+                "DELETE FROM sessions WHERE id_hash = $1",
+                &[Arg::from(id_hash)],
+            )
+            .await?
+            > 0)
+    }
+
+    async fn delete_sessions_of(
+        &self,
+        user_id: &str,
+        keep: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        self.execute(
+            "DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2",
+            &[Arg::from(user_id), Arg::from(keep.unwrap_or(""))],
+        )
+        .await
+    }
+
+    async fn sessions_of(&self, user_id: &str) -> Result<Vec<Session>, StoreError> {
+        self.fetch_all(
+            "SELECT * FROM sessions WHERE user_id = $1 ORDER BY created_ms DESC",
+            &[Arg::from(user_id)],
+        )
+        .await?
+        .iter()
+        .map(session)
+        .collect()
+    }
+
+    async fn purge_sessions(&self, before: i64) -> Result<u64, StoreError> {
+        self.execute(
+            "DELETE FROM sessions WHERE last_seen < $1",
+            &[Arg::from(before)],
+        )
+        .await
+    }
+
+    async fn throttle(&self, key: &str) -> Result<Option<(i64, i64)>, StoreError> {
+        let row = self
+            .fetch_optional(
+                "SELECT failures, last_failure FROM login_throttle WHERE key = $1",
+                &[Arg::from(key)],
+            )
+            .await?;
+        row.map(|r| Ok((r.get("failures")?, r.get("last_failure")?)))
+            .transpose()
+    }
+
+    async fn throttle_failure(
+        &self,
+        key: &str,
+        now_ms: i64,
+        reset_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO login_throttle (key, failures, last_failure) VALUES ($1, 1, $2) ON CONFLICT (key) DO UPDATE SET failures = CASE WHEN login_throttle.last_failure < $2 - $3 THEN 1 ELSE login_throttle.failures + 1 END, last_failure = $2",
+            &[Arg::from(key), Arg::from(now_ms), Arg::from(reset_ms)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn throttle_clear(&self, key: &str) -> Result<(), StoreError> {
+        self.execute(
+            "DELETE FROM login_throttle WHERE key = $1",
+            &[Arg::from(key)],
+        )
+        .await?;
+        Ok(())
+    }
+}
