@@ -19,6 +19,7 @@ mod grants;
 pub mod keys;
 mod metrics;
 mod oauth;
+mod pages;
 mod paths;
 mod security;
 mod server;
@@ -68,6 +69,7 @@ pub fn app(state: AppState) -> Router {
             &at(paths::OIDC_METADATA),
             get(endpoints::discovery::metadata),
         )
+        .merge(pages::router(&prefix))
         .fallback(not_found);
     if debugger {
         let access = tessera_debugger::Access::SameOrigin {

@@ -130,6 +130,11 @@ pub async fn start(mut config: Config, clock: Option<Arc<dyn Clock>>) -> Result<
         crate::admin::open_store(&config, true).await?;
     agree_on_issuer(store.as_ref(), &config).await?;
     config.signing_alg = Some(agree_on_signing_alg(store.as_ref(), &config).await?);
+    if !config.issuer.starts_with("https://") {
+        tracing::warn!(
+            "the issuer is plain http: the sign-in pages' cookies are `tessera-session` and `tessera-form` without Secure or the __Host- prefix (browsers refuse those on http); serve https in production"
+        );
+    }
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(tls_acceptor(cert, key)?),
         _ => None,
@@ -362,7 +367,15 @@ async fn accept(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(router.clone());
+        // The client's address, for the pages (sessions list it, the sign-in throttle counts by
+        // it): a request extension, added by a thin wrapper (no router is rebuilt).
+        let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+            router.clone(),
+            move |mut r: axum::http::Request<hyper::body::Incoming>| {
+                r.extensions_mut().insert(crate::pages::Peer(peer.ip()));
+                r
+            },
+        ));
         let watcher = graceful.watcher();
         let tls = tls.clone();
         tokio::spawn(async move {

@@ -45,6 +45,8 @@ struct Inner {
     urls: crate::paths::Urls,
     /// The headers of the API's responses (and of any that reaches the edge without a policy).
     security: crate::security::Policy,
+    /// Password work, on a bounded pool.
+    passwords: crate::users::Passwords,
 }
 
 impl AppState {
@@ -71,6 +73,11 @@ impl AppState {
         let clock = SharedClock(clock.unwrap_or_else(|| Arc::new(SystemClock)));
         let dpop = ProofVerifier::builder().clock(clock.clone()).build()?;
         let config_issuer = config.issuer.clone();
+        let passwords = crate::users::Passwords::sized_to_machine(
+            config.argon2,
+            std::time::Duration::from_secs(2),
+        )
+        .map_err(|e| Error::Invalid(e.to_string()))?;
         let client_labels = config.metrics_client_labels;
         let state = Self {
             inner: Arc::new(Inner {
@@ -92,6 +99,7 @@ impl AppState {
                 dpop,
                 urls: crate::paths::Urls::new(&config_issuer),
                 security: crate::security::Policy::api(),
+                passwords,
             }),
         };
         state.reload().await?;
@@ -120,6 +128,12 @@ impl AppState {
     #[must_use]
     pub fn now(&self) -> i64 {
         self.inner.clock.now()
+    }
+
+    /// Password work (sign-in, password changes), on this node's bounded pool.
+    #[must_use]
+    pub fn passwords(&self) -> &crate::users::Passwords {
+        &self.inner.passwords
     }
 
     /// The current Unix time in milliseconds (the injected clock's second in tests).

@@ -79,6 +79,10 @@ pub struct Config {
     pub metrics_client_labels: bool,
     /// Where `/metrics` is served (see [`Config::metrics_at`]).
     pub metrics_listen: MetricsListen,
+    /// A browser session ends after this long unused.
+    pub session_idle: Duration,
+    /// A browser session ends this long after sign-in, used or not.
+    pub session_lifetime: Duration,
     /// Argon2id parameters of new password hashes (older hashes keep working and are
     /// replaced at the next sign-in).
     pub argon2: crate::users::Argon2Params,
@@ -129,6 +133,8 @@ impl Default for Config {
             metrics_client_labels: false,
             metrics_listen: MetricsListen::Auto,
             argon2: crate::users::Argon2Params::default(),
+            session_idle: Duration::from_secs(30 * 60),
+            session_lifetime: Duration::from_secs(10 * 3600),
             issuer_set: false,
             secret_flags: Vec::new(),
             unknown_env: Vec::new(),

@@ -337,6 +337,18 @@ pub const SETTINGS: &[Setting] = &[
         },
     },
     Setting {
+        name: "session_idle",
+        help: "a browser session ends after this long unused (default 30m)",
+        set: |c, v, _| put(&mut c.session_idle, duration(v)),
+        show: |c| secs(c.session_idle),
+    },
+    Setting {
+        name: "session_lifetime",
+        help: "a browser session ends this long after sign-in (default 10h)",
+        set: |c, v, _| put(&mut c.session_lifetime, duration(v)),
+        show: |c| secs(c.session_lifetime),
+    },
+    Setting {
         name: "password_memory",
         help: "Argon2id memory per password hash, KiB (default 19456: 19 MiB, OWASP's first choice)",
         set: |c, v, _| {

@@ -16,6 +16,8 @@ pub struct Secrets {
     /// The pepper of the master key before the last rotation (`tessera rekey`): client secrets
     /// hashed under it still authenticate, and are hashed again under `pepper` when they do.
     previous_pepper: Option<Zeroizing<Vec<u8>>>,
+    /// The key of the pages' CSRF tokens (the same on every node).
+    pages: Zeroizing<[u8; 32]>,
     kek: Jwk,
     /// A value derived from the master key that reveals nothing about it: stores record it, so
     /// a process with another key is refused before it reads or writes anything.
@@ -41,9 +43,14 @@ impl Secrets {
             b"tessera/v1/signing-key-encryption",
         ));
         let check = tessera_jose::secret::hmac_sha256(master, b"tessera/v1/master-key-check");
+        let pages = Zeroizing::new(tessera_jose::secret::hmac_sha256(
+            master,
+            b"tessera/v1/page-csrf",
+        ));
         Self {
             pepper,
             previous_pepper: None,
+            pages,
             kek: Jwk::from_secret(kek.as_slice()),
             check: tessera_jose::b64::encode(&check[..12]),
         }
@@ -61,6 +68,16 @@ impl Secrets {
     #[must_use]
     pub fn hash_secret(&self, secret: &str) -> Vec<u8> {
         tessera_jose::secret::hmac_sha256(self.pepper.as_slice(), secret.as_bytes()).to_vec()
+    }
+
+    /// A CSRF token for a page's forms, bound to `binding` (the browser's pre-session cookie,
+    /// or its session): HMAC-SHA-256 under a key derived from the master key, base64url.
+    #[must_use]
+    pub fn csrf_token(&self, binding: &str) -> String {
+        tessera_jose::b64::encode(tessera_jose::secret::hmac_sha256(
+            self.pages.as_slice(),
+            binding.as_bytes(),
+        ))
     }
 
     /// The stored form of a client secret under the pepper before the last master key

@@ -1,0 +1,287 @@
+//! `/account`: what the service holds about the person, where they are signed in, and their
+//! password.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::session::{self, SignedIn};
+use super::{ACCOUNT, Fields, LOGIN, SERVICE, html, message, see_other};
+use crate::state::AppState;
+use crate::users::{CheckError, Checked, policy};
+
+/// A session as the page lists it.
+struct SessionRow {
+    handle: String,
+    device: String,
+    address: String,
+    since: String,
+    seen: String,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage<'a> {
+    service: &'a str,
+    prefix: &'a str,
+    csrf: String,
+    username: &'a str,
+    sub: &'a str,
+    attributes: Vec<(String, String)>,
+    groups: &'a [String],
+    sessions: Vec<SessionRow>,
+    notice: Option<&'a str>,
+    error: Option<String>,
+}
+
+fn when(unix: i64) -> String {
+    jiff::Timestamp::from_second(unix).map_or_else(
+        |_| unix.to_string(),
+        |t| t.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+    )
+}
+
+async fn page(
+    state: &AppState,
+    me: &SignedIn,
+    status: StatusCode,
+    notice: Option<&str>,
+    error: Option<String>,
+) -> Response {
+    let sessions = state
+        .store()
+        .sessions_of(&me.user.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| SessionRow {
+            current: s.id_hash == me.session.id_hash,
+            device: session::device(&s.user_agent),
+            address: s.address,
+            since: when(s.created_ms.div_euclid(1000)),
+            seen: when(s.last_seen),
+            handle: s.id_hash,
+        })
+        .collect();
+    let attributes = me
+        .user
+        .attributes
+        .iter()
+        .map(|(k, v)| {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Bool(true) => "yes".into(),
+                Value::Bool(false) => "no".into(),
+                other => other.to_string(),
+            };
+            (k.clone(), text)
+        })
+        .collect();
+    html(
+        status,
+        &AccountPage {
+            service: SERVICE,
+            prefix: &state.urls().prefix,
+            csrf: state.secrets().csrf_token(&me.session.id_hash),
+            username: &me.user.username,
+            sub: &me.user.id,
+            attributes,
+            groups: &me.user.groups,
+            sessions,
+            notice,
+            error,
+        },
+    )
+}
+
+pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match session::current(&state, &headers).await {
+        Some(me) => page(&state, &me, StatusCode::OK, None, None).await,
+        None => see_other(&state, LOGIN),
+    }
+}
+
+/// Everything held about the person, as JSON (data access).
+pub async fn data(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(me) = session::current(&state, &headers).await else {
+        return see_other(&state, LOGIN);
+    };
+    let sessions: Vec<Value> = state
+        .store()
+        .sessions_of(&me.user.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| json!({"started_ms": s.created_ms, "last_seen": s.last_seen, "address": s.address, "user_agent": s.user_agent}))
+        .collect();
+    let body = json!({
+        "sub": me.user.id,
+        "username": me.user.username,
+        "attributes": me.user.attributes,
+        "groups": me.user.groups,
+        "has_password": me.user.password_hash.is_some(),
+        "created_at": me.user.created_at,
+        "updated_at": me.user.updated_at,
+        "sessions": sessions,
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"my-account.json\"",
+            ),
+        ],
+        serde_json::to_string_pretty(&body).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+/// The signed-in person and the form's fields, if the form is theirs and from this site.
+async fn posted(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(SignedIn, Fields), Response> {
+    let Some(me) = session::current(state, headers).await else {
+        return Err(see_other(state, LOGIN));
+    };
+    let f = Fields::parse(body);
+    if !session::same_origin(state, headers)
+        || !session::csrf_ok(state, &me.session.id_hash, f.get("csrf"))
+    {
+        return Err(message(
+            state,
+            StatusCode::FORBIDDEN,
+            "Not done",
+            "This form expired or did not come from this site.",
+        ));
+    }
+    Ok((me, f))
+}
+
+pub async fn end_one(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (me, f) = match posted(&state, &headers, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let handle = f.get("session");
+    // Only the person's own sessions.
+    let theirs =
+        matches!(state.store().session(handle).await, Ok(Some(s)) if s.user_id == me.user.id);
+    if theirs
+        && handle != me.session.id_hash
+        && state.store().delete_session(handle).await.unwrap_or(false)
+    {
+        state.event(
+            "session.ended",
+            None,
+            json!({"user_id": me.user.id, "by": "user"}),
+        );
+    }
+    see_other(&state, ACCOUNT)
+}
+
+pub async fn end_others(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (me, _) = match posted(&state, &headers, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let ended = state
+        .store()
+        .delete_sessions_of(&me.user.id, Some(&me.session.id_hash))
+        .await
+        .unwrap_or(0);
+    state.event(
+        "session.ended",
+        None,
+        json!({"user_id": me.user.id, "by": "user", "count": ended}),
+    );
+    see_other(&state, ACCOUNT)
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (mut me, f) = match posted(&state, &headers, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let current = zeroize::Zeroizing::new(f.get("current").to_owned());
+    let new = zeroize::Zeroizing::new(f.get("new").to_owned());
+    let refuse = |why: String| async {
+        let me2 = session::current(&state, &headers).await;
+        match me2 {
+            Some(m) => page(&state, &m, StatusCode::BAD_REQUEST, None, Some(why)).await,
+            None => see_other(&state, LOGIN),
+        }
+    };
+    match state
+        .passwords()
+        .check(me.user.password_hash.as_deref(), &current)
+        .await
+    {
+        Ok(Checked::Right { .. }) => {}
+        Ok(Checked::Wrong) => return refuse("The current password is not right.".into()).await,
+        Err(CheckError::Busy(_)) => {
+            return refuse("Busy: please try again in a few seconds.".into()).await;
+        }
+        Err(CheckError::Hash(_)) => {
+            return refuse("The current password cannot be checked.".into()).await;
+        }
+    }
+    let email = me
+        .user
+        .attributes
+        .get("email")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let guessable = [
+        me.user.username.as_str(),
+        "tessera",
+        state.config().issuer_authority(),
+        email.as_str(),
+    ];
+    if let Err(why) = policy::check(&new, &guessable) {
+        return refuse(format!("{}{}", why[..1].to_uppercase(), &why[1..])).await;
+    }
+    let Ok(hash) = state.passwords().hash(&new).await else {
+        return refuse("Busy: please try again in a few seconds.".into()).await;
+    };
+    me.user.password_hash = Some(hash);
+    me.user.updated_at = state.now();
+    if state.store().update_user(&me.user).await.is_err() {
+        return refuse("Your account changed meanwhile: please try again.".into()).await;
+    }
+    // A new password ends every other session.
+    let ended = state
+        .store()
+        .delete_sessions_of(&me.user.id, Some(&me.session.id_hash))
+        .await
+        .unwrap_or(0);
+    state.event(
+        "user.password_changed",
+        None,
+        json!({"user_id": me.user.id, "by": "user", "sessions_ended": ended}),
+    );
+    me.user.version += 1;
+    page(
+        &state,
+        &me,
+        StatusCode::OK,
+        Some("Your password was changed, and your other sessions ended."),
+        None,
+    )
+    .await
+}

@@ -1,0 +1,292 @@
+//! `GET/POST /login` and `POST /logout`.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use tessera_store::Session;
+
+use super::session::{self, SignedIn};
+use super::{ACCOUNT, Fields, LOGIN, Peer, SERVICE, html, message, see_other};
+use crate::state::AppState;
+use crate::users::{CheckError, Checked, username};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    service: &'a str,
+    prefix: &'a str,
+    csrf: String,
+    username: &'a str,
+    message: Option<String>,
+}
+
+/// Failures before sign-ins slow down; then each waits twice as long as the one before, up to
+/// [`MAX_WAIT`]. A quiet quarter of an hour starts the count over: never a lock-out.
+const FREE_FAILURES: i64 = 3;
+const MAX_WAIT: i64 = 15 * 60;
+const RESET_MS: i64 = 15 * 60 * 1000;
+
+/// How long a key with `failures` must wait after its last failure, seconds.
+fn wait(failures: i64) -> i64 {
+    if failures < FREE_FAILURES {
+        return 0;
+    }
+    let doubling = u32::try_from((failures - FREE_FAILURES).min(20)).unwrap_or(20);
+    (1_i64 << doubling).min(MAX_WAIT)
+}
+
+/// The form, with a pre-session cookie to bind its CSRF token to (a new one unless the browser
+/// has one).
+fn form(
+    state: &AppState,
+    headers: &HeaderMap,
+    name: &str,
+    status: StatusCode,
+    msg: Option<String>,
+) -> Response {
+    let (binding, new) = match session::cookie(headers, session::form_cookie(state)) {
+        Some(v) => (v.to_owned(), false),
+        None => match session::new_value() {
+            Ok(v) => (v, true),
+            Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        },
+    };
+    let mut resp = html(
+        status,
+        &LoginPage {
+            service: SERVICE,
+            prefix: &state.urls().prefix,
+            csrf: state.secrets().csrf_token(&format!("form|{binding}")),
+            username: name,
+            message: msg,
+        },
+    );
+    if new {
+        resp.headers_mut().append(
+            header::SET_COOKIE,
+            session::set_cookie(state, session::form_cookie(state), &binding, None),
+        );
+    }
+    resp
+}
+
+pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if session::current(&state, &headers).await.is_some() {
+        return see_other(&state, ACCOUNT);
+    }
+    form(&state, &headers, "", StatusCode::OK, None)
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    peer: Option<axum::Extension<Peer>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let f = Fields::parse(&body);
+    let name = f.get("username");
+    let password = zeroize::Zeroizing::new(f.get("password").to_owned());
+    let binding = session::cookie(&headers, session::form_cookie(&state));
+    let token_ok =
+        binding.is_some_and(|b| session::csrf_ok(&state, &format!("form|{b}"), f.get("csrf")));
+    if !session::same_origin(&state, &headers) || !token_ok {
+        // Shown again with a fresh token: an expired form is the usual cause.
+        return form(
+            &state,
+            &headers,
+            "",
+            StatusCode::FORBIDDEN,
+            Some("This form expired or did not come from this site. Please sign in again.".into()),
+        );
+    }
+    if name.is_empty() || password.is_empty() || name.len() > 256 || password.len() > 1024 {
+        return form(
+            &state,
+            &headers,
+            "",
+            StatusCode::BAD_REQUEST,
+            Some("Enter your username and password.".into()),
+        );
+    }
+    let address = super::peer(peer.as_deref());
+    let key = username::key(name).ok();
+    let account_key = format!("u:{}", key.as_deref().unwrap_or(name));
+    let address_key = format!("a:{address}");
+    let store = state.store();
+    let now_ms = state.now_millis();
+    // Throttled before any hash: the per-account and per-address waits.
+    let mut retry = 0;
+    for k in [&account_key, &address_key] {
+        if let Ok(Some((failures, last))) = store.throttle(k).await {
+            let until = last + wait(failures) * 1000;
+            if until > now_ms {
+                retry = retry.max((until - now_ms + 999) / 1000);
+            }
+        }
+    }
+    if retry > 0 {
+        state.event(
+            "login.throttled",
+            None,
+            json!({"username": name, "address": address, "retry_after": retry}),
+        );
+        let mut resp = form(
+            &state,
+            &headers,
+            name,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(format!(
+                "Too many failed attempts. Try again in {retry} second{}.",
+                if retry == 1 { "" } else { "s" }
+            )),
+        );
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry));
+        return resp;
+    }
+    let user = match &key {
+        Some(k) => store.user_by_username(k).await.ok().flatten(),
+        None => None,
+    };
+    // One hash whatever the case: a missing account or password costs what a wrong one does.
+    let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
+    let checked = state.passwords().check(stored, &password).await;
+    let reason = match (&checked, &user) {
+        (Err(CheckError::Busy(_)), _) => {
+            let mut resp = message(
+                &state,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Busy",
+                "Too many people are signing in at this moment. Please try again in a few seconds.",
+            );
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+            return resp;
+        }
+        (Err(CheckError::Hash(e)), _) => {
+            tracing::error!(error = %e, "a stored password hash cannot be checked");
+            "bad_hash"
+        }
+        (_, None) => "unknown_user",
+        (_, Some(u)) if u.password_hash.is_none() => "no_password",
+        (Ok(Checked::Wrong), _) => "wrong_password",
+        (Ok(Checked::Right { .. }), Some(u)) if !u.enabled => "disabled",
+        (Ok(Checked::Right { .. }), Some(_)) => "",
+    };
+    let ua = super::user_agent(&headers);
+    let (Some(mut user), "") = (user.clone(), reason) else {
+        for k in [&account_key, &address_key] {
+            let _ = store.throttle_failure(k, now_ms, RESET_MS).await;
+        }
+        state.event(
+            "login.failed",
+            None,
+            json!({"user_id": user.map(|u| u.id), "username": name, "reason": reason, "address": address, "user_agent": ua}),
+        );
+        return form(
+            &state,
+            &headers,
+            name,
+            StatusCode::UNAUTHORIZED,
+            Some("Wrong username or password.".into()),
+        );
+    };
+    let _ = store.throttle_clear(&account_key).await;
+    if matches!(checked, Ok(Checked::Right { rehash: true })) {
+        rehash(&state, &mut user, &password).await;
+    }
+    // A new session id at every sign-in (no fixation).
+    let Ok(value) = session::new_value() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let s = Session {
+        id_hash: session::hash(&value),
+        user_id: user.id.clone(),
+        created_ms: now_ms.max(user.logged_out_before_ms.map_or(0, |t| t + 1)),
+        last_seen: state.now(),
+        address: address.clone(),
+        user_agent: ua.clone(),
+    };
+    if let Err(e) = store.insert_session(&s).await {
+        tracing::error!(error = %e, "cannot record a session");
+        return message(
+            &state,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Unavailable",
+            "Signing in is not possible right now. Please try again shortly.",
+        );
+    }
+    state.event(
+        "login.succeeded",
+        None,
+        json!({"user_id": user.id, "address": address, "user_agent": ua}),
+    );
+    state.event(
+        "session.started",
+        None,
+        json!({"user_id": user.id, "address": address}),
+    );
+    let mut resp = see_other(&state, ACCOUNT);
+    let h = resp.headers_mut();
+    h.append(
+        header::SET_COOKIE,
+        session::set_cookie(&state, session::session_cookie(&state), &value, None),
+    );
+    h.append(
+        header::SET_COOKIE,
+        session::set_cookie(&state, session::form_cookie(&state), "", Some(0)),
+    );
+    resp
+}
+
+/// Replaces an imported or older hash with Argon2id at the current parameters.
+async fn rehash(state: &AppState, user: &mut tessera_store::User, password: &str) {
+    match state.passwords().hash(password).await {
+        Ok(h) => {
+            user.password_hash = Some(h);
+            user.updated_at = state.now();
+            match state.store().update_user(user).await {
+                Ok(()) => {
+                    user.version += 1;
+                    state.event("user.password_rehashed", None, json!({"user_id": user.id}));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "password not rehashed (the account changed meanwhile)")
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "password not rehashed"),
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let f = Fields::parse(&body);
+    let Some(SignedIn { session: s, .. }) = session::current(&state, &headers).await else {
+        return see_other(&state, LOGIN);
+    };
+    if !session::same_origin(&state, &headers)
+        || !session::csrf_ok(&state, &s.id_hash, f.get("csrf"))
+    {
+        return message(
+            &state,
+            StatusCode::FORBIDDEN,
+            "Not signed out",
+            "This form expired or did not come from this site.",
+        );
+    }
+    let _ = state.store().delete_session(&s.id_hash).await;
+    state.event(
+        "session.ended",
+        None,
+        json!({"user_id": s.user_id, "by": "user"}),
+    );
+    let mut resp = see_other(&state, LOGIN);
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        session::set_cookie(&state, session::session_cookie(&state), "", Some(0)),
+    );
+    resp
+}

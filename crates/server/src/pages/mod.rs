@@ -1,0 +1,169 @@
+//! The pages people see: sign in (`/login`), sign out (`/logout`), and their account
+//! (`/account`). Server-rendered HTML from templates checked at compile time (every value
+//! escaped), one stylesheet, no script; each response carries the pages' security headers
+//! (`security::Policy::page`) and `Cache-Control: no-store`.
+
+mod account;
+mod login;
+pub mod session;
+
+use std::net::IpAddr;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::security::{FormAction, Policy};
+use crate::state::AppState;
+
+/// The client's address, as the connection gave it (a request extension).
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub IpAddr);
+
+/// The pages' paths, under the issuer's path.
+pub const LOGIN: &str = "/login";
+/// `POST`: ends the session.
+pub const LOGOUT: &str = "/logout";
+/// The account page.
+pub const ACCOUNT: &str = "/account";
+
+const STYLESHEET: &str = include_str!("../../assets/site.css");
+
+/// The pages, under `prefix` (the issuer's path).
+pub fn router(prefix: &str) -> Router<AppState> {
+    let at = |p: &str| format!("{prefix}{p}");
+    Router::new()
+        .route(&at(LOGIN), get(login::show).post(login::submit))
+        .route(&at(LOGOUT), post(login::logout))
+        .route(&at(ACCOUNT), get(account::show))
+        .route(&at("/account/data.json"), get(account::data))
+        .route(&at("/account/sessions/end"), post(account::end_one))
+        .route(
+            &at("/account/sessions/end-others"),
+            post(account::end_others),
+        )
+        .route(&at("/account/password"), post(account::change_password))
+        .route(&at("/assets/site.css"), get(stylesheet))
+        .layer(axum::middleware::from_fn(headers))
+}
+
+/// The pages' security headers and no caching.
+async fn headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    page_policy().apply(h);
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+fn page_policy() -> &'static Policy {
+    static POLICY: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+    POLICY.get_or_init(|| Policy::page(FormAction::SelfOnly))
+}
+
+async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+/// A rendered page, or a plain 500 if the template fails (it cannot: its fields are strings).
+fn html(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(body) => (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            body,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a page did not render");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// A page that only says something, with a link onwards.
+#[derive(Template)]
+#[template(path = "message.html")]
+struct Message<'a> {
+    service: &'a str,
+    prefix: &'a str,
+    title: &'a str,
+    text: &'a str,
+    next: &'a str,
+    next_label: &'a str,
+}
+
+fn message(state: &AppState, status: StatusCode, title: &str, text: &str) -> Response {
+    html(
+        status,
+        &Message {
+            service: SERVICE,
+            prefix: &state.urls().prefix,
+            title,
+            text,
+            next: LOGIN,
+            next_label: "Back to sign in",
+        },
+    )
+}
+
+/// The service's name on its pages.
+const SERVICE: &str = "Tessera";
+
+/// A 303 to a page of this service.
+fn see_other(state: &AppState, path: &str) -> Response {
+    let to = format!("{}{path}", state.urls().prefix);
+    (
+        StatusCode::SEE_OTHER,
+        [(
+            header::LOCATION,
+            HeaderValue::from_str(&to).unwrap_or(HeaderValue::from_static("/")),
+        )],
+    )
+        .into_response()
+}
+
+/// A form's fields, from an `application/x-www-form-urlencoded` body (bounded by the
+/// service's body limit); the last of a repeated field wins, bad UTF-8 is replaced.
+struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    fn parse(body: &[u8]) -> Self {
+        Self(
+            form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+}
+
+/// The request's client address, or "unknown" (a request that did not come through the
+/// service's listener).
+fn peer(req_ext: Option<&Peer>) -> String {
+    req_ext.map_or_else(|| "unknown".to_owned(), |p| p.0.to_string())
+}
+
+/// The `User-Agent`, bounded and escaped.
+fn user_agent(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(256).collect::<String>())
+        .unwrap_or_default()
+}
