@@ -1,0 +1,447 @@
+//! The sign-in pages over HTTP, as a browser uses them (cookies kept by hand): the form and
+//! its headers, a sign-in, wrong and unknown accounts that look and cost the same, CSRF and
+//! cross-site posts, hostile input, the throttle, sessions ended from the account page, a
+//! forced logout and a disable, a password change, and an imported hash replaced at sign-in.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+
+use reqwest::StatusCode;
+use tessera_server::admin::NewUser;
+use testkit::Issuer;
+
+const PW: &str = "correct horse battery staple";
+
+/// A browser: its cookies, and the pages' origin.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookies: HashMap<String, String>,
+    user_agent: &'static str,
+}
+
+struct Page {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Browser {
+    fn new(base: &str, user_agent: &'static str) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
+            cookies: HashMap::new(),
+            user_agent,
+        }
+    }
+
+    fn keep(&mut self, headers: &reqwest::header::HeaderMap) {
+        for v in headers.get_all("set-cookie") {
+            let text = v.to_str().unwrap();
+            let (pair, attrs) = text.split_once(';').unwrap_or((text, ""));
+            let (k, v) = pair.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("user-agent", self.user_agent)
+            .send()
+            .await
+            .unwrap();
+        self.page(resp).await
+    }
+
+    async fn post(&mut self, path: &str, origin: &str, body: Vec<u8>) -> Page {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("origin", origin)
+            .header("user-agent", self.user_agent)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.page(resp).await
+    }
+
+    async fn page(&mut self, resp: reqwest::Response) -> Page {
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        self.keep(&headers);
+        Page {
+            status,
+            headers,
+            body: resp.text().await.unwrap(),
+        }
+    }
+
+    /// The CSRF token of the last form on a page.
+    fn csrf(page: &Page) -> String {
+        let at = page.body.rfind("name=\"csrf\" value=\"").unwrap() + 19;
+        page.body[at..at + 43].to_owned()
+    }
+
+    async fn sign_in(&mut self, user: &str, password: &str) -> Page {
+        let form = self.get("/login").await;
+        let body = form_body(&[
+            ("csrf", &Self::csrf(&form)),
+            ("username", user),
+            ("password", password),
+        ]);
+        self.post("/login", ORIGIN, body).await
+    }
+}
+
+const ORIGIN: &str = "http://127.0.0.1";
+
+fn form_body(fields: &[(&str, &str)]) -> Vec<u8> {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+        .into_bytes()
+}
+
+async fn issuer_with_ada() -> Issuer {
+    let issuer = Issuer::start(&[]).await;
+    issuer
+        .admin
+        .create_user(NewUser {
+            username: "Ada".into(),
+            password: Some(zeroize::Zeroizing::new(PW.into())),
+            attributes: serde_json::json!({"email": "ada@example.com", "name": "Ada Lovelace"})
+                .as_object()
+                .unwrap()
+                .clone(),
+            groups: vec!["admins".into()],
+        })
+        .await
+        .unwrap();
+    issuer
+}
+
+#[tokio::test]
+async fn sign_in_and_out() {
+    let issuer = issuer_with_ada().await;
+    let mut b = Browser::new(
+        &issuer.base,
+        "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+    );
+    let form = b.get("/login").await;
+    assert_eq!(form.status, 200);
+    let csp = form.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("form-action 'self'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("script-src"), "no script at all: {csp}");
+    assert_eq!(form.headers["cache-control"], "no-store");
+    assert_eq!(form.headers["x-frame-options"], "DENY");
+    assert!(form.body.contains("autocomplete=\"username\""));
+    assert!(form.body.contains("autocomplete=\"current-password\""));
+    assert!(form.body.contains("<label for=\"password\">"));
+    let set = form.headers["set-cookie"].to_str().unwrap();
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/"));
+    // The service signs in with any spelling of the name.
+    let done = b.sign_in("ADA", PW).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.headers["location"], "/account");
+    let cookie = done
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("tessera-session="))
+        .unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let account = b.get("/account").await;
+    assert_eq!(account.status, 200);
+    assert!(account.body.contains("Ada Lovelace") && account.body.contains("admins"));
+    assert!(account.body.contains("Firefox on Linux") && account.body.contains("(this browser)"));
+    let data = b.get("/account/data.json").await;
+    let data: serde_json::Value = serde_json::from_str(&data.body).unwrap();
+    assert_eq!(data["attributes"]["email"], "ada@example.com");
+    assert!(!data.to_string().contains("argon2"), "never the hash");
+    // Signing in again from the form page goes to the account.
+    assert_eq!(b.get("/login").await.status, 303);
+    // Sign out: needs the page's token.
+    let out = b
+        .post("/logout", ORIGIN, form_body(&[("csrf", "forged")]))
+        .await;
+    assert_eq!(out.status, 403);
+    let csrf = Browser::csrf(&account);
+    let out = b
+        .post("/logout", ORIGIN, form_body(&[("csrf", &csrf)]))
+        .await;
+    assert_eq!(out.status, 303);
+    assert_eq!(b.get("/account").await.status, 303, "signed out");
+}
+
+#[tokio::test]
+async fn wrong_and_unknown_look_and_cost_the_same() {
+    let issuer = issuer_with_ada().await;
+    let hashes = || issuer.server.state.passwords().hashes();
+    let mut b = Browser::new(&issuer.base, "test");
+    let before = hashes();
+    let wrong = b.sign_in("ada", "not the password at all").await;
+    assert_eq!(hashes(), before + 1);
+    let unknown = b.sign_in("nobody-here", "not the password at all").await;
+    assert_eq!(hashes(), before + 2, "the same hash without an account");
+    assert_eq!(wrong.status, 401);
+    assert_eq!(unknown.status, wrong.status);
+    assert!(wrong.body.contains("Wrong username or password."));
+    assert!(unknown.body.contains("Wrong username or password."));
+    // A disabled account says no more.
+    issuer.admin.set_user_enabled("ada", false).await.unwrap();
+    let disabled = b.sign_in("ada", PW).await;
+    assert_eq!(disabled.status, 401);
+    assert!(disabled.body.contains("Wrong username or password."));
+    // Events are written by a background task: wait for the third.
+    let failed = |events: &[tessera_store::Event]| -> Vec<String> {
+        events
+            .iter()
+            .filter(|e| e.kind == "login.failed")
+            .map(|e| e.detail["reason"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let mut events = issuer.admin.events(0, 100).await.unwrap();
+    for _ in 0..50 {
+        if failed(&events).len() == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        events = issuer.admin.events(0, 100).await.unwrap();
+    }
+    assert_eq!(
+        failed(&events),
+        ["wrong_password", "unknown_user", "disabled"]
+    );
+    assert!(
+        !serde_json::to_string(&events)
+            .unwrap()
+            .contains("not the password"),
+        "never a password in the audit log"
+    );
+}
+
+#[tokio::test]
+async fn forms_refuse_forgery_and_hostile_input() {
+    let issuer = issuer_with_ada().await;
+    let mut b = Browser::new(&issuer.base, "test");
+    let form = b.get("/login").await;
+    let csrf = Browser::csrf(&form);
+    let post = |fields: Vec<(&str, String)>| {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish()
+            .into_bytes()
+    };
+    let good = || {
+        vec![
+            ("csrf", csrf.clone()),
+            ("username", "ada".into()),
+            ("password", PW.into()),
+        ]
+    };
+    // No token, a token of another browser, a cross-site post: refused, nothing signed in.
+    let mut no_token = good();
+    no_token.remove(0);
+    assert_eq!(b.post("/login", ORIGIN, post(no_token)).await.status, 403);
+    let mut other = Browser::new(&issuer.base, "test");
+    let theirs = Browser::csrf(&other.get("/login").await);
+    let mut swapped = good();
+    swapped[0].1 = theirs;
+    assert_eq!(b.post("/login", ORIGIN, post(swapped)).await.status, 403);
+    let cross = b.post("/login", "https://evil.example", post(good())).await;
+    assert_eq!(cross.status, 403);
+    assert!(!b.cookies.contains_key("tessera-session"));
+    // Hostile input: oversized, invalid UTF-8, control characters, markup: a clear answer,
+    // escaped, never a 500.
+    let big = "x".repeat(5000);
+    let mut long = good();
+    long[1].1 = big;
+    assert_eq!(b.post("/login", ORIGIN, post(long)).await.status, 400);
+    let mut raw = format!("csrf={csrf}&username=").into_bytes();
+    raw.extend_from_slice(&[0xff, 0xfe, b'a']);
+    raw.extend_from_slice(b"&password=%00%01secret");
+    let bad = b.post("/login", ORIGIN, raw).await;
+    assert_eq!(bad.status, 401);
+    let mut markup = good();
+    markup[1].1 = "<script>alert(1)</script>".into();
+    markup[2].1 = "wrong".into();
+    let page = b.post("/login", ORIGIN, post(markup)).await;
+    assert!(
+        page.body.contains("&#60;script&#62;") || page.body.contains("&lt;script&gt;"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("<script>"));
+    // The real thing still works.
+    assert_eq!(b.post("/login", ORIGIN, post(good())).await.status, 303);
+}
+
+#[tokio::test]
+async fn failed_sign_ins_slow_down() {
+    let issuer = issuer_with_ada().await;
+    let mut b = Browser::new(&issuer.base, "test");
+    for _ in 0..3 {
+        assert_eq!(b.sign_in("ada", "wrong guess").await.status, 401);
+    }
+    let hashes = issuer.server.state.passwords().hashes();
+    let slowed = b.sign_in("ada", PW).await;
+    assert_eq!(slowed.status, 429, "even the right password waits");
+    assert_eq!(slowed.headers["retry-after"], "1");
+    assert!(
+        slowed.body.contains("Try again in 1 second."),
+        "{}",
+        slowed.body
+    );
+    assert_eq!(
+        issuer.server.state.passwords().hashes(),
+        hashes,
+        "no hash while throttled"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(b.sign_in("ada", PW).await.status, 303, "never a lock-out");
+}
+
+#[tokio::test]
+async fn sessions_end_from_the_account_page_by_the_operator_and_with_a_new_password() {
+    let issuer = issuer_with_ada().await;
+    let mut laptop = Browser::new(&issuer.base, "Mozilla/5.0 (Macintosh; Mac OS X) Safari/605");
+    let mut phone = Browser::new(&issuer.base, "Mozilla/5.0 (Linux; Android 15) Chrome/140");
+    assert_eq!(laptop.sign_in("ada", PW).await.status, 303);
+    assert_eq!(phone.sign_in("ada", PW).await.status, 303);
+    let page = laptop.get("/account").await;
+    assert!(page.body.contains("Safari on macOS") && page.body.contains("Chrome on Android"));
+    // End the phone's session from the laptop.
+    let csrf = Browser::csrf(&page);
+    let ended = laptop
+        .post(
+            "/account/sessions/end-others",
+            ORIGIN,
+            form_body(&[("csrf", &csrf)]),
+        )
+        .await;
+    assert_eq!(ended.status, 303);
+    assert_eq!(
+        phone.get("/account").await.status,
+        303,
+        "the phone is signed out"
+    );
+    assert_eq!(laptop.get("/account").await.status, 200);
+    // The operator ends them all, at once.
+    assert_eq!(phone.sign_in("ada", PW).await.status, 303);
+    issuer.admin.logout_user("ada").await.unwrap();
+    assert_eq!(laptop.get("/account").await.status, 303);
+    assert_eq!(phone.get("/account").await.status, 303);
+    // A password change ends the other sessions, and the old password stops working.
+    assert_eq!(laptop.sign_in("ada", PW).await.status, 303);
+    assert_eq!(phone.sign_in("ada", PW).await.status, 303);
+    let page = laptop.get("/account").await;
+    let csrf = Browser::csrf(&page);
+    let weak = laptop
+        .post(
+            "/account/password",
+            ORIGIN,
+            form_body(&[("csrf", &csrf), ("current", PW), ("new", "password1")]),
+        )
+        .await;
+    assert_eq!(weak.status, 400);
+    assert!(weak.body.contains("too easy to guess"), "{}", weak.body);
+    let wrong = laptop
+        .post(
+            "/account/password",
+            ORIGIN,
+            form_body(&[
+                ("csrf", &csrf),
+                ("current", "nope"),
+                ("new", "a brand new passphrase"),
+            ]),
+        )
+        .await;
+    assert!(wrong.body.contains("The current password is not right."));
+    let changed = laptop
+        .post(
+            "/account/password",
+            ORIGIN,
+            form_body(&[
+                ("csrf", &csrf),
+                ("current", PW),
+                ("new", "a brand new passphrase"),
+            ]),
+        )
+        .await;
+    assert_eq!(changed.status, 200);
+    assert!(changed.body.contains("Your password was changed"));
+    assert_eq!(
+        phone.get("/account").await.status,
+        303,
+        "other sessions ended"
+    );
+    assert_eq!(laptop.get("/account").await.status, 200, "this one stays");
+    let mut other = Browser::new(&issuer.base, "test");
+    assert_eq!(other.sign_in("ada", PW).await.status, 401);
+    assert_eq!(
+        other.sign_in("ada", "a brand new passphrase").await.status,
+        303
+    );
+}
+
+#[tokio::test]
+async fn an_imported_hash_is_replaced_at_sign_in() {
+    let Some(hashes) = testkit::reference_password_hashes(PW) else {
+        return;
+    };
+    let issuer = Issuer::start(&[]).await;
+    let bcrypt = &hashes.iter().find(|(k, _)| k == "bcrypt").unwrap().1;
+    issuer
+        .admin
+        .import_users(
+            &serde_json::json!({"username": "moved", "password_hash": bcrypt}).to_string(),
+        )
+        .await
+        .unwrap();
+    let mut b = Browser::new(&issuer.base, "test");
+    assert_eq!(b.sign_in("moved", PW).await.status, 303);
+    let stored = issuer.admin.user("moved").await.unwrap();
+    assert!(
+        stored
+            .password_hash
+            .as_deref()
+            .unwrap()
+            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "replaced"
+    );
+    let mut again = Browser::new(&issuer.base, "test");
+    assert_eq!(
+        again.sign_in("moved", PW).await.status,
+        303,
+        "the new hash works"
+    );
+}
