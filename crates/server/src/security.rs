@@ -1,7 +1,8 @@
 //! Security headers, one policy per kind of response: the API (JSON, nothing to render) and the
 //! sign-in pages to come, whose forms may lead to a redirect to another origin ([`FormAction`]);
 //! the debugger (`tessera-debugger`) sets its own, which allow its script and style. Every response carries a Content-Security-Policy,
-//! `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer`; a router applies its
+//! `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer` (the sign-in pages
+//! replace it with `same-origin`, so their forms' POSTs carry their origin); a router applies its
 //! policy to its responses, and a response that reaches the service's edge without one gets the
 //! API's (errors made by the outer layers: body too large, timeout).
 

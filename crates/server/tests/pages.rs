@@ -159,6 +159,9 @@ async fn sign_in_and_out() {
     assert!(!csp.contains("script-src"), "no script at all: {csp}");
     assert_eq!(form.headers["cache-control"], "no-store");
     assert_eq!(form.headers["x-frame-options"], "DENY");
+    // Not no-referrer: under it browsers send `Origin: null` with the form, which the
+    // same-origin check refuses.
+    assert_eq!(form.headers["referrer-policy"], "same-origin");
     assert!(form.body.contains("autocomplete=\"username\""));
     assert!(form.body.contains("autocomplete=\"current-password\""));
     assert!(form.body.contains("<label for=\"password\">"));

@@ -38,6 +38,34 @@ struct AccountPage<'a> {
     error: Option<String>,
 }
 
+/// A person's words for a standard claim; a custom attribute keeps its name.
+fn label(name: &str) -> String {
+    let known = [
+        ("name", "Name"),
+        ("given_name", "Given name"),
+        ("family_name", "Family name"),
+        ("middle_name", "Middle name"),
+        ("nickname", "Nickname"),
+        ("preferred_username", "Preferred username"),
+        ("profile", "Profile"),
+        ("picture", "Picture"),
+        ("website", "Website"),
+        ("email", "Email"),
+        ("email_verified", "Email verified"),
+        ("gender", "Gender"),
+        ("birthdate", "Birth date"),
+        ("zoneinfo", "Time zone"),
+        ("locale", "Locale"),
+        ("phone_number", "Phone number"),
+        ("phone_number_verified", "Phone number verified"),
+        ("address", "Address"),
+    ];
+    known
+        .iter()
+        .find(|(k, _)| *k == name)
+        .map_or_else(|| name.to_owned(), |(_, l)| (*l).to_owned())
+}
+
 fn when(unix: i64) -> String {
     jiff::Timestamp::from_second(unix).map_or_else(
         |_| unix.to_string(),
@@ -78,7 +106,7 @@ async fn page(
                 Value::Bool(false) => "no".into(),
                 other => other.to_string(),
             };
-            (k.clone(), text)
+            (label(k), text)
         })
         .collect();
     html(

@@ -57,6 +57,13 @@ async fn headers(req: Request, next: Next) -> Response {
     let h = resp.headers_mut();
     page_policy().apply(h);
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Under `no-referrer` browsers send `Origin: null` with the forms' POSTs, which the
+    // same-origin check must refuse; `same-origin` sends the real origin to this site and
+    // nothing to any other.
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     resp
 }
 

@@ -1,0 +1,272 @@
+//! Signing in with a real browser: `tessera serve` (two nodes on one store) driven through
+//! headless Chromium and ChromeDriver. A wrong password, a sign-in, the session cookie's
+//! attributes as the browser holds them, the account page, a forced logout seen on the other
+//! node at the next request, sessions ended from the account page, signing out. Screenshots at
+//! 390 and 1280 px go to `target/tmp/signin-screenshots/` for a person to look at. Without
+//! Chromium the test is skipped, unless `TESSERA_REQUIRE_BROWSER=1` (set by `.ci/run`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::{Reaped, free_port, wait_listening};
+use testkit::browser::{Client, Locator, chromium, eval, start_browser, type_into, until};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tessera");
+const PW: &str = "correct horse battery staple";
+
+fn tessera(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn node(dir: &Path, port: u16, issuer: &str) -> Reaped {
+    let child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--issuer",
+            issuer,
+        ])
+        .current_dir(dir)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_listening(port, "tessera serve");
+    Reaped(child)
+}
+
+fn shots() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("signin-screenshots")
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    testkit::browser::screenshot(c, &shots(), name).await;
+}
+
+/// Fills the sign-in form and sends it, then waits for the next page.
+async fn sign_in(c: &Client, user: &str, password: &str) {
+    // Marks this page, so the wait below sees the next one.
+    eval(c, "window.__before = true").await;
+    type_into(c, "username", user).await;
+    type_into(c, "password", password).await;
+    let button = c
+        .find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap();
+    button.click().await.unwrap();
+    until(
+        c,
+        "window.__before === undefined && document.readyState === 'complete'",
+    )
+    .await;
+}
+
+/// Nothing wider than the window (a phone layout that fits).
+async fn fits(c: &Client) {
+    let wide = eval(
+        c,
+        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).map(e => e.tagName + '.' + e.className).join(',')",
+    )
+    .await;
+    assert_eq!(wide, "", "elements wider than the window");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_with_a_browser() {
+    let Some((chromium, driver)) = chromium() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (pa, pb) = (free_port(), free_port());
+    let issuer = format!("http://127.0.0.1:{pa}");
+    tessera(d, &[], &["init"]);
+    tessera(
+        d,
+        &[("PW", PW)],
+        &[
+            "user",
+            "create",
+            "ada",
+            "--name",
+            "Ada Lovelace",
+            "--email",
+            "ada@example.com",
+            "--group",
+            "admins",
+            "--password-env",
+            "PW",
+        ],
+    );
+    // Two nodes on one store, with one issuer; the browser holds one cookie for 127.0.0.1.
+    let _a = node(d, pa, &issuer);
+    let _b = node(d, pb, &issuer);
+    let profile = d.join("chromium-profile");
+    let (_driver, c) = start_browser(&chromium, &driver, profile.to_str().unwrap()).await;
+
+    c.goto(&format!("{issuer}/login")).await.unwrap();
+    until(&c, "document.getElementById('username') !== null").await;
+    assert_eq!(eval(&c, "document.title").await, "Sign in · Tessera");
+    // The stylesheet loaded under the policy (no inline style needed).
+    assert_eq!(
+        eval(
+            &c,
+            "getComputedStyle(document.querySelector('button')).fontWeight"
+        )
+        .await,
+        "600"
+    );
+    screenshot(&c, "login-desktop").await;
+    c.set_window_size(390, 844).await.unwrap();
+    fits(&c).await;
+    screenshot(&c, "login-phone").await;
+    c.set_window_size(1280, 900).await.unwrap();
+
+    sign_in(&c, "ada", "not my password").await;
+    until(&c, "document.querySelector('.error') !== null").await;
+    let said = eval(&c, "document.querySelector('.error').textContent").await;
+    assert_eq!(said, "Wrong username or password.");
+    assert_eq!(
+        eval(&c, "document.getElementById('username').value").await,
+        "ada",
+        "the username is kept"
+    );
+    screenshot(&c, "login-error").await;
+
+    sign_in(&c, "Ada", PW).await;
+    until(&c, "location.pathname === '/account'").await;
+    assert!(
+        eval(&c, "document.body.textContent")
+            .await
+            .as_str()
+            .unwrap()
+            .contains("Ada Lovelace")
+    );
+    // The session cookie as the browser holds it.
+    let cookie = c.get_named_cookie("tessera-session").await.unwrap();
+    assert_eq!(cookie.http_only(), Some(true));
+    assert_eq!(cookie.path(), Some("/"));
+    assert_eq!(format!("{:?}", cookie.same_site().unwrap()), "Lax");
+    assert_eq!(
+        eval(&c, "document.cookie").await,
+        "",
+        "not readable by scripts"
+    );
+    screenshot(&c, "account-desktop").await;
+    c.set_window_size(390, 844).await.unwrap();
+    fits(&c).await;
+    screenshot(&c, "account-phone").await;
+    c.set_window_size(1280, 900).await.unwrap();
+
+    // The same session on the other node.
+    c.goto(&format!("http://127.0.0.1:{pb}/account"))
+        .await
+        .unwrap();
+    until(&c, "location.pathname === '/account'").await;
+    // A forced logout by the operator: the next request, on either node, is signed out.
+    tessera(d, &[], &["user", "logout", "ada"]);
+    c.refresh().await.unwrap();
+    until(&c, "location.pathname === '/login'").await;
+
+    // Sessions ended from the account page: sign in twice (a second cookie jar is a second
+    // browser: here, a session made over HTTP), then end the others.
+    c.goto(&format!("{issuer}/login")).await.unwrap();
+    sign_in(&c, "ada", PW).await;
+    until(&c, "location.pathname === '/account'").await;
+    let other = second_session(&issuer).await;
+    c.refresh().await.unwrap();
+    until(&c, "document.querySelectorAll('.sessions li').length === 2").await;
+    let end_others = c
+        .find(Locator::Css(
+            "form[action='/account/sessions/end-others'] button",
+        ))
+        .await
+        .unwrap();
+    end_others.click().await.unwrap();
+    until(&c, "document.querySelectorAll('.sessions li').length === 1").await;
+    assert_eq!(
+        other_status(&issuer, &other).await,
+        303,
+        "the other session ended"
+    );
+
+    // Sign out.
+    let out = c
+        .find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .unwrap();
+    out.click().await.unwrap();
+    until(&c, "location.pathname === '/login'").await;
+    c.goto(&format!("{issuer}/account")).await.unwrap();
+    until(&c, "location.pathname === '/login'").await;
+    c.close().await.unwrap();
+}
+
+/// A session made outside the browser: the session cookie's value.
+async fn second_session(issuer: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = http.get(format!("{issuer}/login")).send().await.unwrap();
+    let set = form.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let form_cookie = set.split(';').next().unwrap().to_owned();
+    let body = form.text().await.unwrap();
+    let at = body.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = &body[at..at + 43];
+    let done = http
+        .post(format!("{issuer}/login"))
+        .header("cookie", &form_cookie)
+        .header("origin", issuer)
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0) Safari/604.1",
+        )
+        .form(&[("csrf", csrf), ("username", "ada"), ("password", PW)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 303);
+    done.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("tessera-session="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn other_status(issuer: &str, cookie: &str) -> u16 {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{issuer}/account"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
