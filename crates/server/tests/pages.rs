@@ -448,3 +448,43 @@ async fn an_imported_hash_is_replaced_at_sign_in() {
         "the new hash works"
     );
 }
+
+#[tokio::test]
+async fn sessions_end_when_idle_or_too_old() {
+    let issuer = Issuer::start(&[("session_idle", "2s"), ("session_lifetime", "4s")]).await;
+    issuer
+        .admin
+        .create_user(NewUser {
+            username: "ada".into(),
+            password: Some(zeroize::Zeroizing::new(PW.into())),
+            ..NewUser::default()
+        })
+        .await
+        .unwrap();
+    // Unused for longer than session_idle: ended.
+    let mut idle = Browser::new(&issuer.base, "test");
+    assert_eq!(idle.sign_in("ada", PW).await.status, 303);
+    tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
+    assert_eq!(idle.get("/account").await.status, 303, "idle");
+    // Used all along, it still ends at session_lifetime.
+    let mut busy = Browser::new(&issuer.base, "test");
+    assert_eq!(busy.sign_in("ada", PW).await.status, 303);
+    let started = std::time::Instant::now();
+    let mut last_ok = std::time::Duration::ZERO;
+    while started.elapsed() < std::time::Duration::from_secs(7) {
+        if busy.get("/account").await.status != 200 {
+            break;
+        }
+        last_ok = started.elapsed();
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert!(
+        last_ok >= std::time::Duration::from_millis(2500),
+        "kept alive by use past the idle time: {last_ok:?}"
+    );
+    assert!(
+        last_ok <= std::time::Duration::from_millis(5100),
+        "ended at the lifetime: {last_ok:?}"
+    );
+    assert_eq!(busy.get("/account").await.status, 303);
+}

@@ -160,8 +160,9 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Option<SignedIn> 
         }
         return None;
     }
-    // Last use to the minute: one write a minute per active session at most.
-    if now - session.last_seen >= 60 {
+    // Last use to the minute (or to half the idle time, when that is shorter): one write a
+    // minute per active session at most.
+    if now - session.last_seen >= (idle / 2).clamp(1, 60) {
         let _ = store.touch_session(&id_hash, now).await;
     }
     Some(SignedIn {
