@@ -488,3 +488,57 @@ async fn sessions_end_when_idle_or_too_old() {
     );
     assert_eq!(busy.get("/account").await.status, 303);
 }
+
+#[tokio::test]
+async fn people_delete_their_own_account_only_when_the_service_allows_it() {
+    for allowed in [false, true] {
+        let issuer =
+            Issuer::start(&[("account_deletion", if allowed { "on" } else { "off" })]).await;
+        let ada = issuer
+            .admin
+            .create_user(NewUser {
+                username: "ada".into(),
+                password: Some(zeroize::Zeroizing::new(PW.into())),
+                attributes: serde_json::json!({"email": "ada@example.com"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+                ..NewUser::default()
+            })
+            .await
+            .unwrap();
+        let mut b = Browser::new(&issuer.base, "test");
+        assert_eq!(b.sign_in("ada", PW).await.status, 303);
+        let page = b.get("/account").await;
+        assert_eq!(page.body.contains("Delete your account"), allowed);
+        let csrf = Browser::csrf(&page);
+        let asked = b
+            .post(
+                "/account/delete",
+                ORIGIN,
+                form_body(&[("csrf", &csrf), ("password", PW), ("confirm", "yes")]),
+            )
+            .await;
+        if !allowed {
+            assert_eq!(asked.status, 403);
+            assert!(issuer.admin.user("ada").await.is_ok(), "still there");
+            continue;
+        }
+        assert_eq!(asked.status, 200, "{}", asked.body);
+        assert!(issuer.admin.user("ada").await.is_err(), "gone");
+        assert_eq!(b.get("/account").await.status, 303, "signed out");
+        // The audit log keeps the subject id, and nothing else of the person.
+        let mut deleted = None;
+        for _ in 0..50 {
+            let events = issuer.admin.events(0, 100).await.unwrap();
+            deleted = events.into_iter().find(|e| e.kind == "user.deleted");
+            if deleted.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let detail = deleted.unwrap().detail;
+        assert_eq!(detail["user_id"], ada.id);
+        assert!(!detail.to_string().contains("ada@"), "{detail}");
+    }
+}

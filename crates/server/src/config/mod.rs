@@ -79,6 +79,8 @@ pub struct Config {
     pub metrics_client_labels: bool,
     /// Where `/metrics` is served (see [`Config::metrics_at`]).
     pub metrics_listen: MetricsListen,
+    /// Whether people may delete their own account from `/account`.
+    pub account_deletion: bool,
     /// A browser session ends after this long unused.
     pub session_idle: Duration,
     /// A browser session ends this long after sign-in, used or not.
@@ -133,6 +135,7 @@ impl Default for Config {
             metrics_client_labels: false,
             metrics_listen: MetricsListen::Auto,
             argon2: crate::users::Argon2Params::default(),
+            account_deletion: false,
             session_idle: Duration::from_secs(30 * 60),
             session_lifetime: Duration::from_secs(10 * 3600),
             issuer_set: false,

@@ -337,6 +337,19 @@ pub const SETTINGS: &[Setting] = &[
         },
     },
     Setting {
+        name: "account_deletion",
+        help: "people may delete their own account from /account: on or off (default off)",
+        set: |c, v, _| {
+            c.account_deletion = match v {
+                "on" => true,
+                "off" => false,
+                _ => return Err("expected on or off".into()),
+            };
+            Ok(())
+        },
+        show: |c| Some(if c.account_deletion { "on" } else { "off" }.into()),
+    },
+    Setting {
         name: "session_idle",
         help: "a browser session ends after this long unused (default 30m)",
         set: |c, v, _| put(&mut c.session_idle, duration(v)),

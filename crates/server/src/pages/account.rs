@@ -36,6 +36,7 @@ struct AccountPage<'a> {
     sessions: Vec<SessionRow>,
     notice: Option<&'a str>,
     error: Option<String>,
+    deletion: bool,
 }
 
 /// A person's words for a standard claim; a custom attribute keeps its name.
@@ -122,6 +123,7 @@ async fn page(
             sessions,
             notice,
             error,
+            deletion: state.config().account_deletion,
         },
     )
 }
@@ -234,6 +236,70 @@ pub async fn end_others(
         json!({"user_id": me.user.id, "by": "user", "count": ended}),
     );
     see_other(&state, ACCOUNT)
+}
+
+/// Deletes the person's own account, when the service allows it (`account_deletion`): the
+/// password confirms it; the attributes are erased, every session ends, and the audit log keeps
+/// the subject id only.
+pub async fn delete(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (me, f) = match posted(&state, &headers, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if !state.config().account_deletion {
+        return message(
+            &state,
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "This service does not let people delete their own account: ask its operator.",
+        );
+    }
+    let password = zeroize::Zeroizing::new(f.get("password").to_owned());
+    let confirmed = f.get("confirm") == "yes";
+    let right = matches!(
+        state
+            .passwords()
+            .check(me.user.password_hash.as_deref(), &password)
+            .await,
+        Ok(Checked::Right { .. })
+    );
+    if !right || !confirmed {
+        return page(
+            &state,
+            &me,
+            StatusCode::BAD_REQUEST,
+            None,
+            Some("To delete your account, tick the box and give your current password.".into()),
+        )
+        .await;
+    }
+    let store = state.store();
+    let _ = store.delete_sessions_of(&me.user.id, None).await;
+    if let Err(e) = store.delete_user(&me.user.id).await {
+        tracing::error!(error = %e, "cannot delete an account");
+        return message(
+            &state,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Not deleted",
+            "Your account could not be deleted right now. Please try again.",
+        );
+    }
+    state.event(
+        "user.deleted",
+        None,
+        json!({"user_id": me.user.id, "by": "user"}),
+    );
+    let mut resp = message(
+        &state,
+        StatusCode::OK,
+        "Account deleted",
+        "Your account and everything the service held about you are gone.",
+    );
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        session::set_cookie(&state, session::session_cookie(&state), "", Some(0)),
+    );
+    resp
 }
 
 pub async fn change_password(

@@ -47,6 +47,7 @@ pub fn router(prefix: &str) -> Router<AppState> {
             post(account::end_others),
         )
         .route(&at("/account/password"), post(account::change_password))
+        .route(&at("/account/delete"), post(account::delete))
         .route(&at("/assets/site.css"), get(stylesheet))
         .layer(axum::middleware::from_fn(headers))
 }
