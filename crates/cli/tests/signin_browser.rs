@@ -79,6 +79,37 @@ async fn sign_in(c: &Client, user: &str, password: &str) {
     .await;
 }
 
+/// The serious and critical accessibility violations axe-core finds on the page (axe-core from
+/// `TESSERA_AXE`, which `.ci/run` installs from npm, pinned). Without it the check is skipped,
+/// unless the browser is required (`TESSERA_REQUIRE_BROWSER`), where it fails.
+async fn axe(c: &Client) -> Option<String> {
+    let Some(path) = std::env::var_os("TESSERA_AXE") else {
+        let required = std::env::var_os("TESSERA_REQUIRE_BROWSER").is_some_and(|v| !v.is_empty());
+        assert!(
+            !required,
+            "TESSERA_AXE (axe-core's axe.min.js) is required with the browser"
+        );
+        eprintln!("skipping the accessibility check: no TESSERA_AXE");
+        return None;
+    };
+    let source = std::fs::read_to_string(path).expect("axe.min.js");
+    // Injected through WebDriver, which the page's CSP does not govern.
+    c.execute(&format!("{source}\nreturn true;"), vec![])
+        .await
+        .unwrap();
+    let found = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document).then(r => done(r.violations
+               .filter(v => v.impact === 'serious' || v.impact === 'critical')
+               .map(v => v.id + ' (' + v.nodes.length + '): ' + v.help).join('; ')));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    Some(found.as_str().unwrap_or_default().to_owned())
+}
+
 /// Nothing wider than the window (a phone layout that fits).
 async fn fits(c: &Client) {
     let wide = eval(
@@ -134,6 +165,15 @@ async fn signing_in_with_a_browser() {
         .await,
         "600"
     );
+    if let Some(found) = axe(&c).await {
+        assert_eq!(found, "", "accessibility of the sign-in page");
+        // The check can fail: a field without its label is reported.
+        eval(&c, "document.querySelector('label[for=username]').remove()").await;
+        let broken = axe(&c).await.unwrap();
+        assert!(broken.starts_with("label"), "{broken}");
+        c.refresh().await.unwrap();
+        until(&c, "document.querySelector('label[for=username]') !== null").await;
+    }
     screenshot(&c, "login-desktop").await;
     c.set_window_size(390, 844).await.unwrap();
     fits(&c).await;
@@ -170,6 +210,9 @@ async fn signing_in_with_a_browser() {
         "",
         "not readable by scripts"
     );
+    if let Some(found) = axe(&c).await {
+        assert_eq!(found, "", "accessibility of the account page");
+    }
     screenshot(&c, "account-desktop").await;
     c.set_window_size(390, 844).await.unwrap();
     fits(&c).await;
