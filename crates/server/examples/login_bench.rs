@@ -1,0 +1,183 @@
+//! Sign-in throughput against the physical limit, in one run on one machine:
+//!
+//! 1. the bare limit: Argon2id verifications per second at the service's parameters, one
+//!    thread per core, straight through the `argon2` crate;
+//! 2. the service: complete sign-ins per second through `/login` (the form, then the POST:
+//!    CSRF, throttle check, account lookup, the hash on the pool, the session written), from
+//!    two client tasks per core on loopback;
+//! 3. a flood: 1,000 concurrent sign-ins at once; every answer counted by status, the peak RSS
+//!    of the process (server and client) read before and after.
+//!
+//!   cargo run --release -p tessera-server --example login_bench -- [SECONDS]
+//!
+//! Loopback only; every loop is bounded in count and time.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tessera_server::admin::{Admin, NewUser};
+use tessera_server::config::Config;
+use tessera_server::users::{Argon2Params, password};
+
+const PW: &str = "correct horse battery staple";
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Argon2id verifications per second, one thread per core.
+fn bare(seconds: u64, cores: usize) -> f64 {
+    let hash = password::hash(Argon2Params::default(), PW).unwrap();
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let threads: Vec<_> = (0..cores)
+        .map(|_| {
+            let (hash, done) = (hash.clone(), Arc::clone(&done));
+            std::thread::spawn(move || {
+                while start.elapsed() < Duration::from_secs(seconds) {
+                    password::verify(&hash, PW, Argon2Params::default()).unwrap();
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// One complete sign-in: the form, then the POST. The status of the POST.
+async fn sign_in(http: &reqwest::Client, base: &str) -> u16 {
+    let Ok(form) = http.get(format!("{base}/login")).send().await else {
+        return 0;
+    };
+    let cookie = form
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap_or_default()
+        .to_owned();
+    let body = form.text().await.unwrap_or_default();
+    let Some(at) = body.find("name=\"csrf\" value=\"") else {
+        return 0;
+    };
+    let csrf = &body[at + 19..at + 19 + 43];
+    http.post(format!("{base}/login"))
+        .header("cookie", cookie)
+        .header("origin", "http://127.0.0.1")
+        .form(&[("csrf", csrf), ("username", "ada"), ("password", PW)])
+        .send()
+        .await
+        .map_or(0, |r| r.status().as_u16())
+}
+
+#[tokio::main]
+async fn main() {
+    let seconds: u64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    println!("cores: {cores}; Argon2id: {:?}", Argon2Params::default());
+    let limit = bare(seconds, cores);
+    println!("bare Argon2id verifications: {limit:.1}/s");
+
+    let dir = tempfile::tempdir().unwrap();
+    let flags: Vec<(String, String)> = [
+        ("listen", "127.0.0.1:0"),
+        ("issuer", "http://127.0.0.1"),
+        ("data_dir", dir.path().to_str().unwrap()),
+        ("max_concurrency", "2048"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let config = Config::load(None, Vec::new(), &flags).unwrap();
+    let server = tessera_server::start(config.clone(), None).await.unwrap();
+    let base = format!("http://{}", server.addr);
+    Admin::open(config)
+        .await
+        .unwrap()
+        .create_user(NewUser {
+            username: "ada".into(),
+            password: Some(zeroize::Zeroizing::new(PW.into())),
+            ..NewUser::default()
+        })
+        .await
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(4096)
+        .build()
+        .unwrap();
+    // Warm up, then measure.
+    for _ in 0..cores {
+        assert_eq!(sign_in(&http, &base).await, 303);
+    }
+    let ok = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..2 * cores)
+        .map(|_| {
+            let (http, base, ok) = (http.clone(), base.clone(), Arc::clone(&ok));
+            tokio::spawn(async move {
+                while start.elapsed() < Duration::from_secs(seconds) {
+                    if sign_in(&http, &base).await == 303 {
+                        ok.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let logins = ok.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64();
+    println!("sign-ins through /login: {logins:.1}/s");
+    println!(
+        "sign-ins / bare hashes: {:.3} (goal >= 0.90); per core: {:.1} sign-ins/s",
+        logins / limit,
+        logins / cores as f64
+    );
+
+    // The flood: 1,000 at once.
+    let before = peak_rss_kib();
+    let started = Instant::now();
+    let flood: Vec<_> = (0..1000)
+        .map(|_| {
+            let (http, base) = (http.clone(), base.clone());
+            tokio::spawn(async move {
+                tokio::time::timeout(Duration::from_secs(30), sign_in(&http, &base))
+                    .await
+                    .unwrap_or(0)
+            })
+        })
+        .collect();
+    let mut answers: BTreeMap<u16, u32> = BTreeMap::new();
+    for t in flood {
+        *answers.entry(t.await.unwrap()).or_default() += 1;
+    }
+    let after = peak_rss_kib();
+    println!(
+        "flood of 1000 concurrent sign-ins in {:.1} s: answers {answers:?} (0 = no answer or a timeout)",
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "peak RSS: {:.1} MiB before the flood, {:.1} MiB after (server and client in one process; the pool may hold {} x 19 MiB)",
+        before as f64 / 1024.0,
+        after as f64 / 1024.0,
+        cores
+    );
+    server.shutdown().await;
+}
