@@ -542,3 +542,117 @@ async fn people_delete_their_own_account_only_when_the_service_allows_it() {
         assert!(!detail.to_string().contains("ada@"), "{detail}");
     }
 }
+
+#[tokio::test]
+async fn an_https_issuer_gets_host_prefixed_secure_cookies_and_a_new_session_id() {
+    let issuer = Issuer::start(&[("issuer", "https://127.0.0.1")]).await;
+    issuer
+        .admin
+        .create_user(NewUser {
+            username: "ada".into(),
+            password: Some(zeroize::Zeroizing::new(PW.into())),
+            ..NewUser::default()
+        })
+        .await
+        .unwrap();
+    let mut b = Browser::new(&issuer.base, "test");
+    let form = b.get("/login").await;
+    let set = form.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        set.starts_with("__Host-tessera-form=") && set.contains("; Secure"),
+        "{set}"
+    );
+    // A session id planted before sign-in (fixation) is never the one signed in.
+    let planted = "A".repeat(43);
+    b.cookies
+        .insert("__Host-tessera-session".into(), planted.clone());
+    let body = form_body(&[
+        ("csrf", &Browser::csrf(&form)),
+        ("username", "ada"),
+        ("password", PW),
+    ]);
+    let done = b.post("/login", "https://127.0.0.1", body).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let session = done
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("__Host-tessera-session="))
+        .unwrap();
+    for attr in ["; Path=/", "; HttpOnly", "; SameSite=Lax", "; Secure"] {
+        assert!(session.contains(attr), "{attr}: {session}");
+    }
+    assert!(!session.contains(&planted));
+}
+
+#[tokio::test]
+async fn account_forms_refuse_forgery_and_hostile_input() {
+    let issuer = issuer_with_ada().await;
+    let mut b = Browser::new(&issuer.base, "test");
+    let mut other = Browser::new(&issuer.base, "other");
+    assert_eq!(b.sign_in("ada", PW).await.status, 303);
+    assert_eq!(other.sign_in("ada", PW).await.status, 303);
+    let page = b.get("/account").await;
+    let csrf = Browser::csrf(&page);
+    for path in [
+        "/account/sessions/end",
+        "/account/sessions/end-others",
+        "/account/password",
+        "/account/delete",
+        "/logout",
+    ] {
+        let none = b.post(path, ORIGIN, form_body(&[("current", PW)])).await;
+        assert_eq!(none.status, 403, "{path} without a token");
+        let cross = b
+            .post(path, "https://evil.example", form_body(&[("csrf", &csrf)]))
+            .await;
+        assert_eq!(cross.status, 403, "{path} from another site");
+    }
+    assert_eq!(other.get("/account").await.status, 200, "nothing was done");
+    // Oversized and odd fields: a clear answer, never a 500.
+    let huge = "p".repeat(10_000);
+    let odd = b
+        .post(
+            "/account/password",
+            ORIGIN,
+            form_body(&[("csrf", &csrf), ("current", &huge), ("new", "\u{0}\u{1}")]),
+        )
+        .await;
+    assert_eq!(odd.status, 400);
+    // Ending one session: only one's own, by its handle from the page.
+    let handle = {
+        let at = page.body.find("name=\"session\" value=\"").unwrap() + 22;
+        page.body[at..at + 43].to_owned()
+    };
+    let mut stranger = Browser::new(&issuer.base, "x");
+    issuer
+        .admin
+        .create_user(NewUser {
+            username: "eve".into(),
+            password: Some(zeroize::Zeroizing::new(PW.into())),
+            ..NewUser::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(stranger.sign_in("eve", PW).await.status, 303);
+    let eves = Browser::csrf(&stranger.get("/account").await);
+    stranger
+        .post(
+            "/account/sessions/end",
+            ORIGIN,
+            form_body(&[("csrf", &eves), ("session", &handle)]),
+        )
+        .await;
+    assert_eq!(other.get("/account").await.status, 200, "not eve's to end");
+    let ended = b
+        .post(
+            "/account/sessions/end",
+            ORIGIN,
+            form_body(&[("csrf", &csrf), ("session", &handle)]),
+        )
+        .await;
+    assert_eq!(ended.status, 303);
+    assert_eq!(other.get("/account").await.status, 303, "ended");
+    assert_eq!(b.get("/account").await.status, 200);
+}
