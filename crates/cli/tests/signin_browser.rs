@@ -190,6 +190,22 @@ async fn signing_in_with_a_browser() {
         "the username is kept"
     );
     screenshot(&c, "login-error").await;
+    // Four more failures (the fifth waits 4 s: long enough for the browser to type again),
+    // then even the right password is asked to wait.
+    for _ in 0..4 {
+        sign_in(&c, "ada", "not my password").await;
+    }
+    sign_in(&c, "ada", PW).await;
+    until(&c, "document.querySelector('.error') !== null").await;
+    let said = eval(&c, "document.querySelector('.error').textContent").await;
+    assert!(
+        said.as_str()
+            .unwrap()
+            .starts_with("Too many failed attempts. Try again in"),
+        "{said}"
+    );
+    screenshot(&c, "login-throttled").await;
+    tokio::time::sleep(std::time::Duration::from_millis(4100)).await;
 
     sign_in(&c, "Ada", PW).await;
     until(&c, "location.pathname === '/account'").await;
@@ -251,6 +267,30 @@ async fn signing_in_with_a_browser() {
         "the other session ended"
     );
 
+    // A new password ends the other session.
+    let other = second_session(&issuer).await;
+    c.refresh().await.unwrap();
+    until(&c, "document.querySelectorAll('.sessions li').length === 2").await;
+    type_into(&c, "current", PW).await;
+    type_into(&c, "new", "a new and longer passphrase").await;
+    eval(&c, "window.__before = true").await;
+    c.find(Locator::Css("form[action='/account/password'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "window.__before === undefined && document.querySelector('.notice') !== null",
+    )
+    .await;
+    assert_eq!(
+        other_status(&issuer, &other).await,
+        303,
+        "the other session ended"
+    );
+    until(&c, "document.querySelectorAll('.sessions li').length === 1").await;
     // Sign out.
     let out = c
         .find(Locator::Css("form[action='/logout'] button"))
