@@ -175,6 +175,9 @@ async fn signing_in_with_a_browser() {
         until(&c, "document.querySelector('label[for=username]') !== null").await;
     }
     screenshot(&c, "login-desktop").await;
+    testkit::browser::color_scheme(&c, "dark").await;
+    screenshot(&c, "login-desktop-dark").await;
+    testkit::browser::color_scheme(&c, "light").await;
     c.set_window_size(390, 844).await.unwrap();
     fits(&c).await;
     screenshot(&c, "login-phone").await;
@@ -233,6 +236,14 @@ async fn signing_in_with_a_browser() {
     c.set_window_size(390, 844).await.unwrap();
     fits(&c).await;
     screenshot(&c, "account-phone").await;
+    // A dark theme: the page follows it.
+    testkit::browser::color_scheme(&c, "dark").await;
+    assert_eq!(
+        eval(&c, "getComputedStyle(document.body).backgroundColor").await,
+        "rgb(18, 18, 22)"
+    );
+    screenshot(&c, "account-phone-dark").await;
+    testkit::browser::color_scheme(&c, "light").await;
     c.set_window_size(1280, 900).await.unwrap();
 
     // The same session on the other node.

@@ -104,6 +104,41 @@ impl fantoccini::wd::WebDriverCompatibleCommand for PerformanceLog {
     }
 }
 
+/// A Chrome DevTools command through ChromeDriver (`goog/cdp/execute`).
+#[derive(Debug)]
+pub struct Cdp(pub Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.0.to_string()))
+    }
+}
+
+/// Makes the page see `prefers-color-scheme: dark` (or light again), as a browser set to a
+/// dark theme does.
+///
+/// # Panics
+/// When ChromeDriver refuses the command.
+pub async fn color_scheme(c: &Client, scheme: &str) {
+    c.issue_cmd(Cdp(json!({
+        "cmd": "Emulation.setEmulatedMedia",
+        "params": {"features": [{"name": "prefers-color-scheme", "value": scheme}]},
+    })))
+    .await
+    .unwrap();
+}
+
 /// Every URL that documents of `origin` asked the network for since the last call, from the
 /// browser's own network events (requests blocked by the CSP included; the browser's own
 /// new-tab page, which the session opens on, left out).
