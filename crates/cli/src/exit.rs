@@ -13,9 +13,10 @@ Exit codes of tessera:
   2  usage or input error: bad arguments, a key that cannot be read or parsed, a file that
      cannot be read or written, invalid claims JSON.
 
-On rejection, `verify --json` prints {\"valid\": false, \"code\": \"...\", \"message\": \"...\"} on
-stdout, where `code` is the library's stable error code (expired, signature_invalid,
-decryption_failed, ...), so scripts can branch on the reason. Other commands print one line
+On rejection, `verify --json` prints {\"valid\": false, \"code\": \"...\", \"message\": \"...\",
+\"detail\": ...} on stdout, where `code` is the library's stable error code (expired,
+signature_invalid, decryption_failed, ...), so scripts can branch on the reason, and `detail`
+says what the token had beside what was expected (null where the error stays opaque). Other commands print one line
 `error: ...` on stderr.";
 
 /// Why a command failed.
@@ -90,6 +91,16 @@ impl From<std::io::Error> for Failure {
 /// A library error met while reading input (a key, a header argument): an input error.
 pub fn input(context: &str) -> impl FnOnce(tessera_jose::Error) -> Failure + '_ {
     move |e| Failure::Input(anyhow::anyhow!("{context}: {e}"))
+}
+
+/// The `--json` answer of a rejection: `{"valid": false, "code", "message", "detail"}`.
+pub fn rejection_json(e: &tessera_jose::Error, detail: Option<&str>) -> serde_json::Value {
+    serde_json::json!({
+        "valid": false,
+        "code": e.code(),
+        "message": e.to_string(),
+        "detail": detail,
+    })
 }
 
 /// A library error met while checking a token: a rejection.

@@ -299,10 +299,17 @@ async fn two_nodes_on_one_postgres() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let cookie = sign_in(&a2.base, "ada", "correct horse battery staple").await;
+    let cookie = testkit::sign_in(
+        &a2.base,
+        "http://tessera.test",
+        "ada",
+        "correct horse battery staple",
+        "test",
+    )
+    .await;
     for node in [&a2, &b] {
         assert_eq!(
-            account_status(&node.base, &cookie).await,
+            testkit::account_status(&node.base, &cookie).await,
             200,
             "{}",
             node.base
@@ -311,7 +318,7 @@ async fn two_nodes_on_one_postgres() {
     admin(&url, &master, &["user", "logout", "ada"]);
     for node in [&a2, &b] {
         assert_eq!(
-            account_status(&node.base, &cookie).await,
+            testkit::account_status(&node.base, &cookie).await,
             303,
             "{}",
             node.base
@@ -356,62 +363,6 @@ async fn two_nodes_on_one_postgres() {
     drop(b);
     drop(a);
     db.drop_now().await;
-}
-
-/// Signs in through `/login` (the issuer is http://tessera.test, so the form's origin is that):
-/// the session cookie.
-async fn sign_in(base: &str, user: &str, password: &str) -> String {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let form = http.get(format!("{base}/login")).send().await.unwrap();
-    let form_cookie = form.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let body = form.text().await.unwrap();
-    let at = body.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let done = http
-        .post(format!("{base}/login"))
-        .header("cookie", form_cookie)
-        .header("origin", "http://tessera.test")
-        .form(&[
-            ("csrf", &body[at..at + 43]),
-            ("username", user),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(done.status(), 303);
-    done.headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap())
-        .find(|c| c.starts_with("tessera-session="))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
-async fn account_status(base: &str, cookie: &str) -> u16 {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(format!("{base}/account"))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
 }
 
 /// Writes the current key's sealed private key, and moves the change generation so the nodes

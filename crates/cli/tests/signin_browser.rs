@@ -273,7 +273,7 @@ async fn signing_in_with_a_browser() {
     end_others.click().await.unwrap();
     until(&c, "document.querySelectorAll('.sessions li').length === 1").await;
     assert_eq!(
-        other_status(&issuer, &other).await,
+        testkit::account_status(&issuer, &other).await,
         303,
         "the other session ended"
     );
@@ -297,7 +297,7 @@ async fn signing_in_with_a_browser() {
     )
     .await;
     assert_eq!(
-        other_status(&issuer, &other).await,
+        testkit::account_status(&issuer, &other).await,
         303,
         "the other session ended"
     );
@@ -314,53 +314,14 @@ async fn signing_in_with_a_browser() {
     c.close().await.unwrap();
 }
 
-/// A session made outside the browser: the session cookie's value.
+/// A session made outside the browser (a second device): its cookie.
 async fn second_session(issuer: &str) -> String {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let form = http.get(format!("{issuer}/login")).send().await.unwrap();
-    let set = form.headers()["set-cookie"].to_str().unwrap().to_owned();
-    let form_cookie = set.split(';').next().unwrap().to_owned();
-    let body = form.text().await.unwrap();
-    let at = body.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let csrf = &body[at..at + 43];
-    let done = http
-        .post(format!("{issuer}/login"))
-        .header("cookie", &form_cookie)
-        .header("origin", issuer)
-        .header(
-            "user-agent",
-            "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0) Safari/604.1",
-        )
-        .form(&[("csrf", csrf), ("username", "ada"), ("password", PW)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(done.status(), 303);
-    done.headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap())
-        .find(|c| c.starts_with("tessera-session="))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
-async fn other_status(issuer: &str, cookie: &str) -> u16 {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(format!("{issuer}/account"))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    testkit::sign_in(
+        issuer,
+        issuer,
+        "ada",
+        PW,
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0) Safari/604.1",
+    )
+    .await
 }

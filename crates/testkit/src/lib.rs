@@ -392,3 +392,73 @@ print("pbkdf2-sha512", pbkdf2_sha512.using(rounds=1000).hash(pw))
     assert_eq!(hashes.len(), 5, "{text}");
     Some(hashes)
 }
+
+/// Signs in through a Tessera `/login` as a browser would (the form, its cookie and CSRF token,
+/// then the POST from `origin`): the session cookie, as `name=value`.
+///
+/// # Panics
+/// When the sign-in does not succeed.
+pub async fn sign_in(
+    base: &str,
+    origin: &str,
+    user: &str,
+    password: &str,
+    user_agent: &str,
+) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = http.get(format!("{base}/login")).send().await.unwrap();
+    let form_cookie = form.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let body = form.text().await.unwrap();
+    let at = body.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let done = http
+        .post(format!("{base}/login"))
+        .header("cookie", form_cookie)
+        .header("origin", origin)
+        .header("user-agent", user_agent)
+        .form(&[
+            ("csrf", &body[at..at + 43]),
+            ("username", user),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 303, "signed in");
+    done.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.contains("tessera-session="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The status of `GET /account` with a session cookie: 200 signed in, 303 (to `/login`) not.
+///
+/// # Panics
+/// When the request cannot be sent.
+pub async fn account_status(base: &str, cookie: &str) -> u16 {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{base}/account"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}

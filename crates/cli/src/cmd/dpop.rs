@@ -89,12 +89,7 @@ pub fn run(c: &DpopCommand) -> CmdResult {
                 Err(e) => {
                     let detail = verifier.explain(&proof, &req, &e);
                     if *json {
-                        output::json(&json!({
-                            "valid": false,
-                            "code": e.code(),
-                            "message": e.to_string(),
-                            "detail": detail,
-                        }))?;
+                        output::json(&crate::exit::rejection_json(&e, detail.as_deref()))?;
                     }
                     Err(match detail {
                         Some(d) => Failure::Explained(e, d),

@@ -43,16 +43,11 @@ pub fn run(a: &VerifyArgs) -> CmdResult {
             }
         }
         Err(Failure::Rejected(e)) if a.json => {
-            output::json(&json!({"valid": false, "code": e.code(), "message": e.to_string()}))?;
+            output::json(&crate::exit::rejection_json(&e, None))?;
             Err(Failure::Rejected(e))
         }
         Err(Failure::Explained(e, detail)) if a.json => {
-            output::json(&json!({
-                "valid": false,
-                "code": e.code(),
-                "message": e.to_string(),
-                "detail": detail,
-            }))?;
+            output::json(&crate::exit::rejection_json(&e, Some(&detail)))?;
             Err(Failure::Explained(e, detail))
         }
         Err(f) => Err(f),
