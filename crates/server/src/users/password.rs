@@ -1,7 +1,7 @@
 //! Password hashes: Argon2id in PHC form for every new hash, and the kinds people bring from
 //! other systems (`user import`), checked as they are and replaced at the next sign-in.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 /// Argon2id parameters. The default is OWASP's first recommendation: 19 MiB, two passes, one
@@ -133,11 +133,55 @@ pub fn parse(phc: &str) -> Result<&'static str, PasswordError> {
     }
 }
 
+/// Memory for Argon2 (1 KiB blocks), reused from one check to the next by a pool turn: a
+/// flood of sign-ins then holds one buffer per turn instead of asking the allocator for (and
+/// keeping) 19 MiB per check.
+pub type Memory = Vec<argon2::Block>;
+
 /// Checks `password` against a stored hash of any supported kind.
 ///
 /// # Errors
 /// [`PasswordError`] for a hash that cannot be checked (never for a wrong password).
 pub fn verify(phc: &str, password: &str, params: Argon2Params) -> Result<Checked, PasswordError> {
+    verify_with(phc, password, params, &mut Memory::new())
+}
+
+/// The Argon2 hash of `password` under the parameters and salt of a stored PHC hash, in
+/// `memory`, compared with the stored one in constant time.
+fn argon2_matches(phc: &str, password: &str, memory: &mut Memory) -> Result<bool, PasswordError> {
+    let bad = || PasswordError::Malformed("argon2");
+    let parsed = PasswordHash::new(phc).map_err(|_| bad())?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(|_| bad())?;
+    let version = match parsed.version {
+        Some(v) => Version::try_from(v).map_err(|_| bad())?,
+        None => Version::V0x13,
+    };
+    let p = Params::try_from(&parsed).map_err(|_| bad())?;
+    let mut salt = [0u8; 64];
+    let salt = parsed
+        .salt
+        .ok_or_else(bad)?
+        .decode_b64(&mut salt)
+        .map_err(|_| bad())?;
+    let expected = parsed.hash.ok_or_else(bad)?;
+    let mut out = vec![0u8; expected.len()];
+    memory.resize(p.block_count(), argon2::Block::default());
+    Argon2::new(algorithm, version, p)
+        .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, &mut memory[..])
+        .map_err(|_| bad())?;
+    Ok(tessera_jose::secret::ct_eq(&out, expected.as_bytes()))
+}
+
+/// [`verify`] with Argon2 memory lent by the caller.
+///
+/// # Errors
+/// As [`verify`].
+pub fn verify_with(
+    phc: &str,
+    password: &str,
+    params: Argon2Params,
+    memory: &mut Memory,
+) -> Result<Checked, PasswordError> {
     let kind = parse(phc)?;
     let right = match kind {
         "bcrypt" => bcrypt::verify(password.as_bytes(), phc)
@@ -152,13 +196,8 @@ pub fn verify(phc: &str, password: &str, params: Argon2Params) -> Result<Checked
                 &expected,
             )
         }
-        _ => {
-            let parsed = PasswordHash::new(phc).map_err(|_| PasswordError::Malformed("argon2"))?;
-            // The hash's own algorithm and parameters, whatever the current ones.
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        }
+        // The hash's own algorithm and parameters, whatever the current ones.
+        _ => argon2_matches(phc, password, memory)?,
     };
     if !right {
         return Ok(Checked::Wrong);

@@ -33,6 +33,8 @@ pub struct Passwords {
     wait: Duration,
     hashes: AtomicU64,
     decoy: String,
+    /// Argon2 memory of the turns not in use (at most one buffer per turn exists).
+    memory: Arc<std::sync::Mutex<Vec<password::Memory>>>,
 }
 
 impl Passwords {
@@ -53,6 +55,7 @@ impl Passwords {
             wait,
             hashes: AtomicU64::new(0),
             decoy,
+            memory: Arc::new(std::sync::Mutex::new(Vec::new())),
         })
     }
 
@@ -90,8 +93,24 @@ impl Passwords {
         };
         let params = self.params;
         let password = zeroize::Zeroizing::new(password.to_owned());
+        let pool = Arc::clone(&self.memory);
         let checked = self
-            .turn(move || password::verify(&target, &password, params))
+            .turn(move || {
+                let mut memory = pool
+                    .lock()
+                    .ok()
+                    .and_then(|mut m| m.pop())
+                    .unwrap_or_default();
+                let checked = password::verify_with(&target, &password, params, &mut memory);
+                // Kept for the next turn, unless an imported hash asked for more than the
+                // current parameters (it is replaced at this sign-in anyway).
+                if memory.len() <= params.memory_kib as usize
+                    && let Ok(mut m) = pool.lock()
+                {
+                    m.push(memory);
+                }
+                checked
+            })
             .await??;
         Ok(if real { checked } else { Checked::Wrong })
     }
