@@ -119,8 +119,10 @@ pub async fn submit(
     let now_ms = state.now_millis();
     // Throttled before any hash: the per-account and per-address waits.
     let mut retry = 0;
+    let mut account_failed = false;
     for k in [&account_key, &address_key] {
         if let Ok(Some((failures, last))) = store.throttle(k).await {
+            account_failed |= k == &account_key;
             let until = last + wait(failures) * 1000;
             if until > now_ms {
                 retry = retry.max((until - now_ms + 999) / 1000);
@@ -194,7 +196,10 @@ pub async fn submit(
             Some("Wrong username or password.".into()),
         );
     };
-    let _ = store.throttle_clear(&account_key).await;
+    // A write only when there is a count to forget.
+    if account_failed {
+        let _ = store.throttle_clear(&account_key).await;
+    }
     if matches!(checked, Ok(Checked::Right { rehash: true })) {
         rehash(&state, &mut user, &password).await;
     }
