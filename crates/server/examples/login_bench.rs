@@ -90,8 +90,48 @@ async fn sign_in(http: &reqwest::Client, base: &str, (cookie, csrf): &(String, S
         .map_or(0, |r| r.status().as_u16())
 }
 
+/// 1,000 sign-ins at once: how many got each status (0: no answer within 30 s).
+async fn flood(http: &reqwest::Client, base: &str, page: &(String, String)) -> BTreeMap<u16, u32> {
+    let flood: Vec<_> = (0..1000)
+        .map(|_| {
+            let (http, base, page) = (http.clone(), base.to_owned(), page.clone());
+            tokio::spawn(async move {
+                tokio::time::timeout(Duration::from_secs(30), sign_in(&http, &base, &page))
+                    .await
+                    .unwrap_or(0)
+            })
+        })
+        .collect();
+    let mut answers: BTreeMap<u16, u32> = BTreeMap::new();
+    for t in flood {
+        *answers.entry(t.await.unwrap()).or_default() += 1;
+    }
+    answers
+}
+
 #[tokio::main]
 async fn main() {
+    // `--flood URL`: only the flood, against a `tessera serve` of its own (scripts/login_flood.sh
+    // reads that process's peak RSS), whose issuer is http://127.0.0.1 and whose user `ada` has
+    // this benchmark's password.
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--flood") {
+        let base = args.get(2).expect("--flood http://127.0.0.1:PORT");
+        assert!(base.starts_with("http://127.0.0.1:"), "loopback only");
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(4096)
+            .build()
+            .unwrap();
+        let page = form(&http, base).await.expect("the sign-in form");
+        let started = Instant::now();
+        let answers = flood(&http, base, &page).await;
+        println!(
+            "flood of 1000 concurrent sign-ins in {:.1} s: answers {answers:?} (0 = no answer or a timeout)",
+            started.elapsed().as_secs_f64()
+        );
+        return;
+    }
     let seconds: u64 = std::env::args()
         .nth(1)
         .and_then(|s| s.parse().ok())
@@ -163,20 +203,7 @@ async fn main() {
     // The flood: 1,000 at once.
     let before = peak_rss_kib();
     let started = Instant::now();
-    let flood: Vec<_> = (0..1000)
-        .map(|_| {
-            let (http, base, page) = (http.clone(), base.clone(), page.clone());
-            tokio::spawn(async move {
-                tokio::time::timeout(Duration::from_secs(30), sign_in(&http, &base, &page))
-                    .await
-                    .unwrap_or(0)
-            })
-        })
-        .collect();
-    let mut answers: BTreeMap<u16, u32> = BTreeMap::new();
-    for t in flood {
-        *answers.entry(t.await.unwrap()).or_default() += 1;
-    }
+    let answers = flood(&http, &base, &page).await;
     let after = peak_rss_kib();
     println!(
         "flood of 1000 concurrent sign-ins in {:.1} s: answers {answers:?} (0 = no answer or a timeout)",
