@@ -63,10 +63,14 @@ impl AppState {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
         let writer = Arc::clone(&store);
         tokio::spawn(async move {
-            while let Some(e) = rx.recv().await {
-                if let Err(err) = writer.record(&e).await {
-                    tracing::error!(error = %err, kind = %e.kind, "cannot record an audit event");
+            // What arrived while the last write ran goes in one transaction: one durable write
+            // for a burst, not one per event.
+            let mut batch = Vec::new();
+            while rx.recv_many(&mut batch, 256).await > 0 {
+                if let Err(err) = writer.record_all(&batch).await {
+                    tracing::error!(error = %err, count = batch.len(), "cannot record audit events");
                 }
+                batch.clear();
             }
         });
         let node = tessera_jose::b64::encode(tessera_jose::secret::random(9)?);

@@ -84,6 +84,8 @@ pub trait RevocationStore: Send + Sync {
 pub trait EventStore: Send + Sync {
     /// Records an event.
     async fn record(&self, e: &Event) -> Result<(), StoreError>;
+    /// Records events in one transaction (one durable write for a burst).
+    async fn record_all(&self, events: &[Event]) -> Result<(), StoreError>;
     /// Events at or after `since`, oldest first, at most `limit`.
     async fn events(&self, since: i64, limit: i64) -> Result<Vec<Event>, StoreError>;
 }

@@ -230,6 +230,18 @@ async fn suite(store: &dyn Store) {
         ["b", "c"]
     );
     assert_eq!(events[0].detail, json!({"n": 2}));
+    // A burst in one transaction, in order.
+    let burst: Vec<Event> = (4..7)
+        .map(|at| Event {
+            at,
+            kind: format!("k{at}"),
+            client_id: None,
+            detail: json!({}),
+        })
+        .collect();
+    store.record_all(&burst).await.unwrap();
+    let events = store.events(4, 10).await.unwrap();
+    assert_eq!(events, burst);
     // Leases: one holder at a time until it expires; the holder renews.
     assert!(store.lease("rot", "a", 100, 130).await.unwrap());
     assert!(!store.lease("rot", "b", 110, 140).await.unwrap());

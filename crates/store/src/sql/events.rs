@@ -31,6 +31,23 @@ impl EventStore for SqlStore {
         Ok(())
     }
 
+    async fn record_all(&self, events: &[Event]) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        for e in events {
+            tx.execute(
+                "INSERT INTO events (at, kind, client_id, detail) VALUES ($1, $2, $3, $4)",
+                &[
+                    Arg::from(e.at),
+                    Arg::from(&e.kind),
+                    Arg::from(e.client_id.as_deref()),
+                    Arg::Text(e.detail.to_string().into()),
+                ],
+            )
+            .await?;
+        }
+        tx.commit().await
+    }
+
     async fn events(&self, since: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
         self.fetch_all(
             "SELECT at, kind, client_id, detail FROM events WHERE at >= $1 ORDER BY id LIMIT $2",
