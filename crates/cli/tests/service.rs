@@ -394,6 +394,11 @@ fn serve_starts_prints_where_and_stops_on_sigterm() {
     );
     assert!(err.contains("tessera client create"), "{err}");
     assert!(err.contains("shutting down"), "{err}");
+    // A plain-http issuer: the sign-in cookies cannot be Secure or __Host-, and it says so.
+    assert!(
+        err.contains("the issuer is plain http") && err.contains("without Secure"),
+        "{err}"
+    );
     assert!(dir.path().join("tessera-data/tessera.db").exists());
     // Not https and not loopback: a warning.
     let (code, _, err) = run(
