@@ -254,8 +254,8 @@ pub async fn shutdown_signal() {
 }
 
 /// Cache refresh (every poll interval), the key life cycle (every 10 s, or half the key
-/// margin when that is shorter) and the purge of
-/// expired revocations (hourly), until shutdown.
+/// margin when that is shorter) and the purge of expired revocations, idle sessions and quiet
+/// sign-in counters (hourly), until shutdown.
 fn background(state: &AppState, stopped: &watch::Receiver<bool>) {
     let poll = state.config().poll_interval;
     // The life cycle ticks every 10 s, or faster when keys change faster (tests).
@@ -288,6 +288,20 @@ fn background(state: &AppState, stopped: &watch::Receiver<bool>) {
                 if let Err(e) = s.store().purge_revocations(now).await {
                     s.metrics().store_error();
                     tracing::warn!(error = %e, "cannot purge revocations");
+                }
+                // Sessions unused for longer than session_idle are over (they were refused
+                // already); sign-in counters quiet for the throttle's reset time are too.
+                let idle = i64::try_from(s.config().session_idle.as_secs()).unwrap_or(i64::MAX);
+                if let Err(e) = s.store().purge_sessions(now.saturating_sub(idle)).await {
+                    s.metrics().store_error();
+                    tracing::warn!(error = %e, "cannot purge sessions");
+                }
+                let quiet = s
+                    .now_millis()
+                    .saturating_sub(crate::pages::THROTTLE_RESET_MS);
+                if let Err(e) = s.store().purge_throttle(quiet).await {
+                    s.metrics().store_error();
+                    tracing::warn!(error = %e, "cannot purge sign-in counters");
                 }
             })
         }),

@@ -176,6 +176,8 @@ pub trait SessionStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Forgets a counter (a successful sign-in).
     async fn throttle_clear(&self, key: &str) -> Result<(), StoreError>;
+    /// Forgets the counters whose last failure is before `before_ms`; how many.
+    async fn purge_throttle(&self, before_ms: i64) -> Result<u64, StoreError>;
 }
 
 /// The whole store.

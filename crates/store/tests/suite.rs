@@ -409,6 +409,11 @@ async fn sessions(store: &dyn Store) {
     );
     store.throttle_clear("a:x").await.unwrap();
     assert!(store.throttle("a:x").await.unwrap().is_none());
+    store.throttle_failure("a:y", 5_000, 60_000).await.unwrap();
+    store.throttle_failure("a:z", 9_000, 60_000).await.unwrap();
+    assert_eq!(store.purge_throttle(6_000).await.unwrap(), 1);
+    assert!(store.throttle("a:y").await.unwrap().is_none());
+    assert!(store.throttle("a:z").await.unwrap().is_some());
 }
 
 /// Where there is no store, the operator's open says so and creates nothing; the service's

@@ -27,7 +27,7 @@ struct LoginPage<'a> {
 /// [`MAX_WAIT`]. A quiet quarter of an hour starts the count over: never a lock-out.
 const FREE_FAILURES: i64 = 3;
 const MAX_WAIT: i64 = 15 * 60;
-const RESET_MS: i64 = 15 * 60 * 1000;
+pub const RESET_MS: i64 = 15 * 60 * 1000;
 
 /// How long a key with `failures` must wait after its last failure, seconds.
 fn wait(failures: i64) -> i64 {

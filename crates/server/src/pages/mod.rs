@@ -5,6 +5,9 @@
 
 mod account;
 mod login;
+
+/// After this long without a failure, an account's or address's sign-in counter starts over.
+pub use login::RESET_MS as THROTTLE_RESET_MS;
 pub mod session;
 
 use std::net::IpAddr;

@@ -120,6 +120,14 @@ impl SessionStore for SqlStore {
         Ok(())
     }
 
+    async fn purge_throttle(&self, before_ms: i64) -> Result<u64, StoreError> {
+        self.execute(
+            "DELETE FROM login_throttle WHERE last_failure < $1",
+            &[Arg::from(before_ms)],
+        )
+        .await
+    }
+
     async fn throttle_clear(&self, key: &str) -> Result<(), StoreError> {
         self.execute(
             "DELETE FROM login_throttle WHERE key = $1",
