@@ -88,6 +88,10 @@ pub enum Checked {
     },
 }
 
+/// The most Argon2 memory a stored hash may ask for, KiB (256 MiB): an imported hash asking
+/// for more is refused at import, and never allocated at sign-in.
+pub const MAX_ARGON2_MEMORY_KIB: u32 = 256 * 1024;
+
 /// The kind of a stored hash, from its prefix; `None` for an unknown kind.
 #[must_use]
 pub fn kind(phc: &str) -> Option<&'static str> {
@@ -125,11 +129,20 @@ pub fn parse(phc: &str) -> Result<&'static str, PasswordError> {
             ok.then_some(kind).ok_or(PasswordError::Malformed("bcrypt"))
         }
         "pbkdf2-sha256" | "pbkdf2-sha512" => pbkdf2_parts(phc).map(|_| kind),
-        _ => PasswordHash::new(phc)
-            .ok()
-            .filter(|h| h.salt.is_some() && h.hash.is_some())
-            .map(|_| kind)
-            .ok_or(PasswordError::Malformed("argon2")),
+        _ => {
+            let h = PasswordHash::new(phc)
+                .ok()
+                .filter(|h| h.salt.is_some() && h.hash.is_some())
+                .ok_or(PasswordError::Malformed("argon2"))?;
+            let p = Params::try_from(&h).map_err(|_| PasswordError::Malformed("argon2"))?;
+            if p.m_cost() > MAX_ARGON2_MEMORY_KIB {
+                return Err(PasswordError::Params(format!(
+                    "the hash asks for {} KiB of memory, more than the {MAX_ARGON2_MEMORY_KIB} KiB accepted",
+                    p.m_cost()
+                )));
+            }
+            Ok(kind)
+        }
     }
 }
 
@@ -308,5 +321,10 @@ mod tests {
             parse("$argon2id$junk"),
             Err(PasswordError::Malformed("argon2"))
         );
+        // A hash asking for 4 GiB is refused, not allocated.
+        let greedy =
+            "$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA";
+        assert!(matches!(parse(greedy), Err(PasswordError::Params(m)) if m.contains("4194304")));
+        assert!(verify(greedy, "x", cheap()).is_err());
     }
 }
