@@ -223,12 +223,60 @@ async fn metrics_listener(
 /// # Errors
 /// As [`start`].
 pub async fn serve(config: Config, on_start: impl FnOnce(&Started)) -> Result<(), Error> {
+    // Listened for before anything starts: a SIGTERM that comes while the service starts
+    // (a supervisor, or a test, as soon as the port answers) stops it gracefully instead of
+    // killing it with the default action.
+    let signals = StopSignals::listen();
     let started = start(config, None).await?;
     on_start(&started);
-    shutdown_signal().await;
+    signals.wait().await;
     tracing::info!("shutting down: finishing in-flight requests");
     started.shutdown().await;
     Ok(())
+}
+
+/// SIGTERM and SIGINT, listened for from the moment this is made.
+struct StopSignals {
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Self {
+                term: signal(SignalKind::terminate()).ok(),
+                int: signal(SignalKind::interrupt()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    /// Completes at the first of them (or, where they cannot be listened for, never).
+    async fn wait(self) {
+        #[cfg(unix)]
+        {
+            async fn next(s: Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                () = next(self.term) => {},
+                () = next(self.int) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        shutdown_signal().await;
+    }
 }
 
 /// Completes at the first SIGINT (Ctrl-C) or SIGTERM: when a server should stop.
