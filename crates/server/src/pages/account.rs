@@ -225,11 +225,7 @@ pub async fn end_others(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let ended = state
-        .store()
-        .delete_sessions_of(&me.user.id, Some(&me.session.id_hash))
-        .await
-        .unwrap_or(0);
+    let ended = end_other_sessions(&state, &me).await;
     state.event(
         "session.ended",
         None,
@@ -302,6 +298,29 @@ pub async fn delete(State(state): State<AppState>, headers: HeaderMap, body: Byt
     resp
 }
 
+/// The account page again, with why the change was refused (the session in hand, not read
+/// again).
+async fn refused(state: &AppState, me: &SignedIn, why: String) -> Response {
+    page(state, me, StatusCode::BAD_REQUEST, None, Some(why)).await
+}
+
+/// A message with its first letter in capitals (the rules' messages are in lower case).
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+/// Ends every session of the person but this one; how many ended.
+async fn end_other_sessions(state: &AppState, me: &SignedIn) -> u64 {
+    state
+        .store()
+        .delete_sessions_of(&me.user.id, Some(&me.session.id_hash))
+        .await
+        .unwrap_or(0)
+}
+
 pub async fn change_password(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -313,25 +332,30 @@ pub async fn change_password(
     };
     let current = zeroize::Zeroizing::new(f.get("current").to_owned());
     let new = zeroize::Zeroizing::new(f.get("new").to_owned());
-    let refuse = |why: String| async {
-        let me2 = session::current(&state, &headers).await;
-        match me2 {
-            Some(m) => page(&state, &m, StatusCode::BAD_REQUEST, None, Some(why)).await,
-            None => see_other(&state, LOGIN),
-        }
-    };
     match state
         .passwords()
         .check(me.user.password_hash.as_deref(), &current)
         .await
     {
         Ok(Checked::Right { .. }) => {}
-        Ok(Checked::Wrong) => return refuse("The current password is not right.".into()).await,
+        Ok(Checked::Wrong) => {
+            return refused(&state, &me, "The current password is not right.".into()).await;
+        }
         Err(CheckError::Busy(_)) => {
-            return refuse("Busy: please try again in a few seconds.".into()).await;
+            return refused(
+                &state,
+                &me,
+                "Busy: please try again in a few seconds.".into(),
+            )
+            .await;
         }
         Err(CheckError::Hash(_)) => {
-            return refuse("The current password cannot be checked.".into()).await;
+            return refused(
+                &state,
+                &me,
+                "The current password cannot be checked.".into(),
+            )
+            .await;
         }
     }
     let email = me
@@ -348,22 +372,28 @@ pub async fn change_password(
         email.as_str(),
     ];
     if let Err(why) = policy::check(&new, &guessable) {
-        return refuse(format!("{}{}", why[..1].to_uppercase(), &why[1..])).await;
+        return refused(&state, &me, capitalized(&why)).await;
     }
     let Ok(hash) = state.passwords().hash(&new).await else {
-        return refuse("Busy: please try again in a few seconds.".into()).await;
+        return refused(
+            &state,
+            &me,
+            "Busy: please try again in a few seconds.".into(),
+        )
+        .await;
     };
     me.user.password_hash = Some(hash);
     me.user.updated_at = state.now();
     if state.store().update_user(&me.user).await.is_err() {
-        return refuse("Your account changed meanwhile: please try again.".into()).await;
+        return refused(
+            &state,
+            &me,
+            "Your account changed meanwhile: please try again.".into(),
+        )
+        .await;
     }
     // A new password ends every other session.
-    let ended = state
-        .store()
-        .delete_sessions_of(&me.user.id, Some(&me.session.id_hash))
-        .await
-        .unwrap_or(0);
+    let ended = end_other_sessions(&state, &me).await;
     state.event(
         "user.password_changed",
         None,
