@@ -13,19 +13,7 @@ use serde_json::Value;
 const BIN: &str = env!("CARGO_BIN_EXE_tessera");
 
 fn run(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::run_in(dir, env, args)
 }
 
 /// A client (`c`, audience `api://x`) of the store in `dir`: its credentials as JSON.

@@ -3,6 +3,8 @@
 //! forced logout, audit events by user, and `user import` of hashes made by other tools.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
@@ -10,19 +12,7 @@ use serde_json::Value;
 const BIN: &str = env!("CARGO_BIN_EXE_tessera");
 
 fn run(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::run_in(dir, env, args)
 }
 
 fn ok(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> String {

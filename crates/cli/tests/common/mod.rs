@@ -126,3 +126,21 @@ pub fn hs_token(env: &Env) -> String {
 
 #[allow(unused_imports)] // not every test file uses each
 pub use testkit::{Reaped, free_port, wait_listening};
+
+/// `tessera ARGS` in `dir` with only `env` in its environment: exit code, stdout, stderr.
+#[allow(dead_code)] // not every test file uses it
+pub fn run_in(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
