@@ -823,9 +823,27 @@ pub enum ClientCommand {
         #[arg(long, default_value = "")]
         scope: String,
         /// An audience of its tokens (RFC 8707 resource); repeat for several, the first is
-        /// the default.
-        #[arg(long = "audience", required = true)]
+        /// the default. Needed for client_credentials.
+        #[arg(long = "audience")]
         audiences: Vec<String>,
+        /// A public client: no secret (single-page and native apps, which use the
+        /// authorization code grant with PKCE).
+        #[arg(long)]
+        public: bool,
+        /// Where people are sent back after they grant access (repeat; matched exactly, a
+        /// loopback http://127.0.0.1/… on any port). Implies --grant-type authorization_code.
+        #[arg(long = "redirect-uri", value_name = "URI")]
+        redirect_uris: Vec<String>,
+        /// Where people may be sent after they sign out (repeat; matched exactly).
+        #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+        post_logout_redirect_uris: Vec<String>,
+        /// A grant type it may use: authorization_code, client_credentials (repeat; default:
+        /// authorization_code with --redirect-uri, else client_credentials).
+        #[arg(long = "grant-type", value_name = "GRANT")]
+        grant_types: Vec<String>,
+        /// The operator's own application: people are not asked to consent.
+        #[arg(long)]
+        first_party: bool,
         /// Access token lifetime (default: the server's token_ttl).
         #[arg(long, value_name = "DUR")]
         token_ttl: Option<String>,
@@ -885,6 +903,18 @@ pub enum ClientCommand {
         /// Whether it may introspect tokens meant for its audiences.
         #[arg(long, value_name = "BOOL")]
         introspect: Option<bool>,
+        /// New redirect URIs (repeat; replaces them all).
+        #[arg(long = "redirect-uri", value_name = "URI")]
+        redirect_uris: Vec<String>,
+        /// New post-logout redirect URIs (repeat; replaces them all).
+        #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+        post_logout_redirect_uris: Vec<String>,
+        /// New grant types (repeat; replaces them all).
+        #[arg(long = "grant-type", value_name = "GRANT")]
+        grant_types: Vec<String>,
+        /// Whether it is the operator's own application (no consent asked).
+        #[arg(long, value_name = "BOOL")]
+        first_party: Option<bool>,
     },
     /// Stop issuing tokens to an application (its tokens introspect inactive).
     Disable {

@@ -26,6 +26,19 @@ pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     crate::crypto::hmac_sha256(key, data)
 }
 
+/// SHA-256, SHA-384 or SHA-512 (`bits` 256, 384, 512; any other value gives SHA-256) of
+/// `data`: for PKCE challenges (RFC 7636 §4.2) and ID tokens' `at_hash`.
+///
+/// ```
+/// // RFC 7636 Appendix B: the S256 challenge of its verifier.
+/// let c = tessera_jose::secret::sha2(256, b"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
+/// assert_eq!(tessera_jose::b64::encode(c), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+/// ```
+#[must_use]
+pub fn sha2(bits: usize, data: &[u8]) -> Vec<u8> {
+    crate::crypto::sha2(bits, data)
+}
+
 /// Whether PBKDF2-HMAC-SHA-256 (or SHA-512 with `sha512`) of `password` over `salt` with
 /// `iterations` gives `expected`: for password hashes imported from other systems. Constant
 /// time in the comparison; `false` for zero iterations or an empty `expected`.

@@ -65,6 +65,13 @@ impl OAuthError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_scope", description)
     }
 
+    /// `invalid_grant` (400): a code that is unknown, used, expired, another client's, or
+    /// whose PKCE verifier or redirect URI does not match (RFC 6749 §5.2).
+    #[must_use]
+    pub fn invalid_grant(description: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_grant", description)
+    }
+
     /// `invalid_target` (400, RFC 8707 §2).
     #[must_use]
     pub fn invalid_target(description: impl Into<std::borrow::Cow<'static, str>>) -> Self {

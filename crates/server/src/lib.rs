@@ -62,6 +62,10 @@ pub fn app(state: AppState) -> Router {
         .route(&at(paths::REVOKE), post(endpoints::revoke::revoke))
         .route(&at(paths::JWKS), get(endpoints::discovery::jwks))
         .route(
+            &at(paths::USERINFO),
+            get(endpoints::userinfo::userinfo).post(endpoints::userinfo::userinfo),
+        )
+        .route(
             &format!("{}{prefix}", paths::AS_METADATA),
             get(endpoints::discovery::metadata),
         )

@@ -14,6 +14,10 @@ pub const TOKEN: &str = "/oauth2/token";
 pub const INTROSPECT: &str = "/oauth2/introspect";
 /// `POST`: revocation (RFC 7009).
 pub const REVOKE: &str = "/oauth2/revoke";
+/// `GET`/`POST`: the person's claims (OpenID Connect Core §5.3).
+pub const USERINFO: &str = "/oauth2/userinfo";
+/// `GET`/`POST`: the authorization endpoint (RFC 6749 §3.1; a page, see `pages::authorize`).
+pub const AUTHORIZE: &str = "/oauth2/authorize";
 /// `GET`: the published keys.
 pub const JWKS: &str = "/.well-known/jwks.json";
 /// `GET`: authorization server metadata (RFC 8414).
@@ -40,6 +44,10 @@ pub struct Urls {
     pub revoke: String,
     /// The JWKS.
     pub jwks: String,
+    /// The userinfo endpoint.
+    pub userinfo: String,
+    /// The authorization endpoint.
+    pub authorize: String,
     /// The RFC 8414 metadata.
     pub metadata: String,
     /// The debugger page.
@@ -59,6 +67,8 @@ impl Urls {
             introspect: url(INTROSPECT),
             revoke: url(REVOKE),
             jwks: url(JWKS),
+            userinfo: url(USERINFO),
+            authorize: url(AUTHORIZE),
             metadata: format!("{origin}{AS_METADATA}{path}"),
             debugger: format!("{issuer}{DEBUGGER}/"),
             prefix: path.to_owned(),
@@ -89,6 +99,11 @@ pub fn label(prefix: &str, path: Option<&str>) -> &'static str {
         Some(INTROSPECT) => "introspect",
         Some(REVOKE) => "revoke",
         Some(JWKS) => "jwks",
+        Some(USERINFO) => "userinfo",
+        Some(AUTHORIZE) => "authorize",
+        Some("/oauth2/consent") => "consent",
+        Some("/login" | "/logout") => "login",
+        Some(p) if p == "/account" || p.starts_with("/account/") => "account",
         Some(AS_METADATA | OIDC_METADATA) => "metadata",
         Some(HEALTHZ) => "healthz",
         Some(READYZ) => "readyz",

@@ -26,7 +26,7 @@ async fn client_credentials_issues_rfc9068_tokens() {
         .post_form(
             "/oauth2/token",
             "grant_type=client_credentials",
-            Some((&c.client_id, &c.client_secret)),
+            Some((&c.client_id, c.client_secret.as_deref().unwrap())),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{v}");
@@ -60,7 +60,8 @@ async fn client_credentials_issues_rfc9068_tokens() {
     // client_secret_post, a subset of the scopes, another audience by resource indicator.
     let body = format!(
         "grant_type=client_credentials&client_id={}&client_secret={}&scope=orders:read&resource=api%3A%2F%2Fbilling",
-        c.client_id, c.client_secret
+        c.client_id,
+        c.client_secret.as_deref().unwrap()
     );
     let (status, _, v) = s.post_form("/oauth2/token", &body, None).await;
     assert_eq!(status, StatusCode::OK, "{v}");
@@ -79,7 +80,7 @@ async fn client_credentials_issues_rfc9068_tokens() {
             .post_form(
                 "/oauth2/token",
                 &format!("grant_type=client_credentials{extra}"),
-                Some((&c.client_id, &c.client_secret)),
+                Some((&c.client_id, c.client_secret.as_deref().unwrap())),
             )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -128,13 +129,13 @@ async fn client_authentication_failures() {
     // Two methods at once.
     let body = format!(
         "grant_type=client_credentials&client_secret={}",
-        c.client_secret
+        c.client_secret.as_deref().unwrap()
     );
     let (status, _, v) = s
         .post_form(
             "/oauth2/token",
             &body,
-            Some((&c.client_id, &c.client_secret)),
+            Some((&c.client_id, c.client_secret.as_deref().unwrap())),
         )
         .await;
     assert_eq!(
@@ -148,7 +149,7 @@ async fn client_authentication_failures() {
         .post_form(
             "/oauth2/token",
             "grant_type=client_credentials",
-            Some((&c.client_id, &c.client_secret)),
+            Some((&c.client_id, c.client_secret.as_deref().unwrap())),
         )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -167,7 +168,10 @@ async fn client_authentication_failures() {
         .post_form(
             "/oauth2/token",
             "grant_type=client_credentials",
-            Some((&rotated.client_id, &rotated.client_secret)),
+            Some((
+                &rotated.client_id,
+                rotated.client_secret.as_deref().unwrap(),
+            )),
         )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -224,28 +228,32 @@ async fn changes_beside_the_server_authenticate_at_once() {
             token_ttl: None,
             dpop_bound: None,
             introspect: Some(true),
+            ..Default::default()
         })
         .await
         .unwrap();
-    assert_eq!(grant(&c.client_id, &c.client_secret).await, StatusCode::OK);
+    assert_eq!(
+        grant(&c.client_id, c.client_secret.as_deref().unwrap()).await,
+        StatusCode::OK
+    );
     let rotated = s.admin.rotate_secret(&c.client_id, 0).await.unwrap();
     assert_eq!(
-        grant(&c.client_id, &rotated.client_secret).await,
+        grant(&c.client_id, rotated.client_secret.as_deref().unwrap()).await,
         StatusCode::OK
     );
     assert_eq!(
-        grant(&c.client_id, &c.client_secret).await,
+        grant(&c.client_id, c.client_secret.as_deref().unwrap()).await,
         StatusCode::UNAUTHORIZED
     );
     s.admin.set_enabled(&c.client_id, false).await.unwrap();
     s.state.refresh().await.unwrap();
     assert_eq!(
-        grant(&c.client_id, &rotated.client_secret).await,
+        grant(&c.client_id, rotated.client_secret.as_deref().unwrap()).await,
         StatusCode::UNAUTHORIZED
     );
     s.admin.set_enabled(&c.client_id, true).await.unwrap();
     assert_eq!(
-        grant(&c.client_id, &rotated.client_secret).await,
+        grant(&c.client_id, rotated.client_secret.as_deref().unwrap()).await,
         StatusCode::OK
     );
     assert_eq!(grant("tc_nobody", "x").await, StatusCode::UNAUTHORIZED);
@@ -276,7 +284,7 @@ async fn introspection_and_revocation() {
         .post_form(
             "/oauth2/revoke",
             &format!("token={token}"),
-            Some((&other.client_id, &other.client_secret)),
+            Some((&other.client_id, other.client_secret.as_deref().unwrap())),
         )
         .await;
     assert_eq!(
@@ -288,7 +296,7 @@ async fn introspection_and_revocation() {
         .post_form(
             "/oauth2/revoke",
             &format!("token={token}&token_type_hint=access_token"),
-            Some((&c.client_id, &c.client_secret)),
+            Some((&c.client_id, c.client_secret.as_deref().unwrap())),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -299,7 +307,7 @@ async fn introspection_and_revocation() {
         .post_form(
             "/oauth2/revoke",
             "token=garbage",
-            Some((&c.client_id, &c.client_secret)),
+            Some((&c.client_id, c.client_secret.as_deref().unwrap())),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -385,7 +393,7 @@ async fn jwks_and_metadata() {
 async fn bad_input_table() {
     let s = service().await;
     let c = s.client("a", &["api://x"]).await;
-    let auth = common::basic_header(&c.client_id, &c.client_secret);
+    let auth = common::basic_header(&c.client_id, c.client_secret.as_deref().unwrap());
     let big = "x".repeat(20_000);
     // (path, content type, authorization, body, status, error)
     type Case<'a> = (
@@ -595,7 +603,7 @@ async fn dpop_bound_access_tokens() {
             .header("content-type", "application/x-www-form-urlencoded")
             .header(
                 "authorization",
-                common::basic_header(&c.client_id, &c.client_secret),
+                common::basic_header(&c.client_id, c.client_secret.as_deref().unwrap()),
             );
         for p in proofs {
             req = req.header("dpop", *p);
@@ -668,7 +676,7 @@ async fn dpop_bound_access_tokens() {
         .post_form(
             "/oauth2/token",
             "grant_type=client_credentials",
-            Some((&c.client_id, &c.client_secret)),
+            Some((&c.client_id, c.client_secret.as_deref().unwrap())),
         )
         .await;
     assert_eq!(
@@ -747,7 +755,7 @@ async fn introspection_needs_the_permission_and_answers_only_for_the_callers_aud
         .post_form(
             "/oauth2/introspect",
             &format!("token={token}"),
-            Some((&plain.client_id, &plain.client_secret)),
+            Some((&plain.client_id, plain.client_secret.as_deref().unwrap())),
         )
         .await;
     assert_eq!(
@@ -834,7 +842,7 @@ async fn lifetimes_are_clamped_to_the_servers_maximum_at_issuance() {
         .post_form(
             "/oauth2/token",
             "grant_type=client_credentials",
-            Some((&c.client_id, &c.client_secret)),
+            Some((&c.client_id, c.client_secret.as_deref().unwrap())),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{v}");
@@ -948,7 +956,7 @@ async fn an_issuer_with_a_path_is_served_under_it() {
         .post_form(
             "/auth/oauth2/token",
             "grant_type=client_credentials",
-            Some((&c.client_id, &c.client_secret)),
+            Some((&c.client_id, c.client_secret.as_deref().unwrap())),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{v}");
@@ -962,7 +970,7 @@ async fn an_issuer_with_a_path_is_served_under_it() {
         .post_form(
             "/oauth2/token",
             "grant_type=client_credentials",
-            Some((&c.client_id, &c.client_secret)),
+            Some((&c.client_id, c.client_secret.as_deref().unwrap())),
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "not at the root");
@@ -1012,7 +1020,7 @@ async fn an_issuer_with_a_path_is_served_under_it() {
 async fn errors_name_what_is_at_fault_and_misspellings_are_pointed_out() {
     let s = service().await;
     let c = s.client("read write", &["api://x", "api://y"]).await;
-    let basic = Some((c.client_id.as_str(), c.client_secret.as_str()));
+    let basic = Some((c.client_id.as_str(), c.client_secret.as_deref().unwrap()));
     let (status, _, v) = s
         .post_form(
             "/oauth2/token",

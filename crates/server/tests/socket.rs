@@ -48,6 +48,7 @@ async fn oauth2_client_and_jsonwebtoken_over_http() {
             token_ttl: None,
             dpop_bound: None,
             introspect: Some(true),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -58,7 +59,7 @@ async fn oauth2_client_and_jsonwebtoken_over_http() {
     let jwks = testkit::get_json(&http, &format!("{base}/.well-known/jwks.json")).await;
     for auth in [AuthType::BasicAuth, AuthType::RequestBody] {
         let client = BasicClient::new(ClientId::new(creds.client_id.clone()))
-            .set_client_secret(ClientSecret::new(creds.client_secret.clone()))
+            .set_client_secret(ClientSecret::new(creds.client_secret.clone().unwrap()))
             .set_auth_type(auth.clone())
             .set_token_uri(TokenUrl::new(format!("{base}/oauth2/token")).unwrap());
         let token = client
@@ -92,7 +93,7 @@ async fn oauth2_client_and_jsonwebtoken_over_http() {
             &http,
             &format!("{base}/oauth2/introspect"),
             &creds.client_id,
-            &creds.client_secret,
+            creds.client_secret.as_deref().unwrap(),
             jwt,
         )
         .await;
@@ -133,7 +134,7 @@ async fn oauth2_client_and_jsonwebtoken_over_http() {
         &http,
         &format!("{base}/oauth2/token"),
         &creds.client_id,
-        &creds.client_secret,
+        creds.client_secret.as_deref().unwrap(),
     )
     .await;
     assert_eq!(status, 200);
@@ -172,6 +173,7 @@ async fn https_and_eddsa() {
             token_ttl: Some(60),
             dpop_bound: None,
             introspect: Some(true),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -181,7 +183,13 @@ async fn https_and_eddsa() {
         .build()
         .unwrap();
     let url = format!("https://localhost:{}/oauth2/token", server.addr.port());
-    let (_, resp) = testkit::grant(&https, &url, &creds.client_id, &creds.client_secret).await;
+    let (_, resp) = testkit::grant(
+        &https,
+        &url,
+        &creds.client_id,
+        creds.client_secret.as_deref().unwrap(),
+    )
+    .await;
     let token = resp["access_token"].as_str().unwrap();
     let header = tessera_jose::dangerous::peek_header_unverified(token).unwrap();
     assert_eq!(header.alg(), Some("EdDSA"));
@@ -193,6 +201,6 @@ async fn https_and_eddsa() {
         .await;
     assert!(plain.is_err() || plain.is_ok_and(|r| r.status() != 200));
     // Secrets stay out of Debug output.
-    assert!(!format!("{creds:?}").contains(&creds.client_secret));
+    assert!(!format!("{creds:?}").contains(creds.client_secret.as_deref().unwrap()));
     server.shutdown().await;
 }

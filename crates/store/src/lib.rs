@@ -24,11 +24,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use error::StoreError;
-pub use records::{Client, Event, KeyState, Session, StoredKey, User};
+pub use records::{AuthCode, Client, Consent, Event, KeyState, Session, StoredKey, User};
 pub use sql::{Schema, SqlStore};
 pub use traits::{
-    ClientStore, Coordination, EventStore, KeyStore, RevocationStore, SessionStore, Store,
-    UserStore,
+    ClientStore, Coordination, EventStore, GrantStore, KeyStore, RevocationStore, SessionStore,
+    Store, UserStore,
 };
 
 /// Where the store is.

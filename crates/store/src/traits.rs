@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::{Client, Event, Session, StoreError, StoredKey, User};
+use crate::{AuthCode, Client, Consent, Event, Session, StoreError, StoredKey, User};
 
 /// Applications.
 #[async_trait]
@@ -180,14 +180,71 @@ pub trait SessionStore: Send + Sync {
     async fn purge_throttle(&self, before_ms: i64) -> Result<u64, StoreError>;
 }
 
+/// The authorization code flow: codes and consents.
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    /// Records a new code.
+    async fn insert_code(&self, c: &AuthCode) -> Result<(), StoreError>;
+    /// Redeems a code at `now`, once: `Ok(Ok(code))` for the one caller that redeems it,
+    /// `Ok(Err(Some(code)))` when it was redeemed before (a replay), `Ok(Err(None))` when there
+    /// is no such code.
+    async fn redeem_code(
+        &self,
+        code_hash: &str,
+        now: i64,
+    ) -> Result<Result<AuthCode, Option<AuthCode>>, StoreError>;
+    /// Notes the `jti` of the access token a redeemed code gave.
+    async fn code_issued(&self, code_hash: &str, jti: &str) -> Result<(), StoreError>;
+    /// Forgets codes that expired before `before`; how many.
+    async fn purge_codes(&self, before: i64) -> Result<u64, StoreError>;
+    /// A person's consent to an application, if one was ever recorded (a removed one has no
+    /// scopes).
+    async fn consent(&self, user_id: &str, client_id: &str) -> Result<Option<Consent>, StoreError>;
+    /// Records a consent (replacing the scopes; a removal's cut-off is kept).
+    async fn grant_consent(&self, c: &Consent) -> Result<(), StoreError>;
+    /// Removes a consent: no scopes, and the application's tokens for the person issued up to
+    /// `now_ms` inactive. Whether there was one with scopes.
+    async fn revoke_consent(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// A person's consents that have scopes, newest first.
+    async fn consents_of(&self, user_id: &str) -> Result<Vec<Consent>, StoreError>;
+    /// Whether a token issued to `client_id` for `user_id` at `issued_ms` is inactive because
+    /// of the person: the account is gone or disabled, a forced logout came after it, or the
+    /// consent was removed after it. One round trip.
+    async fn user_token_revoked(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        issued_ms: i64,
+    ) -> Result<bool, StoreError>;
+}
+
 /// The whole store.
 pub trait Store:
-    ClientStore + KeyStore + RevocationStore + EventStore + Coordination + UserStore + SessionStore
+    ClientStore
+    + KeyStore
+    + RevocationStore
+    + EventStore
+    + Coordination
+    + UserStore
+    + SessionStore
+    + GrantStore
 {
 }
 
 impl<
-    T: ClientStore + KeyStore + RevocationStore + EventStore + Coordination + UserStore + SessionStore,
+    T: ClientStore
+        + KeyStore
+        + RevocationStore
+        + EventStore
+        + Coordination
+        + UserStore
+        + SessionStore
+        + GrantStore,
 > Store for T
 {
 }

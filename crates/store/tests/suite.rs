@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use serde_json::json;
 use tessera_store::{
-    Client, Coordination as _, Event, KeyState, Location, Migrations, Schema, Session, SqlStore,
-    Store, StoreError, StoredKey, User,
+    AuthCode, Client, Consent, Coordination as _, Event, KeyState, Location, Migrations, Schema,
+    Session, SqlStore, Store, StoreError, StoredKey, User,
 };
 use testkit::PgDatabase;
 
@@ -45,6 +45,11 @@ fn client(id: &str) -> Client {
         dpop_bound: false,
         introspect: false,
         version: 0,
+        public: false,
+        redirect_uris: Vec::new(),
+        post_logout_redirect_uris: Vec::new(),
+        grant_types: vec!["client_credentials".into()],
+        first_party: false,
     }
 }
 
@@ -354,6 +359,7 @@ async fn users(store: &dyn Store) {
     assert!(!store.delete_user("u3").await.unwrap());
     assert_eq!(store.user("u3").await.unwrap(), None);
     sessions(store).await;
+    grants(store).await;
 }
 
 /// Sessions: found by hash, touched, listed newest first, ended one, all but one, or idle;
@@ -414,6 +420,132 @@ async fn sessions(store: &dyn Store) {
     assert_eq!(store.purge_throttle(6_000).await.unwrap(), 1);
     assert!(store.throttle("a:y").await.unwrap().is_none());
     assert!(store.throttle("a:z").await.unwrap().is_some());
+}
+
+/// Codes are redeemed once (a replay sees the first redemption and what it issued); consents
+/// grow, are removed with a cut-off, and end the person's tokens with a forced logout or a
+/// disabled account.
+async fn grants(store: &dyn Store) {
+    let mut c2 = client("app");
+    c2.redirect_uris = vec![
+        "https://app.example/cb".into(),
+        "http://127.0.0.1/cb".into(),
+    ];
+    c2.grant_types = vec!["authorization_code".into()];
+    c2.public = true;
+    store.insert_client(&c2).await.unwrap();
+    assert_eq!(store.client("app").await.unwrap(), Some(c2.clone()));
+    let code = AuthCode {
+        code_hash: "k1".into(),
+        client_id: "app".into(),
+        user_id: "g1".into(),
+        session_hash: "s1".into(),
+        redirect_uri: "https://app.example/cb".into(),
+        code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
+        nonce: Some("n-0S6_WzA2Mj".into()),
+        scopes: vec!["openid".into(), "email".into()],
+        resources: vec![],
+        auth_time: 100,
+        expires_at: 160,
+        used_at: None,
+        issued_jti: None,
+    };
+    store.insert_code(&code).await.unwrap();
+    assert_eq!(store.redeem_code("nope", 110).await.unwrap(), Err(None));
+    let got = store.redeem_code("k1", 110).await.unwrap().unwrap();
+    assert_eq!(got.used_at, Some(110));
+    assert_eq!(got.nonce, code.nonce);
+    store.code_issued("k1", "jti-1").await.unwrap();
+    let again = store
+        .redeem_code("k1", 111)
+        .await
+        .unwrap()
+        .unwrap_err()
+        .unwrap();
+    assert_eq!(again.issued_jti.as_deref(), Some("jti-1"));
+    assert_eq!(again.used_at, Some(110), "the first redemption stays");
+    assert_eq!(store.purge_codes(161).await.unwrap(), 1);
+    assert_eq!(store.redeem_code("k1", 200).await.unwrap(), Err(None));
+
+    // Consents, and whether a person's token still holds.
+    let mut grace = user("g1", "Grace");
+    store.insert_user(&grace).await.unwrap();
+    assert!(!store.user_token_revoked("g1", "app", 1_000).await.unwrap());
+    assert!(
+        store
+            .user_token_revoked("nobody", "app", 1_000)
+            .await
+            .unwrap()
+    );
+    let consent = Consent {
+        user_id: "g1".into(),
+        client_id: "app".into(),
+        scopes: vec!["openid".into()],
+        granted_at: 5,
+        revoked_before_ms: None,
+    };
+    store.grant_consent(&consent).await.unwrap();
+    store
+        .grant_consent(&Consent {
+            scopes: vec!["openid".into(), "email".into()],
+            granted_at: 6,
+            ..consent.clone()
+        })
+        .await
+        .unwrap();
+    let got = store.consent("g1", "app").await.unwrap().unwrap();
+    assert_eq!(got.scopes, ["openid", "email"]);
+    assert_eq!(store.consents_of("g1").await.unwrap().len(), 1);
+    assert!(store.revoke_consent("g1", "app", 2_000).await.unwrap());
+    assert!(
+        !store.revoke_consent("g1", "app", 3_000).await.unwrap(),
+        "once"
+    );
+    assert!(store.consents_of("g1").await.unwrap().is_empty());
+    assert!(store.user_token_revoked("g1", "app", 2_000).await.unwrap());
+    assert!(!store.user_token_revoked("g1", "app", 2_001).await.unwrap());
+    assert!(
+        !store
+            .user_token_revoked("g1", "other", 1_000)
+            .await
+            .unwrap()
+    );
+    // Consent again: the cut-off stays (older tokens stay dead).
+    store.grant_consent(&consent).await.unwrap();
+    assert!(store.user_token_revoked("g1", "app", 2_000).await.unwrap());
+    assert_eq!(
+        store
+            .consent("g1", "app")
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_before_ms,
+        Some(2_000)
+    );
+    grace.logged_out_before_ms = Some(5_000);
+    store.update_user(&grace).await.unwrap();
+    grace.version += 1;
+    assert!(
+        store
+            .user_token_revoked("g1", "other", 5_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .user_token_revoked("g1", "other", 5_001)
+            .await
+            .unwrap()
+    );
+    grace.enabled = false;
+    store.update_user(&grace).await.unwrap();
+    assert!(
+        store
+            .user_token_revoked("g1", "other", 9_000)
+            .await
+            .unwrap()
+    );
+    assert!(store.delete_client("app").await.unwrap());
 }
 
 /// Where there is no store, the operator's open says so and creates nothing; the service's

@@ -171,8 +171,13 @@ pub async fn until(c: &Client, expr: &str) {
             return;
         }
         if start.elapsed() > Duration::from_secs(10) {
-            let result = eval(c, "document.getElementById('result').textContent").await;
-            panic!("timed out waiting for `{expr}` (result: {result})");
+            // What the page showed, whichever page it is: its address and the start of its text.
+            let seen = eval(
+                c,
+                "location.pathname + ': ' + (document.body ? document.body.innerText.slice(0, 400) : '')",
+            )
+            .await;
+            panic!("timed out waiting for `{expr}` (the page: {seen})");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

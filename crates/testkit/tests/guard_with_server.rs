@@ -77,7 +77,7 @@ async fn rotation_on_the_server_rejects_nothing() {
             &http,
             &format!("{base}/oauth2/token"),
             &creds.client_id,
-            &creds.client_secret,
+            creds.client_secret.as_deref().unwrap(),
         )
         .await;
         let token = token["access_token"]
@@ -143,7 +143,10 @@ async fn dpop_bound_tokens_from_the_server() {
     let key = Jwk::generate(JwsAlg::ES256).unwrap();
     let token: serde_json::Value = http
         .post(format!("{base}/oauth2/token"))
-        .basic_auth(&creds.client_id, Some(&creds.client_secret))
+        .basic_auth(
+            &creds.client_id,
+            Some(creds.client_secret.as_deref().unwrap()),
+        )
         .header(
             "dpop",
             Proof::new(&key, JwsAlg::ES256)

@@ -258,16 +258,41 @@ fn print_credentials(c: &NewCredentials, issuer: &str, json: bool) -> CmdResult 
     } else {
         ""
     };
+    let redirects = if c.redirect_uris.is_empty() {
+        String::new()
+    } else {
+        format!("\nredirect_uri   {}", c.redirect_uris.join(" "))
+    };
+    let grants = c.grant_types.join(" ");
+    let Some(secret) = &c.client_secret else {
+        return output::line(&format!(
+            "client_id      {}\nclient type    public (no secret: PKCE protects its codes)\ngrant_types    {grants}\nscope          {}{redirects}\n\nSend people to:\n  {issuer}/oauth2/authorize?response_type=code&client_id={}&redirect_uri=…&scope=openid&code_challenge=…&code_challenge_method=S256&state=…",
+            c.client_id, c.scope, c.client_id
+        ));
+    };
+    let next = if c.grant_types.iter().any(|g| g == "client_credentials") {
+        format!(
+            "Get a token with:\n  curl -s -u '{}:{secret}' -d grant_type=client_credentials {issuer}/oauth2/token",
+            c.client_id
+        )
+    } else {
+        format!(
+            "Send people to:\n  {issuer}/oauth2/authorize?response_type=code&client_id={}&redirect_uri=…&scope=openid&code_challenge=…&code_challenge_method=S256&state=…",
+            c.client_id
+        )
+    };
     output::line(&format!(
-        "client_id      {}\nclient_secret  {}\nscope          {}\naudience       {}\ntoken_ttl      {}s{dpop}{introspect}\n\nThe secret is shown once: store it now. Get a token with:\n  curl -s -u '{}:{}' -d grant_type=client_credentials {issuer}/oauth2/token",
+        "client_id      {}\nclient_secret  {secret}\ngrant_types    {grants}\nscope          {}\naudience       {}\ntoken_ttl      {}s{redirects}{dpop}{introspect}\n\nThe secret is shown once: store it now. {next}",
         c.client_id,
-        c.client_secret,
         c.scope,
         c.audience.join(" "),
         c.token_ttl,
-        c.client_id,
-        c.client_secret
     ))
+}
+
+/// A repeated flag: `None` when it was not given.
+fn some(list: &[String]) -> Option<Vec<String>> {
+    (!list.is_empty()).then(|| list.to_vec())
 }
 
 fn client_json(c: &tessera_store::Client) -> serde_json::Value {
@@ -280,6 +305,11 @@ fn client_json(c: &tessera_store::Client) -> serde_json::Value {
         "enabled": c.enabled,
         "dpop_bound": c.dpop_bound,
         "introspect": c.introspect,
+        "public": c.public,
+        "grant_types": c.grant_types,
+        "redirect_uris": c.redirect_uris,
+        "post_logout_redirect_uris": c.post_logout_redirect_uris,
+        "first_party": c.first_party,
         "tokens_revoked_before_ms": c.tokens_revoked_before_ms,
         "secret_rotation_grace_until": c.old_secret_until,
         "created_at": c.created_at,
@@ -298,6 +328,11 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                 token_ttl,
                 dpop_bound,
                 introspect,
+                public,
+                redirect_uris,
+                post_logout_redirect_uris,
+                grant_types,
+                first_party,
                 json,
             } => {
                 let admin = open(opts).await?;
@@ -305,10 +340,15 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                     .create_client(ClientSpec {
                         name: Some(name.clone()),
                         scopes: Some(scopes(scope)),
-                        audiences: Some(audiences.clone()),
+                        audiences: some(audiences),
                         token_ttl: ttl(token_ttl.as_deref())?,
                         dpop_bound: Some(*dpop_bound),
                         introspect: Some(*introspect),
+                        public: Some(*public),
+                        redirect_uris: Some(redirect_uris.clone()),
+                        post_logout_redirect_uris: Some(post_logout_redirect_uris.clone()),
+                        grant_types: some(grant_types),
+                        first_party: Some(*first_party),
                     })
                     .await
                     .map_err(admin_error)?;
@@ -354,6 +394,10 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                 token_ttl,
                 dpop_bound,
                 introspect,
+                redirect_uris,
+                post_logout_redirect_uris,
+                grant_types,
+                first_party,
             } => {
                 let admin = open(opts).await?;
                 let c = admin
@@ -362,10 +406,15 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                         ClientSpec {
                             name: name.clone(),
                             scopes: scope.as_deref().map(scopes),
-                            audiences: (!audiences.is_empty()).then(|| audiences.clone()),
+                            audiences: some(audiences),
                             token_ttl: ttl(token_ttl.as_deref())?,
                             dpop_bound: *dpop_bound,
                             introspect: *introspect,
+                            public: None,
+                            redirect_uris: some(redirect_uris),
+                            post_logout_redirect_uris: some(post_logout_redirect_uris),
+                            grant_types: some(grant_types),
+                            first_party: *first_party,
                         },
                     )
                     .await

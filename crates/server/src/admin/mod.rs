@@ -28,8 +28,9 @@ pub struct Admin {
 pub struct NewCredentials {
     /// The `client_id`.
     pub client_id: String,
-    /// The secret (256 random bits, base64url).
-    pub client_secret: String,
+    /// The secret (256 random bits, base64url); none for a public client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
     /// Scopes.
     pub scope: String,
     /// Audiences.
@@ -40,6 +41,13 @@ pub struct NewCredentials {
     pub dpop_bound: bool,
     /// It may introspect tokens meant for its audiences.
     pub introspect: bool,
+    /// The grant types it may use.
+    pub grant_types: Vec<String>,
+    /// Where people may be sent back.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub redirect_uris: Vec<String>,
+    /// A public client (no secret).
+    pub public: bool,
 }
 
 impl core::fmt::Debug for NewCredentials {
@@ -68,7 +76,21 @@ pub struct ClientSpec {
     /// Whether it may introspect tokens (RFC 7662 §4), those meant for one of its audiences;
     /// default on creation: no.
     pub introspect: Option<bool>,
+    /// A public client (no secret; SPAs and native apps), at creation only.
+    pub public: Option<bool>,
+    /// Redirect URIs (replacing the registered ones).
+    pub redirect_uris: Option<Vec<String>>,
+    /// Post-logout redirect URIs (replacing the registered ones).
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// Grant types; default on creation: `authorization_code` with redirect URIs (or for a
+    /// public client), else `client_credentials`.
+    pub grant_types: Option<Vec<String>>,
+    /// The operator's own application (no consent asked).
+    pub first_party: Option<bool>,
 }
+
+/// The grant types a client may be given.
+pub const GRANT_TYPES: [&str; 2] = ["authorization_code", "client_credentials"];
 
 /// Opens the deployment's store and its master key, and checks that the key is the store's
 /// ([`crate::keys::bind`]). With `create` (`tessera serve`, `tessera init`), a store is made
@@ -339,6 +361,28 @@ impl Admin {
                 "give at least one audience, without spaces".into(),
             ));
         }
+        for uri in spec
+            .redirect_uris
+            .iter()
+            .chain(&spec.post_logout_redirect_uris)
+            .flatten()
+        {
+            crate::oauth::redirect::check_registrable(uri).map_err(|e| {
+                Error::Invalid(format!("{e}: `{}`", tessera_jose::error::escaped(uri)))
+            })?;
+        }
+        if let Some(g) = spec
+            .grant_types
+            .iter()
+            .flatten()
+            .find(|g| !GRANT_TYPES.contains(&g.as_str()))
+        {
+            return Err(Error::Invalid(format!(
+                "unknown grant type `{}`: one of {}",
+                tessera_jose::error::escaped(g),
+                GRANT_TYPES.join(", ")
+            )));
+        }
         if let Some(ttl) = spec.token_ttl {
             let max = i64::try_from(self.config.max_token_ttl.as_secs()).unwrap_or(i64::MAX);
             if ttl < 1 || ttl > max {
@@ -359,6 +403,38 @@ impl Admin {
         Ok(())
     }
 
+    /// Whether a client's settings hang together: a public client has no client credentials
+    /// grant, the code grant needs a redirect URI, client credentials need an audience.
+    fn coherent(c: &Client) -> Result<(), Error> {
+        if c.grant_types.is_empty() {
+            return Err(Error::Invalid(
+                "a client needs at least one --grant-type".into(),
+            ));
+        }
+        if c.public && c.may_use("client_credentials") {
+            return Err(Error::Invalid(
+                "a public client has no secret, so it cannot use client_credentials".into(),
+            ));
+        }
+        if c.public && c.introspect {
+            return Err(Error::Invalid(
+                "a public client cannot introspect tokens (it has no secret to prove who it is)"
+                    .into(),
+            ));
+        }
+        if c.may_use("authorization_code") && c.redirect_uris.is_empty() {
+            return Err(Error::Invalid(
+                "the authorization_code grant needs at least one --redirect-uri".into(),
+            ));
+        }
+        if c.may_use("client_credentials") && c.audiences.is_empty() {
+            return Err(Error::Invalid(
+                "the client_credentials grant needs at least one --audience".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Registers a client and returns its credentials (the secret is not stored).
     ///
     /// # Errors
@@ -368,9 +444,16 @@ impl Admin {
         let name = spec
             .name
             .ok_or_else(|| Error::Invalid("a client needs --name".into()))?;
-        let audiences = spec
-            .audiences
-            .ok_or_else(|| Error::Invalid("a client needs at least one --audience".into()))?;
+        let audiences = spec.audiences.unwrap_or_default();
+        let public = spec.public.unwrap_or(false);
+        let redirect_uris = spec.redirect_uris.unwrap_or_default();
+        let grant_types = spec.grant_types.unwrap_or_else(|| {
+            vec![if public || !redirect_uris.is_empty() {
+                "authorization_code".to_owned()
+            } else {
+                "client_credentials".to_owned()
+            }]
+        });
         let scopes = spec.scopes.unwrap_or_default();
         let ttl = spec
             .token_ttl
@@ -379,13 +462,21 @@ impl Admin {
             "tc_{}",
             tessera_jose::b64::encode(tessera_jose::secret::random(15).map_err(Error::from)?)
         );
-        let secret =
-            tessera_jose::b64::encode(tessera_jose::secret::random(32).map_err(Error::from)?);
+        let secret = if public {
+            None
+        } else {
+            Some(tessera_jose::b64::encode(
+                tessera_jose::secret::random(32).map_err(Error::from)?,
+            ))
+        };
         let now = self.now();
         let client = Client {
             id: id.clone(),
             name,
-            secret_hash: self.secrets.hash_secret(&secret),
+            // A public client's is empty: no presented secret's hash is ever equal to it.
+            secret_hash: secret
+                .as_deref()
+                .map_or_else(Vec::new, |s| self.secrets.hash_secret(s)),
             old_secret_hash: None,
             old_secret_until: None,
             scopes: scopes.clone(),
@@ -398,12 +489,18 @@ impl Admin {
             dpop_bound: spec.dpop_bound.unwrap_or(false),
             introspect: spec.introspect.unwrap_or(false),
             version: 0,
+            public,
+            redirect_uris,
+            post_logout_redirect_uris: spec.post_logout_redirect_uris.unwrap_or_default(),
+            grant_types,
+            first_party: spec.first_party.unwrap_or(false),
         };
+        Self::coherent(&client)?;
         self.store.insert_client(&client).await?;
         self.event(
             "client.created",
             Some(&id),
-            json!({"name": client.name, "scope": scopes.join(" "), "audience": audiences, "dpop_bound": client.dpop_bound, "introspect": client.introspect}),
+            json!({"name": client.name, "scope": scopes.join(" "), "audience": audiences, "dpop_bound": client.dpop_bound, "introspect": client.introspect, "public": client.public, "grant_types": client.grant_types, "redirect_uris": client.redirect_uris, "first_party": client.first_party}),
         )
         .await?;
         Ok(NewCredentials {
@@ -414,6 +511,9 @@ impl Admin {
             token_ttl: ttl,
             dpop_bound: client.dpop_bound,
             introspect: client.introspect,
+            grant_types: client.grant_types,
+            redirect_uris: client.redirect_uris,
+            public,
         })
     }
 
@@ -464,6 +564,25 @@ impl Admin {
     /// [`Error`].
     pub async fn update_client(&self, id: &str, spec: ClientSpec) -> Result<Client, Error> {
         self.check(&spec)?;
+        if spec.public.is_some() {
+            return Err(Error::Invalid(
+                "a client is made public or confidential when it is created".into(),
+            ));
+        }
+        let mut preview = self.client(id).await?;
+        if let Some(r) = &spec.redirect_uris {
+            preview.redirect_uris.clone_from(r);
+        }
+        if let Some(g) = &spec.grant_types {
+            preview.grant_types.clone_from(g);
+        }
+        if let Some(a) = &spec.audiences {
+            preview.audiences.clone_from(a);
+        }
+        if let Some(i) = spec.introspect {
+            preview.introspect = i;
+        }
+        Self::coherent(&preview)?;
         let now = self.now();
         let c = self
             .change_client(id, |c| {
@@ -484,6 +603,18 @@ impl Admin {
                 }
                 if let Some(i) = spec.introspect {
                     c.introspect = i;
+                }
+                if let Some(r) = &spec.redirect_uris {
+                    c.redirect_uris.clone_from(r);
+                }
+                if let Some(r) = &spec.post_logout_redirect_uris {
+                    c.post_logout_redirect_uris.clone_from(r);
+                }
+                if let Some(g) = &spec.grant_types {
+                    c.grant_types.clone_from(g);
+                }
+                if let Some(f) = spec.first_party {
+                    c.first_party = f;
                 }
                 c.updated_at = now;
             })
@@ -544,6 +675,11 @@ impl Admin {
     /// # Errors
     /// [`Error`].
     pub async fn rotate_secret(&self, id: &str, grace: i64) -> Result<NewCredentials, Error> {
+        if self.client(id).await?.public {
+            return Err(Error::Invalid(
+                "a public client has no secret to rotate".into(),
+            ));
+        }
         if grace < 0 {
             return Err(Error::Invalid("the grace period cannot be negative".into()));
         }
@@ -572,12 +708,15 @@ impl Admin {
         .await?;
         Ok(NewCredentials {
             client_id: c.id,
-            client_secret: secret,
+            client_secret: Some(secret),
             scope: c.scopes.join(" "),
             audience: c.audiences,
             token_ttl: c.token_ttl,
             dpop_bound: c.dpop_bound,
             introspect: c.introspect,
+            grant_types: c.grant_types,
+            redirect_uris: c.redirect_uris,
+            public: c.public,
         })
     }
 

@@ -85,6 +85,8 @@ pub struct Config {
     pub session_idle: Duration,
     /// A browser session ends this long after sign-in, used or not.
     pub session_lifetime: Duration,
+    /// What the consent page says a scope lets an application do (scope → words).
+    pub scope_descriptions: std::collections::BTreeMap<String, String>,
     /// Argon2id parameters of new password hashes (older hashes keep working and are
     /// replaced at the next sign-in).
     pub argon2: crate::users::Argon2Params,
@@ -138,6 +140,7 @@ impl Default for Config {
             account_deletion: false,
             session_idle: Duration::from_secs(30 * 60),
             session_lifetime: Duration::from_secs(10 * 3600),
+            scope_descriptions: std::collections::BTreeMap::new(),
             issuer_set: false,
             secret_flags: Vec::new(),
             unknown_env: Vec::new(),

@@ -362,6 +362,37 @@ pub const SETTINGS: &[Setting] = &[
         show: |c| secs(c.session_lifetime),
     },
     Setting {
+        name: "scope_descriptions",
+        help: "what the consent page says each scope lets an application do: SCOPE=WORDS pairs separated by |, e.g. \"orders:read=see your orders|orders:write=place orders for you\" (default: “use SCOPE on your behalf”)",
+        set: |c, v, _| {
+            let mut map = std::collections::BTreeMap::new();
+            for pair in v.split('|').filter(|p| !p.trim().is_empty()) {
+                let (scope, words) = pair
+                    .split_once('=')
+                    .ok_or_else(|| format!("expected SCOPE=WORDS, got `{}`", pair.trim()))?;
+                let (scope, words) = (scope.trim(), words.trim());
+                if scope.is_empty() || words.is_empty() || words.len() > 200 {
+                    return Err(format!(
+                        "expected SCOPE=WORDS (at most 200 characters), got `{}`",
+                        pair.trim()
+                    ));
+                }
+                map.insert(scope.to_owned(), words.to_owned());
+            }
+            c.scope_descriptions = map;
+            Ok(())
+        },
+        show: |c| {
+            (!c.scope_descriptions.is_empty()).then(|| {
+                c.scope_descriptions
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("|")
+            })
+        },
+    },
+    Setting {
         name: "password_memory",
         help: "Argon2id memory per password hash, KiB (default 19456: 19 MiB, OWASP's first choice)",
         set: |c, v, _| {

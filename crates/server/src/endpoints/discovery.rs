@@ -57,17 +57,53 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         v
     };
     let dpop_algs: Vec<&str> = state.dpop().algorithms().iter().map(|a| a.name()).collect();
+    let mut claims = vec![
+        "sub",
+        "iss",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "amr",
+        "azp",
+        "at_hash",
+        "sid",
+    ];
+    for (_, names) in crate::users::attributes::SCOPE_CLAIMS {
+        claims.extend_from_slice(names);
+    }
+    let id_algs: Vec<String> = state
+        .keys()
+        .id_signer
+        .as_ref()
+        .map(|(alg, _)| alg.name().to_owned())
+        .into_iter()
+        .collect();
     let doc = json!({
         "issuer": iss,
+        "authorization_endpoint": urls.authorize,
         "token_endpoint": urls.token,
+        "userinfo_endpoint": urls.userinfo,
         "jwks_uri": urls.jwks,
         "introspection_endpoint": urls.introspect,
         "revocation_endpoint": urls.revoke,
+        "scopes_supported": crate::pages::authorize::OIDC_SCOPES,
         "grant_types_supported": grants,
-        "response_types_supported": [],
-        "token_endpoint_auth_methods_supported": auth,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "form_post"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true,
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": id_algs,
+        "claims_supported": claims,
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "prompt_values_supported": ["none", "login", "consent"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": auth,
-        "revocation_endpoint_auth_methods_supported": auth,
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "access_token_signing_alg_values_supported": algs,
         "dpop_signing_alg_values_supported": dpop_algs,
     });

@@ -78,6 +78,26 @@ pub async fn active_claims(state: &AppState, token: &str) -> Result<Option<Value
     if revoked {
         return Ok(None);
     }
+    // A person's token (it has `auth_time`) ends with the person's access: a disabled or
+    // deleted account, a forced logout, a removed consent.
+    if t.claims.get("auth_time").is_some() {
+        let sub = t
+            .claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let ended = state
+            .store()
+            .user_token_revoked(sub, &t.client_id, t.issued_ms)
+            .await
+            .map_err(|e| {
+                state.metrics().store_error();
+                OAuthError::from(e)
+            })?;
+        if ended {
+            return Ok(None);
+        }
+    }
     // A DPoP-bound token says so, with its key's thumbprint (RFC 9449 §6.2).
     let bound = t.claims.get("cnf").and_then(|c| c.get("jkt")).is_some();
     let mut out = json!({"active": true, "token_type": if bound { "DPoP" } else { "Bearer" }});
@@ -91,6 +111,8 @@ pub async fn active_claims(state: &AppState, token: &str) -> Result<Option<Value
         "iat",
         "jti",
         "cnf",
+        "auth_time",
+        "amr",
     ] {
         if let Some(v) = t.claims.get(name) {
             out[name] = v.clone();

@@ -7,6 +7,7 @@ pub mod health;
 pub mod introspect;
 pub mod revoke;
 pub mod token;
+pub mod userinfo;
 
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ use crate::oauth::{AuthFailure, Credentials, Form, check_secret};
 use crate::state::AppState;
 
 /// Authenticates the calling client: `client_secret_basic` or `client_secret_post`, exactly
-/// one of them (RFC 6749 §2.3.1). Failures are `invalid_client`, with a `WWW-Authenticate`
+/// one of them (RFC 6749 §2.3.1), or, for a public client only, its `client_id` alone. Failures are `invalid_client`, with a `WWW-Authenticate`
 /// challenge when the `Authorization` header was used or nothing was given.
 ///
 /// A client unknown to this node's cache, or whose secret does not match, is looked up once more
@@ -37,7 +38,14 @@ pub async fn authenticate(
         id,
         secret,
         via_header,
+        public,
     } = Credentials::of(headers, form)?;
+    if public {
+        return public_client(state, &id).await.map_err(|why| {
+            state.auth_failed(&id, why);
+            OAuthError::invalid_client(true)
+        });
+    }
     let presented = state.secrets().hash_secret(&secret);
     let mut found = cached_client(state, &id, &presented);
     if found.is_err() {
@@ -62,6 +70,24 @@ pub async fn authenticate(
         state.auth_failed(&id, why);
         OAuthError::invalid_client(via_header)
     })
+}
+
+/// A public client, which presents its `client_id` and no secret (its grants prove
+/// possession otherwise: PKCE). A confidential client without its secret is refused.
+async fn public_client(state: &AppState, id: &str) -> Result<Arc<Client>, AuthFailure> {
+    let found = match state.client(id) {
+        Some(c) => Some(c),
+        None => {
+            let _ = state.refresh_for(std::time::Instant::now()).await;
+            state.client(id)
+        }
+    };
+    match found {
+        None => Err(AuthFailure::UnknownClient),
+        Some(c) if !c.public => Err(AuthFailure::NoSecret),
+        Some(c) if !c.enabled => Err(AuthFailure::Disabled),
+        Some(c) => Ok(c),
+    }
 }
 
 /// Stores a client's secret hash under the current master key in place of the one under the

@@ -130,5 +130,10 @@ async fn issue(
         .iter()
         .find(|g| g.grant_type() == grant_type)
         .ok_or_else(OAuthError::unsupported_grant_type)?;
+    if !client.may_use(grant_type) {
+        return Err(OAuthError::unauthorized_client(
+            "this client may not use this grant type (client update --grant-type)",
+        ));
+    }
     handler.issue(state, client, req).await
 }

@@ -104,6 +104,8 @@ impl Grant for ClientCredentials {
             client_id: &client.id,
             scope: &scope,
             cnf: req.dpop_jkt.as_deref().map(|jkt| Confirmation { jkt }),
+            auth_time: None,
+            amr: None,
         };
         let access_token = signer.sign(&claims).map_err(|e| {
             tracing::error!(error = %e, "signing failed");
@@ -114,6 +116,7 @@ impl Grant for ClientCredentials {
             token_type: req.token_type(),
             expires_in: ttl,
             scope,
+            id_token: None,
             warnings: Vec::new(),
         })
     }

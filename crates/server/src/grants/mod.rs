@@ -1,6 +1,7 @@
 //! The grants: each grant type is a [`Grant`], one file each; adding `authorization_code` or
 //! `refresh_token` is adding a file and a line in [`grants`], never editing the token endpoint.
 
+mod authorization_code;
 mod client_credentials;
 
 use serde::Serialize;
@@ -52,7 +53,10 @@ impl TokenRequest<'_> {
 /// The grant handlers this server offers (also listed in the discovery metadata).
 #[must_use]
 pub fn grants() -> Vec<Box<dyn Grant>> {
-    vec![Box::new(client_credentials::ClientCredentials)]
+    vec![
+        Box::new(authorization_code::AuthorizationCode),
+        Box::new(client_credentials::ClientCredentials),
+    ]
 }
 
 /// A successful token response (RFC 6749 §5.1).
@@ -67,6 +71,9 @@ pub struct TokenResponse {
     /// The granted scope.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub scope: String,
+    /// The ID token (OpenID Connect, with the `openid` scope).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
     /// Parameters of the request that were ignored because they are not OAuth's, with what
     /// was probably meant (`scopes` for `scope`): clients ignore members they do not know
     /// (RFC 6749 §5.1), a person reading the answer sees them.

@@ -14,6 +14,8 @@ use tessera_store::{KeyState, StoredKey};
 pub struct KeyRing {
     /// The current key's `kid` and signer.
     pub current: Option<(String, JwtSigner)>,
+    /// The current key's signer of ID tokens (`typ: JWT`) and its algorithm.
+    pub id_signer: Option<(JwsAlg, JwtSigner)>,
     /// The published JWK Set (JSON) and its `ETag`.
     pub jwks: String,
     /// The JWKS entity tag (a hash of its bytes).
@@ -130,6 +132,7 @@ impl KeyRing {
     pub fn empty() -> Self {
         Self {
             current: None,
+            id_signer: None,
             jwks: r#"{"keys":[]}"#.into(),
             etag: "\"empty\"".into(),
             verifier: None,
@@ -189,6 +192,7 @@ impl KeyRing {
     ) -> Result<Self, Error> {
         let mut published = Vec::new();
         let mut current = None;
+        let mut id_signer = None;
         let mut recorded = 0;
         for k in keys {
             let public = Jwk::from_json(&k.public_jwk)?;
@@ -204,6 +208,11 @@ impl KeyRing {
                 let header = Header::new(alg).typ("at+jwt").kid(&k.kid);
                 let signer = JwtSigner::with_header(Signer::new(&private, alg)?, header)?;
                 current = Some((k.kid.clone(), signer));
+                let header = Header::new(alg).typ("JWT").kid(&k.kid);
+                id_signer = Some((
+                    alg,
+                    JwtSigner::with_header(Signer::new(&private, alg)?, header)?,
+                ));
                 recorded = k.signed_until.unwrap_or(0);
             }
             published.push(public);
@@ -231,6 +240,7 @@ impl KeyRing {
         };
         Ok(Self {
             current,
+            id_signer,
             jwks,
             etag,
             verifier,

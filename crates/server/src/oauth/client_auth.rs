@@ -16,6 +16,8 @@ pub struct Credentials {
     /// Whether they came in the `Authorization` header (a failure then answers 401 with a
     /// `WWW-Authenticate: Basic` challenge).
     pub via_header: bool,
+    /// Only a `client_id`, no secret: a public client (`token_endpoint_auth_method` `none`).
+    pub public: bool,
 }
 
 impl core::fmt::Debug for Credentials {
@@ -32,7 +34,8 @@ impl Credentials {
     ///
     /// # Errors
     /// `invalid_request` for two methods at once, a malformed header or a `client_id` that
-    /// contradicts the header; `invalid_client` (with a challenge) when there are none.
+    /// contradicts the header; `invalid_client` (with a challenge) when there is not even a
+    /// `client_id`.
     pub fn of(headers: &HeaderMap, form: &Form) -> Result<Self, OAuthError> {
         let basic = headers.get(header::AUTHORIZATION);
         let post = form.get("client_secret");
@@ -52,6 +55,7 @@ impl Credentials {
                     id,
                     secret,
                     via_header: true,
+                    public: false,
                 })
             }
             (None, Some(secret)) => {
@@ -62,9 +66,18 @@ impl Credentials {
                     id: id.to_owned(),
                     secret: secret.to_owned(),
                     via_header: false,
+                    public: false,
                 })
             }
-            (None, None) => Err(OAuthError::invalid_client(true)),
+            (None, None) => match form.get("client_id") {
+                Some(id) => Ok(Self {
+                    id: id.to_owned(),
+                    secret: String::new(),
+                    via_header: false,
+                    public: true,
+                }),
+                None => Err(OAuthError::invalid_client(true)),
+            },
         }
     }
 }
@@ -81,6 +94,8 @@ pub enum AuthFailure {
     SecretExpired,
     /// The client is disabled.
     Disabled,
+    /// A confidential client presented no secret.
+    NoSecret,
 }
 
 impl AuthFailure {
@@ -92,6 +107,7 @@ impl AuthFailure {
             Self::WrongSecret => "wrong_secret",
             Self::SecretExpired => "secret_expired",
             Self::Disabled => "disabled",
+            Self::NoSecret => "no_secret",
         }
     }
 }

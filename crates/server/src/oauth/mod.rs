@@ -5,6 +5,7 @@
 pub mod client_auth;
 pub mod form;
 pub mod parse;
+pub mod redirect;
 
 pub use client_auth::{AuthFailure, Credentials, check_secret};
 pub use form::Form;

@@ -2,12 +2,13 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tessera_store::Session;
 
+use super::authorize;
 use super::session::{self, SignedIn};
 use super::{ACCOUNT, Fields, LOGIN, Peer, SERVICE, html, message, see_other};
 use crate::state::AppState;
@@ -21,6 +22,10 @@ struct LoginPage<'a> {
     csrf: String,
     username: &'a str,
     message: Option<String>,
+    /// Where to go after signing in: the authorization request that sent the person here.
+    next: &'a str,
+    /// The application that request is from.
+    app: Option<String>,
 }
 
 /// Failures before sign-ins slow down; then each waits twice as long as the one before, up to
@@ -46,7 +51,13 @@ fn form(
     name: &str,
     status: StatusCode,
     msg: Option<String>,
+    next: &str,
 ) -> Response {
+    let next = if authorize::is_continuation(state, next) {
+        next
+    } else {
+        ""
+    };
     let (binding, new) = match session::cookie(headers, session::form_cookie(state)) {
         Some(v) => (v.to_owned(), false),
         None => match session::new_value() {
@@ -62,6 +73,8 @@ fn form(
             csrf: state.secrets().csrf_token(&format!("form|{binding}")),
             username: name,
             message: msg,
+            next,
+            app: authorize::continuation_app(state, next),
         },
     );
     if new {
@@ -73,11 +86,30 @@ fn form(
     resp
 }
 
-pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if session::current(&state, &headers).await.is_some() {
-        return see_other(&state, ACCOUNT);
+/// `GET /login[?next=…&again=1&username=…]`: the form; a signed-in browser goes on to `next`
+/// (or its account) unless a new sign-in is asked for (`again`: `prompt=login`, `max_age`).
+pub async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let q = Fields::parse(query.unwrap_or_default().as_bytes());
+    let next = q.get("next");
+    if q.get("again") != "1" && session::current(&state, &headers).await.is_some() {
+        return onwards(&state, next);
     }
-    form(&state, &headers, "", StatusCode::OK, None)
+    let hint: String = q.get("username").chars().take(256).collect();
+    form(&state, &headers, &hint, StatusCode::OK, None, next)
+}
+
+/// After a sign-in: to the authorization request that asked for it, else the account page.
+fn onwards(state: &AppState, next: &str) -> Response {
+    if authorize::is_continuation(state, next)
+        && let Ok(v) = HeaderValue::from_str(next)
+    {
+        return (StatusCode::SEE_OTHER, [(header::LOCATION, v)]).into_response();
+    }
+    see_other(state, ACCOUNT)
 }
 
 pub async fn submit(
@@ -88,6 +120,7 @@ pub async fn submit(
 ) -> Response {
     let f = Fields::parse(&body);
     let name = f.get("username");
+    let next = f.get("next");
     let password = zeroize::Zeroizing::new(f.get("password").to_owned());
     let binding = session::cookie(&headers, session::form_cookie(&state));
     let token_ok =
@@ -100,6 +133,7 @@ pub async fn submit(
             "",
             StatusCode::FORBIDDEN,
             Some("This form expired or did not come from this site. Please sign in again.".into()),
+            next,
         );
     }
     if name.is_empty() || password.is_empty() || name.len() > 256 || password.len() > 1024 {
@@ -109,6 +143,7 @@ pub async fn submit(
             "",
             StatusCode::BAD_REQUEST,
             Some("Enter your username and password.".into()),
+            next,
         );
     }
     let address = super::peer(peer.as_deref());
@@ -144,6 +179,7 @@ pub async fn submit(
                 "Too many failed attempts. Try again in {retry} second{}.",
                 if retry == 1 { "" } else { "s" }
             )),
+            next,
         );
         resp.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(retry));
@@ -180,8 +216,11 @@ pub async fn submit(
     };
     let ua = super::user_agent(&headers);
     let (Some(mut user), "") = (user.clone(), reason) else {
+        // The wait counts from the failure's answer, not from its arrival: a slow hash must
+        // not eat the wait it earns.
+        let failed_ms = state.now_millis();
         for k in [&account_key, &address_key] {
-            let _ = store.throttle_failure(k, now_ms, RESET_MS).await;
+            let _ = store.throttle_failure(k, failed_ms, RESET_MS).await;
         }
         state.event(
             "login.failed",
@@ -194,6 +233,7 @@ pub async fn submit(
             name,
             StatusCode::UNAUTHORIZED,
             Some("Wrong username or password.".into()),
+            next,
         );
     };
     // A write only when there is a count to forget.
@@ -234,7 +274,11 @@ pub async fn submit(
         None,
         json!({"user_id": user.id, "address": address}),
     );
-    let mut resp = see_other(&state, ACCOUNT);
+    // A sign-in over an existing session (asked again by an application) replaces it.
+    if let Some(old) = session::cookie(&headers, session::session_cookie(&state)) {
+        let _ = store.delete_session(&session::hash(old)).await;
+    }
+    let mut resp = onwards(&state, next);
     let h = resp.headers_mut();
     h.append(
         header::SET_COOKIE,

@@ -4,6 +4,7 @@
 //! (`security::Policy::page`) and `Cache-Control: no-store`.
 
 mod account;
+pub mod authorize;
 mod login;
 
 /// After this long without a failure, an account's or address's sign-in counter starts over.
@@ -52,14 +53,34 @@ pub fn router(prefix: &str) -> Router<AppState> {
         .route(&at("/account/password"), post(account::change_password))
         .route(&at("/account/delete"), post(account::delete))
         .route(&at("/assets/site.css"), get(stylesheet))
+        .route(
+            &at(authorize::AUTHORIZE),
+            get(authorize::get).post(authorize::post),
+        )
+        .route(&at(authorize::CONSENT), post(authorize::decide))
         .layer(axum::middleware::from_fn(headers))
 }
 
-/// The pages' security headers and no caching.
+/// The pages' security headers and no caching. The sign-in and consent forms lead, through
+/// redirects, to an application's redirect URI: their pages leave `form-action` out (the
+/// endpoint allows only registered redirect URIs); a response that set its own policy (the
+/// `form_post` page) keeps it.
 async fn headers(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let leads_away = path.ends_with(LOGIN)
+        || path.ends_with(authorize::AUTHORIZE)
+        || path.ends_with(authorize::CONSENT);
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    page_policy().apply(h);
+    if leads_away {
+        let own = h.get(header::CONTENT_SECURITY_POLICY).cloned();
+        redirecting_policy().apply(h);
+        if let Some(csp) = own {
+            h.insert(header::CONTENT_SECURITY_POLICY, csp);
+        }
+    } else {
+        page_policy().apply(h);
+    }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // Under `no-referrer` browsers send `Origin: null` with the forms' POSTs, which the
     // same-origin check must refuse; `same-origin` sends the real origin to this site and
@@ -74,6 +95,11 @@ async fn headers(req: Request, next: Next) -> Response {
 fn page_policy() -> &'static Policy {
     static POLICY: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
     POLICY.get_or_init(|| Policy::page(FormAction::SelfOnly))
+}
+
+fn redirecting_policy() -> &'static Policy {
+    static POLICY: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+    POLICY.get_or_init(|| Policy::page(FormAction::ThenRedirect))
 }
 
 async fn stylesheet() -> Response {

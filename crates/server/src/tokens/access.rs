@@ -25,6 +25,13 @@ pub struct AccessClaims<'a> {
     /// The proof-of-possession key (RFC 7800 §3.1, RFC 9449 §6.1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation<'a>>,
+    /// When the person signed in (a token for a person: RFC 9068 §2.2.1); its presence is
+    /// what marks a person's token, whose `sub` is the person's subject id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    /// How the person signed in (RFC 8176).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amr: Option<&'a [&'a str]>,
 }
 
 /// `cnf` of a DPoP-bound token.

@@ -2,6 +2,7 @@
 //! sign-in issues), and the verified-token cache that introspection and revocation read.
 
 pub mod access;
+pub mod id;
 pub mod verify;
 
 pub use verify::VerifiedTokens;

@@ -37,6 +37,53 @@ const STANDARD: &[(&str, Kind)] = &[
     ("address", Kind::Address),
 ];
 
+/// The claims each OpenID Connect scope releases (Core §5.4).
+pub const SCOPE_CLAIMS: &[(&str, &[&str])] = &[
+    (
+        "profile",
+        &[
+            "name",
+            "family_name",
+            "given_name",
+            "middle_name",
+            "nickname",
+            "preferred_username",
+            "profile",
+            "picture",
+            "website",
+            "gender",
+            "birthdate",
+            "zoneinfo",
+            "locale",
+            "updated_at",
+        ],
+    ),
+    ("email", &["email", "email_verified"]),
+    ("address", &["address"]),
+    ("phone", &["phone_number", "phone_number_verified"]),
+];
+
+/// A person's claims for these scopes: `sub`, and each scope's standard claims the person has
+/// (`updated_at` from the account). Nothing the scopes did not ask for.
+#[must_use]
+pub fn claims_for(user: &tessera_store::User, scopes: &[&str]) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert("sub".into(), Value::String(user.id.clone()));
+    for (scope, names) in SCOPE_CLAIMS {
+        if !scopes.contains(scope) {
+            continue;
+        }
+        for name in *names {
+            if *name == "updated_at" {
+                out.insert("updated_at".into(), Value::from(user.updated_at));
+            } else if let Some(v) = user.attributes.get(*name) {
+                out.insert((*name).to_owned(), v.clone());
+            }
+        }
+    }
+    out
+}
+
 /// Names the service sets, and the claims of tokens themselves.
 const RESERVED: &[&str] = &[
     "sub",

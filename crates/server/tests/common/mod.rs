@@ -86,6 +86,7 @@ impl Service {
                 token_ttl: None,
                 dpop_bound: None,
                 introspect: Some(true),
+                ..Default::default()
             })
             .await
             .unwrap();
@@ -137,7 +138,7 @@ impl Service {
             .post_form(
                 "/oauth2/token",
                 &format!("grant_type=client_credentials{extra}"),
-                Some((&c.client_id, &c.client_secret)),
+                Some((&c.client_id, c.client_secret.as_deref().unwrap())),
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
@@ -149,7 +150,7 @@ impl Service {
             .post_form(
                 "/oauth2/introspect",
                 &format!("token={token}"),
-                Some((&c.client_id, &c.client_secret)),
+                Some((&c.client_id, c.client_secret.as_deref().unwrap())),
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");

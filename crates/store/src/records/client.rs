@@ -37,6 +37,26 @@ pub struct Client {
     /// Raised by every update; an update whose version is not the stored one is refused
     /// ([`StoreError::Conflict`](crate::StoreError::Conflict)).
     pub version: i64,
+    /// A public client (a single-page or native app): it has no secret and authenticates with
+    /// its `client_id` and PKCE alone (`token_endpoint_auth_method` `none`).
+    pub public: bool,
+    /// Where the authorization endpoint may send people back (exact strings; a loopback
+    /// `http` URI matches on any port, RFC 8252 §7.3).
+    pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send people back (exact strings).
+    pub post_logout_redirect_uris: Vec<String>,
+    /// The grant types it may use (`client_credentials`, `authorization_code`).
+    pub grant_types: Vec<String>,
+    /// The operator's own application: people are not asked to consent.
+    pub first_party: bool,
+}
+
+impl Client {
+    /// Whether it may use this grant type.
+    #[must_use]
+    pub fn may_use(&self, grant_type: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant_type)
+    }
 }
 
 impl core::fmt::Debug for Client {
@@ -49,6 +69,10 @@ impl core::fmt::Debug for Client {
             .field("enabled", &self.enabled)
             .field("dpop_bound", &self.dpop_bound)
             .field("introspect", &self.introspect)
+            .field("public", &self.public)
+            .field("redirect_uris", &self.redirect_uris)
+            .field("grant_types", &self.grant_types)
+            .field("first_party", &self.first_party)
             .finish_non_exhaustive()
     }
 }

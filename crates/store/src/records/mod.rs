@@ -2,12 +2,14 @@
 
 mod client;
 mod event;
+mod grant;
 mod key;
 mod session;
 mod user;
 
 pub use client::Client;
 pub use event::Event;
+pub use grant::{AuthCode, Consent};
 pub use key::{KeyState, StoredKey};
 pub use session::Session;
 pub use user::User;

@@ -6,6 +6,7 @@
 mod clients;
 mod coordination;
 mod events;
+mod grants;
 mod keys;
 mod revocations;
 mod sessions;

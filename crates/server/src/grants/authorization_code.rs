@@ -1,0 +1,217 @@
+//! `authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6, OpenID Connect Core §3.1.3): a code
+//! from the authorization endpoint, redeemed once, by the client it was issued to, with the
+//! redirect URI of its request and the PKCE verifier of its challenge; an RFC 9068 access token
+//! for the person and, with `openid`, an ID token.
+
+use super::{Grant, TokenRequest, TokenResponse};
+use crate::error::OAuthError;
+use crate::pages::authorize::code_hash;
+use crate::state::AppState;
+use crate::tokens::access::{AccessClaims, Audience, Confirmation, new_jti};
+use crate::tokens::id::{IdClaims, at_hash, session_id};
+use tessera_store::Client;
+
+/// How the person signed in: a password (RFC 8176 `pwd`), the only way so far.
+const AMR: [&str; 1] = ["pwd"];
+
+/// `authorization_code` with PKCE.
+pub struct AuthorizationCode;
+
+/// Whether `verifier` is an RFC 7636 §4.1 code verifier whose S256 challenge is `challenge`.
+fn pkce_ok(verifier: &str, challenge: &str) -> bool {
+    let well_formed = (43..=128).contains(&verifier.len())
+        && verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+    let computed = tessera_jose::b64::encode(tessera_jose::secret::sha2(256, verifier.as_bytes()));
+    // Both always computed and compared in constant time.
+    tessera_jose::secret::ct_eq(computed.as_bytes(), challenge.as_bytes()) & well_formed
+}
+
+#[async_trait::async_trait]
+impl Grant for AuthorizationCode {
+    fn grant_type(&self) -> &'static str {
+        "authorization_code"
+    }
+
+    async fn issue(
+        &self,
+        state: &AppState,
+        client: &Client,
+        req: &TokenRequest<'_>,
+    ) -> Result<TokenResponse, OAuthError> {
+        let form = req.form;
+        let code = form
+            .get("code")
+            .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
+        let redirect_uri = form
+            .get("redirect_uri")
+            .ok_or_else(|| OAuthError::invalid_request("redirect_uri is missing"))?;
+        let verifier = form.get("code_verifier").ok_or_else(|| {
+            OAuthError::invalid_request("code_verifier is missing (PKCE is required)")
+        })?;
+        let store = state.store();
+        let hash = code_hash(code);
+        let redeemed = store.redeem_code(&hash, state.now()).await.map_err(|e| {
+            state.metrics().store_error();
+            OAuthError::from(e)
+        })?;
+        let c = match redeemed {
+            Ok(c) => c,
+            Err(Some(used)) => {
+                // A second redemption: the code leaked. What the first one gave is revoked
+                // (RFC 6749 §4.1.2).
+                if let Some(jti) = &used.issued_jti {
+                    let until = state.now() + state.policy().max_token_ttl;
+                    if let Err(e) = store.revoke_jti(jti, &used.client_id, until).await {
+                        tracing::error!(error = %e, "cannot revoke the token of a replayed code");
+                    }
+                }
+                state.event(
+                    "code.replayed",
+                    Some(&client.id),
+                    serde_json::json!({"user_id": used.user_id, "code_client_id": used.client_id, "revoked_jti": used.issued_jti}),
+                );
+                return Err(OAuthError::invalid_grant("the code was already used"));
+            }
+            Err(None) => return Err(OAuthError::invalid_grant("the code is unknown")),
+        };
+        if c.client_id != client.id {
+            state.event(
+                "code.wrong_client",
+                Some(&client.id),
+                serde_json::json!({"code_client_id": c.client_id}),
+            );
+            return Err(OAuthError::invalid_grant(
+                "the code was issued to another client",
+            ));
+        }
+        if c.expires_at < state.now() {
+            return Err(OAuthError::invalid_grant("the code expired"));
+        }
+        if c.redirect_uri != redirect_uri {
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri is not the one of the authorization request",
+            ));
+        }
+        if !pkce_ok(verifier, &c.code_challenge) {
+            return Err(OAuthError::invalid_grant(
+                "the code_verifier does not match the code_challenge",
+            ));
+        }
+        // The person may have been disabled, logged out by an operator, or removed the consent
+        // in the minute since.
+        let issued_ms = state.now_millis();
+        if store
+            .user_token_revoked(&c.user_id, &client.id, issued_ms)
+            .await
+            .map_err(OAuthError::from)?
+        {
+            return Err(OAuthError::invalid_grant(
+                "the person's access ended since the code was issued",
+            ));
+        }
+        let keys = state.keys();
+        let (_, signer) = keys.current.as_ref().ok_or_else(OAuthError::unavailable)?;
+        let now = issued_ms.div_euclid(1000);
+        let jti = new_jti(issued_ms).map_err(|_| OAuthError::server_error())?;
+        let scope = c.scopes.join(" ");
+        let ttl = client.token_ttl.clamp(1, state.policy().max_token_ttl);
+        let exp = now + ttl;
+        keys.signed_until(exp);
+        // The audience: the requested resources, else the client's first audience, else the
+        // userinfo endpoint (a client that only signs people in).
+        let aud: Vec<&str> = if !c.resources.is_empty() {
+            c.resources.iter().map(String::as_str).collect()
+        } else if let Some(a) = client.audiences.first() {
+            vec![a.as_str()]
+        } else {
+            vec![state.urls().userinfo.as_str()]
+        };
+        let claims = AccessClaims {
+            iss: &state.config().issuer,
+            sub: &c.user_id,
+            aud: if aud.len() == 1 {
+                Audience::One(aud[0])
+            } else {
+                Audience::Many(aud)
+            },
+            exp,
+            iat: now,
+            jti: jti.clone(),
+            client_id: &client.id,
+            scope: &scope,
+            cnf: req.dpop_jkt.as_deref().map(|jkt| Confirmation { jkt }),
+            auth_time: Some(c.auth_time),
+            amr: Some(&AMR),
+        };
+        let access_token = signer.sign(&claims).map_err(|e| {
+            tracing::error!(error = %e, "signing failed");
+            OAuthError::server_error()
+        })?;
+        if let Err(e) = store.code_issued(&hash, &jti).await {
+            tracing::error!(error = %e, "cannot note the token a code gave");
+        }
+        let id_token = if c.scopes.iter().any(|s| s == "openid") {
+            let (alg, id_signer) = keys
+                .id_signer
+                .as_ref()
+                .ok_or_else(OAuthError::unavailable)?;
+            let sid = session_id(&c.session_hash);
+            let claims = IdClaims {
+                iss: &state.config().issuer,
+                sub: &c.user_id,
+                aud: &client.id,
+                exp,
+                iat: now,
+                auth_time: c.auth_time,
+                nonce: c.nonce.as_deref(),
+                amr: &AMR,
+                azp: &client.id,
+                at_hash: at_hash(*alg, &access_token),
+                sid: &sid,
+            };
+            Some(id_signer.sign(&claims).map_err(|e| {
+                tracing::error!(error = %e, "signing failed");
+                OAuthError::server_error()
+            })?)
+        } else {
+            None
+        };
+        state.event(
+            "code.redeemed",
+            Some(&client.id),
+            serde_json::json!({"user_id": c.user_id, "scope": scope}),
+        );
+        Ok(TokenResponse {
+            access_token,
+            token_type: req.token_type(),
+            expires_in: ttl,
+            scope,
+            id_token,
+            warnings: Vec::new(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pkce_ok;
+
+    #[test]
+    fn pkce_s256_as_rfc_7636_appendix_b() {
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(pkce_ok(
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+            challenge
+        ));
+        assert!(!pkce_ok(
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXj",
+            challenge
+        ));
+        // The plain method's answer (the challenge itself) is not a verifier of it.
+        assert!(!pkce_ok(challenge, challenge));
+        assert!(!pkce_ok("short", challenge));
+        assert!(!pkce_ok("", challenge));
+    }
+}

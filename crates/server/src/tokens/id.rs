@@ -1,0 +1,71 @@
+//! OpenID Connect ID tokens (Core 1.0 §2): their claims, `at_hash` and `sid`.
+
+use serde::Serialize;
+use tessera_jose::JwsAlg;
+
+/// The claims of an ID token, in a stable order.
+#[derive(Serialize)]
+pub struct IdClaims<'a> {
+    /// This issuer.
+    pub iss: &'a str,
+    /// The person's subject identifier.
+    pub sub: &'a str,
+    /// The client.
+    pub aud: &'a str,
+    /// Expiry.
+    pub exp: i64,
+    /// Issued at.
+    pub iat: i64,
+    /// When the person signed in.
+    pub auth_time: i64,
+    /// The authorization request's `nonce`, only when it had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<&'a str>,
+    /// How the person signed in (RFC 8176).
+    pub amr: &'a [&'a str],
+    /// The authorized party: the client.
+    pub azp: &'a str,
+    /// The left half of the hash of the access token (Core §3.1.3.6).
+    pub at_hash: String,
+    /// The browser session (Front/Back-Channel Logout's `sid`).
+    pub sid: &'a str,
+}
+
+/// `at_hash`: base64url of the left half of the access token's hash, with the hash of the ID
+/// token's algorithm (SHA-256 for `*256`, SHA-384 for `*384`, SHA-512 for `*512` and EdDSA).
+#[must_use]
+pub fn at_hash(alg: JwsAlg, access_token: &str) -> String {
+    let bits = match alg.name() {
+        n if n.ends_with("384") => 384,
+        n if n.ends_with("512") || n == "EdDSA" => 512,
+        _ => 256,
+    };
+    let d = tessera_jose::secret::sha2(bits, access_token.as_bytes());
+    tessera_jose::b64::encode(&d[..d.len() / 2])
+}
+
+/// The `sid` of a session: derived from its stored hash, so every node names it alike and it
+/// says nothing of the cookie.
+#[must_use]
+pub fn session_id(session_hash: &str) -> String {
+    tessera_jose::b64::encode(
+        &tessera_jose::secret::hmac_sha256(b"tessera/v1/sid", session_hash.as_bytes())[..16],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::at_hash;
+    use tessera_jose::JwsAlg;
+
+    #[test]
+    fn at_hash_is_the_left_half_of_the_hash() {
+        // OpenID Connect Core 1.0 Appendix A.3's access token and at_hash (RS256).
+        assert_eq!(
+            at_hash(JwsAlg::RS256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+            "77QmUPtjPfzWtF2AnpK9RQ"
+        );
+        assert_eq!(at_hash(JwsAlg::ES384, "x").len(), 32);
+        assert_eq!(at_hash(JwsAlg::EdDSA, "x").len(), 43);
+    }
+}

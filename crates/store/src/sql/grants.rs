@@ -1,0 +1,171 @@
+//! [`GrantStore`] over SQL.
+
+use async_trait::async_trait;
+
+use super::{Arg, Row, SqlStore, join, split};
+use crate::{AuthCode, Consent, GrantStore, StoreError};
+
+fn code(r: &Row) -> Result<AuthCode, StoreError> {
+    Ok(AuthCode {
+        code_hash: r.get("code_hash")?,
+        client_id: r.get("client_id")?,
+        user_id: r.get("user_id")?,
+        session_hash: r.get("session_hash")?,
+        redirect_uri: r.get("redirect_uri")?,
+        code_challenge: r.get("code_challenge")?,
+        nonce: r.get("nonce")?,
+        scopes: split(&r.get::<String>("scope")?),
+        resources: split(&r.get::<String>("resources")?),
+        auth_time: r.get("auth_time")?,
+        expires_at: r.get("expires_at")?,
+        used_at: r.get("used_at")?,
+        issued_jti: r.get("issued_jti")?,
+    })
+}
+
+fn consent(r: &Row) -> Result<Consent, StoreError> {
+    Ok(Consent {
+        user_id: r.get("user_id")?,
+        client_id: r.get("client_id")?,
+        scopes: split(&r.get::<String>("scopes")?),
+        granted_at: r.get("granted_at")?,
+        revoked_before_ms: r.get("revoked_before_ms")?,
+    })
+}
+
+#[async_trait]
+impl GrantStore for SqlStore {
+    async fn insert_code(&self, c: &AuthCode) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO auth_codes (code_hash, client_id, user_id, session_hash, redirect_uri, code_challenge, nonce, scope, resources, auth_time, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            &[
+                Arg::from(&c.code_hash),
+                Arg::from(&c.client_id),
+                Arg::from(&c.user_id),
+                Arg::from(&c.session_hash),
+                Arg::from(&c.redirect_uri),
+                Arg::from(&c.code_challenge),
+                Arg::from(c.nonce.as_deref()),
+                Arg::Text(join(&c.scopes).into()),
+                Arg::Text(join(&c.resources).into()),
+                Arg::from(c.auth_time),
+                Arg::from(c.expires_at),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn redeem_code(
+        &self,
+        code_hash: &str,
+        now: i64,
+    ) -> Result<Result<AuthCode, Option<AuthCode>>, StoreError> {
+        // One statement marks it used and returns it: of two concurrent redemptions exactly
+        // one gets a row.
+        if let Some(r) = self
+            .fetch_optional(
+                "UPDATE auth_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL RETURNING *",
+                &[Arg::from(code_hash), Arg::from(now)],
+            )
+            .await?
+        {
+            return Ok(Ok(code(&r)?));
+        }
+        let before = self
+            .fetch_optional(
+                "SELECT * FROM auth_codes WHERE code_hash = $1",
+                &[Arg::from(code_hash)],
+            )
+            .await?
+            .as_ref()
+            .map(code)
+            .transpose()?;
+        Ok(Err(before))
+    }
+
+    async fn code_issued(&self, code_hash: &str, jti: &str) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE auth_codes SET issued_jti = $2 WHERE code_hash = $1",
+            &[Arg::from(code_hash), Arg::from(jti)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn purge_codes(&self, before: i64) -> Result<u64, StoreError> {
+        self.execute(
+            "DELETE FROM auth_codes WHERE expires_at < $1",
+            &[Arg::from(before)],
+        )
+        .await
+    }
+
+    async fn consent(&self, user_id: &str, client_id: &str) -> Result<Option<Consent>, StoreError> {
+        self.fetch_optional(
+            "SELECT * FROM consents WHERE user_id = $1 AND client_id = $2",
+            &[Arg::from(user_id), Arg::from(client_id)],
+        )
+        .await?
+        .as_ref()
+        .map(consent)
+        .transpose()
+    }
+
+    async fn grant_consent(&self, c: &Consent) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO consents (user_id, client_id, scopes, granted_at) VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at",
+            &[
+                Arg::from(&c.user_id),
+                Arg::from(&c.client_id),
+                Arg::Text(join(&c.scopes).into()),
+                Arg::from(c.granted_at),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn revoke_consent(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .execute(
+                "UPDATE consents SET scopes = '', revoked_before_ms = $3 WHERE user_id = $1 AND client_id = $2 AND scopes <> ''",
+                &[Arg::from(user_id), Arg::from(client_id), Arg::from(now_ms)],
+            )
+            .await?
+            > 0)
+    }
+
+    async fn consents_of(&self, user_id: &str) -> Result<Vec<Consent>, StoreError> {
+        self.fetch_all(
+            "SELECT * FROM consents WHERE user_id = $1 AND scopes <> '' ORDER BY granted_at DESC, client_id",
+            &[Arg::from(user_id)],
+        )
+        .await?
+        .iter()
+        .map(consent)
+        .collect()
+    }
+
+    async fn user_token_revoked(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        issued_ms: i64,
+    ) -> Result<bool, StoreError> {
+        // Active only when the account exists, is enabled, and neither a forced logout nor a
+        // consent removal came at or after the token.
+        let active = self
+            .fetch_optional(
+                "SELECT u.id FROM users u LEFT JOIN consents c ON c.user_id = u.id AND c.client_id = $2 WHERE u.id = $1 AND u.enabled <> 0 AND (u.logged_out_before_ms IS NULL OR u.logged_out_before_ms < $3) AND (c.revoked_before_ms IS NULL OR c.revoked_before_ms < $3)",
+                &[Arg::from(user_id), Arg::from(client_id), Arg::from(issued_ms)],
+            )
+            .await?;
+        Ok(active.is_none())
+    }
+}
