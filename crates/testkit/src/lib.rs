@@ -8,6 +8,7 @@
 
 #[cfg(feature = "browser")]
 pub mod browser;
+pub mod web;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};

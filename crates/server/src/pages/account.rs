@@ -23,6 +23,14 @@ struct SessionRow {
     current: bool,
 }
 
+/// An application the person gave access to.
+struct AppRow {
+    client_id: String,
+    name: String,
+    asks: String,
+    since: String,
+}
+
 #[derive(Template)]
 #[template(path = "account.html")]
 struct AccountPage<'a> {
@@ -34,6 +42,7 @@ struct AccountPage<'a> {
     attributes: Vec<(String, String)>,
     groups: &'a [String],
     sessions: Vec<SessionRow>,
+    apps: Vec<AppRow>,
     notice: Option<&'a str>,
     error: Option<String>,
     deletion: bool,
@@ -96,6 +105,26 @@ async fn page(
             handle: s.id_hash,
         })
         .collect();
+    let apps = state
+        .store()
+        .consents_of(&me.user.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| AppRow {
+            name: state
+                .client(&c.client_id)
+                .map_or_else(|| c.client_id.clone(), |cl| cl.name.clone()),
+            asks: c
+                .scopes
+                .iter()
+                .map(|s| super::authorize::describe(state, s))
+                .collect::<Vec<_>>()
+                .join("; "),
+            since: when(c.granted_at),
+            client_id: c.client_id,
+        })
+        .collect();
     let attributes = me
         .user
         .attributes
@@ -121,6 +150,7 @@ async fn page(
             attributes,
             groups: &me.user.groups,
             sessions,
+            apps,
             notice,
             error,
             deletion: state.config().account_deletion,
@@ -148,6 +178,14 @@ pub async fn data(State(state): State<AppState>, headers: HeaderMap) -> Response
         .into_iter()
         .map(|s| json!({"started_ms": s.created_ms, "last_seen": s.last_seen, "address": s.address, "user_agent": s.user_agent}))
         .collect();
+    let apps: Vec<Value> = state
+        .store()
+        .consents_of(&me.user.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| json!({"client_id": c.client_id, "scope": c.scopes.join(" "), "granted_at": c.granted_at}))
+        .collect();
     let body = json!({
         "sub": me.user.id,
         "username": me.user.username,
@@ -157,6 +195,7 @@ pub async fn data(State(state): State<AppState>, headers: HeaderMap) -> Response
         "created_at": me.user.created_at,
         "updated_at": me.user.updated_at,
         "sessions": sessions,
+        "applications": apps,
     });
     (
         [
@@ -214,6 +253,53 @@ pub async fn end_one(State(state): State<AppState>, headers: HeaderMap, body: By
         );
     }
     see_other(&state, ACCOUNT)
+}
+
+/// Removes an application's access: the consent goes, and the application's tokens for the
+/// person become inactive at introspection and userinfo.
+pub async fn remove_app(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (me, f) = match posted(&state, &headers, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let client_id = f.get("client");
+    match state
+        .store()
+        .revoke_consent(&me.user.id, client_id, state.now_millis())
+        .await
+    {
+        Ok(true) => {
+            state.event(
+                "consent.revoked",
+                Some(client_id),
+                json!({"user_id": me.user.id, "by": "user"}),
+            );
+            page(
+                &state,
+                &me,
+                StatusCode::OK,
+                Some("Access removed: the application must ask you again."),
+                None,
+            )
+            .await
+        }
+        Ok(false) => see_other(&state, ACCOUNT),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot remove a consent");
+            page(
+                &state,
+                &me,
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                Some("The access could not be removed right now. Please try again.".into()),
+            )
+            .await
+        }
+    }
 }
 
 pub async fn end_others(

@@ -479,7 +479,7 @@ fn respond(state: &AppState, target: &Target, fields: &[(&str, &str)]) -> Respon
 
 /// The `form_post` page's policy: its stylesheet, the one inline script that submits the form
 /// (by its SHA-256), nothing else; no `form-action`, so the form may go to the application.
-const FORM_POST_CSP: &str = "default-src 'none'; style-src 'self'; script-src 'sha256-lDM0tz4WH4iWLn4ZCaR7xyI2ZQ1yv35zgJFB2FDDdJY='; base-uri 'none'; frame-ancestors 'none'";
+const FORM_POST_CSP: &str = "default-src 'none'; style-src 'self'; script-src 'sha256-ePniVEkSivX/c7XWBGafqh8tSpiRrKiqYeqbG7N1TOE='; base-uri 'none'; frame-ancestors 'none'";
 
 #[derive(Template)]
 #[template(path = "form_post.html")]
@@ -556,7 +556,7 @@ struct ConsentPage<'a> {
 }
 
 /// What a scope lets an application do, in words.
-fn describe(state: &AppState, scope: &str) -> String {
+pub(super) fn describe(state: &AppState, scope: &str) -> String {
     if let Some(d) = state.config().scope_descriptions.get(scope) {
         return d.clone();
     }

@@ -51,6 +51,7 @@ pub fn router(prefix: &str) -> Router<AppState> {
             post(account::end_others),
         )
         .route(&at("/account/password"), post(account::change_password))
+        .route(&at("/account/apps/remove"), post(account::remove_app))
         .route(&at("/account/delete"), post(account::delete))
         .route(&at("/assets/site.css"), get(stylesheet))
         .route(

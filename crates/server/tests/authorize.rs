@@ -1,0 +1,880 @@
+//! The authorization code flow over HTTP, as a browser and an application use it: sign-in and
+//! consent, the code and its exchange with PKCE, the ID token checked with `tessera-jose`
+//! against the published keys, userinfo, remembered consent, and the ways it must refuse:
+//! untrusted clients and redirect URIs get a page and never a redirect, every other error goes
+//! back with `state` and `iss`, codes are single use and bound to their client, redirect URI
+//! and verifier, a replay revokes what the first redemption gave.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tessera_jose::JwkSet;
+use tessera_jose::jwt::Verifier;
+use tessera_server::admin::{ClientSpec, NewCredentials, NewUser};
+use testkit::Issuer;
+use testkit::web::{Browser, ORIGIN, Page, form_body};
+
+const PW: &str = "correct horse battery staple";
+const APP: &str = "https://app.example/callback";
+const ISS: &str = "http://127.0.0.1";
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0";
+
+async fn issuer() -> Issuer {
+    let issuer = Issuer::start(&[(
+        "scope_descriptions",
+        "orders:read=see your orders|orders:write=place orders for you",
+    )])
+    .await;
+    issuer
+        .admin
+        .create_user(NewUser {
+            username: "Ada".into(),
+            password: Some(zeroize::Zeroizing::new(PW.into())),
+            attributes: serde_json::json!({"email": "ada@example.com", "email_verified": true, "name": "Ada Lovelace", "phone_number": "+44 20 7946 0000"})
+                .as_object()
+                .unwrap()
+                .clone(),
+            groups: vec!["admins".into()],
+        })
+        .await
+        .unwrap();
+    issuer
+}
+
+/// A client of the code flow: public, or confidential with a secret.
+async fn app(issuer: &Issuer, name: &str, public: bool) -> NewCredentials {
+    issuer
+        .admin
+        .create_client(ClientSpec {
+            name: Some(name.into()),
+            scopes: Some(vec!["orders:read".into(), "orders:write".into()]),
+            audiences: Some(vec!["api://orders".into()]),
+            public: Some(public),
+            redirect_uris: Some(vec![APP.into(), "http://127.0.0.1/native".into()]),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
+/// A PKCE verifier and its S256 challenge.
+fn pkce() -> (String, String) {
+    let verifier = tessera_jose::b64::encode(tessera_jose::secret::random(32).unwrap());
+    let challenge = tessera_jose::b64::encode(tessera_jose::secret::sha2(256, verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+fn authorize_path(pairs: &[(&str, &str)]) -> String {
+    format!(
+        "/oauth2/authorize?{}",
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish()
+    )
+}
+
+/// The standard request of `client` with `challenge`, and more parameters.
+fn request(client: &str, challenge: &str, more: &[(&str, &str)]) -> String {
+    let mut pairs = vec![
+        ("response_type", "code"),
+        ("client_id", client),
+        ("redirect_uri", APP),
+        ("scope", "openid profile email orders:read"),
+        ("state", "st-123"),
+        ("nonce", "n-0S6_WzA2Mj"),
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+    ];
+    for (k, v) in more {
+        pairs.retain(|(n, _)| n != k);
+        pairs.push((k, v));
+    }
+    authorize_path(&pairs)
+}
+
+/// The query of a redirect to the application, as pairs; panics when it goes elsewhere.
+fn back_at_app(page: &Page) -> Vec<(String, String)> {
+    assert_eq!(page.status, 303, "{}", page.body);
+    let to = page.headers["location"].to_str().unwrap();
+    let query = to
+        .strip_prefix(&format!("{APP}?"))
+        .unwrap_or_else(|| panic!("not back at the application: {to}"));
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Follows a 303 within the service.
+async fn follow(b: &mut Browser, page: &Page) -> Page {
+    assert_eq!(page.status, 303, "{}", page.body);
+    let to = page.headers["location"].to_str().unwrap().to_owned();
+    b.get(&to).await
+}
+
+/// The hidden fields of the consent form, and the decision.
+fn consent_body(page: &Page, decision: &str) -> Vec<u8> {
+    let form = &page.body[page.body.find("action=\"/oauth2/consent\"").unwrap()..];
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for input in form.split("<input type=\"hidden\" ").skip(1) {
+        let name = input
+            .split("name=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let value = input
+            .split("value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        pairs.push((name.to_owned(), unescape(value)));
+    }
+    pairs.push(("decision".into(), decision.into()));
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&pairs)
+        .finish()
+        .into_bytes()
+}
+
+/// Undoes the template's HTML escaping (numeric character references and the named ones
+/// HTML escapers use), as a browser reads an attribute.
+fn unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let end = tail.find(';').unwrap();
+        let entity = &tail[1..end];
+        let c = match entity {
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            "apos" => '\'',
+            e if e.starts_with("#x") => {
+                char::from_u32(u32::from_str_radix(&e[2..], 16).unwrap()).unwrap()
+            }
+            e if e.starts_with('#') => char::from_u32(e[1..].parse().unwrap()).unwrap(),
+            e => panic!("unknown entity {e}"),
+        };
+        out.push(c);
+        rest = &tail[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Signs in through the form the authorization endpoint sent the browser to, and follows the
+/// way back to the endpoint.
+async fn sign_in_from(b: &mut Browser, to_login: &Page) -> Page {
+    let form = follow(b, to_login).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let next = form
+        .body
+        .split("name=\"next\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let body = form_body(&[
+        ("csrf", &Browser::csrf(&form)),
+        ("username", "ada"),
+        ("password", PW),
+        ("next", &unescape(next)),
+    ]);
+    let done = b.post("/login", ORIGIN, body).await;
+    follow(b, &done).await
+}
+
+async fn exchange(
+    issuer: &Issuer,
+    fields: &[(&str, &str)],
+    basic: Option<(&str, &str)>,
+) -> (StatusCode, Value) {
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/oauth2/token", issuer.base))
+        .form(fields);
+    if let Some((id, secret)) = basic {
+        req = req.basic_auth(id, Some(secret));
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    (status, resp.json().await.unwrap())
+}
+
+async fn userinfo(issuer: &Issuer, token: Option<&str>) -> (StatusCode, String, Value) {
+    let mut req = reqwest::Client::new().get(format!("{}/oauth2/userinfo", issuer.base));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let challenge = resp
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, challenge, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn keys(issuer: &Issuer) -> JwkSet {
+    let text = reqwest::get(format!("{}/.well-known/jwks.json", issuer.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    JwkSet::from_json(&text).unwrap()
+}
+
+/// One whole flow for a signed-in browser whose consent is on record: the code.
+async fn code_for(b: &mut Browser, client: &str, challenge: &str) -> String {
+    let back = back_at_app(&b.get(&request(client, challenge, &[])).await);
+    param(&back, "code").unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_person_grants_an_application_access() {
+    let issuer = issuer().await;
+    let app = app(&issuer, "Orders App", true).await;
+    assert!(app.client_secret.is_none(), "a public client has no secret");
+    let mut b = Browser::new(&issuer.base, FIREFOX);
+    let (verifier, challenge) = pkce();
+
+    // No session: to the sign-in page, which names the application and comes back.
+    let first = b.get(&request(&app.client_id, &challenge, &[])).await;
+    assert_eq!(first.status, 303);
+    let login = first.headers["location"].to_str().unwrap();
+    assert!(
+        login.starts_with("/login?next=%2Foauth2%2Fauthorize%3F"),
+        "{login}"
+    );
+    let form = b.get(login).await;
+    assert!(
+        form.body.contains("to continue to Orders App"),
+        "{}",
+        form.body
+    );
+    let csp = form.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        !csp.contains("form-action"),
+        "the sign-in leads on to the application: {csp}"
+    );
+    assert!(csp.contains("frame-ancestors 'none'"));
+    let consent = sign_in_from(&mut b, &first).await;
+
+    // The consent page: the application, that it is not the operator's, what it asks in words.
+    assert_eq!(consent.status, 200, "{}", consent.body);
+    for text in [
+        "Allow Orders App to access your account?",
+        "Orders App is not run by Tessera",
+        "know who you are",
+        "see your email address",
+        "see your orders",
+        "It will see: your subject identifier, name, username, picture, profile details, email address.",
+    ] {
+        assert!(consent.body.contains(text), "{text}: {}", consent.body);
+    }
+    assert_eq!(consent.headers["x-frame-options"], "DENY");
+    let csp = consent.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+
+    // A forged decision (another CSRF token, or from another site) changes nothing.
+    let forged = String::from_utf8(consent_body(&consent, "allow"))
+        .unwrap()
+        .replace(&Browser::csrf(&consent), "forged");
+    assert_eq!(
+        b.post("/oauth2/consent", ORIGIN, forged.into_bytes())
+            .await
+            .status,
+        403
+    );
+    let cross = b
+        .post(
+            "/oauth2/consent",
+            "https://evil.example",
+            consent_body(&consent, "allow"),
+        )
+        .await;
+    assert_eq!(cross.status, 403);
+
+    let allowed = b
+        .post("/oauth2/consent", ORIGIN, consent_body(&consent, "allow"))
+        .await;
+    let back = back_at_app(&allowed);
+    assert_eq!(param(&back, "state"), Some("st-123"));
+    assert_eq!(param(&back, "iss"), Some(ISS), "RFC 9207");
+    let code = param(&back, "code").unwrap().to_owned();
+    assert_eq!(code.len(), 43, "256 random bits");
+
+    // The exchange: the public client authenticates with its id alone; PKCE proves the rest.
+    let (s, tokens) = exchange(
+        &issuer,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", APP),
+            ("client_id", &app.client_id),
+            ("code_verifier", &verifier),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{tokens}");
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["scope"], "openid profile email orders:read");
+    let access = tokens["access_token"].as_str().unwrap();
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let user = issuer.admin.user("ada").await.unwrap();
+
+    // The ID token, verified with tessera-jose against the published keys.
+    let verifier_id = Verifier::builder(keys(&issuer).await)
+        .algorithms_from_keys()
+        .issuer(ISS)
+        .audience(app.client_id.clone())
+        .typ("JWT")
+        .build()
+        .unwrap();
+    let id = verifier_id.verify::<Value>(id_token).unwrap().into_claims();
+    assert_eq!(id["sub"], user.id.as_str());
+    assert_eq!(id["nonce"], "n-0S6_WzA2Mj");
+    assert_eq!(id["azp"], app.client_id.as_str());
+    assert_eq!(id["amr"], serde_json::json!(["pwd"]));
+    assert!(id["auth_time"].as_i64().unwrap() <= id["iat"].as_i64().unwrap());
+    assert!(id["sid"].as_str().is_some_and(|s| s.len() == 22));
+    let half = &tessera_jose::secret::sha2(256, access.as_bytes())[..16];
+    assert_eq!(id["at_hash"], tessera_jose::b64::encode(half));
+    assert!(id.get("email").is_none(), "claims come from userinfo");
+    // The access token: RFC 9068, for the person, through this client.
+    let at = Verifier::builder(keys(&issuer).await)
+        .algorithms_from_keys()
+        .issuer(ISS)
+        .audience("api://orders")
+        .typ("at+jwt")
+        .build()
+        .unwrap()
+        .verify::<Value>(access)
+        .unwrap()
+        .into_claims();
+    assert_eq!(at["sub"], user.id.as_str());
+    assert_eq!(at["client_id"], app.client_id.as_str());
+    assert_eq!(at["auth_time"], id["auth_time"]);
+
+    // Userinfo: the person's claims for the granted scopes, nothing more (no phone).
+    let (s, _, claims) = userinfo(&issuer, Some(access)).await;
+    assert_eq!(s, 200, "{claims}");
+    assert_eq!(claims["sub"], user.id.as_str());
+    assert_eq!(claims["email"], "ada@example.com");
+    assert_eq!(claims["email_verified"], true);
+    assert_eq!(claims["name"], "Ada Lovelace");
+    assert!(claims.get("phone_number").is_none(), "{claims}");
+    let (s, challenge, _) = userinfo(&issuer, None).await;
+    assert_eq!((s.as_u16(), challenge.as_str()), (401, "Bearer"));
+    let (s, challenge, _) = userinfo(&issuer, Some("not.a.token")).await;
+    assert_eq!(s, 401);
+    assert!(
+        challenge.starts_with("Bearer error=\"invalid_token\""),
+        "{challenge}"
+    );
+
+    // The same code again: refused, and what it gave is revoked (RFC 6749 §4.1.2).
+    let (s, again) = exchange(
+        &issuer,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", APP),
+            ("client_id", &app.client_id),
+            ("code_verifier", &verifier),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s.as_u16(), again["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (s, _, _) = userinfo(&issuer, Some(access)).await;
+    assert_eq!(s, 401, "the first redemption's token is revoked");
+
+    // Consent is remembered: the next request goes straight back with a code; prompt=consent
+    // and a wider scope ask again.
+    let (verifier, challenge) = pkce();
+    let code = code_for(&mut b, &app.client_id, &challenge).await;
+    let asked = b
+        .get(&request(
+            &app.client_id,
+            &challenge,
+            &[("prompt", "consent")],
+        ))
+        .await;
+    assert_eq!(asked.status, 200);
+    assert!(asked.body.contains("Allow Orders App"));
+    let wider = b
+        .get(&request(
+            &app.client_id,
+            &challenge,
+            &[("scope", "openid orders:write")],
+        ))
+        .await;
+    assert!(
+        wider.body.contains("place orders for you"),
+        "{}",
+        wider.body
+    );
+    let denied = back_at_app(
+        &b.post("/oauth2/consent", ORIGIN, consent_body(&wider, "deny"))
+            .await,
+    );
+    assert_eq!(param(&denied, "error"), Some("access_denied"));
+    assert_eq!(param(&denied, "state"), Some("st-123"));
+
+    // The account page lists the application; removing it ends its tokens.
+    let (s, tokens) = exchange(
+        &issuer,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", APP),
+            ("client_id", &app.client_id),
+            ("code_verifier", &verifier),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(userinfo(&issuer, Some(access)).await.0, 200);
+    let account = b.get("/account").await;
+    assert!(account.body.contains("Applications you gave access to"));
+    assert!(
+        account.body.contains("<strong>Orders App</strong>"),
+        "{}",
+        account.body
+    );
+    let removed = b
+        .post(
+            "/account/apps/remove",
+            ORIGIN,
+            form_body(&[
+                ("csrf", &Browser::csrf(&account)),
+                ("client", &app.client_id),
+            ]),
+        )
+        .await;
+    assert_eq!(removed.status, 200);
+    assert!(removed.body.contains("Access removed"));
+    assert!(!removed.body.contains("<strong>Orders App</strong>"));
+    assert_eq!(
+        userinfo(&issuer, Some(access)).await.0,
+        401,
+        "inactive at once"
+    );
+    // ... and the application must ask again.
+    let (_, challenge) = pkce();
+    let again = b.get(&request(&app.client_id, &challenge, &[])).await;
+    assert_eq!(again.status, 200, "the consent page again");
+}
+
+#[tokio::test]
+async fn untrusted_requests_get_a_page_and_others_go_back_with_the_error() {
+    let issuer = issuer().await;
+    let app = app(&issuer, "Orders App", true).await;
+    let cc = &issuer.creds; // a client_credentials client: no code flow
+    let mut b = Browser::new(&issuer.base, FIREFOX);
+    let (_, challenge) = pkce();
+    // Never a redirect: unknown client, a client without the grant, redirect URI variants.
+    let mut untrusted = vec![
+        request("tc_nobody", &challenge, &[]),
+        request(&cc.client_id, &challenge, &[]),
+        authorize_path(&[("client_id", &app.client_id), ("response_type", "code")]),
+    ];
+    for variant in [
+        "https://app.example/callback/",
+        "https://app.example/callbackx",
+        "https://app.example/callback?x=1",
+        "https://app.example/callback#f",
+        "https://APP.example/callback",
+        "https://app.example/%63allback",
+        "https://app.example:8443/callback",
+        "https://evil@app.example/callback",
+        "https://app.example.evil.com/callback",
+        "http://app.example/callback",
+        "https://evil.example/callback",
+    ] {
+        untrusted.push(request(
+            &app.client_id,
+            &challenge,
+            &[("redirect_uri", variant)],
+        ));
+    }
+    // A repeated client_id.
+    untrusted.push(format!(
+        "{}&client_id=other",
+        request(&app.client_id, &challenge, &[])
+    ));
+    for path in &untrusted {
+        let page = b.get(path).await;
+        assert_eq!(page.status, 400, "{path}");
+        assert!(page.headers.get("location").is_none(), "{path}");
+        assert!(page.body.contains("This request cannot go on"), "{path}");
+    }
+    // A native app's loopback redirect on any port.
+    let native = b
+        .get(&request(
+            &app.client_id,
+            &challenge,
+            &[
+                ("redirect_uri", "http://127.0.0.1:53219/native"),
+                ("prompt", "none"),
+            ],
+        ))
+        .await;
+    assert!(
+        native.headers["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:53219/native?error=login_required"),
+        "{:?}",
+        native.headers
+    );
+    // Back to the application with error, state and iss.
+    for (more, error) in [
+        (
+            vec![("response_type", "token")],
+            "unsupported_response_type",
+        ),
+        (
+            vec![("response_type", "code id_token")],
+            "unsupported_response_type",
+        ),
+        (vec![("code_challenge", "")], "invalid_request"),
+        (vec![("code_challenge_method", "plain")], "invalid_request"),
+        (vec![("code_challenge_method", "")], "invalid_request"),
+        (vec![("code_challenge", "too-short")], "invalid_request"),
+        (vec![("scope", "openid admin")], "invalid_scope"),
+        (vec![("resource", "api://billing")], "invalid_target"),
+        (
+            vec![("request", "eyJhbGciOiJub25lIn0.e30.")],
+            "request_not_supported",
+        ),
+        (vec![("prompt", "none login")], "invalid_request"),
+        (vec![("max_age", "-1")], "invalid_request"),
+        (vec![("response_mode", "fragment")], "invalid_request"),
+        (vec![("prompt", "none")], "login_required"),
+    ] {
+        let back = back_at_app(&b.get(&request(&app.client_id, &challenge, &more)).await);
+        assert_eq!(param(&back, "error"), Some(error), "{more:?}");
+        assert_eq!(param(&back, "state"), Some("st-123"), "{more:?}");
+        assert_eq!(param(&back, "iss"), Some(ISS), "{more:?}");
+        assert!(param(&back, "error_description").is_some());
+    }
+    // form_post: a page whose form posts the answer to the application, its one script allowed
+    // by hash, the form posted without script too.
+    let posted = b
+        .get(&request(
+            &app.client_id,
+            &challenge,
+            &[("response_mode", "form_post"), ("prompt", "none")],
+        ))
+        .await;
+    assert_eq!(posted.status, 200);
+    assert!(
+        posted
+            .body
+            .contains("<form method=\"post\" action=\"https://app.example/callback\">"),
+        "{}",
+        posted.body
+    );
+    assert!(
+        posted
+            .body
+            .contains("name=\"error\" value=\"login_required\"")
+    );
+    assert!(posted.body.contains("name=\"state\" value=\"st-123\""));
+    assert!(
+        posted
+            .body
+            .contains("<button type=\"submit\">Continue</button>")
+    );
+    let csp = posted.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'sha256-") && !csp.contains("form-action"),
+        "{csp}"
+    );
+    assert_eq!(posted.headers["x-frame-options"], "DENY");
+
+    // A signed-in browser: max_age and prompt=login ask for a new sign-in, without prompt=none.
+    b.sign_in("ada", PW).await;
+    issuer
+        .admin
+        .update_client(
+            &app.client_id,
+            ClientSpec {
+                first_party: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // Nodes see an operator's change at their next poll of the store; this one now.
+    issuer.server.state.refresh().await.unwrap();
+    let code = code_for(&mut b, &app.client_id, &challenge).await;
+    assert_eq!(code.len(), 43, "first party: no consent asked");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for more in [[("max_age", "0")], [("prompt", "login")]] {
+        let again = b.get(&request(&app.client_id, &challenge, &more)).await;
+        let to = again.headers["location"].to_str().unwrap();
+        assert!(
+            to.starts_with("/login?next=") && to.contains("again=1") && to.contains("username=Ada"),
+            "{to}"
+        );
+        let none = b
+            .get(&request(
+                &app.client_id,
+                &challenge,
+                &[more[0], ("prompt", "none")],
+            ))
+            .await;
+        if more[0].0 == "max_age" {
+            let back = back_at_app(&none);
+            assert_eq!(param(&back, "error"), Some("login_required"));
+        }
+        // Signing in again gives a code.
+        let back = back_at_app(&sign_in_from(&mut b, &again).await);
+        assert!(param(&back, "code").is_some());
+    }
+}
+
+#[tokio::test]
+async fn codes_are_bound_to_their_client_redirect_and_verifier() {
+    let issuer = issuer().await;
+    let public = app(&issuer, "Public App", true).await;
+    let web = app(&issuer, "Web App", false).await;
+    let secret = web.client_secret.clone().unwrap();
+    for c in [&public.client_id, &web.client_id] {
+        issuer
+            .admin
+            .update_client(
+                c,
+                ClientSpec {
+                    first_party: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+    issuer.server.state.refresh().await.unwrap();
+    let mut b = Browser::new(&issuer.base, FIREFOX);
+    b.sign_in("ada", PW).await;
+    let (verifier, challenge) = pkce();
+    let redeem = |code: String, verifier: String, redirect: &'static str| {
+        vec![
+            ("grant_type".to_owned(), "authorization_code".to_owned()),
+            ("code".to_owned(), code),
+            ("redirect_uri".to_owned(), redirect.to_owned()),
+            ("code_verifier".to_owned(), verifier),
+        ]
+    };
+    let as_pairs = |v: &Vec<(String, String)>, extra: &[(&str, &str)]| -> Vec<(String, String)> {
+        let mut all = v.clone();
+        all.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        all
+    };
+    async fn post(
+        issuer: &Issuer,
+        pairs: Vec<(String, String)>,
+        basic: Option<(&str, &str)>,
+    ) -> (u16, Value) {
+        let fields: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let (s, v) = exchange(issuer, &fields, basic).await;
+        (s.as_u16(), v)
+    }
+    let pid = [("client_id", public.client_id.as_str())];
+
+    // A wrong verifier, a missing one, the challenge itself (plain): each burns the code.
+    for bad in [
+        "wrong-verifier-wrong-verifier-wrong-verifier-0",
+        "",
+        &challenge,
+    ] {
+        let code = code_for(&mut b, &public.client_id, &challenge).await;
+        let (s, v) = post(
+            &issuer,
+            as_pairs(&redeem(code, bad.to_owned(), APP), &pid),
+            None,
+        )
+        .await;
+        assert_eq!(s, 400, "{v}");
+        assert!(
+            v["error"] == "invalid_grant" || v["error"] == "invalid_request",
+            "{v}"
+        );
+    }
+    // Another redirect URI than the request's.
+    let code = code_for(&mut b, &public.client_id, &challenge).await;
+    let (s, v) = post(
+        &issuer,
+        as_pairs(
+            &redeem(code, verifier.clone(), "http://127.0.0.1/native"),
+            &pid,
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{v}"
+    );
+    // Client A's code redeemed by client B.
+    let code = code_for(&mut b, &public.client_id, &challenge).await;
+    let (s, v) = post(
+        &issuer,
+        redeem(code, verifier.clone(), APP),
+        Some((&web.client_id, &secret)),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{v}"
+    );
+    // A confidential client must authenticate; with its secret it gets its tokens.
+    let code = code_for(&mut b, &web.client_id, &challenge).await;
+    let (s, v) = post(
+        &issuer,
+        as_pairs(
+            &redeem(code.clone(), verifier.clone(), APP),
+            &[("client_id", &web.client_id)],
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{v}"
+    );
+    let code = code_for(&mut b, &web.client_id, &challenge).await;
+    let (s, v) = post(
+        &issuer,
+        redeem(code, verifier.clone(), APP),
+        Some((&web.client_id, &secret)),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["id_token"].is_string());
+    // A public client may not use client_credentials; an unknown code is invalid_grant.
+    let (s, v) = post(
+        &issuer,
+        vec![
+            ("grant_type".into(), "client_credentials".into()),
+            ("client_id".into(), public.client_id.clone()),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("unauthorized_client")),
+        "{v}"
+    );
+    let (s, v) = post(
+        &issuer,
+        as_pairs(&redeem("A".repeat(43), verifier.clone(), APP), &pid),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{v}"
+    );
+
+    // A forced logout ends the person's tokens (introspection and userinfo).
+    let code = code_for(&mut b, &public.client_id, &challenge).await;
+    let (s, v) = post(
+        &issuer,
+        as_pairs(&redeem(code, verifier.clone(), APP), &pid),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let access = v["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(userinfo(&issuer, Some(&access)).await.0, 200);
+    issuer.admin.logout_user("ada").await.unwrap();
+    assert_eq!(userinfo(&issuer, Some(&access)).await.0, 401);
+}
+
+#[tokio::test]
+async fn discovery_lists_what_exists() {
+    let issuer = issuer().await;
+    let doc: Value = reqwest::get(format!("{}/.well-known/openid-configuration", issuer.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        doc["authorization_endpoint"],
+        format!("{ISS}/oauth2/authorize")
+    );
+    assert_eq!(doc["userinfo_endpoint"], format!("{ISS}/oauth2/userinfo"));
+    assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(
+        doc["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(
+        doc["subject_types_supported"],
+        serde_json::json!(["public"])
+    );
+    assert_eq!(
+        doc["id_token_signing_alg_values_supported"],
+        serde_json::json!(["ES256"])
+    );
+    assert!(
+        doc["grant_types_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("authorization_code"))
+    );
+    assert!(
+        doc["token_endpoint_auth_methods_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("none"))
+    );
+    for absent in [
+        "end_session_endpoint",
+        "pushed_authorization_request_endpoint",
+        "backchannel_logout_supported",
+    ] {
+        assert!(doc.get(absent).is_none(), "{absent} is not offered yet");
+    }
+}
