@@ -1154,6 +1154,20 @@ pub enum UserCommand {
     Logout(UserTarget),
     /// Delete an account (the audit log keeps its subject id only).
     Delete(UserTarget),
+    /// The applications a person gave access to.
+    Consents(UserTarget),
+    /// Remove a person's consent to an application: it must ask again, and its tokens for
+    /// the person end at once.
+    RevokeConsent {
+        /// Store and configuration.
+        #[command(flatten)]
+        opts: ServerOpts,
+        /// Username or subject id.
+        #[arg(allow_hyphen_values = true)]
+        user: String,
+        /// The application's client_id.
+        client_id: String,
+    },
     /// Import accounts from JSON lines (username, password_hash in PHC form, sub, groups,
     /// enabled, standard claims, attributes): all or nothing.
     Import {

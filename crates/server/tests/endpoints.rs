@@ -366,7 +366,10 @@ async fn jwks_and_metadata() {
     assert_eq!(m["issuer"], ISSUER);
     assert_eq!(m["token_endpoint"], format!("{ISSUER}/oauth2/token"));
     assert_eq!(m["jwks_uri"], format!("{ISSUER}/.well-known/jwks.json"));
-    assert_eq!(m["grant_types_supported"], json!(["client_credentials"]));
+    assert_eq!(
+        m["grant_types_supported"],
+        json!(["authorization_code", "client_credentials"])
+    );
     assert_eq!(s.get("/healthz").await.0, StatusCode::OK);
     assert_eq!(s.get("/readyz").await.0, StatusCode::OK);
     let c = s.client("a", &["api://x"]).await;

@@ -233,6 +233,53 @@ pub fn user(c: &UserCommand) -> CmdResult {
             UserCommand::Enable(t) => target(t, "enabled: it can sign in again", |a, u| Box::pin(async move { a.set_user_enabled(u, true).await })).await,
             UserCommand::Logout(t) => target(t, "logged out: every session and token made until now ended, on every node", |a, u| Box::pin(async move { a.logout_user(u).await })).await,
             UserCommand::Delete(t) => target(t, "deleted (the audit log keeps its subject id only)", |a, u| Box::pin(async move { a.delete_user(u).await })).await,
+            UserCommand::Consents(t) => {
+                let admin = open(&t.opts).await?;
+                let consents = admin.consents(&t.user).await.map_err(admin_error)?;
+                if t.json {
+                    for c in &consents {
+                        output::line(
+                            &json!({"client_id": c.client_id, "scope": c.scopes.join(" "), "granted_at": c.granted_at})
+                                .to_string(),
+                        )?;
+                    }
+                    return Ok(());
+                }
+                let mut rows = Vec::new();
+                for c in &consents {
+                    let name = admin
+                        .client(&c.client_id)
+                        .await
+                        .map_or_else(|_| "(deleted)".to_owned(), |cl| cl.name);
+                    rows.push(vec![
+                        c.client_id.clone(),
+                        name,
+                        c.scopes.join(" "),
+                        output::iso(c.granted_at, crate::args::DateStyle::Utc),
+                    ]);
+                }
+                output::table(
+                    &["CLIENT ID", "NAME", "SCOPES", "SINCE"],
+                    &rows,
+                    "no applications: this person has not given access to any",
+                )
+            }
+            UserCommand::RevokeConsent {
+                opts,
+                user,
+                client_id,
+            } => {
+                let u = open(opts)
+                    .await?
+                    .revoke_consent(user, client_id)
+                    .await
+                    .map_err(admin_error)?;
+                output::note(&format!(
+                    "{} no longer gives {client_id} access: it must ask again, and its tokens for them ended",
+                    u.username
+                ));
+                Ok(())
+            }
             UserCommand::Import { opts, file, json } => {
                 let bytes = if file == "-" {
                     input::stdin()?

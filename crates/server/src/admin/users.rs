@@ -290,6 +290,39 @@ impl Admin {
         Ok(u)
     }
 
+    /// The applications a person gave access to (consents with scopes), newest first.
+    ///
+    /// # Errors
+    /// [`Error`].
+    pub async fn consents(&self, name_or_id: &str) -> Result<Vec<tessera_store::Consent>, Error> {
+        let u = self.user(name_or_id).await?;
+        Ok(self.store.consents_of(&u.id).await?)
+    }
+
+    /// Removes a person's consent to an application: the application must ask again, and
+    /// its tokens for the person issued up to now are inactive.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when the person had not consented to it.
+    pub async fn revoke_consent(&self, name_or_id: &str, client_id: &str) -> Result<User, Error> {
+        let u = self.user(name_or_id).await?;
+        let now_ms = self.clock.now_millis();
+        if !self.store.revoke_consent(&u.id, client_id, now_ms).await? {
+            return Err(Error::Invalid(format!(
+                "{} has not given access to `{}`",
+                u.username,
+                tessera_jose::error::escaped(client_id)
+            )));
+        }
+        self.event(
+            "consent.revoked",
+            Some(client_id),
+            json!({"user_id": u.id, "by": "operator", "up_to_ms": now_ms}),
+        )
+        .await?;
+        Ok(u)
+    }
+
     /// Sets (or with `None` removes) an account's password.
     ///
     /// # Errors

@@ -77,6 +77,14 @@ fn form(
             app: authorize::continuation_app(state, next),
         },
     );
+    // On its way to an authorization, the form's answer redirects to the application.
+    if !next.is_empty() {
+        resp.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(super::redirecting_policy().csp())
+                .unwrap_or(HeaderValue::from_static(crate::security::API_CSP)),
+        );
+    }
     if new {
         resp.headers_mut().append(
             header::SET_COOKIE,

@@ -62,25 +62,24 @@ pub fn router(prefix: &str) -> Router<AppState> {
         .layer(axum::middleware::from_fn(headers))
 }
 
-/// The pages' security headers and no caching. The sign-in and consent forms lead, through
-/// redirects, to an application's redirect URI: their pages leave `form-action` out (the
-/// endpoint allows only registered redirect URIs); a response that set its own policy (the
-/// `form_post` page) keeps it.
+/// The pages' security headers and no caching. The authorization and consent pages' forms
+/// lead, through redirects, to an application's redirect URI: their policy leaves
+/// `form-action` out (the endpoint allows only registered redirect URIs), as does a sign-in
+/// form on its way to an authorization ([`redirecting_policy`], set by the handler). A policy
+/// the handler set (that one, the `form_post` page's) is kept.
 async fn headers(req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let leads_away = path.ends_with(LOGIN)
-        || path.ends_with(authorize::AUTHORIZE)
-        || path.ends_with(authorize::CONSENT);
+    let leads_away = path.ends_with(authorize::AUTHORIZE) || path.ends_with(authorize::CONSENT);
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
+    let own = h.get(header::CONTENT_SECURITY_POLICY).cloned();
     if leads_away {
-        let own = h.get(header::CONTENT_SECURITY_POLICY).cloned();
         redirecting_policy().apply(h);
-        if let Some(csp) = own {
-            h.insert(header::CONTENT_SECURITY_POLICY, csp);
-        }
     } else {
         page_policy().apply(h);
+    }
+    if let Some(csp) = own {
+        h.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // Under `no-referrer` browsers send `Origin: null` with the forms' POSTs, which the
@@ -98,6 +97,7 @@ fn page_policy() -> &'static Policy {
     POLICY.get_or_init(|| Policy::page(FormAction::SelfOnly))
 }
 
+/// The policy of a page whose form leads to an application (no `form-action`).
 fn redirecting_policy() -> &'static Policy {
     static POLICY: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
     POLICY.get_or_init(|| Policy::page(FormAction::ThenRedirect))
