@@ -325,3 +325,324 @@ async fn second_session(issuer: &str) -> String {
     )
     .await
 }
+
+/// An application's redirect URI: a loopback listener that keeps what the browser brought (the
+/// request line, and the body of a `form_post`) and answers a page that says so.
+struct App {
+    port: u16,
+    got: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl App {
+    async fn start() -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let keep = got.clone();
+        let task = tokio::spawn(async move {
+            // At most 50 requests: a test needs a few.
+            for _ in 0..50 {
+                let Ok((mut s, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                // Headers, then as much body as Content-Length says (bounded).
+                loop {
+                    let Ok(n) = s.read(&mut chunk).await else {
+                        break;
+                    };
+                    if n == 0 {
+                        break;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + length.min(65_536) {
+                            break;
+                        }
+                    }
+                    if buf.len() > 1 << 20 {
+                        break;
+                    }
+                }
+                let text = String::from_utf8_lossy(&buf).to_string();
+                let line = text.lines().next().unwrap_or_default().to_owned();
+                let body = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or_default();
+                keep.lock().unwrap().push(format!("{line}\n{body}"));
+                let page =
+                    "<!doctype html><html lang=en><title>App</title><p id=got>received</p></html>";
+                let _ = s
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+                            page.len()
+                        )
+                        .as_bytes(),
+                    )
+                    .await;
+            }
+        });
+        Self { port, got, task }
+    }
+
+    fn redirect_uri(&self) -> String {
+        format!("http://127.0.0.1:{}/callback", self.port)
+    }
+
+    /// The parameters of the last request that reached the redirect URI (query or form; the
+    /// browser's own requests, such as the icon's, left out).
+    fn last(&self) -> Vec<(String, String)> {
+        let got = self.got.lock().unwrap();
+        let last = got
+            .iter()
+            .rev()
+            .find(|r| {
+                r.split(' ')
+                    .nth(1)
+                    .is_some_and(|p| p.starts_with("/callback"))
+            })
+            .expect("the application was reached")
+            .clone();
+        let (line, body) = last.split_once('\n').unwrap();
+        let query = if line.starts_with("POST") {
+            body.to_owned()
+        } else {
+            line.split(' ')
+                .nth(1)
+                .unwrap()
+                .split_once('?')
+                .map(|x| x.1.to_owned())
+                .unwrap_or_default()
+        };
+        form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn get<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The authorization code flow in a browser: an application sends the person to the service,
+/// the person signs in and allows it on the consent page, the application gets its code (in
+/// the query, then by `form_post`, whose script runs under the page's policy) and exchanges it;
+/// the account page lists the application and removes its access. Both pages pass axe-core and
+/// are photographed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_application_asks_for_access() {
+    let Some((chromium, driver)) = chromium() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let port = free_port();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let app = App::start().await;
+    tessera(d, &[], &["init"]);
+    tessera(
+        d,
+        &[("PW", PW)],
+        &[
+            "user",
+            "create",
+            "ada",
+            "--name",
+            "Ada Lovelace",
+            "--email",
+            "ada@example.com",
+            "--password-env",
+            "PW",
+        ],
+    );
+    let created = tessera(
+        d,
+        &[],
+        &[
+            "client",
+            "create",
+            "--name",
+            "Orders App",
+            "--public",
+            "--scope",
+            "orders:read",
+            "--redirect-uri",
+            &app.redirect_uri(),
+            "--json",
+        ],
+    );
+    let created: serde_json::Value = serde_json::from_str(&created).unwrap();
+    let client_id = created["client_id"].as_str().unwrap().to_owned();
+    assert!(created.get("client_secret").is_none(), "{created}");
+    let _node = node(d, port, &issuer);
+    let profile = d.join("chromium-profile");
+    let (_driver, c) = start_browser(&chromium, &driver, profile.to_str().unwrap()).await;
+
+    let verifier = tessera_jose::b64::encode(tessera_jose::secret::random(32).unwrap());
+    let challenge = tessera_jose::b64::encode(tessera_jose::secret::sha2(256, verifier.as_bytes()));
+    let authorize = |mode: &str| {
+        format!(
+            "{issuer}/oauth2/authorize?{}",
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([
+                    ("response_type", "code"),
+                    ("client_id", client_id.as_str()),
+                    ("redirect_uri", app.redirect_uri().as_str()),
+                    ("scope", "openid profile email orders:read"),
+                    ("state", "s-42"),
+                    ("code_challenge", challenge.as_str()),
+                    ("code_challenge_method", "S256"),
+                    ("response_mode", mode),
+                ])
+                .finish()
+        )
+    };
+    c.goto(&authorize("query")).await.unwrap();
+    until(&c, "location.pathname === '/login'").await;
+    let lead = eval(&c, "document.querySelector('.lead').textContent").await;
+    assert_eq!(lead, "to continue to Orders App");
+    sign_in(&c, "ada", PW).await;
+    until(&c, "document.querySelector('form.decision') !== null").await;
+    assert_eq!(eval(&c, "document.title").await, "Allow access · Tessera");
+    if let Some(found) = axe(&c).await {
+        assert_eq!(found, "", "accessibility of the consent page");
+    }
+    screenshot(&c, "consent-desktop").await;
+    testkit::browser::color_scheme(&c, "dark").await;
+    screenshot(&c, "consent-desktop-dark").await;
+    testkit::browser::color_scheme(&c, "light").await;
+    c.set_window_size(390, 844).await.unwrap();
+    fits(&c).await;
+    screenshot(&c, "consent-phone").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    // Allow: the browser goes to the application with the code, the state and the issuer.
+    c.find(Locator::Css("button[value=allow]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(&c, "document.getElementById('got') !== null").await;
+    let back = app.last();
+    assert_eq!(get(&back, "state"), Some("s-42"));
+    assert_eq!(get(&back, "iss"), Some(issuer.as_str()));
+    let code = get(&back, "code").unwrap().to_owned();
+    let http = reqwest::Client::new();
+    let exchange = |code: String| {
+        let http = http.clone();
+        let (issuer, client_id, verifier, redirect) = (
+            issuer.clone(),
+            client_id.clone(),
+            verifier.clone(),
+            app.redirect_uri(),
+        );
+        async move {
+            let resp = http
+                .post(format!("{issuer}/oauth2/token"))
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", code.as_str()),
+                    ("redirect_uri", redirect.as_str()),
+                    ("client_id", client_id.as_str()),
+                    ("code_verifier", verifier.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+            resp.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let tokens = exchange(code).await;
+    assert!(tokens["id_token"].is_string(), "{tokens}");
+
+    // form_post: consent is on record, so the service answers at once with a page whose one
+    // script posts the form to the application (allowed by its hash under the page's CSP).
+    c.goto(&authorize("form_post")).await.unwrap();
+    let start = std::time::Instant::now();
+    while !app
+        .got
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|r| r.starts_with("POST /callback"))
+    {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "the form_post page did not post to the application"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let posted = app.last();
+    assert_eq!(get(&posted, "state"), Some("s-42"));
+    assert_eq!(get(&posted, "iss"), Some(issuer.as_str()));
+    let tokens = exchange(get(&posted, "code").unwrap().to_owned()).await;
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+
+    // The operator sees the consent.
+    let listed = tessera(d, &[], &["user", "consents", "ada"]);
+    assert!(
+        listed.contains("Orders App") && listed.contains("openid profile email orders:read"),
+        "{listed}"
+    );
+    // The account page lists the application; removing it ends its tokens.
+    c.goto(&format!("{issuer}/account")).await.unwrap();
+    until(&c, "document.getElementById('apps') !== null").await;
+    if let Some(found) = axe(&c).await {
+        assert_eq!(
+            found, "",
+            "accessibility of the account page with an application"
+        );
+    }
+    screenshot(&c, "account-apps").await;
+    let userinfo = |token: String| {
+        let http = http.clone();
+        let issuer = issuer.clone();
+        async move {
+            http.get(format!("{issuer}/oauth2/userinfo"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(userinfo(access.clone()).await, 200);
+    eval(&c, "window.__before = true").await;
+    c.find(Locator::Css("form[action='/account/apps/remove'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "window.__before === undefined && document.querySelector('.notice') !== null",
+    )
+    .await;
+    assert_eq!(userinfo(access).await, 401);
+    let listed = tessera(d, &[], &["user", "consents", "ada"]);
+    assert_eq!(listed, "", "no rows (a script reads tab-separated rows)");
+    c.close().await.unwrap();
+}
