@@ -844,6 +844,13 @@ pub enum ClientCommand {
         /// The operator's own application: people are not asked to consent.
         #[arg(long)]
         first_party: bool,
+        /// A browser origin whose scripts may call the token, userinfo, revocation, JWKS and
+        /// discovery endpoints (CORS; repeat): a single-page app's https://app.example.
+        #[arg(long = "web-origin", value_name = "ORIGIN")]
+        web_origins: Vec<String>,
+        /// Its authorization requests must be pushed first (RFC 9126, /oauth2/par).
+        #[arg(long)]
+        require_par: bool,
         /// Access token lifetime (default: the server's token_ttl).
         #[arg(long, value_name = "DUR")]
         token_ttl: Option<String>,
@@ -915,6 +922,12 @@ pub enum ClientCommand {
         /// Whether it is the operator's own application (no consent asked).
         #[arg(long, value_name = "BOOL")]
         first_party: Option<bool>,
+        /// New web origins (repeat; replaces them all).
+        #[arg(long = "web-origin", value_name = "ORIGIN")]
+        web_origins: Vec<String>,
+        /// Whether its authorization requests must be pushed first (RFC 9126).
+        #[arg(long, value_name = "BOOL")]
+        require_par: Option<bool>,
     },
     /// Stop issuing tokens to an application (its tokens introspect inactive).
     Disable {

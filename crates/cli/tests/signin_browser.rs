@@ -350,10 +350,7 @@ impl App {
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 4096];
                 // Headers, then as much body as Content-Length says (bounded).
-                loop {
-                    let Ok(n) = s.read(&mut chunk).await else {
-                        break;
-                    };
+                while let Ok(n) = s.read(&mut chunk).await {
                     if n == 0 {
                         break;
                     }

@@ -72,6 +72,16 @@ impl OAuthError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_grant", description)
     }
 
+    /// A 400 with this error code (the authorization request's errors, returned by the
+    /// pushed authorization request endpoint, RFC 9126 §2.3).
+    #[must_use]
+    pub fn bad_request(
+        code: &'static str,
+        description: impl Into<std::borrow::Cow<'static, str>>,
+    ) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, description)
+    }
+
     /// `invalid_target` (400, RFC 8707 §2).
     #[must_use]
     pub fn invalid_target(description: impl Into<std::borrow::Cow<'static, str>>) -> Self {

@@ -13,6 +13,7 @@
 pub mod admin;
 pub mod config;
 mod conn;
+pub mod cors;
 mod endpoints;
 pub mod error;
 mod grants;
@@ -53,13 +54,11 @@ pub fn app(state: AppState) -> Router {
     // Under the issuer's path, if it has one (`paths` says where each document goes).
     let prefix = state.urls().prefix.clone();
     let at = |path: &str| format!("{prefix}{path}");
-    let mut router = Router::new()
+    // The endpoints a single-page app calls from its scripts (CORS for registered origins).
+    let scripts = Router::new()
         .route(&at(paths::TOKEN), post(endpoints::token::token))
-        .route(
-            &at(paths::INTROSPECT),
-            post(endpoints::introspect::introspect),
-        )
         .route(&at(paths::REVOKE), post(endpoints::revoke::revoke))
+        .route(&at(paths::PAR), post(endpoints::par::par))
         .route(&at(paths::JWKS), get(endpoints::discovery::jwks))
         .route(
             &at(paths::USERINFO),
@@ -73,6 +72,13 @@ pub fn app(state: AppState) -> Router {
             &at(paths::OIDC_METADATA),
             get(endpoints::discovery::metadata),
         )
+        .layer(middleware::from_fn_with_state(state.clone(), cors::cors));
+    let mut router = Router::new()
+        .route(
+            &at(paths::INTROSPECT),
+            post(endpoints::introspect::introspect),
+        )
+        .merge(scripts)
         .merge(pages::router(&prefix))
         .fallback(not_found);
     if debugger {

@@ -18,6 +18,8 @@ pub const REVOKE: &str = "/oauth2/revoke";
 pub const USERINFO: &str = "/oauth2/userinfo";
 /// `GET`/`POST`: the authorization endpoint (RFC 6749 §3.1; a page, see `pages::authorize`).
 pub const AUTHORIZE: &str = "/oauth2/authorize";
+/// `POST`: pushed authorization requests (RFC 9126).
+pub const PAR: &str = "/oauth2/par";
 /// `GET`: the published keys.
 pub const JWKS: &str = "/.well-known/jwks.json";
 /// `GET`: authorization server metadata (RFC 8414).
@@ -48,6 +50,10 @@ pub struct Urls {
     pub userinfo: String,
     /// The authorization endpoint.
     pub authorize: String,
+    /// The pushed authorization request endpoint.
+    pub par: String,
+    /// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0).
+    pub end_session: String,
     /// The RFC 8414 metadata.
     pub metadata: String,
     /// The debugger page.
@@ -69,6 +75,8 @@ impl Urls {
             jwks: url(JWKS),
             userinfo: url(USERINFO),
             authorize: url(AUTHORIZE),
+            par: url(PAR),
+            end_session: url("/oauth2/logout"),
             metadata: format!("{origin}{AS_METADATA}{path}"),
             debugger: format!("{issuer}{DEBUGGER}/"),
             prefix: path.to_owned(),
@@ -100,6 +108,8 @@ pub fn label(prefix: &str, path: Option<&str>) -> &'static str {
         Some(REVOKE) => "revoke",
         Some(JWKS) => "jwks",
         Some(USERINFO) => "userinfo",
+        Some(PAR) => "par",
+        Some("/oauth2/logout") => "end_session",
         Some(AUTHORIZE) => "authorize",
         Some("/oauth2/consent") => "consent",
         Some("/login" | "/logout") => "login",

@@ -26,6 +26,8 @@ struct Inner {
     config: Config,
     clock: SharedClock,
     clients: RwLock<Arc<HashMap<String, Arc<Client>>>>,
+    /// The web origins of the enabled clients (CORS).
+    web_origins: RwLock<Arc<std::collections::HashSet<String>>>,
     keys: RwLock<Arc<KeyRing>>,
     generation: AtomicI64,
     /// One reload at a time (the poller, and authentication failures that look in the store).
@@ -90,6 +92,7 @@ impl AppState {
                 config,
                 clock,
                 clients: RwLock::new(Arc::new(HashMap::new())),
+                web_origins: RwLock::new(Arc::new(std::collections::HashSet::new())),
                 keys: RwLock::new(Arc::new(KeyRing::empty())),
                 generation: AtomicI64::new(-1),
                 refreshing: tokio::sync::Mutex::new(()),
@@ -197,6 +200,15 @@ impl AppState {
             .read()
             .map_or_else(|p| Arc::clone(&p.into_inner()), |g| Arc::clone(&g));
         map.get(id).cloned()
+    }
+
+    /// Whether `origin` is a web origin of an enabled client (CORS).
+    #[must_use]
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.inner
+            .web_origins
+            .read()
+            .is_ok_and(|set| set.contains(origin))
     }
 
     /// The cached keys.
@@ -392,12 +404,20 @@ impl AppState {
             &self.inner.config.issuer,
             &self.inner.clock,
         )?;
+        let origins: std::collections::HashSet<String> = clients
+            .iter()
+            .filter(|c| c.enabled)
+            .flat_map(|c| c.web_origins.iter().cloned())
+            .collect();
         let map: HashMap<String, Arc<Client>> = clients
             .into_iter()
             .map(|c| (c.id.clone(), Arc::new(c)))
             .collect();
         if let Ok(mut w) = self.inner.clients.write() {
             *w = Arc::new(map);
+        }
+        if let Ok(mut w) = self.inner.web_origins.write() {
+            *w = Arc::new(origins);
         }
         let old = self.keys();
         if let Ok(mut w) = self.inner.keys.write() {

@@ -870,11 +870,362 @@ async fn discovery_lists_what_exists() {
             .unwrap()
             .contains(&Value::from("none"))
     );
-    for absent in [
-        "end_session_endpoint",
-        "pushed_authorization_request_endpoint",
-        "backchannel_logout_supported",
+    assert_eq!(
+        doc["pushed_authorization_request_endpoint"],
+        format!("{ISS}/oauth2/par")
+    );
+    assert_eq!(doc["end_session_endpoint"], format!("{ISS}/oauth2/logout"));
+    assert!(
+        doc.get("backchannel_logout_supported").is_none(),
+        "back-channel logout is not offered yet"
+    );
+}
+
+/// A public single-page app with a web origin, a post-logout address, and pushed requests
+/// required.
+async fn spa(issuer: &Issuer) -> NewCredentials {
+    let c = issuer
+        .admin
+        .create_client(ClientSpec {
+            name: Some("Single Page".into()),
+            public: Some(true),
+            redirect_uris: Some(vec![APP.into()]),
+            post_logout_redirect_uris: Some(vec!["https://app.example/bye".into()]),
+            web_origins: Some(vec!["https://app.example".into()]),
+            require_par: Some(true),
+            first_party: Some(true),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    issuer.server.state.refresh().await.unwrap();
+    c
+}
+
+async fn push(issuer: &Issuer, fields: &[(&str, &str)]) -> (u16, Value) {
+    let resp = reqwest::Client::new()
+        .post(format!("{}/oauth2/par", issuer.base))
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn pushed_authorization_requests() {
+    let issuer = issuer().await;
+    let app = spa(&issuer).await;
+    let other = app_with_par_off(&issuer).await;
+    let mut b = Browser::new(&issuer.base, FIREFOX);
+    let (verifier, challenge) = pkce();
+    // This client must push: a plain request goes back with the error.
+    let back = back_at_app(&b.get(&request(&app.client_id, &challenge, &[])).await);
+    assert_eq!(param(&back, "error"), Some("invalid_request"));
+    assert!(
+        param(&back, "error_description")
+            .unwrap()
+            .contains("/oauth2/par")
+    );
+    // A pushed request with an error is answered at once, in JSON.
+    let (s, v) = push(
+        &issuer,
+        &[
+            ("client_id", &app.client_id),
+            ("response_type", "code"),
+            ("redirect_uri", APP),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "plain"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{v}"
+    );
+    let (s, v) = push(
+        &issuer,
+        &[
+            ("client_id", &app.client_id),
+            ("response_type", "code"),
+            ("redirect_uri", "https://evil.example/cb"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{v}"
+    );
+    let (s, _) = push(
+        &issuer,
+        &[("client_id", "tc_nobody"), ("response_type", "code")],
+    )
+    .await;
+    assert_eq!(s, 401);
+    // A good one.
+    let (s, pushed) = push(
+        &issuer,
+        &[
+            ("client_id", &app.client_id),
+            ("response_type", "code"),
+            ("redirect_uri", APP),
+            ("scope", "openid email"),
+            ("state", "pushed-state"),
+            ("nonce", "pushed-nonce"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("prompt", "login"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 201, "{pushed}");
+    assert_eq!(pushed["expires_in"], 60);
+    let uri = pushed["request_uri"].as_str().unwrap();
+    assert!(uri.starts_with("urn:ietf:params:oauth:request_uri:"));
+    let by_reference = authorize_path(&[("client_id", &app.client_id), ("request_uri", uri)]);
+    // Another client cannot use it; through sign-in (prompt=login is satisfied by it, no loop).
+    let stolen = b
+        .get(&authorize_path(&[
+            ("client_id", &other.client_id),
+            ("request_uri", uri),
+        ]))
+        .await;
+    assert_eq!(stolen.status, 400);
+    let first = b.get(&by_reference).await;
+    let back = back_at_app(&sign_in_from(&mut b, &first).await);
+    assert_eq!(param(&back, "state"), Some("pushed-state"));
+    let code = param(&back, "code").unwrap();
+    let (s, tokens) = exchange(
+        &issuer,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", APP),
+            ("client_id", &app.client_id),
+            ("code_verifier", &verifier),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{tokens}");
+    // Used once.
+    let again = b.get(&by_reference).await;
+    assert_eq!(again.status, 400);
+    assert!(again.body.contains("expired or was already used"));
+}
+
+async fn app_with_par_off(issuer: &Issuer) -> NewCredentials {
+    let c = app(issuer, "Other", true).await;
+    issuer.server.state.refresh().await.unwrap();
+    c
+}
+
+#[tokio::test]
+async fn single_page_apps_get_cors_from_their_origin_only() {
+    let issuer = issuer().await;
+    let _app = spa(&issuer).await;
+    let http = reqwest::Client::new();
+    let preflight = |path: &'static str, origin: &'static str| {
+        let http = http.clone();
+        let base = issuer.base.clone();
+        async move {
+            http.request(reqwest::Method::OPTIONS, format!("{base}{path}"))
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .header("access-control-request-headers", "content-type, dpop")
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for path in [
+        "/oauth2/token",
+        "/oauth2/userinfo",
+        "/oauth2/revoke",
+        "/oauth2/par",
     ] {
-        assert!(doc.get(absent).is_none(), "{absent} is not offered yet");
+        let ok = preflight(path, "https://app.example").await;
+        assert_eq!(ok.status(), 204, "{path}");
+        let h = ok.headers();
+        assert_eq!(h["access-control-allow-origin"], "https://app.example");
+        assert!(
+            h["access-control-allow-headers"]
+                .to_str()
+                .unwrap()
+                .contains("dpop")
+        );
+        assert!(h.get("access-control-allow-credentials").is_none());
+        let evil = preflight(path, "https://evil.example").await;
+        assert!(
+            evil.headers().get("access-control-allow-origin").is_none(),
+            "{path}"
+        );
     }
+    for path in [
+        "/.well-known/jwks.json",
+        "/.well-known/openid-configuration",
+    ] {
+        let r = http
+            .get(format!("{}{path}", issuer.base))
+            .header("origin", "https://app.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.headers()["access-control-allow-origin"],
+            "https://app.example"
+        );
+        assert!(r.headers().get_all("vary").iter().any(|v| v == "origin"));
+        let r = http
+            .get(format!("{}{path}", issuer.base))
+            .header("origin", "https://evil.example")
+            .send()
+            .await
+            .unwrap();
+        assert!(r.headers().get("access-control-allow-origin").is_none());
+    }
+    // Never the pages, never introspection.
+    for path in [
+        "/login",
+        "/oauth2/authorize",
+        "/account",
+        "/oauth2/introspect",
+    ] {
+        let r = preflight(path, "https://app.example").await;
+        assert!(
+            r.headers().get("access-control-allow-origin").is_none(),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn applications_sign_people_out() {
+    let issuer = issuer().await;
+    let app = spa(&issuer).await;
+    let mut b = Browser::new(&issuer.base, FIREFOX);
+    let (verifier, challenge) = pkce();
+    let (_, pushed) = push(
+        &issuer,
+        &[
+            ("client_id", &app.client_id),
+            ("response_type", "code"),
+            ("redirect_uri", APP),
+            ("scope", "openid"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
+    let first = b
+        .get(&authorize_path(&[
+            ("client_id", &app.client_id),
+            ("request_uri", pushed["request_uri"].as_str().unwrap()),
+        ]))
+        .await;
+    let back = back_at_app(&sign_in_from(&mut b, &first).await);
+    let (_, tokens) = exchange(
+        &issuer,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", param(&back, "code").unwrap()),
+            ("redirect_uri", APP),
+            ("client_id", &app.client_id),
+            ("code_verifier", &verifier),
+        ],
+        None,
+    )
+    .await;
+    let hint = tokens["id_token"].as_str().unwrap().to_owned();
+    // An unregistered address after sign-out: a page, no redirect.
+    let bad = b
+        .get(&format!(
+            "/oauth2/logout?{}",
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([
+                    ("id_token_hint", hint.as_str()),
+                    ("post_logout_redirect_uri", "https://evil.example/"),
+                ])
+                .finish()
+        ))
+        .await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(b.get("/account").await.status, 200, "still signed in");
+    // Without a hint: the person is asked; a forged confirmation does nothing.
+    let logout = format!(
+        "/oauth2/logout?{}",
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("client_id", app.client_id.as_str()),
+                ("post_logout_redirect_uri", "https://app.example/bye"),
+                ("state", "bye-1"),
+            ])
+            .finish()
+    );
+    let asked = b.get(&logout).await;
+    assert_eq!(asked.status, 200);
+    assert!(
+        asked.body.contains("Sign out of Tessera?")
+            && asked.body.contains("Single Page asks to sign you out.")
+    );
+    let forged = b
+        .post(
+            "/oauth2/logout",
+            ORIGIN,
+            form_body(&[
+                ("csrf", "forged"),
+                ("confirm", "yes"),
+                ("client_id", &app.client_id),
+            ]),
+        )
+        .await;
+    assert_eq!(forged.status, 200, "asked again");
+    assert_eq!(b.get("/account").await.status, 200, "still signed in");
+    // With the hint: signed out at once, back at the registered address with the state.
+    let out = b
+        .get(&format!(
+            "/oauth2/logout?{}",
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([
+                    ("id_token_hint", hint.as_str()),
+                    ("post_logout_redirect_uri", "https://app.example/bye"),
+                    ("state", "bye-2"),
+                ])
+                .finish()
+        ))
+        .await;
+    assert_eq!(out.status, 303);
+    assert_eq!(
+        out.headers["location"],
+        "https://app.example/bye?state=bye-2"
+    );
+    assert_eq!(b.get("/account").await.status, 303, "signed out");
+    // Signed in again, the confirmation form signs out.
+    b.sign_in("ada", PW).await;
+    let asked = b.get(&logout).await;
+    let mut fields = vec![
+        ("csrf".to_owned(), Browser::csrf(&asked)),
+        ("confirm".to_owned(), "yes".to_owned()),
+    ];
+    for k in ["client_id", "post_logout_redirect_uri", "state"] {
+        let at = asked.body.find(&format!("name=\"{k}\" value=\"")).unwrap() + k.len() + 15;
+        let v = &asked.body[at..];
+        fields.push((k.to_owned(), unescape(&v[..v.find('"').unwrap()])));
+    }
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let out = b.post("/oauth2/logout", ORIGIN, form_body(&pairs)).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(
+        out.headers["location"],
+        "https://app.example/bye?state=bye-1"
+    );
+    assert_eq!(b.get("/account").await.status, 303, "signed out");
 }

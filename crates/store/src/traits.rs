@@ -195,8 +195,26 @@ pub trait GrantStore: Send + Sync {
     ) -> Result<Result<AuthCode, Option<AuthCode>>, StoreError>;
     /// Notes the `jti` of the access token a redeemed code gave.
     async fn code_issued(&self, code_hash: &str, jti: &str) -> Result<(), StoreError>;
-    /// Forgets codes that expired before `before`; how many.
+    /// Forgets codes and pushed requests that expired before `before`; how many.
     async fn purge_codes(&self, before: i64) -> Result<u64, StoreError>;
+    /// Records a pushed authorization request (RFC 9126): its parameters (form-encoded) under
+    /// the hash of its `request_uri`.
+    async fn push_request(
+        &self,
+        uri_hash: &str,
+        client_id: &str,
+        params: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+    /// A pushed request's `(client_id, params, expires_at)`, if it exists, has not expired at
+    /// `now` and has not given a code.
+    async fn pushed_request(
+        &self,
+        uri_hash: &str,
+        now: i64,
+    ) -> Result<Option<(String, String, i64)>, StoreError>;
+    /// Marks a pushed request used (it gave a code); whether it was unused.
+    async fn use_pushed_request(&self, uri_hash: &str) -> Result<bool, StoreError>;
     /// A person's consent to an application, if one was ever recorded (a removed one has no
     /// scopes).
     async fn consent(&self, user_id: &str, client_id: &str) -> Result<Option<Consent>, StoreError>;

@@ -50,6 +50,8 @@ fn client(id: &str) -> Client {
         post_logout_redirect_uris: Vec::new(),
         grant_types: vec!["client_credentials".into()],
         first_party: false,
+        web_origins: Vec::new(),
+        require_par: false,
     }
 }
 
@@ -433,6 +435,8 @@ async fn grants(store: &dyn Store) {
     ];
     c2.grant_types = vec!["authorization_code".into()];
     c2.public = true;
+    c2.web_origins = vec!["https://app.example".into()];
+    c2.require_par = true;
     store.insert_client(&c2).await.unwrap();
     assert_eq!(store.client("app").await.unwrap(), Some(c2.clone()));
     let code = AuthCode {
@@ -464,7 +468,24 @@ async fn grants(store: &dyn Store) {
         .unwrap();
     assert_eq!(again.issued_jti.as_deref(), Some("jti-1"));
     assert_eq!(again.used_at, Some(110), "the first redemption stays");
-    assert_eq!(store.purge_codes(161).await.unwrap(), 1);
+    // A pushed request: found until it expires or gives a code.
+    store
+        .push_request("u1", "app", "response_type=code", 150)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.pushed_request("u1", 150).await.unwrap(),
+        Some(("app".to_owned(), "response_type=code".to_owned(), 150))
+    );
+    assert_eq!(
+        store.pushed_request("u1", 151).await.unwrap(),
+        None,
+        "expired"
+    );
+    assert!(store.use_pushed_request("u1").await.unwrap());
+    assert!(!store.use_pushed_request("u1").await.unwrap(), "once");
+    assert_eq!(store.pushed_request("u1", 140).await.unwrap(), None, "used");
+    assert_eq!(store.purge_codes(161).await.unwrap(), 2);
     assert_eq!(store.redeem_code("k1", 200).await.unwrap(), Err(None));
 
     // Consents, and whether a person's token still holds.

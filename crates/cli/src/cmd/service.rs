@@ -310,6 +310,8 @@ fn client_json(c: &tessera_store::Client) -> serde_json::Value {
         "redirect_uris": c.redirect_uris,
         "post_logout_redirect_uris": c.post_logout_redirect_uris,
         "first_party": c.first_party,
+        "web_origins": c.web_origins,
+        "require_par": c.require_par,
         "tokens_revoked_before_ms": c.tokens_revoked_before_ms,
         "secret_rotation_grace_until": c.old_secret_until,
         "created_at": c.created_at,
@@ -333,6 +335,8 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                 post_logout_redirect_uris,
                 grant_types,
                 first_party,
+                web_origins,
+                require_par,
                 json,
             } => {
                 let admin = open(opts).await?;
@@ -349,6 +353,8 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                         post_logout_redirect_uris: Some(post_logout_redirect_uris.clone()),
                         grant_types: some(grant_types),
                         first_party: Some(*first_party),
+                        web_origins: Some(web_origins.clone()),
+                        require_par: Some(*require_par),
                     })
                     .await
                     .map_err(admin_error)?;
@@ -398,6 +404,8 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                 post_logout_redirect_uris,
                 grant_types,
                 first_party,
+                web_origins,
+                require_par,
             } => {
                 let admin = open(opts).await?;
                 let c = admin
@@ -415,6 +423,8 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                             post_logout_redirect_uris: some(post_logout_redirect_uris),
                             grant_types: some(grant_types),
                             first_party: *first_party,
+                            web_origins: some(web_origins),
+                            require_par: *require_par,
                         },
                     )
                     .await

@@ -87,6 +87,30 @@ pub struct ClientSpec {
     pub grant_types: Option<Vec<String>>,
     /// The operator's own application (no consent asked).
     pub first_party: Option<bool>,
+    /// Browser origins allowed to call the token endpoint and others (CORS), replacing the
+    /// registered ones.
+    pub web_origins: Option<Vec<String>>,
+    /// Whether its authorization requests must be pushed (RFC 9126).
+    pub require_par: Option<bool>,
+}
+
+/// Whether `o` is a web origin as browsers send it: `https://host[:port]` (or `http` on a
+/// loopback host), no path, no trailing slash.
+fn is_web_origin(o: &str) -> bool {
+    let Some((scheme, rest)) = o.split_once("://") else {
+        return false;
+    };
+    let host = rest.split(':').next().unwrap_or_default();
+    let port_ok = rest.split_once(':').is_none_or(|(_, p)| {
+        !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())
+    });
+    let loopback = matches!(host, "127.0.0.1" | "localhost") || rest.starts_with("[::1]");
+    (scheme == "https" || (scheme == "http" && loopback))
+        && !host.is_empty()
+        && port_ok
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
 }
 
 /// The grant types a client may be given.
@@ -371,6 +395,17 @@ impl Admin {
                 Error::Invalid(format!("{e}: `{}`", tessera_jose::error::escaped(uri)))
             })?;
         }
+        if let Some(o) = spec
+            .web_origins
+            .iter()
+            .flatten()
+            .find(|o| !is_web_origin(o))
+        {
+            return Err(Error::Invalid(format!(
+                "`{}` is not a web origin: https://host or https://host:port, no path (http only on a loopback host)",
+                tessera_jose::error::escaped(o)
+            )));
+        }
         if let Some(g) = spec
             .grant_types
             .iter()
@@ -494,13 +529,15 @@ impl Admin {
             post_logout_redirect_uris: spec.post_logout_redirect_uris.unwrap_or_default(),
             grant_types,
             first_party: spec.first_party.unwrap_or(false),
+            web_origins: spec.web_origins.unwrap_or_default(),
+            require_par: spec.require_par.unwrap_or(false),
         };
         Self::coherent(&client)?;
         self.store.insert_client(&client).await?;
         self.event(
             "client.created",
             Some(&id),
-            json!({"name": client.name, "scope": scopes.join(" "), "audience": audiences, "dpop_bound": client.dpop_bound, "introspect": client.introspect, "public": client.public, "grant_types": client.grant_types, "redirect_uris": client.redirect_uris, "first_party": client.first_party}),
+            json!({"name": client.name, "scope": scopes.join(" "), "audience": audiences, "dpop_bound": client.dpop_bound, "introspect": client.introspect, "public": client.public, "grant_types": client.grant_types, "redirect_uris": client.redirect_uris, "first_party": client.first_party, "web_origins": client.web_origins, "require_par": client.require_par}),
         )
         .await?;
         Ok(NewCredentials {
@@ -615,6 +652,12 @@ impl Admin {
                 }
                 if let Some(f) = spec.first_party {
                     c.first_party = f;
+                }
+                if let Some(o) = &spec.web_origins {
+                    c.web_origins.clone_from(o);
+                }
+                if let Some(r) = spec.require_par {
+                    c.require_par = r;
                 }
                 c.updated_at = now;
             })

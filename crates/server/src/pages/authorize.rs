@@ -87,8 +87,69 @@ struct AuthRequest {
     prompt_none: bool,
     max_age: Option<i64>,
     login_hint: Option<String>,
-    /// The parameters this endpoint reads, as sent (for the sign-in and consent round trips).
+    /// The parameters this endpoint reads, as sent (for the sign-in and consent round trips);
+    /// for a pushed request, its `client_id` and `request_uri`.
     carried: Vec<(String, String)>,
+    /// A pushed request (RFC 9126): the hash of its `request_uri`, and when it was pushed
+    /// (Unix seconds: a sign-in after it satisfies its `prompt=login`).
+    pushed: Option<(String, i64)>,
+}
+
+/// The prefix of a pushed request's `request_uri` (RFC 9126 §2.2).
+pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
+/// How long a pushed request may be used.
+pub const PAR_TTL: i64 = 60;
+
+/// The hash under which a pushed request is stored.
+#[must_use]
+pub fn request_uri_hash(uri: &str) -> String {
+    tessera_jose::b64::encode(tessera_jose::secret::hmac_sha256(
+        b"tessera/v1/request_uri",
+        uri.as_bytes(),
+    ))
+}
+
+/// The parameters of the request: the pushed ones when it names a `request_uri` (which must be
+/// the named client's, unexpired and unused), else its own.
+async fn resolve(
+    state: &AppState,
+    p: Params,
+) -> Result<(Params, Option<(String, i64)>, Vec<(String, String)>), Refusal> {
+    let Ok(Some(uri)) = p.one("request_uri") else {
+        return Ok((p, None, Vec::new()));
+    };
+    let client_id = p.one("client_id").ok().flatten().ok_or(Refusal::Page(
+        "The request does not say which application it is for (client_id).",
+    ))?;
+    let expired = Refusal::Page(
+        "This sign-in request expired or was already used. Go back to the application and start again.",
+    );
+    if !uri.starts_with(REQUEST_URI_PREFIX) {
+        return Err(expired);
+    }
+    let hash = request_uri_hash(uri);
+    let (owner, params, expires_at) = state
+        .store()
+        .pushed_request(&hash, state.now())
+        .await
+        .ok()
+        .flatten()
+        .ok_or(expired)?;
+    if owner != client_id {
+        return Err(Refusal::Page(
+            "This sign-in request belongs to another application.",
+        ));
+    }
+    let carried = vec![
+        ("client_id".to_owned(), client_id.to_owned()),
+        ("request_uri".to_owned(), uri.to_owned()),
+    ];
+    // Its expiry says when it was pushed.
+    Ok((
+        Params::parse(params.as_bytes()),
+        Some((hash, expires_at - PAR_TTL)),
+        carried,
+    ))
 }
 
 /// Why a request is refused: on a page of ours, or back at the application.
@@ -135,27 +196,48 @@ pub async fn get(
     RawQuery(query): RawQuery,
 ) -> Response {
     let params = Params::parse(query.unwrap_or_default().as_bytes());
-    authorize(&state, &headers, &params).await
+    authorize(&state, &headers, params).await
 }
 
 /// `POST /oauth2/authorize` (a form from the application's page: the same as `GET`).
 pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let params = Params::parse(&body);
-    authorize(&state, &headers, &params).await
+    authorize(&state, &headers, params).await
 }
 
-async fn authorize(state: &AppState, headers: &HeaderMap, params: &Params) -> Response {
-    let req = match check(state, params).await {
+/// A request's parameters (pushed or its own) checked into an [`AuthRequest`].
+async fn checked(state: &AppState, params: Params) -> Result<AuthRequest, Refusal> {
+    let (params, pushed, carried) = resolve(state, params).await?;
+    let mut req = check(state, &params, pushed.is_some()).await?;
+    if pushed.is_some() {
+        req.carried = carried;
+        req.pushed = pushed;
+    }
+    Ok(req)
+}
+
+async fn authorize(state: &AppState, headers: &HeaderMap, params: Params) -> Response {
+    let req = match checked(state, params).await {
         Ok(r) => r,
         Err(refusal) => return refuse(state, refusal),
     };
     let signed_in = session::current(state, headers).await;
     let fresh_enough = |s: &SignedIn| {
-        req.max_age
-            .is_none_or(|max| state.now() - s.session.created_ms.div_euclid(1000) <= max)
+        let signed_in_at = s.session.created_ms.div_euclid(1000);
+        // `prompt=login` of a pushed request is satisfied by a sign-in after the push (the
+        // sign-in page comes back with the same request_uri).
+        let login_done = !req.prompt_login
+            || req
+                .pushed
+                .as_ref()
+                .is_some_and(|(_, at)| signed_in_at >= *at);
+        login_done
+            && req
+                .max_age
+                .is_none_or(|max| state.now() - signed_in_at <= max)
     };
     let signed_in = match signed_in {
-        Some(s) if !req.prompt_login && fresh_enough(&s) => s,
+        Some(s) if fresh_enough(&s) => s,
         _ if req.prompt_none => {
             return refuse(
                 state,
@@ -195,7 +277,7 @@ async fn authorize(state: &AppState, headers: &HeaderMap, params: &Params) -> Re
 
 /// Checks a request in the order that decides how it may be refused: first the client and the
 /// redirect URI (a page), then everything else (back to the application).
-async fn check(state: &AppState, p: &Params) -> Result<AuthRequest, Refusal> {
+async fn check(state: &AppState, p: &Params, pushed: bool) -> Result<AuthRequest, Refusal> {
     let client_id = p
         .one("client_id")
         .map_err(|()| Refusal::Page("The request names more than one application."))?
@@ -260,11 +342,18 @@ async fn check(state: &AppState, p: &Params) -> Result<AuthRequest, Refusal> {
             "request objects are not supported",
         );
     }
-    if p.one("request_uri").ok().flatten().is_some() {
+    if !pushed && client.require_par {
         return bad(
             target,
-            "request_uri_not_supported",
-            "request_uri is not supported",
+            "invalid_request",
+            "this client must push its authorization requests first (/oauth2/par)",
+        );
+    }
+    if !pushed && p.one("request_uri").ok().flatten().is_some() {
+        return bad(
+            target,
+            "invalid_request",
+            "request_uri is only for requests pushed to /oauth2/par",
         );
     }
     match p.one("response_type") {
@@ -411,8 +500,55 @@ async fn check(state: &AppState, p: &Params) -> Result<AuthRequest, Refusal> {
         max_age,
         login_hint: p.one("login_hint").ok().flatten().map(str::to_owned),
         carried,
+        pushed: None,
         client,
     })
+}
+
+/// Pushes an authorization request (RFC 9126 §2.1) for an authenticated client: checks it as
+/// the authorization endpoint would (its errors answered here, never redirected), keeps the
+/// parameters this endpoint reads (never the client's credentials), and returns the
+/// `request_uri`.
+///
+/// # Errors
+/// The authorization request's error, as an [`OAuthError`] of the same code.
+pub async fn push(
+    state: &AppState,
+    client: &Client,
+    body: &[u8],
+) -> Result<String, crate::error::OAuthError> {
+    use crate::error::OAuthError;
+    let mut p = Params::parse(body);
+    if p.one("request_uri").ok().flatten().is_some() {
+        return Err(OAuthError::invalid_request(
+            "a pushed request cannot name a request_uri",
+        ));
+    }
+    // The client is the authenticated one (with Basic authentication the form may not name it).
+    p.0.retain(|(k, _)| k != "client_id");
+    p.0.push(("client_id".into(), client.id.clone()));
+    let req = check(state, &p, true).await.map_err(|r| match r {
+        Refusal::Page(text) => OAuthError::invalid_request(text),
+        Refusal::Redirect(_, code, text) => OAuthError::bad_request(code, text),
+    })?;
+    let uri = format!(
+        "{REQUEST_URI_PREFIX}{}",
+        session::new_value().map_err(|_| OAuthError::server_error())?
+    );
+    let params = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&req.carried)
+        .finish();
+    state
+        .store()
+        .push_request(
+            &request_uri_hash(&uri),
+            &client.id,
+            &params,
+            state.now() + PAR_TTL,
+        )
+        .await
+        .map_err(OAuthError::from)?;
+    Ok(uri)
 }
 
 /// The answer to a refused request.
@@ -638,7 +774,7 @@ pub async fn decide(State(state): State<AppState>, headers: HeaderMap, body: Byt
         );
     }
     let params = Params::parse(&body);
-    let req = match check(&state, &params).await {
+    let req = match checked(&state, params).await {
         Ok(r) => r,
         Err(refusal) => return refuse(&state, refusal),
     };
@@ -714,6 +850,23 @@ pub fn code_hash(code: &str) -> String {
 }
 
 async fn issue_code(state: &AppState, req: AuthRequest, s: &SignedIn) -> Response {
+    // A pushed request gives one code.
+    if let Some((hash, _)) = &req.pushed
+        && !state
+            .store()
+            .use_pushed_request(hash)
+            .await
+            .unwrap_or(false)
+    {
+        return refuse(
+            state,
+            Refusal::Redirect(
+                req.target,
+                "invalid_request",
+                "this pushed request was already used".into(),
+            ),
+        );
+    }
     let Ok(code) = session::new_value() else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
@@ -760,8 +913,10 @@ mod tests {
         let start = page.find("<script>").unwrap() + "<script>".len();
         let end = page.find("</script>").unwrap();
         use base64::Engine;
-        let hash = base64::engine::general_purpose::STANDARD
-            .encode(digest::digest(&digest::SHA256, page[start..end].as_bytes()));
+        let hash = base64::engine::general_purpose::STANDARD.encode(digest::digest(
+            &digest::SHA256,
+            &page.as_bytes()[start..end],
+        ));
         assert!(
             super::FORM_POST_CSP.contains(&format!("'sha256-{hash}'")),
             "the script's hash is sha256-{hash}"

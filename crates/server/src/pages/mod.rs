@@ -5,6 +5,7 @@
 
 mod account;
 pub mod authorize;
+pub mod end_session;
 mod login;
 
 /// After this long without a failure, an account's or address's sign-in counter starts over.
@@ -59,6 +60,10 @@ pub fn router(prefix: &str) -> Router<AppState> {
             get(authorize::get).post(authorize::post),
         )
         .route(&at(authorize::CONSENT), post(authorize::decide))
+        .route(
+            &at(end_session::END_SESSION),
+            get(end_session::get).post(end_session::post),
+        )
         .layer(axum::middleware::from_fn(headers))
 }
 

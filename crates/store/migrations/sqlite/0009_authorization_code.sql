@@ -7,6 +7,8 @@ ALTER TABLE clients ADD COLUMN redirect_uris TEXT NOT NULL DEFAULT '';
 ALTER TABLE clients ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT '';
 ALTER TABLE clients ADD COLUMN grant_types TEXT NOT NULL DEFAULT 'client_credentials';
 ALTER TABLE clients ADD COLUMN first_party INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE clients ADD COLUMN web_origins TEXT NOT NULL DEFAULT '';
+ALTER TABLE clients ADD COLUMN require_par INTEGER NOT NULL DEFAULT 0;
 -- Codes: only their hash is kept; used_at marks the single redemption, and issued_jti names the
 -- access token it gave (revoked when the code is presented a second time).
 CREATE TABLE auth_codes (
@@ -35,3 +37,13 @@ CREATE TABLE consents (
     revoked_before_ms INTEGER,
     PRIMARY KEY (user_id, client_id)
 );
+-- Pushed authorization requests (RFC 9126): the request's parameters under the hash of its
+-- request_uri, for one client, until it expires or gives a code.
+CREATE TABLE pushed_requests (
+    uri_hash TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    params TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX pushed_requests_by_expiry ON pushed_requests (expires_at);

@@ -49,6 +49,12 @@ pub struct Client {
     pub grant_types: Vec<String>,
     /// The operator's own application: people are not asked to consent.
     pub first_party: bool,
+    /// Browser origins (`https://app.example`) whose scripts may call the token, userinfo,
+    /// revocation, JWKS and discovery endpoints (CORS): a single-page app's.
+    pub web_origins: Vec<String>,
+    /// Its authorization requests must be pushed first (RFC 9126 §6
+    /// `require_pushed_authorization_requests`).
+    pub require_par: bool,
 }
 
 impl Client {
@@ -73,6 +79,8 @@ impl core::fmt::Debug for Client {
             .field("redirect_uris", &self.redirect_uris)
             .field("grant_types", &self.grant_types)
             .field("first_party", &self.first_party)
+            .field("web_origins", &self.web_origins)
+            .field("require_par", &self.require_par)
             .finish_non_exhaustive()
     }
 }

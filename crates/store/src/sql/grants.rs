@@ -94,11 +94,70 @@ impl GrantStore for SqlStore {
     }
 
     async fn purge_codes(&self, before: i64) -> Result<u64, StoreError> {
+        let codes = self
+            .execute(
+                "DELETE FROM auth_codes WHERE expires_at < $1",
+                &[Arg::from(before)],
+            )
+            .await?;
+        let pushed = self
+            .execute(
+                "DELETE FROM pushed_requests WHERE expires_at < $1",
+                &[Arg::from(before)],
+            )
+            .await?;
+        Ok(codes + pushed)
+    }
+
+    async fn push_request(
+        &self,
+        uri_hash: &str,
+        client_id: &str,
+        params: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
         self.execute(
-            "DELETE FROM auth_codes WHERE expires_at < $1",
-            &[Arg::from(before)],
+            "INSERT INTO pushed_requests (uri_hash, client_id, params, expires_at) VALUES ($1, $2, $3, $4)",
+            &[
+                Arg::from(uri_hash),
+                Arg::from(client_id),
+                Arg::from(params),
+                Arg::from(expires_at),
+            ],
         )
-        .await
+        .await?;
+        Ok(())
+    }
+
+    async fn pushed_request(
+        &self,
+        uri_hash: &str,
+        now: i64,
+    ) -> Result<Option<(String, String, i64)>, StoreError> {
+        let Some(r) = self
+            .fetch_optional(
+                "SELECT client_id, params, expires_at FROM pushed_requests WHERE uri_hash = $1 AND expires_at >= $2 AND used = 0",
+                &[Arg::from(uri_hash), Arg::from(now)],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some((
+            r.get("client_id")?,
+            r.get("params")?,
+            r.get("expires_at")?,
+        )))
+    }
+
+    async fn use_pushed_request(&self, uri_hash: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .execute(
+                "UPDATE pushed_requests SET used = 1 WHERE uri_hash = $1 AND used = 0",
+                &[Arg::from(uri_hash)],
+            )
+            .await?
+            > 0)
     }
 
     async fn consent(&self, user_id: &str, client_id: &str) -> Result<Option<Consent>, StoreError> {
