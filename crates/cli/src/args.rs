@@ -851,6 +851,10 @@ pub enum ClientCommand {
         /// Its authorization requests must be pushed first (RFC 9126, /oauth2/par).
         #[arg(long)]
         require_par: bool,
+        /// Where it is told, with a logout token, that a person's session in which it got
+        /// tokens ended (OpenID Connect Back-Channel Logout).
+        #[arg(long, value_name = "URI")]
+        backchannel_logout_uri: Option<String>,
         /// Access token lifetime (default: the server's token_ttl).
         #[arg(long, value_name = "DUR")]
         token_ttl: Option<String>,
@@ -928,6 +932,9 @@ pub enum ClientCommand {
         /// Whether its authorization requests must be pushed first (RFC 9126).
         #[arg(long, value_name = "BOOL")]
         require_par: Option<bool>,
+        /// New back-channel logout URI ("" removes it).
+        #[arg(long, value_name = "URI")]
+        backchannel_logout_uri: Option<String>,
     },
     /// Stop issuing tokens to an application (its tokens introspect inactive).
     Disable {

@@ -13,6 +13,7 @@ use std::process::{Command, Stdio};
 
 use common::{Reaped, free_port, wait_listening};
 use testkit::browser::{Client, Locator, chromium, eval, start_browser, type_into, until};
+use testkit::web::Receiver as App;
 
 const BIN: &str = env!("CARGO_BIN_EXE_tessera");
 const PW: &str = "correct horse battery staple";
@@ -326,114 +327,6 @@ async fn second_session(issuer: &str) -> String {
     .await
 }
 
-/// An application's redirect URI: a loopback listener that keeps what the browser brought (the
-/// request line, and the body of a `form_post`) and answers a page that says so.
-struct App {
-    port: u16,
-    got: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl App {
-    async fn start() -> Self {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let keep = got.clone();
-        let task = tokio::spawn(async move {
-            // At most 50 requests: a test needs a few.
-            for _ in 0..50 {
-                let Ok((mut s, _)) = listener.accept().await else {
-                    return;
-                };
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                // Headers, then as much body as Content-Length says (bounded).
-                while let Ok(n) = s.read(&mut chunk).await {
-                    if n == 0 {
-                        break;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    let text = String::from_utf8_lossy(&buf).to_string();
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let length = text[..end]
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
-                        if buf.len() >= end + 4 + length.min(65_536) {
-                            break;
-                        }
-                    }
-                    if buf.len() > 1 << 20 {
-                        break;
-                    }
-                }
-                let text = String::from_utf8_lossy(&buf).to_string();
-                let line = text.lines().next().unwrap_or_default().to_owned();
-                let body = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or_default();
-                keep.lock().unwrap().push(format!("{line}\n{body}"));
-                let page =
-                    "<!doctype html><html lang=en><title>App</title><p id=got>received</p></html>";
-                let _ = s
-                    .write_all(
-                        format!(
-                            "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
-                            page.len()
-                        )
-                        .as_bytes(),
-                    )
-                    .await;
-            }
-        });
-        Self { port, got, task }
-    }
-
-    fn redirect_uri(&self) -> String {
-        format!("http://127.0.0.1:{}/callback", self.port)
-    }
-
-    /// The parameters of the last request that reached the redirect URI (query or form; the
-    /// browser's own requests, such as the icon's, left out).
-    fn last(&self) -> Vec<(String, String)> {
-        let got = self.got.lock().unwrap();
-        let last = got
-            .iter()
-            .rev()
-            .find(|r| {
-                r.split(' ')
-                    .nth(1)
-                    .is_some_and(|p| p.starts_with("/callback"))
-            })
-            .expect("the application was reached")
-            .clone();
-        let (line, body) = last.split_once('\n').unwrap();
-        let query = if line.starts_with("POST") {
-            body.to_owned()
-        } else {
-            line.split(' ')
-                .nth(1)
-                .unwrap()
-                .split_once('?')
-                .map(|x| x.1.to_owned())
-                .unwrap_or_default()
-        };
-        form_urlencoded::parse(query.as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect()
-    }
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
 fn get<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs
         .iter()
@@ -455,7 +348,7 @@ async fn an_application_asks_for_access() {
     let d = dir.path();
     let port = free_port();
     let issuer = format!("http://127.0.0.1:{port}");
-    let app = App::start().await;
+    let app = App::start(&[]).await;
     tessera(d, &[], &["init"]);
     tessera(
         d,

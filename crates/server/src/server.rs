@@ -301,15 +301,19 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Cache refresh (every poll interval), the key life cycle (every 10 s, or half the key
-/// margin when that is shorter) and the purge of expired revocations, idle sessions and quiet
+/// Back-channel logout notices (every second), cache refresh (every poll interval), the key
+/// life cycle (every 10 s, or half the key margin when that is shorter) and the purge of expired revocations, idle sessions and quiet
 /// sign-in counters (hourly), until shutdown.
 fn background(state: &AppState, stopped: &watch::Receiver<bool>) {
     let poll = state.config().poll_interval;
     // The life cycle ticks every 10 s, or faster when keys change faster (tests).
     let tick =
         (state.config().key_margin / 2).clamp(Duration::from_millis(100), Duration::from_secs(10));
-    let tasks: [(Duration, Task); 3] = [
+    let tasks: [(Duration, Task); 4] = [
+        // Back-channel logout notices, within a second of the session's end.
+        (Duration::from_secs(1), |s| {
+            Box::pin(async move { crate::tokens::logout::deliver_due(&s).await })
+        }),
         (poll, |s| {
             Box::pin(async move {
                 if let Err(e) = s.record_signed().await {

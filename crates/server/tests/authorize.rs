@@ -875,10 +875,8 @@ async fn discovery_lists_what_exists() {
         format!("{ISS}/oauth2/par")
     );
     assert_eq!(doc["end_session_endpoint"], format!("{ISS}/oauth2/logout"));
-    assert!(
-        doc.get("backchannel_logout_supported").is_none(),
-        "back-channel logout is not offered yet"
-    );
+    assert_eq!(doc["backchannel_logout_supported"], true);
+    assert_eq!(doc["backchannel_logout_session_supported"], true);
 }
 
 /// A public single-page app with a web origin, a post-logout address, and pushed requests
@@ -1228,4 +1226,155 @@ async fn applications_sign_people_out() {
         "https://app.example/bye?state=bye-1"
     );
     assert_eq!(b.get("/account").await.status, 303, "signed out");
+}
+
+/// The logout token of the last notice that reached `rx`, verified with `tessera-jose`
+/// against the published keys as a client would (Back-Channel Logout §2.6).
+async fn logout_token(
+    issuer: &Issuer,
+    rx: &testkit::web::Receiver,
+    client: &str,
+    n: usize,
+) -> Value {
+    let start = std::time::Instant::now();
+    loop {
+        let got = rx.got.lock().unwrap().clone();
+        let posts: Vec<&String> = got.iter().filter(|r| r.starts_with("POST /bc")).collect();
+        if posts.len() >= n {
+            let body = posts[n - 1].split_once('\n').unwrap().1;
+            let token = form_urlencoded::parse(body.as_bytes())
+                .find(|(k, _)| k == "logout_token")
+                .unwrap()
+                .1
+                .into_owned();
+            let claims = Verifier::builder(keys(issuer).await)
+                .algorithms_from_keys()
+                .issuer(ISS)
+                .audience(client.to_owned())
+                .typ("logout+jwt")
+                .build()
+                .unwrap()
+                .verify::<Value>(&token)
+                .unwrap()
+                .into_claims();
+            assert!(
+                claims["events"]
+                    .get("http://schemas.openid.net/event/backchannel-logout")
+                    .is_some(),
+                "{claims}"
+            );
+            assert!(claims.get("nonce").is_none());
+            assert!(claims["jti"].is_string() && claims["iat"].is_i64());
+            return claims;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(15),
+            "no back-channel logout notice #{n} arrived: {got:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn ended_sessions_are_told_to_applications_by_the_back_channel() {
+    let issuer = issuer().await;
+    // The application's notice endpoint fails once (500), then takes them.
+    let rx = testkit::web::Receiver::start(&[500]).await;
+    let app = issuer
+        .admin
+        .create_client(ClientSpec {
+            name: Some("Backend".into()),
+            scopes: Some(vec!["orders:read".into()]),
+            redirect_uris: Some(vec![APP.into()]),
+            backchannel_logout_uri: Some(format!("http://127.0.0.1:{}/bc", rx.port)),
+            first_party: Some(true),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    issuer.server.state.refresh().await.unwrap();
+    let secret = app.client_secret.clone().unwrap();
+    let mut b = Browser::new(&issuer.base, FIREFOX);
+    let (verifier, challenge) = pkce();
+    b.sign_in("ada", PW).await;
+    let code = code_for(&mut b, &app.client_id, &challenge).await;
+    let (_, tokens) = exchange(
+        &issuer,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", APP),
+            ("code_verifier", &verifier),
+        ],
+        Some((&app.client_id, &secret)),
+    )
+    .await;
+    let id = tokens["id_token"].as_str().unwrap();
+    let sid = Verifier::builder(keys(&issuer).await)
+        .algorithms_from_keys()
+        .issuer(ISS)
+        .audience(app.client_id.clone())
+        .build()
+        .unwrap()
+        .verify::<Value>(id)
+        .unwrap()
+        .into_claims()["sid"]
+        .clone();
+    // The person signs out on the service's page.
+    let account = b.get("/account").await;
+    let out = b
+        .post(
+            "/logout",
+            ORIGIN,
+            form_body(&[("csrf", &Browser::csrf(&account))]),
+        )
+        .await;
+    assert_eq!(out.status, 303);
+    // The first delivery fails, the retry (2 s later) arrives: the same token's claims.
+    let claims = logout_token(&issuer, &rx, &app.client_id, 2).await;
+    assert_eq!(claims["sid"], sid, "the session the ID token named");
+    let user = issuer.admin.user("ada").await.unwrap();
+    assert_eq!(claims["sub"], user.id.as_str());
+    let events = issuer.admin.events(0, 1000).await.unwrap();
+    let delivered = events
+        .iter()
+        .find(|e| e.kind == "backchannel_logout.delivered")
+        .expect("the delivery is an audit event");
+    assert_eq!(delivered.detail["attempts"], 2);
+    // The operator's forced logout tells the application at once.
+    b.sign_in("ada", PW).await;
+    let code = code_for(&mut b, &app.client_id, &challenge).await;
+    let (s, _) = exchange(
+        &issuer,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", APP),
+            ("code_verifier", &verifier),
+        ],
+        Some((&app.client_id, &secret)),
+    )
+    .await;
+    assert_eq!(s, 200);
+    issuer.admin.logout_user("ada").await.unwrap();
+    let claims = logout_token(&issuer, &rx, &app.client_id, 3).await;
+    assert_ne!(claims["sid"], sid, "the second session");
+    // A session in which the client got no tokens sends nothing.
+    b.sign_in("ada", PW).await;
+    let account = b.get("/account").await;
+    b.post(
+        "/logout",
+        ORIGIN,
+        form_body(&[("csrf", &Browser::csrf(&account))]),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let posts = rx
+        .got
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.starts_with("POST /bc"))
+        .count();
+    assert_eq!(posts, 3);
 }

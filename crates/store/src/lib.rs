@@ -24,7 +24,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use error::StoreError;
-pub use records::{AuthCode, Client, Consent, Event, KeyState, Session, StoredKey, User};
+pub use records::{
+    AuthCode, Client, Consent, Event, KeyState, PendingLogout, Session, StoredKey, User,
+};
 pub use sql::{Schema, SqlStore};
 pub use traits::{
     ClientStore, Coordination, EventStore, GrantStore, KeyStore, RevocationStore, SessionStore,

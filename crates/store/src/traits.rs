@@ -3,7 +3,9 @@
 
 use async_trait::async_trait;
 
-use crate::{AuthCode, Client, Consent, Event, Session, StoreError, StoredKey, User};
+use crate::{
+    AuthCode, Client, Consent, Event, PendingLogout, Session, StoreError, StoredKey, User,
+};
 
 /// Applications.
 #[async_trait]
@@ -153,7 +155,9 @@ pub trait SessionStore: Send + Sync {
     async fn session(&self, id_hash: &str) -> Result<Option<Session>, StoreError>;
     /// Notes that the session was used at `now` (seconds).
     async fn touch_session(&self, id_hash: &str, now: i64) -> Result<(), StoreError>;
-    /// Ends a session; whether there was one.
+    /// Ends a session; whether there was one. The clients that got tokens in it and have a
+    /// back-channel logout URI get a notice in the outbox, in the same transaction (so do the
+    /// other ways of ending sessions below).
     async fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError>;
     /// Ends every session of a user but `keep`; how many ended.
     async fn delete_sessions_of(
@@ -230,6 +234,30 @@ pub trait GrantStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// A person's consents that have scopes, newest first.
     async fn consents_of(&self, user_id: &str) -> Result<Vec<Consent>, StoreError>;
+    /// Notes that a client got tokens in a session (for back-channel logout).
+    async fn note_session_client(
+        &self,
+        session_hash: &str,
+        client_id: &str,
+        user_id: &str,
+    ) -> Result<(), StoreError>;
+    /// Takes up to `limit` logout notices due at `now` for delivery: each counts an attempt and
+    /// is not due again before `retry_at` (so two nodes do not both deliver it).
+    async fn claim_logouts(
+        &self,
+        now: i64,
+        retry_at: i64,
+        limit: i64,
+    ) -> Result<Vec<PendingLogout>, StoreError>;
+    /// Makes a notice due again at `next_at` (a failed delivery).
+    async fn logout_retry(
+        &self,
+        session_hash: &str,
+        client_id: &str,
+        next_at: i64,
+    ) -> Result<(), StoreError>;
+    /// Forgets a notice (delivered, or given up).
+    async fn logout_done(&self, session_hash: &str, client_id: &str) -> Result<(), StoreError>;
     /// Whether a token issued to `client_id` for `user_id` at `issued_ms` is inactive because
     /// of the person: the account is gone or disabled, a forced logout came after it, or the
     /// consent was removed after it. One round trip.

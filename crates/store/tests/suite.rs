@@ -52,6 +52,7 @@ fn client(id: &str) -> Client {
         first_party: false,
         web_origins: Vec::new(),
         require_par: false,
+        backchannel_logout_uri: None,
     }
 }
 
@@ -437,6 +438,7 @@ async fn grants(store: &dyn Store) {
     c2.public = true;
     c2.web_origins = vec!["https://app.example".into()];
     c2.require_par = true;
+    c2.backchannel_logout_uri = Some("https://app.example/bc".into());
     store.insert_client(&c2).await.unwrap();
     assert_eq!(store.client("app").await.unwrap(), Some(c2.clone()));
     let code = AuthCode {

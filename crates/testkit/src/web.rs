@@ -118,3 +118,118 @@ pub fn form_body(fields: &[(&str, &str)]) -> Vec<u8> {
         .finish()
         .into_bytes()
 }
+
+/// An application's end of the service's redirects and notices: a loopback listener that keeps
+/// what came (the request line and the body: a `form_post`, a logout token) and answers with
+/// the statuses it was given for the first requests, then 200 with a page that says so.
+pub struct Receiver {
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    /// Each request: its request line, a newline, its body.
+    pub got: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Receiver {
+    /// Listens; the first requests are answered with `statuses`, the rest with 200.
+    pub async fn start(statuses: &[u16]) -> Self {
+        let statuses = statuses.to_vec();
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let keep = got.clone();
+        let task = tokio::spawn(async move {
+            // At most 50 requests: a test needs a few.
+            for n in 0..50 {
+                let status = statuses.get(n).copied().unwrap_or(200);
+                let Ok((mut s, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                // Headers, then as much body as Content-Length says (bounded).
+                while let Ok(n) = s.read(&mut chunk).await {
+                    if n == 0 {
+                        break;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + length.min(65_536) {
+                            break;
+                        }
+                    }
+                    if buf.len() > 1 << 20 {
+                        break;
+                    }
+                }
+                let text = String::from_utf8_lossy(&buf).to_string();
+                let line = text.lines().next().unwrap_or_default().to_owned();
+                let body = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or_default();
+                keep.lock().unwrap().push(format!("{line}\n{body}"));
+                let page =
+                    "<!doctype html><html lang=en><title>App</title><p id=got>received</p></html>";
+                let _ = s
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 {status} X\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+                            page.len()
+                        )
+                        .as_bytes(),
+                    )
+                    .await;
+            }
+        });
+        Self { port, got, task }
+    }
+
+    /// `http://127.0.0.1:PORT/callback`.
+    pub fn redirect_uri(&self) -> String {
+        format!("http://127.0.0.1:{}/callback", self.port)
+    }
+
+    /// The parameters of the last request that reached the redirect URI (query or form; the
+    /// browser's own requests, such as the icon's, left out).
+    pub fn last(&self) -> Vec<(String, String)> {
+        let got = self.got.lock().unwrap();
+        let last = got
+            .iter()
+            .rev()
+            .find(|r| {
+                r.split(' ')
+                    .nth(1)
+                    .is_some_and(|p| p.starts_with("/callback"))
+            })
+            .expect("the application was reached")
+            .clone();
+        let (line, body) = last.split_once('\n').unwrap();
+        let query = if line.starts_with("POST") {
+            body.to_owned()
+        } else {
+            line.split(' ')
+                .nth(1)
+                .unwrap()
+                .split_once('?')
+                .map(|x| x.1.to_owned())
+                .unwrap_or_default()
+        };
+        form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

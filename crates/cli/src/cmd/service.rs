@@ -312,6 +312,7 @@ fn client_json(c: &tessera_store::Client) -> serde_json::Value {
         "first_party": c.first_party,
         "web_origins": c.web_origins,
         "require_par": c.require_par,
+        "backchannel_logout_uri": c.backchannel_logout_uri,
         "tokens_revoked_before_ms": c.tokens_revoked_before_ms,
         "secret_rotation_grace_until": c.old_secret_until,
         "created_at": c.created_at,
@@ -337,6 +338,7 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                 first_party,
                 web_origins,
                 require_par,
+                backchannel_logout_uri,
                 json,
             } => {
                 let admin = open(opts).await?;
@@ -355,6 +357,7 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                         first_party: Some(*first_party),
                         web_origins: Some(web_origins.clone()),
                         require_par: Some(*require_par),
+                        backchannel_logout_uri: backchannel_logout_uri.clone(),
                     })
                     .await
                     .map_err(admin_error)?;
@@ -406,6 +409,7 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                 first_party,
                 web_origins,
                 require_par,
+                backchannel_logout_uri,
             } => {
                 let admin = open(opts).await?;
                 let c = admin
@@ -425,6 +429,7 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                             first_party: *first_party,
                             web_origins: some(web_origins),
                             require_par: *require_par,
+                            backchannel_logout_uri: backchannel_logout_uri.clone(),
                         },
                     )
                     .await

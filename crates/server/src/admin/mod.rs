@@ -92,6 +92,8 @@ pub struct ClientSpec {
     pub web_origins: Option<Vec<String>>,
     /// Whether its authorization requests must be pushed (RFC 9126).
     pub require_par: Option<bool>,
+    /// Where it is told that a session ended (Back-Channel Logout); empty removes it.
+    pub backchannel_logout_uri: Option<String>,
 }
 
 /// Whether `o` is a web origin as browsers send it: `https://host[:port]` (or `http` on a
@@ -395,6 +397,22 @@ impl Admin {
                 Error::Invalid(format!("{e}: `{}`", tessera_jose::error::escaped(uri)))
             })?;
         }
+        if let Some(uri) = spec
+            .backchannel_logout_uri
+            .as_deref()
+            .filter(|u| !u.is_empty())
+        {
+            let web = uri.starts_with("https://") || uri.starts_with("http://");
+            crate::oauth::redirect::check_registrable(uri)
+                .and_then(|()| {
+                    web.then_some(()).ok_or_else(|| {
+                        "a back-channel logout URI is https (or http on a loopback host)".to_owned()
+                    })
+                })
+                .map_err(|e| {
+                    Error::Invalid(format!("{e}: `{}`", tessera_jose::error::escaped(uri)))
+                })?;
+        }
         if let Some(o) = spec
             .web_origins
             .iter()
@@ -531,6 +549,7 @@ impl Admin {
             first_party: spec.first_party.unwrap_or(false),
             web_origins: spec.web_origins.unwrap_or_default(),
             require_par: spec.require_par.unwrap_or(false),
+            backchannel_logout_uri: spec.backchannel_logout_uri.filter(|u| !u.is_empty()),
         };
         Self::coherent(&client)?;
         self.store.insert_client(&client).await?;
@@ -658,6 +677,9 @@ impl Admin {
                 }
                 if let Some(r) = spec.require_par {
                     c.require_par = r;
+                }
+                if let Some(u) = &spec.backchannel_logout_uri {
+                    c.backchannel_logout_uri = Some(u.clone()).filter(|u| !u.is_empty());
                 }
                 c.updated_at = now;
             })

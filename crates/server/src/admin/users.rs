@@ -263,6 +263,9 @@ impl Admin {
         let kind = if enabled {
             "user.enabled"
         } else {
+            // The sessions end now (not at their next request): applications that asked to
+            // hear of it are told (back-channel logout).
+            self.store.delete_sessions_of(&u.id, None).await?;
             "user.disabled"
         };
         self.user_event(kind, &u, json!({})).await?;
@@ -281,6 +284,9 @@ impl Admin {
                 Ok(())
             })
             .await?;
+        // The cut-off ends them on every node; deleting them now tells the applications that
+        // asked to hear of it (back-channel logout) at once.
+        self.store.delete_sessions_of(&u.id, None).await?;
         self.user_event(
             "user.logged_out",
             &u,
@@ -358,6 +364,7 @@ impl Admin {
     /// [`Error::Invalid`] when there is none.
     pub async fn delete_user(&self, name_or_id: &str) -> Result<User, Error> {
         let u = self.user(name_or_id).await?;
+        self.store.delete_sessions_of(&u.id, None).await?;
         self.store.delete_user(&u.id).await?;
         // The audit log keeps the subject id only.
         self.event("user.deleted", None, json!({"user_id": u.id}))

@@ -90,6 +90,8 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "revocation_endpoint": urls.revoke,
         "pushed_authorization_request_endpoint": urls.par,
         "end_session_endpoint": urls.end_session,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
         "require_pushed_authorization_requests": false,
         "scopes_supported": crate::pages::authorize::OIDC_SCOPES,
         "grant_types_supported": grants,

@@ -152,6 +152,14 @@ impl Grant for AuthorizationCode {
         if let Err(e) = store.code_issued(&hash, &jti).await {
             tracing::error!(error = %e, "cannot note the token a code gave");
         }
+        // The client is told when this session ends (Back-Channel Logout).
+        if client.backchannel_logout_uri.is_some()
+            && let Err(e) = store
+                .note_session_client(&c.session_hash, &client.id, &c.user_id)
+                .await
+        {
+            tracing::error!(error = %e, "cannot note the session a client got tokens in");
+        }
         let id_token = if c.scopes.iter().any(|s| s == "openid") {
             let (alg, id_signer) = keys
                 .id_signer

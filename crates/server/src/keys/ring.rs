@@ -16,6 +16,8 @@ pub struct KeyRing {
     pub current: Option<(String, JwtSigner)>,
     /// The current key's signer of ID tokens (`typ: JWT`) and its algorithm.
     pub id_signer: Option<(JwsAlg, JwtSigner)>,
+    /// The current key's signer of logout tokens (`typ: logout+jwt`, Back-Channel Logout §2.4).
+    pub logout_signer: Option<JwtSigner>,
     /// The published JWK Set (JSON) and its `ETag`.
     pub jwks: String,
     /// The JWKS entity tag (a hash of its bytes).
@@ -133,6 +135,7 @@ impl KeyRing {
         Self {
             current: None,
             id_signer: None,
+            logout_signer: None,
             jwks: r#"{"keys":[]}"#.into(),
             etag: "\"empty\"".into(),
             verifier: None,
@@ -193,6 +196,7 @@ impl KeyRing {
         let mut published = Vec::new();
         let mut current = None;
         let mut id_signer = None;
+        let mut logout_signer = None;
         let mut recorded = 0;
         for k in keys {
             let public = Jwk::from_json(&k.public_jwk)?;
@@ -213,6 +217,8 @@ impl KeyRing {
                     alg,
                     JwtSigner::with_header(Signer::new(&private, alg)?, header)?,
                 ));
+                let header = Header::new(alg).typ("logout+jwt").kid(&k.kid);
+                logout_signer = Some(JwtSigner::with_header(Signer::new(&private, alg)?, header)?);
                 recorded = k.signed_until.unwrap_or(0);
             }
             published.push(public);
@@ -241,6 +247,7 @@ impl KeyRing {
         Ok(Self {
             current,
             id_signer,
+            logout_signer,
             jwks,
             etag,
             verifier,

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod id;
+pub mod logout;
 pub mod verify;
 
 pub use verify::VerifiedTokens;

@@ -9,6 +9,7 @@ ALTER TABLE clients ADD COLUMN grant_types TEXT NOT NULL DEFAULT 'client_credent
 ALTER TABLE clients ADD COLUMN first_party BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE clients ADD COLUMN web_origins TEXT NOT NULL DEFAULT '';
 ALTER TABLE clients ADD COLUMN require_par BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE clients ADD COLUMN backchannel_logout_uri TEXT NOT NULL DEFAULT '';
 -- Codes: only their hash is kept; used_at marks the single redemption, and issued_jti names the
 -- access token it gave (revoked when the code is presented a second time).
 CREATE TABLE auth_codes (
@@ -47,3 +48,21 @@ CREATE TABLE pushed_requests (
     used BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX pushed_requests_by_expiry ON pushed_requests (expires_at);
+-- Which clients got tokens in which browser session (for back-channel logout), and the logout
+-- notices still to deliver: a session's end moves its rows here, in the same transaction.
+CREATE TABLE session_clients (
+    session_hash TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    PRIMARY KEY (session_hash, client_id)
+);
+CREATE TABLE logout_outbox (
+    session_hash TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    uri TEXT NOT NULL,
+    attempts BIGINT NOT NULL,
+    next_at BIGINT NOT NULL,
+    PRIMARY KEY (session_hash, client_id)
+);
+CREATE INDEX logout_outbox_by_next ON logout_outbox (next_at);

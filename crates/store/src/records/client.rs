@@ -55,6 +55,8 @@ pub struct Client {
     /// Its authorization requests must be pushed first (RFC 9126 §6
     /// `require_pushed_authorization_requests`).
     pub require_par: bool,
+    /// Where it is told that a person's session ended (OpenID Connect Back-Channel Logout).
+    pub backchannel_logout_uri: Option<String>,
 }
 
 impl Client {

@@ -59,3 +59,19 @@ pub struct Consent {
     /// milliseconds are inactive (a removal).
     pub revoked_before_ms: Option<i64>,
 }
+
+/// A back-channel logout notice still to deliver: a session in which the client got tokens
+/// ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingLogout {
+    /// The ended session's hash (its `sid` derives from it).
+    pub session_hash: String,
+    /// The client to tell.
+    pub client_id: String,
+    /// The person (subject id).
+    pub user_id: String,
+    /// The client's `backchannel_logout_uri` when the session ended.
+    pub uri: String,
+    /// Deliveries tried so far (this one included).
+    pub attempts: i64,
+}

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::{Arg, Row, SqlStore, join, split};
-use crate::{AuthCode, Consent, GrantStore, StoreError};
+use crate::{AuthCode, Consent, GrantStore, PendingLogout, StoreError};
 
 fn code(r: &Row) -> Result<AuthCode, StoreError> {
     Ok(AuthCode {
@@ -209,6 +209,72 @@ impl GrantStore for SqlStore {
         .iter()
         .map(consent)
         .collect()
+    }
+
+    async fn note_session_client(
+        &self,
+        session_hash: &str,
+        client_id: &str,
+        user_id: &str,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO session_clients (session_hash, client_id, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[Arg::from(session_hash), Arg::from(client_id), Arg::from(user_id)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn claim_logouts(
+        &self,
+        now: i64,
+        retry_at: i64,
+        limit: i64,
+    ) -> Result<Vec<PendingLogout>, StoreError> {
+        // One statement: a notice claimed by one node is not due for another.
+        self.fetch_all(
+            "UPDATE logout_outbox SET attempts = attempts + 1, next_at = $2 WHERE (session_hash, client_id) IN (SELECT session_hash, client_id FROM logout_outbox WHERE next_at <= $1 ORDER BY next_at LIMIT $3) AND next_at <= $1 RETURNING *",
+            &[Arg::from(now), Arg::from(retry_at), Arg::from(limit)],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(PendingLogout {
+                session_hash: r.get("session_hash")?,
+                client_id: r.get("client_id")?,
+                user_id: r.get("user_id")?,
+                uri: r.get("uri")?,
+                attempts: r.get("attempts")?,
+            })
+        })
+        .collect()
+    }
+
+    async fn logout_retry(
+        &self,
+        session_hash: &str,
+        client_id: &str,
+        next_at: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE logout_outbox SET next_at = $3 WHERE session_hash = $1 AND client_id = $2",
+            &[
+                Arg::from(session_hash),
+                Arg::from(client_id),
+                Arg::from(next_at),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn logout_done(&self, session_hash: &str, client_id: &str) -> Result<(), StoreError> {
+        self.execute(
+            "DELETE FROM logout_outbox WHERE session_hash = $1 AND client_id = $2",
+            &[Arg::from(session_hash), Arg::from(client_id)],
+        )
+        .await?;
+        Ok(())
     }
 
     async fn user_token_revoked(

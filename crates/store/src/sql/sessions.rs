@@ -55,13 +55,20 @@ impl SessionStore for SqlStore {
     }
 
     async fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError> {
-        Ok(self
-            .execute(
-                "DELETE FROM sessions WHERE id_hash = $1",
-                &[Arg::from(id_hash)],
-            )
-            .await?
-            > 0)
+        let mut tx = self.begin().await?;
+        let args = [Arg::from(id_hash)];
+        tx.execute(
+            "INSERT INTO logout_outbox (session_hash, client_id, user_id, uri, attempts, next_at) SELECT sc.session_hash, sc.client_id, sc.user_id, c.backchannel_logout_uri, 0, 0 FROM session_clients sc JOIN clients c ON c.id = sc.client_id WHERE sc.session_hash = $1 AND c.backchannel_logout_uri <> '' ON CONFLICT DO NOTHING",
+            &args,
+        )
+        .await?;
+        tx.execute("DELETE FROM session_clients WHERE session_hash = $1", &args)
+            .await?;
+        let done = tx
+            .execute("DELETE FROM sessions WHERE id_hash = $1", &args)
+            .await?;
+        tx.commit().await?;
+        Ok(done > 0)
     }
 
     async fn delete_sessions_of(
@@ -69,11 +76,26 @@ impl SessionStore for SqlStore {
         user_id: &str,
         keep: Option<&str>,
     ) -> Result<u64, StoreError> {
-        self.execute(
-            "DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2",
-            &[Arg::from(user_id), Arg::from(keep.unwrap_or(""))],
+        let mut tx = self.begin().await?;
+        let args = [Arg::from(user_id), Arg::from(keep.unwrap_or(""))];
+        tx.execute(
+            "INSERT INTO logout_outbox (session_hash, client_id, user_id, uri, attempts, next_at) SELECT sc.session_hash, sc.client_id, sc.user_id, c.backchannel_logout_uri, 0, 0 FROM session_clients sc JOIN clients c ON c.id = sc.client_id WHERE sc.user_id = $1 AND sc.session_hash <> $2 AND c.backchannel_logout_uri <> '' ON CONFLICT DO NOTHING",
+            &args,
         )
-        .await
+        .await?;
+        tx.execute(
+            "DELETE FROM session_clients WHERE user_id = $1 AND session_hash <> $2",
+            &args,
+        )
+        .await?;
+        let done = tx
+            .execute(
+                "DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2",
+                &args,
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(done)
     }
 
     async fn sessions_of(&self, user_id: &str) -> Result<Vec<Session>, StoreError> {
@@ -88,11 +110,23 @@ impl SessionStore for SqlStore {
     }
 
     async fn purge_sessions(&self, before: i64) -> Result<u64, StoreError> {
-        self.execute(
-            "DELETE FROM sessions WHERE last_seen < $1",
-            &[Arg::from(before)],
+        let mut tx = self.begin().await?;
+        let args = [Arg::from(before)];
+        tx.execute(
+            "INSERT INTO logout_outbox (session_hash, client_id, user_id, uri, attempts, next_at) SELECT sc.session_hash, sc.client_id, sc.user_id, c.backchannel_logout_uri, 0, 0 FROM session_clients sc JOIN clients c ON c.id = sc.client_id WHERE sc.session_hash IN (SELECT id_hash FROM sessions WHERE last_seen < $1) AND c.backchannel_logout_uri <> '' ON CONFLICT DO NOTHING",
+            &args,
         )
-        .await
+        .await?;
+        tx.execute(
+            "DELETE FROM session_clients WHERE session_hash IN (SELECT id_hash FROM sessions WHERE last_seen < $1)",
+            &args,
+        )
+        .await?;
+        let done = tx
+            .execute("DELETE FROM sessions WHERE last_seen < $1", &args)
+            .await?;
+        tx.commit().await?;
+        Ok(done)
     }
 
     async fn throttle(&self, key: &str) -> Result<Option<(i64, i64)>, StoreError> {
