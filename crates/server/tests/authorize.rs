@@ -1378,3 +1378,115 @@ async fn ended_sessions_are_told_to_applications_by_the_back_channel() {
         .count();
     assert_eq!(posts, 3);
 }
+
+/// The `oauth2` crate as a public client with PKCE (its own authorization URL, its own code
+/// exchange), the token bound to a DPoP key, and userinfo with that token and a proof.
+#[tokio::test]
+async fn the_oauth2_crate_as_a_public_client_with_dpop_at_userinfo() {
+    use oauth2::basic::BasicClient;
+    use oauth2::{
+        AuthUrl, AuthorizationCode, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl, Scope,
+        TokenResponse as _, TokenUrl,
+    };
+    use tessera_jose::dpop::Proof;
+    use tessera_jose::{Jwk, JwsAlg};
+
+    let issuer = issuer().await;
+    let app = app(&issuer, "Native App", true).await;
+    let client = BasicClient::new(ClientId::new(app.client_id.clone()))
+        .set_auth_uri(AuthUrl::new(format!("{}/oauth2/authorize", issuer.base)).unwrap())
+        .set_token_uri(TokenUrl::new(format!("{}/oauth2/token", issuer.base)).unwrap())
+        .set_redirect_uri(RedirectUrl::new(APP.into()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, csrf) = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scope(Scope::new("openid".into()))
+        .add_scope(Scope::new("email".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    let mut b = Browser::new(&issuer.base, FIREFOX);
+    let path = &url.as_str()[issuer.base.len()..];
+    let first = b.get(path).await;
+    let consent = sign_in_from(&mut b, &first).await;
+    let back = back_at_app(
+        &b.post("/oauth2/consent", ORIGIN, consent_body(&consent, "allow"))
+            .await,
+    );
+    assert_eq!(param(&back, "state"), Some(csrf.secret().as_str()));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // The exchange with a DPoP proof: the crate sends its form, a header carries the proof.
+    let key = Jwk::generate(JwsAlg::ES256).unwrap();
+    let proof = |htm: &str, htu: &str, token: Option<&str>| {
+        let mut p = Proof::new(&key, JwsAlg::ES256).unwrap();
+        if let Some(t) = token {
+            p = p.access_token(t);
+        }
+        p.sign(htm, htu).unwrap()
+    };
+    let dpop_http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(
+            [(
+                reqwest::header::HeaderName::from_static("dpop"),
+                reqwest::header::HeaderValue::from_str(&proof(
+                    "POST",
+                    &format!("{ISS}/oauth2/token"),
+                    None,
+                ))
+                .unwrap(),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .build()
+        .unwrap();
+    let code = param(&back, "code").unwrap().to_owned();
+    let token = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&dpop_http)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(token.token_type().as_ref(), "dpop");
+    let access = token.access_token().secret().clone();
+    // Userinfo: the DPoP scheme with a proof for this request and this token.
+    let ask = |scheme: &'static str, with_proof: bool| {
+        let http = http.clone();
+        let (base, access) = (issuer.base.clone(), access.clone());
+        let p = proof("GET", &format!("{ISS}/oauth2/userinfo"), Some(&access));
+        async move {
+            let mut req = http
+                .get(format!("{base}/oauth2/userinfo"))
+                .header("authorization", format!("{scheme} {access}"));
+            if with_proof {
+                req = req.header("dpop", p);
+            }
+            let resp = req.send().await.unwrap();
+            let challenge = resp
+                .headers()
+                .get("www-authenticate")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            (
+                resp.status().as_u16(),
+                challenge,
+                resp.text().await.unwrap(),
+            )
+        }
+    };
+    let (s, _, body) = ask("DPoP", true).await;
+    assert_eq!(s, 200, "{body}");
+    assert!(body.contains("ada@example.com"));
+    let (s, challenge, _) = ask("DPoP", false).await;
+    assert_eq!(s, 401);
+    assert!(
+        challenge.starts_with("DPoP error=\"invalid_token\""),
+        "{challenge}"
+    );
+    let (s, challenge, _) = ask("Bearer", false).await;
+    assert_eq!(s, 401, "a bound token is not a bearer token");
+    assert!(challenge.starts_with("DPoP "), "{challenge}");
+}
