@@ -855,6 +855,10 @@ pub enum ClientCommand {
         /// tokens ended (OpenID Connect Back-Channel Logout).
         #[arg(long, value_name = "URI")]
         backchannel_logout_uri: Option<String>,
+        /// A userinfo claim rule, applied in order (repeat): rename:FROM=TO, add:NAME (a
+        /// custom attribute, or groups), drop:NAME.
+        #[arg(long = "claim", value_name = "RULE")]
+        claim_map: Vec<String>,
         /// Access token lifetime (default: the server's token_ttl).
         #[arg(long, value_name = "DUR")]
         token_ttl: Option<String>,
@@ -935,6 +939,9 @@ pub enum ClientCommand {
         /// New back-channel logout URI ("" removes it).
         #[arg(long, value_name = "URI")]
         backchannel_logout_uri: Option<String>,
+        /// New userinfo claim rules (repeat; replaces them all; --claim "" removes them).
+        #[arg(long = "claim", value_name = "RULE")]
+        claim_map: Vec<String>,
     },
     /// Stop issuing tokens to an application (its tokens introspect inactive).
     Disable {

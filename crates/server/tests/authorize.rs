@@ -1490,3 +1490,98 @@ async fn the_oauth2_crate_as_a_public_client_with_dpop_at_userinfo() {
     assert_eq!(s, 401, "a bound token is not a bearer token");
     assert!(challenge.starts_with("DPoP "), "{challenge}");
 }
+
+/// A client's claim rules shape its userinfo answers: renamed, added (a custom attribute, the
+/// groups) and dropped claims; the rules that would touch `sub` or a token claim are refused.
+#[tokio::test]
+async fn claim_rules_shape_what_an_application_sees() {
+    let issuer = issuer().await;
+    issuer
+        .admin
+        .update_user(
+            "ada",
+            tessera_server::admin::UserChange {
+                set: serde_json::json!({"employee_id": "E-1815"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    for bad in [
+        "rename:sub=id",
+        "drop:sub",
+        "add:iss",
+        "rename:email",
+        "frobnicate:x",
+        "add:",
+    ] {
+        let refused = issuer
+            .admin
+            .create_client(ClientSpec {
+                name: Some("Bad".into()),
+                redirect_uris: Some(vec![APP.into()]),
+                claim_map: Some(vec![bad.into()]),
+                ..Default::default()
+            })
+            .await;
+        assert!(refused.is_err(), "{bad}");
+    }
+    let app = issuer
+        .admin
+        .create_client(ClientSpec {
+            name: Some("HR App".into()),
+            public: Some(true),
+            first_party: Some(true),
+            redirect_uris: Some(vec![APP.into()]),
+            claim_map: Some(vec![
+                "rename:email=mail".into(),
+                "add:groups".into(),
+                "add:employee_id".into(),
+                "drop:email_verified".into(),
+            ]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    issuer.server.state.refresh().await.unwrap();
+    let mut b = Browser::new(&issuer.base, FIREFOX);
+    b.sign_in("ada", PW).await;
+    let (verifier, challenge) = pkce();
+    let back = back_at_app(
+        &b.get(&request(
+            &app.client_id,
+            &challenge,
+            &[("scope", "openid email")],
+        ))
+        .await,
+    );
+    let (s, tokens) = exchange(
+        &issuer,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", param(&back, "code").unwrap()),
+            ("redirect_uri", APP),
+            ("client_id", &app.client_id),
+            ("code_verifier", &verifier),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{tokens}");
+    let (s, _, claims) = userinfo(&issuer, tokens["access_token"].as_str()).await;
+    assert_eq!(s, 200);
+    assert_eq!(claims["mail"], "ada@example.com");
+    assert!(
+        claims.get("email").is_none() && claims.get("email_verified").is_none(),
+        "{claims}"
+    );
+    assert_eq!(claims["groups"], serde_json::json!(["admins"]));
+    assert_eq!(claims["employee_id"], "E-1815");
+    assert!(
+        claims.get("name").is_none(),
+        "profile was not asked for: {claims}"
+    );
+}

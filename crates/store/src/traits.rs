@@ -189,16 +189,16 @@ pub trait SessionStore: Send + Sync {
 pub trait GrantStore: Send + Sync {
     /// Records a new code.
     async fn insert_code(&self, c: &AuthCode) -> Result<(), StoreError>;
-    /// Redeems a code at `now`, once: `Ok(Ok(code))` for the one caller that redeems it,
-    /// `Ok(Err(Some(code)))` when it was redeemed before (a replay), `Ok(Err(None))` when there
-    /// is no such code.
+    /// Redeems a code at `now`, once, noting `jti` as the access token it gives (in the same
+    /// statement: one durable write): `Ok(Ok(code))` for the one caller that redeems it,
+    /// `Ok(Err(Some(code)))` when it was redeemed before (a replay; its `issued_jti` is the
+    /// first redemption's), `Ok(Err(None))` when there is no such code.
     async fn redeem_code(
         &self,
         code_hash: &str,
         now: i64,
+        jti: &str,
     ) -> Result<Result<AuthCode, Option<AuthCode>>, StoreError>;
-    /// Notes the `jti` of the access token a redeemed code gave.
-    async fn code_issued(&self, code_hash: &str, jti: &str) -> Result<(), StoreError>;
     /// Forgets codes and pushed requests that expired before `before`; how many.
     async fn purge_codes(&self, before: i64) -> Result<u64, StoreError>;
     /// Records a pushed authorization request (RFC 9126): its parameters (form-encoded) under

@@ -53,6 +53,7 @@ fn client(id: &str) -> Client {
         web_origins: Vec::new(),
         require_par: false,
         backchannel_logout_uri: None,
+        claim_map: Vec::new(),
     }
 }
 
@@ -439,6 +440,7 @@ async fn grants(store: &dyn Store) {
     c2.web_origins = vec!["https://app.example".into()];
     c2.require_par = true;
     c2.backchannel_logout_uri = Some("https://app.example/bc".into());
+    c2.claim_map = vec!["rename:email=mail".into(), "add:groups".into()];
     store.insert_client(&c2).await.unwrap();
     assert_eq!(store.client("app").await.unwrap(), Some(c2.clone()));
     let code = AuthCode {
@@ -457,13 +459,20 @@ async fn grants(store: &dyn Store) {
         issued_jti: None,
     };
     store.insert_code(&code).await.unwrap();
-    assert_eq!(store.redeem_code("nope", 110).await.unwrap(), Err(None));
-    let got = store.redeem_code("k1", 110).await.unwrap().unwrap();
+    assert_eq!(
+        store.redeem_code("nope", 110, "j0").await.unwrap(),
+        Err(None)
+    );
+    let got = store
+        .redeem_code("k1", 110, "jti-1")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.used_at, Some(110));
     assert_eq!(got.nonce, code.nonce);
-    store.code_issued("k1", "jti-1").await.unwrap();
+    assert_eq!(got.issued_jti.as_deref(), Some("jti-1"));
     let again = store
-        .redeem_code("k1", 111)
+        .redeem_code("k1", 111, "jti-2")
         .await
         .unwrap()
         .unwrap_err()
@@ -488,7 +497,7 @@ async fn grants(store: &dyn Store) {
     assert!(!store.use_pushed_request("u1").await.unwrap(), "once");
     assert_eq!(store.pushed_request("u1", 140).await.unwrap(), None, "used");
     assert_eq!(store.purge_codes(161).await.unwrap(), 2);
-    assert_eq!(store.redeem_code("k1", 200).await.unwrap(), Err(None));
+    assert_eq!(store.redeem_code("k1", 200, "j3").await.unwrap(), Err(None));
 
     // Consents, and whether a person's token still holds.
     let mut grace = user("g1", "Grace");

@@ -313,6 +313,7 @@ fn client_json(c: &tessera_store::Client) -> serde_json::Value {
         "web_origins": c.web_origins,
         "require_par": c.require_par,
         "backchannel_logout_uri": c.backchannel_logout_uri,
+        "claim_map": c.claim_map,
         "tokens_revoked_before_ms": c.tokens_revoked_before_ms,
         "secret_rotation_grace_until": c.old_secret_until,
         "created_at": c.created_at,
@@ -339,6 +340,7 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                 web_origins,
                 require_par,
                 backchannel_logout_uri,
+                claim_map,
                 json,
             } => {
                 let admin = open(opts).await?;
@@ -358,6 +360,7 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                         web_origins: Some(web_origins.clone()),
                         require_par: Some(*require_par),
                         backchannel_logout_uri: backchannel_logout_uri.clone(),
+                        claim_map: Some(claim_map.clone()),
                     })
                     .await
                     .map_err(admin_error)?;
@@ -410,6 +413,7 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                 web_origins,
                 require_par,
                 backchannel_logout_uri,
+                claim_map,
             } => {
                 let admin = open(opts).await?;
                 let c = admin
@@ -430,6 +434,9 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                             web_origins: some(web_origins),
                             require_par: *require_par,
                             backchannel_logout_uri: backchannel_logout_uri.clone(),
+                            claim_map: some(claim_map).map(|m| {
+                                m.into_iter().filter(|r| !r.is_empty()).collect()
+                            }),
                         },
                     )
                     .await

@@ -94,6 +94,9 @@ pub struct ClientSpec {
     pub require_par: Option<bool>,
     /// Where it is told that a session ended (Back-Channel Logout); empty removes it.
     pub backchannel_logout_uri: Option<String>,
+    /// Its userinfo claim rules (`rename:FROM=TO`, `add:NAME`, `drop:NAME`), replacing the
+    /// registered ones.
+    pub claim_map: Option<Vec<String>>,
 }
 
 /// Whether `o` is a web origin as browsers send it: `https://host[:port]` (or `http` on a
@@ -413,6 +416,9 @@ impl Admin {
                     Error::Invalid(format!("{e}: `{}`", tessera_jose::error::escaped(uri)))
                 })?;
         }
+        for rule in spec.claim_map.iter().flatten() {
+            crate::users::attributes::ClaimRule::parse(rule).map_err(Error::Invalid)?;
+        }
         if let Some(o) = spec
             .web_origins
             .iter()
@@ -550,6 +556,7 @@ impl Admin {
             web_origins: spec.web_origins.unwrap_or_default(),
             require_par: spec.require_par.unwrap_or(false),
             backchannel_logout_uri: spec.backchannel_logout_uri.filter(|u| !u.is_empty()),
+            claim_map: spec.claim_map.unwrap_or_default(),
         };
         Self::coherent(&client)?;
         self.store.insert_client(&client).await?;
@@ -680,6 +687,9 @@ impl Admin {
                 }
                 if let Some(u) = &spec.backchannel_logout_uri {
                     c.backchannel_logout_uri = Some(u.clone()).filter(|u| !u.is_empty());
+                }
+                if let Some(m) = &spec.claim_map {
+                    c.claim_map.clone_from(m);
                 }
                 c.updated_at = now;
             })

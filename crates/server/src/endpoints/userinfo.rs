@@ -10,7 +10,7 @@ use serde_json::Value;
 use tessera_jose::dpop::Request;
 
 use crate::state::AppState;
-use crate::users::attributes::claims_for;
+use crate::users::attributes::{apply_rules, claims_for};
 
 /// The endpoint (either method).
 pub async fn userinfo(
@@ -174,5 +174,10 @@ async fn answer(
         .await
         .map_err(unavailable)?
         .ok_or_else(|| Challenge::invalid(scheme, "the access token is not active"))?;
-    Ok(Value::Object(claims_for(&user, &scopes)))
+    let mut claims = claims_for(&user, &scopes);
+    // What this application registered it needs, in its own names.
+    if let Some(client) = state.client(&t.client_id) {
+        apply_rules(&mut claims, &user, &client.claim_map);
+    }
+    Ok(Value::Object(claims))
 }

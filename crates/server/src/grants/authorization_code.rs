@@ -52,10 +52,17 @@ impl Grant for AuthorizationCode {
         })?;
         let store = state.store();
         let hash = code_hash(code);
-        let redeemed = store.redeem_code(&hash, state.now()).await.map_err(|e| {
-            state.metrics().store_error();
-            OAuthError::from(e)
-        })?;
+        // One reading of the clock: `iat` is its second, the `jti` carries its millisecond; the
+        // jti is noted with the redemption (one durable write), before the token is signed.
+        let issued_ms = state.now_millis();
+        let jti = new_jti(issued_ms).map_err(|_| OAuthError::server_error())?;
+        let redeemed = store
+            .redeem_code(&hash, issued_ms.div_euclid(1000), &jti)
+            .await
+            .map_err(|e| {
+                state.metrics().store_error();
+                OAuthError::from(e)
+            })?;
         let c = match redeemed {
             Ok(c) => c,
             Err(Some(used)) => {
@@ -101,7 +108,6 @@ impl Grant for AuthorizationCode {
         }
         // The person may have been disabled, logged out by an operator, or removed the consent
         // in the minute since.
-        let issued_ms = state.now_millis();
         if store
             .user_token_revoked(&c.user_id, &client.id, issued_ms)
             .await
@@ -114,7 +120,6 @@ impl Grant for AuthorizationCode {
         let keys = state.keys();
         let (_, signer) = keys.current.as_ref().ok_or_else(OAuthError::unavailable)?;
         let now = issued_ms.div_euclid(1000);
-        let jti = new_jti(issued_ms).map_err(|_| OAuthError::server_error())?;
         let scope = c.scopes.join(" ");
         let ttl = client.token_ttl.clamp(1, state.policy().max_token_ttl);
         let exp = now + ttl;
@@ -149,9 +154,6 @@ impl Grant for AuthorizationCode {
             tracing::error!(error = %e, "signing failed");
             OAuthError::server_error()
         })?;
-        if let Err(e) = store.code_issued(&hash, &jti).await {
-            tracing::error!(error = %e, "cannot note the token a code gave");
-        }
         // The client is told when this session ends (Back-Channel Logout).
         if client.backchannel_logout_uri.is_some()
             && let Err(e) = store

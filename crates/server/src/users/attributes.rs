@@ -84,6 +84,84 @@ pub fn claims_for(user: &tessera_store::User, scopes: &[&str]) -> Map<String, Va
     out
 }
 
+/// One rule of a client's claim mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimRule {
+    /// The claim `0` is given as `1`.
+    Rename(String, String),
+    /// The person's custom attribute of this name, or `groups`, is added.
+    Add(String),
+    /// The claim is left out.
+    Drop(String),
+}
+
+impl ClaimRule {
+    /// Parses `rename:FROM=TO`, `add:NAME` or `drop:NAME`.
+    ///
+    /// # Errors
+    /// A sentence for the operator.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let name_ok = |n: &str| {
+            !n.is_empty()
+                && n.len() <= 64
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+        };
+        let rule = match text.split_once(':') {
+            Some(("rename", rest)) => match rest.split_once('=') {
+                Some((from, to)) if name_ok(from) && name_ok(to) => {
+                    Self::Rename(from.to_owned(), to.to_owned())
+                }
+                _ => return Err(format!("expected rename:FROM=TO, got `{text}`")),
+            },
+            Some(("add", name)) if name_ok(name) => Self::Add(name.to_owned()),
+            Some(("drop", name)) if name_ok(name) => Self::Drop(name.to_owned()),
+            _ => {
+                return Err(format!(
+                    "a claim rule is rename:FROM=TO, add:NAME or drop:NAME, got `{text}`"
+                ));
+            }
+        };
+        // The claims that say who and for whom, and the token's own, stay as they are.
+        let names: Vec<&str> = match &rule {
+            Self::Rename(from, to) => vec![from, to],
+            Self::Add(n) | Self::Drop(n) => vec![n],
+        };
+        if let Some(t) = names
+            .into_iter()
+            .find(|t| RESERVED.contains(t) && !["groups", "updated_at"].contains(t))
+        {
+            return Err(format!("`{t}` cannot be renamed, added or dropped"));
+        }
+        Ok(rule)
+    }
+}
+
+/// Applies a client's claim rules (already checked) to a person's claims.
+pub fn apply_rules(claims: &mut Map<String, Value>, user: &tessera_store::User, rules: &[String]) {
+    for text in rules {
+        match ClaimRule::parse(text) {
+            Ok(ClaimRule::Rename(from, to)) => {
+                if let Some(v) = claims.remove(&from) {
+                    claims.insert(to, v);
+                }
+            }
+            Ok(ClaimRule::Add(name)) if name == "groups" => {
+                claims.insert("groups".into(), Value::from(user.groups.clone()));
+            }
+            Ok(ClaimRule::Add(name)) => {
+                if let Some(v) = user.attributes.get(&name) {
+                    claims.insert(name, v.clone());
+                }
+            }
+            Ok(ClaimRule::Drop(name)) => {
+                claims.remove(&name);
+            }
+            Err(_) => {}
+        }
+    }
+}
+
 /// Names the service sets, and the claims of tokens themselves.
 const RESERVED: &[&str] = &[
     "sub",

@@ -10,6 +10,7 @@ ALTER TABLE clients ADD COLUMN first_party INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE clients ADD COLUMN web_origins TEXT NOT NULL DEFAULT '';
 ALTER TABLE clients ADD COLUMN require_par INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE clients ADD COLUMN backchannel_logout_uri TEXT NOT NULL DEFAULT '';
+ALTER TABLE clients ADD COLUMN claim_map TEXT NOT NULL DEFAULT '';
 -- Codes: only their hash is kept; used_at marks the single redemption, and issued_jti names the
 -- access token it gave (revoked when the code is presented a second time).
 CREATE TABLE auth_codes (

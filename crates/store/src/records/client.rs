@@ -57,6 +57,9 @@ pub struct Client {
     pub require_par: bool,
     /// Where it is told that a person's session ended (OpenID Connect Back-Channel Logout).
     pub backchannel_logout_uri: Option<String>,
+    /// How its userinfo answers differ from the scopes' standard claims: `rename:FROM=TO`,
+    /// `add:NAME` (a custom attribute, or `groups`), `drop:NAME`, applied in order.
+    pub claim_map: Vec<String>,
 }
 
 impl Client {

@@ -60,13 +60,14 @@ impl GrantStore for SqlStore {
         &self,
         code_hash: &str,
         now: i64,
+        jti: &str,
     ) -> Result<Result<AuthCode, Option<AuthCode>>, StoreError> {
         // One statement marks it used and returns it: of two concurrent redemptions exactly
         // one gets a row.
         if let Some(r) = self
             .fetch_optional(
-                "UPDATE auth_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL RETURNING *",
-                &[Arg::from(code_hash), Arg::from(now)],
+                "UPDATE auth_codes SET used_at = $2, issued_jti = $3 WHERE code_hash = $1 AND used_at IS NULL RETURNING *",
+                &[Arg::from(code_hash), Arg::from(now), Arg::from(jti)],
             )
             .await?
         {
@@ -82,15 +83,6 @@ impl GrantStore for SqlStore {
             .map(code)
             .transpose()?;
         Ok(Err(before))
-    }
-
-    async fn code_issued(&self, code_hash: &str, jti: &str) -> Result<(), StoreError> {
-        self.execute(
-            "UPDATE auth_codes SET issued_jti = $2 WHERE code_hash = $1",
-            &[Arg::from(code_hash), Arg::from(jti)],
-        )
-        .await?;
-        Ok(())
     }
 
     async fn purge_codes(&self, before: i64) -> Result<u64, StoreError> {
