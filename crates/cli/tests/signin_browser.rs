@@ -194,10 +194,18 @@ async fn signing_in_with_a_browser() {
         "the username is kept"
     );
     screenshot(&c, "login-error").await;
-    // Four more failures (the fifth waits 4 s: long enough for the browser to type again),
-    // then even the right password is asked to wait.
-    for _ in 0..4 {
+    // Three failures are free; after that each must wait out the one before it (a throttled
+    // attempt is not counted): two more now, then one after 1 s and one after 2 s. The fifth
+    // makes the next wait 4 s, long enough for the browser to type again: even the right
+    // password is asked to wait.
+    for wait in [0, 0, 1100, 2100] {
+        tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
         sign_in(&c, "ada", "not my password").await;
+        let said = eval(&c, "document.querySelector('.error').textContent").await;
+        assert_eq!(
+            said, "Wrong username or password.",
+            "counted, not throttled"
+        );
     }
     sign_in(&c, "ada", PW).await;
     until(&c, "document.querySelector('.error') !== null").await;
