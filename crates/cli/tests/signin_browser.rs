@@ -544,3 +544,133 @@ async fn an_application_asks_for_access() {
     assert_eq!(listed, "", "no rows (a script reads tab-separated rows)");
     c.close().await.unwrap();
 }
+
+/// The `openidconnect` crate as the relying party, Chromium doing the sign-in and the consent:
+/// discovery, the authorization URL with PKCE and a nonce, the code exchange with the client's
+/// secret, the ID token verified by the crate against the published keys (signature, issuer,
+/// audience, nonce, `at_hash`), and userinfo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openidconnect_is_the_relying_party() {
+    use openidconnect::core::{
+        CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
+        CoreUserInfoClaims,
+    };
+    use openidconnect::{
+        AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
+        OAuth2TokenResponse as _, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse as _,
+    };
+
+    let Some((chromium, driver)) = chromium() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let port = free_port();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let app = App::start(&[]).await;
+    tessera(d, &[], &["init"]);
+    tessera(
+        d,
+        &[("PW", PW)],
+        &[
+            "user",
+            "create",
+            "ada",
+            "--email",
+            "ada@example.com",
+            "--password-env",
+            "PW",
+        ],
+    );
+    let created = tessera(
+        d,
+        &[],
+        &[
+            "client",
+            "create",
+            "--name",
+            "RP",
+            "--redirect-uri",
+            &app.redirect_uri(),
+            "--json",
+        ],
+    );
+    let created: serde_json::Value = serde_json::from_str(&created).unwrap();
+    let _node = node(d, port, &issuer);
+
+    let http = openidconnect::reqwest::Client::builder()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(issuer.clone()).unwrap(), &http)
+            .await
+            .unwrap_or_else(|e| panic!("discovery: {e:?}"));
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(created["client_id"].as_str().unwrap().to_owned()),
+        Some(ClientSecret::new(
+            created["client_secret"].as_str().unwrap().to_owned(),
+        )),
+    )
+    .set_redirect_uri(RedirectUrl::new(app.redirect_uri()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, csrf, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("email".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+
+    let profile = d.join("chromium-profile");
+    let (_driver, c) = start_browser(&chromium, &driver, profile.to_str().unwrap()).await;
+    c.goto(url.as_str()).await.unwrap();
+    until(&c, "location.pathname === '/login'").await;
+    sign_in(&c, "ada", PW).await;
+    until(&c, "document.querySelector('form.decision') !== null").await;
+    c.find(Locator::Css("button[value=allow]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(&c, "document.getElementById('got') !== null").await;
+    let back = app.last();
+    assert_eq!(get(&back, "state"), Some(csrf.secret().as_str()));
+    c.close().await.unwrap();
+
+    let token = client
+        .exchange_code(AuthorizationCode::new(
+            get(&back, "code").unwrap().to_owned(),
+        ))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap_or_else(|e| panic!("exchange: {e:?}"));
+    let id_token = token.id_token().expect("an ID token");
+    let id_verifier = client
+        .id_token_verifier()
+        .set_allowed_algs(vec![CoreJwsSigningAlgorithm::EcdsaP256Sha256]);
+    let claims = id_token
+        .claims(&id_verifier, &nonce)
+        .unwrap_or_else(|e| panic!("ID token: {e:?}"));
+    let hash = AccessTokenHash::from_token(
+        token.access_token(),
+        id_token.signing_alg().unwrap(),
+        id_token.signing_key(&id_verifier).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims.access_token_hash(), Some(&hash));
+    let info: CoreUserInfoClaims = client
+        .user_info(token.access_token().to_owned(), None)
+        .unwrap()
+        .request_async(&http)
+        .await
+        .unwrap_or_else(|e| panic!("userinfo: {e:?}"));
+    assert_eq!(info.subject(), claims.subject());
+    assert_eq!(info.email().map(|e| e.as_str()), Some("ada@example.com"));
+}
