@@ -302,8 +302,9 @@ pub async fn shutdown_signal() {
 }
 
 /// Back-channel logout notices (every second), cache refresh (every poll interval), the key
-/// life cycle (every 10 s, or half the key margin when that is shorter) and the purge of expired revocations, idle sessions and quiet
-/// sign-in counters (hourly), until shutdown.
+/// life cycle (every 10 s, or half the key margin when that is shorter) and the purge of
+/// expired revocations, codes and pushed requests, idle sessions and quiet sign-in counters
+/// (hourly), until shutdown.
 fn background(state: &AppState, stopped: &watch::Receiver<bool>) {
     let poll = state.config().poll_interval;
     // The life cycle ticks every 10 s, or faster when keys change faster (tests).
@@ -347,6 +348,13 @@ fn background(state: &AppState, stopped: &watch::Receiver<bool>) {
                 if let Err(e) = s.store().purge_sessions(now.saturating_sub(idle)).await {
                     s.metrics().store_error();
                     tracing::warn!(error = %e, "cannot purge sessions");
+                }
+                // Codes and pushed requests live a minute; they are kept as long as a token
+                // they gave can live, so a replayed code still finds what to revoke.
+                let kept = now.saturating_sub(s.policy().max_token_ttl);
+                if let Err(e) = s.store().purge_codes(kept).await {
+                    s.metrics().store_error();
+                    tracing::warn!(error = %e, "cannot purge authorization codes");
                 }
                 let quiet = s
                     .now_millis()

@@ -815,6 +815,26 @@ async fn codes_are_bound_to_their_client_redirect_and_verifier() {
         "{v}"
     );
 
+    // A public client revokes its own token with its client_id alone (RFC 7009).
+    let code = code_for(&mut b, &public.client_id, &challenge).await;
+    let (s, v) = post(
+        &issuer,
+        as_pairs(&redeem(code, verifier.clone(), APP), &pid),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let access = v["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(userinfo(&issuer, Some(&access)).await.0, 200);
+    let revoked = reqwest::Client::new()
+        .post(format!("{}/oauth2/revoke", issuer.base))
+        .form(&[("token", access.as_str()), ("client_id", &public.client_id)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(userinfo(&issuer, Some(&access)).await.0, 401);
+
     // A forced logout ends the person's tokens (introspection and userinfo).
     let code = code_for(&mut b, &public.client_id, &challenge).await;
     let (s, v) = post(

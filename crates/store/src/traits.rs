@@ -141,7 +141,7 @@ pub trait UserStore: Send + Sync {
     async fn user_by_username(&self, key: &str) -> Result<Option<User>, StoreError>;
     /// Every account, oldest first.
     async fn users(&self) -> Result<Vec<User>, StoreError>;
-    /// Deletes an account; whether there was one.
+    /// Deletes an account, with its consents and codes; whether there was one.
     async fn delete_user(&self, id: &str) -> Result<bool, StoreError>;
 }
 

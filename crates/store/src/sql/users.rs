@@ -130,9 +130,16 @@ impl UserStore for SqlStore {
     }
 
     async fn delete_user(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(self
-            .execute("DELETE FROM users WHERE id = $1", &[Arg::from(id)])
-            .await?
-            > 0)
+        // What the person gave applications goes with the account (their tokens are inactive
+        // anyway: introspection finds no account).
+        let mut tx = self.begin().await?;
+        let args = [Arg::from(id)];
+        tx.execute("DELETE FROM consents WHERE user_id = $1", &args)
+            .await?;
+        tx.execute("DELETE FROM auth_codes WHERE user_id = $1", &args)
+            .await?;
+        let done = tx.execute("DELETE FROM users WHERE id = $1", &args).await?;
+        tx.commit().await?;
+        Ok(done > 0)
     }
 }
