@@ -845,7 +845,7 @@ pub enum ClientCommand {
         #[arg(long)]
         first_party: bool,
         /// A browser origin whose scripts may call the token, userinfo, revocation, JWKS and
-        /// discovery endpoints (CORS; repeat): a single-page app's https://app.example.
+        /// discovery endpoints (CORS; repeat): a single-page app's `https://app.example`.
         #[arg(long = "web-origin", value_name = "ORIGIN")]
         web_origins: Vec<String>,
         /// Its authorization requests must be pushed first (RFC 9126, /oauth2/par).
