@@ -253,6 +253,14 @@ fn pbkdf2_parts(phc: &str) -> Result<(u32, Vec<u8>, Vec<u8>), PasswordError> {
             .and_then(|n| n.parse().ok())
             .ok_or_else(|| bad.clone())?,
     };
+    // The derived key's length: PHC's `l=`, else the hash's whole output (as passlib writes
+    // it). A digest of any other length is refused: a truncated one must not verify as a
+    // shorter key.
+    let length = match params.split(',').find_map(|p| p.strip_prefix("l=")) {
+        Some(l) => l.parse::<usize>().map_err(|_| bad.clone())?,
+        None if phc.starts_with("$pbkdf2-sha512$") => 64,
+        None => 32,
+    };
     let decode = |text: &str| {
         let url: String = text
             .chars()
@@ -266,7 +274,7 @@ fn pbkdf2_parts(phc: &str) -> Result<(u32, Vec<u8>, Vec<u8>), PasswordError> {
     };
     let salt = decode(salt).map_err(|_| bad.clone())?;
     let hash = decode(hash).map_err(|_| bad.clone())?;
-    if iterations == 0 || salt.is_empty() || hash.len() < 16 {
+    if iterations == 0 || salt.is_empty() || length < 16 || hash.len() != length {
         return Err(bad);
     }
     Ok((iterations, salt, hash))
@@ -316,6 +324,14 @@ mod tests {
         assert_eq!(
             parse("$pbkdf2-sha256$0$c2FsdA$aGFzaGhhc2hoYXNoaGFzaA"),
             Err(PasswordError::Malformed("pbkdf2"))
+        );
+        // A digest shorter than the hash's output (here 31 bytes of SHA-256's 32) is refused,
+        // unless PHC's `l=` says that length.
+        let short = "$pbkdf2-sha256$29000$c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhcw";
+        assert_eq!(parse(short), Err(PasswordError::Malformed("pbkdf2")));
+        assert_eq!(
+            parse("$pbkdf2-sha256$i=29000,l=31$c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhcw"),
+            Ok("pbkdf2-sha256")
         );
         assert_eq!(
             parse("$argon2id$junk"),
