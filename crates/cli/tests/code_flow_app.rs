@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
 use common::{Reaped, free_port, run_in, wait_listening};
-use testkit::web::{Browser, form_body};
+use testkit::web::{Browser, form_body, hidden, hidden_fields};
 
 const PW: &str = "correct horse battery staple";
 
@@ -132,13 +132,7 @@ async fn the_readme_application_gets_access() {
     let to_login = b.get(&address).await;
     assert_eq!(to_login.status, 303);
     let form = b.get(to_login.headers["location"].to_str().unwrap()).await;
-    let next_at = form.body.find("name=\"next\" value=\"").unwrap() + 19;
-    let next = form.body[next_at..]
-        .split('"')
-        .next()
-        .unwrap()
-        .replace("&#38;", "&")
-        .replace("&amp;", "&");
+    let next = hidden(&form.body, "next");
     let done = b
         .post(
             "/login",
@@ -157,31 +151,8 @@ async fn the_readme_application_gets_access() {
             .body
             .contains("Allow My CLI to access your account?")
     );
-    let form_at = consent.body.find("action=\"/oauth2/consent\"").unwrap();
-    let mut fields: Vec<(String, String)> = vec![("decision".into(), "allow".into())];
-    for input in consent.body[form_at..]
-        .split("<input type=\"hidden\" ")
-        .skip(1)
-    {
-        let name = input
-            .split("name=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap();
-        let value = input
-            .split("value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap();
-        fields.push((
-            name.to_owned(),
-            value.replace("&#38;", "&").replace("&amp;", "&"),
-        ));
-    }
+    let mut fields = hidden_fields(&consent.body, "/oauth2/consent");
+    fields.push(("decision".into(), "allow".into()));
     let pairs: Vec<(&str, &str)> = fields
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use tessera_server::admin::{Admin, ClientSpec, NewUser};
 use tessera_server::config::Config;
+use testkit::web::{hidden, hidden_fields};
 
 const PW: &str = "correct horse battery staple";
 const REDIRECT: &str = "http://127.0.0.1:3101/cb";
@@ -112,37 +113,6 @@ impl Agent {
         let r = self.http.post(self.url(path)).form(form);
         self.send(r).await
     }
-}
-
-/// A hidden field's value in a page.
-fn field(body: &str, name: &str) -> String {
-    let at = body.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
-    let rest = &body[at..];
-    unescape(&rest[..rest.find('"').unwrap()])
-}
-
-fn unescape(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(at) = rest.find('&') {
-        out.push_str(&rest[..at]);
-        let end = rest[at..].find(';').unwrap() + at;
-        let e = &rest[at + 1..end];
-        out.push(match e {
-            "amp" => '&',
-            "quot" => '"',
-            "lt" => '<',
-            "gt" => '>',
-            e if e.starts_with("#x") => {
-                char::from_u32(u32::from_str_radix(&e[2..], 16).unwrap()).unwrap()
-            }
-            e if e.starts_with('#') => char::from_u32(e[1..].parse().unwrap()).unwrap(),
-            _ => '?',
-        });
-        rest = &rest[end + 1..];
-    }
-    out.push_str(rest);
-    out
 }
 
 fn pkce() -> (String, String) {
@@ -285,7 +255,7 @@ async fn steps(t: &Tessera, users: usize) {
         let form = a.get(&r.location).await;
         timed(1, s);
         assert_eq!(form.status, 200);
-        let (csrf, next) = (field(&form.body, "csrf"), field(&form.body, "next"));
+        let (csrf, next) = (hidden(&form.body, "csrf"), hidden(&form.body, "next"));
         let s = Instant::now();
         let user = format!("person{i}");
         let done = a
@@ -305,28 +275,7 @@ async fn steps(t: &Tessera, users: usize) {
         let consent = a.get(&done.location).await;
         timed(3, s);
         assert_eq!(consent.status, 200);
-        let mut fields: Vec<(String, String)> = Vec::new();
-        let form_at = consent.body.find("action=\"/oauth2/consent\"").unwrap();
-        for input in consent.body[form_at..]
-            .split("<input type=\"hidden\" ")
-            .skip(1)
-        {
-            let name = input
-                .split("name=\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap();
-            let value = input
-                .split("value=\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap();
-            fields.push((name.to_owned(), unescape(value)));
-        }
+        let mut fields = hidden_fields(&consent.body, "/oauth2/consent");
         fields.push(("decision".into(), "allow".into()));
         let pairs: Vec<(&str, &str)> = fields
             .iter()
@@ -375,37 +324,17 @@ async fn tessera_codes(t: &Tessera, n: usize, challenge: &str) -> Vec<String> {
         .post(
             "/login",
             &[
-                ("csrf", &field(&form.body, "csrf")),
+                ("csrf", &hidden(&form.body, "csrf")),
                 ("username", "person0"),
                 ("password", PW),
-                ("next", &field(&form.body, "next")),
+                ("next", &hidden(&form.body, "next")),
             ],
         )
         .await;
     let consent = a.get(&done.location).await;
     if consent.status == 200 {
-        let mut fields: Vec<(String, String)> = vec![("decision".into(), "allow".into())];
-        let form_at = consent.body.find("action=\"/oauth2/consent\"").unwrap();
-        for input in consent.body[form_at..]
-            .split("<input type=\"hidden\" ")
-            .skip(1)
-        {
-            let name = input
-                .split("name=\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap();
-            let value = input
-                .split("value=\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap();
-            fields.push((name.to_owned(), unescape(value)));
-        }
+        let mut fields = hidden_fields(&consent.body, "/oauth2/consent");
+        fields.push(("decision".into(), "allow".into()));
         let pairs: Vec<(&str, &str)> = fields
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))

@@ -12,7 +12,7 @@ use tessera_jose::JwkSet;
 use tessera_jose::jwt::Verifier;
 use tessera_server::admin::{ClientSpec, NewCredentials, NewUser};
 use testkit::Issuer;
-use testkit::web::{Browser, ORIGIN, Page, form_body};
+use testkit::web::{Browser, ORIGIN, Page, form_body, hidden, hidden_fields};
 
 const PW: &str = "correct horse battery staple";
 const APP: &str = "https://app.example/callback";
@@ -120,25 +120,7 @@ async fn follow(b: &mut Browser, page: &Page) -> Page {
 
 /// The hidden fields of the consent form, and the decision.
 fn consent_body(page: &Page, decision: &str) -> Vec<u8> {
-    let form = &page.body[page.body.find("action=\"/oauth2/consent\"").unwrap()..];
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    for input in form.split("<input type=\"hidden\" ").skip(1) {
-        let name = input
-            .split("name=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap();
-        let value = input
-            .split("value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap();
-        pairs.push((name.to_owned(), unescape(value)));
-    }
+    let mut pairs = hidden_fields(&page.body, "/oauth2/consent");
     pairs.push(("decision".into(), decision.into()));
     form_urlencoded::Serializer::new(String::new())
         .extend_pairs(&pairs)
@@ -146,53 +128,16 @@ fn consent_body(page: &Page, decision: &str) -> Vec<u8> {
         .into_bytes()
 }
 
-/// Undoes the template's HTML escaping (numeric character references and the named ones
-/// HTML escapers use), as a browser reads an attribute.
-fn unescape(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(at) = rest.find('&') {
-        out.push_str(&rest[..at]);
-        let tail = &rest[at..];
-        let end = tail.find(';').unwrap();
-        let entity = &tail[1..end];
-        let c = match entity {
-            "amp" => '&',
-            "lt" => '<',
-            "gt" => '>',
-            "quot" => '"',
-            "apos" => '\'',
-            e if e.starts_with("#x") => {
-                char::from_u32(u32::from_str_radix(&e[2..], 16).unwrap()).unwrap()
-            }
-            e if e.starts_with('#') => char::from_u32(e[1..].parse().unwrap()).unwrap(),
-            e => panic!("unknown entity {e}"),
-        };
-        out.push(c);
-        rest = &tail[end + 1..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// Signs in through the form the authorization endpoint sent the browser to, and follows the
 /// way back to the endpoint.
 async fn sign_in_from(b: &mut Browser, to_login: &Page) -> Page {
     let form = follow(b, to_login).await;
     assert_eq!(form.status, 200, "{}", form.body);
-    let next = form
-        .body
-        .split("name=\"next\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
     let body = form_body(&[
         ("csrf", &Browser::csrf(&form)),
         ("username", "ada"),
         ("password", PW),
-        ("next", &unescape(next)),
+        ("next", &hidden(&form.body, "next")),
     ]);
     let done = b.post("/login", ORIGIN, body).await;
     follow(b, &done).await
@@ -1226,15 +1171,8 @@ async fn applications_sign_people_out() {
     // Signed in again, the confirmation form signs out.
     b.sign_in("ada", PW).await;
     let asked = b.get(&logout).await;
-    let mut fields = vec![
-        ("csrf".to_owned(), Browser::csrf(&asked)),
-        ("confirm".to_owned(), "yes".to_owned()),
-    ];
-    for k in ["client_id", "post_logout_redirect_uri", "state"] {
-        let at = asked.body.find(&format!("name=\"{k}\" value=\"")).unwrap() + k.len() + 15;
-        let v = &asked.body[at..];
-        fields.push((k.to_owned(), unescape(&v[..v.find('"').unwrap()])));
-    }
+    let mut fields = hidden_fields(&asked.body, "/oauth2/logout");
+    fields.push(("confirm".to_owned(), "yes".to_owned()));
     let pairs: Vec<(&str, &str)> = fields
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))

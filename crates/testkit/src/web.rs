@@ -233,3 +233,60 @@ impl Drop for Receiver {
         self.task.abort();
     }
 }
+
+/// Undoes HTML escaping (numeric character references and the named ones escapers use), as a
+/// browser reads an attribute.
+pub fn unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let end = tail.find(';').unwrap();
+        let c = match &tail[1..end] {
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            "apos" => '\'',
+            e if e.starts_with("#x") => {
+                char::from_u32(u32::from_str_radix(&e[2..], 16).unwrap()).unwrap()
+            }
+            e if e.starts_with('#') => char::from_u32(e[1..].parse().unwrap()).unwrap(),
+            e => panic!("unknown entity {e}"),
+        };
+        out.push(c);
+        rest = &tail[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The value of the hidden field `name` on a page, unescaped.
+pub fn hidden(body: &str, name: &str) -> String {
+    let at = body.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
+    let rest = &body[at..];
+    unescape(&rest[..rest.find('"').unwrap()])
+}
+
+/// The hidden fields of the form whose action is `action`, in order, unescaped.
+pub fn hidden_fields(body: &str, action: &str) -> Vec<(String, String)> {
+    let form = &body[body.find(&format!("action=\"{action}\"")).unwrap()..];
+    let form = &form[..form.find("</form>").unwrap_or(form.len())];
+    form.split("<input type=\"hidden\" ")
+        .skip(1)
+        .map(|input| {
+            let attr = |a: &str| {
+                input
+                    .split(&format!("{a}=\""))
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            };
+            (attr("name"), unescape(&attr("value")))
+        })
+        .collect()
+}
