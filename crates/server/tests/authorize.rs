@@ -760,6 +760,28 @@ async fn codes_are_bound_to_their_client_redirect_and_verifier() {
         "{v}"
     );
 
+    // A code whose session ended before the exchange (the person signed out) gives nothing.
+    let code = code_for(&mut b, &public.client_id, &challenge).await;
+    let account = b.get("/account").await;
+    b.post(
+        "/logout",
+        ORIGIN,
+        form_body(&[("csrf", &Browser::csrf(&account))]),
+    )
+    .await;
+    let (s, v) = post(
+        &issuer,
+        as_pairs(&redeem(code, verifier.clone(), APP), &pid),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{v}"
+    );
+    b.sign_in("ada", PW).await;
+
     // A public client revokes its own token with its client_id alone (RFC 7009).
     let code = code_for(&mut b, &public.client_id, &challenge).await;
     let (s, v) = post(

@@ -5,7 +5,7 @@
 
 use super::{Grant, TokenRequest, TokenResponse};
 use crate::error::OAuthError;
-use crate::pages::authorize::code_hash;
+use crate::pages::authorize::{CODE_TTL, code_hash};
 use crate::state::AppState;
 use crate::tokens::access::{AccessClaims, Audience, Confirmation, new_jti};
 use crate::tokens::id::{IdClaims, at_hash, session_id};
@@ -106,12 +106,20 @@ impl Grant for AuthorizationCode {
                 "the code_verifier does not match the code_challenge",
             ));
         }
-        // The person may have been disabled, logged out by an operator, or removed the consent
-        // in the minute since.
-        if store
-            .user_token_revoked(&c.user_id, &client.id, issued_ms)
+        // The person may have signed out, been disabled or logged out by an operator, or
+        // removed the consent in the minute since the code was issued (counted from the start
+        // of its second: a cut-off in that second wins).
+        let code_issued_ms = (c.expires_at - CODE_TTL).saturating_mul(1000);
+        let session_ended = store
+            .session(&c.session_hash)
             .await
             .map_err(OAuthError::from)?
+            .is_none();
+        if session_ended
+            || store
+                .user_token_revoked(&c.user_id, &client.id, code_issued_ms)
+                .await
+                .map_err(OAuthError::from)?
         {
             return Err(OAuthError::invalid_grant(
                 "the person's access ended since the code was issued",
