@@ -64,40 +64,15 @@ fn meant_for(claims: &Value, audiences: &[String]) -> bool {
 /// # Errors
 /// `server_error` when the store cannot say whether the token was revoked.
 pub async fn active_claims(state: &AppState, token: &str) -> Result<Option<Value>, OAuthError> {
-    let Some(t) = crate::tokens::verify::issued_token(state, token) else {
-        return Ok(None);
-    };
-    let revoked = state
-        .store()
-        .is_revoked(&t.jti, &t.client_id, t.issued_ms)
+    let active = crate::tokens::verify::active_token(state, token)
         .await
         .map_err(|e| {
             state.metrics().store_error();
             OAuthError::from(e)
         })?;
-    if revoked {
+    let Some(t) = active else {
         return Ok(None);
-    }
-    // A person's token (it has `auth_time`) ends with the person's access: a disabled or
-    // deleted account, a forced logout, a removed consent.
-    if t.claims.get("auth_time").is_some() {
-        let sub = t
-            .claims
-            .get("sub")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let ended = state
-            .store()
-            .user_token_revoked(sub, &t.client_id, t.issued_ms)
-            .await
-            .map_err(|e| {
-                state.metrics().store_error();
-                OAuthError::from(e)
-            })?;
-        if ended {
-            return Ok(None);
-        }
-    }
+    };
     // A DPoP-bound token says so, with its key's thumbprint (RFC 9449 §6.2).
     let bound = t.claims.get("cnf").and_then(|c| c.get("jkt")).is_some();
     let mut out = json!({"active": true, "token_type": if bound { "DPoP" } else { "Bearer" }});

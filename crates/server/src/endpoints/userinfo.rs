@@ -94,8 +94,19 @@ async fn answer(
             });
         }
     };
-    let t = crate::tokens::verify::issued_token(state, token)
-        .ok_or_else(|| Challenge::invalid(scheme, "the access token is invalid or expired"))?;
+    let unavailable = |_| Challenge {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        scheme,
+        error: Some("temporarily_unavailable"),
+        description: "the service cannot check the token right now",
+    };
+    // Verified, not revoked, and the person's access not ended: as introspection sees it.
+    let t = crate::tokens::verify::active_token(state, token)
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(|| {
+            Challenge::invalid(scheme, "the access token is invalid, expired or not active")
+        })?;
     let bound = t
         .claims
         .get("cnf")
@@ -129,30 +140,17 @@ async fn answer(
         }
         (None, _) => {}
     }
-    let store = state.store();
     let sub = t
         .claims
         .get("sub")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let for_person = t.claims.get("auth_time").is_some();
-    let unavailable = |_| Challenge {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        scheme,
-        error: Some("temporarily_unavailable"),
-        description: "the service cannot check the token right now",
-    };
-    if !for_person
-        || store
-            .is_revoked(&t.jti, &t.client_id, t.issued_ms)
-            .await
-            .map_err(unavailable)?
-        || store
-            .user_token_revoked(sub, &t.client_id, t.issued_ms)
-            .await
-            .map_err(unavailable)?
-    {
-        return Err(Challenge::invalid(scheme, "the access token is not active"));
+    // Only a person's token (one with `auth_time`) has a person to describe.
+    if t.claims.get("auth_time").is_none() {
+        return Err(Challenge::invalid(
+            scheme,
+            "the access token is not a person's",
+        ));
     }
     let scopes: Vec<&str> = t
         .claims
@@ -169,7 +167,8 @@ async fn answer(
             description: "the access token was not granted the openid scope",
         });
     }
-    let user = store
+    let user = state
+        .store()
         .user(sub)
         .await
         .map_err(unavailable)?

@@ -126,6 +126,41 @@ pub fn issued_token(state: &AppState, token: &str) -> Option<Arc<IssuedToken>> {
     Some(t)
 }
 
+/// One of this issuer's access tokens that is active now: it verifies ([`issued_token`]), it
+/// is not revoked (its `jti`, its client's cut-off, its client gone or disabled), and, for a
+/// person's token (one with `auth_time`), the person's access has not ended (account disabled
+/// or deleted, a forced logout or a consent removal after it). What introspection and userinfo
+/// both ask.
+///
+/// # Errors
+/// When the store cannot say.
+pub async fn active_token(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<Arc<IssuedToken>>, tessera_store::StoreError> {
+    let Some(t) = issued_token(state, token) else {
+        return Ok(None);
+    };
+    let store = state.store();
+    if store.is_revoked(&t.jti, &t.client_id, t.issued_ms).await? {
+        return Ok(None);
+    }
+    if t.claims.get("auth_time").is_some() {
+        let sub = t
+            .claims
+            .get("sub")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default();
+        if store
+            .user_token_revoked(sub, &t.client_id, t.issued_ms)
+            .await?
+        {
+            return Ok(None);
+        }
+    }
+    Ok(Some(t))
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
