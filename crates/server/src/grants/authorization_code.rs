@@ -7,7 +7,7 @@ use super::{Grant, TokenRequest, TokenResponse};
 use crate::error::OAuthError;
 use crate::pages::authorize::{CODE_TTL, code_hash};
 use crate::state::AppState;
-use crate::tokens::access::{AccessClaims, Audience, Confirmation, new_jti};
+use crate::tokens::access::{Issue, Minted, mint, new_jti};
 use crate::tokens::id::{IdClaims, at_hash, session_id};
 use tessera_store::Client;
 
@@ -126,12 +126,8 @@ impl Grant for AuthorizationCode {
             ));
         }
         let keys = state.keys();
-        let (_, signer) = keys.current.as_ref().ok_or_else(OAuthError::unavailable)?;
         let now = issued_ms.div_euclid(1000);
         let scope = c.scopes.join(" ");
-        let ttl = client.token_ttl.clamp(1, state.policy().max_token_ttl);
-        let exp = now + ttl;
-        keys.signed_until(exp);
         // The audience: the requested resources, else the client's first audience, else the
         // userinfo endpoint (a client that only signs people in).
         let aud: Vec<&str> = if !c.resources.is_empty() {
@@ -141,27 +137,24 @@ impl Grant for AuthorizationCode {
         } else {
             vec![state.urls().userinfo.as_str()]
         };
-        let claims = AccessClaims {
-            iss: &state.config().issuer,
-            sub: &c.user_id,
-            aud: if aud.len() == 1 {
-                Audience::One(aud[0])
-            } else {
-                Audience::Many(aud)
-            },
+        let Minted {
+            token: access_token,
+            ttl,
             exp,
-            iat: now,
-            jti: jti.clone(),
-            client_id: &client.id,
-            scope: &scope,
-            cnf: req.dpop_jkt.as_deref().map(|jkt| Confirmation { jkt }),
-            auth_time: Some(c.auth_time),
-            amr: Some(&AMR),
-        };
-        let access_token = signer.sign(&claims).map_err(|e| {
-            tracing::error!(error = %e, "signing failed");
-            OAuthError::server_error()
-        })?;
+        } = mint(
+            state,
+            &keys,
+            client,
+            Issue {
+                sub: &c.user_id,
+                aud,
+                scope: &scope,
+                jti,
+                issued_ms,
+                jkt: req.dpop_jkt.as_deref(),
+                person: Some((c.auth_time, &AMR)),
+            },
+        )?;
         // The client is told when this session ends (Back-Channel Logout).
         if client.backchannel_logout_uri.is_some()
             && let Err(e) = store

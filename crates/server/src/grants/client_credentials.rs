@@ -4,7 +4,7 @@
 use super::{Grant, TokenRequest, TokenResponse};
 use crate::error::OAuthError;
 use crate::state::AppState;
-use crate::tokens::access::{AccessClaims, Audience, Confirmation, new_jti};
+use crate::tokens::access::{Issue, mint, new_jti};
 use tessera_store::Client;
 
 /// `client_credentials` (RFC 6749 §4.4) with RFC 9068 JWT access tokens.
@@ -78,43 +78,27 @@ impl Grant for ClientCredentials {
                 "the client has no audience",
             ));
         }
-        let keys = state.keys();
-        let (_, signer) = keys.current.as_ref().ok_or_else(OAuthError::unavailable)?;
         // One reading of the clock: `iat` is its second, the `jti` carries its millisecond.
         let issued_ms = state.now_millis();
-        let now = issued_ms.div_euclid(1000);
-        let jti = new_jti(issued_ms).map_err(|_| OAuthError::server_error())?;
         let scope = scope.join(" ");
-        // Never longer than this server allows, whatever the client was created with: the
-        // key life cycle keeps a retired key published for max_token_ttl.
-        let ttl = client.token_ttl.clamp(1, state.policy().max_token_ttl);
-        let exp = now + ttl;
-        keys.signed_until(exp);
-        let claims = AccessClaims {
-            iss: &state.config().issuer,
-            sub: &client.id,
-            aud: if aud.len() == 1 {
-                Audience::One(aud[0])
-            } else {
-                Audience::Many(aud)
+        let minted = mint(
+            state,
+            &state.keys(),
+            client,
+            Issue {
+                sub: &client.id,
+                aud,
+                scope: &scope,
+                jti: new_jti(issued_ms).map_err(|_| OAuthError::server_error())?,
+                issued_ms,
+                jkt: req.dpop_jkt.as_deref(),
+                person: None,
             },
-            exp,
-            iat: now,
-            jti,
-            client_id: &client.id,
-            scope: &scope,
-            cnf: req.dpop_jkt.as_deref().map(|jkt| Confirmation { jkt }),
-            auth_time: None,
-            amr: None,
-        };
-        let access_token = signer.sign(&claims).map_err(|e| {
-            tracing::error!(error = %e, "signing failed");
-            OAuthError::server_error()
-        })?;
+        )?;
         Ok(TokenResponse {
-            access_token,
+            access_token: minted.token,
             token_type: req.token_type(),
-            expires_in: ttl,
+            expires_in: minted.ttl,
             scope,
             id_token: None,
             warnings: Vec::new(),

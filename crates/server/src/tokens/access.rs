@@ -51,6 +51,77 @@ pub enum Audience<'a> {
     Many(Vec<&'a str>),
 }
 
+/// What an access token is for: everything but the issuer, the times and the client, which
+/// [`mint`] sets.
+pub struct Issue<'a> {
+    /// The subject: the client itself, or the person's subject id.
+    pub sub: &'a str,
+    /// The audiences (at least one).
+    pub aud: Vec<&'a str>,
+    /// The granted scope, space-separated.
+    pub scope: &'a str,
+    /// Its `jti` ([`new_jti`] of `issued_ms`).
+    pub jti: String,
+    /// When it is issued, Unix milliseconds (`iat` is its second).
+    pub issued_ms: i64,
+    /// The thumbprint of the DPoP key it is bound to.
+    pub jkt: Option<&'a str>,
+    /// For a person's token: when and how the person signed in.
+    pub person: Option<(i64, &'a [&'a str])>,
+}
+
+/// A signed access token and its lifetime.
+pub struct Minted {
+    /// The token.
+    pub token: String,
+    /// Its lifetime, seconds.
+    pub ttl: i64,
+    /// Its `exp`.
+    pub exp: i64,
+}
+
+/// Signs an RFC 9068 access token for `client` with the ring's current key: `exp` never later
+/// than the server's `max_token_ttl` allows whatever the client was created with (the key life
+/// cycle keeps a retired key published that long), and the ring told what it signed.
+///
+/// # Errors
+/// `temporarily_unavailable` without a current key, `server_error` when signing fails.
+pub fn mint(
+    state: &crate::state::AppState,
+    keys: &crate::keys::KeyRing,
+    client: &tessera_store::Client,
+    g: Issue<'_>,
+) -> Result<Minted, crate::error::OAuthError> {
+    use crate::error::OAuthError;
+    let (_, signer) = keys.current.as_ref().ok_or_else(OAuthError::unavailable)?;
+    let now = g.issued_ms.div_euclid(1000);
+    let ttl = client.token_ttl.clamp(1, state.policy().max_token_ttl);
+    let exp = now + ttl;
+    keys.signed_until(exp);
+    let claims = AccessClaims {
+        iss: &state.config().issuer,
+        sub: g.sub,
+        aud: if g.aud.len() == 1 {
+            Audience::One(g.aud[0])
+        } else {
+            Audience::Many(g.aud)
+        },
+        exp,
+        iat: now,
+        jti: g.jti,
+        client_id: &client.id,
+        scope: g.scope,
+        cnf: g.jkt.map(|jkt| Confirmation { jkt }),
+        auth_time: g.person.map(|(t, _)| t),
+        amr: g.person.map(|(_, amr)| amr),
+    };
+    let token = signer.sign(&claims).map_err(|e| {
+        tracing::error!(error = %e, "signing failed");
+        OAuthError::server_error()
+    })?;
+    Ok(Minted { token, ttl, exp })
+}
+
 /// A new `jti`: when the token was issued, in Unix milliseconds (6 bytes, big-endian), then 12
 /// random bytes; 24 base64url characters. Revocation by time (`client revoke-tokens`) reads
 /// the instant back with [`issued_millis`], so a cut-off holds to the millisecond although
