@@ -335,6 +335,26 @@ async fn second_session(issuer: &str) -> String {
     .await
 }
 
+/// A store with ada (name, email, password) in `d`.
+fn init_with_ada(d: &Path) {
+    tessera(d, &[], &["init"]);
+    tessera(
+        d,
+        &[("PW", PW)],
+        &[
+            "user",
+            "create",
+            "ada",
+            "--name",
+            "Ada Lovelace",
+            "--email",
+            "ada@example.com",
+            "--password-env",
+            "PW",
+        ],
+    );
+}
+
 fn get<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs
         .iter()
@@ -357,22 +377,7 @@ async fn an_application_asks_for_access() {
     let port = free_port();
     let issuer = format!("http://127.0.0.1:{port}");
     let app = App::start(&[]).await;
-    tessera(d, &[], &["init"]);
-    tessera(
-        d,
-        &[("PW", PW)],
-        &[
-            "user",
-            "create",
-            "ada",
-            "--name",
-            "Ada Lovelace",
-            "--email",
-            "ada@example.com",
-            "--password-env",
-            "PW",
-        ],
-    );
+    init_with_ada(d);
     let created = tessera(
         d,
         &[],
@@ -568,20 +573,7 @@ async fn openidconnect_is_the_relying_party() {
     let port = free_port();
     let issuer = format!("http://127.0.0.1:{port}");
     let app = App::start(&[]).await;
-    tessera(d, &[], &["init"]);
-    tessera(
-        d,
-        &[("PW", PW)],
-        &[
-            "user",
-            "create",
-            "ada",
-            "--email",
-            "ada@example.com",
-            "--password-env",
-            "PW",
-        ],
-    );
+    init_with_ada(d);
     let created = tessera(
         d,
         &[],

@@ -419,7 +419,6 @@ async fn exchange(
 ) -> f64 {
     let http = reqwest::Client::new();
     let queue = std::sync::Arc::new(std::sync::Mutex::new(codes));
-    let total = queue.lock().unwrap().len();
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..CONCURRENCY {
@@ -459,7 +458,6 @@ async fn exchange(
     for t in tasks {
         t.await.unwrap();
     }
-    let _ = total;
     start.elapsed().as_secs_f64()
 }
 
