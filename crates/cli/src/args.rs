@@ -859,6 +859,18 @@ pub enum ClientCommand {
         /// custom attribute, or groups), drop:NAME.
         #[arg(long = "claim", value_name = "RULE")]
         claim_map: Vec<String>,
+        /// The algorithm of its ID tokens (default RS256, OpenID Connect's); the service keeps
+        /// a key chain for every algorithm a client registered.
+        #[arg(long, value_name = "ALG")]
+        id_token_alg: Option<String>,
+        /// Subject identifiers: public (the same for every application) or pairwise (one per
+        /// sector, so applications of different sectors cannot link a person).
+        #[arg(long, value_name = "TYPE", value_parser = ["public", "pairwise"])]
+        subject_type: Option<String>,
+        /// The sector whose applications share pairwise subjects: a host, or an https URL of
+        /// it (default: the one host of the redirect URIs).
+        #[arg(long, value_name = "HOST")]
+        sector_identifier: Option<String>,
         /// Access token lifetime (default: the server's token_ttl).
         #[arg(long, value_name = "DUR")]
         token_ttl: Option<String>,
@@ -942,6 +954,18 @@ pub enum ClientCommand {
         /// New userinfo claim rules (repeat; replaces them all; --claim "" removes them).
         #[arg(long = "claim", value_name = "RULE")]
         claim_map: Vec<String>,
+        /// The algorithm of its ID tokens ("" resets it to RS256); the service keeps
+        /// a key chain for every algorithm a client registered.
+        #[arg(long, value_name = "ALG")]
+        id_token_alg: Option<String>,
+        /// Subject identifiers: public (the same for every application) or pairwise (one per
+        /// sector, so applications of different sectors cannot link a person).
+        #[arg(long, value_name = "TYPE", value_parser = ["public", "pairwise"])]
+        subject_type: Option<String>,
+        /// The sector whose applications share pairwise subjects: a host, or an https URL of
+        /// it ("" removes it).
+        #[arg(long, value_name = "HOST")]
+        sector_identifier: Option<String>,
     },
     /// Stop issuing tokens to an application (its tokens introspect inactive).
     Disable {

@@ -125,6 +125,16 @@ impl OAuthError {
         )
     }
 
+    /// `temporarily_unavailable` (503), saying why.
+    #[must_use]
+    pub fn unavailable_because(description: &'static str) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            description,
+        )
+    }
+
     fn new(
         status: StatusCode,
         code: &'static str,

@@ -296,7 +296,15 @@ async fn a_person_grants_an_application_access() {
         .build()
         .unwrap();
     let id = verifier_id.verify::<Value>(id_token).unwrap().into_claims();
+    // RS256 (OpenID Connect Registration's default) by a key of its own, not the ES256
+    // access-token key.
+    let id_header = tessera_jose::dangerous::peek_header_unverified(id_token).unwrap();
+    let at_header = tessera_jose::dangerous::peek_header_unverified(access).unwrap();
+    assert_eq!(id_header.alg(), Some("RS256"));
+    assert_eq!(at_header.alg(), Some("ES256"));
+    assert_ne!(id_header.kid_value(), at_header.kid_value());
     assert_eq!(id["sub"], user.id.as_str());
+    assert_eq!(id["acr"], "urn:tessera:acr:password");
     assert_eq!(id["nonce"], "n-0S6_WzA2Mj");
     assert_eq!(id["azp"], app.client_id.as_str());
     assert_eq!(id["amr"], serde_json::json!(["pwd"]));
@@ -319,6 +327,7 @@ async fn a_person_grants_an_application_access() {
     assert_eq!(at["sub"], user.id.as_str());
     assert_eq!(at["client_id"], app.client_id.as_str());
     assert_eq!(at["auth_time"], id["auth_time"]);
+    assert_eq!(at["acr"], id["acr"]);
 
     // Userinfo: the person's claims for the granted scopes, nothing more (no phone).
     let (s, _, claims) = userinfo(&issuer, Some(access)).await;
@@ -839,11 +848,19 @@ async fn discovery_lists_what_exists() {
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
     assert_eq!(
         doc["subject_types_supported"],
-        serde_json::json!(["public"])
+        serde_json::json!(["public", "pairwise"])
     );
     assert_eq!(
         doc["id_token_signing_alg_values_supported"],
+        serde_json::json!(["RS256"])
+    );
+    assert_eq!(
+        doc["access_token_signing_alg_values_supported"],
         serde_json::json!(["ES256"])
+    );
+    assert_eq!(
+        doc["acr_values_supported"],
+        serde_json::json!(["urn:tessera:acr:password"])
     );
     assert!(
         doc["grant_types_supported"]
@@ -1564,4 +1581,183 @@ async fn claim_rules_shape_what_an_application_sees() {
         claims.get("name").is_none(),
         "profile was not asked for: {claims}"
     );
+}
+
+/// The code flow for a signed-in browser and a first-party public client: the token answer.
+/// Also says whether the first exchange was refused as `temporarily_unavailable` (no key of
+/// the client's ID-token algorithm signing yet).
+async fn tokens_for(
+    issuer: &Issuer,
+    b: &mut Browser,
+    client_id: &str,
+) -> (StatusCode, Value, bool) {
+    let (verifier, challenge) = pkce();
+    let code = code_for(b, client_id, &challenge).await;
+    let fields = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", APP),
+        ("client_id", client_id),
+        ("code_verifier", verifier.as_str()),
+    ];
+    let first = exchange(issuer, &fields, None).await;
+    if first.0 != StatusCode::SERVICE_UNAVAILABLE {
+        return (first.0, first.1, false);
+    }
+    // Refused before the code was spent: after the rotation that makes the client's ID-token
+    // algorithm sign, the same code works.
+    assert_eq!(first.1["error"], "temporarily_unavailable", "{}", first.1);
+    issuer.admin.rotate(true).await.unwrap();
+    issuer.server.state.refresh().await.unwrap();
+    let (s, tokens) = exchange(issuer, &fields, None).await;
+    (s, tokens, true)
+}
+
+/// Pairwise subjects (OpenID Connect Core §8.1): the same within a sector (the redirect URIs'
+/// host, or the registered sector), different across sectors, and the same in the ID token,
+/// the access token, userinfo and introspection, which find the person behind them. A client's
+/// registered ID-token algorithm gets a key chain of its own.
+#[tokio::test]
+async fn pairwise_subjects_and_registered_id_token_algorithms() {
+    let issuer = issuer().await;
+    let make = |name: &'static str, more: ClientSpec| {
+        issuer.admin.create_client(ClientSpec {
+            name: Some(name.into()),
+            public: Some(true),
+            first_party: Some(true),
+            scopes: Some(vec!["orders:read".into()]),
+            audiences: Some(vec!["api://orders".into()]),
+            redirect_uris: more.redirect_uris.clone().or(Some(vec![APP.into()])),
+            ..more
+        })
+    };
+    let pairwise = |uris: &[&str], sector: Option<&str>| ClientSpec {
+        pairwise: Some(true),
+        redirect_uris: Some(uris.iter().map(|u| (*u).to_owned()).collect()),
+        sector_identifier: sector.map(str::to_owned),
+        ..Default::default()
+    };
+    // No one sector: refused, with what to do.
+    for uris in [
+        &[APP, "https://other.example/cb"][..],
+        &["com.example.app:/cb"][..],
+    ] {
+        let refused = make("No sector", pairwise(uris, None)).await.unwrap_err();
+        assert!(refused.to_string().contains("--sector-identifier"), "{refused}");
+    }
+    for alg in ["HS256", "none", "XX999"] {
+        let refused = make(
+            "Bad alg",
+            ClientSpec {
+                id_token_alg: Some(alg.into()),
+                ..Default::default()
+            },
+        )
+        .await;
+        assert!(refused.is_err(), "{alg}");
+    }
+    let a = make("A", pairwise(&[APP], None)).await.unwrap();
+    let b_app = make("B", pairwise(&[APP, "https://app.example/other"], None))
+        .await
+        .unwrap();
+    let c = make("C", pairwise(&[APP], Some("https://partner.example/sector.json")))
+        .await
+        .unwrap();
+    let d = make(
+        "D",
+        ClientSpec {
+            id_token_alg: Some("ES384".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        issuer.admin.client(&c.client_id).await.unwrap().sector_identifier.as_deref(),
+        Some("partner.example")
+    );
+    issuer.server.state.refresh().await.unwrap();
+    let user = issuer.admin.user("ada").await.unwrap();
+    let mut b = Browser::new(&issuer.base, FIREFOX);
+    b.sign_in("ada", PW).await;
+    let http = reqwest::Client::new();
+    let introspect = |token: String| {
+        let http = http.clone();
+        let url = format!("{}/oauth2/introspect", issuer.base);
+        let (id, secret) = (
+            issuer.creds.client_id.clone(),
+            issuer.creds.client_secret.clone().unwrap(),
+        );
+        async move { testkit::introspect(&http, &url, &id, &secret, &token).await }
+    };
+    let mut subs = Vec::new();
+    let mut accesses = Vec::new();
+    for app in [&a, &b_app, &c, &d] {
+        let (s, tokens, waited) = tokens_for(&issuer, &mut b, &app.client_id).await;
+        assert_eq!(s, 200, "{tokens}");
+        assert_eq!(
+            waited,
+            app.client_id == d.client_id,
+            "only a newly registered algorithm has no key yet"
+        );
+        let access = tokens["access_token"].as_str().unwrap().to_owned();
+        let id_token = tokens["id_token"].as_str().unwrap();
+        let id = Verifier::builder(keys(&issuer).await)
+            .algorithms_from_keys()
+            .issuer(ISS)
+            .audience(app.client_id.clone())
+            .typ("JWT")
+            .build()
+            .unwrap()
+            .verify::<Value>(id_token)
+            .unwrap()
+            .into_claims();
+        let sub = id["sub"].as_str().unwrap().to_owned();
+        let (s, _, info) = userinfo(&issuer, Some(&access)).await;
+        assert_eq!(s, 200, "{info}");
+        assert_eq!(info["sub"], sub.as_str(), "userinfo agrees");
+        let at: Value = serde_json::from_slice(
+            &tessera_jose::b64::decode(access.split('.').nth(1).unwrap()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(at["sub"], sub.as_str(), "the access token agrees");
+        let found = introspect(access.clone()).await;
+        assert_eq!(
+            (found["active"].as_bool(), found["sub"].as_str()),
+            (Some(true), Some(sub.as_str())),
+            "{found}"
+        );
+        let alg = tessera_jose::dangerous::peek_header_unverified(id_token)
+            .unwrap()
+            .alg()
+            .unwrap()
+            .to_owned();
+        subs.push((sub, alg, id["at_hash"].as_str().unwrap().len()));
+        accesses.push(access);
+    }
+    let (sa, sb, sc, sd) = (&subs[0], &subs[1], &subs[2], &subs[3]);
+    assert_eq!(sa.0, sb.0, "one sector, one subject");
+    assert_ne!(sa.0, sc.0, "another sector, another subject");
+    assert!(sa.0 != user.id && sc.0 != user.id, "pairwise is not the public subject");
+    assert_eq!(sa.0.len(), 43);
+    assert_eq!(sd.0, user.id, "a public-subject client");
+    assert_eq!((sa.1.as_str(), sa.2), ("RS256", 22));
+    assert_eq!((sd.1.as_str(), sd.2), ("ES384", 32), "SHA-384 at_hash");
+    // Discovery lists the registered algorithm once it signs.
+    let doc: Value = reqwest::get(format!("{}/.well-known/openid-configuration", issuer.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        doc["id_token_signing_alg_values_supported"],
+        serde_json::json!(["RS256", "ES384"])
+    );
+    // The person behind a pairwise subject is found: a forced logout ends those tokens too.
+    issuer.admin.logout_user("ada").await.unwrap();
+    for access in accesses {
+        assert_eq!(introspect(access.clone()).await["active"], false);
+        assert_eq!(userinfo(&issuer, Some(&access)).await.0, 401);
+    }
 }

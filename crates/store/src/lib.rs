@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 pub use error::StoreError;
 pub use records::{
-    AuthCode, Client, Consent, Event, KeyState, PendingLogout, Session, StoredKey, User,
+    AuthCode, Client, Consent, Event, KeyPurpose, KeyState, PendingLogout, Session, StoredKey, User,
 };
 pub use sql::{Schema, SqlStore};
 pub use traits::{

@@ -267,6 +267,19 @@ pub trait GrantStore: Send + Sync {
         client_id: &str,
         issued_ms: i64,
     ) -> Result<bool, StoreError>;
+    /// The person's subject identifier for the clients of `sector` (OpenID Connect Core §8.1
+    /// pairwise): the one recorded, else `candidate` (random, made by the caller) recorded now.
+    /// Two callers racing both get the one that was recorded.
+    async fn pairwise_subject(
+        &self,
+        sector: &str,
+        user_id: &str,
+        candidate: &str,
+        now: i64,
+    ) -> Result<String, StoreError>;
+    /// The person behind a pairwise subject identifier of `sector`, if any.
+    async fn pairwise_user(&self, sector: &str, subject: &str)
+    -> Result<Option<String>, StoreError>;
 }
 
 /// The whole store.

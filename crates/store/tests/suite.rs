@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 use tessera_store::{
-    AuthCode, Client, Consent, Coordination as _, Event, KeyState, Location, Migrations, Schema,
+    AuthCode, Client, Consent, Coordination as _, Event, KeyPurpose, KeyState, Location, Migrations, Schema,
     Session, SqlStore, Store, StoreError, StoredKey, User,
 };
 use testkit::PgDatabase;
@@ -54,6 +54,9 @@ fn client(id: &str) -> Client {
         require_par: false,
         backchannel_logout_uri: None,
         claim_map: Vec::new(),
+        id_token_alg: None,
+        pairwise: false,
+        sector_identifier: None,
     }
 }
 
@@ -124,6 +127,7 @@ async fn suite(store: &dyn Store) {
     let mut k = StoredKey {
         kid: "k1".into(),
         alg: "ES256".into(),
+        purpose: KeyPurpose::Access,
         state: KeyState::Next,
         private_jwe: "sealed".into(),
         public_jwk: "{}".into(),
@@ -142,6 +146,23 @@ async fn suite(store: &dyn Store) {
         (keys.len(), keys[0].state, keys[0].activated_at),
         (1, KeyState::Current, Some(6))
     );
+    // An ID-token key keeps its purpose.
+    let id_key = StoredKey {
+        kid: "k-id".into(),
+        alg: "RS256".into(),
+        purpose: KeyPurpose::IdToken,
+        created_at: 7,
+        ..k.clone()
+    };
+    store.insert_key(&id_key).await.unwrap();
+    let keys = store.keys().await.unwrap();
+    assert_eq!(
+        keys.iter()
+            .map(|k| (k.kid.as_str(), k.purpose))
+            .collect::<Vec<_>>(),
+        [("k1", KeyPurpose::Access), ("k-id", KeyPurpose::IdToken)]
+    );
+    store.delete_key("k-id").await.unwrap();
     // A master key rotation replaces the sealed private key, and moves the generation.
     let g = store.generation().await.unwrap();
     let sealed = [
@@ -577,6 +598,23 @@ async fn grants(store: &dyn Store) {
             .await
             .unwrap()
     );
+    // Pairwise subjects: one per (sector, person), the first recorded wins a race, found back
+    // by subject within its sector only, gone with the account.
+    let sub = |sector: &'static str, candidate: &'static str| {
+        store.pairwise_subject(sector, "g1", candidate, 10)
+    };
+    assert_eq!(sub("app.example", "cand-1").await.unwrap(), "cand-1");
+    assert_eq!(sub("app.example", "cand-2").await.unwrap(), "cand-1");
+    assert_eq!(sub("other.example", "cand-3").await.unwrap(), "cand-3");
+    let user = |sector: &'static str, subject: &'static str| store.pairwise_user(sector, subject);
+    assert_eq!(
+        user("app.example", "cand-1").await.unwrap().as_deref(),
+        Some("g1")
+    );
+    assert_eq!(user("other.example", "cand-1").await.unwrap(), None);
+    assert_eq!(user("app.example", "cand-2").await.unwrap(), None);
+    assert!(store.delete_user("g1").await.unwrap());
+    assert_eq!(user("app.example", "cand-1").await.unwrap(), None);
     assert!(store.delete_client("app").await.unwrap());
 }
 

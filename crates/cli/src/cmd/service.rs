@@ -314,6 +314,9 @@ fn client_json(c: &tessera_store::Client) -> serde_json::Value {
         "require_par": c.require_par,
         "backchannel_logout_uri": c.backchannel_logout_uri,
         "claim_map": c.claim_map,
+        "id_token_alg": c.id_token_alg.as_deref().unwrap_or("RS256"),
+        "subject_type": if c.pairwise { "pairwise" } else { "public" },
+        "sector_identifier": tessera_server::users::subjects::sector(c),
         "tokens_revoked_before_ms": c.tokens_revoked_before_ms,
         "secret_rotation_grace_until": c.old_secret_until,
         "created_at": c.created_at,
@@ -341,6 +344,9 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                 require_par,
                 backchannel_logout_uri,
                 claim_map,
+                id_token_alg,
+                subject_type,
+                sector_identifier,
                 json,
             } => {
                 let admin = open(opts).await?;
@@ -361,6 +367,9 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                         require_par: Some(*require_par),
                         backchannel_logout_uri: backchannel_logout_uri.clone(),
                         claim_map: Some(claim_map.clone()),
+                        id_token_alg: id_token_alg.clone(),
+                        pairwise: subject_type.as_deref().map(|t| t == "pairwise"),
+                        sector_identifier: sector_identifier.clone(),
                     })
                     .await
                     .map_err(admin_error)?;
@@ -414,6 +423,9 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                 require_par,
                 backchannel_logout_uri,
                 claim_map,
+                id_token_alg,
+                subject_type,
+                sector_identifier,
             } => {
                 let admin = open(opts).await?;
                 let c = admin
@@ -437,6 +449,9 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                             claim_map: some(claim_map).map(|m| {
                                 m.into_iter().filter(|r| !r.is_empty()).collect()
                             }),
+                            id_token_alg: id_token_alg.clone(),
+                            pairwise: subject_type.as_deref().map(|t| t == "pairwise"),
+                            sector_identifier: sector_identifier.clone(),
                         },
                     )
                     .await
@@ -513,6 +528,14 @@ pub fn client(c: &ClientCommand) -> CmdResult {
     })
 }
 
+/// What a key signs, as `keys list` says it.
+fn signs(p: tessera_store::KeyPurpose) -> &'static str {
+    match p {
+        tessera_store::KeyPurpose::Access => "access tokens",
+        tessera_store::KeyPurpose::IdToken => "ID tokens",
+    }
+}
+
 pub fn keys(c: &KeysCommand) -> CmdResult {
     runtime()?.block_on(async {
         match c {
@@ -523,6 +546,7 @@ pub fn keys(c: &KeysCommand) -> CmdResult {
                     for k in &keys {
                         let row = json!({
                             "kid": k.kid, "alg": k.alg, "state": k.state.name(),
+                            "signs": signs(k.purpose),
                             "created_at": k.created_at, "activated_at": k.activated_at,
                             "retired_at": k.retired_at, "remove_after": k.remove_after,
                         });
@@ -543,11 +567,12 @@ pub fn keys(c: &KeysCommand) -> CmdResult {
                             when(Some(k.created_at)),
                             when(k.activated_at),
                             when(k.remove_after),
+                            signs(k.purpose).to_owned(),
                         ]
                     })
                     .collect();
                 output::table(
-                    &["KID", "ALG", "STATE", "CREATED", "ACTIVATED", "LEAVES THE JWKS"],
+                    &["KID", "ALG", "STATE", "CREATED", "ACTIVATED", "LEAVES THE JWKS", "SIGNS"],
                     &rows,
                     "no keys yet: the first tessera serve makes them",
                 )

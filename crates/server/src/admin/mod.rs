@@ -13,7 +13,7 @@ pub use users::{Imported, NewUser, UserChange};
 use crate::config::Config;
 use crate::error::Error;
 use crate::keys::{Policy, Secrets, Step};
-use tessera_store::{Client, Event, KeyState, Store};
+use tessera_store::{Client, Event, KeyPurpose, KeyState, Store};
 
 /// The store and secrets of one deployment, for administration.
 pub struct Admin {
@@ -97,6 +97,87 @@ pub struct ClientSpec {
     /// Its userinfo claim rules (`rename:FROM=TO`, `add:NAME`, `drop:NAME`), replacing the
     /// registered ones.
     pub claim_map: Option<Vec<String>>,
+    /// The algorithm of its ID tokens (OpenID Connect Registration
+    /// `id_token_signed_response_alg`); empty resets it to RS256, the default.
+    pub id_token_alg: Option<String>,
+    /// Pairwise subject identifiers (`true`) or public ones (`false`, the default).
+    pub pairwise: Option<bool>,
+    /// The sector whose clients share pairwise subjects: a host, or an https URL whose host
+    /// it is; empty removes it (the redirect URIs' one host is the sector).
+    pub sector_identifier: Option<String>,
+}
+
+/// A sector identifier as given (`host`, or an `https://host/...` URL): its host, lowercased.
+fn sector_host(given: &str) -> Option<String> {
+    let host = if given.contains("://") {
+        if !given.starts_with("https://") {
+            return None;
+        }
+        crate::users::subjects::host_of(given)?
+    } else {
+        given.to_ascii_lowercase()
+    };
+    (!host.is_empty()
+        && host.len() <= 253
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'[' | b']' | b':')))
+    .then_some(host)
+}
+
+/// Applies what a spec changes to a client (an update, and its preview).
+fn apply_spec(c: &mut Client, spec: &ClientSpec) {
+    if let Some(n) = &spec.name {
+        c.name.clone_from(n);
+    }
+    if let Some(s) = &spec.scopes {
+        c.scopes.clone_from(s);
+    }
+    if let Some(a) = &spec.audiences {
+        c.audiences.clone_from(a);
+    }
+    if let Some(t) = spec.token_ttl {
+        c.token_ttl = t;
+    }
+    if let Some(d) = spec.dpop_bound {
+        c.dpop_bound = d;
+    }
+    if let Some(i) = spec.introspect {
+        c.introspect = i;
+    }
+    if let Some(r) = &spec.redirect_uris {
+        c.redirect_uris.clone_from(r);
+    }
+    if let Some(r) = &spec.post_logout_redirect_uris {
+        c.post_logout_redirect_uris.clone_from(r);
+    }
+    if let Some(g) = &spec.grant_types {
+        c.grant_types.clone_from(g);
+    }
+    if let Some(f) = spec.first_party {
+        c.first_party = f;
+    }
+    if let Some(o) = &spec.web_origins {
+        c.web_origins.clone_from(o);
+    }
+    if let Some(r) = spec.require_par {
+        c.require_par = r;
+    }
+    if let Some(u) = &spec.backchannel_logout_uri {
+        c.backchannel_logout_uri = Some(u.clone()).filter(|u| !u.is_empty());
+    }
+    if let Some(m) = &spec.claim_map {
+        c.claim_map.clone_from(m);
+    }
+    if let Some(a) = &spec.id_token_alg {
+        c.id_token_alg = Some(a.clone()).filter(|a| !a.is_empty());
+    }
+    if let Some(p) = spec.pairwise {
+        c.pairwise = p;
+    }
+    if let Some(s) = &spec.sector_identifier {
+        c.sector_identifier = sector_host(s);
+    }
 }
 
 /// Whether `o` is a web origin as browsers send it: `https://host[:port]` (or `http` on a
@@ -419,6 +500,25 @@ impl Admin {
         for rule in spec.claim_map.iter().flatten() {
             crate::users::attributes::ClaimRule::parse(rule).map_err(Error::Invalid)?;
         }
+        if let Some(name) = spec.id_token_alg.as_deref().filter(|a| !a.is_empty()) {
+            let usable = tessera_jose::JwsAlg::from_name(name).is_ok_and(|alg| {
+                alg.is_supported() && alg.family() != tessera_jose::alg::Family::Hmac
+            });
+            if !usable {
+                return Err(Error::Invalid(format!(
+                    "`{}` cannot sign ID tokens here: expected an asymmetric algorithm (RS256, PS256, ES256, ES384, EdDSA, ...)",
+                    tessera_jose::error::escaped(name)
+                )));
+            }
+        }
+        if let Some(given) = spec.sector_identifier.as_deref().filter(|s| !s.is_empty())
+            && sector_host(given).is_none()
+        {
+            return Err(Error::Invalid(format!(
+                "`{}` is not a sector identifier: a host name, or an https URL whose host it is",
+                tessera_jose::error::escaped(given)
+            )));
+        }
         if let Some(o) = spec
             .web_origins
             .iter()
@@ -491,6 +591,11 @@ impl Admin {
                 "the client_credentials grant needs at least one --audience".into(),
             ));
         }
+        if c.pairwise && crate::users::subjects::sector(c).is_none() {
+            return Err(Error::Invalid(
+                "pairwise subjects need one sector, and the redirect URIs have several hosts (or none, as a private-use scheme): give --sector-identifier".into(),
+            ));
+        }
         Ok(())
     }
 
@@ -557,13 +662,16 @@ impl Admin {
             require_par: spec.require_par.unwrap_or(false),
             backchannel_logout_uri: spec.backchannel_logout_uri.filter(|u| !u.is_empty()),
             claim_map: spec.claim_map.unwrap_or_default(),
+            id_token_alg: spec.id_token_alg.filter(|a| !a.is_empty()),
+            pairwise: spec.pairwise.unwrap_or(false),
+            sector_identifier: spec.sector_identifier.as_deref().and_then(sector_host),
         };
         Self::coherent(&client)?;
         self.store.insert_client(&client).await?;
         self.event(
             "client.created",
             Some(&id),
-            json!({"name": client.name, "scope": scopes.join(" "), "audience": audiences, "dpop_bound": client.dpop_bound, "introspect": client.introspect, "public": client.public, "grant_types": client.grant_types, "redirect_uris": client.redirect_uris, "first_party": client.first_party, "web_origins": client.web_origins, "require_par": client.require_par}),
+            json!({"name": client.name, "scope": scopes.join(" "), "audience": audiences, "dpop_bound": client.dpop_bound, "introspect": client.introspect, "public": client.public, "grant_types": client.grant_types, "redirect_uris": client.redirect_uris, "first_party": client.first_party, "web_origins": client.web_origins, "require_par": client.require_par, "id_token_alg": client.id_token_alg, "pairwise": client.pairwise}),
         )
         .await?;
         Ok(NewCredentials {
@@ -633,64 +741,12 @@ impl Admin {
             ));
         }
         let mut preview = self.client(id).await?;
-        if let Some(r) = &spec.redirect_uris {
-            preview.redirect_uris.clone_from(r);
-        }
-        if let Some(g) = &spec.grant_types {
-            preview.grant_types.clone_from(g);
-        }
-        if let Some(a) = &spec.audiences {
-            preview.audiences.clone_from(a);
-        }
-        if let Some(i) = spec.introspect {
-            preview.introspect = i;
-        }
+        apply_spec(&mut preview, &spec);
         Self::coherent(&preview)?;
         let now = self.now();
         let c = self
             .change_client(id, |c| {
-                if let Some(n) = &spec.name {
-                    c.name.clone_from(n);
-                }
-                if let Some(s) = &spec.scopes {
-                    c.scopes.clone_from(s);
-                }
-                if let Some(a) = &spec.audiences {
-                    c.audiences.clone_from(a);
-                }
-                if let Some(t) = spec.token_ttl {
-                    c.token_ttl = t;
-                }
-                if let Some(d) = spec.dpop_bound {
-                    c.dpop_bound = d;
-                }
-                if let Some(i) = spec.introspect {
-                    c.introspect = i;
-                }
-                if let Some(r) = &spec.redirect_uris {
-                    c.redirect_uris.clone_from(r);
-                }
-                if let Some(r) = &spec.post_logout_redirect_uris {
-                    c.post_logout_redirect_uris.clone_from(r);
-                }
-                if let Some(g) = &spec.grant_types {
-                    c.grant_types.clone_from(g);
-                }
-                if let Some(f) = spec.first_party {
-                    c.first_party = f;
-                }
-                if let Some(o) = &spec.web_origins {
-                    c.web_origins.clone_from(o);
-                }
-                if let Some(r) = spec.require_par {
-                    c.require_par = r;
-                }
-                if let Some(u) = &spec.backchannel_logout_uri {
-                    c.backchannel_logout_uri = Some(u.clone()).filter(|u| !u.is_empty());
-                }
-                if let Some(m) = &spec.claim_map {
-                    c.claim_map.clone_from(m);
-                }
+                apply_spec(c, &spec);
                 c.updated_at = now;
             })
             .await?;
@@ -835,10 +891,12 @@ impl Admin {
         }
     }
 
-    /// Rotates now: the next key starts signing if it has been published for the JWKS max-age
-    /// plus the margin (else the error says when it will be), or at once with `force` (a
-    /// verifier that fetched the JWKS within the last max-age will not know the new key until
-    /// it refetches).
+    /// Rotates now: the access chain's next key starts signing if it has been published for
+    /// the JWKS max-age plus the margin (else the error says when it will be), or at once with
+    /// `force` (a verifier that fetched the JWKS within the last max-age will not know the new
+    /// key until it refetches); each ID-token chain's next key likewise, when it has been
+    /// published long enough or with `force` (which also starts, signing, the chain of an
+    /// algorithm a client registered since the life cycle last ran).
     ///
     /// # Errors
     /// [`Error`].
@@ -846,8 +904,12 @@ impl Admin {
         let now = self.now();
         let p = self.store_policy().await?;
         let keys = self.store.keys().await?;
-        let current = keys.iter().find(|k| k.state == KeyState::Current);
-        let steps = match keys.iter().find(|k| k.state == KeyState::Next) {
+        let access = |state| {
+            keys.iter()
+                .find(|k| k.purpose == KeyPurpose::Access && k.state == state)
+        };
+        let current = access(KeyState::Current);
+        let mut steps = match access(KeyState::Next) {
             None => vec![Step::Create(KeyState::Next)],
             Some(n) => {
                 let ready = n.created_at + p.jwks_max_age + p.margin;
@@ -868,6 +930,31 @@ impl Admin {
                 ]
             }
         };
+        for alg in crate::keys::id_algs(self.store.as_ref()).await? {
+            let id = |state| {
+                keys.iter().find(|k| {
+                    k.purpose == KeyPurpose::IdToken && k.alg == alg.name() && k.state == state
+                })
+            };
+            let current = id(KeyState::Current);
+            match id(KeyState::Next) {
+                Some(n) if force || n.created_at + p.jwks_max_age + p.margin <= now => {
+                    steps.push(Step::Promote {
+                        next: n.kid.clone(),
+                        current: current.map(|c| c.kid.clone()),
+                    });
+                    steps.push(Step::CreateId(alg, KeyState::Next));
+                }
+                Some(_) => {}
+                // A chain without keys (a client registered its algorithm since the last
+                // tick): with `force` it signs at once, else it is published first.
+                None if force && current.is_none() => {
+                    steps.push(Step::CreateId(alg, KeyState::Current));
+                    steps.push(Step::CreateId(alg, KeyState::Next));
+                }
+                None => steps.push(Step::CreateId(alg, KeyState::Next)),
+            }
+        }
         crate::keys::apply(self.store.as_ref(), &self.secrets, &steps, now, &p).await
     }
 
@@ -906,7 +993,10 @@ impl Admin {
             ..self.policy()
         };
         let keys = self.store.keys().await?;
-        let steps = match keys.iter().find(|k| k.state == KeyState::Next) {
+        let steps = match keys
+            .iter()
+            .find(|k| k.purpose == KeyPurpose::Access && k.state == KeyState::Next)
+        {
             Some(n) if n.alg == alg.name() => Vec::new(),
             Some(n) => vec![Step::Remove(n.kid.clone()), Step::Create(KeyState::Next)],
             None => vec![Step::Create(KeyState::Next)],

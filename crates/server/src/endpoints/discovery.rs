@@ -50,12 +50,7 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
     let urls = state.urls();
     let grants: Vec<&str> = state.grants().iter().map(|g| g.grant_type()).collect();
     let auth = ["client_secret_basic", "client_secret_post"];
-    let algs: Vec<String> = {
-        let keys = state.keys();
-        let mut v: Vec<String> = keys.states.iter().map(|(_, alg, _)| alg.clone()).collect();
-        v.dedup();
-        v
-    };
+    let algs = state.keys().access_algs.clone();
     let dpop_algs: Vec<&str> = state.dpop().algorithms().iter().map(|a| a.name()).collect();
     let mut claims = vec![
         "sub",
@@ -65,6 +60,7 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "iat",
         "auth_time",
         "nonce",
+        "acr",
         "amr",
         "azp",
         "at_hash",
@@ -73,13 +69,7 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
     for (_, names) in crate::users::attributes::SCOPE_CLAIMS {
         claims.extend_from_slice(names);
     }
-    let id_algs: Vec<String> = state
-        .keys()
-        .id_signer
-        .as_ref()
-        .map(|(alg, _)| alg.name().to_owned())
-        .into_iter()
-        .collect();
+    let id_algs: Vec<&str> = state.keys().id_algs().iter().map(|a| a.name()).collect();
     let doc = json!({
         "issuer": iss,
         "authorization_endpoint": urls.authorize,
@@ -99,7 +89,8 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "response_modes_supported": ["query", "form_post"],
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,
-        "subject_types_supported": ["public"],
+        "subject_types_supported": ["public", "pairwise"],
+        "acr_values_supported": [crate::tokens::ACR_PASSWORD],
         "id_token_signing_alg_values_supported": id_algs,
         "claims_supported": claims,
         "claims_parameter_supported": false,

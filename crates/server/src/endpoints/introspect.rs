@@ -70,7 +70,7 @@ pub async fn active_claims(state: &AppState, token: &str) -> Result<Option<Value
             state.metrics().store_error();
             OAuthError::from(e)
         })?;
-    let Some(t) = active else {
+    let Some(crate::tokens::verify::ActiveToken { token: t, .. }) = active else {
         return Ok(None);
     };
     // A DPoP-bound token says so, with its key's thumbprint (RFC 9449 §6.2).
@@ -87,6 +87,7 @@ pub async fn active_claims(state: &AppState, token: &str) -> Result<Option<Value
         "jti",
         "cnf",
         "auth_time",
+        "acr",
         "amr",
     ] {
         if let Some(v) = t.claims.get(name) {

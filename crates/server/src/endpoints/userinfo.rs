@@ -101,12 +101,13 @@ async fn answer(
         description: "the service cannot check the token right now",
     };
     // Verified, not revoked, and the person's access not ended: as introspection sees it.
-    let t = crate::tokens::verify::active_token(state, token)
-        .await
-        .map_err(unavailable)?
-        .ok_or_else(|| {
-            Challenge::invalid(scheme, "the access token is invalid, expired or not active")
-        })?;
+    let crate::tokens::verify::ActiveToken { token: t, user_id } =
+        crate::tokens::verify::active_token(state, token)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| {
+                Challenge::invalid(scheme, "the access token is invalid, expired or not active")
+            })?;
     let bound = t
         .claims
         .get("cnf")
@@ -146,12 +147,12 @@ async fn answer(
         .and_then(Value::as_str)
         .unwrap_or_default();
     // Only a person's token (one with `auth_time`) has a person to describe.
-    if t.claims.get("auth_time").is_none() {
+    let Some(user_id) = user_id else {
         return Err(Challenge::invalid(
             scheme,
             "the access token is not a person's",
         ));
-    }
+    };
     let scopes: Vec<&str> = t
         .claims
         .get("scope")
@@ -169,11 +170,13 @@ async fn answer(
     }
     let user = state
         .store()
-        .user(sub)
+        .user(&user_id)
         .await
         .map_err(unavailable)?
         .ok_or_else(|| Challenge::invalid(scheme, "the access token is not active"))?;
     let mut claims = claims_for(&user, &scopes);
+    // The subject this application knows the person by (pairwise or not), as in its tokens.
+    claims.insert("sub".into(), Value::String(sub.to_owned()));
     // What this application registered it needs, in its own names.
     if let Some(client) = state.client(&t.client_id) {
         apply_rules(&mut claims, &user, &client.claim_map);

@@ -51,6 +51,19 @@ impl Grant for AuthorizationCode {
             OAuthError::invalid_request("code_verifier is missing (PKCE is required)")
         })?;
         let store = state.store();
+        // Checked before the code is spent: an ID-token key of the algorithm the client
+        // registered (a chain of a newly registered algorithm signs once its first key has been
+        // published for the JWKS max-age).
+        let keys = state.keys();
+        let registered = client
+            .id_token_alg
+            .as_deref()
+            .and_then(|a| tessera_jose::JwsAlg::from_name(a).ok());
+        if keys.id_signer(registered).is_none() {
+            return Err(OAuthError::unavailable_because(
+                "no ID-token key of the client's algorithm signs yet: it will once published for the JWKS max-age",
+            ));
+        }
         let hash = code_hash(code);
         // One reading of the clock: `iat` is its second, the `jti` carries its millisecond; the
         // jti is noted with the redemption (one durable write), before the token is signed.
@@ -125,7 +138,6 @@ impl Grant for AuthorizationCode {
                 "the person's access ended since the code was issued",
             ));
         }
-        let keys = state.keys();
         let now = issued_ms.div_euclid(1000);
         let scope = c.scopes.join(" ");
         // The audience: the requested resources, else the client's first audience, else the
@@ -137,6 +149,10 @@ impl Grant for AuthorizationCode {
         } else {
             vec![state.urls().userinfo.as_str()]
         };
+        // The subject this client knows the person by (pairwise: recorded at its first token).
+        let sub = crate::users::subjects::subject_for(store, client, &c.user_id, now)
+            .await
+            .map_err(OAuthError::from)?;
         let Minted {
             token: access_token,
             ttl,
@@ -146,7 +162,7 @@ impl Grant for AuthorizationCode {
             &keys,
             client,
             Issue {
-                sub: &c.user_id,
+                sub: &sub,
                 aud,
                 scope: &scope,
                 jti,
@@ -164,25 +180,25 @@ impl Grant for AuthorizationCode {
             tracing::error!(error = %e, "cannot note the session a client got tokens in");
         }
         let id_token = if c.scopes.iter().any(|s| s == "openid") {
-            let (alg, id_signer) = keys
-                .id_signer
-                .as_ref()
+            let signer = keys
+                .id_signer(registered)
                 .ok_or_else(OAuthError::unavailable)?;
             let sid = session_id(&c.session_hash);
             let claims = IdClaims {
                 iss: &state.config().issuer,
-                sub: &c.user_id,
+                sub: &sub,
                 aud: &client.id,
                 exp,
                 iat: now,
                 auth_time: c.auth_time,
                 nonce: c.nonce.as_deref(),
+                acr: crate::tokens::ACR_PASSWORD,
                 amr: &AMR,
                 azp: &client.id,
-                at_hash: at_hash(*alg, &access_token),
+                at_hash: at_hash(signer.alg, &access_token),
                 sid: &sid,
             };
-            Some(id_signer.sign(&claims).map_err(|e| {
+            Some(signer.id.sign(&claims).map_err(|e| {
                 tracing::error!(error = %e, "signing failed");
                 OAuthError::server_error()
             })?)

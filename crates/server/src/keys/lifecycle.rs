@@ -6,7 +6,11 @@ use tessera_jose::{Jwk, JwsAlg};
 
 use super::Secrets;
 use crate::error::Error;
-use tessera_store::{Event, KeyState, Store, StoredKey};
+use tessera_store::{Event, KeyPurpose, KeyState, Store, StoredKey};
+
+/// The algorithm of ID tokens for clients that registered none (OpenID Connect Registration's
+/// default; Discovery requires it among the supported ones).
+pub const DEFAULT_ID_ALG: JwsAlg = JwsAlg::RS256;
 
 /// The algorithm of a new store's keys.
 pub const DEFAULT_ALG: JwsAlg = JwsAlg::ES256;
@@ -27,7 +31,7 @@ pub async fn store_alg(store: &dyn Store) -> Result<Option<JwsAlg>, Error> {
             .keys()
             .await?
             .into_iter()
-            .find(|k| k.state == KeyState::Current)
+            .find(|k| k.state == KeyState::Current && k.purpose == KeyPurpose::Access)
         {
             Some(k) => k.alg,
             None => return Ok(None),
@@ -62,8 +66,14 @@ pub struct Policy {
 /// One step of the life cycle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    /// Create a key in this state (current only when there is none at all).
+    /// Create an access-token key of the policy's algorithm in this state (current only when
+    /// there is none at all).
     Create(KeyState),
+    /// Create an ID-token key of this algorithm in this state (current only in a new store).
+    CreateId(JwsAlg, KeyState),
+    /// A current key whose chain is no longer needed stops signing (it stays published until
+    /// its last token has expired).
+    Retire(String),
     /// The next key starts signing; the current one retires.
     Promote {
         /// The next key.
@@ -75,12 +85,18 @@ pub enum Step {
     Remove(String),
 }
 
-/// What the life cycle asks for at `now` (pure, so it can be tested with any clock).
+/// What the life cycle asks for at `now` (pure, so it can be tested with any clock): the
+/// access-token chain of the policy's algorithm, one ID-token chain per algorithm of `id_algs`,
+/// and the removal of previous keys whose tokens have all expired.
 #[must_use]
-pub fn plan(keys: &[StoredKey], now: i64, p: &Policy) -> Vec<Step> {
+pub fn plan(keys: &[StoredKey], now: i64, p: &Policy, id_algs: &[JwsAlg]) -> Vec<Step> {
     let mut steps = Vec::new();
-    let current = keys.iter().find(|k| k.state == KeyState::Current);
-    let next = keys.iter().find(|k| k.state == KeyState::Next);
+    let access: Vec<&StoredKey> = keys
+        .iter()
+        .filter(|k| k.purpose == KeyPurpose::Access)
+        .collect();
+    let current = access.iter().find(|k| k.state == KeyState::Current);
+    let next = access.iter().find(|k| k.state == KeyState::Next);
     match (current, next) {
         (None, None) => {
             // First start: nothing has been published, so nothing can be cached.
@@ -102,8 +118,7 @@ pub fn plan(keys: &[StoredKey], now: i64, p: &Policy) -> Vec<Step> {
             // A current key of another algorithm is due as soon as its successor may sign.
             let due = c.activated_at.unwrap_or(c.created_at) + p.rotation_period <= now
                 || c.alg != p.alg.name();
-            let published_long_enough = n.created_at + p.jwks_max_age + p.margin <= now;
-            if due && published_long_enough {
+            if due && published_long_enough(n, now, p) {
                 steps.push(Step::Promote {
                     next: n.kid.clone(),
                     current: Some(c.kid.clone()),
@@ -112,12 +127,82 @@ pub fn plan(keys: &[StoredKey], now: i64, p: &Policy) -> Vec<Step> {
             }
         }
     }
+    steps.extend(plan_id(keys, now, p, id_algs));
     for k in keys.iter().filter(|k| k.state == KeyState::Previous) {
         if k.remove_after.is_some_and(|t| t <= now) {
             steps.push(Step::Remove(k.kid.clone()));
         }
     }
     steps
+}
+
+fn published_long_enough(next: &StoredKey, now: i64, p: &Policy) -> bool {
+    next.created_at + p.jwks_max_age + p.margin <= now
+}
+
+/// The ID-token chains: one per needed algorithm, rotated on the same period as the access
+/// chain. A chain that starts in a store that already published keys starts with a next key
+/// only, which signs once it has been published long enough; a chain no longer needed retires.
+fn plan_id(keys: &[StoredKey], now: i64, p: &Policy, id_algs: &[JwsAlg]) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let id_key = |alg: &str, state: KeyState| {
+        keys.iter()
+            .find(|k| k.purpose == KeyPurpose::IdToken && k.alg == alg && k.state == state)
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    for alg in id_algs {
+        if seen.contains(&alg.name()) {
+            continue;
+        }
+        seen.push(alg.name());
+        let current = id_key(alg.name(), KeyState::Current);
+        match (current, id_key(alg.name(), KeyState::Next)) {
+            (None, None) if keys.is_empty() => {
+                steps.push(Step::CreateId(*alg, KeyState::Current));
+                steps.push(Step::CreateId(*alg, KeyState::Next));
+            }
+            (_, None) => steps.push(Step::CreateId(*alg, KeyState::Next)),
+            (c, Some(n)) => {
+                let due = c.is_none_or(|c| {
+                    c.activated_at.unwrap_or(c.created_at) + p.rotation_period <= now
+                });
+                if due && published_long_enough(n, now, p) {
+                    steps.push(Step::Promote {
+                        next: n.kid.clone(),
+                        current: c.map(|c| c.kid.clone()),
+                    });
+                    steps.push(Step::CreateId(*alg, KeyState::Next));
+                }
+            }
+        }
+    }
+    for k in keys.iter().filter(|k| {
+        k.purpose == KeyPurpose::IdToken && !seen.contains(&k.alg.as_str())
+    }) {
+        match k.state {
+            KeyState::Current => steps.push(Step::Retire(k.kid.clone())),
+            KeyState::Next => steps.push(Step::Remove(k.kid.clone())),
+            KeyState::Previous => {}
+        }
+    }
+    steps
+}
+
+/// The algorithms of the ID-token chains the store's clients need: RS256 (the default) and
+/// every algorithm a client registered.
+///
+/// # Errors
+/// [`Error`] from the store.
+pub async fn id_algs(store: &dyn Store) -> Result<Vec<JwsAlg>, Error> {
+    let mut algs = vec![DEFAULT_ID_ALG];
+    for c in store.clients().await? {
+        if let Some(alg) = c.id_token_alg.as_deref().and_then(|a| JwsAlg::from_name(a).ok())
+            && !algs.contains(&alg)
+        {
+            algs.push(alg);
+        }
+    }
+    Ok(algs)
 }
 
 /// Applies the steps to the store and returns the audit events.
@@ -140,12 +225,26 @@ pub async fn apply(
     };
     for step in steps {
         match step {
-            Step::Create(state) => {
-                let key = new_key(secrets, p.alg, *state, now)?;
+            Step::Create(state) | Step::CreateId(_, state) => {
+                let (purpose, alg) = match step {
+                    Step::CreateId(alg, _) => (KeyPurpose::IdToken, *alg),
+                    _ => (KeyPurpose::Access, p.alg),
+                };
+                let key = new_key(secrets, alg, purpose, *state, now)?;
                 store.insert_key(&key).await?;
                 events.push(event("key.created", &key.kid));
                 if *state == KeyState::Current {
                     events.push(event("key.activated", &key.kid));
+                }
+            }
+            Step::Retire(kid) => {
+                if let Some(c) = store.keys().await?.iter().find(|k| &k.kid == kid) {
+                    let mut c = c.clone();
+                    c.state = KeyState::Previous;
+                    c.retired_at = Some(now);
+                    c.remove_after = Some(retire_until(&c, now, p));
+                    store.update_key(&c).await?;
+                    events.push(event("key.retired", kid));
                 }
             }
             Step::Promote { next, current } => {
@@ -205,8 +304,9 @@ pub async fn tick(
         alg: store_alg(store).await?.unwrap_or(p.alg),
         ..*p
     };
+    let id_algs = id_algs(store).await?;
     let keys = store.keys().await?;
-    let steps = plan(&keys, now, p);
+    let steps = plan(&keys, now, p, &id_algs);
     if steps.is_empty() {
         return Ok(Vec::new());
     }
@@ -217,7 +317,7 @@ pub async fn tick(
     super::still_bound(store, secrets).await?;
     // Plan again under the lease: another node may have acted in between.
     let keys = store.keys().await?;
-    let steps = plan(&keys, now, p);
+    let steps = plan(&keys, now, p, &id_algs);
     apply(store, secrets, &steps, now, p).await
 }
 
@@ -231,7 +331,13 @@ pub fn retire_until(k: &StoredKey, now: i64, p: &Policy) -> i64 {
         .saturating_add(p.margin)
 }
 
-fn new_key(secrets: &Secrets, alg: JwsAlg, state: KeyState, now: i64) -> Result<StoredKey, Error> {
+fn new_key(
+    secrets: &Secrets,
+    alg: JwsAlg,
+    purpose: KeyPurpose,
+    state: KeyState,
+    now: i64,
+) -> Result<StoredKey, Error> {
     let jwk = Jwk::generate(alg)?.with_use(tessera_jose::jwk::KeyUse::Sig);
     let public = jwk.to_public()?;
     let kid =
@@ -247,6 +353,7 @@ fn new_key(secrets: &Secrets, alg: JwsAlg, state: KeyState, now: i64) -> Result<
     Ok(StoredKey {
         kid,
         alg: alg.name().into(),
+        purpose,
         state,
         private_jwe: secrets.seal(&jwk)?,
         public_jwk: public_value.to_string(),
@@ -267,6 +374,7 @@ mod tests {
         StoredKey {
             kid: kid.into(),
             alg: "ES256".into(),
+            purpose: KeyPurpose::Access,
             state,
             private_jwe: String::new(),
             public_jwk: String::new(),
@@ -289,7 +397,7 @@ mod tests {
     #[test]
     fn the_plan_follows_the_life_cycle() {
         assert_eq!(
-            plan(&[], 0, &P),
+            plan(&[], 0, &P, &[]),
             [
                 Step::Create(KeyState::Current),
                 Step::Create(KeyState::Next)
@@ -298,9 +406,9 @@ mod tests {
         let c = key("c", KeyState::Current, 0, Some(0));
         let n = key("n", KeyState::Next, 950, None);
         // Due, but the next key has not been published for max-age + margin yet.
-        assert!(plan(&[c.clone(), n.clone()], 1000, &P).is_empty());
+        assert!(plan(&[c.clone(), n.clone()], 1000, &P, &[]).is_empty());
         assert_eq!(
-            plan(&[c.clone(), n.clone()], 950 + 100 + MARGIN, &P),
+            plan(&[c.clone(), n.clone()], 950 + 100 + MARGIN, &P, &[]),
             [
                 Step::Promote {
                     next: "n".into(),
@@ -311,8 +419,8 @@ mod tests {
         );
         let mut old = key("o", KeyState::Previous, 0, Some(0));
         old.remove_after = Some(500);
-        assert_eq!(plan(&[c.clone(), n.clone(), old.clone()], 499, &P), []);
-        assert_eq!(plan(&[c, n, old], 500, &P), [Step::Remove("o".into())]);
+        assert_eq!(plan(&[c.clone(), n.clone(), old.clone()], 499, &P, &[]), []);
+        assert_eq!(plan(&[c, n, old], 500, &P, &[]), [Step::Remove("o".into())]);
     }
 
     /// A change of the store's algorithm (`keys rotate --alg`) goes through a rotation: the
@@ -327,15 +435,15 @@ mod tests {
         let c = key("c", KeyState::Current, 0, Some(0));
         let n = key("n", KeyState::Next, 10, None);
         assert_eq!(
-            plan(&[c.clone(), n], 20, &rs),
+            plan(&[c.clone(), n], 20, &rs, &[]),
             [Step::Remove("n".into()), Step::Create(KeyState::Next)]
         );
         let mut n = key("n2", KeyState::Next, 20, None);
         n.alg = "RS256".into();
-        assert!(plan(&[c.clone(), n.clone()], 20 + 100 + MARGIN - 1, &rs).is_empty());
+        assert!(plan(&[c.clone(), n.clone()], 20 + 100 + MARGIN - 1, &rs, &[]).is_empty());
         // Well before the rotation period (1000): the algorithm makes it due.
         assert_eq!(
-            plan(&[c, n], 20 + 100 + MARGIN, &rs),
+            plan(&[c, n], 20 + 100 + MARGIN, &rs, &[]),
             [
                 Step::Promote {
                     next: "n2".into(),
@@ -343,6 +451,78 @@ mod tests {
                 },
                 Step::Create(KeyState::Next)
             ]
+        );
+    }
+
+    fn id_key(kid: &str, alg: &str, state: KeyState, created: i64) -> StoredKey {
+        StoredKey {
+            alg: alg.into(),
+            purpose: KeyPurpose::IdToken,
+            ..key(kid, state, created, (state == KeyState::Current).then_some(created))
+        }
+    }
+
+    /// ID tokens have chains of their own, one per algorithm clients need, beside the access
+    /// chain: made signing at once only in a new store, else published first.
+    #[test]
+    fn id_token_chains_follow_the_algorithms_clients_need() {
+        let rs = [JwsAlg::RS256];
+        assert_eq!(
+            plan(&[], 0, &P, &rs),
+            [
+                Step::Create(KeyState::Current),
+                Step::Create(KeyState::Next),
+                Step::CreateId(JwsAlg::RS256, KeyState::Current),
+                Step::CreateId(JwsAlg::RS256, KeyState::Next),
+            ]
+        );
+        // A store made before ID-token chains: a next key, which signs once published long
+        // enough (ID tokens are signed by the access key until then).
+        let c = key("c", KeyState::Current, 0, Some(600));
+        let n = key("n", KeyState::Next, 0, None);
+        let old = [c.clone(), n.clone()];
+        assert_eq!(
+            plan(&old, 10, &P, &rs),
+            [Step::CreateId(JwsAlg::RS256, KeyState::Next)]
+        );
+        let idn = id_key("i1", "RS256", KeyState::Next, 10);
+        let with_next = [c.clone(), n.clone(), idn.clone()];
+        assert!(plan(&with_next, 10 + 100 + MARGIN - 1, &P, &rs).is_empty());
+        assert_eq!(
+            plan(&with_next, 10 + 100 + MARGIN, &P, &rs),
+            [
+                Step::Promote {
+                    next: "i1".into(),
+                    current: None
+                },
+                Step::CreateId(JwsAlg::RS256, KeyState::Next)
+            ]
+        );
+        // Rotated on the access chain's period, independently of it.
+        let idc = id_key("i1", "RS256", KeyState::Current, 10);
+        let idn = id_key("i2", "RS256", KeyState::Next, 20);
+        let both = [c.clone(), n.clone(), idc.clone(), idn.clone()];
+        assert!(plan(&both, 500, &P, &rs).is_empty());
+        assert_eq!(
+            plan(&both, 1010, &P, &rs),
+            [
+                Step::Promote {
+                    next: "i2".into(),
+                    current: Some("i1".into())
+                },
+                Step::CreateId(JwsAlg::RS256, KeyState::Next)
+            ]
+        );
+        // A client registers ES384: a second chain. The last such client goes: it retires.
+        assert_eq!(
+            plan(&both, 500, &P, &[JwsAlg::RS256, JwsAlg::ES384]),
+            [Step::CreateId(JwsAlg::ES384, KeyState::Next)]
+        );
+        let es = id_key("e1", "ES384", KeyState::Current, 10);
+        let esn = id_key("e2", "ES384", KeyState::Next, 20);
+        assert_eq!(
+            plan(&[c, n, idc, idn, es, esn], 500, &P, &rs),
+            [Step::Retire("e1".into()), Step::Remove("e2".into())]
         );
     }
 

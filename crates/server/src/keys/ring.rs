@@ -7,23 +7,39 @@ use tessera_jose::{Jwk, JwkSet, JwsAlg};
 
 use super::Secrets;
 use crate::error::Error;
-use tessera_store::{KeyState, StoredKey};
+use tessera_store::{KeyPurpose, KeyState, StoredKey};
+
+/// The signers of one ID-token key: ID tokens (`typ: JWT`) and logout tokens (`typ:
+/// logout+jwt`, Back-Channel Logout §2.4), which the client verifies alike.
+pub struct IdSigner {
+    /// The algorithm.
+    pub alg: JwsAlg,
+    /// Signs ID tokens.
+    pub id: JwtSigner,
+    /// Signs logout tokens.
+    pub logout: JwtSigner,
+}
 
 /// The keys in memory: the signer of the current key, the published JWKS and the verifier of
 /// this issuer's tokens. Rebuilt whenever the stored keys change.
 pub struct KeyRing {
     /// The current key's `kid` and signer.
     pub current: Option<(String, JwtSigner)>,
-    /// The current key's signer of ID tokens (`typ: JWT`) and its algorithm.
-    pub id_signer: Option<(JwsAlg, JwtSigner)>,
-    /// The current key's signer of logout tokens (`typ: logout+jwt`, Back-Channel Logout §2.4).
-    pub logout_signer: Option<JwtSigner>,
+    /// The current ID-token key of each algorithm.
+    pub id_signers: Vec<IdSigner>,
+    /// The current access key's ID-token signers: for clients that registered no algorithm
+    /// while the store has no current RS256 ID-token key yet (a store made before ID tokens had
+    /// keys of their own, for the minutes its first one is being published).
+    access_id_signer: Option<IdSigner>,
     /// The published JWK Set (JSON) and its `ETag`.
     pub jwks: String,
     /// The JWKS entity tag (a hash of its bytes).
     pub etag: String,
     /// Verifies this issuer's access tokens (every published key).
     pub verifier: Option<Verifier>,
+    /// The algorithms of the published access-token keys (discovery's
+    /// `access_token_signing_alg_values_supported`).
+    pub access_algs: Vec<String>,
     /// Every key's `kid`, algorithm and state (for `/metrics` and `keys list`).
     pub states: Vec<(String, String, KeyState)>,
     /// Tokens that verified with these keys (introspecting one again skips its signature
@@ -134,9 +150,10 @@ impl KeyRing {
     pub fn empty() -> Self {
         Self {
             current: None,
-            id_signer: None,
-            logout_signer: None,
+            id_signers: Vec::new(),
+            access_id_signer: None,
             jwks: r#"{"keys":[]}"#.into(),
+            access_algs: Vec::new(),
             etag: "\"empty\"".into(),
             verifier: None,
             states: Vec::new(),
@@ -145,6 +162,30 @@ impl KeyRing {
             recorded: std::sync::atomic::AtomicI64::new(0),
             counts: SignedCounts::new(),
         }
+    }
+
+    /// The signers of ID and logout tokens for a client that registered `alg` (`None`: the
+    /// default, RS256); `None` when no key of that algorithm signs yet.
+    #[must_use]
+    pub fn id_signer(&self, alg: Option<JwsAlg>) -> Option<&IdSigner> {
+        let wanted = alg.unwrap_or(super::DEFAULT_ID_ALG);
+        self.id_signers
+            .iter()
+            .find(|s| s.alg == wanted)
+            .or_else(|| alg.is_none().then_some(self.access_id_signer.as_ref())?)
+    }
+
+    /// The algorithms ID tokens can be signed with now (discovery's
+    /// `id_token_signing_alg_values_supported`), the default first.
+    #[must_use]
+    pub fn id_algs(&self) -> Vec<JwsAlg> {
+        let mut algs: Vec<JwsAlg> = self.id_signer(None).map(|s| s.alg).into_iter().collect();
+        for s in &self.id_signers {
+            if !algs.contains(&s.alg) {
+                algs.push(s.alg);
+            }
+        }
+        algs
     }
 
     /// Notes that the current key signed a token expiring at `exp`. On the hot path: a read
@@ -194,9 +235,10 @@ impl KeyRing {
         clock: &SharedClock,
     ) -> Result<Self, Error> {
         let mut published = Vec::new();
+        let mut access_keys = Vec::new();
         let mut current = None;
-        let mut id_signer = None;
-        let mut logout_signer = None;
+        let mut id_signers = Vec::new();
+        let mut access_id_signer = None;
         let mut recorded = 0;
         for k in keys {
             let public = Jwk::from_json(&k.public_jwk)?;
@@ -209,20 +251,33 @@ impl KeyRing {
                         secrets.check_value()
                     ))
                 })?;
-                let header = Header::new(alg).typ("at+jwt").kid(&k.kid);
-                let signer = JwtSigner::with_header(Signer::new(&private, alg)?, header)?;
-                current = Some((k.kid.clone(), signer));
-                let header = Header::new(alg).typ("JWT").kid(&k.kid);
-                id_signer = Some((
+                let signer = |typ: &str| {
+                    JwtSigner::with_header(
+                        Signer::new(&private, alg)?,
+                        Header::new(alg).typ(typ).kid(&k.kid),
+                    )
+                };
+                let ids = IdSigner {
                     alg,
-                    JwtSigner::with_header(Signer::new(&private, alg)?, header)?,
-                ));
-                let header = Header::new(alg).typ("logout+jwt").kid(&k.kid);
-                logout_signer = Some(JwtSigner::with_header(Signer::new(&private, alg)?, header)?);
-                recorded = k.signed_until.unwrap_or(0);
+                    id: signer("JWT")?,
+                    logout: signer("logout+jwt")?,
+                };
+                match k.purpose {
+                    KeyPurpose::Access => {
+                        current = Some((k.kid.clone(), signer("at+jwt")?));
+                        access_id_signer = Some(ids);
+                        recorded = k.signed_until.unwrap_or(0);
+                    }
+                    KeyPurpose::IdToken => id_signers.push(ids),
+                }
+            }
+            if k.purpose == KeyPurpose::Access {
+                access_keys.push(public.clone());
             }
             published.push(public);
         }
+        // Access tokens verify with access keys only: an ID-token key never signs one.
+        let access_set = JwkSet::from(access_keys);
         let set = JwkSet::from(published);
         let jwks = set.to_json();
         let etag = format!(
@@ -231,11 +286,11 @@ impl KeyRing {
                 &tessera_jose::secret::hmac_sha256(b"etag", jwks.as_bytes())[..12]
             )
         );
-        let verifier = if set.keys().is_empty() {
+        let verifier = if access_set.keys().is_empty() {
             None
         } else {
             Some(
-                Verifier::builder(set)
+                Verifier::builder(access_set)
                     .algorithms_from_keys()
                     .issuer(issuer)
                     .typ("at+jwt")
@@ -246,11 +301,21 @@ impl KeyRing {
         };
         Ok(Self {
             current,
-            id_signer,
-            logout_signer,
+            id_signers,
+            access_id_signer,
             jwks,
             etag,
             verifier,
+            access_algs: {
+                let mut algs: Vec<String> = keys
+                    .iter()
+                    .filter(|k| k.purpose == KeyPurpose::Access)
+                    .map(|k| k.alg.clone())
+                    .collect();
+                algs.sort();
+                algs.dedup();
+                algs
+            },
             states: keys
                 .iter()
                 .map(|k| (k.kid.clone(), k.alg.clone(), k.state))

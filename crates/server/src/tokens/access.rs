@@ -29,6 +29,9 @@ pub struct AccessClaims<'a> {
     /// what marks a person's token, whose `sub` is the person's subject id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<i64>,
+    /// The authentication context class the sign-in satisfied (OpenID Connect Core §2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acr: Option<&'a str>,
     /// How the person signed in (RFC 8176).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amr: Option<&'a [&'a str]>,
@@ -113,6 +116,7 @@ pub fn mint(
         scope: g.scope,
         cnf: g.jkt.map(|jkt| Confirmation { jkt }),
         auth_time: g.person.map(|(t, _)| t),
+        acr: g.person.map(|_| super::ACR_PASSWORD),
         amr: g.person.map(|(_, amr)| amr),
     };
     let token = signer.sign(&claims).map_err(|e| {

@@ -21,6 +21,8 @@ pub struct IdClaims<'a> {
     /// The authorization request's `nonce`, only when it had one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nonce: Option<&'a str>,
+    /// The authentication context class the sign-in satisfied.
+    pub acr: &'a str,
     /// How the person signed in (RFC 8176).
     pub amr: &'a [&'a str],
     /// The authorized party: the client.

@@ -27,7 +27,8 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Serialize)]
 struct LogoutClaims<'a> {
     iss: &'a str,
-    sub: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub: Option<&'a str>,
     aud: &'a str,
     iat: i64,
     exp: i64,
@@ -78,7 +79,20 @@ async fn futures_join_all<F: std::future::Future<Output = ()> + Send + 'static>(
 }
 
 async fn deliver(state: &AppState, n: PendingLogout) {
-    let outcome = match token(state, &n) {
+    // The client's own subject for the person (pairwise or not), the algorithm it registered;
+    // a client deleted since is told by `sid` alone, with the default algorithm.
+    let client = state.client(&n.client_id);
+    let sub = match &client {
+        Some(c) => crate::users::subjects::subject_for(state.store(), c, &n.user_id, state.now())
+            .await
+            .ok(),
+        None => None,
+    };
+    let alg = client
+        .as_ref()
+        .and_then(|c| c.id_token_alg.as_deref())
+        .and_then(|a| tessera_jose::JwsAlg::from_name(a).ok());
+    let outcome = match token(state, &n, sub.as_deref(), alg) {
         Some(t) => send(&n.uri, &t).await,
         None => Err("no signing key is loaded".to_owned()),
     };
@@ -111,14 +125,19 @@ async fn deliver(state: &AppState, n: PendingLogout) {
     }
 }
 
-fn token(state: &AppState, n: &PendingLogout) -> Option<String> {
+fn token(
+    state: &AppState,
+    n: &PendingLogout,
+    sub: Option<&str>,
+    alg: Option<tessera_jose::JwsAlg>,
+) -> Option<String> {
     let keys = state.keys();
-    let signer = keys.logout_signer.as_ref()?;
+    let signer = &keys.id_signer(alg)?.logout;
     let now = state.now();
     let sid = session_id(&n.session_hash);
     let claims = LogoutClaims {
         iss: &state.config().issuer,
-        sub: &n.user_id,
+        sub,
         aud: &n.client_id,
         iat: now,
         exp: now + TTL,

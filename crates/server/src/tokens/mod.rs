@@ -7,3 +7,7 @@ pub mod logout;
 pub mod verify;
 
 pub use verify::VerifiedTokens;
+
+/// The authentication context class of a sign-in with a password alone (one factor): the
+/// `acr` of every person's token until stronger sign-ins exist.
+pub const ACR_PASSWORD: &str = "urn:tessera:acr:password";

@@ -126,18 +126,27 @@ pub fn issued_token(state: &AppState, token: &str) -> Option<Arc<IssuedToken>> {
     Some(t)
 }
 
+/// An active access token, and for a person's token the person's account id (its `sub` is
+/// that id, or a pairwise subject standing for it).
+pub struct ActiveToken {
+    /// The token.
+    pub token: Arc<IssuedToken>,
+    /// The person's account id (a person's token only).
+    pub user_id: Option<String>,
+}
+
 /// One of this issuer's access tokens that is active now: it verifies ([`issued_token`]), it
 /// is not revoked (its `jti`, its client's cut-off, its client gone or disabled), and, for a
-/// person's token (one with `auth_time`), the person's access has not ended (account disabled
-/// or deleted, a forced logout or a consent removal after it). What introspection and userinfo
-/// both ask.
+/// person's token (one with `auth_time`), the person is known and their access has not ended
+/// (account disabled or deleted, a forced logout or a consent removal after it). What
+/// introspection and userinfo both ask.
 ///
 /// # Errors
 /// When the store cannot say.
 pub async fn active_token(
     state: &AppState,
     token: &str,
-) -> Result<Option<Arc<IssuedToken>>, tessera_store::StoreError> {
+) -> Result<Option<ActiveToken>, tessera_store::StoreError> {
     let Some(t) = issued_token(state, token) else {
         return Ok(None);
     };
@@ -145,20 +154,33 @@ pub async fn active_token(
     if store.is_revoked(&t.jti, &t.client_id, t.issued_ms).await? {
         return Ok(None);
     }
-    if t.claims.get("auth_time").is_some() {
-        let sub = t
-            .claims
-            .get("sub")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or_default();
-        if store
-            .user_token_revoked(sub, &t.client_id, t.issued_ms)
-            .await?
-        {
-            return Ok(None);
-        }
+    if t.claims.get("auth_time").is_none() {
+        return Ok(Some(ActiveToken {
+            token: t,
+            user_id: None,
+        }));
     }
-    Ok(Some(t))
+    let sub = t
+        .claims
+        .get("sub")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    let Some(client) = state.client(&t.client_id) else {
+        return Ok(None);
+    };
+    let Some(user_id) = crate::users::subjects::user_of(store, &client, sub).await? else {
+        return Ok(None);
+    };
+    if store
+        .user_token_revoked(&user_id, &t.client_id, t.issued_ms)
+        .await?
+    {
+        return Ok(None);
+    }
+    Ok(Some(ActiveToken {
+        token: t,
+        user_id: Some(user_id),
+    }))
 }
 
 #[cfg(test)]

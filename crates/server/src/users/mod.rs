@@ -5,6 +5,7 @@ pub mod attributes;
 pub mod password;
 pub mod policy;
 pub mod pool;
+pub mod subjects;
 pub mod username;
 
 pub use password::{Argon2Params, Checked, PasswordError};

@@ -60,6 +60,15 @@ pub struct Client {
     /// How its userinfo answers differ from the scopes' standard claims: `rename:FROM=TO`,
     /// `add:NAME` (a custom attribute, or `groups`), `drop:NAME`, applied in order.
     pub claim_map: Vec<String>,
+    /// The algorithm of its ID tokens (OpenID Connect Registration
+    /// `id_token_signed_response_alg`); `None` is RS256, the default.
+    pub id_token_alg: Option<String>,
+    /// Its people's subject identifiers are pairwise (OpenID Connect Core §8.1): other
+    /// sectors' clients cannot tell that they know the same person.
+    pub pairwise: bool,
+    /// The host whose clients share pairwise subjects (`None`: the one host of its redirect
+    /// URIs).
+    pub sector_identifier: Option<String>,
 }
 
 impl Client {
@@ -86,6 +95,8 @@ impl core::fmt::Debug for Client {
             .field("first_party", &self.first_party)
             .field("web_origins", &self.web_origins)
             .field("require_par", &self.require_par)
+            .field("id_token_alg", &self.id_token_alg)
+            .field("pairwise", &self.pairwise)
             .finish_non_exhaustive()
     }
 }

@@ -34,6 +34,35 @@ impl KeyState {
     }
 }
 
+/// What a signing key signs: each purpose (and, for ID tokens, each algorithm) is a chain of
+/// its own with its own next, current and previous keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyPurpose {
+    /// Access tokens (`typ: at+jwt`), with the store's signing algorithm.
+    Access,
+    /// OpenID Connect ID tokens and logout tokens: one chain per algorithm clients need.
+    IdToken,
+}
+
+impl KeyPurpose {
+    /// The stored name.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::IdToken => "id",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Result<Self, StoreError> {
+        Ok(match s {
+            "access" => Self::Access,
+            "id" => Self::IdToken,
+            _ => return Err(StoreError::Corrupt("key purpose")),
+        })
+    }
+}
+
 /// A signing key as stored: the private JWK encrypted under the master key.
 #[derive(Clone)]
 pub struct StoredKey {
@@ -41,6 +70,8 @@ pub struct StoredKey {
     pub kid: String,
     /// The JWS algorithm.
     pub alg: String,
+    /// What it signs.
+    pub purpose: KeyPurpose,
     /// Its state.
     pub state: KeyState,
     /// The private JWK as a compact JWE (`dir`, `A256GCM`) under the key-encryption key.

@@ -10,6 +10,6 @@ mod user;
 pub use client::Client;
 pub use event::Event;
 pub use grant::{AuthCode, Consent, PendingLogout};
-pub use key::{KeyState, StoredKey};
+pub use key::{KeyPurpose, KeyState, StoredKey};
 pub use session::Session;
 pub use user::User;

@@ -285,4 +285,43 @@ impl GrantStore for SqlStore {
             .await?;
         Ok(active.is_none())
     }
+
+    async fn pairwise_subject(
+        &self,
+        sector: &str,
+        user_id: &str,
+        candidate: &str,
+        now: i64,
+    ) -> Result<String, StoreError> {
+        let args = [Arg::from(sector), Arg::from(user_id)];
+        let find = "SELECT subject FROM pairwise_subjects WHERE sector = $1 AND user_id = $2";
+        if let Some(r) = self.fetch_optional(find, &args).await? {
+            return r.get("subject");
+        }
+        self.execute(
+            "INSERT INTO pairwise_subjects (sector, user_id, subject, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sector, user_id) DO NOTHING",
+            &[
+                Arg::from(sector),
+                Arg::from(user_id),
+                Arg::from(candidate),
+                Arg::from(now),
+            ],
+        )
+        .await?;
+        self.fetch_one(find, &args).await?.get("subject")
+    }
+
+    async fn pairwise_user(
+        &self,
+        sector: &str,
+        subject: &str,
+    ) -> Result<Option<String>, StoreError> {
+        self.fetch_optional(
+            "SELECT user_id FROM pairwise_subjects WHERE sector = $1 AND subject = $2",
+            &[Arg::from(sector), Arg::from(subject)],
+        )
+        .await?
+        .map(|r| r.get("user_id"))
+        .transpose()
+    }
 }

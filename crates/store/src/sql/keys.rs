@@ -3,12 +3,13 @@
 use async_trait::async_trait;
 
 use super::{Arg, Row, SqlStore};
-use crate::{KeyState, KeyStore, StoreError, StoredKey};
+use crate::{KeyPurpose, KeyState, KeyStore, StoreError, StoredKey};
 
 fn key(r: &Row) -> Result<StoredKey, StoreError> {
     Ok(StoredKey {
         kid: r.get("kid")?,
         alg: r.get("alg")?,
+        purpose: KeyPurpose::parse(&r.get::<String>("purpose")?)?,
         state: KeyState::parse(&r.get::<String>("state")?)?,
         private_jwe: r.get("private_jwe")?,
         public_jwk: r.get("public_jwk")?,
@@ -46,7 +47,7 @@ impl KeyStore for SqlStore {
     async fn insert_key(&self, k: &StoredKey) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         tx.execute(
-            "INSERT INTO signing_keys (kid, alg, state, private_jwe, public_jwk, created_at, activated_at, retired_at, remove_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO signing_keys (kid, alg, state, private_jwe, public_jwk, created_at, activated_at, retired_at, remove_after, purpose) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             &[
                 Arg::from(&k.kid),
                 Arg::from(&k.alg),
@@ -57,6 +58,7 @@ impl KeyStore for SqlStore {
                 Arg::from(k.activated_at),
                 Arg::from(k.retired_at),
                 Arg::from(k.remove_after),
+                Arg::from(k.purpose.name()),
             ],
         )
         .await?;

@@ -138,6 +138,8 @@ impl UserStore for SqlStore {
             .await?;
         tx.execute("DELETE FROM auth_codes WHERE user_id = $1", &args)
             .await?;
+        tx.execute("DELETE FROM pairwise_subjects WHERE user_id = $1", &args)
+            .await?;
         let done = tx.execute("DELETE FROM users WHERE id = $1", &args).await?;
         tx.commit().await?;
         Ok(done > 0)
