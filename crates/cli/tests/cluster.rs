@@ -157,11 +157,18 @@ async fn two_nodes_on_one_postgres() {
     ready(&http, &a).await;
     ready(&http, &b).await;
     let keys = admin(&url, &master, &["keys", "list"]);
-    assert_eq!(
-        keys.lines().count(),
-        2,
-        "one current and one next key:\n{keys}"
-    );
+    for signs in ["access tokens", "ID tokens"] {
+        let chain: Vec<&str> = keys.lines().filter(|l| l.ends_with(signs)).collect();
+        assert_eq!(
+            (
+                chain.len(),
+                chain.iter().filter(|l| l.contains("\tcurrent\t")).count()
+            ),
+            (2, 1),
+            "one current and one next key for {signs}:\n{keys}"
+        );
+    }
+    assert_eq!(keys.lines().count(), 4, "{keys}");
     // A third node, or an operator, with another master key is refused before it writes
     // anything: the store names the key it expects (by check value).
     let other = tessera_jose::b64::encode([10u8; 32]);
@@ -274,8 +281,8 @@ async fn two_nodes_on_one_postgres() {
             .lines()
             .filter(|l| l.contains("\"key.created\""))
             .count(),
-        2,
-        "{events}"
+        4,
+        "one current and one next key per chain, made once: {events}"
     );
     // A person signs in on one node; the session works on the other; the operator's forced
     // logout ends it on both at once.
@@ -328,11 +335,12 @@ async fn two_nodes_on_one_postgres() {
     // the database, as a key written under another master key would be) makes both nodes
     // unready while they keep serving with what they had; mended, both are ready again.
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    let sealed: String =
-        sqlx::query_scalar("SELECT private_jwe FROM signing_keys WHERE state = 'current'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let sealed: String = sqlx::query_scalar(
+        "SELECT private_jwe FROM signing_keys WHERE state = 'current' AND purpose = 'access'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     let damaged = format!("{}AAAA", &sealed[..sealed.len() - 4]);
     set_current_key(&pool, &damaged).await;
     for node in [&a2, &b] {
@@ -365,14 +373,16 @@ async fn two_nodes_on_one_postgres() {
     db.drop_now().await;
 }
 
-/// Writes the current key's sealed private key, and moves the change generation so the nodes
+/// Writes the current access-token key's sealed private key, and moves the change generation so the nodes
 /// reload it.
 async fn set_current_key(pool: &sqlx::PgPool, sealed: &str) {
-    sqlx::query("UPDATE signing_keys SET private_jwe = $1 WHERE state = 'current'")
-        .bind(sealed)
-        .execute(pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE signing_keys SET private_jwe = $1 WHERE state = 'current' AND purpose = 'access'",
+    )
+    .bind(sealed)
+    .execute(pool)
+    .await
+    .unwrap();
     sqlx::query("UPDATE generation SET value = value + 1")
         .execute(pool)
         .await

@@ -391,6 +391,8 @@ async fn an_application_asks_for_access() {
             "orders:read",
             "--redirect-uri",
             &app.redirect_uri(),
+            "--post-logout-redirect-uri",
+            &format!("http://127.0.0.1:{}/logged-out", app.port),
             "--json",
         ],
     );
@@ -547,6 +549,66 @@ async fn an_application_asks_for_access() {
     assert_eq!(userinfo(access).await, 401);
     let listed = tessera(d, &[], &["user", "consents", "ada"]);
     assert_eq!(listed, "", "no rows (a script reads tab-separated rows)");
+
+    // The application signs the person out without an ID token hint: the service asks first,
+    // then sends the browser to the registered address with the state.
+    let logged_out = format!("http://127.0.0.1:{}/logged-out", app.port);
+    c.goto(&format!(
+        "{issuer}/oauth2/logout?{}",
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("client_id", client_id.as_str()),
+                ("post_logout_redirect_uri", logged_out.as_str()),
+                ("state", "bye-1"),
+            ])
+            .finish()
+    ))
+    .await
+    .unwrap();
+    until(&c, "document.querySelector('form.decision') !== null").await;
+    assert_eq!(eval(&c, "document.title").await, "Sign out · Tessera");
+    let asks = eval(&c, "document.querySelector('main').textContent").await;
+    assert!(
+        asks.as_str()
+            .unwrap()
+            .contains("Orders App asks to sign you out"),
+        "{asks}"
+    );
+    if let Some(found) = axe(&c).await {
+        assert_eq!(found, "", "accessibility of the sign-out page");
+    }
+    screenshot(&c, "signout-desktop").await;
+    c.set_window_size(390, 844).await.unwrap();
+    fits(&c).await;
+    testkit::browser::color_scheme(&c, "dark").await;
+    screenshot(&c, "signout-phone-dark").await;
+    testkit::browser::color_scheme(&c, "light").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    c.find(Locator::Css("button[value=yes]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let start = std::time::Instant::now();
+    let arrived = loop {
+        let got = app.got.lock().unwrap().clone();
+        if let Some(line) = got.iter().find(|r| r.starts_with("GET /logged-out")) {
+            break line.clone();
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "the sign-out did not reach the application: {got:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(
+        arrived.starts_with("GET /logged-out?state=bye-1 "),
+        "{arrived}"
+    );
+    // Signed out: the account page asks for a sign-in.
+    c.goto(&format!("{issuer}/account")).await.unwrap();
+    until(&c, "location.pathname === '/login'").await;
     c.close().await.unwrap();
 }
 
@@ -557,8 +619,7 @@ async fn an_application_asks_for_access() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openidconnect_is_the_relying_party() {
     use openidconnect::core::{
-        CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
-        CoreUserInfoClaims,
+        CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims,
     };
     use openidconnect::{
         AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
@@ -644,9 +705,8 @@ async fn openidconnect_is_the_relying_party() {
         .await
         .unwrap_or_else(|e| panic!("exchange: {e:?}"));
     let id_token = token.id_token().expect("an ID token");
-    let id_verifier = client
-        .id_token_verifier()
-        .set_allowed_algs(vec![CoreJwsSigningAlgorithm::EcdsaP256Sha256]);
+    // The crate's defaults: RS256 ID tokens (OpenID Connect Registration's default).
+    let id_verifier = client.id_token_verifier();
     let claims = id_token
         .claims(&id_verifier, &nonce)
         .unwrap_or_else(|e| panic!("ID token: {e:?}"));

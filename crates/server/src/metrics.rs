@@ -94,7 +94,15 @@ impl Metrics {
 
     /// The text exposition format.
     #[must_use]
-    pub fn render(&self, keys: &[(String, String, tessera_store::KeyState)]) -> String {
+    pub fn render(
+        &self,
+        keys: &[(
+            String,
+            String,
+            tessera_store::KeyState,
+            tessera_store::KeyPurpose,
+        )],
+    ) -> String {
         let mut out = String::new();
         out.push_str("# HELP tessera_requests_total Requests by endpoint and status.\n# TYPE tessera_requests_total counter\n");
         if let Ok(m) = self.requests.lock() {
@@ -152,10 +160,22 @@ impl Metrics {
                 );
             }
         }
-        out.push_str("# HELP tessera_signing_keys Signing keys by state.\n# TYPE tessera_signing_keys gauge\n");
-        for state in ["next", "current", "previous"] {
-            let n = keys.iter().filter(|(_, _, s)| s.name() == state).count();
-            let _ = writeln!(out, "tessera_signing_keys{{state=\"{state}\"}} {n}");
+        out.push_str("# HELP tessera_signing_keys Signing keys by what they sign and state.\n# TYPE tessera_signing_keys gauge\n");
+        for purpose in [
+            tessera_store::KeyPurpose::Access,
+            tessera_store::KeyPurpose::IdToken,
+        ] {
+            for state in ["next", "current", "previous"] {
+                let n = keys
+                    .iter()
+                    .filter(|(_, _, s, p)| s.name() == state && *p == purpose)
+                    .count();
+                let _ = writeln!(
+                    out,
+                    "tessera_signing_keys{{signs=\"{}\",state=\"{state}\"}} {n}",
+                    purpose.name()
+                );
+            }
         }
         out.push_str("# HELP tessera_store_errors_total Store operations that failed.\n# TYPE tessera_store_errors_total counter\n");
         let _ = writeln!(

@@ -1643,7 +1643,10 @@ async fn pairwise_subjects_and_registered_id_token_algorithms() {
         &["com.example.app:/cb"][..],
     ] {
         let refused = make("No sector", pairwise(uris, None)).await.unwrap_err();
-        assert!(refused.to_string().contains("--sector-identifier"), "{refused}");
+        assert!(
+            refused.to_string().contains("--sector-identifier"),
+            "{refused}"
+        );
     }
     for alg in ["HS256", "none", "XX999"] {
         let refused = make(
@@ -1660,9 +1663,12 @@ async fn pairwise_subjects_and_registered_id_token_algorithms() {
     let b_app = make("B", pairwise(&[APP, "https://app.example/other"], None))
         .await
         .unwrap();
-    let c = make("C", pairwise(&[APP], Some("https://partner.example/sector.json")))
-        .await
-        .unwrap();
+    let c = make(
+        "C",
+        pairwise(&[APP], Some("https://partner.example/sector.json")),
+    )
+    .await
+    .unwrap();
     let d = make(
         "D",
         ClientSpec {
@@ -1673,7 +1679,13 @@ async fn pairwise_subjects_and_registered_id_token_algorithms() {
     .await
     .unwrap();
     assert_eq!(
-        issuer.admin.client(&c.client_id).await.unwrap().sector_identifier.as_deref(),
+        issuer
+            .admin
+            .client(&c.client_id)
+            .await
+            .unwrap()
+            .sector_identifier
+            .as_deref(),
         Some("partner.example")
     );
     issuer.server.state.refresh().await.unwrap();
@@ -1738,7 +1750,10 @@ async fn pairwise_subjects_and_registered_id_token_algorithms() {
     let (sa, sb, sc, sd) = (&subs[0], &subs[1], &subs[2], &subs[3]);
     assert_eq!(sa.0, sb.0, "one sector, one subject");
     assert_ne!(sa.0, sc.0, "another sector, another subject");
-    assert!(sa.0 != user.id && sc.0 != user.id, "pairwise is not the public subject");
+    assert!(
+        sa.0 != user.id && sc.0 != user.id,
+        "pairwise is not the public subject"
+    );
     assert_eq!(sa.0.len(), 43);
     assert_eq!(sd.0, user.id, "a public-subject client");
     assert_eq!((sa.1.as_str(), sa.2), ("RS256", 22));
@@ -1760,4 +1775,102 @@ async fn pairwise_subjects_and_registered_id_token_algorithms() {
         assert_eq!(introspect(access.clone()).await["active"], false);
         assert_eq!(userinfo(&issuer, Some(&access)).await.0, 401);
     }
+}
+
+/// `id_token_hint` at the authorization endpoint: the person it names goes on with their
+/// session; someone else's session is not used (`login_required` with `prompt=none`, else the
+/// sign-in page with the hinted username, and the hint not carried on); a hint this service did
+/// not issue, or issued to another application, is refused.
+#[tokio::test]
+async fn an_id_token_hint_names_the_person_expected() {
+    let issuer = issuer().await;
+    issuer
+        .admin
+        .create_user(NewUser {
+            username: "bob".into(),
+            password: Some(zeroize::Zeroizing::new(PW.into())),
+            attributes: serde_json::Map::new(),
+            groups: Vec::new(),
+        })
+        .await
+        .unwrap();
+    let first_party = |name: &'static str| {
+        issuer.admin.create_client(ClientSpec {
+            name: Some(name.into()),
+            public: Some(true),
+            first_party: Some(true),
+            pairwise: Some(true),
+            scopes: Some(vec!["orders:read".into()]),
+            redirect_uris: Some(vec![APP.into()]),
+            ..Default::default()
+        })
+    };
+    let app = first_party("Hinted").await.unwrap();
+    let other = first_party("Other").await.unwrap();
+    issuer.server.state.refresh().await.unwrap();
+    let mut ada = Browser::new(&issuer.base, FIREFOX);
+    ada.sign_in("ada", PW).await;
+    let (s, tokens, _) = tokens_for(&issuer, &mut ada, &app.client_id).await;
+    assert_eq!(s, 200, "{tokens}");
+    let hint = tokens["id_token"].as_str().unwrap().to_owned();
+    let (_, challenge) = pkce();
+    let with_hint = |more: &[(&str, &str)]| {
+        let mut pairs = vec![("id_token_hint", hint.as_str())];
+        pairs.extend_from_slice(more);
+        request(&app.client_id, &challenge, &pairs)
+    };
+    // Ada's own session: straight back with a code (a pairwise subject found back).
+    let back = back_at_app(&ada.get(&with_hint(&[("prompt", "none")])).await);
+    assert!(param(&back, "code").is_some(), "{back:?}");
+
+    // Bob's session is not Ada's.
+    let mut bob = Browser::new(&issuer.base, FIREFOX);
+    bob.sign_in("bob", PW).await;
+    let back = back_at_app(&bob.get(&with_hint(&[("prompt", "none")])).await);
+    assert_eq!(param(&back, "error"), Some("login_required"));
+    let to_login = bob.get(&with_hint(&[])).await;
+    assert_eq!(to_login.status, 303);
+    let login = to_login.headers["location"].to_str().unwrap();
+    let query: Vec<(String, String)> =
+        form_urlencoded::parse(login.split_once('?').unwrap().1.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+    assert_eq!(param(&query, "username"), Some("Ada"), "{login}");
+    assert_eq!(param(&query, "again"), Some("1"));
+    assert!(
+        !param(&query, "next").unwrap().contains("id_token_hint"),
+        "the hint is not carried on: {login}"
+    );
+
+    // A hint of another application, or not this service's.
+    let mut forged = hint.clone();
+    forged.pop();
+    forged.push(if hint.ends_with('A') { 'B' } else { 'A' });
+    for (token, why) in [
+        (forged.as_str(), "not an ID token this service issued"),
+        ("x.y.z", "not an ID token this service issued"),
+    ] {
+        let back = back_at_app(
+            &ada.get(&request(
+                &app.client_id,
+                &challenge,
+                &[("id_token_hint", token)],
+            ))
+            .await,
+        );
+        assert_eq!(param(&back, "error"), Some("invalid_request"));
+        assert!(param(&back, "error_description").unwrap().contains(why));
+    }
+    let back = back_at_app(
+        &ada.get(&request(
+            &other.client_id,
+            &challenge,
+            &[("id_token_hint", hint.as_str())],
+        ))
+        .await,
+    );
+    assert_eq!(
+        param(&back, "error_description"),
+        Some("id_token_hint was issued to another application")
+    );
 }

@@ -342,13 +342,17 @@ async fn jwks_and_metadata() {
     assert_eq!(headers["cache-control"], "public, max-age=300");
     let etag = headers["etag"].to_str().unwrap().to_owned();
     let set: Value = serde_json::from_slice(&body).unwrap();
-    // The current and the next key are published; no private member.
+    // The current and the next key of each chain are published (access tokens ES256, ID
+    // tokens RS256); no private member.
     let keys = set["keys"].as_array().unwrap();
-    assert_eq!(keys.len(), 2);
+    assert_eq!(keys.len(), 4);
     assert!(
         keys.iter()
-            .all(|k| k.get("d").is_none() && k["alg"] == "ES256" && k["use"] == "sig")
+            .all(|k| k.get("d").is_none() && k["use"] == "sig")
     );
+    for alg in ["ES256", "RS256"] {
+        assert_eq!(keys.iter().filter(|k| k["alg"] == alg).count(), 2, "{alg}");
+    }
     let (status, headers, body) = s
         .send(
             Request::get("/.well-known/jwks.json")
@@ -387,7 +391,8 @@ async fn jwks_and_metadata() {
         )),
         "{text}"
     );
-    assert!(text.contains("tessera_signing_keys{state=\"current\"} 1"));
+    assert!(text.contains("tessera_signing_keys{signs=\"access\",state=\"current\"} 1"));
+    assert!(text.contains("tessera_signing_keys{signs=\"id\",state=\"current\"} 1"));
     assert!(text.contains("tessera_request_duration_seconds_bucket{endpoint=\"token\""));
 }
 

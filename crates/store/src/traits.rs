@@ -278,8 +278,11 @@ pub trait GrantStore: Send + Sync {
         now: i64,
     ) -> Result<String, StoreError>;
     /// The person behind a pairwise subject identifier of `sector`, if any.
-    async fn pairwise_user(&self, sector: &str, subject: &str)
-    -> Result<Option<String>, StoreError>;
+    async fn pairwise_user(
+        &self,
+        sector: &str,
+        subject: &str,
+    ) -> Result<Option<String>, StoreError>;
 }
 
 /// The whole store.

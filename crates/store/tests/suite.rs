@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use serde_json::json;
 use tessera_store::{
-    AuthCode, Client, Consent, Coordination as _, Event, KeyPurpose, KeyState, Location, Migrations, Schema,
-    Session, SqlStore, Store, StoreError, StoredKey, User,
+    AuthCode, Client, Consent, Coordination as _, Event, KeyPurpose, KeyState, Location,
+    Migrations, Schema, Session, SqlStore, Store, StoreError, StoredKey, User,
 };
 use testkit::PgDatabase;
 

@@ -176,9 +176,10 @@ fn plan_id(keys: &[StoredKey], now: i64, p: &Policy, id_algs: &[JwsAlg]) -> Vec<
             }
         }
     }
-    for k in keys.iter().filter(|k| {
-        k.purpose == KeyPurpose::IdToken && !seen.contains(&k.alg.as_str())
-    }) {
+    for k in keys
+        .iter()
+        .filter(|k| k.purpose == KeyPurpose::IdToken && !seen.contains(&k.alg.as_str()))
+    {
         match k.state {
             KeyState::Current => steps.push(Step::Retire(k.kid.clone())),
             KeyState::Next => steps.push(Step::Remove(k.kid.clone())),
@@ -196,7 +197,10 @@ fn plan_id(keys: &[StoredKey], now: i64, p: &Policy, id_algs: &[JwsAlg]) -> Vec<
 pub async fn id_algs(store: &dyn Store) -> Result<Vec<JwsAlg>, Error> {
     let mut algs = vec![DEFAULT_ID_ALG];
     for c in store.clients().await? {
-        if let Some(alg) = c.id_token_alg.as_deref().and_then(|a| JwsAlg::from_name(a).ok())
+        if let Some(alg) = c
+            .id_token_alg
+            .as_deref()
+            .and_then(|a| JwsAlg::from_name(a).ok())
             && !algs.contains(&alg)
         {
             algs.push(alg);
@@ -458,7 +462,12 @@ mod tests {
         StoredKey {
             alg: alg.into(),
             purpose: KeyPurpose::IdToken,
-            ..key(kid, state, created, (state == KeyState::Current).then_some(created))
+            ..key(
+                kid,
+                state,
+                created,
+                (state == KeyState::Current).then_some(created),
+            )
         }
     }
 

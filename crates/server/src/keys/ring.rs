@@ -40,8 +40,8 @@ pub struct KeyRing {
     /// The algorithms of the published access-token keys (discovery's
     /// `access_token_signing_alg_values_supported`).
     pub access_algs: Vec<String>,
-    /// Every key's `kid`, algorithm and state (for `/metrics` and `keys list`).
-    pub states: Vec<(String, String, KeyState)>,
+    /// Every key's `kid`, algorithm, state and purpose (for `/metrics`).
+    pub states: Vec<(String, String, KeyState, KeyPurpose)>,
     /// Tokens that verified with these keys (introspecting one again skips its signature
     /// check); a new ring starts empty.
     pub verified: crate::tokens::VerifiedTokens,
@@ -318,7 +318,7 @@ impl KeyRing {
             },
             states: keys
                 .iter()
-                .map(|k| (k.kid.clone(), k.alg.clone(), k.state))
+                .map(|k| (k.kid.clone(), k.alg.clone(), k.state, k.purpose))
                 .collect(),
             verified: crate::tokens::VerifiedTokens::new(
                 tessera_jose::secret::random(32)?.try_into().map_err(|_| {

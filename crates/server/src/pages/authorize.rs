@@ -87,6 +87,8 @@ struct AuthRequest {
     prompt_none: bool,
     max_age: Option<i64>,
     login_hint: Option<String>,
+    /// The person an `id_token_hint` names (`Some(None)`: a person no longer known).
+    hint_user: Option<Option<String>>,
     /// The parameters this endpoint reads, as sent (for the sign-in and consent round trips);
     /// for a pushed request, its `client_id` and `request_uri`.
     carried: Vec<(String, String)>,
@@ -231,7 +233,12 @@ async fn authorize(state: &AppState, headers: &HeaderMap, params: Params) -> Res
                 .pushed
                 .as_ref()
                 .is_some_and(|(_, at)| signed_in_at >= *at);
+        let hinted = req
+            .hint_user
+            .as_ref()
+            .is_none_or(|u| u.as_deref() == Some(s.user.id.as_str()));
         login_done
+            && hinted
             && req
                 .max_age
                 .is_none_or(|max| state.now() - signed_in_at <= max)
@@ -479,6 +486,41 @@ async fn check(state: &AppState, p: &Params, pushed: bool) -> Result<AuthRequest
             "nonce is longer than 512 characters",
         );
     }
+    // An ID token this service issued to this client names whom the application expects: a
+    // session of someone else is not used (`login_required` with `prompt=none`, else the
+    // sign-in page, the hinted person's username filled in). The hint is not carried to the
+    // sign-in's continuation: whoever signs in then goes on.
+    let hint_user = match p.one("id_token_hint") {
+        Err(()) => return bad(target, "invalid_request", "id_token_hint is repeated"),
+        Ok(None) => None,
+        Ok(Some(t)) => {
+            let Some((sub, aud)) = crate::tokens::id::verify_hint(state, t) else {
+                return bad(
+                    target,
+                    "invalid_request",
+                    "id_token_hint is not an ID token this service issued",
+                );
+            };
+            if aud != client.id {
+                return bad(
+                    target,
+                    "invalid_request",
+                    "id_token_hint was issued to another application",
+                );
+            }
+            Some(crate::tokens::id::hinted_user(state, &sub, &aud).await)
+        }
+    };
+    let hinted_username = match hint_user.as_ref().and_then(Option::as_deref) {
+        Some(id) => state
+            .store()
+            .user(id)
+            .await
+            .ok()
+            .flatten()
+            .map(|u| u.username),
+        None => None,
+    };
     let mut carried: Vec<(String, String)> = Vec::new();
     for name in CARRIED {
         if let Ok(Some(v)) = p.one(name) {
@@ -498,7 +540,13 @@ async fn check(state: &AppState, p: &Params, pushed: bool) -> Result<AuthRequest
         prompt_consent: prompts.contains(&"consent"),
         prompt_none,
         max_age,
-        login_hint: p.one("login_hint").ok().flatten().map(str::to_owned),
+        login_hint: p
+            .one("login_hint")
+            .ok()
+            .flatten()
+            .map(str::to_owned)
+            .or(hinted_username),
+        hint_user,
         carried,
         pushed: None,
         client,

@@ -7,16 +7,12 @@
 //! if it is one the application registered (exact match), with `state`; else a page says the
 //! person is signed out.
 
-use std::time::Duration;
-
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
-use tessera_jose::JwkSet;
-use tessera_jose::jwt::Verifier;
+use serde_json::json;
 
 use super::session::{self, SignedIn};
 use super::{Fields, SERVICE, html, message};
@@ -71,34 +67,11 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     end_session(&state, &headers, &f, confirmed).await
 }
 
-/// The subject and audience of an ID token this service signed, expired or not.
-fn verify_hint(state: &AppState, token: &str) -> Option<(String, String)> {
-    let keys = state.keys();
-    let set = JwkSet::from_json(&keys.jwks).ok()?;
-    let verifier = Verifier::builder(set)
-        .algorithms_from_keys()
-        .issuer(state.config().issuer.clone())
-        .typ("JWT")
-        .skip_audience_check()
-        // "An expired one is fine": the hint names a past sign-in.
-        .leeway(Duration::from_secs(400 * 24 * 3600))
-        .build()
-        .ok()?;
-    let claims = verifier.verify::<Value>(token).ok()?.into_claims();
-    let sub = claims.get("sub")?.as_str()?.to_owned();
-    let aud = match claims.get("aud")? {
-        Value::String(s) => s.clone(),
-        Value::Array(a) => a.first()?.as_str()?.to_owned(),
-        _ => return None,
-    };
-    Some((sub, aud))
-}
-
 fn read(state: &AppState, f: &Fields) -> Result<Request, &'static str> {
     let hint = match f.get("id_token_hint") {
         "" => None,
         t => Some(
-            verify_hint(state, t)
+            crate::tokens::id::verify_hint(state, t)
                 .ok_or("The sign-out request carries a token this service did not issue.")?,
         ),
     };
@@ -168,7 +141,12 @@ async fn end_session(
         // Nobody to sign out.
         return done(state, &req, None);
     };
-    let hinted = req.hint.as_ref().is_some_and(|(sub, _)| *sub == me.user.id);
+    let hinted = match &req.hint {
+        Some((sub, aud)) => crate::tokens::id::hinted_user(state, sub, aud)
+            .await
+            .is_some_and(|u| u == me.user.id),
+        None => false,
+    };
     let confirmed = confirmed
         && session::same_origin(state, headers)
         && session::csrf_ok(

@@ -67,14 +67,17 @@ pub fn router(prefix: &str) -> Router<AppState> {
         .layer(axum::middleware::from_fn(headers))
 }
 
-/// The pages' security headers and no caching. The authorization and consent pages' forms
-/// lead, through redirects, to an application's redirect URI: their policy leaves
-/// `form-action` out (the endpoint allows only registered redirect URIs), as does a sign-in
+/// The pages' security headers and no caching. The authorization, consent and sign-out pages'
+/// forms lead, through redirects, to an application's redirect URI (browsers apply
+/// `form-action` to a form's redirects too): their policy leaves `form-action` out (the
+/// endpoints allow only registered redirect URIs), as does a sign-in
 /// form on its way to an authorization ([`redirecting_policy`], set by the handler). A policy
 /// the handler set (that one, the `form_post` page's) is kept.
 async fn headers(req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let leads_away = path.ends_with(authorize::AUTHORIZE) || path.ends_with(authorize::CONSENT);
+    let leads_away = path.ends_with(authorize::AUTHORIZE)
+        || path.ends_with(authorize::CONSENT)
+        || path.ends_with(end_session::END_SESSION);
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     let own = h.get(header::CONTENT_SECURITY_POLICY).cloned();

@@ -55,6 +55,42 @@ pub fn session_id(session_hash: &str) -> String {
     )
 }
 
+/// The subject and audience of an ID token this service signed, expired or not: an
+/// `id_token_hint` (authorization and sign-out requests).
+#[must_use]
+pub fn verify_hint(state: &crate::state::AppState, token: &str) -> Option<(String, String)> {
+    use serde_json::Value;
+    let keys = state.keys();
+    let set = tessera_jose::JwkSet::from_json(&keys.jwks).ok()?;
+    let verifier = tessera_jose::jwt::Verifier::builder(set)
+        .algorithms_from_keys()
+        .issuer(state.config().issuer.clone())
+        .typ("JWT")
+        .skip_audience_check()
+        // "An expired one is fine": the hint names a past sign-in.
+        .leeway(std::time::Duration::from_secs(400 * 24 * 3600))
+        .build()
+        .ok()?;
+    let claims = verifier.verify::<Value>(token).ok()?.into_claims();
+    let sub = claims.get("sub")?.as_str()?.to_owned();
+    let aud = match claims.get("aud")? {
+        Value::String(s) => s.clone(),
+        Value::Array(a) => a.first()?.as_str()?.to_owned(),
+        _ => return None,
+    };
+    Some((sub, aud))
+}
+
+/// The person an ID token's subject names for its audience (a pairwise subject is looked up
+/// in the client's sector); `None` when the client or the person is gone.
+pub async fn hinted_user(state: &crate::state::AppState, sub: &str, aud: &str) -> Option<String> {
+    let client = state.client(aud)?;
+    crate::users::subjects::user_of(state.store(), &client, sub)
+        .await
+        .ok()
+        .flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::at_hash;

@@ -24,7 +24,9 @@ pub fn sector(client: &Client) -> Option<String> {
 pub fn redirect_host(client: &Client) -> Option<String> {
     let mut hosts = client.redirect_uris.iter().map(|u| host_of(u));
     let first = hosts.next()??;
-    hosts.all(|h| h.as_deref() == Some(first.as_str())).then_some(first)
+    hosts
+        .all(|h| h.as_deref() == Some(first.as_str()))
+        .then_some(first)
 }
 
 /// The host of an absolute URI with an authority (`https://host:port/...`), lowercased.
@@ -84,13 +86,19 @@ mod tests {
 
     #[test]
     fn hosts_of_redirect_uris() {
-        assert_eq!(host_of("https://App.example/cb").as_deref(), Some("app.example"));
+        assert_eq!(
+            host_of("https://App.example/cb").as_deref(),
+            Some("app.example")
+        );
         assert_eq!(
             host_of("http://127.0.0.1:8080/cb?x=1").as_deref(),
             Some("127.0.0.1")
         );
         assert_eq!(host_of("http://[::1]:9/cb").as_deref(), Some("[::1]"));
-        assert_eq!(host_of("https://u@h.example:1").as_deref(), Some("h.example"));
+        assert_eq!(
+            host_of("https://u@h.example:1").as_deref(),
+            Some("h.example")
+        );
         assert_eq!(host_of("com.example.app:/cb"), None);
         assert_eq!(host_of("https:///cb"), None);
     }
