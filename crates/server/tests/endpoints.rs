@@ -868,7 +868,10 @@ async fn lifetimes_are_clamped_to_the_servers_maximum_at_issuance() {
     let keys = s.state.store().keys().await.unwrap();
     let current = keys
         .iter()
-        .find(|k| k.state == tessera_store::KeyState::Current)
+        .find(|k| {
+            k.state == tessera_store::KeyState::Current
+                && k.purpose == tessera_store::KeyPurpose::Access
+        })
         .unwrap();
     assert!(current.signed_until.unwrap() >= claims["exp"].as_i64().unwrap());
 }

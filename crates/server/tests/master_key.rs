@@ -75,7 +75,10 @@ async fn a_current_key_that_does_not_open_makes_the_node_unready() {
     let keys = store.keys().await.unwrap();
     let mut old = keys
         .iter()
-        .find(|k| k.state == tessera_store::KeyState::Current)
+        .find(|k| {
+            k.state == tessera_store::KeyState::Current
+                && k.purpose == tessera_store::KeyPurpose::Access
+        })
         .unwrap()
         .clone();
     let jwk = tessera_jose::Jwk::generate(tessera_jose::JwsAlg::ES256).unwrap();
