@@ -871,6 +871,14 @@ pub enum ClientCommand {
         /// it (default: the one host of the redirect URIs).
         #[arg(long, value_name = "HOST")]
         sector_identifier: Option<String>,
+        /// Its refresh-token families end after this long unused (default: the server's
+        /// refresh_idle_ttl, 30d).
+        #[arg(long, value_name = "DUR")]
+        refresh_idle_ttl: Option<String>,
+        /// Its refresh-token families end this long after they began (default: the server's
+        /// refresh_absolute_ttl, 90d).
+        #[arg(long, value_name = "DUR")]
+        refresh_absolute_ttl: Option<String>,
         /// Access token lifetime (default: the server's token_ttl).
         #[arg(long, value_name = "DUR")]
         token_ttl: Option<String>,
@@ -966,6 +974,23 @@ pub enum ClientCommand {
         /// it ("" removes it).
         #[arg(long, value_name = "HOST")]
         sector_identifier: Option<String>,
+        /// Its refresh-token families end after this long unused (0s: the server's).
+        #[arg(long, value_name = "DUR")]
+        refresh_idle_ttl: Option<String>,
+        /// Its refresh-token families end this long after they began (0s: the server's).
+        #[arg(long, value_name = "DUR")]
+        refresh_absolute_ttl: Option<String>,
+    },
+    /// The application's live grants (refresh-token families): person, scopes, since, until.
+    Grants {
+        /// Store and configuration.
+        #[command(flatten)]
+        opts: ServerOpts,
+        /// The client_id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Stop issuing tokens to an application (its tokens introspect inactive).
     Disable {
@@ -1207,6 +1232,17 @@ pub enum UserCommand {
     Delete(UserTarget),
     /// The applications a person gave access to.
     Consents(UserTarget),
+    /// The applications that can refresh this person's access (live refresh-token families).
+    Grants(UserTarget),
+    /// Revoke a grant (`user grants` or `client grants` name it): every refresh token of its
+    /// family, and its access tokens at introspection.
+    RevokeGrant {
+        /// Store and configuration.
+        #[command(flatten)]
+        opts: ServerOpts,
+        /// The grant id.
+        grant_id: String,
+    },
     /// Remove a person's consent to an application: it must ask again, and its tokens for
     /// the person end at once.
     RevokeConsent {

@@ -16,7 +16,7 @@ mod conn;
 pub mod cors;
 mod endpoints;
 pub mod error;
-mod grants;
+pub mod grants;
 pub mod keys;
 mod metrics;
 mod oauth;

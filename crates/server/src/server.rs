@@ -356,6 +356,12 @@ fn background(state: &AppState, stopped: &watch::Receiver<bool>) {
                     s.metrics().store_error();
                     tracing::warn!(error = %e, "cannot purge authorization codes");
                 }
+                // A revoked family is kept as long as an access token of its grant can live
+                // (introspection reads its revocation); an expired one likewise.
+                if let Err(e) = s.store().purge_families(kept).await {
+                    s.metrics().store_error();
+                    tracing::warn!(error = %e, "cannot purge refresh-token families");
+                }
                 let quiet = s
                     .now_millis()
                     .saturating_sub(crate::pages::THROTTLE_RESET_MS);

@@ -25,12 +25,13 @@ use std::sync::Arc;
 
 pub use error::StoreError;
 pub use records::{
-    AuthCode, Client, Consent, Event, KeyPurpose, KeyState, PendingLogout, Session, StoredKey, User,
+    AuthCode, Client, Consent, Event, KeyPurpose, KeyState, PendingLogout, RefreshFamily, Rotation,
+    Session, StoredKey, User,
 };
 pub use sql::{Schema, SqlStore};
 pub use traits::{
-    ClientStore, Coordination, EventStore, GrantStore, KeyStore, RevocationStore, SessionStore,
-    Store, UserStore,
+    ClientStore, Coordination, EventStore, GrantStore, KeyStore, RefreshStore, RevocationStore,
+    SessionStore, Store, UserStore,
 };
 
 /// Where the store is.

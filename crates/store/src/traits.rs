@@ -4,7 +4,8 @@
 use async_trait::async_trait;
 
 use crate::{
-    AuthCode, Client, Consent, Event, PendingLogout, Session, StoreError, StoredKey, User,
+    AuthCode, Client, Consent, Event, PendingLogout, RefreshFamily, Rotation, Session, StoreError,
+    StoredKey, User,
 };
 
 /// Applications.
@@ -259,13 +260,15 @@ pub trait GrantStore: Send + Sync {
     /// Forgets a notice (delivered, or given up).
     async fn logout_done(&self, session_hash: &str, client_id: &str) -> Result<(), StoreError>;
     /// Whether a token issued to `client_id` for `user_id` at `issued_ms` is inactive because
-    /// of the person: the account is gone or disabled, a forced logout came after it, or the
-    /// consent was removed after it. One round trip.
+    /// of the person: the account is gone or disabled, a forced logout came after it, the
+    /// consent was removed after it, or the refresh-token family of its grant (`grant_id`) was
+    /// revoked. One round trip.
     async fn user_token_revoked(
         &self,
         user_id: &str,
         client_id: &str,
         issued_ms: i64,
+        grant_id: Option<&str>,
     ) -> Result<bool, StoreError>;
     /// The person's subject identifier for the clients of `sector` (OpenID Connect Core §8.1
     /// pairwise): the one recorded, else `candidate` (random, made by the caller) recorded now.
@@ -285,6 +288,41 @@ pub trait GrantStore: Send + Sync {
     ) -> Result<Option<String>, StoreError>;
 }
 
+/// Refresh-token families: created with a grant, rotated one live token at a time, revoked.
+#[async_trait]
+pub trait RefreshStore: Send + Sync {
+    /// Records a new family and its first token (generation 0).
+    async fn create_family(&self, f: &RefreshFamily, token_hash: &str) -> Result<(), StoreError>;
+    /// The family of a refresh token (by hash) and the token's generation.
+    async fn refresh_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(RefreshFamily, i64)>, StoreError>;
+    /// Rotates a family whose live token is of generation `from`: records the new token and
+    /// the grace of the presented one, moves the idle end, and (a session-bound family) marks
+    /// its session used; one transaction. `false` when the family moved on meanwhile (another
+    /// rotation won) or was revoked: nothing is written.
+    async fn rotate_family(&self, id: &str, from: i64, r: &Rotation) -> Result<bool, StoreError>;
+    /// Revokes a family (every token of it, and the access tokens of its grant at
+    /// introspection). `false` when it was revoked already or is unknown.
+    async fn revoke_family(&self, id: &str, now: i64, reason: &str) -> Result<bool, StoreError>;
+    /// One family.
+    async fn family(&self, id: &str) -> Result<Option<RefreshFamily>, StoreError>;
+    /// The families alive at `now`, of a person or of a client (newest first): not revoked,
+    /// not expired, the session of a session-bound one still there, and nothing that ended the
+    /// person's tokens after it began (account disabled, forced logout, consent removed, the
+    /// client disabled or its tokens revoked).
+    async fn live_families(
+        &self,
+        user_id: Option<&str>,
+        client_id: Option<&str>,
+        now: i64,
+    ) -> Result<Vec<RefreshFamily>, StoreError>;
+    /// Deletes families that ended before `before` (expired, or revoked then), with their
+    /// tokens; returns how many.
+    async fn purge_families(&self, before: i64) -> Result<u64, StoreError>;
+}
+
 /// The whole store.
 pub trait Store:
     ClientStore
@@ -295,6 +333,7 @@ pub trait Store:
     + UserStore
     + SessionStore
     + GrantStore
+    + RefreshStore
 {
 }
 
@@ -306,7 +345,8 @@ impl<
         + Coordination
         + UserStore
         + SessionStore
-        + GrantStore,
+        + GrantStore
+        + RefreshStore,
 > Store for T
 {
 }

@@ -57,6 +57,8 @@ fn client(id: &str) -> Client {
         id_token_alg: None,
         pairwise: false,
         sector_identifier: None,
+        refresh_idle_ttl: None,
+        refresh_absolute_ttl: None,
     }
 }
 
@@ -523,10 +525,15 @@ async fn grants(store: &dyn Store) {
     // Consents, and whether a person's token still holds.
     let mut grace = user("g1", "Grace");
     store.insert_user(&grace).await.unwrap();
-    assert!(!store.user_token_revoked("g1", "app", 1_000).await.unwrap());
+    assert!(
+        !store
+            .user_token_revoked("g1", "app", 1_000, None)
+            .await
+            .unwrap()
+    );
     assert!(
         store
-            .user_token_revoked("nobody", "app", 1_000)
+            .user_token_revoked("nobody", "app", 1_000, None)
             .await
             .unwrap()
     );
@@ -555,17 +562,32 @@ async fn grants(store: &dyn Store) {
         "once"
     );
     assert!(store.consents_of("g1").await.unwrap().is_empty());
-    assert!(store.user_token_revoked("g1", "app", 2_000).await.unwrap());
-    assert!(!store.user_token_revoked("g1", "app", 2_001).await.unwrap());
+    assert!(
+        store
+            .user_token_revoked("g1", "app", 2_000, None)
+            .await
+            .unwrap()
+    );
     assert!(
         !store
-            .user_token_revoked("g1", "other", 1_000)
+            .user_token_revoked("g1", "app", 2_001, None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .user_token_revoked("g1", "other", 1_000, None)
             .await
             .unwrap()
     );
     // Consent again: the cut-off stays (older tokens stay dead).
     store.grant_consent(&consent).await.unwrap();
-    assert!(store.user_token_revoked("g1", "app", 2_000).await.unwrap());
+    assert!(
+        store
+            .user_token_revoked("g1", "app", 2_000, None)
+            .await
+            .unwrap()
+    );
     assert_eq!(
         store
             .consent("g1", "app")
@@ -580,13 +602,13 @@ async fn grants(store: &dyn Store) {
     grace.version += 1;
     assert!(
         store
-            .user_token_revoked("g1", "other", 5_000)
+            .user_token_revoked("g1", "other", 5_000, None)
             .await
             .unwrap()
     );
     assert!(
         !store
-            .user_token_revoked("g1", "other", 5_001)
+            .user_token_revoked("g1", "other", 5_001, None)
             .await
             .unwrap()
     );
@@ -594,7 +616,7 @@ async fn grants(store: &dyn Store) {
     store.update_user(&grace).await.unwrap();
     assert!(
         store
-            .user_token_revoked("g1", "other", 9_000)
+            .user_token_revoked("g1", "other", 9_000, None)
             .await
             .unwrap()
     );

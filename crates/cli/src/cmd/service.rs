@@ -317,6 +317,8 @@ fn client_json(c: &tessera_store::Client) -> serde_json::Value {
         "id_token_alg": c.id_token_alg.as_deref().unwrap_or("RS256"),
         "subject_type": if c.pairwise { "pairwise" } else { "public" },
         "sector_identifier": tessera_server::users::subjects::sector(c),
+        "refresh_idle_ttl": c.refresh_idle_ttl,
+        "refresh_absolute_ttl": c.refresh_absolute_ttl,
         "tokens_revoked_before_ms": c.tokens_revoked_before_ms,
         "secret_rotation_grace_until": c.old_secret_until,
         "created_at": c.created_at,
@@ -347,6 +349,8 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                 id_token_alg,
                 subject_type,
                 sector_identifier,
+                refresh_idle_ttl,
+                refresh_absolute_ttl,
                 json,
             } => {
                 let admin = open(opts).await?;
@@ -370,6 +374,8 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                         id_token_alg: id_token_alg.clone(),
                         pairwise: subject_type.as_deref().map(|t| t == "pairwise"),
                         sector_identifier: sector_identifier.clone(),
+                        refresh_idle_ttl: ttl(refresh_idle_ttl.as_deref())?,
+                        refresh_absolute_ttl: ttl(refresh_absolute_ttl.as_deref())?,
                     })
                     .await
                     .map_err(admin_error)?;
@@ -426,6 +432,8 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                 id_token_alg,
                 subject_type,
                 sector_identifier,
+                refresh_idle_ttl,
+                refresh_absolute_ttl,
             } => {
                 let admin = open(opts).await?;
                 let c = admin
@@ -452,11 +460,18 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                             id_token_alg: id_token_alg.clone(),
                             pairwise: subject_type.as_deref().map(|t| t == "pairwise"),
                             sector_identifier: sector_identifier.clone(),
+                            refresh_idle_ttl: ttl(refresh_idle_ttl.as_deref())?,
+                            refresh_absolute_ttl: ttl(refresh_absolute_ttl.as_deref())?,
                         },
                     )
                     .await
                     .map_err(admin_error)?;
                 output::json(&client_json(&c))
+            }
+            ClientCommand::Grants { opts, id, json } => {
+                let admin = open(opts).await?;
+                let grants = admin.client_grants(id).await.map_err(admin_error)?;
+                crate::cmd::users::print_grants(&admin, &grants, *json).await
             }
             ClientCommand::Disable { opts, id } => {
                 open(opts)

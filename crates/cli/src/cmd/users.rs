@@ -264,6 +264,23 @@ pub fn user(c: &UserCommand) -> CmdResult {
                     "no applications: this person has not given access to any",
                 )
             }
+            UserCommand::Grants(t) => {
+                let admin = open(&t.opts).await?;
+                let grants = admin.user_grants(&t.user).await.map_err(admin_error)?;
+                print_grants(&admin, &grants, t.json).await
+            }
+            UserCommand::RevokeGrant { opts, grant_id } => {
+                let f = open(opts)
+                    .await?
+                    .revoke_grant(grant_id)
+                    .await
+                    .map_err(admin_error)?;
+                output::note(&format!(
+                    "grant {} of {} revoked: its refresh tokens no longer work, and its access tokens are inactive at introspection",
+                    f.id, f.client_id
+                ));
+                Ok(())
+            }
             UserCommand::RevokeConsent {
                 opts,
                 user,
@@ -316,4 +333,65 @@ async fn target(t: &UserTarget, what: &str, act: Action) -> CmdResult {
     let admin = open(&t.opts).await?;
     let u = act(&admin, &t.user).await.map_err(admin_error)?;
     said(&u, t.json, what)
+}
+
+/// Live grants as a table (grant, application, person, scopes, offline or not, since, until)
+/// or JSON lines.
+pub async fn print_grants(
+    admin: &tessera_server::admin::Admin,
+    grants: &[tessera_store::RefreshFamily],
+    json: bool,
+) -> CmdResult {
+    if json {
+        for f in grants {
+            output::line(
+                &json!({
+                    "grant_id": f.id, "client_id": f.client_id, "user_id": f.user_id,
+                    "scope": f.scopes.join(" "), "offline": f.session_hash.is_none(),
+                    "created_at": f.created_ms.div_euclid(1000),
+                    "idle_expires_at": f.idle_expires_at, "expires_at": f.expires_at,
+                    "dpop_bound": f.jkt.is_some(), "rotations": f.generation,
+                })
+                .to_string(),
+            )?;
+        }
+        return Ok(());
+    }
+    let mut rows = Vec::new();
+    for f in grants {
+        let person = admin
+            .user(&f.user_id)
+            .await
+            .map_or_else(|_| f.user_id.clone(), |u| u.username);
+        rows.push(vec![
+            f.id.clone(),
+            f.client_id.clone(),
+            person,
+            f.scopes.join(" "),
+            if f.session_hash.is_none() {
+                "offline"
+            } else {
+                "session"
+            }
+            .to_owned(),
+            output::iso(f.created_ms.div_euclid(1000), crate::args::DateStyle::Utc),
+            output::iso(
+                f.idle_expires_at.min(f.expires_at),
+                crate::args::DateStyle::Utc,
+            ),
+        ]);
+    }
+    output::table(
+        &[
+            "GRANT",
+            "CLIENT ID",
+            "PERSON",
+            "SCOPES",
+            "KIND",
+            "SINCE",
+            "UNTIL (UNLESS USED)",
+        ],
+        &rows,
+        "no live grants",
+    )
 }

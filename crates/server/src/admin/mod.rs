@@ -105,6 +105,10 @@ pub struct ClientSpec {
     /// The sector whose clients share pairwise subjects: a host, or an https URL whose host
     /// it is; empty removes it (the redirect URIs' one host is the sector).
     pub sector_identifier: Option<String>,
+    /// Its refresh-token families' idle lifetime, seconds (0: the server's).
+    pub refresh_idle_ttl: Option<i64>,
+    /// Its refresh-token families' absolute lifetime, seconds (0: the server's).
+    pub refresh_absolute_ttl: Option<i64>,
 }
 
 /// A sector identifier as given (`host`, or an `https://host/...` URL): its host, lowercased.
@@ -178,6 +182,12 @@ fn apply_spec(c: &mut Client, spec: &ClientSpec) {
     if let Some(s) = &spec.sector_identifier {
         c.sector_identifier = sector_host(s);
     }
+    if let Some(t) = spec.refresh_idle_ttl {
+        c.refresh_idle_ttl = Some(t).filter(|t| *t > 0);
+    }
+    if let Some(t) = spec.refresh_absolute_ttl {
+        c.refresh_absolute_ttl = Some(t).filter(|t| *t > 0);
+    }
 }
 
 /// Whether `o` is a web origin as browsers send it: `https://host[:port]` (or `http` on a
@@ -200,7 +210,7 @@ fn is_web_origin(o: &str) -> bool {
 }
 
 /// The grant types a client may be given.
-pub const GRANT_TYPES: [&str; 2] = ["authorization_code", "client_credentials"];
+pub const GRANT_TYPES: [&str; 3] = ["authorization_code", "client_credentials", "refresh_token"];
 
 /// Opens the deployment's store and its master key, and checks that the key is the store's
 /// ([`crate::keys::bind`]). With `create` (`tessera serve`, `tessera init`), a store is made
@@ -591,6 +601,19 @@ impl Admin {
                 "the client_credentials grant needs at least one --audience".into(),
             ));
         }
+        if c.may_use("refresh_token") && !c.may_use("authorization_code") {
+            return Err(Error::Invalid(
+                "refresh tokens come with the authorization_code grant: give both --grant-type authorization_code and --grant-type refresh_token".into(),
+            ));
+        }
+        if c.refresh_idle_ttl
+            .zip(c.refresh_absolute_ttl)
+            .is_some_and(|(i, a)| i > a)
+        {
+            return Err(Error::Invalid(
+                "the refresh idle lifetime is longer than the absolute one".into(),
+            ));
+        }
         if c.pairwise && crate::users::subjects::sector(c).is_none() {
             return Err(Error::Invalid(
                 "pairwise subjects need one sector, and the redirect URIs have several hosts (or none, as a private-use scheme): give --sector-identifier".into(),
@@ -665,6 +688,8 @@ impl Admin {
             id_token_alg: spec.id_token_alg.filter(|a| !a.is_empty()),
             pairwise: spec.pairwise.unwrap_or(false),
             sector_identifier: spec.sector_identifier.as_deref().and_then(sector_host),
+            refresh_idle_ttl: spec.refresh_idle_ttl.filter(|t| *t > 0),
+            refresh_absolute_ttl: spec.refresh_absolute_ttl.filter(|t| *t > 0),
         };
         Self::coherent(&client)?;
         self.store.insert_client(&client).await?;

@@ -329,6 +329,68 @@ impl Admin {
         Ok(u)
     }
 
+    /// A person's live refresh-token families (grants), newest first.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for an unknown person.
+    pub async fn user_grants(
+        &self,
+        name_or_id: &str,
+    ) -> Result<Vec<tessera_store::RefreshFamily>, Error> {
+        let u = self.user(name_or_id).await?;
+        Ok(self
+            .store
+            .live_families(Some(&u.id), None, self.clock.now())
+            .await?)
+    }
+
+    /// A client's live refresh-token families (grants), newest first.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for an unknown client.
+    pub async fn client_grants(
+        &self,
+        client_id: &str,
+    ) -> Result<Vec<tessera_store::RefreshFamily>, Error> {
+        let c = self.client(client_id).await?;
+        Ok(self
+            .store
+            .live_families(None, Some(&c.id), self.clock.now())
+            .await?)
+    }
+
+    /// Revokes a grant: every refresh token of its family, and the access tokens of the
+    /// grant at introspection.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for an unknown or already revoked grant.
+    pub async fn revoke_grant(
+        &self,
+        grant_id: &str,
+    ) -> Result<tessera_store::RefreshFamily, Error> {
+        let unknown = || {
+            Error::Invalid(format!(
+                "no live grant `{}`",
+                tessera_jose::error::escaped(grant_id)
+            ))
+        };
+        let f = self.store.family(grant_id).await?.ok_or_else(unknown)?;
+        if !self
+            .store
+            .revoke_family(grant_id, self.clock.now(), "operator")
+            .await?
+        {
+            return Err(unknown());
+        }
+        self.event(
+            "grant.revoked",
+            Some(&f.client_id),
+            json!({"grant_id": f.id, "user_id": f.user_id, "by": "operator"}),
+        )
+        .await?;
+        Ok(f)
+    }
+
     /// Sets (or with `None` removes) an account's password.
     ///
     /// # Errors

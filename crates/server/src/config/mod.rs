@@ -85,6 +85,14 @@ pub struct Config {
     pub session_idle: Duration,
     /// A browser session ends this long after sign-in, used or not.
     pub session_lifetime: Duration,
+    /// A refresh-token family ends after this long unused (per client: `--refresh-idle-ttl`).
+    pub refresh_idle_ttl: Duration,
+    /// A refresh-token family ends this long after it began, used or not (per client:
+    /// `--refresh-absolute-ttl`).
+    pub refresh_absolute_ttl: Duration,
+    /// A rotated refresh token presented again within this window (a retry, a second tab) is
+    /// answered with the family's live token instead of being taken for theft.
+    pub refresh_grace: Duration,
     /// What the consent page says a scope lets an application do (scope → words).
     pub scope_descriptions: std::collections::BTreeMap<String, String>,
     /// Argon2id parameters of new password hashes (older hashes keep working and are
@@ -140,6 +148,9 @@ impl Default for Config {
             account_deletion: false,
             session_idle: Duration::from_secs(30 * 60),
             session_lifetime: Duration::from_secs(10 * 3600),
+            refresh_idle_ttl: Duration::from_secs(30 * 86_400),
+            refresh_absolute_ttl: Duration::from_secs(90 * 86_400),
+            refresh_grace: Duration::from_secs(10),
             scope_descriptions: std::collections::BTreeMap::new(),
             issuer_set: false,
             secret_flags: Vec::new(),

@@ -362,6 +362,34 @@ pub const SETTINGS: &[Setting] = &[
         show: |c| secs(c.session_lifetime),
     },
     Setting {
+        name: "refresh_idle_ttl",
+        help: "a refresh-token family ends after this long unused (default 30d; per client --refresh-idle-ttl)",
+        set: |c, v, _| put(&mut c.refresh_idle_ttl, duration(v)),
+        show: |c| secs(c.refresh_idle_ttl),
+    },
+    Setting {
+        name: "refresh_absolute_ttl",
+        help: "a refresh-token family ends this long after it began (default 90d; per client --refresh-absolute-ttl)",
+        set: |c, v, _| put(&mut c.refresh_absolute_ttl, duration(v)),
+        show: |c| secs(c.refresh_absolute_ttl),
+    },
+    Setting {
+        name: "refresh_grace",
+        help: "a rotated refresh token used again within this window (a retry, two tabs) gets the live one instead of revoking the family (default 10s, at most 2m)",
+        set: |c, v, _| {
+            let d = duration(v)?;
+            if d > std::time::Duration::from_secs(120) {
+                return Err(
+                    "at most 2m: a longer window lets a stolen token be used beside the real one"
+                        .into(),
+                );
+            }
+            c.refresh_grace = d;
+            Ok(())
+        },
+        show: |c| secs(c.refresh_grace),
+    },
+    Setting {
         name: "scope_descriptions",
         help: "what the consent page says each scope lets an application do: SCOPE=WORDS pairs separated by |, e.g. \"orders:read=see your orders|orders:write=place orders for you\" (default: “use SCOPE on your behalf”)",
         set: |c, v, _| {

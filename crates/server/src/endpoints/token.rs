@@ -19,7 +19,12 @@ use crate::state::AppState;
 use tessera_store::Client;
 
 /// The endpoint.
-pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn token(
+    State(state): State<AppState>,
+    peer: Option<axum::Extension<crate::pages::Peer>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let form = match Form::parse(&headers, &body) {
         Ok(f) => f,
         Err(e) => return e.into_response(),
@@ -42,6 +47,8 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
         Ok(dpop_jkt) => TokenRequest {
             form: &form,
             dpop_jkt,
+            address: crate::pages::peer(peer.as_deref()),
+            user_agent: crate::pages::user_agent(&headers),
         },
         Err(e) => {
             state.metrics().grant(&client.id, e.code());

@@ -3,16 +3,13 @@
 //! redirect URI of its request and the PKCE verifier of its challenge; an RFC 9068 access token
 //! for the person and, with `openid`, an ID token.
 
+use super::person::{PersonTokens, id_key_ready, lifetimes, start_family, tokens};
 use super::{Grant, TokenRequest, TokenResponse};
 use crate::error::OAuthError;
 use crate::pages::authorize::{CODE_TTL, code_hash};
 use crate::state::AppState;
-use crate::tokens::access::{Issue, Minted, mint, new_jti};
-use crate::tokens::id::{IdClaims, at_hash, session_id};
-use tessera_store::Client;
-
-/// How the person signed in: a password (RFC 8176 `pwd`), the only way so far.
-const AMR: [&str; 1] = ["pwd"];
+use crate::tokens::access::new_jti;
+use tessera_store::{Client, RefreshFamily};
 
 /// `authorization_code` with PKCE.
 pub struct AuthorizationCode;
@@ -55,15 +52,7 @@ impl Grant for AuthorizationCode {
         // registered (a chain of a newly registered algorithm signs once its first key has been
         // published for the JWKS max-age).
         let keys = state.keys();
-        let registered = client
-            .id_token_alg
-            .as_deref()
-            .and_then(|a| tessera_jose::JwsAlg::from_name(a).ok());
-        if keys.id_signer(registered).is_none() {
-            return Err(OAuthError::unavailable_because(
-                "no ID-token key of the client's algorithm signs yet: it will once published for the JWKS max-age",
-            ));
-        }
+        id_key_ready(&keys, client)?;
         let hash = code_hash(code);
         // One reading of the clock: `iat` is its second, the `jti` carries its millisecond; the
         // jti is noted with the redemption (one durable write), before the token is signed.
@@ -130,7 +119,7 @@ impl Grant for AuthorizationCode {
             .is_none();
         if session_ended
             || store
-                .user_token_revoked(&c.user_id, &client.id, code_issued_ms)
+                .user_token_revoked(&c.user_id, &client.id, code_issued_ms, None)
                 .await
                 .map_err(OAuthError::from)?
         {
@@ -139,38 +128,57 @@ impl Grant for AuthorizationCode {
             ));
         }
         let now = issued_ms.div_euclid(1000);
-        let scope = c.scopes.join(" ");
-        // The audience: the requested resources, else the client's first audience, else the
-        // userinfo endpoint (a client that only signs people in).
-        let aud: Vec<&str> = if !c.resources.is_empty() {
-            c.resources.iter().map(String::as_str).collect()
-        } else if let Some(a) = client.audiences.first() {
-            vec![a.as_str()]
+        // A client that may refresh gets a family for this grant: offline with
+        // `offline_access`, else ending with the session.
+        let family = if client.may_use("refresh_token") {
+            let (idle_expires_at, expires_at) = lifetimes(state, client, now);
+            Some(RefreshFamily {
+                id: tessera_jose::b64::encode(
+                    tessera_jose::secret::random(16).map_err(|_| OAuthError::server_error())?,
+                ),
+                client_id: client.id.clone(),
+                user_id: c.user_id.clone(),
+                scopes: c.scopes.clone(),
+                resources: c.resources.clone(),
+                session_hash: (!c.scopes.iter().any(|s| s == "offline_access"))
+                    .then(|| c.session_hash.clone()),
+                auth_time: c.auth_time,
+                jkt: None,
+                created_ms: issued_ms,
+                generation: 0,
+                grace_until_ms: 0,
+                successor: String::new(),
+                idle_expires_at,
+                expires_at,
+                revoked_at: None,
+                revoked_reason: None,
+            })
         } else {
-            vec![state.urls().userinfo.as_str()]
+            None
         };
-        // The subject this client knows the person by (pairwise: recorded at its first token).
-        let sub = crate::users::subjects::subject_for(store, client, &c.user_id, now)
-            .await
-            .map_err(OAuthError::from)?;
-        let Minted {
-            token: access_token,
-            ttl,
-            exp,
-        } = mint(
+        let refresh_token = match &family {
+            Some(f) => Some(start_family(state, client, req, f.clone()).await?),
+            None => None,
+        };
+        let mut answer = tokens(
             state,
             &keys,
             client,
-            Issue {
-                sub: &sub,
-                aud,
-                scope: &scope,
+            req,
+            PersonTokens {
+                user_id: &c.user_id,
+                scopes: &c.scopes,
+                resources: &c.resources,
+                auth_time: c.auth_time,
+                session_hash: Some(&c.session_hash),
+                nonce: c.nonce.as_deref(),
+                grant_id: family.as_ref().map(|f| f.id.as_str()),
                 jti,
                 issued_ms,
-                jkt: req.dpop_jkt.as_deref(),
-                person: Some((c.auth_time, &AMR)),
             },
-        )?;
+        )
+        .await?;
+        answer.refresh_token = refresh_token;
         // The client is told when this session ends (Back-Channel Logout).
         if client.backchannel_logout_uri.is_some()
             && let Err(e) = store
@@ -179,45 +187,12 @@ impl Grant for AuthorizationCode {
         {
             tracing::error!(error = %e, "cannot note the session a client got tokens in");
         }
-        let id_token = if c.scopes.iter().any(|s| s == "openid") {
-            let signer = keys
-                .id_signer(registered)
-                .ok_or_else(OAuthError::unavailable)?;
-            let sid = session_id(&c.session_hash);
-            let claims = IdClaims {
-                iss: &state.config().issuer,
-                sub: &sub,
-                aud: &client.id,
-                exp,
-                iat: now,
-                auth_time: c.auth_time,
-                nonce: c.nonce.as_deref(),
-                acr: crate::tokens::ACR_PASSWORD,
-                amr: &AMR,
-                azp: &client.id,
-                at_hash: at_hash(signer.alg, &access_token),
-                sid: &sid,
-            };
-            Some(signer.id.sign(&claims).map_err(|e| {
-                tracing::error!(error = %e, "signing failed");
-                OAuthError::server_error()
-            })?)
-        } else {
-            None
-        };
         state.event(
             "code.redeemed",
             Some(&client.id),
-            serde_json::json!({"user_id": c.user_id, "scope": scope}),
+            serde_json::json!({"user_id": c.user_id, "scope": answer.scope, "grant_id": family.as_ref().map(|f| &f.id)}),
         );
-        Ok(TokenResponse {
-            access_token,
-            token_type: req.token_type(),
-            expires_in: ttl,
-            scope,
-            id_token,
-            warnings: Vec::new(),
-        })
+        Ok(answer)
     }
 }
 

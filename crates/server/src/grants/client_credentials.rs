@@ -93,6 +93,7 @@ impl Grant for ClientCredentials {
                 issued_ms,
                 jkt: req.dpop_jkt.as_deref(),
                 person: None,
+                grant_id: None,
             },
         )?;
         Ok(TokenResponse {
@@ -101,6 +102,7 @@ impl Grant for ClientCredentials {
             expires_in: minted.ttl,
             scope,
             id_token: None,
+            refresh_token: None,
             warnings: Vec::new(),
         })
     }

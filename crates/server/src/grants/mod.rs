@@ -3,6 +3,8 @@
 
 mod authorization_code;
 mod client_credentials;
+pub mod person;
+mod refresh_token;
 
 use serde::Serialize;
 
@@ -36,6 +38,10 @@ pub struct TokenRequest<'a> {
     /// The RFC 7638 thumbprint of the key of the request's DPoP proof (RFC 9449 §5), checked;
     /// the access token then carries it as `cnf.jkt` and its type is `DPoP`.
     pub dpop_jkt: Option<String>,
+    /// The client's address (for the audit events of a stolen refresh token).
+    pub address: String,
+    /// The client's `User-Agent`, bounded.
+    pub user_agent: String,
 }
 
 impl TokenRequest<'_> {
@@ -56,6 +62,7 @@ pub fn grants() -> Vec<Box<dyn Grant>> {
     vec![
         Box::new(authorization_code::AuthorizationCode),
         Box::new(client_credentials::ClientCredentials),
+        Box::new(refresh_token::RefreshToken),
     ]
 }
 
@@ -74,6 +81,9 @@ pub struct TokenResponse {
     /// The ID token (OpenID Connect, with the `openid` scope).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// The refresh token (the family's live one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     /// Parameters of the request that were ignored because they are not OAuth's, with what
     /// was probably meant (`scopes` for `scope`): clients ignore members they do not know
     /// (RFC 6749 §5.1), a person reading the answer sees them.

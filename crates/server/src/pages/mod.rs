@@ -201,12 +201,12 @@ impl Fields {
 
 /// The request's client address, or "unknown" (a request that did not come through the
 /// service's listener).
-fn peer(req_ext: Option<&Peer>) -> String {
+pub(crate) fn peer(req_ext: Option<&Peer>) -> String {
     req_ext.map_or_else(|| "unknown".to_owned(), |p| p.0.to_string())
 }
 
 /// The `User-Agent`, bounded and escaped.
-fn user_agent(headers: &axum::http::HeaderMap) -> String {
+pub(crate) fn user_agent(headers: &axum::http::HeaderMap) -> String {
     headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())

@@ -35,6 +35,10 @@ pub struct AccessClaims<'a> {
     /// How the person signed in (RFC 8176).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amr: Option<&'a [&'a str]>,
+    /// The grant (refresh-token family) it was issued under: revoking the family makes it
+    /// inactive at introspection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_id: Option<&'a str>,
 }
 
 /// `cnf` of a DPoP-bound token.
@@ -71,6 +75,8 @@ pub struct Issue<'a> {
     pub jkt: Option<&'a str>,
     /// For a person's token: when and how the person signed in.
     pub person: Option<(i64, &'a [&'a str])>,
+    /// The refresh-token family it belongs to.
+    pub grant_id: Option<&'a str>,
 }
 
 /// A signed access token and its lifetime.
@@ -118,6 +124,7 @@ pub fn mint(
         auth_time: g.person.map(|(t, _)| t),
         acr: g.person.map(|_| super::ACR_PASSWORD),
         amr: g.person.map(|(_, amr)| amr),
+        grant_id: g.grant_id,
     };
     let token = signer.sign(&claims).map_err(|e| {
         tracing::error!(error = %e, "signing failed");

@@ -29,8 +29,10 @@ pub struct IdClaims<'a> {
     pub azp: &'a str,
     /// The left half of the hash of the access token (Core §3.1.3.6).
     pub at_hash: String,
-    /// The browser session (Front/Back-Channel Logout's `sid`).
-    pub sid: &'a str,
+    /// The browser session (Front/Back-Channel Logout's `sid`); none for an offline grant's
+    /// refresh.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<&'a str>,
 }
 
 /// `at_hash`: base64url of the left half of the access token's hash, with the hash of the ID

@@ -171,8 +171,9 @@ pub async fn active_token(
     let Some(user_id) = crate::users::subjects::user_of(store, &client, sub).await? else {
         return Ok(None);
     };
+    let grant = t.claims.get("grant_id").and_then(serde_json::Value::as_str);
     if store
-        .user_token_revoked(&user_id, &t.client_id, t.issued_ms)
+        .user_token_revoked(&user_id, &t.client_id, t.issued_ms, grant)
         .await?
     {
         return Ok(None);

@@ -69,6 +69,11 @@ pub struct Client {
     /// The host whose clients share pairwise subjects (`None`: the one host of its redirect
     /// URIs).
     pub sector_identifier: Option<String>,
+    /// Its refresh-token families end after this long unused, seconds (`None`: the server's).
+    pub refresh_idle_ttl: Option<i64>,
+    /// Its refresh-token families end this long after they began, seconds (`None`: the
+    /// server's).
+    pub refresh_absolute_ttl: Option<i64>,
 }
 
 impl Client {

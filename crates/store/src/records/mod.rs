@@ -4,6 +4,7 @@ mod client;
 mod event;
 mod grant;
 mod key;
+mod refresh;
 mod session;
 mod user;
 
@@ -11,5 +12,6 @@ pub use client::Client;
 pub use event::Event;
 pub use grant::{AuthCode, Consent, PendingLogout};
 pub use key::{KeyPurpose, KeyState, StoredKey};
+pub use refresh::{RefreshFamily, Rotation};
 pub use session::Session;
 pub use user::User;

@@ -274,13 +274,19 @@ impl GrantStore for SqlStore {
         user_id: &str,
         client_id: &str,
         issued_ms: i64,
+        grant_id: Option<&str>,
     ) -> Result<bool, StoreError> {
-        // Active only when the account exists, is enabled, and neither a forced logout nor a
-        // consent removal came at or after the token.
+        // Active only when the account exists, is enabled, neither a forced logout nor a
+        // consent removal came at or after the token, and its grant's family (if any) stands.
         let active = self
             .fetch_optional(
-                "SELECT u.id FROM users u LEFT JOIN consents c ON c.user_id = u.id AND c.client_id = $2 WHERE u.id = $1 AND u.enabled <> 0 AND (u.logged_out_before_ms IS NULL OR u.logged_out_before_ms < $3) AND (c.revoked_before_ms IS NULL OR c.revoked_before_ms < $3)",
-                &[Arg::from(user_id), Arg::from(client_id), Arg::from(issued_ms)],
+                "SELECT u.id FROM users u LEFT JOIN consents c ON c.user_id = u.id AND c.client_id = $2 WHERE u.id = $1 AND u.enabled <> 0 AND (u.logged_out_before_ms IS NULL OR u.logged_out_before_ms < $3) AND (c.revoked_before_ms IS NULL OR c.revoked_before_ms < $3) AND NOT EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = $4 AND f.revoked_at IS NOT NULL)",
+                &[
+                    Arg::from(user_id),
+                    Arg::from(client_id),
+                    Arg::from(issued_ms),
+                    Arg::from(grant_id.unwrap_or("")),
+                ],
             )
             .await?;
         Ok(active.is_none())

@@ -8,6 +8,7 @@ mod coordination;
 mod events;
 mod grants;
 mod keys;
+mod refresh;
 mod revocations;
 mod sessions;
 mod users;
