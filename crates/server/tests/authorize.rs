@@ -1874,3 +1874,107 @@ async fn an_id_token_hint_names_the_person_expected() {
         Some("id_token_hint was issued to another application")
     );
 }
+
+/// A client that may refresh gets a refresh token from the code: one that ends with the
+/// browser session, or with `offline_access` one that outlives it; each refresh rotates it.
+#[tokio::test]
+async fn the_code_gives_refresh_tokens_that_end_with_the_session_unless_offline() {
+    let issuer = issuer().await;
+    let app = issuer
+        .admin
+        .create_client(ClientSpec {
+            name: Some("Mobile App".into()),
+            public: Some(true),
+            first_party: Some(true),
+            scopes: Some(vec!["orders:read".into()]),
+            redirect_uris: Some(vec![APP.into()]),
+            grant_types: Some(vec!["authorization_code".into(), "refresh_token".into()]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    issuer.server.state.refresh().await.unwrap();
+    let doc: Value = reqwest::get(format!("{}/.well-known/openid-configuration", issuer.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        doc["grant_types_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("refresh_token"))
+    );
+    let mut b = Browser::new(&issuer.base, FIREFOX);
+    b.sign_in("ada", PW).await;
+    let (s, bound, _) = tokens_for(&issuer, &mut b, &app.client_id).await;
+    assert_eq!(s, 200, "{bound}");
+    let bound = bound["refresh_token"].as_str().unwrap().to_owned();
+    // offline_access: asked for in the request.
+    let (verifier, challenge) = pkce();
+    let back = back_at_app(
+        &b.get(&request(
+            &app.client_id,
+            &challenge,
+            &[("scope", "openid offline_access orders:read")],
+        ))
+        .await,
+    );
+    let (s, offline) = exchange(
+        &issuer,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", param(&back, "code").unwrap()),
+            ("redirect_uri", APP),
+            ("client_id", &app.client_id),
+            ("code_verifier", &verifier),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{offline}");
+    let offline = offline["refresh_token"].as_str().unwrap().to_owned();
+    let refresh = |token: String| {
+        let issuer = &issuer;
+        let client_id = app.client_id.clone();
+        async move {
+            exchange(
+                issuer,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", &token),
+                    ("client_id", &client_id),
+                ],
+                None,
+            )
+            .await
+        }
+    };
+    let (s, r) = refresh(bound.clone()).await;
+    assert_eq!(s, 200, "{r}");
+    let bound = r["refresh_token"].as_str().unwrap().to_owned();
+    let (_, _, info) = userinfo(&issuer, r["access_token"].as_str()).await;
+    assert_eq!(
+        info["sub"],
+        issuer.admin.user("ada").await.unwrap().id.as_str()
+    );
+    let grants = issuer.admin.user_grants("ada").await.unwrap();
+    assert_eq!(grants.len(), 2, "{grants:?}");
+    // The person signs out: the session's grant ends, the offline one does not.
+    let account = b.get("/account").await;
+    b.post(
+        "/logout",
+        ORIGIN,
+        form_body(&[("csrf", &Browser::csrf(&account))]),
+    )
+    .await;
+    let (s, v) = refresh(bound).await;
+    assert_eq!(
+        (s.as_u16(), v["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (s, v) = refresh(offline).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["id_token"].as_str().is_some());
+}
