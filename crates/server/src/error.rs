@@ -14,6 +14,8 @@ pub struct OAuthError {
     /// Client authentication failed through the `Authorization` header: answer 401 with
     /// `WWW-Authenticate: Basic` (RFC 6749 §5.2).
     challenge: bool,
+    /// Seconds after which the client may try again (`Retry-After`, a 503).
+    retry_after: Option<u32>,
 }
 
 impl OAuthError {
@@ -145,6 +147,7 @@ impl OAuthError {
             code,
             description: description.into(),
             challenge: false,
+            retry_after: None,
         }
     }
 
@@ -174,6 +177,9 @@ impl IntoResponse for OAuthError {
                 HeaderValue::from_static("Basic realm=\"tessera\", charset=\"UTF-8\""),
             );
         }
+        if let Some(secs) = self.retry_after {
+            h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         r
     }
 }
@@ -181,6 +187,14 @@ impl IntoResponse for OAuthError {
 impl From<StoreError> for OAuthError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "store error");
+        if e.is_unavailable() {
+            // The database is gone for a moment (restarting, failing over, busy): nothing was
+            // done, and the client may try again shortly.
+            return Self {
+                retry_after: Some(1),
+                ..Self::unavailable_because("the store cannot be reached: try again in a moment")
+            };
+        }
         Self::server_error()
     }
 }

@@ -50,3 +50,28 @@ pub enum StoreError {
     #[error("{0}")]
     Io(String),
 }
+
+impl StoreError {
+    /// Whether the database could not be reached or was busy for a moment (a restart, a
+    /// fail-over, a lock): nothing was done, and the same operation may succeed soon.
+    #[must_use]
+    pub fn is_unavailable(&self) -> bool {
+        let Self::Database(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Tls(_) => true,
+            sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+                // PostgreSQL: connection exceptions (class 08), shutting down or starting up
+                // (57P01-57P03), too many connections (53300); SQLite: busy, locked.
+                c.starts_with("08")
+                    || matches!(&*c, "57P01" | "57P02" | "57P03" | "53300" | "5" | "6" | "517")
+            }),
+            _ => false,
+        }
+    }
+}
