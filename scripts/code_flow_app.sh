@@ -5,12 +5,15 @@
 #   scripts/code_flow_app.sh CLIENT_ID [ISSUER]
 #
 # CLIENT_ID is a public client registered with the redirect URI http://127.0.0.1/callback
-# (loopback: any port matches, RFC 8252 §7.3):
-#   tessera client create --name "My CLI" --public --redirect-uri http://127.0.0.1/callback
+# (loopback: any port matches, RFC 8252 §7.3), that may refresh:
+#   tessera client create --name "My CLI" --public --redirect-uri http://127.0.0.1/callback \
+#     --grant-type authorization_code --grant-type refresh_token
 # It prints the address to open in a browser; sign in, allow, then paste the address the
 # browser was sent to (nothing listens there: the address bar holds the answer). It checks the
 # state and the issuer (RFC 9207), exchanges the code with the PKCE verifier, decodes the ID
-# token with `tessera decode` when it is on the PATH, and asks userinfo who signed in.
+# token with `tessera verify` when it is on the PATH, asks userinfo who signed in, and, when it
+# was given a refresh token, refreshes once: a new access token and a new refresh token (the
+# one it used is spent; presenting it again after the new one is used revokes them all).
 set -euo pipefail
 client_id=${1:?usage: $0 CLIENT_ID [ISSUER]}
 issuer=${2:-http://127.0.0.1:8080}
@@ -58,3 +61,12 @@ fi
 echo "userinfo:"
 curl -sS --fail-with-body -H "Authorization: Bearer $(field access_token)" "$issuer/oauth2/userinfo"
 echo
+refresh_token=$(field refresh_token)
+if [ -n "$refresh_token" ]; then
+  tokens=$(curl -sS --fail-with-body "$issuer/oauth2/token" \
+    -d grant_type=refresh_token \
+    --data-urlencode "refresh_token=$refresh_token" \
+    --data-urlencode "client_id=$client_id")
+  [ "$(field refresh_token)" != "$refresh_token" ] || { echo "the refresh token did not rotate" >&2; exit 1; }
+  echo "refreshed: a new access token (expires in $(field expires_in) s) and a new refresh token"
+fi

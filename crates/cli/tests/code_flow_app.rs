@@ -67,6 +67,10 @@ async fn the_readme_application_gets_access() {
             "--public",
             "--redirect-uri",
             "http://127.0.0.1/callback",
+            "--grant-type",
+            "authorization_code",
+            "--grant-type",
+            "refresh_token",
             "--json",
         ],
         &[],
@@ -178,4 +182,8 @@ async fn the_readme_application_gets_access() {
     assert!(rest.contains("scope: openid profile email"), "{rest}");
     assert!(rest.contains("ID token, verified:"), "{rest}");
     assert!(rest.contains("\"email\":\"ada@example.com\""), "{rest}");
+    assert!(
+        rest.contains("refreshed: a new access token (expires in 900 s) and a new refresh token"),
+        "{rest}"
+    );
 }

@@ -224,7 +224,10 @@ fn load(
                         tokio::time::sleep(Duration::from_millis(200)).await;
                     }
                     Some((s, _, v)) => {
-                        seen.lock().unwrap().refused.push(format!("family {n}: {s} {v}"));
+                        seen.lock()
+                            .unwrap()
+                            .refused
+                            .push(format!("family {n}: {s} {v}"));
                         return;
                     }
                     None => tokio::time::sleep(Duration::from_millis(50)).await,
@@ -277,7 +280,13 @@ async fn kill_9_in_the_middle_of_a_refresh_load() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     node.kill().unwrap();
     node.wait().unwrap();
-    let before = seen.lock().unwrap().held.iter().map(Vec::len).sum::<usize>();
+    let before = seen
+        .lock()
+        .unwrap()
+        .held
+        .iter()
+        .map(Vec::len)
+        .sum::<usize>();
     let mut node = serve(d, &[], port);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     stop.store(true, Ordering::Relaxed);
@@ -322,7 +331,16 @@ impl PrivatePostgres {
         let data = pg.dir.path().join("data");
         let init = pg
             .run("initdb")
-            .args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "-D"])
+            .args([
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "-D",
+            ])
             .arg(&data)
             .output()
             .ok()?;
@@ -416,15 +434,35 @@ async fn postgres_stopped_and_started_under_a_refresh_load() {
     // Gone: the clients are told to come back (and nothing is refused for good).
     let deadline = Instant::now() + Duration::from_secs(30);
     while seen.lock().unwrap().unavailable.is_empty() {
-        assert!(Instant::now() < deadline, "no 503 while the database was gone");
+        assert!(
+            Instant::now() < deadline,
+            "no 503 while the database was gone"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let during = seen.lock().unwrap().held.iter().map(Vec::len).sum::<usize>();
+    let during = seen
+        .lock()
+        .unwrap()
+        .held
+        .iter()
+        .map(Vec::len)
+        .sum::<usize>();
     pg.ctl("start");
     // Back on its own: the load makes progress again.
     let deadline = Instant::now() + Duration::from_secs(30);
-    while seen.lock().unwrap().held.iter().map(Vec::len).sum::<usize>() < during + FAMILIES {
-        assert!(Instant::now() < deadline, "no recovery after the database came back");
+    while seen
+        .lock()
+        .unwrap()
+        .held
+        .iter()
+        .map(Vec::len)
+        .sum::<usize>()
+        < during + FAMILIES
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no recovery after the database came back"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     stop.store(true, Ordering::Relaxed);

@@ -13,6 +13,21 @@
 //!    127.0.0.1:3100 if `node` and its `node_modules` are there), interleaved, RUNS rounds,
 //!    medians. Every answer is checked (200 with an access token and an ID token).
 //!
+//! 3. refresh rotations per second (`BENCH=refresh` runs only this part): 64 offline families
+//!    per server (code flow with `offline_access`; the peer asks consent for it each time), then
+//!    32 concurrent clients, each refreshing its two families in turn and using each answer's
+//!    refresh token for the next request, for 5 s per server per round; every answer checked
+//!    (200, a new refresh token); Tessera on SQLite, on PostgreSQL when `BENCH_PG_URL` names a
+//!    server (a database is made there and dropped), its default RS256 ID tokens and a client
+//!    with `--id-token-alg ES256`, and the peer (rotation on), interleaved, RUNS rounds, medians
+//!    of rotations/s, and p50/p99 of the client-observed latency.
+//!
+//! 4. a soak (`BENCH=soak`, SECONDS in place of USERS, default 600): Tessera on SQLite under
+//!    a steady mix at RATE requests/s (CODES' place, default 300): a third `client_credentials`
+//!    grants, a third refreshes of 64 offline families (each answer's token used next), a third
+//!    introspections; every answer checked, errors counted, and the process's resident memory
+//!    every 30 s (flat is the goal: nothing grows with the requests served).
+//!
 //!   cargo run --release -p tessera-server --example code_flow_bench -- [USERS] [CODES] [RUNS] [PEER_DIR]
 //!
 //! Tessera runs in this process on a runtime of its own (two worker threads), the clients on
@@ -122,6 +137,11 @@ fn pkce() -> (String, String) {
 }
 
 fn authorize_url(path: &str, client: &str, challenge: &str) -> String {
+    authorize_url_with(path, client, challenge, &[("scope", "openid")])
+}
+
+/// The same with more parameters (`scope`, `prompt`).
+fn authorize_url_with(path: &str, client: &str, challenge: &str, more: &[(&str, &str)]) -> String {
     format!(
         "{path}?{}",
         form_urlencoded::Serializer::new(String::new())
@@ -129,11 +149,11 @@ fn authorize_url(path: &str, client: &str, challenge: &str) -> String {
                 ("response_type", "code"),
                 ("client_id", client),
                 ("redirect_uri", REDIRECT),
-                ("scope", "openid"),
                 ("state", "bench"),
                 ("code_challenge", challenge),
                 ("code_challenge_method", "S256"),
             ])
+            .extend_pairs(more)
             .finish()
     )
 }
@@ -148,17 +168,24 @@ fn code_of(location: &str) -> String {
         .into_owned()
 }
 
-/// A Tessera issuer on a runtime of its own, with a public client and USERS people.
+/// A Tessera issuer on a runtime of its own, with a public client, two public clients that may
+/// refresh (RS256 and ES256 ID tokens), and USERS people.
 struct Tessera {
     _server: tessera_server::Started,
     base: String,
     client: String,
+    refresh_clients: [String; 2],
     admin: Admin,
     _dir: tempfile::TempDir,
     _rt: tokio::runtime::Runtime,
 }
 
 fn start_tessera(alg: &str, users: usize) -> Tessera {
+    start_tessera_on(alg, users, None)
+}
+
+/// [`start_tessera`] on a PostgreSQL database (`database_url`) instead of SQLite.
+fn start_tessera_on(alg: &str, users: usize, database_url: Option<&str>) -> Tessera {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -172,10 +199,11 @@ fn start_tessera(alg: &str, users: usize) -> Tessera {
         ("signing_alg", alg),
     ]
     .iter()
+    .chain(database_url.map(|u| ("database_url", u)).iter())
     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
     .collect();
     let config = Config::load(None, Vec::new(), &flags).unwrap();
-    let (server, base, admin, client) = rt.block_on(async {
+    let (server, base, admin, client, refresh_clients) = rt.block_on(async {
         let server = tessera_server::start(config.clone(), None).await.unwrap();
         let base = format!("http://{}", server.addr);
         let admin = Admin::open(config).await.unwrap();
@@ -209,12 +237,36 @@ fn start_tessera(alg: &str, users: usize) -> Tessera {
             .await
             .unwrap()
             .client_id;
-        (server, base, admin, client)
+        let mut refresh_clients = Vec::new();
+        for id_alg in ["RS256", "ES256"] {
+            refresh_clients.push(
+                admin
+                    .create_client(ClientSpec {
+                        name: Some(format!("Bench Refresh {id_alg}")),
+                        public: Some(true),
+                        redirect_uris: Some(vec![REDIRECT.into()]),
+                        grant_types: Some(vec![
+                            "authorization_code".into(),
+                            "refresh_token".into(),
+                        ]),
+                        id_token_alg: Some(id_alg.into()),
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap()
+                    .client_id,
+            );
+        }
+        // The ES256 ID-token chain signs at once (a client registered it a moment ago).
+        admin.rotate(true).await.unwrap();
+        let refresh_clients: [String; 2] = refresh_clients.try_into().unwrap();
+        (server, base, admin, client, refresh_clients)
     });
     Tessera {
         _server: server,
         base,
         client,
+        refresh_clients,
         admin,
         _dir: dir,
         _rt: rt,
@@ -315,9 +367,25 @@ async fn steps(t: &Tessera, users: usize) {
 
 /// Tessera: a signed-in person with consent on record, then `n` codes.
 async fn tessera_codes(t: &Tessera, n: usize, challenge: &str) -> Vec<String> {
+    tessera_codes_for(t, &t.client, &[("scope", "openid")], n, challenge).await
+}
+
+/// The same for `client` with these parameters.
+async fn tessera_codes_for(
+    t: &Tessera,
+    client: &str,
+    more: &[(&str, &str)],
+    n: usize,
+    challenge: &str,
+) -> Vec<String> {
     let mut a = Agent::new(&t.base, ISSUER);
     let r = a
-        .get(&authorize_url("/oauth2/authorize", &t.client, challenge))
+        .get(&authorize_url_with(
+            "/oauth2/authorize",
+            client,
+            challenge,
+            more,
+        ))
         .await;
     let form = a.get(&r.location).await;
     let done = a
@@ -344,7 +412,12 @@ async fn tessera_codes(t: &Tessera, n: usize, challenge: &str) -> Vec<String> {
     let mut codes = Vec::with_capacity(n);
     for _ in 0..n {
         let r = a
-            .get(&authorize_url("/oauth2/authorize", &t.client, challenge))
+            .get(&authorize_url_with(
+                "/oauth2/authorize",
+                client,
+                challenge,
+                more,
+            ))
             .await;
         codes.push(code_of(&r.location));
     }
@@ -353,14 +426,29 @@ async fn tessera_codes(t: &Tessera, n: usize, challenge: &str) -> Vec<String> {
 
 /// The peer: devInteractions' login and consent once, then `n` codes.
 async fn peer_codes(base: &str, password: &str, n: usize, challenge: &str) -> Vec<String> {
+    peer_codes_with(base, password, n, challenge, &[("scope", "openid")]).await
+}
+
+/// The same with these parameters; with `prompt=consent` every code goes through the consent
+/// page (oidc-provider grants `offline_access` only so).
+async fn peer_codes_with(
+    base: &str,
+    password: &str,
+    n: usize,
+    challenge: &str,
+    more: &[(&str, &str)],
+) -> Vec<String> {
     let mut a = Agent::new(base, base);
+    let each_time = more.iter().any(|(k, v)| *k == "prompt" && *v == "consent");
+    let mut codes = Vec::with_capacity(n);
     // Follows the peer's redirects until it sends the browser to the client; on its login and
     // consent pages, posts their forms.
-    let mut next = authorize_url("/auth", "public-client", challenge);
+    let mut next = authorize_url_with("/auth", "public-client", challenge, more);
     for _ in 0..12 {
         let r = a.get(&next).await;
         if r.status == 303 || r.status == 302 {
             if r.location.starts_with(REDIRECT) {
+                codes.push(code_of(&r.location));
                 break;
             }
             next = r.location;
@@ -386,13 +474,18 @@ async fn peer_codes(base: &str, password: &str, n: usize, challenge: &str) -> Ve
         };
         next = posted.location;
     }
-    let mut codes = Vec::with_capacity(n);
     let deadline = Instant::now() + Duration::from_secs(300);
     while codes.len() < n {
         assert!(Instant::now() < deadline, "peer codes: out of time");
-        let mut url = authorize_url("/auth", "public-client", challenge);
-        for _ in 0..6 {
+        let mut url = authorize_url_with("/auth", "public-client", challenge, more);
+        for _ in 0..8 {
             let r = a.get(&url).await;
+            if each_time && r.status == 200 {
+                let at = r.body.find("action=\"").unwrap() + 8;
+                let action = r.body[at..at + r.body[at..].find('"').unwrap()].to_owned();
+                url = a.post(&action, &[("prompt", "consent")]).await.location;
+                continue;
+            }
             assert!(
                 r.status == 303 || r.status == 302,
                 "{} {}",
@@ -461,8 +554,390 @@ async fn exchange(
     start.elapsed().as_secs_f64()
 }
 
+/// Families per server for the refresh part, and how long each server is loaded per round.
+const FAMILIES: usize = 64;
+const ROTATE_FOR: Duration = Duration::from_secs(5);
+
+/// Redeems codes one by one: each family's first refresh token.
+async fn refresh_tokens(
+    base: &str,
+    token_path: &str,
+    client: &str,
+    verifier: &str,
+    codes: Vec<String>,
+) -> Vec<String> {
+    let http = reqwest::Client::new();
+    let mut tokens = Vec::new();
+    for code in codes {
+        let body: serde_json::Value = http
+            .post(format!("{base}{token_path}"))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", REDIRECT),
+                ("client_id", client),
+                ("code_verifier", verifier),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        tokens.push(
+            body["refresh_token"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no refresh token: {body}"))
+                .to_owned(),
+        );
+    }
+    tokens
+}
+
+/// CONCURRENCY clients refresh the families for ROTATE_FOR, each answer's token used for the
+/// next request: the rotations per second and every request's latency (ms). The families
+/// come back with their live tokens.
+async fn rotate(
+    base: &str,
+    token_path: &str,
+    client: &str,
+    families: &mut Vec<String>,
+) -> (f64, Vec<f64>) {
+    let http = reqwest::Client::new();
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    let per = families.len() / CONCURRENCY;
+    for mine in families.chunks(per.max(1)) {
+        let (http, url, client) = (
+            http.clone(),
+            format!("{base}{token_path}"),
+            client.to_owned(),
+        );
+        let mut mine = mine.to_vec();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            // Bounded in time and in count.
+            for i in 0..1_000_000usize {
+                if start.elapsed() >= ROTATE_FOR {
+                    break;
+                }
+                let k = i % mine.len();
+                let sent = Instant::now();
+                let resp = http
+                    .post(&url)
+                    .form(&[
+                        ("grant_type", "refresh_token"),
+                        ("refresh_token", mine[k].as_str()),
+                        ("client_id", client.as_str()),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                let status = resp.status();
+                let body: serde_json::Value = resp.json().await.unwrap();
+                latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
+                assert_eq!(status, 200, "{url}: {body}");
+                let next = body["refresh_token"].as_str().unwrap().to_owned();
+                assert_ne!(next, mine[k], "rotated");
+                assert!(body["access_token"].is_string() && body["id_token"].is_string());
+                mine[k] = next;
+            }
+            (mine, latencies)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut live = Vec::new();
+    for t in tasks {
+        let (mine, latencies) = t.await.unwrap();
+        live.extend(mine);
+        all.extend(latencies);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    *families = live;
+    (all.len() as f64 / secs, all)
+}
+
+/// Part 3: refresh rotations per second on each server, interleaved rounds.
+fn refresh_part(runs: usize, peer: Option<&str>) {
+    let sqlite = start_tessera("ES256", 1);
+    let pg_admin = std::env::var("BENCH_PG_URL").ok();
+    let db = format!("tessera_refresh_bench_{}", std::process::id());
+    let pg = pg_admin.as_ref().map(|url| {
+        let created = std::process::Command::new("psql")
+            .args([url.as_str(), "-q", "-c", &format!("CREATE DATABASE {db}")])
+            .status()
+            .unwrap();
+        assert!(created.success(), "psql CREATE DATABASE");
+        let (base, _) = url.rsplit_once('/').unwrap();
+        start_tessera_on("ES256", 1, Some(&format!("{base}/{db}")))
+    });
+    let client_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (verifier, challenge) = pkce();
+    let offline = [("scope", "openid offline_access")];
+    // (name, base, token path, client, families)
+    let mut servers: Vec<(String, String, &str, String, Vec<String>)> = Vec::new();
+    client_rt.block_on(async {
+        for (store, t) in [("SQLite", Some(&sqlite)), ("PostgreSQL", pg.as_ref())] {
+            let Some(t) = t else { continue };
+            for (k, id_alg) in ["RS256", "ES256"].iter().enumerate() {
+                let client = &t.refresh_clients[k];
+                let codes = tessera_codes_for(t, client, &offline, FAMILIES, &challenge).await;
+                let families =
+                    refresh_tokens(&t.base, "/oauth2/token", client, &verifier, codes).await;
+                servers.push((
+                    format!("Tessera, {store}, ID tokens {id_alg}"),
+                    t.base.clone(),
+                    "/oauth2/token",
+                    client.clone(),
+                    families,
+                ));
+            }
+        }
+        if let Some(peer) = peer {
+            let more = [("scope", "openid offline_access"), ("prompt", "consent")];
+            let codes =
+                peer_codes_with(peer, "peer-password-for-bench", FAMILIES, &challenge, &more).await;
+            let families = refresh_tokens(peer, "/token", "public-client", &verifier, codes).await;
+            servers.push((
+                "oidc-provider (rotation on, ID tokens RS256, opaque access token)".into(),
+                peer.to_owned(),
+                "/token",
+                "public-client".into(),
+                families,
+            ));
+        }
+    });
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); servers.len()];
+    let mut latencies: Vec<Vec<f64>> = vec![Vec::new(); servers.len()];
+    client_rt.block_on(async {
+        for round in 0..runs {
+            for (k, (_, base, path, client, families)) in servers.iter_mut().enumerate() {
+                let (rate, mut lat) = rotate(base, path, client, families).await;
+                rates[k].push(rate);
+                latencies[k].append(&mut lat);
+            }
+            println!(
+                "round {round}: {:?}",
+                rates
+                    .iter()
+                    .map(|r| r.last().map(|x| x.round()))
+                    .collect::<Vec<_>>()
+            );
+        }
+    });
+    println!(
+        "\n## Refresh rotations per second ({FAMILIES} families, {CONCURRENCY} clients, {}s per server per round, median of {runs} rounds)\n",
+        ROTATE_FOR.as_secs()
+    );
+    let peer_rate = peer.map(|_| median(rates.last_mut().unwrap()));
+    println!("| server | rotations/s | vs peer | p50 ms | p99 ms |");
+    println!("|---|---:|---:|---:|---:|");
+    for (k, (name, ..)) in servers.iter().enumerate() {
+        let rate = median(&mut rates[k]);
+        let vs = peer_rate.map_or_else(|| "(no peer)".into(), |p| format!("{:.2}×", rate / p));
+        println!(
+            "| {name} | {rate:.0} | {vs} | {:.2} | {:.2} |",
+            percentile(&mut latencies[k], 0.5),
+            percentile(&mut latencies[k], 0.99)
+        );
+    }
+    drop(pg);
+    if let Some(url) = pg_admin {
+        let _ = std::process::Command::new("psql")
+            .args([
+                url.as_str(),
+                "-q",
+                "-c",
+                &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+            ])
+            .status();
+    }
+}
+
 fn median(v: &mut [f64]) -> f64 {
     percentile(v, 0.5)
+}
+
+/// This process's resident memory, MiB (Linux).
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+/// Part 4: the soak.
+fn soak(seconds: u64, rate: u64) {
+    let t = start_tessera("ES256", 1);
+    let client_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let service = client_rt.block_on(async {
+        let api = t
+            .admin
+            .create_client(ClientSpec {
+                name: Some("Soak API".into()),
+                scopes: Some(vec!["orders:read".into()]),
+                audiences: Some(vec!["api://orders".into()]),
+                introspect: Some(true),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        (api.client_id, api.client_secret.unwrap())
+    });
+    let (verifier, challenge) = pkce();
+    let families = client_rt.block_on(async {
+        let codes = tessera_codes_for(
+            &t,
+            &t.refresh_clients[0],
+            &[("scope", "openid offline_access")],
+            FAMILIES,
+            &challenge,
+        )
+        .await;
+        refresh_tokens(
+            &t.base,
+            "/oauth2/token",
+            &t.refresh_clients[0],
+            &verifier,
+            codes,
+        )
+        .await
+    });
+    let families = std::sync::Arc::new(std::sync::Mutex::new(families));
+    let errors = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let served = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    println!("| after s | requests | errors | RSS MiB |\n|---:|---:|---:|---:|");
+    client_rt.block_on(async {
+        let http = reqwest::Client::new();
+        let start = Instant::now();
+        let mut ticker =
+            tokio::time::interval(Duration::from_secs(1) / u32::try_from(rate.max(1)).unwrap());
+        let mut next_report = 30;
+        let mut access = String::new();
+        // Bounded in count (rate × seconds) and in time.
+        for n in 0..rate.saturating_mul(seconds) {
+            ticker.tick().await;
+            if start.elapsed().as_secs() >= seconds + 60 {
+                break;
+            }
+            if start.elapsed().as_secs() >= next_report {
+                println!(
+                    "| {next_report} | {} | {} | {:.1} |",
+                    served.load(std::sync::atomic::Ordering::Relaxed),
+                    errors.load(std::sync::atomic::Ordering::Relaxed),
+                    rss_mib()
+                );
+                next_report += 30;
+            }
+            let (http, base, families, errors, served) = (
+                http.clone(),
+                t.base.clone(),
+                families.clone(),
+                errors.clone(),
+                served.clone(),
+            );
+            let (id, secret) = service.clone();
+            let refresh_client = t.refresh_clients[0].clone();
+            let kind = n % 3;
+            let mut grant_ok = true;
+            if kind == 0 || access.is_empty() {
+                let (s, v) =
+                    testkit::grant(&http, &format!("{base}/oauth2/token"), &id, &secret).await;
+                grant_ok = s == 200 && v["access_token"].is_string();
+                if grant_ok {
+                    access = v["access_token"].as_str().unwrap_or_default().to_owned();
+                }
+            }
+            let token = access.clone();
+            tokio::spawn(async move {
+                let ok = match kind {
+                    1 => {
+                        let mut taken = families.lock().unwrap().pop();
+                        let Some(old) = taken.take() else { return };
+                        let resp = http
+                            .post(format!("{base}/oauth2/token"))
+                            .form(&[
+                                ("grant_type", "refresh_token"),
+                                ("refresh_token", old.as_str()),
+                                ("client_id", refresh_client.as_str()),
+                            ])
+                            .send()
+                            .await;
+                        let body: Option<serde_json::Value> = match resp {
+                            Ok(r) if r.status() == 200 => r.json().await.ok(),
+                            _ => None,
+                        };
+                        match body.and_then(|b| b["refresh_token"].as_str().map(str::to_owned)) {
+                            Some(next) => {
+                                families.lock().unwrap().insert(0, next);
+                                true
+                            }
+                            None => {
+                                families.lock().unwrap().insert(0, old);
+                                false
+                            }
+                        }
+                    }
+                    2 => {
+                        let v = testkit::introspect(
+                            &http,
+                            &format!("{base}/oauth2/introspect"),
+                            &id,
+                            &secret,
+                            &token,
+                        )
+                        .await;
+                        v["active"] == true
+                    }
+                    _ => grant_ok,
+                };
+                served.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if !ok {
+                    errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        println!(
+            "| end | {} | {} | {:.1} |",
+            served.load(std::sync::atomic::Ordering::Relaxed),
+            errors.load(std::sync::atomic::Ordering::Relaxed),
+            rss_mib()
+        );
+    });
+}
+
+/// The peer, from a prepared copy of its folder (npm ci done there), on 127.0.0.1:3100.
+fn start_peer(dir: &str) -> std::process::Child {
+    let child = std::process::Command::new("node")
+        .arg("server-oidc.mjs")
+        .current_dir(dir)
+        .env("PORT", "3100")
+        .env("PEER_PASSWORD", "peer-password-for-bench")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("node server-oidc.mjs");
+    let start = Instant::now();
+    while std::net::TcpStream::connect("127.0.0.1:3100").is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the peer did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child
 }
 
 fn main() {
@@ -471,6 +946,22 @@ fn main() {
     let codes: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(400);
     let runs: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(3);
     let peer_dir = args.get(4).cloned();
+    if std::env::var("BENCH").as_deref() == Ok("soak") {
+        soak(
+            args.get(1).and_then(|a| a.parse().ok()).unwrap_or(600),
+            args.get(2).and_then(|a| a.parse().ok()).unwrap_or(300),
+        );
+        return;
+    }
+    if std::env::var("BENCH").as_deref() == Ok("refresh") {
+        let peer = peer_dir.map(|d| start_peer(&d));
+        refresh_part(runs, peer.as_ref().map(|_| "http://127.0.0.1:3100"));
+        if let Some(mut p) = peer {
+            let _ = p.kill();
+            let _ = p.wait();
+        }
+        return;
+    }
     let es = start_tessera("ES256", users);
     let rs = start_tessera("RS256", 1);
     let client_rt = tokio::runtime::Builder::new_multi_thread()
@@ -482,25 +973,7 @@ fn main() {
 
     // The peer, from a prepared copy of its folder (npm ci done there).
     let peer_password = "peer-password-for-bench";
-    let peer = peer_dir.map(|d| {
-        let child = std::process::Command::new("node")
-            .arg("server-oidc.mjs")
-            .current_dir(&d)
-            .env("PORT", "3100")
-            .env("PEER_PASSWORD", peer_password)
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("node server-oidc.mjs");
-        let start = Instant::now();
-        while std::net::TcpStream::connect("127.0.0.1:3100").is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "the peer did not start"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        child
-    });
+    let peer = peer_dir.map(|d| start_peer(&d));
     let (verifier, challenge) = pkce();
     let mut rates: [Vec<f64>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     client_rt.block_on(async {

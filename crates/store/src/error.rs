@@ -69,7 +69,10 @@ impl StoreError {
                 // PostgreSQL: connection exceptions (class 08), shutting down or starting up
                 // (57P01-57P03), too many connections (53300); SQLite: busy, locked.
                 c.starts_with("08")
-                    || matches!(&*c, "57P01" | "57P02" | "57P03" | "53300" | "5" | "6" | "517")
+                    || matches!(
+                        &*c,
+                        "57P01" | "57P02" | "57P03" | "53300" | "5" | "6" | "517"
+                    )
             }),
             _ => false,
         }

@@ -3,6 +3,7 @@
 //! numbered form as `?n`). This file is the one place that knows there are two drivers: it binds
 //! [`Arg`]s, runs a statement on the pool or in a transaction, and reads columns from a [`Row`].
 
+mod batch;
 mod clients;
 mod coordination;
 mod events;
@@ -30,6 +31,8 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 /// The store over one of the two databases.
 pub struct SqlStore {
     pool: Pool,
+    /// SQLite's group commit of rotations and redemptions.
+    batch: std::sync::Arc<batch::Batcher>,
 }
 
 enum Pool {
@@ -81,6 +84,7 @@ impl SqlStore {
             .await?;
         Ok(Self {
             pool: Pool::Sqlite(pool),
+            batch: std::sync::Arc::default(),
         })
     }
 
@@ -98,6 +102,7 @@ impl SqlStore {
             .await?;
         let store = Self {
             pool: Pool::Sqlite(pool),
+            batch: std::sync::Arc::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -121,6 +126,7 @@ impl SqlStore {
             .await?;
         Ok(Self {
             pool: Pool::Postgres(pool),
+            batch: std::sync::Arc::default(),
         })
     }
 
@@ -300,6 +306,23 @@ impl Tx {
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
+        })
+    }
+
+    async fn fetch_optional(
+        &mut self,
+        text: &'static str,
+        args: &[Arg<'_>],
+    ) -> Result<Option<Row>, StoreError> {
+        Ok(match self {
+            Self::Sqlite(tx) => bind_sqlite(&sqlite_text(text), args)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(Row::Sqlite),
+            Self::Postgres(tx) => bind_pg(text, args)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(Row::Postgres),
         })
     }
 

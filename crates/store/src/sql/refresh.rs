@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{Arg, Row, SqlStore, join, split};
+use super::{Arg, Pool, Row, SqlStore, batch, join, split};
 use crate::{RefreshFamily, RefreshStore, Rotation, StoreError};
 
 fn family(r: &Row) -> Result<RefreshFamily, StoreError> {
@@ -79,37 +79,21 @@ impl RefreshStore for SqlStore {
     }
 
     async fn rotate_family(&self, id: &str, from: i64, r: &Rotation) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        // Only from the generation that was read, and only while not revoked: of two nodes
-        // rotating at once, one changes the row and the other changes nothing.
-        let moved = tx
-            .execute(
-                "UPDATE refresh_families SET generation = generation + 1, grace_until_ms = $3, successor = $4, idle_expires_at = $5 WHERE id = $1 AND generation = $2 AND revoked_at IS NULL",
-                &[
-                    Arg::from(id),
-                    Arg::from(from),
-                    Arg::from(r.grace_until_ms),
-                    Arg::from(&r.successor),
-                    Arg::from(r.idle_expires_at),
-                ],
-            )
-            .await?;
-        if moved == 0 {
-            return Ok(false);
+        if let Pool::Sqlite(pool) = &self.pool {
+            let op = batch::Op::Rotate {
+                id: id.to_owned(),
+                from,
+                r: r.clone(),
+            };
+            return match self.batch.write(pool, op).await? {
+                batch::Done::Rotated(moved) => Ok(moved),
+                batch::Done::Redeemed(_) => Err(StoreError::Corrupt("a rotation's result")),
+            };
         }
-        tx.execute(
-            "INSERT INTO refresh_tokens (token_hash, family_id, generation) VALUES ($1, $2, $3)",
-            &[Arg::from(&r.token_hash), Arg::from(id), Arg::from(from + 1)],
-        )
-        .await?;
-        // Refreshing is using the session a family lives in.
-        tx.execute(
-            "UPDATE sessions SET last_seen = $2 WHERE id_hash = (SELECT session_hash FROM refresh_families WHERE id = $1) AND last_seen < $2",
-            &[Arg::from(id), Arg::from(r.now)],
-        )
-        .await?;
+        let mut tx = self.begin().await?;
+        let moved = batch::rotate(&mut tx, id, from, r).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(moved)
     }
 
     async fn revoke_family(&self, id: &str, now: i64, reason: &str) -> Result<bool, StoreError> {

@@ -1,0 +1,184 @@
+//! Group commit for SQLite's hottest writes: refresh-token rotations and code redemptions that
+//! arrive together are written in one transaction, so one synced commit (the cost of each
+//! write with `synchronous = FULL`) serves them all, and each caller is answered only after
+//! it. SQLite has one writer at a time anyway; PostgreSQL groups commits itself and does not
+//! come here.
+//!
+//! The first caller to find no batch in progress starts one on a task of its own (so that a
+//! caller that goes away, a client hanging up, cannot stop the others' batch); the batch takes
+//! every write queued meanwhile, at most [`MAX_BATCH`], and goes on while more arrive. If the
+//! transaction fails, each write is tried again alone, so each caller gets its own error.
+
+use std::sync::{Arc, Mutex};
+
+use super::{Arg, Row, Tx};
+use crate::{Rotation, StoreError};
+
+/// The most writes one transaction carries.
+const MAX_BATCH: usize = 256;
+
+/// A write that may share a transaction.
+pub(super) enum Op {
+    /// [`crate::RefreshStore::rotate_family`].
+    Rotate {
+        id: String,
+        from: i64,
+        r: Rotation,
+    },
+    /// The marking statement of [`crate::GrantStore::redeem_code`].
+    Redeem {
+        code_hash: String,
+        now: i64,
+        jti: String,
+    },
+}
+
+/// What a write did.
+pub(super) enum Done {
+    /// Whether the family rotated.
+    Rotated(bool),
+    /// The code, when this redemption marked it used.
+    Redeemed(Option<Row>),
+}
+
+struct Pending {
+    op: Op,
+    reply: tokio::sync::oneshot::Sender<Result<Done, StoreError>>,
+}
+
+#[derive(Default)]
+struct Queue {
+    pending: Vec<Pending>,
+    draining: bool,
+}
+
+/// The writes waiting for the next transaction.
+#[derive(Default)]
+pub(super) struct Batcher {
+    queue: Mutex<Queue>,
+}
+
+impl Batcher {
+    /// Queues `op` and waits for the transaction that carries it.
+    pub(super) async fn write(
+        self: &Arc<Self>,
+        pool: &sqlx::SqlitePool,
+        op: Op,
+    ) -> Result<Done, StoreError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let lead = {
+            let mut q = self
+                .queue
+                .lock()
+                .map_err(|_| StoreError::Io("the write queue is poisoned".into()))?;
+            q.pending.push(Pending { op, reply });
+            !std::mem::replace(&mut q.draining, true)
+        };
+        if lead {
+            let (me, pool) = (Arc::clone(self), pool.clone());
+            tokio::spawn(async move { me.drain(&pool).await });
+        }
+        answer
+            .await
+            .map_err(|_| StoreError::Io("a batched write was dropped".into()))?
+    }
+
+    async fn drain(&self, pool: &sqlx::SqlitePool) {
+        loop {
+            let batch: Vec<Pending> = {
+                let Ok(mut q) = self.queue.lock() else {
+                    return;
+                };
+                if q.pending.is_empty() {
+                    q.draining = false;
+                    return;
+                }
+                let n = q.pending.len().min(MAX_BATCH);
+                q.pending.drain(..n).collect()
+            };
+            let ops: Vec<&Op> = batch.iter().map(|p| &p.op).collect();
+            match run(pool, &ops).await {
+                Ok(done) => {
+                    for (p, d) in batch.into_iter().zip(done) {
+                        let _ = p.reply.send(Ok(d));
+                    }
+                }
+                Err(_) => {
+                    for p in batch {
+                        let alone = run(pool, &[&p.op]).await.and_then(|mut d| {
+                            d.pop()
+                                .ok_or_else(|| StoreError::Io("a write gave no result".into()))
+                        });
+                        let _ = p.reply.send(alone);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The writes in one transaction, their results in order.
+async fn run(pool: &sqlx::SqlitePool, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
+    let mut tx = Tx::Sqlite(pool.begin().await?);
+    let mut done = Vec::with_capacity(ops.len());
+    for op in ops {
+        done.push(match op {
+            Op::Rotate { id, from, r } => Done::Rotated(rotate(&mut tx, id, *from, r).await?),
+            Op::Redeem {
+                code_hash,
+                now,
+                jti,
+            } => Done::Redeemed(
+                tx.fetch_optional(
+                    "UPDATE auth_codes SET used_at = $2, issued_jti = $3 WHERE code_hash = $1 AND used_at IS NULL RETURNING *",
+                    &[Arg::from(code_hash.as_str()), Arg::from(*now), Arg::from(jti.as_str())],
+                )
+                .await?,
+            ),
+        });
+    }
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// A rotation's statements in `tx` (see [`crate::RefreshStore::rotate_family`]).
+pub(super) async fn rotate(
+    tx: &mut Tx,
+    id: &str,
+    from: i64,
+    r: &Rotation,
+) -> Result<bool, StoreError> {
+    // Only from the generation that was read, and only while not revoked: of two rotations at
+    // once, one changes the row and the other changes nothing.
+    let moved = tx
+        .execute(
+            "UPDATE refresh_families SET generation = generation + 1, grace_until_ms = $3, successor = $4, idle_expires_at = $5 WHERE id = $1 AND generation = $2 AND revoked_at IS NULL",
+            &[
+                Arg::from(id),
+                Arg::from(from),
+                Arg::from(r.grace_until_ms),
+                Arg::from(&r.successor),
+                Arg::from(r.idle_expires_at),
+            ],
+        )
+        .await?;
+    if moved == 0 {
+        return Ok(false);
+    }
+    tx.execute(
+        "INSERT INTO refresh_tokens (token_hash, family_id, generation) VALUES ($1, $2, $3)",
+        &[
+            Arg::from(&r.token_hash),
+            Arg::from(id),
+            Arg::from(from + 1),
+        ],
+    )
+    .await?;
+    // Refreshing is using the session a family lives in.
+    tx.execute(
+        "UPDATE sessions SET last_seen = $2 WHERE id_hash = (SELECT session_hash FROM refresh_families WHERE id = $1) AND last_seen < $2",
+        &[Arg::from(id), Arg::from(r.now)],
+    )
+    .await?;
+    Ok(true)
+}
