@@ -1,8 +1,10 @@
-//! Group commit for SQLite's hottest writes: refresh-token rotations and code redemptions that
+//! Group commit for the hottest writes: refresh-token rotations and code redemptions that
 //! arrive together are written in one transaction, so one synced commit (the cost of each
-//! write with `synchronous = FULL`) serves them all, and each caller is answered only after
-//! it. SQLite has one writer at a time anyway; PostgreSQL groups commits itself and does not
-//! come here.
+//! write with SQLite's `synchronous = FULL`, or PostgreSQL's WAL flush) serves them all, and
+//! each caller is answered only after it. (SQLite has one writer at a time anyway.) Between
+//! nodes on one PostgreSQL, the conditional statements decide as they do alone: a row another
+//! node's batch changed is waited for and read again; a deadlock between two batches fails
+//! them, and each write is then tried alone.
 //!
 //! The first caller to find no batch in progress starts one on a task of its own (so that a
 //! caller that goes away, a client hanging up, cannot stop the others' batch); the batch takes
@@ -11,7 +13,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::{Arg, Row, Tx};
+use super::{Arg, Pool, Row, Tx};
 use crate::{Rotation, StoreError};
 
 /// The most writes one transaction carries.
@@ -20,11 +22,7 @@ const MAX_BATCH: usize = 256;
 /// A write that may share a transaction.
 pub(super) enum Op {
     /// [`crate::RefreshStore::rotate_family`].
-    Rotate {
-        id: String,
-        from: i64,
-        r: Rotation,
-    },
+    Rotate { id: String, from: i64, r: Rotation },
     /// The marking statement of [`crate::GrantStore::redeem_code`].
     Redeem {
         code_hash: String,
@@ -60,11 +58,7 @@ pub(super) struct Batcher {
 
 impl Batcher {
     /// Queues `op` and waits for the transaction that carries it.
-    pub(super) async fn write(
-        self: &Arc<Self>,
-        pool: &sqlx::SqlitePool,
-        op: Op,
-    ) -> Result<Done, StoreError> {
+    pub(super) async fn write(self: &Arc<Self>, pool: &Pool, op: Op) -> Result<Done, StoreError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let lead = {
             let mut q = self
@@ -83,7 +77,7 @@ impl Batcher {
             .map_err(|_| StoreError::Io("a batched write was dropped".into()))?
     }
 
-    async fn drain(&self, pool: &sqlx::SqlitePool) {
+    async fn drain(&self, pool: &Pool) {
         loop {
             let batch: Vec<Pending> = {
                 let Ok(mut q) = self.queue.lock() else {
@@ -118,8 +112,11 @@ impl Batcher {
 }
 
 /// The writes in one transaction, their results in order.
-async fn run(pool: &sqlx::SqlitePool, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
-    let mut tx = Tx::Sqlite(pool.begin().await?);
+async fn run(pool: &Pool, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
+    let mut tx = match pool {
+        Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+        Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+    };
     let mut done = Vec::with_capacity(ops.len());
     for op in ops {
         done.push(match op {
@@ -167,11 +164,7 @@ pub(super) async fn rotate(
     }
     tx.execute(
         "INSERT INTO refresh_tokens (token_hash, family_id, generation) VALUES ($1, $2, $3)",
-        &[
-            Arg::from(&r.token_hash),
-            Arg::from(id),
-            Arg::from(from + 1),
-        ],
+        &[Arg::from(&r.token_hash), Arg::from(id), Arg::from(from + 1)],
     )
     .await?;
     // Refreshing is using the session a family lives in.

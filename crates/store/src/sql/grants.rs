@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{Arg, Pool, Row, SqlStore, batch, join, split};
+use super::{Arg, Row, SqlStore, batch, join, split};
 use crate::{AuthCode, Consent, GrantStore, PendingLogout, StoreError};
 
 fn code(r: &Row) -> Result<AuthCode, StoreError> {
@@ -64,26 +64,16 @@ impl GrantStore for SqlStore {
     ) -> Result<Result<AuthCode, Option<AuthCode>>, StoreError> {
         // One statement marks it used and returns it: of two concurrent redemptions exactly
         // one gets a row.
-        // (On SQLite in a transaction shared with the redemptions and rotations that arrive
-        // with it: one synced commit for all.)
-        let marked = if let Pool::Sqlite(pool) = &self.pool {
-            let op = batch::Op::Redeem {
-                code_hash: code_hash.to_owned(),
-                now,
-                jti: jti.to_owned(),
-            };
-            match self.batch.write(pool, op).await? {
-                batch::Done::Redeemed(row) => row,
-                batch::Done::Rotated(_) => {
-                    return Err(StoreError::Corrupt("a redemption's result"));
-                }
-            }
-        } else {
-            self.fetch_optional(
-                "UPDATE auth_codes SET used_at = $2, issued_jti = $3 WHERE code_hash = $1 AND used_at IS NULL RETURNING *",
-                &[Arg::from(code_hash), Arg::from(now), Arg::from(jti)],
-            )
-            .await?
+        // (In a transaction shared with the redemptions and rotations that arrive with it:
+        // one synced commit for all.)
+        let op = batch::Op::Redeem {
+            code_hash: code_hash.to_owned(),
+            now,
+            jti: jti.to_owned(),
+        };
+        let marked = match self.batch.write(&self.pool, op).await? {
+            batch::Done::Redeemed(row) => row,
+            batch::Done::Rotated(_) => return Err(StoreError::Corrupt("a redemption's result")),
         };
         if let Some(r) = marked {
             return Ok(Ok(code(&r)?));

@@ -35,6 +35,7 @@ pub struct SqlStore {
     batch: std::sync::Arc<batch::Batcher>,
 }
 
+#[derive(Clone)]
 enum Pool {
     Sqlite(sqlx::SqlitePool),
     Postgres(sqlx::PgPool),

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{Arg, Pool, Row, SqlStore, batch, join, split};
+use super::{Arg, Row, SqlStore, batch, join, split};
 use crate::{RefreshFamily, RefreshStore, Rotation, StoreError};
 
 fn family(r: &Row) -> Result<RefreshFamily, StoreError> {
@@ -79,21 +79,15 @@ impl RefreshStore for SqlStore {
     }
 
     async fn rotate_family(&self, id: &str, from: i64, r: &Rotation) -> Result<bool, StoreError> {
-        if let Pool::Sqlite(pool) = &self.pool {
-            let op = batch::Op::Rotate {
-                id: id.to_owned(),
-                from,
-                r: r.clone(),
-            };
-            return match self.batch.write(pool, op).await? {
-                batch::Done::Rotated(moved) => Ok(moved),
-                batch::Done::Redeemed(_) => Err(StoreError::Corrupt("a rotation's result")),
-            };
+        let op = batch::Op::Rotate {
+            id: id.to_owned(),
+            from,
+            r: r.clone(),
+        };
+        match self.batch.write(&self.pool, op).await? {
+            batch::Done::Rotated(moved) => Ok(moved),
+            batch::Done::Redeemed(_) => Err(StoreError::Corrupt("a rotation's result")),
         }
-        let mut tx = self.begin().await?;
-        let moved = batch::rotate(&mut tx, id, from, r).await?;
-        tx.commit().await?;
-        Ok(moved)
     }
 
     async fn revoke_family(&self, id: &str, now: i64, reason: &str) -> Result<bool, StoreError> {
