@@ -372,7 +372,7 @@ async fn jwks_and_metadata() {
     assert_eq!(m["jwks_uri"], format!("{ISSUER}/.well-known/jwks.json"));
     assert_eq!(
         m["grant_types_supported"],
-        json!(["authorization_code", "client_credentials"])
+        json!(["authorization_code", "client_credentials", "refresh_token"])
     );
     assert_eq!(s.get("/healthz").await.0, StatusCode::OK);
     assert_eq!(s.get("/readyz").await.0, StatusCode::OK);
