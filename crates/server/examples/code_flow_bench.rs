@@ -15,7 +15,7 @@
 //!
 //! 3. refresh rotations per second (`BENCH=refresh` runs only this part): 64 offline families
 //!    per server (code flow with `offline_access`; the peer asks consent for it each time), then
-//!    32 concurrent clients, each refreshing its two families in turn and using each answer's
+//!    32 concurrent clients (`BENCH_CLIENTS`), each refreshing its families in turn and using each answer's
 //!    refresh token for the next request, for 5 s per server per round; every answer checked
 //!    (200, a new refresh token); Tessera on SQLite, on PostgreSQL when `BENCH_PG_URL` names a
 //!    server (a database is made there and dropped), its default RS256 ID tokens and a client
@@ -558,6 +558,15 @@ async fn exchange(
 const FAMILIES: usize = 64;
 const ROTATE_FOR: Duration = Duration::from_secs(5);
 
+/// How many clients refresh at once (`BENCH_CLIENTS`, default CONCURRENCY; at most FAMILIES).
+fn refresh_clients() -> usize {
+    std::env::var("BENCH_CLIENTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(CONCURRENCY)
+        .clamp(1, FAMILIES)
+}
+
 /// Redeems codes one by one: each family's first refresh token.
 async fn refresh_tokens(
     base: &str,
@@ -606,7 +615,7 @@ async fn rotate(
     let http = reqwest::Client::new();
     let start = Instant::now();
     let mut tasks = Vec::new();
-    let per = families.len() / CONCURRENCY;
+    let per = families.len() / refresh_clients();
     for mine in families.chunks(per.max(1)) {
         let (http, url, client) = (
             http.clone(),
@@ -730,7 +739,8 @@ fn refresh_part(runs: usize, peer: Option<&str>) {
         }
     });
     println!(
-        "\n## Refresh rotations per second ({FAMILIES} families, {CONCURRENCY} clients, {}s per server per round, median of {runs} rounds)\n",
+        "\n## Refresh rotations per second ({FAMILIES} families, {} clients, {}s per server per round, median of {runs} rounds)\n",
+        refresh_clients(),
         ROTATE_FOR.as_secs()
     );
     let peer_rate = peer.map(|_| median(rates.last_mut().unwrap()));

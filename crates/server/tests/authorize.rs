@@ -1546,25 +1546,11 @@ async fn claim_rules_shape_what_an_application_sees() {
     issuer.server.state.refresh().await.unwrap();
     let mut b = Browser::new(&issuer.base, FIREFOX);
     b.sign_in("ada", PW).await;
-    let (verifier, challenge) = pkce();
-    let back = back_at_app(
-        &b.get(&request(
-            &app.client_id,
-            &challenge,
-            &[("scope", "openid email")],
-        ))
-        .await,
-    );
-    let (s, tokens) = exchange(
+    let (s, tokens) = code_exchange(
         &issuer,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", param(&back, "code").unwrap()),
-            ("redirect_uri", APP),
-            ("client_id", &app.client_id),
-            ("code_verifier", &verifier),
-        ],
-        None,
+        &mut b,
+        &app.client_id,
+        &[("scope", "openid email")],
     )
     .await;
     assert_eq!(s, 200, "{tokens}");
@@ -1583,6 +1569,35 @@ async fn claim_rules_shape_what_an_application_sees() {
     );
 }
 
+/// The token request of a public client for `code`.
+fn public_exchange<'a>(
+    code: &'a str,
+    client_id: &'a str,
+    verifier: &'a str,
+) -> [(&'a str, &'a str); 5] {
+    [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", APP),
+        ("client_id", client_id),
+        ("code_verifier", verifier),
+    ]
+}
+
+/// The code flow for a signed-in browser whose consent is on record (or a first-party public
+/// client), with these request parameters: the token answer.
+async fn code_exchange(
+    issuer: &Issuer,
+    b: &mut Browser,
+    client_id: &str,
+    more: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    let (verifier, challenge) = pkce();
+    let back = back_at_app(&b.get(&request(client_id, &challenge, more)).await);
+    let code = param(&back, "code").unwrap().to_owned();
+    exchange(issuer, &public_exchange(&code, client_id, &verifier), None).await
+}
+
 /// The code flow for a signed-in browser and a first-party public client: the token answer.
 /// Also says whether the first exchange was refused as `temporarily_unavailable` (no key of
 /// the client's ID-token algorithm signing yet).
@@ -1593,13 +1608,7 @@ async fn tokens_for(
 ) -> (StatusCode, Value, bool) {
     let (verifier, challenge) = pkce();
     let code = code_for(b, client_id, &challenge).await;
-    let fields = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", APP),
-        ("client_id", client_id),
-        ("code_verifier", verifier.as_str()),
-    ];
+    let fields = public_exchange(&code, client_id, &verifier);
     let first = exchange(issuer, &fields, None).await;
     if first.0 != StatusCode::SERVICE_UNAVAILABLE {
         return (first.0, first.1, false);
@@ -1912,25 +1921,11 @@ async fn the_code_gives_refresh_tokens_that_end_with_the_session_unless_offline(
     assert_eq!(s, 200, "{bound}");
     let bound = bound["refresh_token"].as_str().unwrap().to_owned();
     // offline_access: asked for in the request.
-    let (verifier, challenge) = pkce();
-    let back = back_at_app(
-        &b.get(&request(
-            &app.client_id,
-            &challenge,
-            &[("scope", "openid offline_access orders:read")],
-        ))
-        .await,
-    );
-    let (s, offline) = exchange(
+    let (s, offline) = code_exchange(
         &issuer,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", param(&back, "code").unwrap()),
-            ("redirect_uri", APP),
-            ("client_id", &app.client_id),
-            ("code_verifier", &verifier),
-        ],
-        None,
+        &mut b,
+        &app.client_id,
+        &[("scope", "openid offline_access orders:read")],
     )
     .await;
     assert_eq!(s, 200, "{offline}");

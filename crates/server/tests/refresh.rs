@@ -26,7 +26,11 @@ struct Setup {
 }
 
 async fn setup(extra: &[(&str, &str)], spec: ClientSpec) -> Setup {
-    let s = common::service_set(extra).await;
+    setup_on(common::service_set(extra).await, spec).await
+}
+
+/// The app (a client that may refresh, with `spec` on top), the API and Ada, on `s`.
+async fn setup_on(s: Service, spec: ClientSpec) -> Setup {
     let app = s
         .admin
         .create_client(ClientSpec {
@@ -545,33 +549,7 @@ async fn two_nodes_rotate_a_family_once() {
     let store: Arc<dyn Store> = Arc::new(pg);
     let a = common::service_with(Arc::clone(&store), common::config(&[])).await;
     let b = common::service_with(Arc::clone(&store), common::config(&[])).await;
-    let t = Setup {
-        app: a
-            .admin
-            .create_client(ClientSpec {
-                name: Some("Orders App".into()),
-                scopes: Some(vec!["orders:read".into()]),
-                audiences: Some(vec!["api://orders".into()]),
-                redirect_uris: Some(vec!["https://app.example/cb".into()]),
-                grant_types: Some(vec!["authorization_code".into(), "refresh_token".into()]),
-                ..Default::default()
-            })
-            .await
-            .unwrap(),
-        api: a.client("orders:read", &["api://orders"]).await,
-        user_id: a
-            .admin
-            .create_user(NewUser {
-                username: "ada".into(),
-                attributes: serde_json::Map::new(),
-                groups: Vec::new(),
-                password: None,
-            })
-            .await
-            .unwrap()
-            .id,
-        s: a,
-    };
+    let t = setup_on(a, ClientSpec::default()).await;
     b.state.refresh().await.unwrap();
     t.s.state.refresh().await.unwrap();
     for _ in 0..20 {
