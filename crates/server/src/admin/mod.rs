@@ -955,31 +955,13 @@ impl Admin {
                 ]
             }
         };
-        for alg in crate::keys::id_algs(self.store.as_ref()).await? {
-            let id = |state| {
-                keys.iter().find(|k| {
-                    k.purpose == KeyPurpose::IdToken && k.alg == alg.name() && k.state == state
-                })
-            };
-            let current = id(KeyState::Current);
-            match id(KeyState::Next) {
-                Some(n) if force || n.created_at + p.jwks_max_age + p.margin <= now => {
-                    steps.push(Step::Promote {
-                        next: n.kid.clone(),
-                        current: current.map(|c| c.kid.clone()),
-                    });
-                    steps.push(Step::CreateId(alg, KeyState::Next));
-                }
-                Some(_) => {}
-                // A chain without keys (a client registered its algorithm since the last
-                // tick): with `force` it signs at once, else it is published first.
-                None if force && current.is_none() => {
-                    steps.push(Step::CreateId(alg, KeyState::Current));
-                    steps.push(Step::CreateId(alg, KeyState::Next));
-                }
-                None => steps.push(Step::CreateId(alg, KeyState::Next)),
-            }
-        }
+        let id_algs = crate::keys::id_algs(self.store.as_ref()).await?;
+        let when = if force {
+            crate::keys::IdRotation::Forced
+        } else {
+            crate::keys::IdRotation::Now
+        };
+        steps.extend(crate::keys::plan_id(&keys, now, &p, &id_algs, when));
         crate::keys::apply(self.store.as_ref(), &self.secrets, &steps, now, &p).await
     }
 

@@ -127,7 +127,7 @@ pub fn plan(keys: &[StoredKey], now: i64, p: &Policy, id_algs: &[JwsAlg]) -> Vec
             }
         }
     }
-    steps.extend(plan_id(keys, now, p, id_algs));
+    steps.extend(plan_id(keys, now, p, id_algs, IdRotation::WhenDue));
     for k in keys.iter().filter(|k| k.state == KeyState::Previous) {
         if k.remove_after.is_some_and(|t| t <= now) {
             steps.push(Step::Remove(k.kid.clone()));
@@ -140,10 +140,31 @@ fn published_long_enough(next: &StoredKey, now: i64, p: &Policy) -> bool {
     next.created_at + p.jwks_max_age + p.margin <= now
 }
 
+/// When the ID-token chains' next keys start signing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdRotation {
+    /// The life cycle: when the current key's period is over and the next one has been
+    /// published long enough.
+    WhenDue,
+    /// The operator's `keys rotate`: now, if the next key has been published long enough.
+    Now,
+    /// `keys rotate --force`: now, whatever the next key's age; a chain without keys (a client
+    /// registered its algorithm since the life cycle last ran) starts signing at once.
+    Forced,
+}
+
 /// The ID-token chains: one per needed algorithm, rotated on the same period as the access
-/// chain. A chain that starts in a store that already published keys starts with a next key
-/// only, which signs once it has been published long enough; a chain no longer needed retires.
-fn plan_id(keys: &[StoredKey], now: i64, p: &Policy, id_algs: &[JwsAlg]) -> Vec<Step> {
+/// chain (or at once, see [`IdRotation`]). A chain that starts in a store that already
+/// published keys starts with a next key only, which signs once it has been published long
+/// enough; a chain no longer needed retires.
+#[must_use]
+pub fn plan_id(
+    keys: &[StoredKey],
+    now: i64,
+    p: &Policy,
+    id_algs: &[JwsAlg],
+    when: IdRotation,
+) -> Vec<Step> {
     let mut steps = Vec::new();
     let id_key = |alg: &str, state: KeyState| {
         keys.iter()
@@ -157,16 +178,17 @@ fn plan_id(keys: &[StoredKey], now: i64, p: &Policy, id_algs: &[JwsAlg]) -> Vec<
         seen.push(alg.name());
         let current = id_key(alg.name(), KeyState::Current);
         match (current, id_key(alg.name(), KeyState::Next)) {
-            (None, None) if keys.is_empty() => {
+            (None, None) if keys.is_empty() || when == IdRotation::Forced => {
                 steps.push(Step::CreateId(*alg, KeyState::Current));
                 steps.push(Step::CreateId(*alg, KeyState::Next));
             }
             (_, None) => steps.push(Step::CreateId(*alg, KeyState::Next)),
             (c, Some(n)) => {
-                let due = c.is_none_or(|c| {
-                    c.activated_at.unwrap_or(c.created_at) + p.rotation_period <= now
-                });
-                if due && published_long_enough(n, now, p) {
+                let due = when != IdRotation::WhenDue
+                    || c.is_none_or(|c| {
+                        c.activated_at.unwrap_or(c.created_at) + p.rotation_period <= now
+                    });
+                if due && (when == IdRotation::Forced || published_long_enough(n, now, p)) {
                     steps.push(Step::Promote {
                         next: n.kid.clone(),
                         current: c.map(|c| c.kid.clone()),
@@ -532,6 +554,46 @@ mod tests {
         assert_eq!(
             plan(&[c, n, idc, idn, es, esn], 500, &P, &rs),
             [Step::Retire("e1".into()), Step::Remove("e2".into())]
+        );
+    }
+
+    /// The operator's rotation: `Now` promotes a next key published long enough, `Forced` any,
+    /// and starts a chain without keys signing at once.
+    #[test]
+    fn the_operator_rotates_id_chains_now() {
+        let rs = [JwsAlg::RS256];
+        let c = key("c", KeyState::Current, 0, Some(600));
+        let n = key("n", KeyState::Next, 0, None);
+        let idc = id_key("i1", "RS256", KeyState::Current, 10);
+        let idn = id_key("i2", "RS256", KeyState::Next, 20);
+        let keys = [c.clone(), n.clone(), idc, idn];
+        let promote = [
+            Step::Promote {
+                next: "i2".into(),
+                current: Some("i1".into()),
+            },
+            Step::CreateId(JwsAlg::RS256, KeyState::Next),
+        ];
+        assert!(
+            plan_id(&keys, 30, &P, &rs, IdRotation::Now).is_empty(),
+            "too new"
+        );
+        assert_eq!(plan_id(&keys, 30, &P, &rs, IdRotation::Forced), promote);
+        assert_eq!(
+            plan_id(&keys, 20 + 100 + MARGIN, &P, &rs, IdRotation::Now),
+            promote
+        );
+        let bare = [c, n];
+        assert_eq!(
+            plan_id(&bare, 30, &P, &[JwsAlg::ES384], IdRotation::Now),
+            [Step::CreateId(JwsAlg::ES384, KeyState::Next)]
+        );
+        assert_eq!(
+            plan_id(&bare, 30, &P, &[JwsAlg::ES384], IdRotation::Forced),
+            [
+                Step::CreateId(JwsAlg::ES384, KeyState::Current),
+                Step::CreateId(JwsAlg::ES384, KeyState::Next)
+            ]
         );
     }
 

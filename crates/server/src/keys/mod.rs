@@ -19,8 +19,8 @@ pub mod secrets;
 
 pub use files::{MasterKey, PREVIOUS_PEPPER_FACT, bind, key_file, master_key, still_bound};
 pub use lifecycle::{
-    DEFAULT_ALG, DEFAULT_ID_ALG, Policy, ROTATION_LEASE, SIGNING_ALG_FACT, Step, apply, id_algs,
-    plan, retire_until, store_alg, tick,
+    DEFAULT_ALG, DEFAULT_ID_ALG, IdRotation, Policy, ROTATION_LEASE, SIGNING_ALG_FACT, Step, apply,
+    id_algs, plan, plan_id, retire_until, store_alg, tick,
 };
 pub use ring::{KeyRing, SharedClock};
 pub use secrets::Secrets;
