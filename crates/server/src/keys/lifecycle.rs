@@ -178,7 +178,11 @@ pub fn plan_id(
         seen.push(alg.name());
         let current = id_key(alg.name(), KeyState::Current);
         match (current, id_key(alg.name(), KeyState::Next)) {
-            (None, None) if keys.is_empty() || when == IdRotation::Forced => {
+            // A new store (nothing published, so nothing cached), or the operator's force.
+            (None, None)
+                if (when == IdRotation::WhenDue && keys.is_empty())
+                    || when == IdRotation::Forced =>
+            {
                 steps.push(Step::CreateId(*alg, KeyState::Current));
                 steps.push(Step::CreateId(*alg, KeyState::Next));
             }
@@ -582,6 +586,11 @@ mod tests {
         assert_eq!(
             plan_id(&keys, 20 + 100 + MARGIN, &P, &rs, IdRotation::Now),
             promote
+        );
+        assert_eq!(
+            plan_id(&[], 30, &P, &rs, IdRotation::Now),
+            [Step::CreateId(JwsAlg::RS256, KeyState::Next)],
+            "the operator's rotation of an empty store publishes first"
         );
         let bare = [c, n];
         assert_eq!(
