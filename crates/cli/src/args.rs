@@ -715,6 +715,32 @@ mod completion {
     }
 }
 
+/// What a client that people sign in to is given (`client create` and `client update`; on an
+/// update only what is given changes).
+#[derive(Debug, Args, Default, Clone)]
+pub struct PeopleFlags {
+    /// The algorithm of its ID tokens (default RS256, OpenID Connect's; "" resets it); the
+    /// service keeps a key chain for every algorithm a client registered.
+    #[arg(long, value_name = "ALG")]
+    pub id_token_alg: Option<String>,
+    /// Subject identifiers: public (the same for every application) or pairwise (one per
+    /// sector, so applications of different sectors cannot link a person).
+    #[arg(long, value_name = "TYPE", value_parser = ["public", "pairwise"])]
+    pub subject_type: Option<String>,
+    /// The sector whose applications share pairwise subjects: a host, or an https URL of it
+    /// (default: the one host of the redirect URIs; "" removes it).
+    #[arg(long, value_name = "HOST")]
+    pub sector_identifier: Option<String>,
+    /// Its refresh-token families end after this long unused (default: the server's
+    /// refresh_idle_ttl, 30d; 0s: the server's again).
+    #[arg(long, value_name = "DUR")]
+    pub refresh_idle_ttl: Option<String>,
+    /// Its refresh-token families end this long after they began (default: the server's
+    /// refresh_absolute_ttl, 90d; 0s: the server's again).
+    #[arg(long, value_name = "DUR")]
+    pub refresh_absolute_ttl: Option<String>,
+}
+
 /// Where the token service's configuration and store are: the same options for `serve`,
 /// `client`, `keys` and `events`, so operators' commands work on the store of a running server.
 #[derive(Debug, Args, Default, Clone)]
@@ -859,26 +885,9 @@ pub enum ClientCommand {
         /// custom attribute, or groups), drop:NAME.
         #[arg(long = "claim", value_name = "RULE")]
         claim_map: Vec<String>,
-        /// The algorithm of its ID tokens (default RS256, OpenID Connect's); the service keeps
-        /// a key chain for every algorithm a client registered.
-        #[arg(long, value_name = "ALG")]
-        id_token_alg: Option<String>,
-        /// Subject identifiers: public (the same for every application) or pairwise (one per
-        /// sector, so applications of different sectors cannot link a person).
-        #[arg(long, value_name = "TYPE", value_parser = ["public", "pairwise"])]
-        subject_type: Option<String>,
-        /// The sector whose applications share pairwise subjects: a host, or an https URL of
-        /// it (default: the one host of the redirect URIs).
-        #[arg(long, value_name = "HOST")]
-        sector_identifier: Option<String>,
-        /// Its refresh-token families end after this long unused (default: the server's
-        /// refresh_idle_ttl, 30d).
-        #[arg(long, value_name = "DUR")]
-        refresh_idle_ttl: Option<String>,
-        /// Its refresh-token families end this long after they began (default: the server's
-        /// refresh_absolute_ttl, 90d).
-        #[arg(long, value_name = "DUR")]
-        refresh_absolute_ttl: Option<String>,
+        /// Its ID tokens, subjects and refresh-token lifetimes.
+        #[command(flatten)]
+        people: PeopleFlags,
         /// Access token lifetime (default: the server's token_ttl).
         #[arg(long, value_name = "DUR")]
         token_ttl: Option<String>,
@@ -962,24 +971,9 @@ pub enum ClientCommand {
         /// New userinfo claim rules (repeat; replaces them all; --claim "" removes them).
         #[arg(long = "claim", value_name = "RULE")]
         claim_map: Vec<String>,
-        /// The algorithm of its ID tokens ("" resets it to RS256); the service keeps
-        /// a key chain for every algorithm a client registered.
-        #[arg(long, value_name = "ALG")]
-        id_token_alg: Option<String>,
-        /// Subject identifiers: public (the same for every application) or pairwise (one per
-        /// sector, so applications of different sectors cannot link a person).
-        #[arg(long, value_name = "TYPE", value_parser = ["public", "pairwise"])]
-        subject_type: Option<String>,
-        /// The sector whose applications share pairwise subjects: a host, or an https URL of
-        /// it ("" removes it).
-        #[arg(long, value_name = "HOST")]
-        sector_identifier: Option<String>,
-        /// Its refresh-token families end after this long unused (0s: the server's).
-        #[arg(long, value_name = "DUR")]
-        refresh_idle_ttl: Option<String>,
-        /// Its refresh-token families end this long after they began (0s: the server's).
-        #[arg(long, value_name = "DUR")]
-        refresh_absolute_ttl: Option<String>,
+        /// Its ID tokens, subjects and refresh-token lifetimes.
+        #[command(flatten)]
+        people: PeopleFlags,
     },
     /// The application's live grants (refresh-token families): person, scopes, since, until.
     Grants {

@@ -7,7 +7,9 @@ use tessera_server::admin::{Admin, ClientSpec, NewCredentials};
 use tessera_server::config::Config;
 use tessera_server::error::Error;
 
-use crate::args::{ClientCommand, EventsArgs, KeysCommand, MigrateArgs, ServeArgs, ServerOpts};
+use crate::args::{
+    ClientCommand, EventsArgs, KeysCommand, MigrateArgs, PeopleFlags, ServeArgs, ServerOpts,
+};
 use crate::exit::{CmdResult, Failure};
 use crate::input;
 use crate::output;
@@ -290,6 +292,18 @@ fn print_credentials(c: &NewCredentials, issuer: &str, json: bool) -> CmdResult 
     ))
 }
 
+/// The part of a client's spec that [`PeopleFlags`] gives.
+fn people_spec(f: &PeopleFlags) -> Result<ClientSpec, Failure> {
+    Ok(ClientSpec {
+        id_token_alg: f.id_token_alg.clone(),
+        pairwise: f.subject_type.as_deref().map(|t| t == "pairwise"),
+        sector_identifier: f.sector_identifier.clone(),
+        refresh_idle_ttl: ttl(f.refresh_idle_ttl.as_deref())?,
+        refresh_absolute_ttl: ttl(f.refresh_absolute_ttl.as_deref())?,
+        ..ClientSpec::default()
+    })
+}
+
 /// A repeated flag: `None` when it was not given.
 fn some(list: &[String]) -> Option<Vec<String>> {
     (!list.is_empty()).then(|| list.to_vec())
@@ -346,11 +360,7 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                 require_par,
                 backchannel_logout_uri,
                 claim_map,
-                id_token_alg,
-                subject_type,
-                sector_identifier,
-                refresh_idle_ttl,
-                refresh_absolute_ttl,
+                people,
                 json,
             } => {
                 let admin = open(opts).await?;
@@ -371,11 +381,7 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                         require_par: Some(*require_par),
                         backchannel_logout_uri: backchannel_logout_uri.clone(),
                         claim_map: Some(claim_map.clone()),
-                        id_token_alg: id_token_alg.clone(),
-                        pairwise: subject_type.as_deref().map(|t| t == "pairwise"),
-                        sector_identifier: sector_identifier.clone(),
-                        refresh_idle_ttl: ttl(refresh_idle_ttl.as_deref())?,
-                        refresh_absolute_ttl: ttl(refresh_absolute_ttl.as_deref())?,
+                        ..people_spec(people)?
                     })
                     .await
                     .map_err(admin_error)?;
@@ -429,11 +435,7 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                 require_par,
                 backchannel_logout_uri,
                 claim_map,
-                id_token_alg,
-                subject_type,
-                sector_identifier,
-                refresh_idle_ttl,
-                refresh_absolute_ttl,
+                people,
             } => {
                 let admin = open(opts).await?;
                 let c = admin
@@ -457,11 +459,7 @@ pub fn client(c: &ClientCommand) -> CmdResult {
                             claim_map: some(claim_map).map(|m| {
                                 m.into_iter().filter(|r| !r.is_empty()).collect()
                             }),
-                            id_token_alg: id_token_alg.clone(),
-                            pairwise: subject_type.as_deref().map(|t| t == "pairwise"),
-                            sector_identifier: sector_identifier.clone(),
-                            refresh_idle_ttl: ttl(refresh_idle_ttl.as_deref())?,
-                            refresh_absolute_ttl: ttl(refresh_absolute_ttl.as_deref())?,
+                            ..people_spec(people)?
                         },
                     )
                     .await
