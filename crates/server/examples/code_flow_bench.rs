@@ -502,14 +502,14 @@ async fn peer_codes_with(
     codes
 }
 
-/// Redeems every code with CONCURRENCY clients; the seconds it took.
+/// Redeems every code with CONCURRENCY clients; the seconds it took, and the answers.
 async fn exchange(
     base: &str,
     token_path: &str,
     client: &str,
     verifier: &str,
     codes: Vec<String>,
-) -> f64 {
+) -> (f64, Vec<serde_json::Value>) {
     let http = reqwest::Client::new();
     let queue = std::sync::Arc::new(std::sync::Mutex::new(codes));
     let start = Instant::now();
@@ -522,6 +522,7 @@ async fn exchange(
             verifier.to_owned(),
         );
         tasks.push(tokio::spawn(async move {
+            let mut answers = Vec::new();
             loop {
                 let Some(code) = queue.lock().unwrap().pop() else {
                     break;
@@ -545,13 +546,16 @@ async fn exchange(
                     body["access_token"].is_string() && body["id_token"].is_string(),
                     "{body}"
                 );
+                answers.push(body);
             }
+            answers
         }));
     }
+    let mut answers = Vec::new();
     for t in tasks {
-        t.await.unwrap();
+        answers.extend(t.await.unwrap());
     }
-    start.elapsed().as_secs_f64()
+    (start.elapsed().as_secs_f64(), answers)
 }
 
 /// Families per server for the refresh part, and how long each server is loaded per round.
@@ -567,7 +571,7 @@ fn refresh_clients() -> usize {
         .clamp(1, FAMILIES)
 }
 
-/// Redeems codes one by one: each family's first refresh token.
+/// Redeems the codes ([`exchange`]): each family's first refresh token.
 async fn refresh_tokens(
     base: &str,
     token_path: &str,
@@ -575,32 +579,17 @@ async fn refresh_tokens(
     verifier: &str,
     codes: Vec<String>,
 ) -> Vec<String> {
-    let http = reqwest::Client::new();
-    let mut tokens = Vec::new();
-    for code in codes {
-        let body: serde_json::Value = http
-            .post(format!("{base}{token_path}"))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code.as_str()),
-                ("redirect_uri", REDIRECT),
-                ("client_id", client),
-                ("code_verifier", verifier),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        tokens.push(
+    exchange(base, token_path, client, verifier, codes)
+        .await
+        .1
+        .into_iter()
+        .map(|body| {
             body["refresh_token"]
                 .as_str()
                 .unwrap_or_else(|| panic!("no refresh token: {body}"))
-                .to_owned(),
-        );
-    }
-    tokens
+                .to_owned()
+        })
+        .collect()
 }
 
 /// CONCURRENCY clients refresh the families for ROTATE_FOR, each answer's token used for the
@@ -994,7 +983,9 @@ fn main() {
             for _ in 0..BATCHES {
                 for (k, t) in [&es, &rs].iter().enumerate() {
                     let c = tessera_codes(t, codes, &challenge).await;
-                    secs[k] += exchange(&t.base, "/oauth2/token", &t.client, &verifier, c).await;
+                    secs[k] += exchange(&t.base, "/oauth2/token", &t.client, &verifier, c)
+                        .await
+                        .0;
                 }
                 if peer.is_some() {
                     let c =
@@ -1006,7 +997,8 @@ fn main() {
                         &verifier,
                         c,
                     )
-                    .await;
+                    .await
+                    .0;
                 }
             }
             for k in 0..3 {
