@@ -69,6 +69,7 @@ pub mod jwk;
 pub mod jws;
 pub mod jwt;
 pub mod secret;
+pub mod status;
 
 pub use alg::{Enc, JweAlg, JwsAlg};
 pub use error::Error;

@@ -61,6 +61,14 @@ pub fn app(state: AppState) -> Router {
         .route(&at(paths::PAR), post(endpoints::par::par))
         .route(&at(paths::JWKS), get(endpoints::discovery::jwks))
         .route(
+            &at(paths::STATUS_LISTS),
+            get(endpoints::status::aggregation),
+        )
+        .route(
+            &format!("{}/{{id}}", at(paths::STATUS_LISTS)),
+            get(endpoints::status::list),
+        )
+        .route(
             &at(paths::USERINFO),
             get(endpoints::userinfo::userinfo).post(endpoints::userinfo::userinfo),
         )

@@ -20,6 +20,9 @@ pub const USERINFO: &str = "/oauth2/userinfo";
 pub const AUTHORIZE: &str = "/oauth2/authorize";
 /// `POST`: pushed authorization requests (RFC 9126).
 pub const PAR: &str = "/oauth2/par";
+/// `GET`: the status lists published now (Token Status List aggregation); a list is at
+/// `STATUS_LISTS/{id}`.
+pub const STATUS_LISTS: &str = "/oauth2/status-lists";
 /// `GET`: the published keys.
 pub const JWKS: &str = "/.well-known/jwks.json";
 /// `GET`: authorization server metadata (RFC 8414).
@@ -58,6 +61,8 @@ pub struct Urls {
     pub metadata: String,
     /// The debugger page.
     pub debugger: String,
+    /// The status list aggregation endpoint; each list is under it.
+    pub status_lists: String,
     /// The issuer's path (`/auth`, or empty): the routes are mounted under it.
     pub prefix: String,
 }
@@ -79,8 +84,17 @@ impl Urls {
             end_session: url("/oauth2/logout"),
             metadata: format!("{origin}{AS_METADATA}{path}"),
             debugger: format!("{issuer}{DEBUGGER}/"),
+            status_lists: url(STATUS_LISTS),
             prefix: path.to_owned(),
         }
+    }
+}
+
+impl Urls {
+    /// The URI of status list `id` (the `uri` of its tokens' `status` claims).
+    #[must_use]
+    pub fn status_list(&self, id: i64) -> String {
+        format!("{}/{id}", self.status_lists)
     }
 }
 
@@ -107,6 +121,7 @@ pub fn label(prefix: &str, path: Option<&str>) -> &'static str {
         Some(INTROSPECT) => "introspect",
         Some(REVOKE) => "revoke",
         Some(JWKS) => "jwks",
+        Some(p) if p.starts_with(STATUS_LISTS) => "status_list",
         Some(USERINFO) => "userinfo",
         Some(PAR) => "par",
         Some("/oauth2/logout") => "end_session",

@@ -362,6 +362,11 @@ fn background(state: &AppState, stopped: &watch::Receiver<bool>) {
                     s.metrics().store_error();
                     tracing::warn!(error = %e, "cannot purge refresh-token families");
                 }
+                // A status list goes once its last token has expired.
+                if let Err(e) = s.store().purge_status_lists(now).await {
+                    s.metrics().store_error();
+                    tracing::warn!(error = %e, "cannot purge status lists");
+                }
                 let quiet = s
                     .now_millis()
                     .saturating_sub(crate::pages::THROTTLE_RESET_MS);

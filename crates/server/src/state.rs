@@ -49,6 +49,8 @@ struct Inner {
     security: crate::security::Policy,
     /// Password work, on a bounded pool.
     passwords: crate::users::Passwords,
+    /// Token Status Lists: the block of indices this node hands out, the lists it built.
+    status_lists: crate::tokens::status::StatusLists,
 }
 
 impl AppState {
@@ -107,10 +109,17 @@ impl AppState {
                 urls: crate::paths::Urls::new(&config_issuer),
                 security: crate::security::Policy::api(),
                 passwords,
+                status_lists: crate::tokens::status::StatusLists::default(),
             }),
         };
         state.reload().await?;
         Ok(state)
+    }
+
+    /// Token Status Lists.
+    #[must_use]
+    pub fn status_lists(&self) -> &crate::tokens::status::StatusLists {
+        &self.inner.status_lists
     }
 
     /// The store.

@@ -26,12 +26,12 @@ use std::sync::Arc;
 pub use error::StoreError;
 pub use records::{
     AuthCode, Client, Consent, Event, KeyPurpose, KeyState, PendingLogout, RefreshFamily, Rotation,
-    Session, StoredKey, User,
+    Session, StatusBlock, StatusListInfo, StoredKey, TokenStatus, User,
 };
 pub use sql::{Schema, SqlStore};
 pub use traits::{
     ClientStore, Coordination, EventStore, GrantStore, KeyStore, RefreshStore, RevocationStore,
-    SessionStore, Store, UserStore,
+    SessionStore, StatusStore, Store, UserStore,
 };
 
 /// Where the store is.

@@ -93,6 +93,11 @@ pub struct Config {
     /// A rotated refresh token presented again within this window (a retry, a second tab) is
     /// answered with the family's live token instead of being taken for theft.
     pub refresh_grace: Duration,
+    /// Whether access tokens carry a `status` claim into a published Token Status List
+    /// (on by default): APIs that check it see a revocation within `status_list_ttl`.
+    pub status_lists: bool,
+    /// How long an API may cache a status list token (its `ttl` and `max-age`).
+    pub status_list_ttl: Duration,
     /// What the consent page says a scope lets an application do (scope → words).
     pub scope_descriptions: std::collections::BTreeMap<String, String>,
     /// Argon2id parameters of new password hashes (older hashes keep working and are
@@ -151,6 +156,8 @@ impl Default for Config {
             refresh_idle_ttl: Duration::from_secs(30 * 86_400),
             refresh_absolute_ttl: Duration::from_secs(90 * 86_400),
             refresh_grace: Duration::from_secs(10),
+            status_lists: true,
+            status_list_ttl: Duration::from_secs(10),
             scope_descriptions: std::collections::BTreeMap::new(),
             issuer_set: false,
             secret_flags: Vec::new(),

@@ -390,6 +390,32 @@ pub const SETTINGS: &[Setting] = &[
         show: |c| secs(c.refresh_grace),
     },
     Setting {
+        name: "status_lists",
+        help: "access tokens carry a status claim into a published Token Status List, so APIs see revocations: on or off (default on)",
+        set: |c, v, _| {
+            c.status_lists = match v {
+                "on" => true,
+                "off" => false,
+                _ => return Err("expected on or off".into()),
+            };
+            Ok(())
+        },
+        show: |c| Some(if c.status_lists { "on" } else { "off" }.into()),
+    },
+    Setting {
+        name: "status_list_ttl",
+        help: "how long APIs may cache a status list: a revocation reaches them within it (default 10s, 1s to 1h)",
+        set: |c, v, _| {
+            let d = duration(v)?;
+            if d < std::time::Duration::from_secs(1) || d > std::time::Duration::from_secs(3600) {
+                return Err("expected 1s to 1h".into());
+            }
+            c.status_list_ttl = d;
+            Ok(())
+        },
+        show: |c| secs(c.status_list_ttl),
+    },
+    Setting {
         name: "scope_descriptions",
         help: "what the consent page says each scope lets an application do: SCOPE=WORDS pairs separated by |, e.g. \"orders:read=see your orders|orders:write=place orders for you\" (default: “use SCOPE on your behalf”)",
         set: |c, v, _| {

@@ -70,7 +70,7 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         claims.extend_from_slice(names);
     }
     let id_algs: Vec<&str> = state.keys().id_algs().iter().map(|a| a.name()).collect();
-    let doc = json!({
+    let mut doc = json!({
         "issuer": iss,
         "authorization_endpoint": urls.authorize,
         "token_endpoint": urls.token,
@@ -103,6 +103,14 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "access_token_signing_alg_values_supported": algs,
         "dpop_signing_alg_values_supported": dpop_algs,
     });
+    if state.config().status_lists
+        && let Some(map) = doc.as_object_mut()
+    {
+        map.insert(
+            "status_list_aggregation_endpoint".into(),
+            json!(urls.status_lists),
+        );
+    }
     (
         [(
             header::CACHE_CONTROL,

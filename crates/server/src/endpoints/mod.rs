@@ -7,6 +7,7 @@ pub mod health;
 pub mod introspect;
 pub mod par;
 pub mod revoke;
+pub mod status;
 pub mod token;
 pub mod userinfo;
 

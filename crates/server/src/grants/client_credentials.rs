@@ -81,6 +81,22 @@ impl Grant for ClientCredentials {
         // One reading of the clock: `iat` is its second, the `jti` carries its millisecond.
         let issued_ms = state.now_millis();
         let scope = scope.join(" ");
+        let jti = new_jti(issued_ms).map_err(|_| OAuthError::server_error())?;
+        let status = state
+            .status_lists()
+            .assign(
+                state,
+                tessera_store::TokenStatus {
+                    list_id: 0,
+                    idx: 0,
+                    jti: jti.clone(),
+                    client_id: client.id.clone(),
+                    user_id: None,
+                    grant_id: None,
+                    issued_ms,
+                },
+            )
+            .await?;
         let minted = mint(
             state,
             &state.keys(),
@@ -89,11 +105,12 @@ impl Grant for ClientCredentials {
                 sub: &client.id,
                 aud,
                 scope: &scope,
-                jti: new_jti(issued_ms).map_err(|_| OAuthError::server_error())?,
+                jti,
                 issued_ms,
                 jkt: req.dpop_jkt.as_deref(),
                 person: None,
                 grant_id: None,
+                status,
             },
         )?;
         Ok(TokenResponse {

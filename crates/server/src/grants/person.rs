@@ -62,6 +62,21 @@ pub async fn tokens(
     let sub = crate::users::subjects::subject_for(store, client, p.user_id, now)
         .await
         .map_err(OAuthError::from)?;
+    let status = state
+        .status_lists()
+        .assign(
+            state,
+            tessera_store::TokenStatus {
+                list_id: 0,
+                idx: 0,
+                jti: p.jti.clone(),
+                client_id: client.id.clone(),
+                user_id: Some(p.user_id.to_owned()),
+                grant_id: p.grant_id.map(str::to_owned),
+                issued_ms: p.issued_ms,
+            },
+        )
+        .await?;
     let Minted {
         token: access_token,
         ttl,
@@ -79,6 +94,7 @@ pub async fn tokens(
             jkt: req.dpop_jkt.as_deref(),
             person: Some((p.auth_time, &AMR)),
             grant_id: p.grant_id,
+            status,
         },
     )?;
     let id_token = if p.scopes.iter().any(|s| s == "openid") {

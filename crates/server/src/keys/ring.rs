@@ -25,6 +25,8 @@ pub struct IdSigner {
 pub struct KeyRing {
     /// The current key's `kid` and signer.
     pub current: Option<(String, JwtSigner)>,
+    /// The current access key's signer of status list tokens (`typ: statuslist+jwt`).
+    pub status: Option<JwtSigner>,
     /// The current ID-token key of each algorithm.
     pub id_signers: Vec<IdSigner>,
     /// The current access key's ID-token signers: for clients that registered no algorithm
@@ -150,6 +152,7 @@ impl KeyRing {
     pub fn empty() -> Self {
         Self {
             current: None,
+            status: None,
             id_signers: Vec::new(),
             access_id_signer: None,
             jwks: r#"{"keys":[]}"#.into(),
@@ -237,6 +240,7 @@ impl KeyRing {
         let mut published = Vec::new();
         let mut access_keys = Vec::new();
         let mut current = None;
+        let mut status = None;
         let mut id_signers = Vec::new();
         let mut access_id_signer = None;
         let mut recorded = 0;
@@ -265,6 +269,7 @@ impl KeyRing {
                 match k.purpose {
                     KeyPurpose::Access => {
                         current = Some((k.kid.clone(), signer("at+jwt")?));
+                        status = Some(signer(tessera_jose::status::TYP)?);
                         access_id_signer = Some(ids);
                         recorded = k.signed_until.unwrap_or(0);
                     }
@@ -301,6 +306,7 @@ impl KeyRing {
         };
         Ok(Self {
             current,
+            status,
             id_signers,
             access_id_signer,
             jwks,

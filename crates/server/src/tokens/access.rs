@@ -39,6 +39,9 @@ pub struct AccessClaims<'a> {
     /// inactive at introspection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grant_id: Option<&'a str>,
+    /// Where its status is published (Token Status List §6.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<tessera_jose::status::StatusClaim>,
 }
 
 /// `cnf` of a DPoP-bound token.
@@ -77,6 +80,8 @@ pub struct Issue<'a> {
     pub person: Option<(i64, &'a [&'a str])>,
     /// The refresh-token family it belongs to.
     pub grant_id: Option<&'a str>,
+    /// Its place in a status list.
+    pub status: Option<super::status::Assigned>,
 }
 
 /// A signed access token and its lifetime.
@@ -125,6 +130,12 @@ pub fn mint(
         acr: g.person.map(|_| super::ACR_PASSWORD),
         amr: g.person.map(|(_, amr)| amr),
         grant_id: g.grant_id,
+        status: g.status.map(|a| tessera_jose::status::StatusClaim {
+            status_list: tessera_jose::status::StatusRef {
+                idx: a.idx,
+                uri: state.urls().status_list(a.list_id),
+            },
+        }),
     };
     let token = signer.sign(&claims).map_err(|e| {
         tracing::error!(error = %e, "signing failed");

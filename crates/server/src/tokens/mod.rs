@@ -4,6 +4,7 @@
 pub mod access;
 pub mod id;
 pub mod logout;
+pub mod status;
 pub mod verify;
 
 pub use verify::VerifiedTokens;

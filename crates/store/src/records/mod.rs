@@ -6,6 +6,7 @@ mod grant;
 mod key;
 mod refresh;
 mod session;
+mod status;
 mod user;
 
 pub use client::Client;
@@ -14,4 +15,5 @@ pub use grant::{AuthCode, Consent, PendingLogout};
 pub use key::{KeyPurpose, KeyState, StoredKey};
 pub use refresh::{RefreshFamily, Rotation};
 pub use session::Session;
+pub use status::{StatusBlock, StatusListInfo, TokenStatus};
 pub use user::User;

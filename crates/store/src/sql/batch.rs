@@ -1,5 +1,5 @@
-//! Group commit for the hottest writes: refresh-token rotations and code redemptions that
-//! arrive together are written in one transaction, so one synced commit (the cost of each
+//! Group commit for the hottest writes: refresh-token rotations, code redemptions and the
+//! status-list records of issued tokens that arrive together are written in one transaction, so one synced commit (the cost of each
 //! write with SQLite's `synchronous = FULL`, or PostgreSQL's WAL flush) serves them all, and
 //! each caller is answered only after it. (SQLite has one writer at a time anyway.) Between
 //! nodes on one PostgreSQL, the conditional statements decide as they do alone: a row another
@@ -29,6 +29,8 @@ pub(super) enum Op {
         now: i64,
         jti: String,
     },
+    /// [`crate::StatusStore::record_status`].
+    Status(crate::TokenStatus),
 }
 
 /// What a write did.
@@ -37,6 +39,8 @@ pub(super) enum Done {
     Rotated(bool),
     /// The code, when this redemption marked it used.
     Redeemed(Option<Row>),
+    /// A token's status record was written.
+    Recorded,
 }
 
 struct Pending {
@@ -132,6 +136,22 @@ async fn run(pool: &Pool, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
                 )
                 .await?,
             ),
+            Op::Status(t) => {
+                tx.execute(
+                    "INSERT INTO token_status (list_id, idx, jti, client_id, user_id, grant_id, issued_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    &[
+                        Arg::from(t.list_id),
+                        Arg::from(t.idx),
+                        Arg::from(&t.jti),
+                        Arg::from(&t.client_id),
+                        Arg::from(t.user_id.as_deref()),
+                        Arg::from(t.grant_id.as_deref()),
+                        Arg::from(t.issued_ms),
+                    ],
+                )
+                .await?;
+                Done::Recorded
+            }
         });
     }
     tx.commit().await?;

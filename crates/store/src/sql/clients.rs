@@ -136,6 +136,9 @@ impl ClientStore for SqlStore {
         let done = tx
             .execute("DELETE FROM clients WHERE id = $1", &[Arg::from(id)])
             .await?;
+        if done > 0 {
+            super::status::mark_deleted(&mut tx, id).await?;
+        }
         tx.commit_bumped().await?;
         Ok(done > 0)
     }

@@ -73,7 +73,7 @@ impl GrantStore for SqlStore {
         };
         let marked = match self.batch.write(&self.pool, op).await? {
             batch::Done::Redeemed(row) => row,
-            batch::Done::Rotated(_) => return Err(StoreError::Corrupt("a redemption's result")),
+            _ => return Err(StoreError::Corrupt("a redemption's result")),
         };
         if let Some(r) = marked {
             return Ok(Ok(code(&r)?));

@@ -12,6 +12,7 @@ mod keys;
 mod refresh;
 mod revocations;
 mod sessions;
+mod status;
 mod users;
 
 use std::borrow::Cow;

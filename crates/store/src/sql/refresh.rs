@@ -86,7 +86,7 @@ impl RefreshStore for SqlStore {
         };
         match self.batch.write(&self.pool, op).await? {
             batch::Done::Rotated(moved) => Ok(moved),
-            batch::Done::Redeemed(_) => Err(StoreError::Corrupt("a rotation's result")),
+            _ => Err(StoreError::Corrupt("a rotation's result")),
         }
     }
 

@@ -141,6 +141,9 @@ impl UserStore for SqlStore {
         tx.execute("DELETE FROM pairwise_subjects WHERE user_id = $1", &args)
             .await?;
         let done = tx.execute("DELETE FROM users WHERE id = $1", &args).await?;
+        if done > 0 {
+            super::status::mark_deleted(&mut tx, id).await?;
+        }
         tx.commit().await?;
         Ok(done > 0)
     }

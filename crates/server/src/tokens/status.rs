@@ -1,0 +1,259 @@
+//! Token Status Lists (draft-ietf-oauth-status-list): every access token gets an index in a
+//! published list, and the list's bit for it is set once introspection would call the token
+//! inactive.
+//!
+//! Indices: a list has room for [`CAPACITY`] tokens and a counter; a node takes blocks of
+//! [`BLOCK`] counter values (one store write per block), and a token's index is its counter
+//! value through the list's keyed permutation (a Feistel network under a random key per list),
+//! so neither an index nor the set bits tell when a token was issued or how many a client got.
+//! A list takes tokens for [`OPEN_FOR`] seconds or until full, then a new one starts; it is
+//! published until its last token has expired.
+//!
+//! Each token's index is recorded with what introspection asks about it (client, person, grant,
+//! `jti`, when issued), in the store's group commit, before the token is answered. A list is
+//! built from those records and the same tables introspection reads, so every way of making a
+//! token inactive sets its bit, on every node, with nothing to keep in step. A node keeps a
+//! built list for [`REBUILD_AFTER`] at most.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tessera_jose::status::{ListTimes, Status, StatusList};
+use tessera_store::{StatusListInfo, TokenStatus};
+
+use crate::error::OAuthError;
+use crate::state::AppState;
+
+/// Tokens per list (2^20: a 128 KiB bit array before compression).
+pub const CAPACITY: i64 = 1 << 20;
+const CAPACITY_BITS: u32 = 20;
+/// Counter values a node takes at once.
+pub const BLOCK: i64 = 1024;
+/// How long a list takes new tokens, seconds.
+pub const OPEN_FOR: i64 = 3600;
+/// How long a node serves a list it built before building it again.
+pub const REBUILD_AFTER: Duration = Duration::from_secs(1);
+/// How long a list token may be used after it was made, beyond its `ttl`, when the service
+/// cannot be reached (APIs cap their stale-if-error window with it).
+pub const STALE_ALLOWANCE: i64 = 300;
+
+/// A token's place: the list and the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Assigned {
+    /// The list.
+    pub list_id: i64,
+    /// The index.
+    pub idx: u64,
+}
+
+/// The block a node is handing out.
+struct Block {
+    list_id: i64,
+    key: [u8; 32],
+    next: i64,
+    end: i64,
+    closes_at: i64,
+}
+
+/// A built list token.
+struct Built {
+    token: String,
+    at: Instant,
+    iat: i64,
+}
+
+/// The node's status-list state: the block it hands out indices from, and the lists it built.
+#[derive(Default)]
+pub struct StatusLists {
+    block: tokio::sync::Mutex<Option<Block>>,
+    built: Mutex<HashMap<i64, Arc<Built>>>,
+    building: tokio::sync::Mutex<()>,
+}
+
+/// The permutation of `0..2^CAPACITY_BITS` under `key`: four rounds of a balanced Feistel
+/// network whose round function is HMAC-SHA-256.
+fn permute(key: &[u8; 32], counter: u64) -> u64 {
+    let half = CAPACITY_BITS / 2;
+    let mask = (1u64 << half) - 1;
+    let (mut left, mut right) = ((counter >> half) & mask, counter & mask);
+    for round in 0u8..4 {
+        let mut msg = [0u8; 9];
+        msg[0] = round;
+        msg[1..].copy_from_slice(&right.to_be_bytes());
+        let mac = tessera_jose::secret::hmac_sha256(key, &msg);
+        let f = u64::from(u32::from_be_bytes([mac[0], mac[1], mac[2], mac[3]])) & mask;
+        (left, right) = (right, left ^ f);
+    }
+    (left << half) | right
+}
+
+impl StatusLists {
+    /// An index for a token being issued, recorded with what introspection asks about it.
+    /// `None` when status lists are off.
+    ///
+    /// # Errors
+    /// `temporarily_unavailable` when the store cannot take a block or the record.
+    pub async fn assign(
+        &self,
+        state: &AppState,
+        t: TokenStatus,
+    ) -> Result<Option<Assigned>, OAuthError> {
+        if !state.config().status_lists {
+            return Ok(None);
+        }
+        let assigned = self.next_index(state).await?;
+        state
+            .store()
+            .record_status(&TokenStatus {
+                list_id: assigned.list_id,
+                idx: i64::try_from(assigned.idx).map_err(|_| OAuthError::server_error())?,
+                ..t
+            })
+            .await
+            .map_err(OAuthError::from)?;
+        Ok(Some(assigned))
+    }
+
+    async fn next_index(&self, state: &AppState) -> Result<Assigned, OAuthError> {
+        let now = state.now();
+        let mut block = self.block.lock().await;
+        let usable = block
+            .as_ref()
+            .is_some_and(|b| b.next < b.end && now < b.closes_at);
+        if !usable {
+            let key = tessera_jose::secret::random(32).map_err(|_| OAuthError::server_error())?;
+            let new = StatusListInfo {
+                id: 0,
+                capacity: CAPACITY,
+                perm_key: tessera_jose::b64::encode(&key),
+                created_at: now,
+                closes_at: now + OPEN_FOR,
+                // Its last token expires at most max_token_ttl after it closes.
+                expires_at: now + OPEN_FOR + state.policy().max_token_ttl + STALE_ALLOWANCE,
+            };
+            let taken = state
+                .store()
+                .take_status_block(now, BLOCK, &new)
+                .await
+                .map_err(OAuthError::from)?;
+            let key: [u8; 32] = tessera_jose::b64::decode(&taken.list.perm_key)
+                .ok()
+                .and_then(|k| k.try_into().ok())
+                .ok_or_else(|| {
+                    tracing::error!(list = taken.list.id, "a status list's key is not 32 bytes");
+                    OAuthError::server_error()
+                })?;
+            *block = Some(Block {
+                list_id: taken.list.id,
+                key,
+                next: taken.start,
+                end: taken.end,
+                closes_at: taken.list.closes_at,
+            });
+        }
+        let b = block.as_mut().ok_or_else(OAuthError::server_error)?;
+        let counter = u64::try_from(b.next).map_err(|_| OAuthError::server_error())?;
+        b.next += 1;
+        Ok(Assigned {
+            list_id: b.list_id,
+            idx: permute(&b.key, counter),
+        })
+    }
+
+    /// The status list token of list `id` (built at most [`REBUILD_AFTER`] ago), with its
+    /// age in seconds; `None` for a list that does not exist or has expired.
+    ///
+    /// # Errors
+    /// When the store cannot be read or signing fails.
+    pub async fn token(
+        &self,
+        state: &AppState,
+        id: i64,
+    ) -> Result<Option<(String, i64)>, OAuthError> {
+        if let Some(b) = self.fresh(id) {
+            return Ok(Some((b.token.clone(), state.now() - b.iat)));
+        }
+        // One build at a time on a node; whoever waited uses what the builder made.
+        let _one = self.building.lock().await;
+        if let Some(b) = self.fresh(id) {
+            return Ok(Some((b.token.clone(), state.now() - b.iat)));
+        }
+        let store = state.store();
+        let now = state.now();
+        let Some(info) = store.status_list(id).await.map_err(OAuthError::from)? else {
+            return Ok(None);
+        };
+        if info.expires_at <= now {
+            return Ok(None);
+        }
+        let capacity = usize::try_from(info.capacity).map_err(|_| OAuthError::server_error())?;
+        let mut list = StatusList::new(1, capacity).map_err(|_| OAuthError::server_error())?;
+        for idx in store.revoked_indices(id).await.map_err(OAuthError::from)? {
+            let idx = u64::try_from(idx).map_err(|_| OAuthError::server_error())?;
+            list.set(idx, Status::INVALID)
+                .map_err(|_| OAuthError::server_error())?;
+        }
+        let keys = state.keys();
+        let signer = keys.status.as_ref().ok_or_else(OAuthError::unavailable)?;
+        let ttl = state.config().status_list_ttl.as_secs().max(1);
+        let ttl_i = i64::try_from(ttl).unwrap_or(3600);
+        let times = ListTimes {
+            iat: now,
+            exp: Some(now + ttl_i + STALE_ALLOWANCE),
+            ttl: Some(ttl),
+        };
+        keys.signed_until(now + ttl_i + STALE_ALLOWANCE);
+        let uri = state.urls().status_list(id);
+        let token = tessera_jose::status::sign_list(
+            signer,
+            Some(&state.config().issuer),
+            &uri,
+            &list,
+            &times,
+        )
+        .map_err(|e| {
+            tracing::error!(error = %e, "signing a status list failed");
+            OAuthError::server_error()
+        })?;
+        let built = Arc::new(Built {
+            token: token.clone(),
+            at: Instant::now(),
+            iat: now,
+        });
+        if let Ok(mut map) = self.built.lock() {
+            // Lists that expired are dropped with the next build.
+            map.retain(|_, b| b.at.elapsed() < REBUILD_AFTER * 60);
+            map.insert(id, built);
+        }
+        Ok(Some((token, 0)))
+    }
+
+    fn fresh(&self, id: i64) -> Option<Arc<Built>> {
+        let map = self.built.lock().ok()?;
+        map.get(&id)
+            .filter(|b| b.at.elapsed() < REBUILD_AFTER)
+            .cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CAPACITY, permute};
+
+    #[test]
+    fn the_permutation_is_one_to_one_and_keyed() {
+        let key = [9u8; 32];
+        let n = usize::try_from(CAPACITY).unwrap();
+        let mut seen = vec![false; n];
+        for c in 0..CAPACITY as u64 {
+            let i = usize::try_from(permute(&key, c)).unwrap();
+            assert!(!seen[i], "index {i} given twice");
+            seen[i] = true;
+        }
+        // The first indices are spread over the list, and another key gives others.
+        let first: Vec<u64> = (0..8).map(|c| permute(&key, c)).collect();
+        assert!(first.windows(2).any(|w| w[0].abs_diff(w[1]) > 1000));
+        assert_ne!(first, (0..8).map(|c| permute(&[1; 32], c)).collect::<Vec<_>>());
+    }
+}
