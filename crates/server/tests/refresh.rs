@@ -569,3 +569,184 @@ async fn two_nodes_rotate_a_family_once() {
     drop((t, b));
     db.drop_now().await;
 }
+
+/// Each token's bit in its status list, from the list the service publishes (verified with the
+/// published keys as an API would).
+async fn listed_valid(s: &Service, token: &str) -> bool {
+    let claims: Value = serde_json::from_slice(
+        &tessera_jose::b64::decode(token.split('.').nth(1).unwrap()).unwrap(),
+    )
+    .unwrap();
+    let r = tessera_jose::status::StatusRef::from_claims(&claims)
+        .unwrap()
+        .expect("every access token has a status");
+    let path = r.uri.strip_prefix(ISSUER).unwrap();
+    let (status, headers, body) = s.get(path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers["content-type"],
+        tessera_jose::status::MEDIA_TYPE,
+        "the draft's media type"
+    );
+    let (_, _, jwks) = s.get("/.well-known/jwks.json").await;
+    let set = tessera_jose::JwkSet::from_json(std::str::from_utf8(&jwks).unwrap()).unwrap();
+    let verifier = tessera_jose::jwt::Verifier::builder(set)
+        .algorithms_from_keys()
+        .issuer(ISSUER)
+        .skip_audience_check()
+        .typ(tessera_jose::status::TYP)
+        .clock(s.clock.clone())
+        .build()
+        .unwrap();
+    let list = tessera_jose::status::verify_list(
+        &verifier,
+        std::str::from_utf8(&body).unwrap(),
+        &r.uri,
+        1 << 22,
+    )
+    .unwrap();
+    assert_eq!(list.times.ttl, Some(10), "status_list_ttl's default");
+    list.status(r.idx).unwrap().is_valid()
+}
+
+/// Every token's status list bit agrees with introspection.
+async fn check(t: &Setup, tokens: &[(&str, String)], label: &str) {
+    for (who, tok) in tokens {
+        let active = t.s.introspect(&t.api, tok).await["active"] == true;
+        assert_eq!(
+            listed_valid(&t.s, tok).await,
+            active,
+            "after {label}: a token of {who} is {} at introspection",
+            if active { "active" } else { "inactive" }
+        );
+    }
+}
+
+/// Token Status Lists say what introspection says, for every token, after each way of
+/// revoking: RFC 7009, the client's tokens revoked, the client disabled and deleted, a grant
+/// revoked, a consent removed, a forced logout, the account disabled and deleted. Before a
+/// revocation, nothing is listed as revoked.
+#[tokio::test]
+async fn status_lists_agree_with_introspection() {
+    let t = setup(&[], ClientSpec::default()).await;
+    let s = &t.s;
+    // A second user and a machine client whose tokens are revoked in their own ways.
+    let bob = s
+        .admin
+        .create_user(NewUser {
+            username: "bob".into(),
+            attributes: serde_json::Map::new(),
+            groups: Vec::new(),
+            password: None,
+        })
+        .await
+        .unwrap();
+    let machine = s.client("orders:read", &["api://orders"]).await;
+    let doomed = s.client("orders:read", &["api://orders"]).await;
+    let mut tokens: Vec<(&str, String)> = Vec::new();
+    let person_token = |v: &Value| v["access_token"].as_str().unwrap().to_owned();
+    // Person tokens, each of its own grant.
+    let mut grants = Vec::new();
+    for _ in 0..4 {
+        let (rt, f) = family(&t, true, None).await;
+        let (st, v) = refresh(&t, &rt, "").await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        tokens.push(("ada", person_token(&v)));
+        grants.push(f);
+    }
+    for _ in 0..3 {
+        tokens.push(("machine", s.token(&machine, "").await));
+        tokens.push(("doomed", s.token(&doomed, "").await));
+    }
+    check(&t, &tokens, "issuing").await;
+    assert!(
+        {
+            let mut all = true;
+            for (_, tok) in &tokens {
+                all &= listed_valid(s, tok).await;
+            }
+            all
+        },
+        "nothing listed before a revocation"
+    );
+    // Lists are rebuilt at most every second: each step waits that long (real time).
+    let step = || tokio::time::sleep(std::time::Duration::from_millis(1100));
+    // RFC 7009 of one machine token.
+    let (st, _, _) = s
+        .post_form(
+            "/oauth2/revoke",
+            &format!("token={}", tokens[4].1),
+            Some((&machine.client_id, machine.client_secret.as_deref().unwrap())),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    step().await;
+    check(&t, &tokens, "RFC 7009").await;
+    assert!(!listed_valid(s, &tokens[4].1).await);
+    // A grant revoked by the operator.
+    s.admin.revoke_grant(&grants[0].id).await.unwrap();
+    step().await;
+    check(&t, &tokens, "a grant revoked").await;
+    // The consent removed.
+    s.clock.advance(1);
+    s.state
+        .store()
+        .grant_consent(&tessera_store::Consent {
+            user_id: t.user_id.clone(),
+            client_id: t.app.client_id.clone(),
+            scopes: vec!["orders:read".into()],
+            granted_at: s.state.now() - 10,
+            revoked_before_ms: None,
+        })
+        .await
+        .unwrap();
+    s.admin
+        .revoke_consent("ada", &t.app.client_id)
+        .await
+        .unwrap();
+    step().await;
+    check(&t, &tokens, "a consent removed").await;
+    // New person tokens after that, then a forced logout, then the account disabled.
+    s.clock.advance(1);
+    for _ in 0..2 {
+        let (rt, _) = family(&t, true, None).await;
+        let (st, v) = refresh(&t, &rt, "").await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        tokens.push(("ada", person_token(&v)));
+    }
+    check(&t, &tokens, "new tokens after the removal").await;
+    s.clock.advance(1);
+    s.admin.logout_user("ada").await.unwrap();
+    step().await;
+    check(&t, &tokens, "a forced logout").await;
+    s.admin.set_user_enabled(&bob.id, false).await.unwrap();
+    s.admin.delete_user(&bob.id).await.unwrap();
+    s.admin.set_user_enabled("ada", false).await.unwrap();
+    step().await;
+    check(&t, &tokens, "accounts disabled and deleted").await;
+    // The machine client's tokens revoked; the other client disabled, then deleted.
+    s.clock.advance(1);
+    s.admin.revoke_tokens(&machine.client_id).await.unwrap();
+    s.admin.set_enabled(&doomed.client_id, false).await.unwrap();
+    s.state.refresh().await.unwrap();
+    step().await;
+    check(&t, &tokens, "a client's tokens revoked, a client disabled").await;
+    s.admin.delete_client(&doomed.client_id).await.unwrap();
+    s.state.refresh().await.unwrap();
+    step().await;
+    for (who, tok) in &tokens {
+        assert!(!listed_valid(s, tok).await, "every token of {who} listed revoked");
+    }
+    // The aggregation endpoint, named by the metadata, lists the list.
+    let (_, _, meta) = s.get("/.well-known/oauth-authorization-server").await;
+    let meta: Value = serde_json::from_slice(&meta).unwrap();
+    let agg = meta["status_list_aggregation_endpoint"].as_str().unwrap();
+    let (st, _, body) = s.get(agg.strip_prefix(ISSUER).unwrap()).await;
+    assert_eq!(st, StatusCode::OK);
+    let lists: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(lists["status_lists"].as_array().unwrap().len(), 1, "{lists}");
+    // Unknown lists are 404.
+    for path in ["/oauth2/status-lists/99", "/oauth2/status-lists/x", "/oauth2/status-lists/-1"] {
+        assert_eq!(s.get(path).await.0, StatusCode::NOT_FOUND, "{path}");
+    }
+}
