@@ -30,6 +30,12 @@ pub enum GuardError {
     /// The token was rejected.
     #[error("token rejected: {0}")]
     Token(tessera_jose::Error),
+    /// A token's status could not be had from its status list.
+    #[error("token status: {0}")]
+    Status(String),
+    /// Introspection did not answer usably.
+    #[error("introspection: {0}")]
+    Introspection(String),
 }
 
 /// What the middleware answers.

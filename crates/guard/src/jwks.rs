@@ -148,47 +148,12 @@ impl RemoteVerifier {
         options: CacheOptions,
         build: impl Fn(JwkSet) -> Result<Verifier, Error> + Send + Sync + 'static,
     ) -> Result<Self, GuardError> {
-        let base = check_url(issuer)?;
-        let http = client(&base, &options)?;
-        let trimmed = issuer.trim_end_matches('/');
-        let mut answers = Vec::new();
-        for path in [
-            "/.well-known/oauth-authorization-server",
-            "/.well-known/openid-configuration",
-        ] {
-            let url = format!("{trimmed}{path}");
-            // Refused, untrusted or silent: the other path would fare no better.
-            let resp = http
-                .get(&url)
-                .send()
-                .await
-                .map_err(|e| GuardError::Metadata(described(&e, &url)))?;
-            if !resp.status().is_success() {
-                answers.push(format!("{url} answered {}", http_status(resp.status())));
-                continue;
-            }
-            let kind = content_type(&resp);
-            let body = read_limited(resp, options.max_bytes).await?;
-            let meta: serde_json::Value = serde_json::from_slice(&body)
-                .map_err(|_| GuardError::Metadata(format!("{url} is not JSON ({kind})")))?;
-            let found = meta.get("issuer").and_then(|v| v.as_str());
-            if found != Some(issuer) {
-                return Err(GuardError::Metadata(format!(
-                    "the metadata at {url} names the issuer `{}`, not `{}` (they must be equal, RFC 8414 §3.3)",
-                    tessera_jose::error::escaped(found.unwrap_or_default()),
-                    tessera_jose::error::escaped(issuer)
-                )));
-            }
-            let jwks = meta
-                .get("jwks_uri")
-                .and_then(|v| v.as_str())
-                .ok_or_else(|| GuardError::Metadata(format!("{url} has no jwks_uri")))?;
-            return Self::new(jwks, options, build);
-        }
-        Err(GuardError::Metadata(format!(
-            "no authorization server metadata at the issuer: {}",
-            answers.join("; ")
-        )))
+        let meta = metadata(issuer, &options).await?;
+        let jwks = meta
+            .get("jwks_uri")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| GuardError::Metadata("the issuer's metadata has no jwks_uri".into()))?;
+        Self::new(jwks, options, build)
     }
 
     /// The usual case: RFC 9068 access tokens of `issuer` for `audience`, keys discovered from
@@ -213,6 +178,24 @@ impl RemoteVerifier {
         .await
     }
 
+    /// Status list tokens (`typ: statuslist+jwt`) of `issuer`, keys discovered from the
+    /// issuer, algorithms from the keys; for [`crate::StatusLists`].
+    ///
+    /// # Errors
+    /// As [`RemoteVerifier::discover`].
+    pub async fn status_lists(issuer: &str, options: CacheOptions) -> Result<Self, GuardError> {
+        let iss = issuer.to_owned();
+        Self::discover(issuer, options, move |set| {
+            Verifier::builder(set)
+                .algorithms_from_keys()
+                .issuer(iss.clone())
+                .skip_audience_check()
+                .typ(tessera_jose::status::TYP)
+                .build()
+        })
+        .await
+    }
+
     /// How many times the key set was fetched (including revalidations).
     #[must_use]
     pub fn fetches(&self) -> u64 {
@@ -229,13 +212,27 @@ impl RemoteVerifier {
         &self,
         token: &str,
     ) -> Result<Verified<T>, GuardError> {
+        self.verify_with(token, |v, t| v.verify::<T>(t)).await
+    }
+
+    /// Verifies a token with `check` over the verifier of the key set in hand, with the same
+    /// fetching as [`RemoteVerifier::verify`] (for checks beyond `Verifier::verify`, such as
+    /// [`tessera_jose::status::verify_list`]).
+    ///
+    /// # Errors
+    /// As [`RemoteVerifier::verify`].
+    pub async fn verify_with<R>(
+        &self,
+        token: &str,
+        check: impl Fn(&Verifier, &str) -> Result<R, Error>,
+    ) -> Result<R, GuardError> {
         let snap = self.snapshot().await?;
-        match snap.verifier.verify::<T>(token) {
+        match check(&snap.verifier, token) {
             Err(Error::NoMatchingKey) if self.unknown_kid(token, &snap) => {
                 if self.take_unknown_kid_slot() {
                     self.fetch(true).await?;
                     let snap = self.snapshot().await?;
-                    return snap.verifier.verify::<T>(token).map_err(GuardError::Token);
+                    return check(&snap.verifier, token).map_err(GuardError::Token);
                 }
                 Err(GuardError::Token(Error::NoMatchingKey))
             }
@@ -428,10 +425,61 @@ impl RemoteVerifier {
     }
 }
 
+/// The metadata of an issuer (RFC 8414 `/.well-known/oauth-authorization-server`, then OpenID
+/// `/.well-known/openid-configuration`), whose `issuer` must equal `issuer` exactly.
+pub(crate) async fn metadata(
+    issuer: &str,
+    options: &CacheOptions,
+) -> Result<serde_json::Value, GuardError> {
+    let base = check_url(issuer)?;
+    let http = client(&base, options)?;
+    let trimmed = issuer.trim_end_matches('/');
+    let mut answers = Vec::new();
+    for path in [
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/openid-configuration",
+    ] {
+        let url = format!("{trimmed}{path}");
+        // Refused, untrusted or silent: the other path would fare no better.
+        let resp = http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| GuardError::Metadata(described(&e, &url)))?;
+        if !resp.status().is_success() {
+            answers.push(format!("{url} answered {}", http_status(resp.status())));
+            continue;
+        }
+        let kind = content_type(&resp);
+        let body = read_limited(resp, options.max_bytes).await?;
+        let meta: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|_| GuardError::Metadata(format!("{url} is not JSON ({kind})")))?;
+        let found = meta.get("issuer").and_then(|v| v.as_str());
+        if found != Some(issuer) {
+            return Err(GuardError::Metadata(format!(
+                "the metadata at {url} names the issuer `{}`, not `{}` (they must be equal, RFC 8414 §3.3)",
+                tessera_jose::error::escaped(found.unwrap_or_default()),
+                tessera_jose::error::escaped(issuer)
+            )));
+        }
+        return Ok(meta);
+    }
+    Err(GuardError::Metadata(format!(
+        "no authorization server metadata at the issuer: {}",
+        answers.join("; ")
+    )))
+}
+
 /// The TTL of a response: `max-age` clamped to the bounds, or the default.
 fn ttl(resp: &reqwest::Response, o: &CacheOptions) -> Duration {
-    let max_age = resp
-        .headers()
+    max_age(resp)
+        .unwrap_or(o.default_ttl)
+        .clamp(o.min_ttl, o.max_ttl)
+}
+
+/// `Cache-Control: max-age` of a response.
+pub(crate) fn max_age(resp: &reqwest::Response) -> Option<Duration> {
+    resp.headers()
         .get_all(reqwest::header::CACHE_CONTROL)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -440,14 +488,12 @@ fn ttl(resp: &reqwest::Response, o: &CacheOptions) -> Duration {
             d.trim()
                 .strip_prefix("max-age=")
                 .and_then(|n| n.trim().parse::<u64>().ok())
-        });
-    max_age
-        .map_or(o.default_ttl, Duration::from_secs)
-        .clamp(o.min_ttl, o.max_ttl)
+        })
+        .map(Duration::from_secs)
 }
 
 /// Reads a body up to `max` bytes.
-async fn read_limited(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, GuardError> {
+pub(crate) async fn read_limited(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, GuardError> {
     if resp.content_length().is_some_and(|n| n > max as u64) {
         return Err(GuardError::Fetch(format!(
             "the response is larger than {max} bytes"
@@ -470,7 +516,7 @@ async fn read_limited(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>
 }
 
 /// https, or http on a loopback address (development and tests).
-fn check_url(text: &str) -> Result<reqwest::Url, GuardError> {
+pub(crate) fn check_url(text: &str) -> Result<reqwest::Url, GuardError> {
     let url = reqwest::Url::parse(text).map_err(|_| GuardError::Url("not a URL"))?;
     match url.scheme() {
         "https" => Ok(url),
@@ -495,7 +541,7 @@ fn is_loopback(url: &reqwest::Url) -> bool {
 }
 
 /// `HTTP 404 Not Found`.
-fn http_status(status: reqwest::StatusCode) -> String {
+pub(crate) fn http_status(status: reqwest::StatusCode) -> String {
     format!(
         "HTTP {} {}",
         status.as_u16(),
@@ -504,7 +550,7 @@ fn http_status(status: reqwest::StatusCode) -> String {
 }
 
 /// The response's media type, for a body that is not what was expected.
-fn content_type(resp: &reqwest::Response) -> String {
+pub(crate) fn content_type(resp: &reqwest::Response) -> String {
     resp.headers()
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -516,7 +562,7 @@ fn content_type(resp: &reqwest::Response) -> String {
 
 /// Why a request failed, in words that tell the causes apart: refused, unknown host, a
 /// certificate not trusted or not valid, no answer in time.
-fn described(e: &reqwest::Error, url: &str) -> String {
+pub(crate) fn described(e: &reqwest::Error, url: &str) -> String {
     let place = reqwest::Url::parse(url)
         .ok()
         .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?)))
@@ -608,7 +654,7 @@ fn extra_roots(o: &CacheOptions) -> Result<Vec<reqwest::Certificate>, GuardError
 
 /// The HTTP client: time-limited, following redirects only within the same origin, trusting
 /// the built-in roots and [`extra_roots`].
-fn client(origin: &reqwest::Url, o: &CacheOptions) -> Result<reqwest::Client, GuardError> {
+pub(crate) fn client(origin: &reqwest::Url, o: &CacheOptions) -> Result<reqwest::Client, GuardError> {
     let scheme = origin.scheme().to_owned();
     let host = origin.host_str().map(str::to_owned);
     let port = origin.port_or_known_default();

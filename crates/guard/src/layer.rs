@@ -18,7 +18,9 @@ use tower::{Layer, Service};
 
 use crate::error::{Challenge, GuardError, Rejection};
 use crate::extract::AccessToken;
+use crate::introspect::Introspection;
 use crate::jwks::RemoteVerifier;
+use crate::status::StatusLists;
 
 /// The claims the guard itself reads.
 #[derive(serde::Deserialize)]
@@ -30,6 +32,12 @@ struct Needed {
     /// `cnf` (RFC 7800): every member is a confirmation method the presenter must satisfy.
     #[serde(default)]
     cnf: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `exp` (bounds how long an introspection answer is used).
+    #[serde(default)]
+    exp: Option<i64>,
+    /// `status` (Token Status List).
+    #[serde(default)]
+    status: Option<tessera_jose::status::StatusClaim>,
 }
 
 impl Needed {
@@ -84,6 +92,8 @@ struct GuardInner {
     cookie: Option<String>,
     query: bool,
     any_typ: bool,
+    status: Option<StatusLists>,
+    introspection: Option<Introspection>,
 }
 
 /// Server nonces for DPoP (RFC 9449 §8): a random value that changes every `every`; the
@@ -142,6 +152,8 @@ pub struct GuardBuilder {
     cookie: Option<String>,
     query: bool,
     any_typ: bool,
+    status: Option<StatusLists>,
+    introspection: Option<Introspection>,
 }
 
 impl Guard {
@@ -160,6 +172,8 @@ impl Guard {
             cookie: None,
             query: false,
             any_typ: false,
+            status: None,
+            introspection: None,
         }
     }
 
@@ -257,7 +271,55 @@ impl Guard {
         if scopes.iter().any(|s| !granted.contains(&s.as_str())) {
             return Err(Rejection::InsufficientScope(scopes.join(" ")));
         }
+        if let Some(lists) = &g.status {
+            self.check_status(lists, needed.status.as_ref()).await?;
+        }
+        if let Some(i) = &g.introspection {
+            match i.active(&token, needed.exp).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(Rejection::InvalidToken("the access token was revoked"));
+                }
+                Err(e) if i.options().fail_open => {
+                    tracing::warn!(error = %e, "introspection failed; the token is accepted (fail_open)");
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "introspection failed; the token is refused");
+                    return Err(Rejection::Unavailable);
+                }
+            }
+        }
         Ok(AccessToken::new(token, jkt))
+    }
+
+    /// The token's status in its status list: valid, or refused.
+    async fn check_status(
+        &self,
+        lists: &StatusLists,
+        claim: Option<&tessera_jose::status::StatusClaim>,
+    ) -> Result<(), Rejection> {
+        let Some(claim) = claim else {
+            if lists.options().allow_missing {
+                return Ok(());
+            }
+            return Err(Rejection::InvalidToken("the access token has no status"));
+        };
+        match lists.status(&claim.status_list).await {
+            Ok(s) if s.is_valid() => Ok(()),
+            Ok(_) => Err(Rejection::InvalidToken("the access token was revoked")),
+            Err(GuardError::Status(why)) => {
+                tracing::debug!(why, "the token's status is not usable");
+                Err(Rejection::InvalidToken("the access token's status cannot be checked"))
+            }
+            Err(e) if lists.options().fail_open => {
+                tracing::warn!(error = %e, "no status list; the token is accepted (fail_open)");
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no status list; the token is refused");
+                Err(Rejection::Unavailable)
+            }
+        }
     }
 
     fn check_proof(
@@ -370,6 +432,23 @@ impl GuardBuilder {
         self
     }
 
+    /// Checks each token's `status` in the issuer's Token Status Lists (cached; see
+    /// [`StatusLists`]): a revoked token is refused within the list's `ttl`.
+    #[must_use]
+    pub fn status_lists(mut self, lists: StatusLists) -> Self {
+        self.status = Some(lists);
+        self
+    }
+
+    /// Asks the issuer (RFC 7662) whether each token is still active, after it verified
+    /// locally (answers cached briefly; see [`Introspection`]): for routes that must see a
+    /// revocation at once. A guard for other routes is built without it.
+    #[must_use]
+    pub fn introspection(mut self, introspection: Introspection) -> Self {
+        self.introspection = Some(introspection);
+        self
+    }
+
     /// Also reads the token from this cookie (off by default).
     #[must_use]
     pub fn cookie(mut self, name: impl Into<String>) -> Self {
@@ -411,6 +490,8 @@ impl GuardBuilder {
                 cookie: self.cookie,
                 query: self.query,
                 any_typ: self.any_typ,
+                status: self.status,
+                introspection: self.introspection,
             }),
         }
     }
