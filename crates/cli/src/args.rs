@@ -243,6 +243,11 @@ pub struct VerifyArgs {
     /// `tessera dpop verify` checks.
     #[arg(long)]
     pub signature_only: bool,
+    /// With --issuer: also check the token's `status` in the issuer's Token Status List
+    /// (fetched from under the issuer and verified with its keys): a revoked token, or one
+    /// without a status, is refused (exit 1); a list that cannot be had is an error (exit 2).
+    #[arg(long, requires = "issuer_url")]
+    pub check_status: bool,
     /// Print `{"valid": true, ...}` on success and `{"valid": false, "code", "message"}` on
     /// rejection.
     #[arg(long)]

@@ -2,7 +2,8 @@
 //! tokens from both; a token revoked through one is inactive on the other at once; both sign
 //! with the same key and only one of them created it; `kill -9` of a node and a restart lose
 //! nothing that was acknowledged; another master key or issuer is refused; a current key that
-//! cannot be opened makes both nodes unready until it is mended.
+//! cannot be opened makes both nodes unready until it is mended. Both nodes publish the same
+//! Token Status Lists, which say what introspection says, before and after a restart.
 //!
 //! PostgreSQL: `TESSERA_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! the test creates its own database and drops it. Without a server it skips, unless
@@ -136,6 +137,59 @@ async fn token(http: &reqwest::Client, node: &Node, id: &str, secret: &str) -> O
     (status == 200).then(|| v["access_token"].as_str().map(str::to_owned))?
 }
 
+/// The status list a token names, as `node` publishes it (verified with `node`'s keys): the
+/// list's bytes and whether the token is valid in it.
+async fn listed(http: &reqwest::Client, node: &Node, tok: &str) -> (Vec<u8>, bool) {
+    let claims: Value = serde_json::from_slice(
+        &tessera_jose::b64::decode(tok.split('.').nth(1).unwrap()).unwrap(),
+    )
+    .unwrap();
+    let r = tessera_jose::status::StatusRef::from_claims(&claims)
+        .unwrap()
+        .unwrap();
+    let path = r.uri.strip_prefix("http://tessera.test").unwrap();
+    let get = |p: String| async move {
+        http.get(format!("{}{p}", node.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let set = tessera_jose::JwkSet::from_json(&get("/.well-known/jwks.json".into()).await).unwrap();
+    let verifier = tessera_jose::jwt::Verifier::builder(set)
+        .algorithms_from_keys()
+        .issuer("http://tessera.test")
+        .skip_audience_check()
+        .typ(tessera_jose::status::TYP)
+        .build()
+        .unwrap();
+    let list =
+        tessera_jose::status::verify_list(&verifier, &get(path.to_owned()).await, &r.uri, 1 << 22)
+            .unwrap();
+    let valid = list.status(r.idx).unwrap().is_valid();
+    (list.list.as_bytes().to_vec(), valid)
+}
+
+/// Both nodes publish the same list for `tok`, in which `tok` is `valid` (a node rebuilds a
+/// list at most every second: asked again for up to 5 s).
+async fn lists_agree(http: &reqwest::Client, nodes: [&Node; 2], tok: &str, valid: bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (a, va) = listed(http, nodes[0], tok).await;
+        let (b, vb) = listed(http, nodes[1], tok).await;
+        if a == b && va == valid && vb == valid {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the nodes' status lists disagree or do not say {valid} ({va}, {vb})"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn active(http: &reqwest::Client, node: &Node, id: &str, secret: &str, tok: &str) -> bool {
     let url = format!("{}/oauth2/introspect", node.base);
     testkit::introspect(http, &url, id, secret, tok).await["active"] == true
@@ -256,6 +310,7 @@ async fn two_nodes_on_one_postgres() {
     );
     // Revoked through A: inactive on B at once.
     assert!(active(&http, &b, id, secret, &ta).await);
+    lists_agree(&http, [&a, &b], &ta, true).await;
     let r = http
         .post(format!("{}/oauth2/revoke", a.base))
         .basic_auth(id, Some(secret))
@@ -266,6 +321,9 @@ async fn two_nodes_on_one_postgres() {
     assert_eq!(r.status(), 200);
     assert!(!active(&http, &b, id, secret, &ta).await);
     assert!(active(&http, &b, id, secret, &tb).await);
+    // Both nodes' status lists say so too, and agree.
+    lists_agree(&http, [&a, &b], &ta, false).await;
+    lists_agree(&http, [&a, &b], &tb, true).await;
     // kill -9 of A, and a restart: the revocation, the client and the keys are all there.
     a.child.kill().unwrap();
     a.child.wait().unwrap();
@@ -273,6 +331,9 @@ async fn two_nodes_on_one_postgres() {
     ready(&http, &a2).await;
     assert!(!active(&http, &a2, id, secret, &ta).await);
     assert!(active(&http, &a2, id, secret, &tb).await);
+    // The status lists survive the restart.
+    lists_agree(&http, [&a2, &b], &ta, false).await;
+    lists_agree(&http, [&a2, &b], &tb, true).await;
     let t2 = token(&http, &a2, id, secret).await.unwrap();
     assert_eq!(kid(&t2), kid(&tb));
     let events = admin(&url, &master, &["events", "--json"]);

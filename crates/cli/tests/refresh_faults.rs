@@ -15,28 +15,12 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use testkit::{free_port, wait_listening};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tessera");
-const PW: &str = "correct horse battery staple";
-const REDIRECT: &str = "http://127.0.0.1:9/cb";
+mod common;
+
+use common::people::{BIN, families, http, people_and_app, tessera};
+
 /// Families under load.
 const FAMILIES: usize = 12;
-
-fn tessera(dir: &Path, store: &[&str], args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .args(store)
-        .current_dir(dir)
-        .env_clear()
-        .env("PW", PW)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// `tessera serve` on `port`, the refresh grace long enough to outlast a restart.
 fn serve(dir: &Path, store: &[&str], port: u16) -> Child {
@@ -54,106 +38,6 @@ fn serve(dir: &Path, store: &[&str], port: u16) -> Child {
         .unwrap();
     wait_listening(port, "tessera serve");
     child
-}
-
-/// Ada and a public first-party client that may refresh; its client_id.
-fn people_and_app(dir: &Path, store: &[&str]) -> String {
-    tessera(
-        dir,
-        store,
-        &["user", "create", "ada", "--password-env", "PW"],
-    );
-    let created: Value = serde_json::from_str(&tessera(
-        dir,
-        store,
-        &[
-            "client",
-            "create",
-            "--name",
-            "Load",
-            "--public",
-            "--first-party",
-            "--redirect-uri",
-            REDIRECT,
-            "--grant-type",
-            "authorization_code",
-            "--grant-type",
-            "refresh_token",
-            "--json",
-        ],
-    ))
-    .unwrap();
-    created["client_id"].as_str().unwrap().to_owned()
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap()
-}
-
-/// `n` offline families of Ada's, each through the code flow: their first refresh tokens.
-async fn families(base: &str, client_id: &str, n: usize) -> Vec<String> {
-    let cookie = testkit::sign_in(base, base, "ada", PW, "refresh-faults").await;
-    let http = http();
-    let mut tokens = Vec::new();
-    // The service may still be loading the client made beside it.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while tokens.len() < n {
-        let verifier = tessera_jose::b64::encode(tessera_jose::secret::random(32).unwrap());
-        let challenge =
-            tessera_jose::b64::encode(tessera_jose::secret::sha2(256, verifier.as_bytes()));
-        let query = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs([
-                ("response_type", "code"),
-                ("client_id", client_id),
-                ("redirect_uri", REDIRECT),
-                ("scope", "openid offline_access"),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ])
-            .finish();
-        let resp = http
-            .get(format!("{base}/oauth2/authorize?{query}"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap();
-        let to = resp
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        let Some(q) = to.strip_prefix(&format!("{REDIRECT}?")) else {
-            assert!(Instant::now() < deadline, "no code: {to}");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            continue;
-        };
-        let code = form_urlencoded::parse(q.as_bytes())
-            .find(|(k, _)| k == "code")
-            .unwrap()
-            .1
-            .into_owned();
-        let answer: Value = http
-            .post(format!("{base}/oauth2/token"))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("client_id", client_id),
-                ("code_verifier", &verifier),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        tokens.push(answer["refresh_token"].as_str().unwrap().to_owned());
-    }
-    tokens
 }
 
 /// One refresh: the status, its `Retry-After`, the answer (`None` when nothing came back).
@@ -273,7 +157,7 @@ async fn kill_9_in_the_middle_of_a_refresh_load() {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut node = serve(d, &[], port);
-    let client_id = people_and_app(d, &[]);
+    let client_id = people_and_app(d, &[], &[]);
     let first = families(&base, &client_id, FAMILIES).await;
     let stop = Arc::new(AtomicBool::new(false));
     let (seen, mut set) = load(base.clone(), client_id.clone(), first, stop.clone());
@@ -425,7 +309,7 @@ async fn postgres_stopped_and_started_under_a_refresh_load() {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut node = serve(d, &store, port);
-    let client_id = people_and_app(d, &store);
+    let client_id = people_and_app(d, &store, &[]);
     let first = families(&base, &client_id, FAMILIES).await;
     let stop = Arc::new(AtomicBool::new(false));
     let (seen, mut set) = load(base.clone(), client_id.clone(), first, stop.clone());

@@ -42,6 +42,10 @@ pub fn run(a: &VerifyArgs) -> CmdResult {
                 output::json(v.claims())
             }
         }
+        Err(Failure::Refused(m)) if a.json => {
+            output::json(&json!({"valid": false, "code": "status", "message": m}))?;
+            Err(Failure::Refused(m))
+        }
         Err(Failure::Rejected(e)) if a.json => {
             output::json(&crate::exit::rejection_json(&e, None))?;
             Err(Failure::Rejected(e))
@@ -321,9 +325,53 @@ fn remote(
             (None, None) => Err(GuardError::Url("no URL")),
         }
         .map_err(|e| Failure::Input(anyhow::anyhow!("{e}")))?;
-        verifier.verify::<Value>(&token).await.map_err(|e| match e {
+        let verified = verifier.verify::<Value>(&token).await.map_err(|e| match e {
             GuardError::Token(e) => explained(verifier.explain(&token, &e), e, a),
             other => Failure::Input(anyhow::anyhow!("{other}")),
-        })
+        })?;
+        if let (true, Some(iss)) = (a.check_status, &a.issuer_url) {
+            check_status(iss, options_for_status(a)?, verified.claims()).await?;
+        }
+        Ok(verified)
     })
+}
+
+fn options_for_status(a: &VerifyArgs) -> Result<tessera_guard::CacheOptions, Failure> {
+    let mut options = tessera_guard::CacheOptions::default();
+    if let Some(file) = &a.ca_file {
+        options.ca_pem =
+            std::fs::read(file).map_err(|e| anyhow::anyhow!("--ca-file {file}: {e}"))?;
+    }
+    Ok(options)
+}
+
+/// `--check-status`: the token's status in the issuer's status list must be valid.
+async fn check_status(
+    issuer: &str,
+    cache: tessera_guard::CacheOptions,
+    claims: &Value,
+) -> Result<(), Failure> {
+    use tessera_guard::status::{Checked, StatusLists, StatusOptions};
+    let lists = StatusLists::discover(issuer, cache, StatusOptions::default())
+        .await
+        .map_err(|e| Failure::Input(anyhow::anyhow!("cannot check the token's status: {e}")))?;
+    match lists.check(claims).await {
+        Ok(Checked::Status(s)) if s.is_valid() => Ok(()),
+        Ok(Checked::Status(s)) => Err(Failure::Refused(format!(
+            "the token is revoked: its status list says 0x{:02x} ({})",
+            s.0,
+            match s.0 {
+                1 => "invalid",
+                2 => "suspended",
+                _ => "not valid",
+            }
+        ))),
+        Ok(Checked::Missing) => Err(Failure::Refused(
+            "the token has no status claim, so whether it was revoked cannot be checked".into(),
+        )),
+        Err(tessera_guard::GuardError::Status(why)) => Err(Failure::Refused(why)),
+        Err(e) => Err(Failure::Input(anyhow::anyhow!(
+            "cannot check the token's status: {e}"
+        ))),
+    }
 }

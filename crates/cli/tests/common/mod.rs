@@ -2,6 +2,8 @@
 //! temporary directory.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod people;
+
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
