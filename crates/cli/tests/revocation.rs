@@ -189,6 +189,7 @@ async fn a_revoked_token_is_refused_by_apis_within_the_bound() {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     // The store and the people first, then the service.
+    tessera(d, &[], &["init"]);
     let app = people_and_app(d, &[], &["--audience", "api://orders"]);
     let api_client = machine(d, "orders API", true);
     let (a, b, c, control) = (
