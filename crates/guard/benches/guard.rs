@@ -2,6 +2,9 @@
 //! route's scope) against the bare `Verifier::verify` on the WORKLOAD token (ES256 and HS256),
 //! interleaved in one run: medians of 31 rounds, and the median of the per-round ratios. Then
 //! parallel scaling of cache hits (1 vs 2 tasks on one shared guard) to show no contended lock.
+//! Then the Token Status List check on a cache hit (the same token with a `status` claim,
+//! through the remote guard with and without status lists), and the size of status list
+//! tokens for 100,000 and 1,000,000 tokens.
 //!
 //!     cargo bench -p tessera-guard --bench guard
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
@@ -11,7 +14,8 @@ use std::time::Instant;
 
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use serde::{Deserialize, Serialize};
-use tessera_guard::{CacheOptions, Guard, Keys, RemoteVerifier};
+use tessera_guard::{CacheOptions, Guard, Keys, RemoteVerifier, StatusLists, StatusOptions};
+use tessera_jose::status::{ListTimes, Status, StatusList};
 use tessera_jose::jws::{Header, Signer};
 use tessera_jose::jwt::{JwtSigner, Verifier};
 use tessera_jose::{Jwk, JwkSet, JwsAlg};
@@ -30,6 +34,8 @@ struct Workload {
     jti: String,
     scope: String,
     roles: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<tessera_jose::status::StatusClaim>,
 }
 
 fn token(key: &Jwk, alg: JwsAlg) -> String {
@@ -50,6 +56,7 @@ fn token(key: &Jwk, alg: JwsAlg) -> String {
         jti: "4b1f0c2e-9c3a-4d7e-8a51-1f2b3c4d5e6f".into(),
         scope: "orders:read orders:write profile".into(),
         roles: vec!["admin".into(), "billing".into()],
+        status: None,
     };
     let header = Header::new(alg).typ("JWT").kid("k1");
     JwtSigner::with_header(Signer::new(key, alg).unwrap(), header)
@@ -208,6 +215,204 @@ fn main() {
                 "\n{}: cache hits per second, 1 task {one:.0}, 2 tasks on 2 worker threads {two:.0} ({:.2}x)\n",
                 alg.name(),
                 two / one
+            );
+        }
+    }
+    status_check(&rt);
+    list_sizes();
+}
+
+fn now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+}
+
+/// The status check on a cache hit: one ES256 token with a `status` claim, through the
+/// remote guard without and with status lists (list and keys served on loopback, warm).
+fn status_check(rt: &tokio::runtime::Runtime) {
+    let alg = JwsAlg::ES256;
+    let key = Jwk::generate(alg).unwrap().with_kid("k1");
+    let public = key.to_public().unwrap();
+    let jwks = JwkSet::from(public).to_json();
+    let l = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let base = format!("http://{}", l.local_addr().unwrap());
+    let uri = format!("{base}/status/1");
+    let mut list = StatusList::new(1, 1 << 20).unwrap();
+    for i in (0..1 << 20).step_by(997) {
+        list.set(i, Status::INVALID).unwrap();
+    }
+    let list_signer = JwtSigner::with_header(
+        Signer::new(&key, alg).unwrap(),
+        Header::new(alg).typ(tessera_jose::status::TYP).kid("k1"),
+    )
+    .unwrap();
+    let t = now();
+    let times = ListTimes {
+        iat: t,
+        exp: Some(t + 7200),
+        ttl: Some(3600),
+    };
+    let list_token =
+        tessera_jose::status::sign_list(&list_signer, Some(ISS), &uri, &list, &times).unwrap();
+    let app = axum::Router::new()
+        .route(
+            "/jwks",
+            axum::routing::get(move || {
+                let body = jwks.clone();
+                async move { ([(header::CACHE_CONTROL, "max-age=3600")], body) }
+            }),
+        )
+        .route(
+            "/status/1",
+            axum::routing::get(move || {
+                let body = list_token.clone();
+                async move { body }
+            }),
+        );
+    rt.spawn(async move { axum::serve(l, app).await.unwrap() });
+    let claims = Workload {
+        iss: ISS.into(),
+        sub: "user-8f14e45f".into(),
+        aud: AUD.into(),
+        exp: t + 3600,
+        nbf: t - 10,
+        iat: t - 10,
+        jti: "4b1f0c2e-9c3a-4d7e-8a51-1f2b3c4d5e6f".into(),
+        scope: "orders:read orders:write profile".into(),
+        roles: vec!["admin".into(), "billing".into()],
+        status: Some(tessera_jose::status::StatusClaim {
+            status_list: tessera_jose::status::StatusRef {
+                idx: 4242,
+                uri: uri.clone(),
+            },
+        }),
+    };
+    let tok = JwtSigner::with_header(
+        Signer::new(&key, alg).unwrap(),
+        Header::new(alg).typ("JWT").kid("k1"),
+    )
+    .unwrap()
+    .sign(&claims)
+    .unwrap();
+    let jwks_url = format!("{base}/jwks");
+    let (plain, checked) = rt.block_on(async {
+        let keys = RemoteVerifier::new(&jwks_url, CacheOptions::default(), move |set| {
+            verifier(set, alg)
+        })
+        .unwrap();
+        let list_keys = RemoteVerifier::new(&jwks_url, CacheOptions::default(), move |set| {
+            Verifier::builder(set)
+                .algorithms([alg])
+                .issuer(ISS)
+                .skip_audience_check()
+                .typ(tessera_jose::status::TYP)
+                .build()
+        })
+        .unwrap();
+        let lists = StatusLists::new(&base, list_keys, StatusOptions::default()).unwrap();
+        (
+            Guard::builder(Keys::Remote(keys.clone()))
+                .accept_untyped_tokens()
+                .build(),
+            Guard::builder(Keys::Remote(keys))
+                .accept_untyped_tokens()
+                .status_lists(lists)
+                .build(),
+        )
+    });
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::AUTHORIZATION,
+        HeaderValue::from_str(&format!("Bearer {tok}")).unwrap(),
+    );
+    let uri: Uri = "/orders".parse().unwrap();
+    let scopes = vec!["orders:read".to_owned()];
+    let n = 300u32;
+    let time = |g: &Guard| {
+        rt.block_on(async {
+            let t = Instant::now();
+            for _ in 0..n {
+                black_box(g.check("GET", &uri, &headers, &scopes).await.unwrap());
+            }
+            t.elapsed().as_secs_f64() / f64::from(n)
+        })
+    };
+    time(&plain);
+    time(&checked);
+    let (mut p, mut c, mut r) = (vec![], vec![], vec![]);
+    for round in 0..31 {
+        let (tp, tc) = if round % 2 == 0 {
+            let tp = time(&plain);
+            (tp, time(&checked))
+        } else {
+            let tc = time(&checked);
+            (time(&plain), tc)
+        };
+        p.push(tp);
+        c.push(tc);
+        r.push(tc / tp);
+    }
+    println!("| ES256, token with a status claim | guard (remote, warm) | + status list (cache hit) | ratio |");
+    println!("|---|---|---|---|");
+    println!(
+        "| medians of 31 rounds | {:.2} µs | {:.2} µs | {:.3}x |\n",
+        median(p) * 1e6,
+        median(c) * 1e6,
+        median(r)
+    );
+}
+
+/// Status list token sizes (ES256, 1 bit per token) by list size and share revoked, the
+/// revoked indices spread at random as the service allocates them.
+fn list_sizes() {
+    let key = Jwk::generate(JwsAlg::ES256).unwrap();
+    let signer = JwtSigner::with_header(
+        Signer::new(&key, JwsAlg::ES256).unwrap(),
+        Header::new(JwsAlg::ES256).typ(tessera_jose::status::TYP),
+    )
+    .unwrap();
+    println!("| tokens in the list | revoked | list (bytes, raw) | status list token (bytes) |");
+    println!("|---:|---:|---:|---:|");
+    for size in [100_000usize, 1_000_000, 1 << 20] {
+        for share in [0.0, 0.001, 0.01, 0.1] {
+            let mut list = StatusList::new(1, size).unwrap();
+            let revoked = (size as f64 * share) as usize;
+            let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+            let mut set = 0;
+            while set < revoked {
+                // xorshift: spread like the service's keyed permutation.
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let i = seed % size as u64;
+                if list.get(i) == Some(Status::VALID) {
+                    list.set(i, Status::INVALID).unwrap();
+                    set += 1;
+                }
+            }
+            let t = now();
+            let token = tessera_jose::status::sign_list(
+                &signer,
+                Some(ISS),
+                "https://auth.example.com/oauth2/status-lists/1",
+                &list,
+                &ListTimes {
+                    iat: t,
+                    exp: Some(t + 310),
+                    ttl: Some(10),
+                },
+            )
+            .unwrap();
+            println!(
+                "| {size} | {:.1} % | {} | {} |",
+                share * 100.0,
+                list.as_bytes().len(),
+                token.len()
             );
         }
     }
