@@ -140,10 +140,9 @@ async fn token(http: &reqwest::Client, node: &Node, id: &str, secret: &str) -> O
 /// The status list a token names, as `node` publishes it (verified with `node`'s keys): the
 /// list's bytes and whether the token is valid in it.
 async fn listed(http: &reqwest::Client, node: &Node, tok: &str) -> (Vec<u8>, bool) {
-    let claims: Value = serde_json::from_slice(
-        &tessera_jose::b64::decode(tok.split('.').nth(1).unwrap()).unwrap(),
-    )
-    .unwrap();
+    let claims: Value =
+        serde_json::from_slice(&tessera_jose::b64::decode(tok.split('.').nth(1).unwrap()).unwrap())
+            .unwrap();
     let r = tessera_jose::status::StatusRef::from_claims(&claims)
         .unwrap()
         .unwrap();

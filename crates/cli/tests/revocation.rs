@@ -125,7 +125,11 @@ async fn status(http: &reqwest::Client, api: &str, path: &str, token: &str) -> u
 
 async fn accepted_by_both(http: &reqwest::Client, api: &str, token: &str, what: &str) {
     for path in ["/orders", "/payments"] {
-        assert_eq!(status(http, api, path, token).await, 200, "{what} at {path}");
+        assert_eq!(
+            status(http, api, path, token).await,
+            200,
+            "{what} at {path}"
+        );
     }
 }
 
@@ -212,7 +216,12 @@ async fn a_revoked_token_is_refused_by_apis_within_the_bound() {
         grant(&http, &base, &b).await,
         grant(&http, &base, &c).await,
     );
-    for (t, what) in [(&a1, "a"), (&b1, "b"), (&c1, "c"), (&control_token, "control")] {
+    for (t, what) in [
+        (&a1, "a"),
+        (&b1, "b"),
+        (&c1, "c"),
+        (&control_token, "control"),
+    ] {
         accepted_by_both(&http, &api, t, what).await;
     }
     for t in &person {
@@ -263,7 +272,10 @@ async fn a_revoked_token_is_refused_by_apis_within_the_bound() {
     accepted_by_both(&http, &api, &fresh, "a token after the logout").await;
     tessera(d, &[], &["user", "disable", "ada"]);
     let done = Instant::now();
-    measured.push(("user disable", refused_after(&http, &api, &fresh, done).await));
+    measured.push((
+        "user disable",
+        refused_after(&http, &api, &fresh, done).await,
+    ));
     for (way, (list, introspection)) in &measured {
         eprintln!(
             "revocation to refusal, {way}: status list {} ms (ttl {TTL} s), introspection {} ms (cache {} ms)",

@@ -15,9 +15,9 @@ use std::time::Instant;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use serde::{Deserialize, Serialize};
 use tessera_guard::{CacheOptions, Guard, Keys, RemoteVerifier, StatusLists, StatusOptions};
-use tessera_jose::status::{ListTimes, Status, StatusList};
 use tessera_jose::jws::{Header, Signer};
 use tessera_jose::jwt::{JwtSigner, Verifier};
+use tessera_jose::status::{ListTimes, Status, StatusList};
 use tessera_jose::{Jwk, JwkSet, JwsAlg};
 
 const ISS: &str = "https://auth.example.com";
@@ -96,6 +96,8 @@ fn main() {
         let local = Guard::builder(Keys::Local(Box::new(
             verifier(JwkSet::from(public.clone()), alg).unwrap(),
         )))
+        // The WORKLOAD token is `typ: JWT`.
+        .accept_untyped_tokens()
         .build();
         // A loopback JWKS for the remote guard (HMAC secrets are never published: local only).
         let remote = (alg != JwsAlg::HS256).then(|| {
@@ -115,7 +117,9 @@ fn main() {
                     verifier(set, alg)
                 })
                 .unwrap();
-                Guard::builder(Keys::Remote(r)).build()
+                Guard::builder(Keys::Remote(r))
+                    .accept_untyped_tokens()
+                    .build()
             })
         });
         let mut headers = HeaderMap::new();
@@ -239,7 +243,9 @@ fn status_check(rt: &tokio::runtime::Runtime) {
     let key = Jwk::generate(alg).unwrap().with_kid("k1");
     let public = key.to_public().unwrap();
     let jwks = JwkSet::from(public).to_json();
-    let l = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let l = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
     let base = format!("http://{}", l.local_addr().unwrap());
     let uri = format!("{base}/status/1");
     let mut list = StatusList::new(1, 1 << 20).unwrap();
@@ -357,7 +363,9 @@ fn status_check(rt: &tokio::runtime::Runtime) {
         c.push(tc);
         r.push(tc / tp);
     }
-    println!("| ES256, token with a status claim | guard (remote, warm) | + status list (cache hit) | ratio |");
+    println!(
+        "| ES256, token with a status claim | guard (remote, warm) | + status list (cache hit) | ratio |"
+    );
     println!("|---|---|---|---|");
     println!(
         "| medians of 31 rounds | {:.2} µs | {:.2} µs | {:.3}x |\n",

@@ -202,7 +202,10 @@ impl Introspection {
                 "application/x-www-form-urlencoded",
             )
             .header(reqwest::header::ACCEPT, "application/json")
-            .body(format!("token={}&token_type_hint=access_token", form(token)))
+            .body(format!(
+                "token={}&token_type_hint=access_token",
+                form(token)
+            ))
             .send()
             .await
             .map_err(|e| GuardError::Introspection(described(&e, url)))?;

@@ -493,7 +493,10 @@ pub(crate) fn max_age(resp: &reqwest::Response) -> Option<Duration> {
 }
 
 /// Reads a body up to `max` bytes.
-pub(crate) async fn read_limited(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, GuardError> {
+pub(crate) async fn read_limited(
+    mut resp: reqwest::Response,
+    max: usize,
+) -> Result<Vec<u8>, GuardError> {
     if resp.content_length().is_some_and(|n| n > max as u64) {
         return Err(GuardError::Fetch(format!(
             "the response is larger than {max} bytes"
@@ -654,7 +657,10 @@ fn extra_roots(o: &CacheOptions) -> Result<Vec<reqwest::Certificate>, GuardError
 
 /// The HTTP client: time-limited, following redirects only within the same origin, trusting
 /// the built-in roots and [`extra_roots`].
-pub(crate) fn client(origin: &reqwest::Url, o: &CacheOptions) -> Result<reqwest::Client, GuardError> {
+pub(crate) fn client(
+    origin: &reqwest::Url,
+    o: &CacheOptions,
+) -> Result<reqwest::Client, GuardError> {
     let scheme = origin.scheme().to_owned();
     let host = origin.host_str().map(str::to_owned);
     let port = origin.port_or_known_default();

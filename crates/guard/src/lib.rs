@@ -32,14 +32,14 @@
 
 pub mod error;
 pub mod extract;
-pub mod jwks;
 pub mod introspect;
+pub mod jwks;
 pub mod layer;
 pub mod status;
 
 pub use error::{GuardError, Rejection};
 pub use extract::{AccessToken, Claims};
-pub use jwks::{CacheOptions, RemoteVerifier};
 pub use introspect::{Introspection, IntrospectionOptions};
+pub use jwks::{CacheOptions, RemoteVerifier};
 pub use layer::{Guard, GuardBuilder, GuardLayer, Keys};
 pub use status::{StatusLists, StatusOptions};

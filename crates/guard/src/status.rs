@@ -177,9 +177,8 @@ impl StatusLists {
     /// [`GuardError::Status`] for a malformed claim, a URI not under the issuer, an index
     /// past the list's end; [`GuardError::Fetch`] and the like when no list can be had.
     pub async fn check(&self, claims: &serde_json::Value) -> Result<Checked, GuardError> {
-        let Some(r) = StatusRef::from_claims(claims).map_err(|_| {
-            GuardError::Status("the token's status claim is malformed".into())
-        })?
+        let Some(r) = StatusRef::from_claims(claims)
+            .map_err(|_| GuardError::Status("the token's status claim is malformed".into()))?
         else {
             return Ok(Checked::Missing);
         };
@@ -298,7 +297,11 @@ impl StatusLists {
                         .error_backoff
                         .saturating_mul(1 << f.0.min(16))
                         .min(o.max_error_backoff);
-                    *f = (f.0.saturating_add(1), Some(Instant::now() + wait), e.to_string());
+                    *f = (
+                        f.0.saturating_add(1),
+                        Some(Instant::now() + wait),
+                        e.to_string(),
+                    );
                 }
             }
         }
@@ -337,9 +340,9 @@ impl StatusLists {
             })
             .await
             .map_err(|e| match e {
-                GuardError::Token(e) => {
-                    GuardError::Status(format!("the status list token from {uri} is not valid: {e}"))
-                }
+                GuardError::Token(e) => GuardError::Status(format!(
+                    "the status list token from {uri} is not valid: {e}"
+                )),
                 other => other,
             })?;
         // Its ttl, else the response's max-age, else the default; clamped.

@@ -139,6 +139,14 @@ impl Setup {
         self.signer("at+jwt").sign(&claims).unwrap()
     }
 
+    /// A token whose `status` has another mechanism only.
+    fn other_mechanism(&self) -> String {
+        let t = now();
+        let claims = json!({"iss": self.base, "aud": "api://orders", "sub": "s", "client_id": "c",
+            "iat": t, "exp": t + 300, "jti": "j", "status": {"identifier_list": {"id": "1"}}});
+        self.signer("at+jwt").sign(&claims).unwrap()
+    }
+
     fn at(&self, idx: u64) -> String {
         self.token(Some((idx, format!("{}/status/1", self.base))))
     }
@@ -196,8 +204,20 @@ async fn status_lists_refuse_what_is_not_valid_and_fail_closed() {
         "the access token's status cannot be checked",
     ));
     assert_eq!(check(&g, &s.at(64)).await, unusable, "past the end");
+    // Another status mechanism only: no status list to check here; a guard that does not
+    // check lists takes the token.
+    assert_eq!(
+        check(&g, &s.other_mechanism()).await,
+        Err(Rejection::InvalidToken("the access token has no status"))
+    );
+    let plain = Guard::builder(Keys::Remote(s.keys().await)).build();
+    assert_eq!(check(&plain, &s.other_mechanism()).await, Ok(()));
+    assert_eq!(check(&plain, &s.at(3)).await, Ok(()), "lists not checked");
     // A list elsewhere is never fetched.
-    for uri in ["https://evil.example/status/1".to_owned(), format!("{}x/status/1", s.base)] {
+    for uri in [
+        "https://evil.example/status/1".to_owned(),
+        format!("{}x/status/1", s.base),
+    ] {
         assert_eq!(check(&g, &s.token(Some((1, uri)))).await, unusable);
     }
     // Revoked at the issuer: refused once the cached list is older than its ttl (1 s).

@@ -26,6 +26,35 @@ pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     crate::crypto::hmac_sha256(key, data)
 }
 
+/// An HMAC-SHA-256 key prepared once, for many tags under the same key (a keyed PRF on a hot
+/// path). Its `Debug` shows nothing of the key.
+///
+/// ```
+/// let key = tessera_jose::secret::HmacKey::new(b"key");
+/// assert_eq!(key.sign(b"data"), tessera_jose::secret::hmac_sha256(b"key", b"data"));
+/// ```
+pub struct HmacKey(crate::crypto::HmacKey);
+
+impl HmacKey {
+    /// Prepares `key`.
+    #[must_use]
+    pub fn new(key: &[u8]) -> Self {
+        Self(crate::crypto::HmacKey::new(key))
+    }
+
+    /// HMAC-SHA-256 of `data`.
+    #[must_use]
+    pub fn sign(&self, data: &[u8]) -> [u8; 32] {
+        self.0.sign(data)
+    }
+}
+
+impl std::fmt::Debug for HmacKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HmacKey(..)")
+    }
+}
+
 /// SHA-256, SHA-384 or SHA-512 (`bits` 256, 384, 512; any other value gives SHA-256) of
 /// `data`: for PKCE challenges (RFC 7636 §4.2) and ID tokens' `at_hash`.
 ///

@@ -205,7 +205,19 @@ impl StatusRef {
     /// [`Error::InvalidClaim`] for a `status_list` that is not an object with a non-negative
     /// integer `idx` and a string `uri`.
     pub fn from_claims(claims: &serde_json::Value) -> Result<Option<Self>, Error> {
-        let Some(list) = claims.get("status").and_then(|s| s.get("status_list")) else {
+        match claims.get("status") {
+            Some(status) => Self::from_status(status),
+            None => Ok(None),
+        }
+    }
+
+    /// The reference in a `status` claim's value: `None` when it has no `status_list`
+    /// mechanism (another mechanism only).
+    ///
+    /// # Errors
+    /// As [`StatusRef::from_claims`].
+    pub fn from_status(status: &serde_json::Value) -> Result<Option<Self>, Error> {
+        let Some(list) = status.get("status_list") else {
             return Ok(None);
         };
         let idx = list
@@ -383,7 +395,10 @@ mod tests {
         );
         let mut l = StatusList::new(1, 8).unwrap();
         assert!(l.set(8, Status::INVALID).is_err());
-        assert!(l.set(0, Status::SUSPENDED).is_err(), "2 does not fit one bit");
+        assert!(
+            l.set(0, Status::SUSPENDED).is_err(),
+            "2 does not fit one bit"
+        );
         let mut l = StatusList::new(8, 2).unwrap();
         l.set(1, Status(0xff)).unwrap();
         assert_eq!(l.get(1), Some(Status(0xff)));
@@ -400,9 +415,15 @@ mod tests {
                 uri: "https://a/s/1".into()
             })
         );
-        assert_eq!(StatusRef::from_claims(&serde_json::json!({})).unwrap(), None);
+        assert_eq!(
+            StatusRef::from_claims(&serde_json::json!({})).unwrap(),
+            None
+        );
         let bad = serde_json::json!({"status": {"status_list": {"idx": -1, "uri": "x"}}});
         assert!(StatusRef::from_claims(&bad).is_err());
+        // Another mechanism only: no status list reference.
+        let other = serde_json::json!({"status": {"identifier_list": {"id": "x"}}});
+        assert_eq!(StatusRef::from_claims(&other).unwrap(), None);
     }
 
     #[test]

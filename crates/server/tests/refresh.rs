@@ -676,7 +676,10 @@ async fn status_lists_agree_with_introspection() {
         .post_form(
             "/oauth2/revoke",
             &format!("token={}", tokens[4].1),
-            Some((&machine.client_id, machine.client_secret.as_deref().unwrap())),
+            Some((
+                &machine.client_id,
+                machine.client_secret.as_deref().unwrap(),
+            )),
         )
         .await;
     assert_eq!(st, StatusCode::OK);
@@ -735,7 +738,10 @@ async fn status_lists_agree_with_introspection() {
     s.state.refresh().await.unwrap();
     step().await;
     for (who, tok) in &tokens {
-        assert!(!listed_valid(s, tok).await, "every token of {who} listed revoked");
+        assert!(
+            !listed_valid(s, tok).await,
+            "every token of {who} listed revoked"
+        );
     }
     // The aggregation endpoint, named by the metadata, lists the list.
     let (_, _, meta) = s.get("/.well-known/oauth-authorization-server").await;
@@ -744,9 +750,17 @@ async fn status_lists_agree_with_introspection() {
     let (st, _, body) = s.get(agg.strip_prefix(ISSUER).unwrap()).await;
     assert_eq!(st, StatusCode::OK);
     let lists: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(lists["status_lists"].as_array().unwrap().len(), 1, "{lists}");
+    assert_eq!(
+        lists["status_lists"].as_array().unwrap().len(),
+        1,
+        "{lists}"
+    );
     // Unknown lists are 404.
-    for path in ["/oauth2/status-lists/99", "/oauth2/status-lists/x", "/oauth2/status-lists/-1"] {
+    for path in [
+        "/oauth2/status-lists/99",
+        "/oauth2/status-lists/x",
+        "/oauth2/status-lists/-1",
+    ] {
         assert_eq!(s.get(path).await.0, StatusCode::NOT_FOUND, "{path}");
     }
 }

@@ -4,9 +4,8 @@
 use async_trait::async_trait;
 
 use crate::{
-    AuthCode, Client, Consent, Event, PendingLogout, RefreshFamily, Rotation, Session, StatusBlock, StatusListInfo, StoreError,
-    TokenStatus,
-    StoredKey, User,
+    AuthCode, Client, Consent, Event, PendingLogout, RefreshFamily, Rotation, Session, StatusBlock,
+    StatusListInfo, StoreError, StoredKey, TokenStatus, User,
 };
 
 /// Applications.
@@ -336,18 +335,18 @@ pub trait StatusStore: Send + Sync {
         block: i64,
         new: &StatusListInfo,
     ) -> Result<StatusBlock, StoreError>;
-    /// Records who an index was given to (batched with other writes: one synced commit for
+    /// Records who a counter value (so an index) was given to (batched with other writes: one synced commit for
     /// many tokens); the token is answered only after it.
     async fn record_status(&self, t: &TokenStatus) -> Result<(), StoreError>;
     /// One list.
     async fn status_list(&self, id: i64) -> Result<Option<StatusListInfo>, StoreError>;
     /// The lists published at `now` (not expired), oldest first.
     async fn status_lists(&self, now: i64) -> Result<Vec<StatusListInfo>, StoreError>;
-    /// The indices of a list whose tokens introspection would call inactive: revoked by
+    /// The counter values of a list whose tokens introspection would call inactive: revoked by
     /// `jti`, their client gone, disabled or its tokens revoked after them, or, for a person's
     /// token, the account gone or disabled, a forced logout or a consent removal after them,
     /// or their grant revoked. Sorted.
-    async fn revoked_indices(&self, list_id: i64) -> Result<Vec<i64>, StoreError>;
+    async fn revoked_seqs(&self, list_id: i64) -> Result<Vec<i64>, StoreError>;
     /// Deletes the lists expired before `now`, with their records, and the deletion marks
     /// no list needs; returns how many lists.
     async fn purge_status_lists(&self, now: i64) -> Result<u64, StoreError>;

@@ -675,6 +675,94 @@ async fn a_missing_store_is_reported_not_created() {
         .unwrap();
 }
 
+/// Status list blocks: taken concurrently (as nodes and requests do), they never overlap; a
+/// full or closed list gives way to a new one; records of a list are purged with it.
+async fn status_blocks(store: Arc<dyn Store>, one_writer: bool) {
+    use tessera_store::{StatusListInfo, TokenStatus};
+    let new = |now: i64| StatusListInfo {
+        id: 0,
+        capacity: 64,
+        perm_key: "k".into(),
+        created_at: now,
+        closes_at: now + 100,
+        expires_at: now + 200,
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        let store = Arc::clone(&store);
+        tasks.spawn(async move { store.take_status_block(1000, 8, &new(1000)).await.unwrap() });
+    }
+    let mut taken = Vec::new();
+    while let Some(b) = tasks.join_next().await {
+        taken.push(b.unwrap());
+    }
+    let mut ranges: Vec<(i64, i64, i64)> =
+        taken.iter().map(|b| (b.list.id, b.start, b.end)).collect();
+    ranges.sort_unstable();
+    for w in ranges.windows(2) {
+        assert!(w[0].0 != w[1].0 || w[0].2 <= w[1].1, "overlap: {ranges:?}");
+    }
+    // 12 blocks of 8 in lists of 64: the first list filled, then another (SQLite makes one;
+    // PostgreSQL nodes racing may each make one, which only spreads tokens wider).
+    let lists: std::collections::BTreeSet<i64> = ranges.iter().map(|r| r.0).collect();
+    let first = *lists.iter().next().unwrap();
+    assert_eq!(
+        ranges.iter().filter(|r| r.0 == first).count(),
+        8,
+        "{ranges:?}"
+    );
+    if one_writer {
+        assert_eq!(lists.len(), 2, "{ranges:?}");
+    }
+    // A closed list gives way too.
+    let later = store.take_status_block(1100, 8, &new(1100)).await.unwrap();
+    assert!(!lists.contains(&later.list.id));
+    assert_eq!(later.start, 0);
+    store
+        .record_status(&TokenStatus {
+            list_id: first,
+            seq: 0,
+            jti: "j".into(),
+            client_id: "nobody".into(),
+            user_id: None,
+            grant_id: None,
+            issued_ms: 1_000_000,
+        })
+        .await
+        .unwrap();
+    // A client that does not exist is not a deleted one: nothing is listed.
+    assert!(store.revoked_seqs(first).await.unwrap().is_empty());
+    store.revoke_jti("j", "nobody", 5000).await.unwrap();
+    assert_eq!(store.revoked_seqs(first).await.unwrap(), [0]);
+    let published = store.status_lists(1150).await.unwrap().len();
+    assert_eq!(published, lists.len() + 1);
+    assert_eq!(
+        store.purge_status_lists(1250).await.unwrap(),
+        u64::try_from(lists.len()).unwrap()
+    );
+    assert!(store.status_list(first).await.unwrap().is_none());
+    assert!(
+        store.revoked_seqs(first).await.unwrap().is_empty(),
+        "records purged"
+    );
+    assert_eq!(store.status_lists(1250).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn sqlite_status_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    status_blocks(Arc::new(sqlite(&dir.path().join("t.db")).await), true).await;
+}
+
+#[tokio::test]
+async fn postgres_status_blocks() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    status_blocks(Arc::new(postgres(&db.url).await), false).await;
+    db.drop_now().await;
+}
+
 #[tokio::test]
 async fn sqlite_store() {
     let dir = tempfile::tempdir().unwrap();

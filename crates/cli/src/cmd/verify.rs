@@ -325,10 +325,13 @@ fn remote(
             (None, None) => Err(GuardError::Url("no URL")),
         }
         .map_err(|e| Failure::Input(anyhow::anyhow!("{e}")))?;
-        let verified = verifier.verify::<Value>(&token).await.map_err(|e| match e {
-            GuardError::Token(e) => explained(verifier.explain(&token, &e), e, a),
-            other => Failure::Input(anyhow::anyhow!("{other}")),
-        })?;
+        let verified = verifier
+            .verify::<Value>(&token)
+            .await
+            .map_err(|e| match e {
+                GuardError::Token(e) => explained(verifier.explain(&token, &e), e, a),
+                other => Failure::Input(anyhow::anyhow!("{other}")),
+            })?;
         if let (true, Some(iss)) = (a.check_status, &a.issuer_url) {
             check_status(iss, options_for_status(a)?, verified.claims()).await?;
         }

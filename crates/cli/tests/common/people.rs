@@ -135,7 +135,6 @@ pub async fn code_flows(base: &str, client_id: &str, n: usize) -> Vec<Value> {
     tokens
 }
 
-
 /// `n` offline families of Ada's, each through the code flow: their first refresh tokens.
 pub async fn families(base: &str, client_id: &str, n: usize) -> Vec<String> {
     code_flows(base, client_id, n)

@@ -38,6 +38,22 @@ pub(crate) fn sha2(bits: usize, data: &[u8]) -> Vec<u8> {
 }
 
 /// HMAC-SHA-256.
+/// A prepared HMAC-SHA-256 key.
+pub(crate) struct HmacKey(aws_lc_rs::hmac::Key);
+
+impl HmacKey {
+    pub(crate) fn new(key: &[u8]) -> Self {
+        Self(aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key))
+    }
+
+    pub(crate) fn sign(&self, data: &[u8]) -> [u8; 32] {
+        let tag = aws_lc_rs::hmac::sign(&self.0, data);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
+    }
+}
+
 pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
     let tag = aws_lc_rs::hmac::sign(&key, data);

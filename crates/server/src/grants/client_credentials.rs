@@ -88,7 +88,7 @@ impl Grant for ClientCredentials {
                 state,
                 tessera_store::TokenStatus {
                     list_id: 0,
-                    idx: 0,
+                    seq: 0,
                     jti: jti.clone(),
                     client_id: client.id.clone(),
                     user_id: None,

@@ -68,7 +68,7 @@ pub async fn tokens(
             state,
             tessera_store::TokenStatus {
                 list_id: 0,
-                idx: 0,
+                seq: 0,
                 jti: p.jti.clone(),
                 client_id: client.id.clone(),
                 user_id: Some(p.user_id.to_owned()),

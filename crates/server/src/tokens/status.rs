@@ -9,11 +9,12 @@
 //! A list takes tokens for [`OPEN_FOR`] seconds or until full, then a new one starts; it is
 //! published until its last token has expired.
 //!
-//! Each token's index is recorded with what introspection asks about it (client, person, grant,
-//! `jti`, when issued), in the store's group commit, before the token is answered. A list is
-//! built from those records and the same tables introspection reads, so every way of making a
-//! token inactive sets its bit, on every node, with nothing to keep in step. A node keeps a
-//! built list for [`REBUILD_AFTER`] at most.
+//! Each token's counter value is recorded with what introspection asks about it (client,
+//! person, grant, `jti`, when issued), in a group commit of its own, before the token is
+//! answered (records are appended in counter order; the index is computed again when a list is
+//! built). A list is built from those records and the same tables introspection reads, so
+//! every way of making a token inactive sets its bit, on every node, with nothing to keep in
+//! step. A node keeps a built list for [`REBUILD_AFTER`] at most.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -50,7 +51,7 @@ pub struct Assigned {
 /// The block a node is handing out.
 struct Block {
     list_id: i64,
-    key: [u8; 32],
+    key: Permutation,
     next: i64,
     end: i64,
     closes_at: i64,
@@ -66,26 +67,48 @@ struct Built {
 /// The node's status-list state: the block it hands out indices from, and the lists it built.
 #[derive(Default)]
 pub struct StatusLists {
-    block: tokio::sync::Mutex<Option<Block>>,
+    /// Taken for a moment per token (never across an await).
+    block: Mutex<Option<Block>>,
+    /// One block taken from the store at a time.
+    refill: tokio::sync::Mutex<()>,
     built: Mutex<HashMap<i64, Arc<Built>>>,
     building: tokio::sync::Mutex<()>,
 }
 
-/// The permutation of `0..2^CAPACITY_BITS` under `key`: four rounds of a balanced Feistel
-/// network whose round function is HMAC-SHA-256.
-fn permute(key: &[u8; 32], counter: u64) -> u64 {
-    let half = CAPACITY_BITS / 2;
-    let mask = (1u64 << half) - 1;
-    let (mut left, mut right) = ((counter >> half) & mask, counter & mask);
-    for round in 0u8..4 {
-        let mut msg = [0u8; 9];
-        msg[0] = round;
-        msg[1..].copy_from_slice(&right.to_be_bytes());
-        let mac = tessera_jose::secret::hmac_sha256(key, &msg);
-        let f = u64::from(u32::from_be_bytes([mac[0], mac[1], mac[2], mac[3]])) & mask;
-        (left, right) = (right, left ^ f);
+/// The permutation of `0..2^CAPACITY_BITS` under a list's key: four rounds of a balanced
+/// Feistel network whose round function is HMAC-SHA-256 (the key prepared once).
+struct Permutation(tessera_jose::secret::HmacKey);
+
+impl Permutation {
+    fn new(key: &[u8; 32]) -> Self {
+        Self(tessera_jose::secret::HmacKey::new(key))
     }
-    (left << half) | right
+
+    fn apply(&self, counter: u64) -> u64 {
+        let half = CAPACITY_BITS / 2;
+        let mask = (1u64 << half) - 1;
+        let (mut left, mut right) = ((counter >> half) & mask, counter & mask);
+        for round in 0u8..4 {
+            let mut msg = [0u8; 9];
+            msg[0] = round;
+            msg[1..].copy_from_slice(&right.to_be_bytes());
+            let m = self.0.sign(&msg);
+            let f = u64::from(u32::from_be_bytes([m[0], m[1], m[2], m[3]])) & mask;
+            (left, right) = (right, left ^ f);
+        }
+        (left << half) | right
+    }
+}
+
+/// A list's permutation key.
+fn list_key(stored: &str) -> Result<[u8; 32], OAuthError> {
+    tessera_jose::b64::decode(stored)
+        .ok()
+        .and_then(|k| k.try_into().ok())
+        .ok_or_else(|| {
+            tracing::error!("a status list's key is not 32 bytes");
+            OAuthError::server_error()
+        })
 }
 
 impl StatusLists {
@@ -102,12 +125,12 @@ impl StatusLists {
         if !state.config().status_lists {
             return Ok(None);
         }
-        let assigned = self.next_index(state).await?;
+        let (assigned, seq) = self.next_index(state).await?;
         state
             .store()
             .record_status(&TokenStatus {
                 list_id: assigned.list_id,
-                idx: i64::try_from(assigned.idx).map_err(|_| OAuthError::server_error())?,
+                seq,
                 ..t
             })
             .await
@@ -115,49 +138,65 @@ impl StatusLists {
         Ok(Some(assigned))
     }
 
-    async fn next_index(&self, state: &AppState) -> Result<Assigned, OAuthError> {
-        let now = state.now();
-        let mut block = self.block.lock().await;
-        let usable = block
-            .as_ref()
-            .is_some_and(|b| b.next < b.end && now < b.closes_at);
-        if !usable {
-            let key = tessera_jose::secret::random(32).map_err(|_| OAuthError::server_error())?;
-            let new = StatusListInfo {
-                id: 0,
-                capacity: CAPACITY,
-                perm_key: tessera_jose::b64::encode(&key),
-                created_at: now,
-                closes_at: now + OPEN_FOR,
-                // Its last token expires at most max_token_ttl after it closes.
-                expires_at: now + OPEN_FOR + state.policy().max_token_ttl + STALE_ALLOWANCE,
-            };
-            let taken = state
-                .store()
-                .take_status_block(now, BLOCK, &new)
-                .await
-                .map_err(OAuthError::from)?;
-            let key: [u8; 32] = tessera_jose::b64::decode(&taken.list.perm_key)
-                .ok()
-                .and_then(|k| k.try_into().ok())
-                .ok_or_else(|| {
-                    tracing::error!(list = taken.list.id, "a status list's key is not 32 bytes");
-                    OAuthError::server_error()
-                })?;
-            *block = Some(Block {
-                list_id: taken.list.id,
-                key,
-                next: taken.start,
-                end: taken.end,
-                closes_at: taken.list.closes_at,
-            });
+    /// The next index of the block in hand, if it has one left and its list is open.
+    fn take(&self, now: i64) -> Option<(Assigned, i64)> {
+        let mut block = self.block.lock().ok()?;
+        let b = block.as_mut()?;
+        if b.next >= b.end || now >= b.closes_at {
+            return None;
         }
-        let b = block.as_mut().ok_or_else(OAuthError::server_error)?;
-        let counter = u64::try_from(b.next).map_err(|_| OAuthError::server_error())?;
+        let seq = b.next;
         b.next += 1;
-        Ok(Assigned {
-            list_id: b.list_id,
-            idx: permute(&b.key, counter),
+        let idx = b.key.apply(u64::try_from(seq).ok()?);
+        Some((
+            Assigned {
+                list_id: b.list_id,
+                idx,
+            },
+            seq,
+        ))
+    }
+
+    /// The next index, and the counter value it comes from; a new block when the one in hand
+    /// is used up or its list closed.
+    async fn next_index(&self, state: &AppState) -> Result<(Assigned, i64), OAuthError> {
+        let now = state.now();
+        if let Some(taken) = self.take(now) {
+            return Ok(taken);
+        }
+        let _one = self.refill.lock().await;
+        // Another request may have brought a block meanwhile.
+        if let Some(taken) = self.take(now) {
+            return Ok(taken);
+        }
+        let key = tessera_jose::secret::random(32).map_err(|_| OAuthError::server_error())?;
+        let new = StatusListInfo {
+            id: 0,
+            capacity: CAPACITY,
+            perm_key: tessera_jose::b64::encode(&key),
+            created_at: now,
+            closes_at: now + OPEN_FOR,
+            // Its last token expires at most max_token_ttl after it closes.
+            expires_at: now + OPEN_FOR + state.policy().max_token_ttl + STALE_ALLOWANCE,
+        };
+        let taken = state
+            .store()
+            .take_status_block(now, BLOCK, &new)
+            .await
+            .map_err(OAuthError::from)?;
+        let block = Block {
+            list_id: taken.list.id,
+            key: Permutation::new(&list_key(&taken.list.perm_key)?),
+            next: taken.start,
+            end: taken.end,
+            closes_at: taken.list.closes_at,
+        };
+        if let Ok(mut b) = self.block.lock() {
+            *b = Some(block);
+        }
+        self.take(now).ok_or_else(|| {
+            tracing::error!("a status list block was taken but gives no index");
+            OAuthError::server_error()
         })
     }
 
@@ -189,9 +228,10 @@ impl StatusLists {
         }
         let capacity = usize::try_from(info.capacity).map_err(|_| OAuthError::server_error())?;
         let mut list = StatusList::new(1, capacity).map_err(|_| OAuthError::server_error())?;
-        for idx in store.revoked_indices(id).await.map_err(OAuthError::from)? {
-            let idx = u64::try_from(idx).map_err(|_| OAuthError::server_error())?;
-            list.set(idx, Status::INVALID)
+        let key = Permutation::new(&list_key(&info.perm_key)?);
+        for seq in store.revoked_seqs(id).await.map_err(OAuthError::from)? {
+            let seq = u64::try_from(seq).map_err(|_| OAuthError::server_error())?;
+            list.set(key.apply(seq), Status::INVALID)
                 .map_err(|_| OAuthError::server_error())?;
         }
         let keys = state.keys();
@@ -239,21 +279,22 @@ impl StatusLists {
 
 #[cfg(test)]
 mod tests {
-    use super::{CAPACITY, permute};
+    use super::{CAPACITY, Permutation};
 
     #[test]
     fn the_permutation_is_one_to_one_and_keyed() {
-        let key = [9u8; 32];
+        let key = Permutation::new(&[9u8; 32]);
+        let other = Permutation::new(&[1u8; 32]);
         let n = usize::try_from(CAPACITY).unwrap();
         let mut seen = vec![false; n];
         for c in 0..CAPACITY as u64 {
-            let i = usize::try_from(permute(&key, c)).unwrap();
+            let i = usize::try_from(key.apply(c)).unwrap();
             assert!(!seen[i], "index {i} given twice");
             seen[i] = true;
         }
         // The first indices are spread over the list, and another key gives others.
-        let first: Vec<u64> = (0..8).map(|c| permute(&key, c)).collect();
+        let first: Vec<u64> = (0..8).map(|c| key.apply(c)).collect();
         assert!(first.windows(2).any(|w| w[0].abs_diff(w[1]) > 1000));
-        assert_ne!(first, (0..8).map(|c| permute(&[1; 32], c)).collect::<Vec<_>>());
+        assert_ne!(first, (0..8).map(|c| other.apply(c)).collect::<Vec<_>>());
     }
 }

@@ -11,17 +11,18 @@ CREATE TABLE status_lists (
     closes_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
 );
--- Who each index was given to: a list's bit is set when introspection would call the token
--- inactive (the same rules, read from the same tables when the list is built).
+-- Who each counter value (so each index) was given to: a list's bit is set when introspection
+-- would call the token inactive (the same rules, read from the same tables when the list is
+-- built). Keyed by the counter, so records are appended in order.
 CREATE TABLE token_status (
     list_id BIGINT NOT NULL,
-    idx BIGINT NOT NULL,
+    seq BIGINT NOT NULL,
     jti TEXT NOT NULL,
     client_id TEXT NOT NULL,
     user_id TEXT,
     grant_id TEXT,
     issued_ms BIGINT NOT NULL,
-    PRIMARY KEY (list_id, idx)
+    PRIMARY KEY (list_id, seq)
 );
 CREATE INDEX token_status_by_jti ON token_status (jti);
 CREATE INDEX token_status_by_client ON token_status (client_id);

@@ -11,18 +11,19 @@ CREATE TABLE status_lists (
     closes_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL
 );
--- Who each index was given to: a list's bit is set when introspection would call the token
--- inactive (the same rules, read from the same tables when the list is built).
+-- Who each counter value (so each index) was given to: a list's bit is set when introspection
+-- would call the token inactive (the same rules, read from the same tables when the list is
+-- built). Keyed by the counter, so records are appended in order.
 CREATE TABLE token_status (
     list_id INTEGER NOT NULL,
-    idx INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
     jti TEXT NOT NULL,
     client_id TEXT NOT NULL,
     user_id TEXT,
     grant_id TEXT,
     issued_ms INTEGER NOT NULL,
-    PRIMARY KEY (list_id, idx)
-);
+    PRIMARY KEY (list_id, seq)
+) WITHOUT ROWID;
 CREATE INDEX token_status_by_jti ON token_status (jti);
 CREATE INDEX token_status_by_client ON token_status (client_id);
 CREATE INDEX token_status_by_user ON token_status (user_id) WHERE user_id IS NOT NULL;

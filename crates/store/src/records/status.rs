@@ -29,13 +29,14 @@ pub struct StatusBlock {
     pub end: i64,
 }
 
-/// Who a list's index was given to: what introspection would ask about the token.
+/// Who a list's counter value was given to (its index is the value through the list's
+/// permutation): what introspection would ask about the token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenStatus {
     /// The list.
     pub list_id: i64,
-    /// The index.
-    pub idx: i64,
+    /// The counter value.
+    pub seq: i64,
     /// The token's `jti`.
     pub jti: String,
     /// Its client.

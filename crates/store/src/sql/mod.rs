@@ -34,6 +34,8 @@ pub struct SqlStore {
     pool: Pool,
     /// SQLite's group commit of rotations and redemptions.
     batch: std::sync::Arc<batch::Batcher>,
+    /// The group commit of status-list records, synced less (see `batch`).
+    status_batch: std::sync::Arc<batch::Batcher>,
 }
 
 #[derive(Clone)]
@@ -87,6 +89,7 @@ impl SqlStore {
         Ok(Self {
             pool: Pool::Sqlite(pool),
             batch: std::sync::Arc::default(),
+            status_batch: std::sync::Arc::new(batch::Batcher::relaxed()),
         })
     }
 
@@ -105,6 +108,7 @@ impl SqlStore {
         let store = Self {
             pool: Pool::Sqlite(pool),
             batch: std::sync::Arc::default(),
+            status_batch: std::sync::Arc::new(batch::Batcher::relaxed()),
         };
         store.migrate().await?;
         Ok(store)
@@ -129,6 +133,7 @@ impl SqlStore {
         Ok(Self {
             pool: Pool::Postgres(pool),
             batch: std::sync::Arc::default(),
+            status_batch: std::sync::Arc::new(batch::Batcher::relaxed()),
         })
     }
 
@@ -298,6 +303,22 @@ enum Tx {
 }
 
 impl Tx {
+    /// A statement whose text is made at run time (a multi-row `INSERT`), not kept prepared.
+    async fn execute_built(&mut self, text: &str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
+        Ok(match self {
+            Self::Sqlite(tx) => bind_sqlite(&text.replace('$', "?"), args)
+                .persistent(false)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+            Self::Postgres(tx) => bind_pg(text, args)
+                .persistent(false)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+        })
+    }
+
     async fn execute(&mut self, text: &'static str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
         Ok(match self {
             Self::Sqlite(tx) => bind_sqlite(&sqlite_text(text), args)

@@ -16,16 +16,16 @@ fn list(r: &Row) -> Result<StatusListInfo, StoreError> {
     })
 }
 
-/// The indices whose tokens introspection calls inactive, one branch per rule, each driven
+/// The counter values whose tokens introspection calls inactive, one branch per rule, each driven
 /// from the (small) table that says what was revoked: `CROSS JOIN` keeps SQLite from starting
 /// at the list's rows instead.
-const REVOKED: &str = "SELECT t.idx FROM revoked_tokens r CROSS JOIN token_status t WHERE t.jti = r.jti AND t.list_id = $1 \
-UNION SELECT t.idx FROM clients c CROSS JOIN token_status t WHERE (c.enabled <> 1 OR c.tokens_revoked_before_ms IS NOT NULL) AND t.client_id = c.id AND t.list_id = $1 AND (c.enabled <> 1 OR t.issued_ms <= c.tokens_revoked_before_ms) \
-UNION SELECT t.idx FROM deleted_principals d CROSS JOIN token_status t WHERE t.client_id = d.id AND t.list_id = $1 \
-UNION SELECT t.idx FROM deleted_principals d CROSS JOIN token_status t WHERE t.user_id = d.id AND t.list_id = $1 \
-UNION SELECT t.idx FROM users u CROSS JOIN token_status t WHERE (u.enabled = 0 OR u.logged_out_before_ms IS NOT NULL) AND t.user_id = u.id AND t.list_id = $1 AND (u.enabled = 0 OR t.issued_ms <= u.logged_out_before_ms) \
-UNION SELECT t.idx FROM consents c CROSS JOIN token_status t WHERE c.revoked_before_ms IS NOT NULL AND t.user_id = c.user_id AND t.client_id = c.client_id AND t.list_id = $1 AND t.issued_ms <= c.revoked_before_ms \
-UNION SELECT t.idx FROM refresh_families f CROSS JOIN token_status t WHERE f.revoked_at IS NOT NULL AND t.user_id = f.user_id AND t.grant_id = f.id AND t.list_id = $1 \
+const REVOKED: &str = "SELECT t.seq FROM revoked_tokens r CROSS JOIN token_status t WHERE t.jti = r.jti AND t.list_id = $1 \
+UNION SELECT t.seq FROM clients c CROSS JOIN token_status t WHERE (c.enabled <> 1 OR c.tokens_revoked_before_ms IS NOT NULL) AND t.client_id = c.id AND t.list_id = $1 AND (c.enabled <> 1 OR t.issued_ms <= c.tokens_revoked_before_ms) \
+UNION SELECT t.seq FROM deleted_principals d CROSS JOIN token_status t WHERE t.client_id = d.id AND t.list_id = $1 \
+UNION SELECT t.seq FROM deleted_principals d CROSS JOIN token_status t WHERE t.user_id = d.id AND t.list_id = $1 \
+UNION SELECT t.seq FROM users u CROSS JOIN token_status t WHERE (u.enabled = 0 OR u.logged_out_before_ms IS NOT NULL) AND t.user_id = u.id AND t.list_id = $1 AND (u.enabled = 0 OR t.issued_ms <= u.logged_out_before_ms) \
+UNION SELECT t.seq FROM consents c CROSS JOIN token_status t WHERE c.revoked_before_ms IS NOT NULL AND t.user_id = c.user_id AND t.client_id = c.client_id AND t.list_id = $1 AND t.issued_ms <= c.revoked_before_ms \
+UNION SELECT t.seq FROM refresh_families f CROSS JOIN token_status t WHERE f.revoked_at IS NOT NULL AND t.user_id = f.user_id AND t.grant_id = f.id AND t.list_id = $1 \
 ORDER BY 1";
 
 #[async_trait]
@@ -36,38 +36,41 @@ impl StatusStore for SqlStore {
         block: i64,
         new: &StatusListInfo,
     ) -> Result<StatusBlock, StoreError> {
-        // Another node may take the same list's block meanwhile: the conditional update then
-        // changes nothing, and the list is read again.
+        // One statement each, never a read then a write in one transaction (SQLite would
+        // refuse the write at once, without waiting, when another connection wrote between
+        // them): the newest open list with room moves its counter, or a new list is made.
+        // Another node may move the same counter meanwhile: the conditions are checked again
+        // on the row, and the list is looked for again.
         for _ in 0..8 {
-            let mut tx = self.begin().await?;
-            let open = tx
+            let moved = self
                 .fetch_optional(
-                    "SELECT * FROM status_lists WHERE closes_at > $1 AND next + $2 <= capacity ORDER BY id DESC LIMIT 1",
+                    "UPDATE status_lists SET next = next + $2 WHERE id = (SELECT id FROM status_lists WHERE closes_at > $1 AND next + $2 <= capacity ORDER BY id DESC LIMIT 1) AND closes_at > $1 AND next + $2 <= capacity RETURNING *",
                     &[Arg::from(now), Arg::from(block)],
                 )
                 .await?;
-            if let Some(row) = open {
-                let start: i64 = row.get("next")?;
-                let info = list(&row)?;
-                let moved = tx
-                    .execute(
-                        "UPDATE status_lists SET next = next + $2 WHERE id = $1 AND next = $3",
-                        &[Arg::from(info.id), Arg::from(block), Arg::from(start)],
-                    )
-                    .await?;
-                if moved == 1 {
-                    tx.commit().await?;
-                    return Ok(StatusBlock {
-                        list: info,
-                        start,
-                        end: start + block,
-                    });
-                }
+            if let Some(row) = moved {
+                let end: i64 = row.get("next")?;
+                return Ok(StatusBlock {
+                    list: list(&row)?,
+                    start: end - block,
+                    end,
+                });
+            }
+            let open = self
+                .fetch_optional(
+                    "SELECT id FROM status_lists WHERE closes_at > $1 AND next + $2 <= capacity LIMIT 1",
+                    &[Arg::from(now), Arg::from(block)],
+                )
+                .await?;
+            if open.is_some() {
+                // Taken from under us between the two statements' views: look again.
                 continue;
             }
-            let row = tx
+            // Only while there is still no open list with room (another node may have made
+            // one meanwhile: then that one is used).
+            let Some(row) = self
                 .fetch_optional(
-                    "INSERT INTO status_lists (capacity, perm_key, next, created_at, closes_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+                    "INSERT INTO status_lists (capacity, perm_key, next, created_at, closes_at, expires_at) SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM status_lists WHERE closes_at > $7 AND next + $3 <= capacity) RETURNING *",
                     &[
                         Arg::from(new.capacity),
                         Arg::from(&new.perm_key),
@@ -75,14 +78,15 @@ impl StatusStore for SqlStore {
                         Arg::from(new.created_at),
                         Arg::from(new.closes_at),
                         Arg::from(new.expires_at),
+                        Arg::from(now),
                     ],
                 )
                 .await?
-                .ok_or(StoreError::Corrupt("a new status list"))?;
-            let info = list(&row)?;
-            tx.commit().await?;
+            else {
+                continue;
+            };
             return Ok(StatusBlock {
-                list: info,
+                list: list(&row)?,
                 start: 0,
                 end: block,
             });
@@ -94,7 +98,7 @@ impl StatusStore for SqlStore {
 
     async fn record_status(&self, t: &TokenStatus) -> Result<(), StoreError> {
         match self
-            .batch
+            .status_batch
             .write(&self.pool, batch::Op::Status(t.clone()))
             .await?
         {
@@ -104,14 +108,11 @@ impl StatusStore for SqlStore {
     }
 
     async fn status_list(&self, id: i64) -> Result<Option<StatusListInfo>, StoreError> {
-        self.fetch_optional(
-            "SELECT * FROM status_lists WHERE id = $1",
-            &[Arg::from(id)],
-        )
-        .await?
-        .as_ref()
-        .map(list)
-        .transpose()
+        self.fetch_optional("SELECT * FROM status_lists WHERE id = $1", &[Arg::from(id)])
+            .await?
+            .as_ref()
+            .map(list)
+            .transpose()
     }
 
     async fn status_lists(&self, now: i64) -> Result<Vec<StatusListInfo>, StoreError> {
@@ -125,11 +126,11 @@ impl StatusStore for SqlStore {
         .collect()
     }
 
-    async fn revoked_indices(&self, list_id: i64) -> Result<Vec<i64>, StoreError> {
+    async fn revoked_seqs(&self, list_id: i64) -> Result<Vec<i64>, StoreError> {
         self.fetch_all(REVOKED, &[Arg::from(list_id)])
             .await?
             .iter()
-            .map(|r| r.get("idx"))
+            .map(|r| r.get("seq"))
             .collect()
     }
 
