@@ -82,7 +82,7 @@ impl Grant for ClientCredentials {
         let issued_ms = state.now_millis();
         let scope = scope.join(" ");
         let jti = new_jti(issued_ms).map_err(|_| OAuthError::server_error())?;
-        let status = state
+        let (status, recording) = state
             .status_lists()
             .assign(
                 state,
@@ -113,6 +113,7 @@ impl Grant for ClientCredentials {
                 status,
             },
         )?;
+        recording.done().await?;
         Ok(TokenResponse {
             access_token: minted.token,
             token_type: req.token_type(),

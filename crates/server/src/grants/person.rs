@@ -62,7 +62,7 @@ pub async fn tokens(
     let sub = crate::users::subjects::subject_for(store, client, p.user_id, now)
         .await
         .map_err(OAuthError::from)?;
-    let status = state
+    let (status, recording) = state
         .status_lists()
         .assign(
             state,
@@ -127,6 +127,8 @@ pub async fn tokens(
     } else {
         None
     };
+    // Signed meanwhile; answered only once its status record is written.
+    recording.done().await?;
     Ok(TokenResponse {
         access_token,
         token_type: req.token_type(),

@@ -111,31 +111,50 @@ fn list_key(stored: &str) -> Result<[u8; 32], OAuthError> {
         })
 }
 
-impl StatusLists {
-    /// An index for a token being issued, recorded with what introspection asks about it.
-    /// `None` when status lists are off.
+/// A token's status record on its way to the store: the token may be signed meanwhile, and
+/// is answered only once [`Recording::done`] says it was written.
+pub struct Recording(Option<tokio::task::JoinHandle<Result<(), tessera_store::StoreError>>>);
+
+impl Recording {
+    /// Waits for the record (nothing to wait for when status lists are off).
     ///
     /// # Errors
-    /// `temporarily_unavailable` when the store cannot take a block or the record.
+    /// `temporarily_unavailable` (or `server_error`) when it could not be written.
+    pub async fn done(self) -> Result<(), OAuthError> {
+        let Some(handle) = self.0 else {
+            return Ok(());
+        };
+        match handle.await {
+            Ok(written) => written.map_err(OAuthError::from),
+            Err(_) => Err(OAuthError::server_error()),
+        }
+    }
+}
+
+impl StatusLists {
+    /// An index for a token being issued, and its record (with what introspection asks about
+    /// the token) started on a task of its own, to be waited for with [`Recording::done`]
+    /// before the token is answered. `None` when status lists are off.
+    ///
+    /// # Errors
+    /// `temporarily_unavailable` when the store cannot give a block.
     pub async fn assign(
         &self,
         state: &AppState,
         t: TokenStatus,
-    ) -> Result<Option<Assigned>, OAuthError> {
+    ) -> Result<(Option<Assigned>, Recording), OAuthError> {
         if !state.config().status_lists {
-            return Ok(None);
+            return Ok((None, Recording(None)));
         }
         let (assigned, seq) = self.next_index(state).await?;
-        state
-            .store()
-            .record_status(&TokenStatus {
-                list_id: assigned.list_id,
-                seq,
-                ..t
-            })
-            .await
-            .map_err(OAuthError::from)?;
-        Ok(Some(assigned))
+        let record = TokenStatus {
+            list_id: assigned.list_id,
+            seq,
+            ..t
+        };
+        let writer = state.clone();
+        let handle = tokio::spawn(async move { writer.store().record_status(&record).await });
+        Ok((Some(assigned), Recording(Some(handle))))
     }
 
     /// The next index of the block in hand, if it has one left and its list is open.

@@ -60,21 +60,26 @@ pub(super) struct Batcher {
     queue: Mutex<Queue>,
     /// Commits without waiting for the disk (status-list records: see [`run_relaxed`]).
     relaxed: bool,
+    /// SQLite: the connection that does (`synchronous = NORMAL`); an in-memory database has
+    /// none (it has no disk).
+    relaxed_sqlite: Option<sqlx::SqlitePool>,
 }
 
 impl Batcher {
     /// A batcher whose transactions survive a crash of the process but not of the machine
     /// (only for [`Op::Status`]).
-    pub(super) fn relaxed() -> Self {
+    pub(super) fn relaxed(sqlite: Option<sqlx::SqlitePool>) -> Self {
         Self {
             queue: Mutex::default(),
             relaxed: true,
+            relaxed_sqlite: sqlite,
         }
     }
 
     async fn run(&self, pool: &Pool, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
         if self.relaxed {
-            run_relaxed(pool, ops).await
+            let own = self.relaxed_sqlite.clone().map(Pool::Sqlite);
+            run_relaxed(own.as_ref().unwrap_or(pool), ops).await
         } else {
             run(pool, ops).await
         }
@@ -173,9 +178,9 @@ async fn run(pool: &Pool, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
     Ok(done)
 }
 
-/// Status-list records, committed without waiting for the disk: SQLite's `synchronous =
-/// NORMAL` for the transaction (in WAL mode a commit then survives a crash of the process, not
-/// a power failure), PostgreSQL's `synchronous_commit = off` (it survives a crash of the
+/// Status-list records, committed without waiting for the disk: on SQLite's connection of
+/// their own with `synchronous = NORMAL` (in WAL mode a commit then survives a crash of the
+/// process, not a power failure), PostgreSQL's `synchronous_commit = off` (it survives a crash of the
 /// service, and of the database server but for its last few hundred milliseconds). A record
 /// lost that way only makes a cut-off revocation (a client's or person's tokens) miss that
 /// token's bit in its status list; introspection is unaffected. Waiting for the disk per
@@ -192,31 +197,9 @@ async fn run_relaxed(pool: &Pool, ops: &[&Op]) -> Result<Vec<Done>, StoreError> 
         .collect::<Result<_, _>>()?;
     match pool {
         Pool::Sqlite(p) => {
-            use sqlx::Connection as _;
-            let mut conn = p.acquire().await?;
-            sqlx::query("PRAGMA synchronous = NORMAL")
-                .execute(&mut *conn)
-                .await?;
-            let (text, args) = statuses_insert(&statuses);
-            let written: Result<(), StoreError> = async {
-                let mut tx = conn.begin().await?;
-                super::bind_sqlite(&text.replace('$', "?"), &args)
-                    .persistent(false)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(())
-            }
-            .await;
-            // Back to FULL before the connection serves anything else, or it is closed.
-            if sqlx::query("PRAGMA synchronous = FULL")
-                .execute(&mut *conn)
-                .await
-                .is_err()
-            {
-                conn.close_on_drop();
-            }
-            written?;
+            let mut tx = Tx::Sqlite(p.begin().await?);
+            record_statuses(&mut tx, &statuses).await?;
+            tx.commit().await?;
         }
         Pool::Postgres(p) => {
             let mut tx = Tx::Postgres(p.begin().await?);

@@ -82,14 +82,22 @@ impl SqlStore {
             .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
             .busy_timeout(std::time::Duration::from_secs(5))
             .foreign_keys(true);
+        // Status-list records are written on a connection of their own that does not wait
+        // for the disk at commit (see `batch::run_relaxed`).
+        let relaxed = options
+            .clone()
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
         let pool = sqlx::sqlite::SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
             .await?;
+        let relaxed = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with(relaxed);
         Ok(Self {
             pool: Pool::Sqlite(pool),
             batch: std::sync::Arc::default(),
-            status_batch: std::sync::Arc::new(batch::Batcher::relaxed()),
+            status_batch: std::sync::Arc::new(batch::Batcher::relaxed(Some(relaxed))),
         })
     }
 
@@ -108,7 +116,7 @@ impl SqlStore {
         let store = Self {
             pool: Pool::Sqlite(pool),
             batch: std::sync::Arc::default(),
-            status_batch: std::sync::Arc::new(batch::Batcher::relaxed()),
+            status_batch: std::sync::Arc::new(batch::Batcher::relaxed(None)),
         };
         store.migrate().await?;
         Ok(store)
@@ -133,7 +141,7 @@ impl SqlStore {
         Ok(Self {
             pool: Pool::Postgres(pool),
             batch: std::sync::Arc::default(),
-            status_batch: std::sync::Arc::new(batch::Batcher::relaxed()),
+            status_batch: std::sync::Arc::new(batch::Batcher::relaxed(None)),
         })
     }
 
