@@ -13,31 +13,23 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use testkit::{free_port, wait_listening};
+use testkit::free_port;
 
 mod common;
 
-use common::people::{BIN, families, http, people_and_app, tessera};
+use common::people::{families, http, people_and_app, tessera};
 
 /// Families under load.
 const FAMILIES: usize = 12;
 
 /// `tessera serve` on `port`, the refresh grace long enough to outlast a restart.
 fn serve(dir: &Path, store: &[&str], port: u16) -> Child {
-    let child = Command::new(BIN)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--issuer", &format!("http://127.0.0.1:{port}")])
-        .args(["--set", "refresh_grace=60s", "--set", "poll_interval=100ms"])
-        .args(store)
-        .current_dir(dir)
-        .env_clear()
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_listening(port, "tessera serve");
-    child
+    common::people::serve(
+        dir,
+        store,
+        port,
+        &["refresh_grace=60s", "poll_interval=100ms"],
+    )
 }
 
 /// One refresh: the status, its `Retry-After`, the answer (`None` when nothing came back).

@@ -10,7 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -20,7 +20,7 @@ use tessera_guard::{
     CacheOptions, Guard, Introspection, IntrospectionOptions, Keys, RemoteVerifier, StatusLists,
     StatusOptions,
 };
-use testkit::{free_port, wait_listening};
+use testkit::free_port;
 
 mod common;
 
@@ -37,20 +37,8 @@ fn ttl() -> u64 {
 const CACHE: Duration = Duration::from_secs(1);
 
 fn serve(dir: &Path, port: u16) -> Child {
-    let child = Command::new(BIN)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--issuer", &format!("http://127.0.0.1:{port}")])
-        .args(["--set", &format!("status_list_ttl={}s", ttl())])
-        .args(["--set", "poll_interval=100ms"])
-        .current_dir(dir)
-        .env_clear()
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_listening(port, "tessera serve");
-    child
+    let ttl = format!("status_list_ttl={}s", ttl());
+    common::people::serve(dir, &[], port, &[&ttl, "poll_interval=100ms"])
 }
 
 /// A machine client of the orders API: (client_id, secret).

@@ -39,13 +39,12 @@ struct Workload {
 }
 
 fn token(key: &Jwk, alg: JwsAlg) -> String {
-    let t = i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-    .unwrap();
+    token_with(key, alg, None)
+}
+
+/// The WORKLOAD token, with a `status` claim when given.
+fn token_with(key: &Jwk, alg: JwsAlg, status: Option<tessera_jose::status::StatusClaim>) -> String {
+    let t = now();
     let claims = Workload {
         iss: ISS.into(),
         sub: "user-8f14e45f".into(),
@@ -56,7 +55,7 @@ fn token(key: &Jwk, alg: JwsAlg) -> String {
         jti: "4b1f0c2e-9c3a-4d7e-8a51-1f2b3c4d5e6f".into(),
         scope: "orders:read orders:write profile".into(),
         roles: vec!["admin".into(), "billing".into()],
-        status: None,
+        status,
     };
     let header = Header::new(alg).typ("JWT").kid("k1");
     JwtSigner::with_header(Signer::new(key, alg).unwrap(), header)
@@ -281,30 +280,16 @@ fn status_check(rt: &tokio::runtime::Runtime) {
             }),
         );
     rt.spawn(async move { axum::serve(l, app).await.unwrap() });
-    let claims = Workload {
-        iss: ISS.into(),
-        sub: "user-8f14e45f".into(),
-        aud: AUD.into(),
-        exp: t + 3600,
-        nbf: t - 10,
-        iat: t - 10,
-        jti: "4b1f0c2e-9c3a-4d7e-8a51-1f2b3c4d5e6f".into(),
-        scope: "orders:read orders:write profile".into(),
-        roles: vec!["admin".into(), "billing".into()],
-        status: Some(tessera_jose::status::StatusClaim {
+    let tok = token_with(
+        &key,
+        alg,
+        Some(tessera_jose::status::StatusClaim {
             status_list: tessera_jose::status::StatusRef {
                 idx: 4242,
                 uri: uri.clone(),
             },
         }),
-    };
-    let tok = JwtSigner::with_header(
-        Signer::new(&key, alg).unwrap(),
-        Header::new(alg).typ("JWT").kid("k1"),
-    )
-    .unwrap()
-    .sign(&claims)
-    .unwrap();
+    );
     let jwks_url = format!("{base}/jwks");
     let (plain, checked) = rt.block_on(async {
         let keys = RemoteVerifier::new(&jwks_url, CacheOptions::default(), move |set| {

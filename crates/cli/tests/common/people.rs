@@ -3,7 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -27,6 +27,28 @@ pub fn tessera(dir: &Path, store: &[&str], args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// `tessera serve` on loopback `port` (its issuer that address), on `store` (nothing: the
+/// folder's SQLite), with these `--set` settings; returns once it listens.
+pub fn serve(dir: &Path, store: &[&str], port: u16, settings: &[&str]) -> Child {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--issuer", &format!("http://127.0.0.1:{port}")]);
+    for s in settings {
+        cmd.args(["--set", s]);
+    }
+    let child = cmd
+        .args(store)
+        .current_dir(dir)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    testkit::wait_listening(port, "tessera serve");
+    child
 }
 
 /// Ada and a public first-party client that may refresh (with `extra` flags of `client

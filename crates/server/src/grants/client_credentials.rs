@@ -84,18 +84,7 @@ impl Grant for ClientCredentials {
         let jti = new_jti(issued_ms).map_err(|_| OAuthError::server_error())?;
         let (status, recording) = state
             .status_lists()
-            .assign(
-                state,
-                tessera_store::TokenStatus {
-                    list_id: 0,
-                    seq: 0,
-                    jti: jti.clone(),
-                    client_id: client.id.clone(),
-                    user_id: None,
-                    grant_id: None,
-                    issued_ms,
-                },
-            )
+            .assign(state, &jti, &client.id, None, issued_ms)
             .await?;
         let minted = mint(
             state,

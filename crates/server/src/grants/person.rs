@@ -66,15 +66,10 @@ pub async fn tokens(
         .status_lists()
         .assign(
             state,
-            tessera_store::TokenStatus {
-                list_id: 0,
-                seq: 0,
-                jti: p.jti.clone(),
-                client_id: client.id.clone(),
-                user_id: Some(p.user_id.to_owned()),
-                grant_id: p.grant_id.map(str::to_owned),
-                issued_ms: p.issued_ms,
-            },
+            &p.jti,
+            &client.id,
+            Some((p.user_id, p.grant_id)),
+            p.issued_ms,
         )
         .await?;
     let Minted {

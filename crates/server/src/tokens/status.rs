@@ -132,16 +132,20 @@ impl Recording {
 }
 
 impl StatusLists {
-    /// An index for a token being issued, and its record (with what introspection asks about
-    /// the token) started on a task of its own, to be waited for with [`Recording::done`]
-    /// before the token is answered. `None` when status lists are off.
+    /// An index for a token being issued (`jti`, to `client_id`, for a person's account and
+    /// grant if any, at `issued_ms`), and its record (what introspection asks about the token)
+    /// started on a task of its own, to be waited for with [`Recording::done`] before the token
+    /// is answered. `None` when status lists are off.
     ///
     /// # Errors
     /// `temporarily_unavailable` when the store cannot give a block.
     pub async fn assign(
         &self,
         state: &AppState,
-        t: TokenStatus,
+        jti: &str,
+        client_id: &str,
+        person: Option<(&str, Option<&str>)>,
+        issued_ms: i64,
     ) -> Result<(Option<Assigned>, Recording), OAuthError> {
         if !state.config().status_lists {
             return Ok((None, Recording(None)));
@@ -150,7 +154,11 @@ impl StatusLists {
         let record = TokenStatus {
             list_id: assigned.list_id,
             seq,
-            ..t
+            jti: jti.to_owned(),
+            client_id: client_id.to_owned(),
+            user_id: person.map(|(user, _)| user.to_owned()),
+            grant_id: person.and_then(|(_, grant)| grant.map(str::to_owned)),
+            issued_ms,
         };
         let writer = state.clone();
         let handle = tokio::spawn(async move { writer.store().record_status(&record).await });
