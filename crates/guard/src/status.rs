@@ -339,8 +339,10 @@ impl StatusLists {
                 tessera_jose::status::verify_list(v, t, uri, max_list)
             })
             .await
+            // A list that does not verify is the issuer's problem, not the token's: like a list
+            // that cannot be fetched (the stale one within its bound, then 503 or fail-open).
             .map_err(|e| match e {
-                GuardError::Token(e) => GuardError::Status(format!(
+                GuardError::Token(e) => GuardError::Fetch(format!(
                     "the status list token from {uri} is not valid: {e}"
                 )),
                 other => other,

@@ -225,6 +225,30 @@ async fn status_lists_refuse_what_is_not_valid_and_fail_closed() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(check(&g, &s.at(1)).await, revoked);
     assert_eq!(check(&g, &s.at(3)).await, Ok(()), "and un-revoked");
+    // A list that does not verify (another key signed it): the issuer's fault, not the
+    // token's: 503 for a guard without a list in hand.
+    let forged_key = Jwk::generate(JwsAlg::ES256).unwrap().with_kid("k1");
+    let t = now();
+    let forged = tessera_jose::status::sign_list(
+        &JwtSigner::with_header(
+            Signer::new(&forged_key, JwsAlg::ES256).unwrap(),
+            Header::new(JwsAlg::ES256).typ(tessera_jose::status::TYP),
+        )
+        .unwrap(),
+        Some(&s.base),
+        &format!("{}/status/1", s.base),
+        &StatusList::new(2, 64).unwrap(),
+        &ListTimes {
+            iat: t,
+            exp: Some(t + 600),
+            ttl: Some(1),
+        },
+    )
+    .unwrap();
+    let good = s.issuer.list.lock().unwrap().replace(forged);
+    let fresh = s.guard_with_lists(StatusOptions::default()).await;
+    assert_eq!(check(&fresh, &s.at(3)).await, Err(Rejection::Unavailable));
+    *s.issuer.list.lock().unwrap() = good;
     // The list gone: the stale one serves within stale_if_error; past it, 503.
     *s.issuer.list.lock().unwrap() = None;
     tokio::time::sleep(Duration::from_millis(1100)).await;
