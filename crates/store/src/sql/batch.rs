@@ -1,7 +1,8 @@
-//! Group commit for the hottest writes: refresh-token rotations, code redemptions and the
-//! status-list records of issued tokens that arrive together are written in one transaction, so one synced commit (the cost of each
+//! Group commit for the hottest writes: refresh-token rotations and code redemptions that
+//! arrive together are written in one transaction, so one synced commit (the cost of each
 //! write with SQLite's `synchronous = FULL`, or PostgreSQL's WAL flush) serves them all, and
-//! each caller is answered only after it. (SQLite has one writer at a time anyway.) Between
+//! each caller is answered only after it. The status-list records of issued tokens have a
+//! batcher of their own whose commits do not wait for the disk ([`run_relaxed`]). (SQLite has one writer at a time anyway.) Between
 //! nodes on one PostgreSQL, the conditional statements decide as they do alone: a row another
 //! node's batch changed is waited for and read again; a deadlock between two batches fails
 //! them, and each write is then tried alone.
@@ -160,19 +161,12 @@ async fn run(pool: &Pool, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
                 )
                 .await?,
             ),
-            // Written together below, in one statement.
-            Op::Status(_) => Done::Recorded,
+            Op::Status(_) => {
+                return Err(StoreError::Corrupt(
+                    "status records go through their own batcher",
+                ));
+            }
         });
-    }
-    let statuses: Vec<&crate::TokenStatus> = ops
-        .iter()
-        .filter_map(|op| match op {
-            Op::Status(t) => Some(t),
-            _ => None,
-        })
-        .collect();
-    if !statuses.is_empty() {
-        record_statuses(&mut tx, &statuses).await?;
     }
     tx.commit().await?;
     Ok(done)
@@ -182,8 +176,8 @@ async fn run(pool: &Pool, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
 /// their own with `synchronous = NORMAL` (in WAL mode a commit then survives a crash of the
 /// process, not a power failure), PostgreSQL's `synchronous_commit = off` (it survives a crash of the
 /// service, and of the database server but for its last few hundred milliseconds). A record
-/// lost that way only makes a cut-off revocation (a client's or person's tokens) miss that
-/// token's bit in its status list; introspection is unaffected. Waiting for the disk per
+/// lost that way only makes a later revocation miss that token's bit in its status list;
+/// introspection is unaffected. Waiting for the disk per
 /// batch would bound token issuance by disk syncs (a third of the throughput, measured).
 async fn run_relaxed(pool: &Pool, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
     let statuses: Vec<&crate::TokenStatus> = ops
