@@ -2,7 +2,7 @@
 //! `ttl`) and an API behind two guards, run by this test over loopback HTTP as an API service
 //! runs them: `/orders` checks Token Status Lists, `/payments` introspects (answers kept 1 s).
 //! For each way of revoking a token — RFC 7009, `client revoke-tokens`, `client disable`,
-//! `user revoke-grant`, `user logout`, `user disable` — the token is accepted until it is
+//! `user revoke-grant`, a refresh token replayed (theft), `user logout`, `user disable` — the token is accepted until it is
 //! revoked, and refused after, within the list's `ttl` (plus the service's one-second rebuild)
 //! on `/orders` and within the cache bound on `/payments`; another client's token stays
 //! accepted; the lists survive a `kill -9` and restart of the service; `tessera verify
@@ -38,7 +38,13 @@ const CACHE: Duration = Duration::from_secs(1);
 
 fn serve(dir: &Path, port: u16) -> Child {
     let ttl = format!("status_list_ttl={}s", ttl());
-    common::people::serve(dir, &[], port, &[&ttl, "poll_interval=100ms"])
+    // A short refresh grace, so that a replayed refresh token is theft a second later.
+    common::people::serve(
+        dir,
+        &[],
+        port,
+        &[&ttl, "poll_interval=100ms", "refresh_grace=1s"],
+    )
 }
 
 /// A machine client of the orders API: (client_id, secret).
@@ -151,6 +157,21 @@ async fn refused_after(
     (by_list.unwrap(), by_introspection.unwrap())
 }
 
+/// A refresh by the public app: the status and the answer.
+async fn refresh(http: &reqwest::Client, base: &str, app: &str, token: &str) -> (u16, Value) {
+    let resp = http
+        .post(format!("{base}/oauth2/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", token),
+            ("client_id", app),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap())
+}
+
 async fn grant(http: &reqwest::Client, base: &str, c: &(String, String)) -> String {
     let (s, v) = testkit::grant(http, &format!("{base}/oauth2/token"), &c.0, &c.1).await;
     assert_eq!(s, 200, "{v}");
@@ -199,11 +220,17 @@ async fn a_revoked_token_is_refused_by_apis_within_the_bound() {
     let api = api(&base, &api_client).await;
     let http = http();
     let control_token = grant(&http, &base, &control).await;
-    let person = code_flows(&base, &app, 2).await;
-    let person: Vec<String> = person
+    let flows = code_flows(&base, &app, 3).await;
+    let mut person: Vec<String> = flows
         .iter()
         .map(|v| v["access_token"].as_str().unwrap().to_owned())
         .collect();
+    // The third family refreshes once: its new access token dies when the replaced refresh
+    // token is used again past the grace (theft: the family is revoked).
+    let replaced = flows[2]["refresh_token"].as_str().unwrap().to_owned();
+    let (s, v) = refresh(&http, &base, &app, &replaced).await;
+    assert_eq!(s, 200, "{v}");
+    person[2] = v["access_token"].as_str().unwrap().to_owned();
     let (a1, b1, c1) = (
         grant(&http, &base, &a).await,
         grant(&http, &base, &b).await,
@@ -227,6 +254,7 @@ async fn a_revoked_token_is_refused_by_apis_within_the_bound() {
         ("client revoke-tokens", &b1),
         ("client disable", &c1),
         ("user revoke-grant", &person[0]),
+        ("refresh token reuse (theft)", &person[2]),
         ("user logout", &person[1]),
     ];
     for (way, token) in ways {
@@ -250,6 +278,11 @@ async fn a_revoked_token_is_refused_by_apis_within_the_bound() {
             }
             "user revoke-grant" => {
                 tessera(d, &[], &["user", "revoke-grant", &claim(token, "grant_id")]);
+            }
+            "refresh token reuse (theft)" => {
+                tokio::time::sleep(Duration::from_millis(1200)).await;
+                let (s, v) = refresh(&http, &base, &app, &replaced).await;
+                assert_eq!(s, 400, "a replayed refresh token is refused: {v}");
             }
             _ => {
                 tessera(d, &[], &["user", "logout", "ada"]);
@@ -299,7 +332,7 @@ async fn a_revoked_token_is_refused_by_apis_within_the_bound() {
     service.0.wait().unwrap();
     let _service = testkit::Reaped(serve(d, port));
     tokio::time::sleep(Duration::from_secs(ttl() + 1)).await;
-    for t in [&a1, &b1, &c1, &person[0], &person[1], &fresh] {
+    for t in [&a1, &b1, &c1, &person[0], &person[1], &person[2], &fresh] {
         assert_eq!(status(&http, &api, "/orders", t).await, 401);
     }
     assert_eq!(status(&http, &api, "/orders", &control_token).await, 200);
