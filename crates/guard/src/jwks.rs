@@ -101,12 +101,45 @@ struct Inner {
 }
 
 /// The negative cache: consecutive failures, when the next fetch may be tried, and why the last
-/// one failed.
+/// one failed. Shared by the key set and the status lists.
 #[derive(Default)]
-struct Failing {
+pub(crate) struct Failing {
     count: u32,
     until: Option<Instant>,
     last: String,
+}
+
+impl Failing {
+    /// The last error, while its back-off runs (no fetch is tried then).
+    pub(crate) fn backing_off(&self) -> Option<GuardError> {
+        let left = self.until?.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then(|| {
+            GuardError::Fetch(format!(
+                "{} (not retried for another {} ms)",
+                self.last,
+                left.as_millis()
+            ))
+        })
+    }
+
+    /// Records a fetch's outcome: a success clears it; a failure waits `base` doubled per
+    /// failure in a row, at most `max`.
+    pub(crate) fn record<T>(
+        &mut self,
+        result: &Result<T, GuardError>,
+        base: Duration,
+        max: Duration,
+    ) {
+        match result {
+            Ok(_) => *self = Self::default(),
+            Err(e) => {
+                let wait = base.saturating_mul(1 << self.count.min(16)).min(max);
+                self.count = self.count.saturating_add(1);
+                self.until = Some(Instant::now() + wait);
+                self.last = e.to_string();
+            }
+        }
+    }
 }
 
 impl RemoteVerifier {
@@ -323,33 +356,13 @@ impl RemoteVerifier {
         {
             return Ok(());
         }
-        if let Ok(f) = self.inner.failing.lock()
-            && let Some(until) = f.until
-        {
-            let left = until.saturating_duration_since(Instant::now());
-            if !left.is_zero() {
-                return Err(GuardError::Fetch(format!(
-                    "{} (not retried for another {} ms)",
-                    f.last,
-                    left.as_millis()
-                )));
-            }
+        if let Some(e) = self.inner.failing.lock().ok().and_then(|f| f.backing_off()) {
+            return Err(e);
         }
         let result = self.fetch_now(previous).await;
         if let Ok(mut f) = self.inner.failing.lock() {
-            match &result {
-                Ok(()) => *f = Failing::default(),
-                Err(e) => {
-                    let o = &self.inner.options;
-                    let wait = o
-                        .error_backoff
-                        .saturating_mul(1 << f.count.min(16))
-                        .min(o.max_error_backoff);
-                    f.count = f.count.saturating_add(1);
-                    f.until = Some(Instant::now() + wait);
-                    f.last = e.to_string();
-                }
-            }
+            let o = &self.inner.options;
+            f.record(&result, o.error_backoff, o.max_error_backoff);
         }
         result
     }

@@ -17,7 +17,9 @@ use arc_swap::ArcSwapOption;
 use tessera_jose::status::{Status, StatusRef, VerifiedList};
 
 use crate::error::GuardError;
-use crate::jwks::{CacheOptions, RemoteVerifier, check_url, client, content_type, described};
+use crate::jwks::{
+    CacheOptions, Failing, RemoteVerifier, check_url, client, content_type, described,
+};
 
 /// How status lists are cached and what happens without one.
 #[derive(Debug, Clone)]
@@ -94,7 +96,7 @@ struct Entry {
     current: ArcSwapOption<Snapshot>,
     fetching: tokio::sync::Mutex<()>,
     refreshing: AtomicBool,
-    failing: Mutex<(u32, Option<Instant>, String)>,
+    failing: Mutex<Failing>,
     used: Mutex<Option<Instant>>,
 }
 
@@ -275,35 +277,13 @@ impl StatusLists {
         {
             return Ok(());
         }
-        if let Ok(f) = entry.failing.lock()
-            && let Some(until) = f.1
-        {
-            let left = until.saturating_duration_since(Instant::now());
-            if !left.is_zero() {
-                return Err(GuardError::Fetch(format!(
-                    "{} (not retried for another {} ms)",
-                    f.2,
-                    left.as_millis()
-                )));
-            }
+        if let Some(e) = entry.failing.lock().ok().and_then(|f| f.backing_off()) {
+            return Err(e);
         }
         let result = self.fetch_now(entry, uri).await;
         if let Ok(mut f) = entry.failing.lock() {
-            match &result {
-                Ok(()) => *f = (0, None, String::new()),
-                Err(e) => {
-                    let o = &self.inner.options;
-                    let wait = o
-                        .error_backoff
-                        .saturating_mul(1 << f.0.min(16))
-                        .min(o.max_error_backoff);
-                    *f = (
-                        f.0.saturating_add(1),
-                        Some(Instant::now() + wait),
-                        e.to_string(),
-                    );
-                }
-            }
+            let o = &self.inner.options;
+            f.record(&result, o.error_backoff, o.max_error_backoff);
         }
         result
     }
