@@ -72,6 +72,32 @@ fn verifier(set: JwkSet, alg: JwsAlg) -> Result<Verifier, tessera_jose::Error> {
         .build()
 }
 
+/// A request with `token` for `GET /orders` needing `orders:read`.
+fn request(token: &str) -> (HeaderMap, Uri, Vec<String>) {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::AUTHORIZATION,
+        HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+    );
+    (
+        headers,
+        "/orders".parse().unwrap(),
+        vec!["orders:read".to_owned()],
+    )
+}
+
+/// Seconds per `Guard::check` of `token`, over `n` checks.
+fn time_checks(rt: &tokio::runtime::Runtime, g: &Guard, token: &str, n: u32) -> f64 {
+    let (headers, uri, scopes) = request(token);
+    rt.block_on(async {
+        let t = Instant::now();
+        for _ in 0..n {
+            black_box(g.check("GET", &uri, &headers, &scopes).await.unwrap());
+        }
+        t.elapsed().as_secs_f64() / f64::from(n)
+    })
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -121,13 +147,7 @@ fn main() {
                     .build()
             })
         });
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_str(&format!("Bearer {tok}")).unwrap(),
-        );
-        let uri: Uri = "/orders".parse().unwrap();
-        let scopes = vec!["orders:read".to_owned()];
+        let (headers, uri, scopes) = request(&tok);
         let n: u32 = if alg == JwsAlg::HS256 { 2000 } else { 300 };
         let time_bare = || {
             let t = Instant::now();
@@ -136,15 +156,7 @@ fn main() {
             }
             t.elapsed().as_secs_f64() / f64::from(n)
         };
-        let time_guard = |g: &Guard| {
-            rt.block_on(async {
-                let t = Instant::now();
-                for _ in 0..n {
-                    black_box(g.check("GET", &uri, &headers, &scopes).await.unwrap());
-                }
-                t.elapsed().as_secs_f64() / f64::from(n)
-            })
-        };
+        let time_guard = |g: &Guard| time_checks(&rt, g, &tok, n);
         time_bare();
         time_guard(&local);
         if let Some(r) = &remote {
@@ -316,23 +328,7 @@ fn status_check(rt: &tokio::runtime::Runtime) {
                 .build(),
         )
     });
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::AUTHORIZATION,
-        HeaderValue::from_str(&format!("Bearer {tok}")).unwrap(),
-    );
-    let uri: Uri = "/orders".parse().unwrap();
-    let scopes = vec!["orders:read".to_owned()];
-    let n = 300u32;
-    let time = |g: &Guard| {
-        rt.block_on(async {
-            let t = Instant::now();
-            for _ in 0..n {
-                black_box(g.check("GET", &uri, &headers, &scopes).await.unwrap());
-            }
-            t.elapsed().as_secs_f64() / f64::from(n)
-        })
-    };
+    let time = |g: &Guard| time_checks(rt, g, &tok, 300);
     time(&plain);
     time(&checked);
     let (mut p, mut c, mut r) = (vec![], vec![], vec![]);
