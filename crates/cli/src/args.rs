@@ -744,6 +744,10 @@ pub struct PeopleFlags {
     /// refresh_absolute_ttl, 90d; 0s: the server's again).
     #[arg(long, value_name = "DUR")]
     pub refresh_absolute_ttl: Option<String>,
+    /// Every sign-in for it must reach this level: mfa (two factors) or phishing-resistant (a
+    /// passkey among them); "" for none (the default).
+    #[arg(long, value_name = "LEVEL")]
+    pub require_acr: Option<String>,
 }
 
 /// Where the token service's configuration and store are: the same options for `serve`,
@@ -1227,6 +1231,18 @@ pub enum UserCommand {
     Enable(UserTarget),
     /// End every session and token of the user, on every node, at once.
     Logout(UserTarget),
+    /// Remove every second factor of the user (authenticator app, passkeys, recovery codes)
+    /// and end their sessions: for someone who lost their devices.
+    ResetMfa(UserTarget),
+    /// Require a second factor of the user at every sign-in (`--off` to stop requiring it).
+    RequireMfa {
+        /// Which account.
+        #[command(flatten)]
+        target: UserTarget,
+        /// No longer require it.
+        #[arg(long)]
+        off: bool,
+    },
     /// Delete an account (the audit log keeps its subject id only).
     Delete(UserTarget),
     /// The applications a person gave access to.

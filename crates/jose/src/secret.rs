@@ -26,6 +26,31 @@ pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     crate::crypto::hmac_sha256(key, data)
 }
 
+/// The hash of a one-time-code HMAC (RFC 4226, RFC 6238).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtpHash {
+    /// HMAC-SHA-1: what authenticator apps use. HMAC-SHA-1 stays a sound PRF; SHA-1's
+    /// collisions do not touch it.
+    Sha1,
+    /// HMAC-SHA-256.
+    Sha256,
+    /// HMAC-SHA-512.
+    Sha512,
+}
+
+/// The HMAC of a one-time code's counter (RFC 4226 §5.3, RFC 6238 §4).
+///
+/// ```
+/// use tessera_jose::secret::{OtpHash, otp_hmac};
+/// // RFC 4226 Appendix D: the HMAC of counter 0 under "12345678901234567890".
+/// let tag = otp_hmac(OtpHash::Sha1, b"12345678901234567890", &0u64.to_be_bytes());
+/// assert_eq!(tag[..4], [0xcc, 0x93, 0xcf, 0x18]);
+/// ```
+#[must_use]
+pub fn otp_hmac(hash: OtpHash, key: &[u8], counter: &[u8]) -> Vec<u8> {
+    crate::crypto::otp_hmac(hash, key, counter)
+}
+
 /// An HMAC-SHA-256 key prepared once, for many tags under the same key (a keyed PRF on a hot
 /// path). Its `Debug` shows nothing of the key.
 ///

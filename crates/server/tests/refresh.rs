@@ -93,6 +93,7 @@ async fn family_ending(
                 last_seen: now,
                 address: "127.0.0.1".into(),
                 user_agent: "test".into(),
+                auth: String::new(),
             })
             .await
             .unwrap();
@@ -106,6 +107,7 @@ async fn family_ending(
         resources: Vec::new(),
         session_hash,
         auth_time: now - 5,
+        auth: String::new(),
         jkt,
         created_ms: now * 1000,
         generation: 0,

@@ -25,13 +25,13 @@ use std::sync::Arc;
 
 pub use error::StoreError;
 pub use records::{
-    AuthCode, Client, Consent, Event, KeyPurpose, KeyState, PendingLogout, RefreshFamily, Rotation,
-    Session, StatusBlock, StatusListInfo, StoredKey, TokenStatus, User,
+    AuthCode, Client, Consent, Event, Factor, KeyPurpose, KeyState, PendingLogout, RefreshFamily,
+    Rotation, Session, StatusBlock, StatusListInfo, StoredKey, TokenStatus, User,
 };
 pub use sql::{Schema, SqlStore};
 pub use traits::{
-    ClientStore, Coordination, EventStore, GrantStore, KeyStore, RefreshStore, RevocationStore,
-    SessionStore, StatusStore, Store, UserStore,
+    ClientStore, Coordination, EventStore, FactorStore, GrantStore, KeyStore, RefreshStore,
+    RevocationStore, SessionStore, StatusStore, Store, UserStore,
 };
 
 /// Where the store is.

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 
 use crate::{
-    AuthCode, Client, Consent, Event, PendingLogout, RefreshFamily, Rotation, Session, StatusBlock,
-    StatusListInfo, StoreError, StoredKey, TokenStatus, User,
+    AuthCode, Client, Consent, Event, Factor, PendingLogout, RefreshFamily, Rotation, Session,
+    StatusBlock, StatusListInfo, StoreError, StoredKey, TokenStatus, User,
 };
 
 /// Applications.
@@ -154,6 +154,8 @@ pub trait SessionStore: Send + Sync {
     async fn insert_session(&self, s: &Session) -> Result<(), StoreError>;
     /// The session with this hash.
     async fn session(&self, id_hash: &str) -> Result<Option<Session>, StoreError>;
+    /// Replaces how a session's person signed in (a step-up); `false`: no such session.
+    async fn set_session_auth(&self, id_hash: &str, auth: &str) -> Result<bool, StoreError>;
     /// Notes that the session was used at `now` (seconds).
     async fn touch_session(&self, id_hash: &str, now: i64) -> Result<(), StoreError>;
     /// Ends a session; whether there was one. The clients that got tokens in it and have a
@@ -352,6 +354,55 @@ pub trait StatusStore: Send + Sync {
     async fn purge_status_lists(&self, now: i64) -> Result<u64, StoreError>;
 }
 
+/// Second factors, the operator's MFA requirement, and WebAuthn challenges.
+#[async_trait]
+pub trait FactorStore: Send + Sync {
+    /// Adds a factor.
+    async fn insert_factor(&self, f: &Factor) -> Result<(), StoreError>;
+    /// A person's factors, oldest first.
+    async fn factors_of(&self, user_id: &str) -> Result<Vec<Factor>, StoreError>;
+    /// A factor by id (a passkey by its credential id).
+    async fn factor(&self, id: &str) -> Result<Option<Factor>, StoreError>;
+    /// Moves a factor's counter to `to` and marks it used (and confirmed) at `now`, only if the
+    /// counter is below `to` (a passkey whose counters are both 0 also passes: authenticators
+    /// that do not count). `false`: already used (a replayed code, a cloned authenticator).
+    async fn advance_factor(&self, id: &str, to: i64, now: i64) -> Result<bool, StoreError>;
+    /// Renames a person's factor.
+    async fn rename_factor(&self, user_id: &str, id: &str, name: &str) -> Result<bool, StoreError>;
+    /// Removes a person's factor.
+    async fn delete_factor(&self, user_id: &str, id: &str) -> Result<bool, StoreError>;
+    /// Removes a person's factors of one kind, or all (`None`); returns how many.
+    async fn delete_factors(&self, user_id: &str, kind: Option<&str>) -> Result<u64, StoreError>;
+    /// Replaces a person's factors of `kind` with `new` in one transaction (a TOTP secret
+    /// re-enrolled, a new set of recovery codes).
+    async fn replace_factors(
+        &self,
+        user_id: &str,
+        kind: &str,
+        new: &[Factor],
+    ) -> Result<(), StoreError>;
+    /// Whether the operator requires a second factor of this person.
+    async fn mfa_required(&self, user_id: &str) -> Result<bool, StoreError>;
+    /// Sets whether the operator requires a second factor of this person.
+    async fn set_mfa_required(&self, user_id: &str, required: bool) -> Result<(), StoreError>;
+    /// Keeps a challenge (its hash) for `purpose` and a person ('' for none) until `expires_at`.
+    async fn insert_challenge(
+        &self,
+        hash: &str,
+        purpose: &str,
+        user_id: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+    /// Takes a challenge once: its (purpose, person) if it exists and has not expired.
+    async fn take_challenge(
+        &self,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<(String, String)>, StoreError>;
+    /// Deletes the challenges expired before `now`.
+    async fn purge_challenges(&self, now: i64) -> Result<u64, StoreError>;
+}
+
 /// The whole store.
 pub trait Store:
     ClientStore
@@ -364,6 +415,7 @@ pub trait Store:
     + GrantStore
     + RefreshStore
     + StatusStore
+    + FactorStore
 {
 }
 
@@ -377,7 +429,8 @@ impl<
         + SessionStore
         + GrantStore
         + RefreshStore
-        + StatusStore,
+        + StatusStore
+        + FactorStore,
 > Store for T
 {
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 use tessera_store::{
-    AuthCode, Client, Consent, Coordination as _, Event, KeyPurpose, KeyState, Location,
+    AuthCode, Client, Consent, Coordination as _, Event, Factor, KeyPurpose, KeyState, Location,
     Migrations, Schema, Session, SqlStore, Store, StoreError, StoredKey, User,
 };
 use testkit::PgDatabase;
@@ -59,6 +59,7 @@ fn client(id: &str) -> Client {
         sector_identifier: None,
         refresh_idle_ttl: None,
         refresh_absolute_ttl: None,
+        require_acr: None,
     }
 }
 
@@ -387,6 +388,7 @@ async fn users(store: &dyn Store) {
     assert_eq!(store.user("u3").await.unwrap(), None);
     sessions(store).await;
     grants(store).await;
+    factors(store).await;
 }
 
 /// Sessions: found by hash, touched, listed newest first, ended one, all but one, or idle;
@@ -399,6 +401,7 @@ async fn sessions(store: &dyn Store) {
         last_seen: created_ms / 1000,
         address: "127.0.0.1".into(),
         user_agent: "test".into(),
+        auth: String::new(),
     };
     for (h, u, t) in [
         ("h1", "u1", 1_000),
@@ -452,6 +455,128 @@ async fn sessions(store: &dyn Store) {
 /// Codes are redeemed once (a replay sees the first redemption and what it issued); consents
 /// grow, are removed with a cut-off, and end the person's tokens with a forced logout or a
 /// disabled account.
+/// Second factors: a TOTP step and a recovery code are used once, a passkey's counter only
+/// moves forward (0 stays allowed for authenticators that do not count), challenges are
+/// answered once and not after they expire, a session's level can be raised.
+async fn factors(store: &dyn Store) {
+    let f = |id: &str, kind: &str, counter: i64| Factor {
+        id: id.into(),
+        user_id: "fu".into(),
+        kind: kind.into(),
+        name: "n".into(),
+        secret: "s".into(),
+        counter,
+        confirmed: kind != "totp",
+        created_at: 10,
+        last_used: None,
+        data: "{}".into(),
+    };
+    store.insert_factor(&f("t1", "totp", 0)).await.unwrap();
+    store.insert_factor(&f("p1", "passkey", 0)).await.unwrap();
+    store.insert_factor(&f("p2", "passkey", 5)).await.unwrap();
+    assert_eq!(store.factors_of("fu").await.unwrap().len(), 3);
+    assert!(!store.factor("t1").await.unwrap().unwrap().confirmed);
+    // A TOTP step: forward once; the same or an earlier step not again. Use confirms it.
+    assert!(store.advance_factor("t1", 100, 20).await.unwrap());
+    assert!(!store.advance_factor("t1", 100, 21).await.unwrap());
+    assert!(!store.advance_factor("t1", 99, 21).await.unwrap());
+    let t = store.factor("t1").await.unwrap().unwrap();
+    assert!(t.confirmed && t.counter == 100 && t.last_used == Some(20));
+    // A passkey that does not count (0 → 0) passes; one that counts must grow.
+    assert!(store.advance_factor("p1", 0, 22).await.unwrap());
+    assert!(store.advance_factor("p1", 0, 23).await.unwrap());
+    assert!(!store.advance_factor("p2", 5, 23).await.unwrap());
+    assert!(!store.advance_factor("p2", 3, 23).await.unwrap());
+    assert!(store.advance_factor("p2", 6, 23).await.unwrap());
+    // Recovery codes: replaced as a set; each used once.
+    store
+        .replace_factors(
+            "fu",
+            "recovery",
+            &[f("r1", "recovery", 0), f("r2", "recovery", 0)],
+        )
+        .await
+        .unwrap();
+    store
+        .replace_factors("fu", "recovery", &[f("r3", "recovery", 0)])
+        .await
+        .unwrap();
+    assert!(store.factor("r1").await.unwrap().is_none());
+    assert!(store.advance_factor("r3", 1, 30).await.unwrap());
+    assert!(!store.advance_factor("r3", 1, 31).await.unwrap());
+    assert!(
+        store
+            .replace_factors("fu", "recovery", &[f("x", "totp", 0)])
+            .await
+            .is_err()
+    );
+    assert!(store.rename_factor("fu", "p1", "Laptop").await.unwrap());
+    assert!(!store.rename_factor("other", "p1", "Mine").await.unwrap());
+    assert!(!store.delete_factor("other", "p1").await.unwrap());
+    assert!(store.delete_factor("fu", "p1").await.unwrap());
+    assert_eq!(
+        store.delete_factors("fu", Some("passkey")).await.unwrap(),
+        1
+    );
+    // The operator's requirement.
+    assert!(!store.mfa_required("fu").await.unwrap());
+    store.set_mfa_required("fu", true).await.unwrap();
+    store.set_mfa_required("fu", true).await.unwrap();
+    assert!(store.mfa_required("fu").await.unwrap());
+    store.set_mfa_required("fu", false).await.unwrap();
+    assert!(!store.mfa_required("fu").await.unwrap());
+    assert_eq!(store.delete_factors("fu", None).await.unwrap(), 2);
+    // Challenges: once, and not after they expire.
+    store
+        .insert_challenge("c1", "register", "fu", 100)
+        .await
+        .unwrap();
+    store
+        .insert_challenge("c2", "login", "", 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.take_challenge("c1", 50).await.unwrap(),
+        Some(("register".into(), "fu".into()))
+    );
+    assert_eq!(store.take_challenge("c1", 50).await.unwrap(), None);
+    assert_eq!(store.take_challenge("c2", 101).await.unwrap(), None);
+    store
+        .insert_challenge("c3", "login", "", 100)
+        .await
+        .unwrap();
+    assert_eq!(store.purge_challenges(101).await.unwrap(), 1);
+    // A session's level, raised in place.
+    let s = Session {
+        id_hash: "fs".into(),
+        user_id: "fu".into(),
+        created_ms: 1_000,
+        last_seen: 1,
+        address: "127.0.0.1".into(),
+        user_agent: "t".into(),
+        auth: r#"{"amr":["pwd"]}"#.into(),
+    };
+    store.insert_session(&s).await.unwrap();
+    assert_eq!(store.session("fs").await.unwrap().unwrap().auth, s.auth);
+    assert!(
+        store
+            .set_session_auth("fs", r#"{"amr":["pwd"],"extra":["otp"]}"#)
+            .await
+            .unwrap()
+    );
+    assert!(!store.set_session_auth("nope", "{}").await.unwrap());
+    assert!(
+        store
+            .session("fs")
+            .await
+            .unwrap()
+            .unwrap()
+            .auth
+            .contains("otp")
+    );
+    store.delete_session("fs").await.unwrap();
+}
+
 async fn grants(store: &dyn Store) {
     let mut c2 = client("app");
     c2.redirect_uris = vec![
@@ -477,6 +602,7 @@ async fn grants(store: &dyn Store) {
         scopes: vec!["openid".into(), "email".into()],
         resources: vec![],
         auth_time: 100,
+        auth: r#"{"amr":["pwd","otp"]}"#.into(),
         expires_at: 160,
         used_at: None,
         issued_jti: None,
@@ -493,6 +619,7 @@ async fn grants(store: &dyn Store) {
         .unwrap();
     assert_eq!(got.used_at, Some(110));
     assert_eq!(got.nonce, code.nonce);
+    assert_eq!(got.auth, code.auth);
     assert_eq!(got.issued_jti.as_deref(), Some("jti-1"));
     let again = store
         .redeem_code("k1", 111, "jti-2")

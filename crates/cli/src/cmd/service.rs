@@ -300,6 +300,7 @@ fn people_spec(f: &PeopleFlags) -> Result<ClientSpec, Failure> {
         sector_identifier: f.sector_identifier.clone(),
         refresh_idle_ttl: ttl(f.refresh_idle_ttl.as_deref())?,
         refresh_absolute_ttl: ttl(f.refresh_absolute_ttl.as_deref())?,
+        require_acr: f.require_acr.clone(),
         ..ClientSpec::default()
     })
 }
@@ -333,6 +334,7 @@ fn client_json(c: &tessera_store::Client) -> serde_json::Value {
         "sector_identifier": tessera_server::users::subjects::sector(c),
         "refresh_idle_ttl": c.refresh_idle_ttl,
         "refresh_absolute_ttl": c.refresh_absolute_ttl,
+        "require_acr": c.require_acr,
         "tokens_revoked_before_ms": c.tokens_revoked_before_ms,
         "secret_rotation_grace_until": c.old_secret_until,
         "created_at": c.created_at,

@@ -232,6 +232,9 @@ pub fn user(c: &UserCommand) -> CmdResult {
             UserCommand::Disable(t) => target(t, "disabled: it cannot sign in, and its sessions and tokens ended", |a, u| Box::pin(async move { a.set_user_enabled(u, false).await })).await,
             UserCommand::Enable(t) => target(t, "enabled: it can sign in again", |a, u| Box::pin(async move { a.set_user_enabled(u, true).await })).await,
             UserCommand::Logout(t) => target(t, "logged out: every session and token made until now ended, on every node", |a, u| Box::pin(async move { a.logout_user(u).await })).await,
+            UserCommand::ResetMfa(t) => target(t, "has no second factor now (authenticator app, passkeys and recovery codes removed; sessions ended)", |a, u| Box::pin(async move { a.reset_mfa(u).await })).await,
+            UserCommand::RequireMfa { target: t, off: false } => target(t, "must give a second factor at every sign-in", |a, u| Box::pin(async move { a.require_mfa(u, true).await })).await,
+            UserCommand::RequireMfa { target: t, off: true } => target(t, "no longer must give a second factor", |a, u| Box::pin(async move { a.require_mfa(u, false).await })).await,
             UserCommand::Delete(t) => target(t, "deleted (the audit log keeps its subject id only)", |a, u| Box::pin(async move { a.delete_user(u).await })).await,
             UserCommand::Consents(t) => {
                 let admin = open(&t.opts).await?;

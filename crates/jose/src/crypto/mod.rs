@@ -62,6 +62,18 @@ pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     out
 }
 
+/// HMAC for one-time codes (SHA-1 only here: RFC 4226 and authenticator apps).
+pub(crate) fn otp_hmac(hash: crate::secret::OtpHash, key: &[u8], data: &[u8]) -> Vec<u8> {
+    use crate::secret::OtpHash;
+    let alg = match hash {
+        OtpHash::Sha1 => aws_lc_rs::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+        OtpHash::Sha256 => aws_lc_rs::hmac::HMAC_SHA256,
+        OtpHash::Sha512 => aws_lc_rs::hmac::HMAC_SHA512,
+    };
+    let key = aws_lc_rs::hmac::Key::new(alg, key);
+    aws_lc_rs::hmac::sign(&key, data).as_ref().to_vec()
+}
+
 /// Whether PBKDF2 of `password` (HMAC-SHA-256, or -512 with `sha512`) gives `expected`, in
 /// constant time; `false` for zero iterations.
 pub(crate) fn pbkdf2_verify(

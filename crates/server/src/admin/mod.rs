@@ -109,6 +109,9 @@ pub struct ClientSpec {
     pub refresh_idle_ttl: Option<i64>,
     /// Its refresh-token families' absolute lifetime, seconds (0: the server's).
     pub refresh_absolute_ttl: Option<i64>,
+    /// The level every sign-in for it must reach: `mfa`, `phishing-resistant`, or empty
+    /// (none; `password` is the same).
+    pub require_acr: Option<String>,
 }
 
 /// A sector identifier as given (`host`, or an `https://host/...` URL): its host, lowercased.
@@ -187,6 +190,9 @@ fn apply_spec(c: &mut Client, spec: &ClientSpec) {
     }
     if let Some(t) = spec.refresh_absolute_ttl {
         c.refresh_absolute_ttl = Some(t).filter(|t| *t > 0);
+    }
+    if let Some(a) = &spec.require_acr {
+        c.require_acr = Some(a.clone()).filter(|a| !a.is_empty() && a != "password");
     }
 }
 
@@ -614,6 +620,14 @@ impl Admin {
                 "the refresh idle lifetime is longer than the absolute one".into(),
             ));
         }
+        if let Some(a) = &c.require_acr
+            && crate::users::auth::Level::from_keyword(a).is_none()
+        {
+            return Err(Error::Invalid(format!(
+                "--require-acr takes mfa or phishing-resistant (or \"\" for none), not `{}`",
+                tessera_jose::error::escaped(a)
+            )));
+        }
         if c.pairwise && crate::users::subjects::sector(c).is_none() {
             return Err(Error::Invalid(
                 "pairwise subjects need one sector, and the redirect URIs have several hosts (or none, as a private-use scheme): give --sector-identifier".into(),
@@ -690,6 +704,9 @@ impl Admin {
             sector_identifier: spec.sector_identifier.as_deref().and_then(sector_host),
             refresh_idle_ttl: spec.refresh_idle_ttl.filter(|t| *t > 0),
             refresh_absolute_ttl: spec.refresh_absolute_ttl.filter(|t| *t > 0),
+            require_acr: spec
+                .require_acr
+                .filter(|a| !a.is_empty() && a != "password"),
         };
         Self::coherent(&client)?;
         self.store.insert_client(&client).await?;

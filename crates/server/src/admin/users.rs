@@ -296,6 +296,42 @@ impl Admin {
         Ok(u)
     }
 
+    /// Removes every second factor of the user (authenticator app, passkeys, recovery codes)
+    /// and ends their sessions: for a person who lost their devices. They sign in with their
+    /// password next (or, when the operator requires a second factor, sign in and set one up
+    /// before any application gets a token).
+    ///
+    /// # Errors
+    /// [`Error`].
+    pub async fn reset_mfa(&self, name_or_id: &str) -> Result<User, Error> {
+        let u = self.user(name_or_id).await?;
+        let removed = self.store.delete_factors(&u.id, None).await?;
+        self.store.delete_sessions_of(&u.id, None).await?;
+        self.user_event(
+            "user.mfa_reset",
+            &u,
+            json!({"by": "operator", "factors_removed": removed}),
+        )
+        .await?;
+        Ok(u)
+    }
+
+    /// Requires (or no longer requires) a second factor of the user at every sign-in.
+    ///
+    /// # Errors
+    /// [`Error`].
+    pub async fn require_mfa(&self, name_or_id: &str, required: bool) -> Result<User, Error> {
+        let u = self.user(name_or_id).await?;
+        self.store.set_mfa_required(&u.id, required).await?;
+        self.user_event(
+            "user.mfa_required",
+            &u,
+            json!({"by": "operator", "required": required}),
+        )
+        .await?;
+        Ok(u)
+    }
+
     /// The applications a person gave access to (consents with scopes), newest first.
     ///
     /// # Errors

@@ -100,6 +100,15 @@ pub struct Config {
     pub status_list_ttl: Duration,
     /// What the consent page says a scope lets an application do (scope → words).
     pub scope_descriptions: std::collections::BTreeMap<String, String>,
+    /// The names (`acr` values) of the three authentication levels: a password or passkey
+    /// alone, two factors, and phishing-resistant (a passkey).
+    pub acr_names: crate::users::auth::AcrNames,
+    /// How long a step-up's higher level lasts before the session falls back to its sign-in's.
+    pub step_up_ttl: Duration,
+    /// Who is asked for a second factor at every sign-in: everyone who enrolled one
+    /// (`enrolled`, the default) or only those the operator requires it of (`required`; the
+    /// others add it when an application asks for a higher level).
+    pub mfa_at_sign_in: crate::users::auth::MfaAtSignIn,
     /// Argon2id parameters of new password hashes (older hashes keep working and are
     /// replaced at the next sign-in).
     pub argon2: crate::users::Argon2Params,
@@ -159,6 +168,9 @@ impl Default for Config {
             status_lists: true,
             status_list_ttl: Duration::from_secs(10),
             scope_descriptions: std::collections::BTreeMap::new(),
+            acr_names: crate::users::auth::AcrNames::default(),
+            step_up_ttl: Duration::from_secs(15 * 60),
+            mfa_at_sign_in: crate::users::auth::MfaAtSignIn::Enrolled,
             issuer_set: false,
             secret_flags: Vec::new(),
             unknown_env: Vec::new(),

@@ -98,6 +98,20 @@ fn count(value: &str, min: usize, why: &str) -> Result<usize, String> {
         .ok_or_else(|| why.to_owned())
 }
 
+/// An `acr` value: printable ASCII without spaces or quotes (it goes into `acr_values` and
+/// `WWW-Authenticate`), at most 200 characters.
+fn acr_name(v: &str) -> Result<String, String> {
+    if v.is_empty()
+        || v.len() > 200
+        || !v
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+    {
+        return Err("expected a name of printable ASCII without spaces or quotes".into());
+    }
+    Ok(v.to_owned())
+}
+
 fn path(p: Option<&PathBuf>) -> Option<String> {
     p.map(|p| p.display().to_string())
 }
@@ -444,6 +458,58 @@ pub const SETTINGS: &[Setting] = &[
                     .collect::<Vec<_>>()
                     .join("|")
             })
+        },
+    },
+    Setting {
+        name: "acr_password",
+        help: "the acr of a sign-in with one factor (a password, or a passkey without user verification) (default urn:tessera:acr:password)",
+        set: |c, v, _| put(&mut c.acr_names.password, acr_name(v)),
+        show: |c| Some(c.acr_names.password.clone()),
+    },
+    Setting {
+        name: "acr_mfa",
+        help: "the acr of a sign-in with two factors (default http://schemas.openid.net/pape/policies/2007/06/multi-factor)",
+        set: |c, v, _| put(&mut c.acr_names.mfa, acr_name(v)),
+        show: |c| Some(c.acr_names.mfa.clone()),
+    },
+    Setting {
+        name: "acr_phishing_resistant",
+        help: "the acr of a sign-in with a passkey and a second factor or user verification (default http://schemas.openid.net/pape/policies/2007/06/phishing-resistant)",
+        set: |c, v, _| put(&mut c.acr_names.phishing_resistant, acr_name(v)),
+        show: |c| Some(c.acr_names.phishing_resistant.clone()),
+    },
+    Setting {
+        name: "step_up_ttl",
+        help: "how long a higher level an application asked for (acr_values) lasts before the session falls back to its sign-in's level (default 15m, 1m to 24h)",
+        set: |c, v, _| {
+            let d = duration(v)?;
+            if d < Duration::from_secs(60) || d > Duration::from_secs(86_400) {
+                return Err("expected 1m to 24h".into());
+            }
+            c.step_up_ttl = d;
+            Ok(())
+        },
+        show: |c| secs(c.step_up_ttl),
+    },
+    Setting {
+        name: "mfa_at_sign_in",
+        help: "who gives a second factor at every sign-in: enrolled (everyone who set one up) or required (only people the operator requires it of; others add it when an application asks) (default enrolled)",
+        set: |c, v, _| {
+            c.mfa_at_sign_in = match v {
+                "enrolled" => crate::users::auth::MfaAtSignIn::Enrolled,
+                "required" => crate::users::auth::MfaAtSignIn::Required,
+                _ => return Err("expected enrolled or required".into()),
+            };
+            Ok(())
+        },
+        show: |c| {
+            Some(
+                match c.mfa_at_sign_in {
+                    crate::users::auth::MfaAtSignIn::Enrolled => "enrolled",
+                    crate::users::auth::MfaAtSignIn::Required => "required",
+                }
+                .into(),
+            )
         },
     },
     Setting {

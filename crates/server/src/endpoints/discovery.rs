@@ -90,7 +90,7 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,
         "subject_types_supported": ["public", "pairwise"],
-        "acr_values_supported": [crate::tokens::ACR_PASSWORD],
+        "acr_values_supported": state.config().acr_names.all(),
         "id_token_signing_alg_values_supported": id_algs,
         "claims_supported": claims,
         "claims_parameter_supported": false,

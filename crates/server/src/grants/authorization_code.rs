@@ -143,6 +143,7 @@ impl Grant for AuthorizationCode {
                 session_hash: (!c.scopes.iter().any(|s| s == "offline_access"))
                     .then(|| c.session_hash.clone()),
                 auth_time: c.auth_time,
+                auth: c.auth.clone(),
                 jkt: None,
                 created_ms: issued_ms,
                 generation: 0,
@@ -170,6 +171,7 @@ impl Grant for AuthorizationCode {
                 scopes: &c.scopes,
                 resources: &c.resources,
                 auth_time: c.auth_time,
+                auth: &c.auth,
                 session_hash: Some(&c.session_hash),
                 nonce: c.nonce.as_deref(),
                 grant_id: family.as_ref().map(|f| f.id.as_str()),

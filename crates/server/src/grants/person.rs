@@ -8,10 +8,13 @@ use crate::keys::KeyRing;
 use crate::state::AppState;
 use crate::tokens::access::{Issue, Minted, mint};
 use crate::tokens::id::{IdClaims, at_hash, session_id};
+use crate::users::auth::{AuthContext, Level, level_of};
 use tessera_store::{Client, RefreshFamily};
 
-/// How the person signed in: a password (RFC 8176 `pwd`), the only way so far.
-pub const AMR: [&str; 1] = ["pwd"];
+fn level_of_methods(amr: &[&str]) -> Level {
+    let owned: Vec<String> = amr.iter().map(|m| (*m).to_owned()).collect();
+    level_of(&owned)
+}
 
 /// What a person's tokens are for.
 pub struct PersonTokens<'a> {
@@ -21,8 +24,10 @@ pub struct PersonTokens<'a> {
     pub scopes: &'a [String],
     /// The requested resources (RFC 8707).
     pub resources: &'a [String],
-    /// When the person signed in.
+    /// When the person last authenticated.
     pub auth_time: i64,
+    /// How (the stored [`AuthContext`]: its methods now, a step-up's only while it lasts).
+    pub auth: &'a str,
     /// The browser session the grant lives in (`None`: an offline family).
     pub session_hash: Option<&'a str>,
     /// The authorization request's `nonce` (the code grant's ID token only).
@@ -48,6 +53,14 @@ pub async fn tokens(
 ) -> Result<TokenResponse, OAuthError> {
     let store = state.store();
     let now = p.issued_ms.div_euclid(1000);
+    let ctx = AuthContext::parse(p.auth);
+    let amr = ctx.methods(now);
+    let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
+    let acr = state
+        .config()
+        .acr_names
+        .name(level_of_methods(&amr))
+        .to_owned();
     let scope = p.scopes.join(" ");
     // The audience: the requested resources, else the client's first audience, else the
     // userinfo endpoint (a client that only signs people in).
@@ -87,7 +100,7 @@ pub async fn tokens(
             jti: p.jti,
             issued_ms: p.issued_ms,
             jkt: req.dpop_jkt.as_deref(),
-            person: Some((p.auth_time, &AMR)),
+            person: Some((p.auth_time, &amr, &acr)),
             grant_id: p.grant_id,
             status,
         },
@@ -109,8 +122,8 @@ pub async fn tokens(
             iat: now,
             auth_time: p.auth_time,
             nonce: p.nonce,
-            acr: crate::tokens::ACR_PASSWORD,
-            amr: &AMR,
+            acr: &acr,
+            amr: &amr,
             azp: &client.id,
             at_hash: at_hash(signer.alg, &access_token),
             sid: sid.as_deref(),

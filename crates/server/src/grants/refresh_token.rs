@@ -235,6 +235,7 @@ impl Grant for RefreshToken {
                 scopes: &scopes,
                 resources: &family.resources,
                 auth_time: family.auth_time,
+                auth: &family.auth,
                 session_hash: family.session_hash.as_deref(),
                 nonce: None,
                 grant_id: Some(&family.id),

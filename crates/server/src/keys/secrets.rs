@@ -132,6 +132,43 @@ impl Secrets {
         Ok(Zeroizing::new(plain.plaintext().to_vec()))
     }
 
+    /// Encrypts a person's one-time-code secret for storage (compact JWE, `dir` + `A256GCM`).
+    ///
+    /// # Errors
+    /// [`Error::Crypto`] if encryption fails.
+    pub fn seal_factor(&self, secret: &[u8]) -> Result<String, Error> {
+        self.seal_bytes(secret, "tessera-totp")
+    }
+
+    /// Decrypts a stored one-time-code secret.
+    ///
+    /// # Errors
+    /// [`Error::Crypto`] for a wrong master key or altered data.
+    pub fn open_factor(&self, sealed: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
+        self.open_bytes(sealed)
+    }
+
+    /// The stored form of a recovery code (or another short secret of a person's): HMAC-SHA-256
+    /// under a key derived from the master key, so a copy of the store alone cannot be
+    /// searched for the codes.
+    #[must_use]
+    pub fn factor_hash(&self, label: &str, value: &str) -> String {
+        tessera_jose::b64::encode(tessera_jose::secret::hmac_sha256(
+            self.pages.as_slice(),
+            format!("factor|{label}|{value}").as_bytes(),
+        ))
+    }
+
+    /// A keyed MAC of `data` for values the pages hand to a browser and read back (the
+    /// pending second-factor step), base64url.
+    #[must_use]
+    pub fn page_mac(&self, data: &str) -> String {
+        tessera_jose::b64::encode(tessera_jose::secret::hmac_sha256(
+            self.pages.as_slice(),
+            format!("mac|{data}").as_bytes(),
+        ))
+    }
+
     /// Decrypts a stored private JWK.
     ///
     /// # Errors

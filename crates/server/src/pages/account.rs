@@ -46,6 +46,7 @@ struct AccountPage<'a> {
     notice: Option<&'a str>,
     error: Option<String>,
     deletion: bool,
+    factors: super::mfa::FactorsSection,
 }
 
 /// A person's words for a standard claim; a custom attribute keeps its name.
@@ -76,14 +77,14 @@ fn label(name: &str) -> String {
         .map_or_else(|| name.to_owned(), |(_, l)| (*l).to_owned())
 }
 
-fn when(unix: i64) -> String {
+pub(super) fn when(unix: i64) -> String {
     jiff::Timestamp::from_second(unix).map_or_else(
         |_| unix.to_string(),
         |t| t.strftime("%Y-%m-%d %H:%M UTC").to_string(),
     )
 }
 
-async fn page(
+pub(super) async fn page(
     state: &AppState,
     me: &SignedIn,
     status: StatusCode,
@@ -154,6 +155,7 @@ async fn page(
             notice,
             error,
             deletion: state.config().account_deletion,
+            factors: super::mfa::section(state, &me.user.id).await,
         },
     )
 }
@@ -211,7 +213,7 @@ pub async fn data(State(state): State<AppState>, headers: HeaderMap) -> Response
 }
 
 /// The signed-in person and the form's fields, if the form is theirs and from this site.
-async fn posted(
+pub(super) async fn posted(
     state: &AppState,
     headers: &HeaderMap,
     body: &[u8],

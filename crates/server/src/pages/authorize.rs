@@ -9,6 +9,7 @@
 //! here; consent is asked unless the application is first-party or the person already allowed
 //! these scopes.
 
+use crate::users::auth::{AuthContext, Level};
 use std::sync::Arc;
 
 use askama::Template;
@@ -44,7 +45,8 @@ pub const OIDC_SCOPES: [&str; 6] = [
 
 /// Parameters this endpoint reads; the consent form carries them back (anything else is
 /// ignored, RFC 6749 §3.1).
-const CARRIED: [&str; 13] = [
+const CARRIED: [&str; 14] = [
+    "acr_values",
     "response_type",
     "client_id",
     "redirect_uri",
@@ -86,6 +88,8 @@ struct AuthRequest {
     prompt_consent: bool,
     prompt_none: bool,
     max_age: Option<i64>,
+    /// The lowest level `acr_values` names (`None`: none known, or none asked).
+    acr: Option<Level>,
     login_hint: Option<String>,
     /// The person an `id_token_hint` names (`Some(None)`: a person no longer known).
     hint_user: Option<Option<String>>,
@@ -225,7 +229,8 @@ async fn authorize(state: &AppState, headers: &HeaderMap, params: Params) -> Res
     };
     let signed_in = session::current(state, headers).await;
     let fresh_enough = |s: &SignedIn| {
-        let signed_in_at = s.session.created_ms.div_euclid(1000);
+        let signed_in_at =
+            AuthContext::parse(&s.session.auth).auth_time(s.session.created_ms.div_euclid(1000));
         // `prompt=login` of a pushed request is satisfied by a sign-in after the push (the
         // sign-in page comes back with the same request_uri).
         let login_done = !req.prompt_login
@@ -257,6 +262,25 @@ async fn authorize(state: &AppState, headers: &HeaderMap, params: Params) -> Res
         }
         current => return to_login(state, &req, current.as_ref()),
     };
+    // The level the client requires, the request asks for, and the operator requires of this
+    // person; a session below it gives the missing factor only (no new sign-in).
+    let need = required_level(state, &req, &signed_in.user.id).await;
+    if AuthContext::parse(&signed_in.session.auth).level(state.now()) < need {
+        if req.prompt_none {
+            return refuse(
+                state,
+                Refusal::Redirect(
+                    req.target,
+                    "interaction_required",
+                    "the person must give another factor for the level asked for".into(),
+                ),
+            );
+        }
+        return super::see_other(
+            state,
+            &super::factor::with_next(super::factor::FACTOR, &continuation(state, &req)),
+        );
+    }
     if !req.client.first_party {
         let consent = state
             .store()
@@ -540,6 +564,11 @@ async fn check(state: &AppState, p: &Params, pushed: bool) -> Result<AuthRequest
         prompt_consent: prompts.contains(&"consent"),
         prompt_none,
         max_age,
+        acr: p
+            .one("acr_values")
+            .ok()
+            .flatten()
+            .and_then(|v| state.config().acr_names.requested(v)),
         login_hint: p
             .one("login_hint")
             .ok()
@@ -674,9 +703,26 @@ struct FormPost<'a> {
     fields: Vec<(String, String)>,
 }
 
-/// To the sign-in page, which comes back here with the same request (`prompt=login` taken
-/// out: it is satisfied by the sign-in it leads to).
-fn to_login(state: &AppState, req: &AuthRequest, current: Option<&SignedIn>) -> Response {
+/// The level a sign-in for `req` must reach: the client's requirement, the request's
+/// `acr_values`, and two factors for a person the operator requires them of.
+async fn required_level(state: &AppState, req: &AuthRequest, user_id: &str) -> Level {
+    let client = req
+        .client
+        .require_acr
+        .as_deref()
+        .and_then(Level::from_keyword)
+        .unwrap_or(Level::Password);
+    let person = if state.store().mfa_required(user_id).await.unwrap_or(false) {
+        Level::Mfa
+    } else {
+        Level::Password
+    };
+    client.max(person).max(req.acr.unwrap_or(Level::Password))
+}
+
+/// This request again, as the sign-in and second-factor pages come back to it (`prompt=login`
+/// taken out: it is satisfied by the sign-in it leads to).
+fn continuation(state: &AppState, req: &AuthRequest) -> String {
     let mut back = form_urlencoded::Serializer::new(String::new());
     for (k, v) in &req.carried {
         if k == "prompt" {
@@ -688,7 +734,12 @@ fn to_login(state: &AppState, req: &AuthRequest, current: Option<&SignedIn>) -> 
             back.append_pair(k, v);
         }
     }
-    let next = format!("{}{AUTHORIZE}?{}", state.urls().prefix, back.finish());
+    format!("{}{AUTHORIZE}?{}", state.urls().prefix, back.finish())
+}
+
+/// To the sign-in page, which comes back here with the same request.
+fn to_login(state: &AppState, req: &AuthRequest, current: Option<&SignedIn>) -> Response {
+    let next = continuation(state, req);
     let mut to = form_urlencoded::Serializer::new(String::new());
     to.append_pair("next", &next);
     // A new sign-in over a session that is too old, or asked for again.
@@ -928,7 +979,9 @@ async fn issue_code(state: &AppState, req: AuthRequest, s: &SignedIn) -> Respons
         nonce: req.nonce.clone(),
         scopes: req.scopes.clone(),
         resources: req.resources.clone(),
-        auth_time: s.session.created_ms.div_euclid(1000),
+        auth_time: AuthContext::parse(&s.session.auth)
+            .auth_time(s.session.created_ms.div_euclid(1000)),
+        auth: s.session.auth.clone(),
         expires_at: state.now() + CODE_TTL,
         used_at: None,
         issued_jti: None,

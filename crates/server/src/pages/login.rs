@@ -8,10 +8,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tessera_store::Session;
 
-use super::authorize;
 use super::session::{self, SignedIn};
 use super::{ACCOUNT, Fields, LOGIN, Peer, SERVICE, html, message, see_other};
+use super::{authorize, factor};
 use crate::state::AppState;
+use crate::users::auth::AuthContext;
 use crate::users::{CheckError, Checked, username};
 
 #[derive(Template)]
@@ -35,7 +36,7 @@ const MAX_WAIT: i64 = 15 * 60;
 pub const RESET_MS: i64 = 15 * 60 * 1000;
 
 /// How long a key with `failures` must wait after its last failure, seconds.
-fn wait(failures: i64) -> i64 {
+pub(super) fn wait(failures: i64) -> i64 {
     if failures < FREE_FAILURES {
         return 0;
     }
@@ -111,7 +112,7 @@ pub async fn show(
 }
 
 /// After a sign-in: to the authorization request that asked for it, else the account page.
-fn onwards(state: &AppState, next: &str) -> Response {
+pub(super) fn onwards(state: &AppState, next: &str) -> Response {
     if authorize::is_continuation(state, next)
         && let Ok(v) = HeaderValue::from_str(next)
     {
@@ -251,6 +252,43 @@ pub async fn submit(
     if matches!(checked, Ok(Checked::Right { rehash: true })) {
         rehash(&state, &mut user, &password).await;
     }
+    // A second factor at every sign-in for those who give one: the password's success waits
+    // in a signed cookie for it (no session yet).
+    if factor::required_at_sign_in(&state, &user.id).await
+        && factor::has_second_factor(&state, &user.id).await
+    {
+        state.event(
+            "login.password_accepted",
+            None,
+            json!({"user_id": user.id, "address": address, "user_agent": ua, "next_step": "second_factor"}),
+        );
+        return factor::to_second_factor(&state, &user.id, next);
+    }
+    begin_session(
+        &state,
+        &headers,
+        &user,
+        &AuthContext::signed_in(&["pwd"]),
+        next,
+        &address,
+        &ua,
+    )
+    .await
+}
+
+/// Starts a session for `user` who just signed in (`auth`: how), replacing the browser's
+/// previous one, and goes on to `next`.
+pub(super) async fn begin_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: &tessera_store::User,
+    auth: &AuthContext,
+    next: &str,
+    address: &str,
+    ua: &str,
+) -> Response {
+    let store = state.store();
+    let now_ms = state.now_millis();
     // A new session id at every sign-in (no fixation).
     let Ok(value) = session::new_value() else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -260,13 +298,14 @@ pub async fn submit(
         user_id: user.id.clone(),
         created_ms: now_ms.max(user.logged_out_before_ms.map_or(0, |t| t + 1)),
         last_seen: state.now(),
-        address: address.clone(),
-        user_agent: ua.clone(),
+        address: address.to_owned(),
+        user_agent: ua.to_owned(),
+        auth: auth.to_text(),
     };
     if let Err(e) = store.insert_session(&s).await {
         tracing::error!(error = %e, "cannot record a session");
         return message(
-            &state,
+            state,
             StatusCode::SERVICE_UNAVAILABLE,
             "Unavailable",
             "Signing in is not possible right now. Please try again shortly.",
@@ -275,7 +314,7 @@ pub async fn submit(
     state.event(
         "login.succeeded",
         None,
-        json!({"user_id": user.id, "address": address, "user_agent": ua}),
+        json!({"user_id": user.id, "address": address, "user_agent": ua, "amr": auth.methods(state.now())}),
     );
     state.event(
         "session.started",
@@ -283,19 +322,20 @@ pub async fn submit(
         json!({"user_id": user.id, "address": address}),
     );
     // A sign-in over an existing session (asked again by an application) replaces it.
-    if let Some(old) = session::cookie(&headers, session::session_cookie(&state)) {
+    if let Some(old) = session::cookie(headers, session::session_cookie(state)) {
         let _ = store.delete_session(&session::hash(old)).await;
     }
-    let mut resp = onwards(&state, next);
+    let mut resp = onwards(state, next);
     let h = resp.headers_mut();
     h.append(
         header::SET_COOKIE,
-        session::set_cookie(&state, session::session_cookie(&state), &value, None),
+        session::set_cookie(state, session::session_cookie(state), &value, None),
     );
     h.append(
         header::SET_COOKIE,
-        session::set_cookie(&state, session::form_cookie(&state), "", Some(0)),
+        session::set_cookie(state, session::form_cookie(state), "", Some(0)),
     );
+    h.append(header::SET_COOKIE, factor::clear_pending(state));
     resp
 }
 

@@ -6,7 +6,9 @@
 mod account;
 pub mod authorize;
 pub mod end_session;
+pub mod factor;
 mod login;
+mod mfa;
 
 /// After this long without a failure, an account's or address's sign-in counter starts over.
 pub use login::RESET_MS as THROTTLE_RESET_MS;
@@ -43,6 +45,7 @@ pub fn router(prefix: &str) -> Router<AppState> {
     let at = |p: &str| format!("{prefix}{p}");
     Router::new()
         .route(&at(LOGIN), get(login::show).post(login::submit))
+        .route(&at(factor::FACTOR), get(factor::show).post(factor::submit))
         .route(&at(LOGOUT), post(login::logout))
         .route(&at(ACCOUNT), get(account::show))
         .route(&at("/account/data.json"), get(account::data))
@@ -54,6 +57,10 @@ pub fn router(prefix: &str) -> Router<AppState> {
         .route(&at("/account/password"), post(account::change_password))
         .route(&at("/account/apps/remove"), post(account::remove_app))
         .route(&at("/account/delete"), post(account::delete))
+        .route(&at("/account/totp/start"), post(mfa::totp_start))
+        .route(&at("/account/totp/confirm"), post(mfa::totp_confirm))
+        .route(&at("/account/totp/remove"), post(mfa::totp_remove))
+        .route(&at("/account/recovery/new"), post(mfa::recovery_new))
         .route(&at("/assets/site.css"), get(stylesheet))
         .route(
             &at(authorize::AUTHORIZE),

@@ -76,8 +76,9 @@ pub struct Issue<'a> {
     pub issued_ms: i64,
     /// The thumbprint of the DPoP key it is bound to.
     pub jkt: Option<&'a str>,
-    /// For a person's token: when and how the person signed in.
-    pub person: Option<(i64, &'a [&'a str])>,
+    /// For a person's token: when and how the person authenticated (`auth_time`, `amr`,
+    /// `acr`).
+    pub person: Option<(i64, &'a [&'a str], &'a str)>,
     /// The refresh-token family it belongs to.
     pub grant_id: Option<&'a str>,
     /// Its place in a status list.
@@ -126,9 +127,9 @@ pub fn mint(
         client_id: &client.id,
         scope: g.scope,
         cnf: g.jkt.map(|jkt| Confirmation { jkt }),
-        auth_time: g.person.map(|(t, _)| t),
-        acr: g.person.map(|_| super::ACR_PASSWORD),
-        amr: g.person.map(|(_, amr)| amr),
+        auth_time: g.person.map(|(t, _, _)| t),
+        acr: g.person.map(|(_, _, acr)| acr),
+        amr: g.person.map(|(_, amr, _)| amr),
         grant_id: g.grant_id,
         status: g.status.map(|a| tessera_jose::status::StatusClaim {
             status_list: tessera_jose::status::StatusRef {

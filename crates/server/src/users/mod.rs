@@ -2,10 +2,12 @@
 //! them.
 
 pub mod attributes;
+pub mod auth;
 pub mod password;
 pub mod policy;
 pub mod pool;
 pub mod subjects;
+pub mod totp;
 pub mod username;
 
 pub use password::{Argon2Params, Checked, PasswordError};

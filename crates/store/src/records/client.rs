@@ -74,6 +74,8 @@ pub struct Client {
     /// Its refresh-token families end this long after they began, seconds (`None`: the
     /// server's).
     pub refresh_absolute_ttl: Option<i64>,
+    /// The authentication level (`acr`) every sign-in for this client must reach.
+    pub require_acr: Option<String>,
 }
 
 impl Client {

@@ -24,6 +24,8 @@ pub struct AuthCode {
     pub resources: Vec<String>,
     /// When the person signed in, Unix seconds.
     pub auth_time: i64,
+    /// How the person signed in (JSON kept by the service; '' for a password alone).
+    pub auth: String,
     /// Unix time the code stops working.
     pub expires_at: i64,
     /// When it was redeemed, Unix seconds.

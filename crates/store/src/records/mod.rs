@@ -2,6 +2,7 @@
 
 mod client;
 mod event;
+mod factor;
 mod grant;
 mod key;
 mod refresh;
@@ -11,6 +12,7 @@ mod user;
 
 pub use client::Client;
 pub use event::Event;
+pub use factor::Factor;
 pub use grant::{AuthCode, Consent, PendingLogout};
 pub use key::{KeyPurpose, KeyState, StoredKey};
 pub use refresh::{RefreshFamily, Rotation};

@@ -18,6 +18,8 @@ pub struct RefreshFamily {
     pub session_hash: Option<String>,
     /// When the person signed in.
     pub auth_time: i64,
+    /// How the person signed in (JSON kept by the service; '' for a password alone).
+    pub auth: String,
     /// The RFC 7638 thumbprint of the DPoP key it is bound to.
     pub jkt: Option<String>,
     /// When it was created, Unix milliseconds.

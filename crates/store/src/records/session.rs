@@ -15,4 +15,7 @@ pub struct Session {
     pub address: String,
     /// The browser's `User-Agent` when it began (bounded).
     pub user_agent: String,
+    /// How the person signed in, and any step-up since (JSON kept by the service; '' for a
+    /// password alone).
+    pub auth: String,
 }

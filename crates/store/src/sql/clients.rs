@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use super::{Arg, Row, SqlStore, join, split};
 use crate::{Client, ClientStore, StoreError};
 
-/// A client's twenty-nine columns ($1 to $29; the version is $15).
-fn columns(c: &Client) -> [Arg<'_>; 29] {
+/// A client's thirty columns ($1 to $30; the version is $15).
+fn columns(c: &Client) -> [Arg<'_>; 30] {
     [
         Arg::from(&c.id),
         Arg::from(&c.name),
@@ -37,6 +37,7 @@ fn columns(c: &Client) -> [Arg<'_>; 29] {
         Arg::from(c.sector_identifier.as_deref().unwrap_or("")),
         Arg::from(c.refresh_idle_ttl.unwrap_or(0)),
         Arg::from(c.refresh_absolute_ttl.unwrap_or(0)),
+        Arg::from(c.require_acr.as_deref().unwrap_or("")),
     ]
 }
 
@@ -76,6 +77,7 @@ fn client(r: &Row) -> Result<Client, StoreError> {
         sector_identifier: Some(r.get::<String>("sector_identifier")?).filter(|s| !s.is_empty()),
         refresh_idle_ttl: Some(r.get::<i64>("refresh_idle_ttl")?).filter(|t| *t > 0),
         refresh_absolute_ttl: Some(r.get::<i64>("refresh_absolute_ttl")?).filter(|t| *t > 0),
+        require_acr: Some(r.get::<String>("require_acr")?).filter(|a| !a.is_empty()),
     })
 }
 
@@ -84,7 +86,7 @@ impl ClientStore for SqlStore {
     async fn insert_client(&self, c: &Client) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         tx.execute(
-            "INSERT INTO clients (id, name, secret_hash, old_secret_hash, old_secret_until, scopes, audiences, token_ttl, enabled, tokens_revoked_before_ms, created_at, updated_at, dpop_bound, introspect, version, public, redirect_uris, post_logout_redirect_uris, grant_types, first_party, web_origins, require_par, backchannel_logout_uri, claim_map, id_token_alg, subject_type, sector_identifier, refresh_idle_ttl, refresh_absolute_ttl) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)",
+            "INSERT INTO clients (id, name, secret_hash, old_secret_hash, old_secret_until, scopes, audiences, token_ttl, enabled, tokens_revoked_before_ms, created_at, updated_at, dpop_bound, introspect, version, public, redirect_uris, post_logout_redirect_uris, grant_types, first_party, web_origins, require_par, backchannel_logout_uri, claim_map, id_token_alg, subject_type, sector_identifier, refresh_idle_ttl, refresh_absolute_ttl, require_acr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)",
             &columns(c),
         )
         .await?;
@@ -98,7 +100,7 @@ impl ClientStore for SqlStore {
         let mut tx = self.begin().await?;
         let done = tx
             .execute(
-                "UPDATE clients SET name = $2, secret_hash = $3, old_secret_hash = $4, old_secret_until = $5, scopes = $6, audiences = $7, token_ttl = $8, enabled = $9, tokens_revoked_before_ms = $10, created_at = $11, updated_at = $12, dpop_bound = $13, introspect = $14, version = $15 + 1, public = $16, redirect_uris = $17, post_logout_redirect_uris = $18, grant_types = $19, first_party = $20, web_origins = $21, require_par = $22, backchannel_logout_uri = $23, claim_map = $24, id_token_alg = $25, subject_type = $26, sector_identifier = $27, refresh_idle_ttl = $28, refresh_absolute_ttl = $29 WHERE id = $1 AND version = $15",
+                "UPDATE clients SET name = $2, secret_hash = $3, old_secret_hash = $4, old_secret_until = $5, scopes = $6, audiences = $7, token_ttl = $8, enabled = $9, tokens_revoked_before_ms = $10, created_at = $11, updated_at = $12, dpop_bound = $13, introspect = $14, version = $15 + 1, public = $16, redirect_uris = $17, post_logout_redirect_uris = $18, grant_types = $19, first_party = $20, web_origins = $21, require_par = $22, backchannel_logout_uri = $23, claim_map = $24, id_token_alg = $25, subject_type = $26, sector_identifier = $27, refresh_idle_ttl = $28, refresh_absolute_ttl = $29, require_acr = $30 WHERE id = $1 AND version = $15",
                 &columns(c),
             )
             .await?;

@@ -17,6 +17,7 @@ fn code(r: &Row) -> Result<AuthCode, StoreError> {
         scopes: split(&r.get::<String>("scope")?),
         resources: split(&r.get::<String>("resources")?),
         auth_time: r.get("auth_time")?,
+        auth: r.get("auth")?,
         expires_at: r.get("expires_at")?,
         used_at: r.get("used_at")?,
         issued_jti: r.get("issued_jti")?,
@@ -37,7 +38,7 @@ fn consent(r: &Row) -> Result<Consent, StoreError> {
 impl GrantStore for SqlStore {
     async fn insert_code(&self, c: &AuthCode) -> Result<(), StoreError> {
         self.execute(
-            "INSERT INTO auth_codes (code_hash, client_id, user_id, session_hash, redirect_uri, code_challenge, nonce, scope, resources, auth_time, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            "INSERT INTO auth_codes (code_hash, client_id, user_id, session_hash, redirect_uri, code_challenge, nonce, scope, resources, auth_time, expires_at, auth) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             &[
                 Arg::from(&c.code_hash),
                 Arg::from(&c.client_id),
@@ -50,6 +51,7 @@ impl GrantStore for SqlStore {
                 Arg::Text(join(&c.resources).into()),
                 Arg::from(c.auth_time),
                 Arg::from(c.expires_at),
+                Arg::from(&c.auth),
             ],
         )
         .await?;

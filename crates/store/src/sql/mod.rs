@@ -7,6 +7,7 @@ mod batch;
 mod clients;
 mod coordination;
 mod events;
+mod factors;
 mod grants;
 mod keys;
 mod refresh;

@@ -17,6 +17,7 @@ fn family(r: &Row) -> Result<RefreshFamily, StoreError> {
         resources: split(&r.get::<String>("resources")?),
         session_hash: text("session_hash")?,
         auth_time: r.get("auth_time")?,
+        auth: r.get("auth")?,
         jkt: text("jkt")?,
         created_ms: r.get("created_ms")?,
         generation: r.get("generation")?,
@@ -34,7 +35,7 @@ impl RefreshStore for SqlStore {
     async fn create_family(&self, f: &RefreshFamily, token_hash: &str) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         tx.execute(
-            "INSERT INTO refresh_families (id, client_id, user_id, scopes, resources, session_hash, auth_time, jkt, created_ms, generation, grace_until_ms, successor, idle_expires_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            "INSERT INTO refresh_families (id, client_id, user_id, scopes, resources, session_hash, auth_time, jkt, created_ms, generation, grace_until_ms, successor, idle_expires_at, expires_at, auth) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             &[
                 Arg::from(&f.id),
                 Arg::from(&f.client_id),
@@ -50,6 +51,7 @@ impl RefreshStore for SqlStore {
                 Arg::from(&f.successor),
                 Arg::from(f.idle_expires_at),
                 Arg::from(f.expires_at),
+                Arg::from(&f.auth),
             ],
         )
         .await?;

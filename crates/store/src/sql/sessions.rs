@@ -13,6 +13,7 @@ fn session(r: &Row) -> Result<Session, StoreError> {
         last_seen: r.get("last_seen")?,
         address: r.get("address")?,
         user_agent: r.get("user_agent")?,
+        auth: r.get("auth")?,
     })
 }
 
@@ -20,7 +21,7 @@ fn session(r: &Row) -> Result<Session, StoreError> {
 impl SessionStore for SqlStore {
     async fn insert_session(&self, s: &Session) -> Result<(), StoreError> {
         self.execute(
-            "INSERT INTO sessions (id_hash, user_id, created_ms, last_seen, address, user_agent) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO sessions (id_hash, user_id, created_ms, last_seen, address, user_agent, auth) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[
                 Arg::from(&s.id_hash),
                 Arg::from(&s.user_id),
@@ -28,6 +29,7 @@ impl SessionStore for SqlStore {
                 Arg::from(s.last_seen),
                 Arg::from(&s.address),
                 Arg::from(&s.user_agent),
+                Arg::from(&s.auth),
             ],
         )
         .await?;
@@ -43,6 +45,16 @@ impl SessionStore for SqlStore {
         .as_ref()
         .map(session)
         .transpose()
+    }
+
+    async fn set_session_auth(&self, id_hash: &str, auth: &str) -> Result<bool, StoreError> {
+        let done = self
+            .execute(
+                "UPDATE sessions SET auth = $2 WHERE id_hash = $1",
+                &[Arg::from(id_hash), Arg::from(auth)],
+            )
+            .await?;
+        Ok(done > 0)
     }
 
     async fn touch_session(&self, id_hash: &str, now: i64) -> Result<(), StoreError> {

@@ -140,6 +140,10 @@ impl UserStore for SqlStore {
             .await?;
         tx.execute("DELETE FROM pairwise_subjects WHERE user_id = $1", &args)
             .await?;
+        tx.execute("DELETE FROM factors WHERE user_id = $1", &args)
+            .await?;
+        tx.execute("DELETE FROM mfa_required WHERE user_id = $1", &args)
+            .await?;
         let done = tx.execute("DELETE FROM users WHERE id = $1", &args).await?;
         if done > 0 {
             super::status::mark_deleted(&mut tx, id).await?;
