@@ -53,6 +53,14 @@ pub enum Rejection {
     UseNonce(String),
     /// The token lacks a scope: 403 `insufficient_scope` naming the required scopes.
     InsufficientScope(String),
+    /// The person's sign-in is below the level or older than the route requires: 401
+    /// `insufficient_user_authentication` with what would do (RFC 9470 §3).
+    InsufficientUserAuthentication {
+        /// `acr_values`: the levels that would do, in order of preference.
+        acr_values: Option<String>,
+        /// `max_age`: how recent the authentication must be, seconds.
+        max_age: Option<u64>,
+    },
     /// Keys cannot be had: 503.
     Unavailable,
 }
@@ -109,6 +117,18 @@ impl Rejection {
                     q(scope)
                 );
                 (StatusCode::FORBIDDEN, [Some(bearer(&e)), dpop(&e)].into_iter().flatten().collect(), None)
+            }
+            Self::InsufficientUserAuthentication { acr_values, max_age } => {
+                let mut e = String::from(
+                    ", error=\"insufficient_user_authentication\", error_description=\"a stronger or more recent sign-in is required\"",
+                );
+                if let Some(a) = acr_values {
+                    e.push_str(&format!(", acr_values=\"{}\"", q(a)));
+                }
+                if let Some(m) = max_age {
+                    e.push_str(&format!(", max_age={m}"));
+                }
+                (StatusCode::UNAUTHORIZED, [Some(bearer(&e)), dpop(&e)].into_iter().flatten().collect(), None)
             }
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, Vec::new(), None),
         };

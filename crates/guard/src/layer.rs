@@ -39,6 +39,47 @@ struct Needed {
     /// `status` has other mechanisms passes a guard that does not.
     #[serde(default)]
     status: Option<serde_json::Value>,
+    /// `acr`: the level the person's sign-in reached (OpenID Connect Core §2, RFC 9068 §2.2.1).
+    #[serde(default)]
+    acr: Option<String>,
+    /// `auth_time`: when the person last authenticated.
+    #[serde(default)]
+    auth_time: Option<i64>,
+}
+
+/// What a route requires of a token beside a valid signature: scopes, and of the person's
+/// sign-in a level (`acr`) or recency (RFC 9470).
+#[derive(Debug, Clone, Default)]
+pub struct RouteNeeds {
+    /// Every one of these scopes.
+    pub scopes: Vec<String>,
+    /// One of these `acr` values (empty: any).
+    pub acr: Vec<String>,
+    /// An authentication at most this many seconds old (`auth_time`).
+    pub max_age: Option<u64>,
+}
+
+impl RouteNeeds {
+    /// Whether the token's `acr` and `auth_time` satisfy the route, at Unix time `now`.
+    fn user_authentication(&self, needed: &Needed, now: i64) -> Result<(), Rejection> {
+        let acr_ok = self.acr.is_empty()
+            || needed
+                .acr
+                .as_deref()
+                .is_some_and(|a| self.acr.iter().any(|want| want == a));
+        let recent_ok = self.max_age.is_none_or(|max| {
+            needed.auth_time.is_some_and(|t| {
+                t <= now + 60 && now.saturating_sub(t) <= i64::try_from(max).unwrap_or(i64::MAX)
+            })
+        });
+        if acr_ok && recent_ok {
+            return Ok(());
+        }
+        Err(Rejection::InsufficientUserAuthentication {
+            acr_values: (!self.acr.is_empty()).then(|| self.acr.join(" ")),
+            max_age: self.max_age,
+        })
+    }
 }
 
 impl Needed {
@@ -178,12 +219,16 @@ impl Guard {
         }
     }
 
-    /// A layer that also requires these scopes (`scope` string or `scp` array).
+    /// A layer that also requires these scopes (`scope` string or `scp` array); see
+    /// [`GuardLayer::require_acr`] and [`GuardLayer::require_auth_within`] for step-up.
     #[must_use]
     pub fn layer<I: Into<String>>(&self, scopes: impl IntoIterator<Item = I>) -> GuardLayer {
         GuardLayer {
             guard: self.clone(),
-            scopes: Arc::new(scopes.into_iter().map(Into::into).collect()),
+            needs: Arc::new(RouteNeeds {
+                scopes: scopes.into_iter().map(Into::into).collect(),
+                ..RouteNeeds::default()
+            }),
         }
     }
 
@@ -198,6 +243,26 @@ impl Guard {
         headers: &HeaderMap,
         scopes: &[String],
     ) -> Result<AccessToken, Rejection> {
+        let needs = RouteNeeds {
+            scopes: scopes.to_vec(),
+            ..RouteNeeds::default()
+        };
+        self.check_route(method, uri, headers, &needs).await
+    }
+
+    /// Checks a request against everything a route needs (scopes, a level, a recent
+    /// sign-in); on success returns the verified token.
+    ///
+    /// # Errors
+    /// The [`Rejection`] to answer with.
+    pub async fn check_route(
+        &self,
+        method: &str,
+        uri: &axum::http::Uri,
+        headers: &HeaderMap,
+        needs: &RouteNeeds,
+    ) -> Result<AccessToken, Rejection> {
+        let scopes = &needs.scopes;
         let g = &self.inner;
         let (scheme, token) = credentials(headers, g.cookie.as_deref(), g.query.then_some(uri))?;
         if scheme == Scheme::Dpop && g.dpop.is_none() {
@@ -290,6 +355,11 @@ impl Guard {
                 }
             }
         }
+        // Last: a revoked token is `invalid_token`, not a reason to sign in again.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        needs.user_authentication(&needed, now)?;
         Ok(AccessToken::new(token, jkt))
     }
 
@@ -589,11 +659,31 @@ fn is_token68(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
 }
 
-/// The layer of one route (or router): the guard and the scopes it requires.
+/// The layer of one route (or router): the guard and what the route requires.
 #[derive(Clone)]
 pub struct GuardLayer {
     guard: Guard,
-    scopes: Arc<Vec<String>>,
+    needs: Arc<RouteNeeds>,
+}
+
+impl GuardLayer {
+    /// Requires the person's sign-in to have reached one of these levels (`acr` values, in
+    /// order of preference): a token that did not gets 401 `insufficient_user_authentication`
+    /// with `acr_values` (RFC 9470 §3), which the application passes on to the authorization
+    /// server to have the person step up. A token without `acr` (a machine's) falls short.
+    #[must_use]
+    pub fn require_acr<I: Into<String>>(mut self, acr_values: impl IntoIterator<Item = I>) -> Self {
+        Arc::make_mut(&mut self.needs).acr = acr_values.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Requires the person to have authenticated within `max_age` (the token's `auth_time`):
+    /// else 401 `insufficient_user_authentication` with `max_age` (RFC 9470 §3).
+    #[must_use]
+    pub fn require_auth_within(mut self, max_age: Duration) -> Self {
+        Arc::make_mut(&mut self.needs).max_age = Some(max_age.as_secs());
+        self
+    }
 }
 
 impl<S> Layer<S> for GuardLayer {
@@ -603,7 +693,7 @@ impl<S> Layer<S> for GuardLayer {
         GuardService {
             inner,
             guard: self.guard.clone(),
-            scopes: Arc::clone(&self.scopes),
+            needs: Arc::clone(&self.needs),
         }
     }
 }
@@ -613,7 +703,7 @@ impl<S> Layer<S> for GuardLayer {
 pub struct GuardService<S> {
     inner: S,
     guard: Guard,
-    scopes: Arc<Vec<String>>,
+    needs: Arc<RouteNeeds>,
 }
 
 impl<S> Service<Request<Body>> for GuardService<S>
@@ -631,7 +721,7 @@ where
 
     fn call(&mut self, mut req: Request<Body>) -> Self::Future {
         let guard = self.guard.clone();
-        let scopes = Arc::clone(&self.scopes);
+        let needs = Arc::clone(&self.needs);
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
@@ -641,7 +731,7 @@ where
                 .get::<axum::extract::OriginalUri>()
                 .map_or_else(|| req.uri().clone(), |o| o.0.clone());
             let checked = guard
-                .check(req.method().as_str(), &uri, req.headers(), &scopes)
+                .check_route(req.method().as_str(), &uri, req.headers(), &needs)
                 .await;
             match checked {
                 Ok(token) => {

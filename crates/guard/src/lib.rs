@@ -41,5 +41,5 @@ pub use error::{GuardError, Rejection};
 pub use extract::{AccessToken, Claims};
 pub use introspect::{Introspection, IntrospectionOptions};
 pub use jwks::{CacheOptions, RemoteVerifier};
-pub use layer::{Guard, GuardBuilder, GuardLayer, Keys};
+pub use layer::{Guard, GuardBuilder, GuardLayer, Keys, RouteNeeds};
 pub use status::{StatusLists, StatusOptions};

@@ -608,3 +608,92 @@ async fn rejections_are_explained_in_the_debug_log() {
         "{log}"
     );
 }
+
+/// RFC 9470: a route that requires a level or a recent sign-in answers a token that falls
+/// short with 401 `insufficient_user_authentication` naming what would do; the scope check
+/// comes first, and a token that satisfies the route reaches the handler.
+#[tokio::test]
+async fn step_up_per_rfc9470() {
+    const MFA: &str = "http://schemas.openid.net/pape/policies/2007/06/multi-factor";
+    const PR: &str = "http://schemas.openid.net/pape/policies/2007/06/phishing-resistant";
+    let s = setup(false);
+    let app = Router::new()
+        .route(
+            "/transfer",
+            get(|| async { "moved" }).route_layer(
+                s.guard
+                    .layer(["orders:write"])
+                    .require_acr([PR, MFA])
+                    .require_auth_within(Duration::from_secs(300)),
+            ),
+        )
+        .route(
+            "/recent",
+            get(|| async { "recent" }).route_layer(
+                s.guard
+                    .layer(["orders:read"])
+                    .require_auth_within(Duration::from_secs(60)),
+            ),
+        );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let bearer = |t: &str| format!("Bearer {t}");
+    let both = format!(
+        "Bearer realm=\"orders\", error=\"insufficient_user_authentication\", error_description=\"a stronger or more recent sign-in is required\", acr_values=\"{PR} {MFA}\", max_age=300"
+    );
+    // A password sign-in: the level falls short.
+    let pwd = access_token(
+        &s,
+        "orders:write",
+        json!({"acr": "urn:tessera:acr:password", "amr": ["pwd"], "auth_time": now - 10}),
+    );
+    let (status, ch, _, _) = call(&app, "/transfer", &[("authorization", &bearer(&pwd))]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(ch[0], both);
+    assert!(ch[1].starts_with("DPoP algs="), "{ch:?}");
+    assert!(ch[1].contains("error=\"insufficient_user_authentication\""));
+    // Two factors, recently: through.
+    let mfa = access_token(
+        &s,
+        "orders:write",
+        json!({"acr": MFA, "amr": ["pwd", "otp", "mfa"], "auth_time": now - 10}),
+    );
+    let (status, _, _, body) = call(&app, "/transfer", &[("authorization", &bearer(&mfa))]).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "moved"));
+    // Two factors, but long ago: max_age falls short.
+    let old = access_token(
+        &s,
+        "orders:write",
+        json!({"acr": MFA, "auth_time": now - 301}),
+    );
+    let (status, ch, _, _) = call(&app, "/transfer", &[("authorization", &bearer(&old))]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(ch[0], both);
+    // A machine's token has no sign-in at all.
+    let machine = access_token(&s, "orders:write", json!({}));
+    let (status, _, _, _) = call(&app, "/transfer", &[("authorization", &bearer(&machine))]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The scope is checked first: 403 insufficient_scope, not a step-up.
+    let no_scope = access_token(&s, "orders:read", json!({"acr": MFA, "auth_time": now}));
+    let (status, ch, _, _) =
+        call(&app, "/transfer", &[("authorization", &bearer(&no_scope))]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(ch[0].contains("insufficient_scope"));
+    // Recency alone: max_age without acr_values.
+    let fresh = access_token(&s, "orders:read", json!({"auth_time": now - 10}));
+    let (status, ch, _, _) = call(&app, "/recent", &[("authorization", &bearer(&fresh))]).await;
+    assert_eq!(status, StatusCode::OK, "{ch:?}");
+    let stale = access_token(&s, "orders:read", json!({"auth_time": now - 61}));
+    let (status, ch, _, _) = call(&app, "/recent", &[("authorization", &bearer(&stale))]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        ch[0],
+        "Bearer realm=\"orders\", error=\"insufficient_user_authentication\", error_description=\"a stronger or more recent sign-in is required\", max_age=60"
+    );
+    // An auth_time in the future (beyond a minute of skew) is not recent, it is wrong.
+    let future = access_token(&s, "orders:read", json!({"auth_time": now + 3600}));
+    let (status, _, _, _) = call(&app, "/recent", &[("authorization", &bearer(&future))]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
