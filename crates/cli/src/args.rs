@@ -1231,6 +1231,16 @@ pub enum UserCommand {
     Enable(UserTarget),
     /// End every session and token of the user, on every node, at once.
     Logout(UserTarget),
+    /// Print a one-time link with which the user registers a passkey (an account without a
+    /// password gets its first way to sign in).
+    Invite {
+        /// Which account.
+        #[command(flatten)]
+        target: UserTarget,
+        /// How long the link works (default 24h, at most 30d).
+        #[arg(long, value_name = "DUR", default_value = "24h")]
+        ttl: String,
+    },
     /// Remove every second factor of the user (authenticator app, passkeys, recovery codes)
     /// and end their sessions: for someone who lost their devices.
     ResetMfa(UserTarget),

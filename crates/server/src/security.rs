@@ -44,12 +44,12 @@ impl Policy {
         }
     }
 
-    /// A server-rendered page (login, consent, account): its own style, no script from anywhere
-    /// else, forms as `forms` says.
+    /// A server-rendered page (login, consent, account): its own style and script (the
+    /// passkey script; nothing inline, nothing from anywhere else), forms as `forms` says.
     #[must_use]
     pub fn page(forms: FormAction) -> Self {
         let mut csp = String::from(
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
         );
         if forms == FormAction::SelfOnly {
             csp.push_str("; form-action 'self'");
@@ -127,6 +127,8 @@ mod tests {
             "{}",
             account.csp()
         );
-        assert!(!account.csp().contains("script-src"));
+        // One script of this origin (passkeys); nothing inline.
+        assert!(account.csp().contains("script-src 'self';"));
+        assert!(!account.csp().contains("unsafe"));
     }
 }

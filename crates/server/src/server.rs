@@ -374,6 +374,10 @@ fn background(state: &AppState, stopped: &watch::Receiver<bool>) {
                     s.metrics().store_error();
                     tracing::warn!(error = %e, "cannot purge sign-in counters");
                 }
+                if let Err(e) = s.store().purge_challenges(now).await {
+                    s.metrics().store_error();
+                    tracing::warn!(error = %e, "cannot purge used passkey challenges");
+                }
             })
         }),
     ];

@@ -860,7 +860,11 @@ async fn discovery_lists_what_exists() {
     );
     assert_eq!(
         doc["acr_values_supported"],
-        serde_json::json!(["urn:tessera:acr:password"])
+        serde_json::json!([
+            "urn:tessera:acr:password",
+            "http://schemas.openid.net/pape/policies/2007/06/multi-factor",
+            "http://schemas.openid.net/pape/policies/2007/06/phishing-resistant"
+        ])
     );
     assert!(
         doc["grant_types_supported"]

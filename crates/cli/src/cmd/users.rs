@@ -232,6 +232,27 @@ pub fn user(c: &UserCommand) -> CmdResult {
             UserCommand::Disable(t) => target(t, "disabled: it cannot sign in, and its sessions and tokens ended", |a, u| Box::pin(async move { a.set_user_enabled(u, false).await })).await,
             UserCommand::Enable(t) => target(t, "enabled: it can sign in again", |a, u| Box::pin(async move { a.set_user_enabled(u, true).await })).await,
             UserCommand::Logout(t) => target(t, "logged out: every session and token made until now ended, on every node", |a, u| Box::pin(async move { a.logout_user(u).await })).await,
+            UserCommand::Invite { target: t, ttl } => {
+                let d = input::duration(ttl)?;
+                let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+                if !(60..=30 * 86_400).contains(&secs) {
+                    return Err(Failure::Input(anyhow!("--ttl takes 1m to 30d")));
+                }
+                let admin = open(&t.opts).await?;
+                let (u, token) = admin.invite(&t.user, secs).await.map_err(admin_error)?;
+                // The token is base64url: nothing in it needs escaping.
+                let link = format!("{}/account/invite?token={token}", admin.issuer().await);
+                if t.json {
+                    return output::line(
+                        &json!({"sub": u.id, "username": u.username, "link": link, "expires_in": secs})
+                            .to_string(),
+                    );
+                }
+                output::line(&format!(
+                    "{link}\n\nA one-time link for {} to add a passkey; it works for {}. Send it over a channel only they read.",
+                    u.username, ttl
+                ))
+            }
             UserCommand::ResetMfa(t) => target(t, "has no second factor now (authenticator app, passkeys and recovery codes removed; sessions ended)", |a, u| Box::pin(async move { a.reset_mfa(u).await })).await,
             UserCommand::RequireMfa { target: t, off: false } => target(t, "must give a second factor at every sign-in", |a, u| Box::pin(async move { a.require_mfa(u, true).await })).await,
             UserCommand::RequireMfa { target: t, off: true } => target(t, "no longer must give a second factor", |a, u| Box::pin(async move { a.require_mfa(u, false).await })).await,

@@ -316,6 +316,35 @@ impl Admin {
         Ok(u)
     }
 
+    /// A one-time enrolment link's token for the user (to register a first passkey, e.g. an
+    /// account made with `--no-password`), valid for `ttl` seconds; the store keeps its hash.
+    ///
+    /// # Errors
+    /// [`Error`].
+    pub async fn invite(&self, name_or_id: &str, ttl: i64) -> Result<(User, String), Error> {
+        let u = self.user(name_or_id).await?;
+        if !u.enabled {
+            return Err(Error::Invalid("the account is disabled".into()));
+        }
+        let token = tessera_jose::b64::encode(tessera_jose::secret::random(32)?);
+        let expires = self.clock.now_millis().div_euclid(1000) + ttl;
+        self.store
+            .insert_challenge(
+                &crate::pages::passkeys::invite_hash(&token),
+                "invite",
+                &u.id,
+                expires,
+            )
+            .await?;
+        self.user_event(
+            "user.invited",
+            &u,
+            json!({"by": "operator", "expires_at": expires}),
+        )
+        .await?;
+        Ok((u, token))
+    }
+
     /// Requires (or no longer requires) a second factor of the user at every sign-in.
     ///
     /// # Errors

@@ -155,7 +155,7 @@ pub(super) async fn page(
             notice,
             error,
             deletion: state.config().account_deletion,
-            factors: super::mfa::section(state, &me.user.id).await,
+            factors: super::mfa::section(state, &me.user).await,
         },
     )
 }

@@ -48,13 +48,36 @@ pub(super) struct Pending {
 }
 
 fn pending_value(state: &AppState, user_id: &str, at: i64) -> String {
+    signed_value(state, "pending", user_id, at)
+}
+
+/// A cookie value naming `user_id` at `at` for `label`, signed with the pages' key.
+pub(super) fn signed_value(state: &AppState, label: &str, user_id: &str, at: i64) -> String {
     let data = format!("{}.{at}", tessera_jose::b64::encode(user_id));
-    let mac = state.secrets().page_mac(&format!("pending|{data}"));
+    let mac = state.secrets().page_mac(&format!("{label}|{data}"));
     format!("{data}.{mac}")
 }
 
 fn read_pending(state: &AppState, headers: &HeaderMap) -> Option<Pending> {
-    let name = pending_cookie(state);
+    let (user_id, value) = read_signed(
+        state,
+        headers,
+        pending_cookie(state),
+        "pending",
+        PENDING_TTL,
+    )?;
+    Some(Pending { user_id, value })
+}
+
+/// The user a signed cookie `name` names for `label`, if its signature holds and it is at
+/// most `ttl` seconds old; and the cookie's value.
+pub(super) fn read_signed(
+    state: &AppState,
+    headers: &HeaderMap,
+    name: &str,
+    label: &str,
+    ttl: i64,
+) -> Option<(String, String)> {
     let value = headers
         .get_all(header::COOKIE)
         .iter()
@@ -66,21 +89,18 @@ fn read_pending(state: &AppState, headers: &HeaderMap) -> Option<Pending> {
         return None;
     }
     let (data, mac) = value.rsplit_once('.')?;
-    let want = state.secrets().page_mac(&format!("pending|{data}"));
+    let want = state.secrets().page_mac(&format!("{label}|{data}"));
     if !tessera_jose::secret::ct_eq(want.as_bytes(), mac.as_bytes()) {
         return None;
     }
     let (user, at) = data.split_once('.')?;
     let at: i64 = at.parse().ok()?;
     let now = state.now();
-    if at > now + 5 || now - at > PENDING_TTL {
+    if at > now + 5 || now - at > ttl {
         return None;
     }
     let user_id = String::from_utf8(tessera_jose::b64::decode(user).ok()?).ok()?;
-    Some(Pending {
-        user_id,
-        value: value.to_owned(),
-    })
+    Some((user_id, value.to_owned()))
 }
 
 /// Whether `user_id` gives a second factor at every sign-in: the operator requires it, or
@@ -147,7 +167,7 @@ pub(super) enum Who {
 }
 
 impl Who {
-    fn user(&self) -> &User {
+    pub(super) fn user(&self) -> &User {
         match self {
             Self::Pending(_, u) => u,
             Self::Session(s) => &s.user,
@@ -155,7 +175,7 @@ impl Who {
     }
 
     /// What the form's CSRF token is bound to.
-    fn binding(&self) -> String {
+    pub(super) fn binding(&self) -> String {
         match self {
             Self::Pending(p, _) => format!("factor|{}", p.value),
             Self::Session(s) => s.session.id_hash.clone(),
@@ -163,7 +183,7 @@ impl Who {
     }
 }
 
-async fn who(state: &AppState, headers: &HeaderMap) -> Option<Who> {
+pub(super) async fn who(state: &AppState, headers: &HeaderMap) -> Option<Who> {
     if let Some(p) = read_pending(state, headers)
         && let Ok(Some(u)) = state.store().user(&p.user_id).await
         && u.enabled
@@ -187,6 +207,7 @@ struct FactorPage<'a> {
     recovery_left: usize,
     stepping_up: bool,
     message: Option<String>,
+    passkey_options: String,
 }
 
 async fn page(
@@ -224,6 +245,7 @@ async fn page(
                 .count(),
             stepping_up: matches!(who, Who::Session(_)),
             message: msg,
+            passkey_options: super::passkeys::request_options(state, Some(who.user())).await,
         },
     );
     if !next.is_empty() {
@@ -329,16 +351,16 @@ pub async fn submit(
         .await;
     };
     let _ = state.store().throttle_clear(&keys[0]).await;
-    passed(&state, &headers, w, method, next, &address).await
+    passed(&state, &headers, w, &[method], next, &address).await
 }
 
-/// A second factor was given (`method`: `otp`, `hwk`, `swk`): a pending sign-in becomes a
-/// session; a session steps up.
+/// A second factor was given (`methods`: `otp`; `hwk` or `swk`, with `user` when the
+/// authenticator verified the person): a pending sign-in becomes a session; a session steps up.
 pub(super) async fn passed(
     state: &AppState,
     headers: &HeaderMap,
     w: Who,
-    method: &str,
+    methods: &[&str],
     next: &str,
     address: &str,
 ) -> Response {
@@ -348,12 +370,14 @@ pub(super) async fn passed(
             state.event(
                 "login.factor_succeeded",
                 None,
-                json!({"user_id": user.id, "method": method, "address": address}),
+                json!({"user_id": user.id, "methods": methods, "address": address}),
             );
-            let ctx = AuthContext::signed_in(&["pwd", method]);
+            let mut all = vec!["pwd"];
+            all.extend_from_slice(methods);
+            let ctx = AuthContext::signed_in(&all);
             login::begin_session(state, headers, &user, &ctx, next, address, &ua).await
         }
-        Who::Session(s) => step_up(state, &s, method, next, address).await,
+        Who::Session(s) => step_up(state, &s, methods, next, address).await,
     }
 }
 
@@ -361,14 +385,14 @@ pub(super) async fn passed(
 async fn step_up(
     state: &AppState,
     s: &SignedIn,
-    method: &str,
+    methods: &[&str],
     next: &str,
     address: &str,
 ) -> Response {
     let now = state.now();
     let mut ctx = AuthContext::parse(&s.session.auth);
     let ttl = i64::try_from(state.config().step_up_ttl.as_secs()).unwrap_or(900);
-    ctx.step_up(&[method], now, ttl);
+    ctx.step_up(methods, now, ttl);
     if state
         .store()
         .set_session_auth(&s.session.id_hash, &ctx.to_text())
@@ -385,13 +409,13 @@ async fn step_up(
     state.event(
         "session.stepped_up",
         None,
-        json!({"user_id": s.user.id, "method": method, "address": address, "acr": state.config().acr_names.name(ctx.level(now)), "until": ctx.until}),
+        json!({"user_id": s.user.id, "methods": methods, "address": address, "acr": state.config().acr_names.name(ctx.level(now)), "until": ctx.until}),
     );
     login::onwards(state, next)
 }
 
 /// The wait (seconds) before another try, if any key must wait.
-async fn throttled(state: &AppState, keys: &[String]) -> Option<i64> {
+pub(super) async fn throttled(state: &AppState, keys: &[String]) -> Option<i64> {
     let now_ms = state.now_millis();
     let mut retry = 0;
     for k in keys {

@@ -27,6 +27,8 @@ struct LoginPage<'a> {
     next: &'a str,
     /// The application that request is from.
     app: Option<String>,
+    /// Options for signing in with a passkey and no username (JSON for the page's script).
+    passkey_options: String,
 }
 
 /// Failures before sign-ins slow down; then each waits twice as long as the one before, up to
@@ -46,7 +48,7 @@ pub(super) fn wait(failures: i64) -> i64 {
 
 /// The form, with a pre-session cookie to bind its CSRF token to (a new one unless the browser
 /// has one).
-fn form(
+async fn form(
     state: &AppState,
     headers: &HeaderMap,
     name: &str,
@@ -76,6 +78,7 @@ fn form(
             message: msg,
             next,
             app: authorize::continuation_app(state, next),
+            passkey_options: super::passkeys::request_options(state, None).await,
         },
     );
     // On its way to an authorization, the form's answer redirects to the application.
@@ -108,7 +111,7 @@ pub async fn show(
         return onwards(&state, next);
     }
     let hint: String = q.get("username").chars().take(256).collect();
-    form(&state, &headers, &hint, StatusCode::OK, None, next)
+    form(&state, &headers, &hint, StatusCode::OK, None, next).await
 }
 
 /// After a sign-in: to the authorization request that asked for it, else the account page.
@@ -143,7 +146,8 @@ pub async fn submit(
             StatusCode::FORBIDDEN,
             Some("This form expired or did not come from this site. Please sign in again.".into()),
             next,
-        );
+        )
+        .await;
     }
     if name.is_empty() || password.is_empty() || name.len() > 256 || password.len() > 1024 {
         return form(
@@ -153,7 +157,8 @@ pub async fn submit(
             StatusCode::BAD_REQUEST,
             Some("Enter your username and password.".into()),
             next,
-        );
+        )
+        .await;
     }
     let address = super::peer(peer.as_deref());
     let key = username::key(name).ok();
@@ -189,7 +194,8 @@ pub async fn submit(
                 if retry == 1 { "" } else { "s" }
             )),
             next,
-        );
+        )
+        .await;
         resp.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(retry));
         return resp;
@@ -243,7 +249,8 @@ pub async fn submit(
             StatusCode::UNAUTHORIZED,
             Some("Wrong username or password.".into()),
             next,
-        );
+        )
+        .await;
     };
     // A write only when there is a count to forget.
     if account_failed {

@@ -31,6 +31,8 @@ pub struct FactorsSection {
     pub totp: Option<FactorRow>,
     pub passkeys: Vec<FactorRow>,
     pub recovery_left: usize,
+    /// The options to register a passkey (JSON for the page's script).
+    pub options: String,
 }
 
 fn row(f: &Factor) -> FactorRow {
@@ -42,8 +44,15 @@ fn row(f: &Factor) -> FactorRow {
     }
 }
 
-/// What the section shows for `user_id`.
-pub async fn section(state: &AppState, user_id: &str) -> FactorsSection {
+/// What the section shows for `user`.
+pub async fn section(state: &AppState, user: &tessera_store::User) -> FactorsSection {
+    let mut s = counts(state, &user.id).await;
+    s.options = super::passkeys::creation_options(state, user).await;
+    s
+}
+
+/// The section without the passkey options.
+async fn counts(state: &AppState, user_id: &str) -> FactorsSection {
     let store = state.store();
     let factors = store.factors_of(user_id).await.unwrap_or_default();
     let totp = factors
@@ -64,6 +73,7 @@ pub async fn section(state: &AppState, user_id: &str) -> FactorsSection {
             .iter()
             .filter(|f| f.kind == "recovery" && f.counter == 0)
             .count(),
+        options: String::new(),
     }
 }
 
@@ -219,7 +229,7 @@ pub async fn totp_confirm(
         None,
         json!({"user_id": me.user.id, "kind": "totp"}),
     );
-    if section(&state, &me.user.id).await.recovery_left == 0 {
+    if counts(&state, &me.user.id).await.recovery_left == 0 {
         return new_codes(&state, &me.user.id).await;
     }
     page(
@@ -275,7 +285,7 @@ pub async fn recovery_new(
         Ok(x) => x,
         Err(r) => return r,
     };
-    if !section(&state, &me.user.id).await.has_any {
+    if !counts(&state, &me.user.id).await.has_any {
         return see_other(&state, ACCOUNT);
     }
     new_codes(&state, &me.user.id).await

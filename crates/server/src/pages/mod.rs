@@ -9,6 +9,7 @@ pub mod end_session;
 pub mod factor;
 mod login;
 mod mfa;
+pub mod passkeys;
 
 /// After this long without a failure, an account's or address's sign-in counter starts over.
 pub use login::RESET_MS as THROTTLE_RESET_MS;
@@ -61,6 +62,14 @@ pub fn router(prefix: &str) -> Router<AppState> {
         .route(&at("/account/totp/confirm"), post(mfa::totp_confirm))
         .route(&at("/account/totp/remove"), post(mfa::totp_remove))
         .route(&at("/account/recovery/new"), post(mfa::recovery_new))
+        .route(&at("/account/passkeys/register"), post(passkeys::register))
+        .route(&at("/account/passkeys/remove"), post(passkeys::remove))
+        .route(
+            &at("/account/invite"),
+            get(passkeys::invite_show).post(passkeys::invite_open),
+        )
+        .route(&at(passkeys::PASSKEY_LOGIN), post(passkeys::login))
+        .route(&at("/assets/passkeys.js"), get(passkeys::script))
         .route(&at("/assets/site.css"), get(stylesheet))
         .route(
             &at(authorize::AUTHORIZE),

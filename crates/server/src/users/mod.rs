@@ -9,6 +9,7 @@ pub mod pool;
 pub mod subjects;
 pub mod totp;
 pub mod username;
+pub mod webauthn;
 
 pub use password::{Argon2Params, Checked, PasswordError};
 pub use pool::{Busy, CheckError, Passwords};
