@@ -480,11 +480,11 @@ pub const SETTINGS: &[Setting] = &[
     },
     Setting {
         name: "step_up_ttl",
-        help: "how long a higher level an application asked for (acr_values) lasts before the session falls back to its sign-in's level (default 15m, 1m to 24h)",
+        help: "how long a higher level an application asked for (acr_values) lasts before the session falls back to its sign-in's level (default 15m, 1s to 24h)",
         set: |c, v, _| {
             let d = duration(v)?;
-            if d < Duration::from_secs(60) || d > Duration::from_secs(86_400) {
-                return Err("expected 1m to 24h".into());
+            if d < Duration::from_secs(1) || d > Duration::from_secs(86_400) {
+                return Err("expected 1s to 24h".into());
             }
             c.step_up_ttl = d;
             Ok(())

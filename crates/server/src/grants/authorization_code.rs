@@ -172,6 +172,7 @@ impl Grant for AuthorizationCode {
                 resources: &c.resources,
                 auth_time: c.auth_time,
                 auth: &c.auth,
+                auth_at: c.expires_at - crate::pages::authorize::CODE_TTL,
                 session_hash: Some(&c.session_hash),
                 nonce: c.nonce.as_deref(),
                 grant_id: family.as_ref().map(|f| f.id.as_str()),

@@ -26,8 +26,12 @@ pub struct PersonTokens<'a> {
     pub resources: &'a [String],
     /// When the person last authenticated.
     pub auth_time: i64,
-    /// How (the stored [`AuthContext`]: its methods now, a step-up's only while it lasts).
+    /// How (the stored [`AuthContext`]: a step-up's methods count while it lasts).
     pub auth: &'a str,
+    /// When to read `auth` at: when the code was issued (a step-up that lapses between the
+    /// code and its redemption still counts), or now for a refresh (it falls back once the
+    /// step-up is over).
+    pub auth_at: i64,
     /// The browser session the grant lives in (`None`: an offline family).
     pub session_hash: Option<&'a str>,
     /// The authorization request's `nonce` (the code grant's ID token only).
@@ -54,7 +58,7 @@ pub async fn tokens(
     let store = state.store();
     let now = p.issued_ms.div_euclid(1000);
     let ctx = AuthContext::parse(p.auth);
-    let amr = ctx.methods(now);
+    let amr = ctx.methods(p.auth_at);
     let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
     let acr = state
         .config()

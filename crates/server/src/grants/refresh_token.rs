@@ -236,6 +236,7 @@ impl Grant for RefreshToken {
                 resources: &family.resources,
                 auth_time: family.auth_time,
                 auth: &family.auth,
+                auth_at: issued_ms.div_euclid(1000),
                 session_hash: family.session_hash.as_deref(),
                 nonce: None,
                 grant_id: Some(&family.id),
