@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use common::{Reaped, free_port, wait_listening};
-use testkit::browser::{Client, Locator, chromium, eval, start_browser, type_into, until};
+use testkit::browser::{Client, Locator, chromium, click, eval, start_browser, type_into, until};
 use testkit::web::Receiver as App;
 
 const BIN: &str = env!("CARGO_BIN_EXE_tessera");
@@ -725,4 +725,200 @@ async fn openidconnect_is_the_relying_party() {
         .unwrap_or_else(|e| panic!("userinfo: {e:?}"));
     assert_eq!(info.subject(), claims.subject());
     assert_eq!(info.email().map(|e| e.as_str()), Some("ada@example.com"));
+}
+
+/// Clicks the passkey form's button and waits for the page it leads to.
+async fn use_passkey(c: &Client) {
+    eval(c, "window.__before = true").await;
+    until(c, "!document.getElementById('passkey-form').hidden").await;
+    click(c, "passkey-button").await;
+    until(
+        c,
+        "window.__before === undefined && document.readyState === 'complete'",
+    )
+    .await;
+}
+
+/// Signs out from the account page and waits until the page says `expect`: the sign-in page
+/// (`username` field), or what the passkey the sign-in page's autofill request (conditional
+/// mediation) used at once leads to; the virtual authenticator approves without a person.
+async fn sign_out_until(c: &Client, expect: &str) {
+    c.find(Locator::Css("form[action$='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(c, expect).await;
+}
+
+fn shows(text: &str) -> String {
+    format!("document.readyState === 'complete' && document.body.innerText.includes({text:?})")
+}
+
+/// Passkeys in Chromium with a virtual authenticator (the WebDriver WebAuthn extension):
+/// registered from the account page, signing in with no username (the sign-in page's autofill
+/// request, and its button), as the second step after a password, a copied authenticator (its
+/// counter went back) refused and reported, removed; and an account without a password
+/// enrolling its first passkey from `tessera user invite`. The pages pass axe-core and are
+/// photographed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passkeys_with_a_browser() {
+    use testkit::browser::{
+        add_credential, authenticator_credentials, clear_credentials, virtual_authenticator,
+    };
+    let Some((chromium, driver)) = chromium() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let port = free_port();
+    // A passkey's RP ID is a domain: localhost, not 127.0.0.1.
+    let issuer = format!("http://localhost:{port}");
+    init_with_ada(d);
+    tessera(d, &[], &["user", "create", "bob", "--no-password"]);
+    let _node = node(d, port, &issuer);
+    let profile = d.join("chromium-profile");
+    let (_driver, c) = start_browser(&chromium, &driver, profile.to_str().unwrap()).await;
+    let authenticator = virtual_authenticator(&c).await;
+
+    // Register one from the account page.
+    c.goto(&format!("{issuer}/login")).await.unwrap();
+    until(&c, "document.getElementById('username') !== null").await;
+    // With WebAuthn, the passkey button shows; the username field offers passkeys too.
+    until(&c, "!document.getElementById('passkey-form').hidden").await;
+    assert_eq!(
+        eval(&c, "document.getElementById('username').autocomplete").await,
+        "username webauthn"
+    );
+    sign_in(&c, "ada", PW).await;
+    until(&c, "!document.getElementById('passkey-register').hidden").await;
+    type_into(&c, "passkey-name", "Laptop").await;
+    click(&c, "passkey-button").await;
+    until(&c, &shows("Passkey added.")).await;
+    until(&c, &shows("Passkey: Laptop")).await;
+    let held = authenticator_credentials(&c, &authenticator).await;
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0]["rpId"], "localhost");
+    assert_eq!(held[0]["isResidentCredential"], true);
+    if let Some(found) = axe(&c).await {
+        assert_eq!(
+            found, "",
+            "accessibility of the account page with a passkey"
+        );
+    }
+    screenshot(&c, "account-passkey").await;
+
+    // Sign in with it, no username: the sign-in page's autofill request takes it.
+    sign_out_until(&c, "location.pathname === '/account'").await;
+    until(&c, &shows("Passkey: Laptop")).await;
+    // And with the button (the autofill request found nothing to offer: no passkey held).
+    let credential = authenticator_credentials(&c, &authenticator)
+        .await
+        .remove(0);
+    clear_credentials(&c, &authenticator).await;
+    sign_out_until(&c, "document.getElementById('username') !== null").await;
+    add_credential(&c, &authenticator, credential).await;
+    use_passkey(&c).await;
+    assert_eq!(eval(&c, "location.pathname").await, "/account");
+
+    // After a password, the passkey is the second step (it is set up, so it is asked for).
+    let credential = authenticator_credentials(&c, &authenticator)
+        .await
+        .remove(0);
+    clear_credentials(&c, &authenticator).await;
+    sign_out_until(&c, "document.getElementById('username') !== null").await;
+    sign_in(&c, "ada", PW).await;
+    assert_eq!(eval(&c, "location.pathname").await, "/login/factor");
+    if let Some(found) = axe(&c).await {
+        assert_eq!(found, "", "accessibility of the second step");
+    }
+    screenshot(&c, "second-step").await;
+    testkit::browser::color_scheme(&c, "dark").await;
+    c.set_window_size(390, 844).await.unwrap();
+    fits(&c).await;
+    screenshot(&c, "second-step-phone-dark").await;
+    testkit::browser::color_scheme(&c, "light").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    add_credential(&c, &authenticator, credential).await;
+    use_passkey(&c).await;
+    assert_eq!(eval(&c, "location.pathname").await, "/account");
+
+    // A copy of the authenticator whose counter went back: refused, and reported.
+    let mut copy = authenticator_credentials(&c, &authenticator)
+        .await
+        .remove(0);
+    let count = copy["signCount"].as_u64().unwrap();
+    assert!(count >= 3, "the counter counted: {count}");
+    copy["signCount"] = serde_json::json!(0);
+    clear_credentials(&c, &authenticator).await;
+    add_credential(&c, &authenticator, copy.clone()).await;
+    sign_out_until(&c, &shows("looks copied")).await;
+    let events = tessera(d, &[], &["events", "--json"]);
+    assert!(
+        events.contains("passkey.counter_regression"),
+        "the copy is in the audit log"
+    );
+    // The real one (its counter ahead) still works; then it is removed from the account page.
+    copy["signCount"] = serde_json::json!(count + 10);
+    clear_credentials(&c, &authenticator).await;
+    add_credential(&c, &authenticator, copy).await;
+    c.goto(&format!("{issuer}/login")).await.unwrap();
+    until(&c, "location.pathname === '/account'").await;
+    until(&c, &shows("Passkey: Laptop")).await;
+    c.find(Locator::Css(
+        "form[action$='/account/passkeys/remove'] button",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    until(&c, &shows("Passkey removed.")).await;
+    let page = eval(&c, "document.body.innerText").await;
+    assert!(
+        !page.as_str().unwrap().contains("Passkey: Laptop"),
+        "{page}"
+    );
+    // A removed passkey no longer signs in.
+    sign_out_until(&c, &shows("not registered here")).await;
+
+    // An account without a password enrols its first passkey from an invitation.
+    clear_credentials(&c, &authenticator).await;
+    let link = tessera(d, &[], &["user", "invite", "bob", "--json"]);
+    let link: serde_json::Value = serde_json::from_str(&link).unwrap();
+    let link = link["link"].as_str().unwrap().to_owned();
+    assert!(
+        link.starts_with(&format!("{issuer}/account/invite?token=")),
+        "{link}"
+    );
+    c.goto(&link).await.unwrap();
+    until(&c, &shows("Set up your sign-in")).await;
+    c.find(Locator::Css("form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(&c, "document.getElementById('passkey-register') !== null").await;
+    if let Some(found) = axe(&c).await {
+        assert_eq!(found, "", "accessibility of the enrolment page");
+    }
+    screenshot(&c, "enrol").await;
+    click(&c, "passkey-button").await;
+    until(&c, &shows("Your passkey is ready")).await;
+    // The link is spent.
+    c.goto(&link).await.unwrap();
+    until(&c, &shows("Set up your sign-in")).await;
+    c.find(Locator::Css("form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(&c, &shows("expired or was used")).await;
+    // Bob signs in with it.
+    c.goto(&format!("{issuer}/login")).await.unwrap();
+    until(&c, "location.pathname === '/account'").await;
+    until(&c, &shows("bob")).await;
 }

@@ -253,3 +253,105 @@ pub async fn screenshot(c: &Client, dir: &Path, name: &str) {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
+
+/// A command of the WebDriver extension for WebAuthn (Web Authentication §11.3, which
+/// ChromeDriver implements): `method` on `session/{id}/webauthn/{path}`.
+#[derive(Debug)]
+pub struct WebAuthn {
+    /// `GET`, `POST` or `DELETE`.
+    pub method: http::Method,
+    /// After `webauthn/`.
+    pub path: String,
+    /// The JSON body, for `POST`.
+    pub body: Option<Value>,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for WebAuthn {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/webauthn/{}",
+            session.unwrap_or_default(),
+            self.path
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            self.method.clone(),
+            self.body
+                .as_ref()
+                .map(Value::to_string)
+                .or_else(|| (self.method == http::Method::POST).then(|| "{}".to_owned())),
+        )
+    }
+}
+
+/// Adds a virtual authenticator (CTAP2, built in, discoverable credentials, user
+/// verification that succeeds) and returns its id.
+///
+/// # Panics
+/// When ChromeDriver refuses the command.
+pub async fn virtual_authenticator(c: &Client) -> String {
+    let id = c
+        .issue_cmd(WebAuthn {
+            method: http::Method::POST,
+            path: "authenticator".into(),
+            body: Some(json!({
+                "protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
+                "hasUserVerification": true, "isUserVerified": true, "isUserConsenting": true,
+            })),
+        })
+        .await
+        .unwrap();
+    id.as_str().unwrap().to_owned()
+}
+
+/// The credentials a virtual authenticator holds (`credentialId`, `rpId`, `privateKey`,
+/// `userHandle`, `signCount`, …).
+///
+/// # Panics
+/// When ChromeDriver refuses the command.
+pub async fn authenticator_credentials(c: &Client, authenticator: &str) -> Vec<Value> {
+    c.issue_cmd(WebAuthn {
+        method: http::Method::GET,
+        path: format!("authenticator/{authenticator}/credentials"),
+        body: None,
+    })
+    .await
+    .unwrap()
+    .as_array()
+    .unwrap()
+    .clone()
+}
+
+/// Removes every credential of a virtual authenticator.
+///
+/// # Panics
+/// When ChromeDriver refuses the command.
+pub async fn clear_credentials(c: &Client, authenticator: &str) {
+    c.issue_cmd(WebAuthn {
+        method: http::Method::DELETE,
+        path: format!("authenticator/{authenticator}/credentials"),
+        body: None,
+    })
+    .await
+    .unwrap();
+}
+
+/// Puts a credential into a virtual authenticator (a copy of one, with its own counter).
+///
+/// # Panics
+/// When ChromeDriver refuses the command.
+pub async fn add_credential(c: &Client, authenticator: &str, credential: Value) {
+    c.issue_cmd(WebAuthn {
+        method: http::Method::POST,
+        path: format!("authenticator/{authenticator}/credential"),
+        body: Some(credential),
+    })
+    .await
+    .unwrap();
+}
