@@ -808,6 +808,28 @@ async fn passkeys_with_a_browser() {
         );
     }
     screenshot(&c, "account-passkey").await;
+    // The authenticator app's setup page: the QR code drawn inline, the key as text.
+    c.find(Locator::Css("form[action$='/account/totp/start'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(&c, &shows("Set up an authenticator app")).await;
+    assert_eq!(
+        eval(&c, "document.querySelectorAll('.qr svg').length").await,
+        1
+    );
+    if let Some(found) = axe(&c).await {
+        assert_eq!(found, "", "accessibility of the authenticator app's setup");
+    }
+    screenshot(&c, "totp-setup").await;
+    c.set_window_size(390, 844).await.unwrap();
+    fits(&c).await;
+    screenshot(&c, "totp-setup-phone").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    c.goto(&format!("{issuer}/account")).await.unwrap();
+    until(&c, &shows("Passkey: Laptop")).await;
 
     // Sign in with it, no username: the sign-in page's autofill request takes it.
     sign_out_until(&c, "location.pathname === '/account'").await;

@@ -249,6 +249,21 @@ pub async fn open_store(config: &Config, create: bool) -> Result<Opened, Error> 
             )
         })?;
     }
+    // The factor key: made once (the first node or command to get here records it; any other
+    // takes the recorded one), sealed under the master key.
+    let sealed = match store.fact(crate::keys::FACTOR_KEY_FACT).await? {
+        Some(s) => s,
+        None => {
+            store
+                .record_fact(crate::keys::FACTOR_KEY_FACT, &secrets.new_factor_key()?)
+                .await?
+        }
+    };
+    secrets = secrets.with_factor_key(&sealed).map_err(|_| {
+        Error::MasterKey(
+            "the key of people's second factors does not open under this master key: the store is damaged".into(),
+        )
+    })?;
     Ok(Opened {
         store,
         secrets,
@@ -333,6 +348,19 @@ pub async fn rekey(config: &Config, new_key_file: &std::path::Path) -> Result<Re
             ))
         })?;
         sealed.push((k.kid, new.seal(&jwk)?));
+    }
+    // The factor key: sealed again under the new key (a resumed run finds it done).
+    if let Some(f) = store.fact(crate::keys::FACTOR_KEY_FACT).await?
+        && Secrets::from_master(&new_master.key)
+            .with_factor_key(&f)
+            .is_err()
+    {
+        let again = old.reseal_factor_key(&f, &new).map_err(|_| {
+            Error::MasterKey(
+                "the key of people's second factors opens under neither the old nor the new master key".into(),
+            )
+        })?;
+        store.set_fact(crate::keys::FACTOR_KEY_FACT, &again).await?;
     }
     // All at once: no node ever loads some keys under one master key and some under the other.
     let resealed = usize::try_from(store.reseal_keys(&sealed).await?).unwrap_or(usize::MAX);

@@ -119,6 +119,8 @@ pub async fn still_bound(store: &dyn Store, secrets: &Secrets) -> Result<(), Err
 /// The fact that holds the pepper of the master key before the last rotation, sealed under
 /// the current one.
 pub const PREVIOUS_PEPPER_FACT: &str = "previous_pepper";
+/// The store fact holding the key of people's second factors, sealed under the master key.
+pub const FACTOR_KEY_FACT: &str = "factor_key";
 
 /// Makes sure `secrets` come from the store's own master key before anything is read or
 /// written under them. A store records the check value of its key when it is made; a store made

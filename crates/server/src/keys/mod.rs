@@ -17,7 +17,9 @@ pub mod lifecycle;
 pub mod ring;
 pub mod secrets;
 
-pub use files::{MasterKey, PREVIOUS_PEPPER_FACT, bind, key_file, master_key, still_bound};
+pub use files::{
+    FACTOR_KEY_FACT, MasterKey, PREVIOUS_PEPPER_FACT, bind, key_file, master_key, still_bound,
+};
 pub use lifecycle::{
     DEFAULT_ALG, DEFAULT_ID_ALG, IdRotation, Policy, ROTATION_LEASE, SIGNING_ALG_FACT, Step, apply,
     id_algs, plan, plan_id, retire_until, store_alg, tick,

@@ -19,6 +19,11 @@ pub struct Secrets {
     /// The key of the pages' CSRF tokens (the same on every node).
     pages: Zeroizing<[u8; 32]>,
     kek: Jwk,
+    /// The key of people's second factors (one-time-code secrets, recovery-code hashes): random,
+    /// kept in the store sealed under the master key ([`FACTOR_KEY_FACT`]), so a new master key
+    /// (`tessera rekey`) seals it again and nothing a person set up is lost. Until loaded
+    /// ([`Secrets::with_factor_key`]) it is `None` and factor operations fail.
+    factor: Option<(Jwk, Zeroizing<Vec<u8>>)>,
     /// A value derived from the master key that reveals nothing about it: stores record it, so
     /// a process with another key is refused before it reads or writes anything.
     check: String,
@@ -52,6 +57,7 @@ impl Secrets {
             previous_pepper: None,
             pages,
             kek: Jwk::from_secret(kek.as_slice()),
+            factor: None,
             check: tessera_jose::b64::encode(&check[..12]),
         }
     }
@@ -132,29 +138,80 @@ impl Secrets {
         Ok(Zeroizing::new(plain.plaintext().to_vec()))
     }
 
-    /// Encrypts a person's one-time-code secret for storage (compact JWE, `dir` + `A256GCM`).
+    /// A new factor key, sealed under this master key for the store.
     ///
     /// # Errors
-    /// [`Error::Crypto`] if encryption fails.
+    /// [`Error::Crypto`] if the generator or encryption fails.
+    pub fn new_factor_key(&self) -> Result<String, Error> {
+        let key = Zeroizing::new(tessera_jose::secret::random(32).map_err(Error::Crypto)?);
+        self.seal_bytes(&key, "tessera-factor-key")
+    }
+
+    /// These secrets with the factor key the store keeps (sealed under this master key).
+    ///
+    /// # Errors
+    /// [`Error::Crypto`] when it does not open under this key.
+    pub fn with_factor_key(mut self, sealed: &str) -> Result<Self, Error> {
+        let key = self.open_bytes(sealed)?;
+        if key.len() != 32 {
+            return Err(Error::MasterKey("the factor key is not 32 bytes".into()));
+        }
+        self.factor = Some((Jwk::from_secret(&key), key));
+        Ok(self)
+    }
+
+    /// The factor key sealed by `self` (the old master key), sealed again under `next`.
+    ///
+    /// # Errors
+    /// [`Error::Crypto`] when it does not open under this key.
+    pub fn reseal_factor_key(&self, sealed: &str, next: &Self) -> Result<String, Error> {
+        let key = self.open_bytes(sealed)?;
+        next.seal_bytes(&key, "tessera-factor-key")
+    }
+
+    fn factor_key(&self) -> Result<&Jwk, Error> {
+        self.factor
+            .as_ref()
+            .map(|(jwk, _)| jwk)
+            .ok_or_else(|| Error::MasterKey("the factor key is not loaded".into()))
+    }
+
+    /// Encrypts a person's one-time-code secret for storage under the factor key (compact
+    /// JWE, `dir` + `A256GCM`).
+    ///
+    /// # Errors
+    /// [`Error::Crypto`] if encryption fails or the factor key is not loaded.
     pub fn seal_factor(&self, secret: &[u8]) -> Result<String, Error> {
-        self.seal_bytes(secret, "tessera-totp")
+        let e = Encrypter::new(self.factor_key()?, JweAlg::Dir)?;
+        Ok(JweBuilder::new(secret, Enc::A256Gcm)
+            .protected(Header::empty().cty("tessera-totp"))
+            .recipient(&e)
+            .compact()?)
     }
 
     /// Decrypts a stored one-time-code secret.
     ///
     /// # Errors
-    /// [`Error::Crypto`] for a wrong master key or altered data.
+    /// [`Error::Crypto`] for another factor key or altered data.
     pub fn open_factor(&self, sealed: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
-        self.open_bytes(sealed)
+        let d = Decrypter::builder(self.factor_key()?.clone())
+            .algorithms([JweAlg::Dir])
+            .encryptions([Enc::A256Gcm])
+            .build()?;
+        let plain = d.decrypt(sealed)?;
+        Ok(Zeroizing::new(plain.plaintext().to_vec()))
     }
 
-    /// The stored form of a recovery code (or another short secret of a person's): HMAC-SHA-256
-    /// under a key derived from the master key, so a copy of the store alone cannot be
-    /// searched for the codes.
+    /// The stored form of a recovery code: HMAC-SHA-256 under the factor key, so a copy of the
+    /// store alone cannot be searched for the codes. Empty when the key is not loaded (matches
+    /// nothing).
     #[must_use]
     pub fn factor_hash(&self, label: &str, value: &str) -> String {
+        let Some((_, k)) = &self.factor else {
+            return String::new();
+        };
         tessera_jose::b64::encode(tessera_jose::secret::hmac_sha256(
-            self.pages.as_slice(),
+            k,
             format!("factor|{label}|{value}").as_bytes(),
         ))
     }
@@ -197,5 +254,34 @@ mod tests {
             Secrets::from_master(&[2u8; 32]).hash_secret("x")
         );
         assert_eq!(format!("{s:?}"), "Secrets(<redacted>)");
+    }
+
+    #[test]
+    fn the_factor_key_outlives_a_new_master_key() {
+        let old = Secrets::from_master(&[1u8; 32]);
+        assert!(old.seal_factor(b"s").is_err(), "not loaded: nothing sealed");
+        assert_eq!(
+            old.factor_hash("recovery", "abc"),
+            "",
+            "not loaded: matches nothing"
+        );
+        let sealed = old.new_factor_key().unwrap();
+        let old = old.with_factor_key(&sealed).unwrap();
+        let totp = old.seal_factor(b"12345678901234567890").unwrap();
+        let hash = old.factor_hash("recovery", "abcdefghij");
+        assert!(!hash.is_empty());
+        // Another master key cannot open the factor key; once sealed again under it, it can,
+        // and what people set up under the old one still works.
+        assert!(
+            Secrets::from_master(&[2u8; 32])
+                .with_factor_key(&sealed)
+                .is_err()
+        );
+        let new = Secrets::from_master(&[2u8; 32]);
+        let resealed = old.reseal_factor_key(&sealed, &new).unwrap();
+        let new = new.with_factor_key(&resealed).unwrap();
+        assert_eq!(&*new.open_factor(&totp).unwrap(), b"12345678901234567890");
+        assert_eq!(new.factor_hash("recovery", "abcdefghij"), hash);
+        assert_ne!(new.factor_hash("recovery", "abcdefghik"), hash);
     }
 }
