@@ -584,3 +584,59 @@ fn python_webauthn_agrees() {
     );
     assert_eq!(differ.len(), 3, "{differ:?}");
 }
+
+/// Damaged responses (every byte of the attestation object and authenticator data changed in
+/// turn, and cut short at every length) are refused with an error, never a panic, and never
+/// accepted unless the change left what is signed intact.
+#[test]
+fn damaged_responses_are_errors_not_panics() {
+    let mut a = Authenticator::new(JwsAlg::ES256);
+    let ch = b64(b"challenge");
+    let e = Expected {
+        challenge: &ch,
+        origin: ORIGIN,
+        rp_id: RP,
+        require_uv: false,
+    };
+    let good = register(&a, &ch, &Reg::default());
+    let att =
+        tessera_jose::b64::decode(good["response"]["attestationObject"].as_str().unwrap()).unwrap();
+    let public_key = {
+        let c = CredentialJson::parse(&good.to_string()).unwrap();
+        verify_registration(&c, &e).unwrap().public_key
+    };
+    let with_att = |bytes: &[u8]| {
+        let mut v = good.clone();
+        v["response"]["attestationObject"] = json!(b64(bytes));
+        CredentialJson::parse(&v.to_string()).unwrap()
+    };
+    for i in 0..att.len() {
+        for flip in [0x01u8, 0x80, 0xff] {
+            let mut bad = att.clone();
+            bad[i] ^= flip;
+            let _ = verify_registration(&with_att(&bad), &e);
+        }
+    }
+    for n in 0..att.len() {
+        assert!(verify_registration(&with_att(&att[..n]), &e).is_err());
+    }
+    let asserted = assert_with(&mut a, &ch, &Auth::default());
+    let data =
+        tessera_jose::b64::decode(asserted["response"]["authenticatorData"].as_str().unwrap())
+            .unwrap();
+    for i in 0..data.len() {
+        let mut bad = data.clone();
+        bad[i] ^= 0x01;
+        let mut v = asserted.clone();
+        v["response"]["authenticatorData"] = json!(b64(&bad));
+        let c = CredentialJson::parse(&v.to_string()).unwrap();
+        // The authenticator data is signed: any change is refused.
+        assert!(verify_assertion(&c, &public_key, &e).is_err(), "byte {i}");
+    }
+    for n in 0..data.len() {
+        let mut v = asserted.clone();
+        v["response"]["authenticatorData"] = json!(b64(&data[..n]));
+        let c = CredentialJson::parse(&v.to_string()).unwrap();
+        assert!(verify_assertion(&c, &public_key, &e).is_err());
+    }
+}

@@ -24,7 +24,7 @@ pub use sign::Signer;
 /// whose curve is not the algorithm's.
 ///
 /// # Errors
-/// [`Error::SignatureInvalid`] for a signature that does not verify or a key that does not
+/// [`crate::Error::SignatureInvalid`] for a signature that does not verify or a key that does not
 /// suit `alg`; a key problem for unusable key material.
 pub fn verify_raw(
     jwk: &crate::Jwk,
