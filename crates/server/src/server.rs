@@ -135,6 +135,14 @@ pub async fn start(mut config: Config, clock: Option<Arc<dyn Clock>>) -> Result<
             "the issuer is plain http: the sign-in pages' cookies are `tessera-session` and `tessera-form` without Secure or the __Host- prefix (browsers refuse those on http); serve https in production"
         );
     }
+    // A passkey's RP ID is the issuer's host, and browsers take only a domain name there.
+    if crate::users::subjects::host_of(&config.issuer)
+        .is_some_and(|h| h.parse::<std::net::IpAddr>().is_ok() || h.starts_with('['))
+    {
+        tracing::warn!(
+            "the issuer's host is an IP address: browsers refuse passkeys there (their RP ID must be a domain name); use a name, e.g. http://localhost:PORT in development"
+        );
+    }
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(tls_acceptor(cert, key)?),
         _ => None,
