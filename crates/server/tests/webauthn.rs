@@ -640,3 +640,102 @@ fn damaged_responses_are_errors_not_panics() {
         assert!(verify_assertion(&c, &public_key, &e).is_err());
     }
 }
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// The Web Authentication Level 3 specification's own test vector, §16.2 "ES256 Credential
+/// with No Attestation" (RP ID `example.org`, origin `https://example.org`; its
+/// `clientDataJSON` carries an `extraData` member to be ignored, its counter is 0 in both
+/// ceremonies and user verification is not set): the registration verifies, and the assertion
+/// verifies with the key the registration gave.
+#[test]
+fn the_specifications_test_vector() {
+    let reg_challenge = unhex("00c30fb78531c464d2b6771dab8d7b603c01162f2fa486bea70f283ae556e130");
+    let reg_client_data = unhex(concat!(
+        "7b2274797065223a22776562617574686e2e637265617465222c226368616c6c656e6765223a22414d4d5074",
+        "34557878475453746e63647134313759447742466938767049612d7077386f4f755657345441222c226f7269",
+        "67696e223a2268747470733a2f2f6578616d706c652e6f7267222c2263726f73734f726967696e223a66616c",
+        "73652c22657874726144617461223a22636c69656e74446174614a534f4e206d617920626520657874656e64",
+        "65642077697468206164646974696f6e616c206669656c647320696e20746865206675747572652c20737563",
+        "6820617320746869733a20426b5165446a646354427258426941774a544c453551227d"
+    ));
+    let attestation = unhex(concat!(
+        "a363666d74646e6f6e656761747453746d74a068617574684461746158a4bfabc37432958b063360d3ad6461",
+        "c9c4735ae7f8edd46592a5e0f01452b2e4b559000000008446ccb9ab1db374750b2367ff6f3a1f0020f91f39",
+        "1db4c9b2fde0ea70189cba3fb63f579ba6122b33ad94ff3ec330084be4a5010203262001215820afefa16f97",
+        "ca9b2d23eb86ccb64098d20db90856062eb249c33a9b672f26df61225820930a56b87a2fca66334b03458abf",
+        "879717c12cc68ed73290af2e2664796b9220"
+    ));
+    let credential_id = unhex("f91f391db4c9b2fde0ea70189cba3fb63f579ba6122b33ad94ff3ec330084be4");
+    let auth_challenge = unhex("39c0e7521417ba54d43e8dc95174f423dee9bf3cd804ff6d65c857c9abf4d408");
+    let auth_data =
+        unhex("bfabc37432958b063360d3ad6461c9c4735ae7f8edd46592a5e0f01452b2e4b51900000000");
+    let auth_client_data = unhex(concat!(
+        "7b2274797065223a22776562617574686e2e676574222c226368616c6c656e6765223a224f63446e55685158",
+        "756c5455506f334a5558543049393770767a7a59425039745a63685879617630314167222c226f726967696e",
+        "223a2268747470733a2f2f6578616d706c652e6f7267222c2263726f73734f726967696e223a66616c73657d"
+    ));
+    let signature = unhex(concat!(
+        "3046022100f50a4e2e4409249c4a853ba361282f09841df4dd4547a13a87780218deffcd380221008480ac0f",
+        "0b93538174f575bf11a1dd5d78c6e486013f937295ea13653e331e87"
+    ));
+    let id = b64(&credential_id);
+    let reg = json!({"id": id, "rawId": id, "type": "public-key",
+        "response": {"clientDataJSON": b64(&reg_client_data), "attestationObject": b64(&attestation)}});
+    let challenge = b64(&reg_challenge);
+    let e = Expected {
+        challenge: &challenge,
+        origin: "https://example.org",
+        rp_id: "example.org",
+        require_uv: false,
+    };
+    let got = verify_registration(&CredentialJson::parse(&reg.to_string()).unwrap(), &e).unwrap();
+    assert_eq!(got.id, id);
+    assert_eq!(got.alg, -7);
+    assert_eq!(got.sign_count, 0);
+    assert_eq!(got.aaguid, "8446ccb9ab1db374750b2367ff6f3a1f");
+    assert!(got.backup_eligible && got.backed_up && !got.user_verified);
+    // It did not verify the person: refused where that is required.
+    let strict = Expected {
+        require_uv: true,
+        ..e.clone()
+    };
+    assert_eq!(
+        verify_registration(&CredentialJson::parse(&reg.to_string()).unwrap(), &strict),
+        Err(WebAuthnError::UserVerification)
+    );
+    let asserted = json!({"id": id, "rawId": id, "type": "public-key",
+        "response": {"clientDataJSON": b64(&auth_client_data), "authenticatorData": b64(&auth_data),
+            "signature": b64(&signature)}});
+    let challenge = b64(&auth_challenge);
+    let e = Expected {
+        challenge: &challenge,
+        ..e
+    };
+    let ok = verify_assertion(
+        &CredentialJson::parse(&asserted.to_string()).unwrap(),
+        &got.public_key,
+        &e,
+    )
+    .unwrap();
+    assert_eq!(ok.sign_count, 0);
+    assert!(ok.backup_eligible && !ok.user_verified);
+    // On another origin, or with another challenge, the same bytes are refused.
+    let elsewhere = Expected {
+        origin: "https://example.com",
+        ..e.clone()
+    };
+    assert_eq!(
+        verify_assertion(
+            &CredentialJson::parse(&asserted.to_string()).unwrap(),
+            &got.public_key,
+            &elsewhere
+        ),
+        Err(WebAuthnError::Origin)
+    );
+}
