@@ -475,6 +475,27 @@ async fn step_up_that_an_api_asks_for() {
     assert_eq!(intro["acr"], MFA, "{intro}");
     assert_eq!(intro["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
 
+    // A phishing-resistant level takes a passkey: the page offers nothing else (a code would
+    // not reach it), and says so when the person has none.
+    let (_, challenge) = pkce();
+    let pr = b
+        .get(&authorize(
+            &app.client_id,
+            &challenge,
+            &[(
+                "acr_values",
+                "http://schemas.openid.net/pape/policies/2007/06/phishing-resistant",
+            )],
+        ))
+        .await;
+    let to = pr.headers["location"].to_str().unwrap().to_owned();
+    assert!(
+        to.starts_with("/login/factor") && to.ends_with("&need=passkey"),
+        "{to}"
+    );
+    let page = b.get(&to).await;
+    assert!(page.body.contains("This needs a passkey"), "{}", page.body);
+    assert!(!page.body.contains("name=\"code\""));
     // While the step-up lasts, asking again needs nothing more.
     let (_, challenge) = pkce();
     let again = b

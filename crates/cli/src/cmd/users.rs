@@ -179,8 +179,26 @@ pub fn user(c: &UserCommand) -> CmdResult {
                 )
             }
             UserCommand::Show { opts, user, json } => {
-                let u = open(opts).await?.user(user).await.map_err(admin_error)?;
-                show(&u, *json)
+                let admin = open(opts).await?;
+                let u = admin.user(user).await.map_err(admin_error)?;
+                let (factors, required) = admin.second_factors(&u.id).await.map_err(admin_error)?;
+                if *json {
+                    let mut v = user_json(&u);
+                    v["second_factors"] = json!(factors);
+                    v["mfa_required"] = json!(required);
+                    return output::json(&v);
+                }
+                show(&u, false)?;
+                let count = |k: &str| factors.iter().filter(|f| f["kind"] == k).count();
+                output::line(&format!(
+                    "factors    {} app, {} passkey{}, {} recovery code{} left{}",
+                    count("totp"),
+                    count("passkey"),
+                    if count("passkey") == 1 { "" } else { "s" },
+                    count("recovery"),
+                    if count("recovery") == 1 { "" } else { "s" },
+                    if required { "; a second factor is required" } else { "" }
+                ))
             }
             UserCommand::Update {
                 opts,

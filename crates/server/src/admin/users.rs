@@ -296,6 +296,27 @@ impl Admin {
         Ok(u)
     }
 
+    /// The user's second factors as an operator sees them (never a secret): kind, name, when
+    /// added and last used; and whether a second factor is required of them.
+    ///
+    /// # Errors
+    /// [`Error`].
+    pub async fn second_factors(
+        &self,
+        name_or_id: &str,
+    ) -> Result<(Vec<serde_json::Value>, bool), Error> {
+        let u = self.user(name_or_id).await?;
+        let factors = self
+            .store
+            .factors_of(&u.id)
+            .await?
+            .into_iter()
+            .filter(|f| f.confirmed && !(f.kind == "recovery" && f.counter != 0))
+            .map(|f| json!({"kind": f.kind, "name": f.name, "created_at": f.created_at, "last_used": f.last_used}))
+            .collect();
+        Ok((factors, self.store.mfa_required(&u.id).await?))
+    }
+
     /// Removes every second factor of the user (authenticator app, passkeys, recovery codes)
     /// and ends their sessions: for a person who lost their devices. They sign in with their
     /// password next (or, when the operator requires a second factor, sign in and set one up

@@ -188,7 +188,17 @@ pub async fn data(State(state): State<AppState>, headers: HeaderMap) -> Response
         .into_iter()
         .map(|c| json!({"client_id": c.client_id, "scope": c.scopes.join(" "), "granted_at": c.granted_at}))
         .collect();
+    let factors: Vec<Value> = state
+        .store()
+        .factors_of(&me.user.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|f| f.confirmed)
+        .map(|f| json!({"kind": f.kind, "name": f.name, "added_at": f.created_at, "last_used": f.last_used, "used": f.kind == "recovery" && f.counter != 0}))
+        .collect();
     let body = json!({
+        "second_factors": factors,
         "sub": me.user.id,
         "username": me.user.username,
         "attributes": me.user.attributes,

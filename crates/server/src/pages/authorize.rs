@@ -276,10 +276,13 @@ async fn authorize(state: &AppState, headers: &HeaderMap, params: Params) -> Res
                 ),
             );
         }
-        return super::see_other(
-            state,
-            &super::factor::with_next(super::factor::FACTOR, &continuation(state, &req)),
-        );
+        let mut to = super::factor::with_next(super::factor::FACTOR, &continuation(state, &req));
+        if need == Level::PhishingResistant {
+            // Only a passkey reaches it: the page offers nothing else.
+            to.push_str(if to.contains('?') { "&" } else { "?" });
+            to.push_str("need=passkey");
+        }
+        return super::see_other(state, &to);
     }
     if !req.client.first_party {
         let consent = state

@@ -208,6 +208,8 @@ struct FactorPage<'a> {
     stepping_up: bool,
     message: Option<String>,
     passkey_options: String,
+    /// Only a passkey will do (the level asked for is phishing-resistant).
+    passkey_only: bool,
 }
 
 async fn page(
@@ -216,6 +218,7 @@ async fn page(
     next: &str,
     status: StatusCode,
     msg: Option<String>,
+    passkey_only: bool,
 ) -> Response {
     let factors = state
         .store()
@@ -237,15 +240,20 @@ async fn page(
             next,
             app: super::authorize::continuation_app(state, next),
             username: &who.user().username,
-            totp: has("totp"),
+            totp: has("totp") && !passkey_only,
             passkeys: has("passkey"),
-            recovery_left: factors
-                .iter()
-                .filter(|f| f.kind == "recovery" && usable(f))
-                .count(),
+            recovery_left: if passkey_only {
+                0
+            } else {
+                factors
+                    .iter()
+                    .filter(|f| f.kind == "recovery" && usable(f))
+                    .count()
+            },
             stepping_up: matches!(who, Who::Session(_)),
             message: msg,
             passkey_options: super::passkeys::request_options(state, Some(who.user())).await,
+            passkey_only,
         },
     );
     if !next.is_empty() {
@@ -267,7 +275,17 @@ pub async fn show(
     let q = Fields::parse(query.unwrap_or_default().as_bytes());
     let next = q.get("next");
     match who(&state, &headers).await {
-        Some(w) => page(&state, &w, next, StatusCode::OK, None).await,
+        Some(w) => {
+            page(
+                &state,
+                &w,
+                next,
+                StatusCode::OK,
+                None,
+                q.get("need") == "passkey",
+            )
+            .await
+        }
         None => see_other(&state, &with_next(LOGIN, next)),
     }
 }
@@ -293,6 +311,7 @@ pub async fn submit(
             next,
             StatusCode::FORBIDDEN,
             Some("This form expired or did not come from this site. Please try again.".into()),
+            false,
         )
         .await;
     }
@@ -314,6 +333,7 @@ pub async fn submit(
                 "Too many wrong codes. Try again in {retry} second{}.",
                 if retry == 1 { "" } else { "s" }
             )),
+            false,
         )
         .await;
         resp.headers_mut()
@@ -347,6 +367,7 @@ pub async fn submit(
             next,
             StatusCode::UNAUTHORIZED,
             Some("That code is not right, or was used already.".into()),
+            false,
         )
         .await;
     };
