@@ -234,8 +234,11 @@ async fn a_person_grants_an_application_access() {
     }
     assert_eq!(consent.headers["x-frame-options"], "DENY");
     let csp = consent.headers["content-security-policy"].to_str().unwrap();
+    // The pages' one script is their own (passkeys); nothing inline.
     assert!(
-        csp.contains("frame-ancestors 'none'") && !csp.contains("script-src"),
+        csp.contains("frame-ancestors 'none'")
+            && csp.contains("script-src 'self';")
+            && !csp.contains("unsafe"),
         "{csp}"
     );
 

@@ -131,6 +131,36 @@ async fn enrol(b: &mut Browser) -> (Vec<u8>, Vec<String>) {
     (secret, codes)
 }
 
+/// Sets the app up again from a signed-in session, then signs out.
+async fn enrol_again(b: &mut Browser) {
+    let account = b.get("/account").await;
+    let csrf = Browser::csrf(&account);
+    let setup = b
+        .post("/account/totp/start", ORIGIN, form_body(&[("csrf", &csrf)]))
+        .await;
+    let at = setup.body.find("id=\"secret\">").unwrap() + 12;
+    let secret = unbase32(&setup.body[at..at + setup.body[at..].find('<').unwrap()]);
+    let ok = b
+        .post(
+            "/account/totp/confirm",
+            ORIGIN,
+            form_body(&[
+                ("csrf", &csrf),
+                ("id", &hidden(&setup.body, "id")),
+                ("code", &code(&secret, 0)),
+            ]),
+        )
+        .await;
+    assert!(ok.body.contains("Your recovery codes"), "{}", ok.body);
+    let account = b.get("/account").await;
+    b.post(
+        "/logout",
+        ORIGIN,
+        form_body(&[("csrf", &Browser::csrf(&account))]),
+    )
+    .await;
+}
+
 /// A password sign-in that stops at the second step: the factor page, and no session yet.
 async fn password_step(b: &mut Browser) -> Page {
     let done = b.sign_in("ada", PW).await;
@@ -227,7 +257,41 @@ async fn one_time_codes_as_the_second_step() {
 async fn an_operator_resets_and_requires_second_factors() {
     let issuer = issuer(&[]).await;
     let mut b = Browser::new(&issuer.base, FIREFOX);
-    enrol(&mut b).await;
+    let (secret, _) = enrol(&mut b).await;
+    // Removing the app (the only factor) takes the recovery codes with it.
+    let page = password_step(&mut b).await;
+    assert_eq!(
+        give(&mut b, &page, "code", &code(&secret, 1)).await.status,
+        303
+    );
+    let account = b.get("/account").await;
+    let data = b.get("/account/data.json").await;
+    let held: Value = serde_json::from_str(&data.body).unwrap();
+    assert_eq!(
+        held["second_factors"].as_array().unwrap().len(),
+        11,
+        "{held}"
+    );
+    let done = b
+        .post(
+            "/account/totp/remove",
+            ORIGIN,
+            form_body(&[("csrf", &Browser::csrf(&account))]),
+        )
+        .await;
+    assert!(done.body.contains("Authenticator app removed."));
+    let data = b.get("/account/data.json").await;
+    let held: Value = serde_json::from_str(&data.body).unwrap();
+    assert_eq!(held["second_factors"], serde_json::json!([]), "{held}");
+    b.post(
+        "/logout",
+        ORIGIN,
+        form_body(&[("csrf", &Browser::csrf(&done))]),
+    )
+    .await;
+    let done = b.sign_in("ada", PW).await;
+    assert_eq!(done.headers["location"], "/account", "no second step left");
+    enrol_again(&mut b).await;
     password_step(&mut b).await;
     // The operator resets the factors (a lost phone): the password alone signs in again.
     issuer.admin.reset_mfa("ada").await.unwrap();

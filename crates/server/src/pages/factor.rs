@@ -349,13 +349,7 @@ pub async fn submit(
         None
     };
     let Some(method) = used else {
-        let now_ms = state.now_millis();
-        for k in &keys {
-            let _ = state
-                .store()
-                .throttle_failure(k, now_ms, login::RESET_MS)
-                .await;
-        }
+        count_failure(&state, &keys).await;
         state.event(
             "login.factor_failed",
             None,
@@ -433,6 +427,18 @@ async fn step_up(
         json!({"user_id": s.user.id, "methods": methods, "address": address, "acr": state.config().acr_names.name(ctx.level(now)), "until": ctx.until}),
     );
     login::onwards(state, next)
+}
+
+/// Counts a failed attempt against each throttle key (the wait counts from now: a slow check
+/// must not eat the wait it earns).
+pub(super) async fn count_failure(state: &AppState, keys: &[String]) {
+    let now_ms = state.now_millis();
+    for k in keys {
+        let _ = state
+            .store()
+            .throttle_failure(k, now_ms, login::RESET_MS)
+            .await;
+    }
 }
 
 /// The wait (seconds) before another try, if any key must wait.

@@ -252,27 +252,44 @@ pub async fn totp_remove(
         Ok(x) => x,
         Err(r) => return r,
     };
-    if state
-        .store()
-        .delete_factors(&me.user.id, Some("totp"))
-        .await
-        .unwrap_or(0)
-        > 0
-    {
+    remove_factor(&state, &me, "totp", None, "Authenticator app removed.").await
+}
+
+/// Removes the person's factor `id` of `kind` (or, without an id, all of that kind), notes it
+/// in the audit log, and forgets the recovery codes once no app or passkey is left (they stand
+/// in for one); then the account page says `done`.
+pub(super) async fn remove_factor(
+    state: &AppState,
+    me: &super::session::SignedIn,
+    kind: &str,
+    id: Option<&str>,
+    done: &str,
+) -> Response {
+    let store = state.store();
+    let removed = match id {
+        Some(id) => {
+            matches!(store.factor(id).await, Ok(Some(f)) if f.user_id == me.user.id && f.kind == kind)
+                && store.delete_factor(&me.user.id, id).await.unwrap_or(false)
+        }
+        None => {
+            store
+                .delete_factors(&me.user.id, Some(kind))
+                .await
+                .unwrap_or(0)
+                > 0
+        }
+    };
+    if removed {
         state.event(
             "user.factor_removed",
             None,
-            json!({"user_id": me.user.id, "kind": "totp", "by": "user"}),
+            json!({"user_id": me.user.id, "kind": kind, "by": "user"}),
         );
+        if !super::factor::has_second_factor(state, &me.user.id).await {
+            let _ = store.delete_factors(&me.user.id, Some("recovery")).await;
+        }
     }
-    page(
-        &state,
-        &me,
-        StatusCode::OK,
-        Some("Authenticator app removed."),
-        None,
-    )
-    .await
+    page(state, me, StatusCode::OK, Some(done), None).await
 }
 
 /// `POST /account/recovery/new`: a new set of ten, replacing the old; shown once.

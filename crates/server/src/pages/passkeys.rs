@@ -58,6 +58,14 @@ pub fn relying_party(state: &AppState) -> (String, String) {
     (host, origin)
 }
 
+/// Whether browsers can use passkeys here: the RP ID (the issuer's host) must be a domain
+/// name, not an IP address. Without them the pages show no passkey forms.
+#[must_use]
+pub fn available(state: &AppState) -> bool {
+    let (host, _) = relying_party(state);
+    !host.is_empty() && host.parse::<std::net::IpAddr>().is_err() && !host.starts_with('[')
+}
+
 /// A new challenge for `purpose` and `user_id` (base64url).
 fn challenge(state: &AppState, purpose: &str, user_id: &str) -> String {
     let mut raw = tessera_jose::secret::random(16).unwrap_or_default();
@@ -133,8 +141,11 @@ fn descriptor(f: &Factor) -> serde_json::Value {
 
 /// `PublicKeyCredentialCreationOptions` for `user` (JSON, binary members base64url): a
 /// discoverable credential, user verification preferred, `none` attestation, their passkeys
-/// excluded.
+/// excluded. Empty where passkeys are not [`available`].
 pub async fn creation_options(state: &AppState, user: &User) -> String {
+    if !available(state) {
+        return String::new();
+    }
     let (rp_id, _) = relying_party(state);
     let existing: Vec<serde_json::Value> = passkeys_of(state, &user.id)
         .await
@@ -163,6 +174,9 @@ pub async fn creation_options(state: &AppState, user: &User) -> String {
 /// user verification preferred), or for any discoverable one (`None`: signing in without a
 /// username; user verification required).
 pub async fn request_options(state: &AppState, user: Option<&User>) -> String {
+    if !available(state) {
+        return String::new();
+    }
     let (rp_id, _) = relying_party(state);
     match user {
         Some(u) => json!({
@@ -331,19 +345,14 @@ pub async fn remove(State(state): State<AppState>, headers: HeaderMap, body: Byt
         Ok(x) => x,
         Err(r) => return r,
     };
-    if state
-        .store()
-        .delete_factor(&me.user.id, f.get("id"))
-        .await
-        .unwrap_or(false)
-    {
-        state.event(
-            "user.factor_removed",
-            None,
-            json!({"user_id": me.user.id, "kind": "passkey", "by": "user"}),
-        );
-    }
-    page(&state, &me, StatusCode::OK, Some("Passkey removed."), None).await
+    super::mfa::remove_factor(
+        &state,
+        &me,
+        "passkey",
+        Some(f.get("id")),
+        "Passkey removed.",
+    )
+    .await
 }
 
 /// `POST /login/passkey`: `response`, `next`. With a pending sign-in or a session, the
@@ -402,13 +411,7 @@ pub async fn login(
             }
         }
         Err(why) => {
-            let now_ms = state.now_millis();
-            for k in &keys {
-                let _ = state
-                    .store()
-                    .throttle_failure(k, now_ms, login::RESET_MS)
-                    .await;
-            }
+            factor::count_failure(&state, &keys).await;
             state.event(
                 "login.passkey_failed",
                 None,
