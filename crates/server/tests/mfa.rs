@@ -624,3 +624,64 @@ async fn step_up_that_an_api_asks_for() {
         "the client's requirement was not applied"
     );
 }
+
+/// Changing how one signs in takes a recent sign-in: after `reauth_window` the account page
+/// sends the person to sign in again first (a stolen session alone cannot add or remove a
+/// factor).
+#[tokio::test]
+async fn changing_how_one_signs_in_takes_a_recent_sign_in() {
+    let issuer = issuer(&[("reauth_window", "1s")]).await;
+    let mut b = Browser::new(&issuer.base, FIREFOX);
+    let done = b.sign_in("ada", PW).await;
+    assert_eq!(done.headers["location"], "/account");
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let account = b.get("/account").await;
+    let csrf = Browser::csrf(&account);
+    for path in [
+        "/account/totp/start",
+        "/account/totp/remove",
+        "/account/passkeys/remove",
+    ] {
+        let refused = b
+            .post(path, ORIGIN, form_body(&[("csrf", &csrf), ("id", "x")]))
+            .await;
+        assert_eq!(refused.status, 403, "{path}");
+        assert!(
+            refused.body.contains("sign in again first"),
+            "{}",
+            refused.body
+        );
+        assert!(
+            refused
+                .body
+                .contains("href=\"/login?again=1&#38;username=Ada\""),
+            "{}",
+            refused.body
+        );
+    }
+    // Signing in again (over the session) makes it recent.
+    let form = b.get("/login?again=1&username=Ada").await;
+    assert_eq!(form.status, 200);
+    let again = b
+        .post(
+            "/login",
+            ORIGIN,
+            form_body(&[
+                ("csrf", &Browser::csrf(&form)),
+                ("username", "ada"),
+                ("password", PW),
+            ]),
+        )
+        .await;
+    assert_eq!(again.headers["location"], "/account");
+    let account = b.get("/account").await;
+    let setup = b
+        .post(
+            "/account/totp/start",
+            ORIGIN,
+            form_body(&[("csrf", &Browser::csrf(&account))]),
+        )
+        .await;
+    assert_eq!(setup.status, 200, "{}", setup.body);
+    assert!(setup.body.contains("<svg"));
+}

@@ -105,6 +105,9 @@ pub struct Config {
     pub acr_names: crate::users::auth::AcrNames,
     /// How long a step-up's higher level lasts before the session falls back to its sign-in's.
     pub step_up_ttl: Duration,
+    /// How recent a sign-in (or step-up) must be to change how one signs in on `/account`
+    /// (add or remove an authenticator app or passkey, make new recovery codes).
+    pub reauth_window: Duration,
     /// Who is asked for a second factor at every sign-in: everyone who enrolled one
     /// (`enrolled`, the default) or only those the operator requires it of (`required`; the
     /// others add it when an application asks for a higher level).
@@ -170,6 +173,7 @@ impl Default for Config {
             scope_descriptions: std::collections::BTreeMap::new(),
             acr_names: crate::users::auth::AcrNames::default(),
             step_up_ttl: Duration::from_secs(15 * 60),
+            reauth_window: Duration::from_secs(15 * 60),
             mfa_at_sign_in: crate::users::auth::MfaAtSignIn::Enrolled,
             issuer_set: false,
             secret_flags: Vec::new(),

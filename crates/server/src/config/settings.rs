@@ -492,6 +492,19 @@ pub const SETTINGS: &[Setting] = &[
         show: |c| secs(c.step_up_ttl),
     },
     Setting {
+        name: "reauth_window",
+        help: "how recent a sign-in must be to add or remove an authenticator app or passkey, or make new recovery codes, on /account: older, the person signs in again first (default 15m, 1s to 24h)",
+        set: |c, v, _| {
+            let d = duration(v)?;
+            if d < Duration::from_secs(1) || d > Duration::from_secs(86_400) {
+                return Err("expected 1s to 24h".into());
+            }
+            c.reauth_window = d;
+            Ok(())
+        },
+        show: |c| secs(c.reauth_window),
+    },
+    Setting {
         name: "mfa_at_sign_in",
         help: "who gives a second factor at every sign-in: enrolled (everyone who set one up) or required (only people the operator requires it of; others add it when an application asks) (default enrolled)",
         set: |c, v, _| {

@@ -97,6 +97,33 @@ struct CodesPage<'a> {
     codes: Vec<String>,
 }
 
+/// `None` when the session's person signed in (or stepped up) recently enough to change how
+/// they sign in; else the page that asks them to sign in again. A stolen session alone cannot
+/// add a passkey or take away the factors.
+pub(super) fn not_recent(state: &AppState, me: &super::session::SignedIn) -> Option<Response> {
+    let ctx = crate::users::auth::AuthContext::parse(&me.session.auth);
+    let at = ctx.auth_time(me.session.created_ms.div_euclid(1000));
+    let window = i64::try_from(state.config().reauth_window.as_secs()).unwrap_or(i64::MAX);
+    if state.now().saturating_sub(at) <= window {
+        return None;
+    }
+    let again = format!(
+        "/login?again=1&username={}",
+        form_urlencoded::byte_serialize(me.user.username.as_bytes()).collect::<String>()
+    );
+    Some(html(
+        StatusCode::FORBIDDEN,
+        &super::Message {
+            service: SERVICE,
+            prefix: &state.urls().prefix,
+            title: "Sign in again",
+            text: "To change how you sign in, sign in again first: it has been a while since you last did.",
+            next: &again,
+            next_label: "Sign in again",
+        },
+    ))
+}
+
 fn new_id() -> Option<String> {
     tessera_jose::secret::random(16)
         .ok()
@@ -114,6 +141,9 @@ pub async fn totp_start(
         Ok(x) => x,
         Err(r) => return r,
     };
+    if let Some(r) = not_recent(&state, &me) {
+        return r;
+    }
     let (Ok(secret), Some(id)) = (totp::new_secret(), new_id()) else {
         return page(&state, &me, StatusCode::INTERNAL_SERVER_ERROR, None, None).await;
     };
@@ -252,6 +282,9 @@ pub async fn totp_remove(
         Ok(x) => x,
         Err(r) => return r,
     };
+    if let Some(r) = not_recent(&state, &me) {
+        return r;
+    }
     remove_factor(&state, &me, "totp", None, "Authenticator app removed.").await
 }
 
@@ -302,6 +335,9 @@ pub async fn recovery_new(
         Ok(x) => x,
         Err(r) => return r,
     };
+    if let Some(r) = not_recent(&state, &me) {
+        return r;
+    }
     if !counts(&state, &me.user.id).await.has_any {
         return see_other(&state, ACCOUNT);
     }

@@ -232,6 +232,12 @@ pub async fn register(State(state): State<AppState>, headers: HeaderMap, body: B
             "This form expired or did not come from this site.",
         );
     }
+    if !enrolling
+        && let Some(me) = super::session::current(&state, &headers).await
+        && let Some(r) = super::mfa::not_recent(&state, &me)
+    {
+        return r;
+    }
     let result = registered(&state, &user, f.get("response")).await;
     let name: String = f.get("name").trim().chars().take(64).collect();
     let cred = match result {
@@ -345,6 +351,9 @@ pub async fn remove(State(state): State<AppState>, headers: HeaderMap, body: Byt
         Ok(x) => x,
         Err(r) => return r,
     };
+    if let Some(r) = super::mfa::not_recent(&state, &me) {
+        return r;
+    }
     super::mfa::remove_factor(
         &state,
         &me,
