@@ -357,8 +357,13 @@ fn param(pairs: &[(String, String)], name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Exchanges a code; returns the access token and the ID token's claims.
-async fn exchange(issuer: &Issuer, client: &str, code: &str, verifier: &str) -> (String, Value) {
+/// Exchanges a code; returns the access token, the ID token's claims and the refresh token.
+async fn exchange(
+    issuer: &Issuer,
+    client: &str,
+    code: &str,
+    verifier: &str,
+) -> (String, Value, Option<String>) {
     let resp = reqwest::Client::new()
         .post(format!("{}/oauth2/token", issuer.base))
         .form(&[
@@ -377,7 +382,31 @@ async fn exchange(issuer: &Issuer, client: &str, code: &str, verifier: &str) -> 
     let claims: Value =
         serde_json::from_slice(&tessera_jose::b64::decode(id.split('.').nth(1).unwrap()).unwrap())
             .unwrap();
-    (v["access_token"].as_str().unwrap().to_owned(), claims)
+    (
+        v["access_token"].as_str().unwrap().to_owned(),
+        claims,
+        v["refresh_token"].as_str().map(str::to_owned),
+    )
+}
+
+/// Refreshes; returns the new access token and refresh token.
+async fn refresh(issuer: &Issuer, client: &str, token: &str) -> (String, String) {
+    let resp = reqwest::Client::new()
+        .post(format!("{}/oauth2/token", issuer.base))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", token),
+            ("client_id", client),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let v: Value = resp.json().await.unwrap();
+    (
+        v["access_token"].as_str().unwrap().to_owned(),
+        v["refresh_token"].as_str().unwrap().to_owned(),
+    )
 }
 
 /// An API behind the guard, over the issuer's keys: `/transfer` needs two factors.
@@ -443,6 +472,7 @@ async fn step_up_that_an_api_asks_for() {
             public: Some(true),
             first_party: Some(true),
             redirect_uris: Some(vec![APP.into()]),
+            grant_types: Some(vec!["authorization_code".into(), "refresh_token".into()]),
             ..Default::default()
         })
         .await
@@ -457,7 +487,7 @@ async fn step_up_that_an_api_asks_for() {
     // A token of a password sign-in: the API wants more, and says what.
     let (verifier, challenge) = pkce();
     let back = back_at_app(&b.get(&authorize(&app.client_id, &challenge, &[])).await);
-    let (token, id) = exchange(&issuer, &app.client_id, &param(&back, "code"), &verifier).await;
+    let (token, id, _) = exchange(&issuer, &app.client_id, &param(&back, "code"), &verifier).await;
     assert_eq!(claims(&token)["acr"], PASSWORD);
     assert_eq!(claims(&token)["amr"], serde_json::json!(["pwd"]));
     assert_eq!(id["acr"], PASSWORD);
@@ -515,13 +545,18 @@ async fn step_up_that_an_api_asks_for() {
         )
         .await;
     let back = back_at_app(&follow(&mut b, &stepped).await);
-    let (token, id) = exchange(&issuer, &app.client_id, &param(&back, "code"), &verifier).await;
+    let (token, id, stepped_refresh) =
+        exchange(&issuer, &app.client_id, &param(&back, "code"), &verifier).await;
     let c = claims(&token);
     assert_eq!(c["acr"], MFA);
     assert_eq!(c["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
     assert!((c["auth_time"].as_i64().unwrap() - now()).abs() <= 2);
     assert_eq!(id["acr"], MFA);
     assert_eq!(call(&api, &token).await.0, 200);
+    let stepped_refresh = stepped_refresh.expect("a refresh token");
+    // A refresh while the step-up lasts keeps its level.
+    let (refreshed, stepped_refresh) = refresh(&issuer, &app.client_id, &stepped_refresh).await;
+    assert_eq!(claims(&refreshed)["acr"], MFA);
     // Introspection says the same.
     let intro: Value = reqwest::Client::new()
         .post(format!("{}/oauth2/introspect", issuer.base))
@@ -589,10 +624,15 @@ async fn step_up_that_an_api_asks_for() {
         "{:?}",
         lapsed.headers
     );
+    // A refresh after it lapsed falls back too (the grant keeps the sign-in's level, not the
+    // step-up's).
+    let (refreshed, _) = refresh(&issuer, &app.client_id, &stepped_refresh).await;
+    assert_eq!(claims(&refreshed)["acr"], PASSWORD);
+    assert_eq!(claims(&refreshed)["amr"], serde_json::json!(["pwd"]));
     // And without acr_values the level is the password's again.
     let (verifier, challenge) = pkce();
     let back = back_at_app(&b.get(&authorize(&app.client_id, &challenge, &[])).await);
-    let (token, _) = exchange(&issuer, &app.client_id, &param(&back, "code"), &verifier).await;
+    let (token, _, _) = exchange(&issuer, &app.client_id, &param(&back, "code"), &verifier).await;
     assert_eq!(claims(&token)["acr"], PASSWORD);
 
     // A client that requires two factors asks for them without acr_values.
