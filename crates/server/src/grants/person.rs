@@ -8,13 +8,8 @@ use crate::keys::KeyRing;
 use crate::state::AppState;
 use crate::tokens::access::{Issue, Minted, mint};
 use crate::tokens::id::{IdClaims, at_hash, session_id};
-use crate::users::auth::{AuthContext, Level, level_of};
+use crate::users::auth::{AuthContext, level_of};
 use tessera_store::{Client, RefreshFamily};
-
-fn level_of_methods(amr: &[&str]) -> Level {
-    let owned: Vec<String> = amr.iter().map(|m| (*m).to_owned()).collect();
-    level_of(&owned)
-}
 
 /// What a person's tokens are for.
 pub struct PersonTokens<'a> {
@@ -57,14 +52,9 @@ pub async fn tokens(
 ) -> Result<TokenResponse, OAuthError> {
     let store = state.store();
     let now = p.issued_ms.div_euclid(1000);
-    let ctx = AuthContext::parse(p.auth);
-    let amr = ctx.methods(p.auth_at);
-    let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
-    let acr = state
-        .config()
-        .acr_names
-        .name(level_of_methods(&amr))
-        .to_owned();
+    let methods = AuthContext::parse(p.auth).methods(p.auth_at);
+    let acr = state.config().acr_names.name(level_of(&methods)).to_owned();
+    let amr: Vec<&str> = methods.iter().map(String::as_str).collect();
     let scope = p.scopes.join(" ");
     // The audience: the requested resources, else the client's first audience, else the
     // userinfo endpoint (a client that only signs people in).

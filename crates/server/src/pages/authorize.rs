@@ -9,7 +9,6 @@
 //! here; consent is asked unless the application is first-party or the person already allowed
 //! these scopes.
 
-use crate::users::auth::{AuthContext, Level};
 use std::sync::Arc;
 
 use askama::Template;
@@ -24,6 +23,7 @@ use super::session::{self, SignedIn};
 use super::{Fields, SERVICE, html};
 use crate::oauth::redirect;
 use crate::state::AppState;
+use crate::users::auth::{AuthContext, Level};
 
 /// The endpoint's path under the issuer's.
 pub const AUTHORIZE: &str = crate::paths::AUTHORIZE;
