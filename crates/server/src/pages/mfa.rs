@@ -124,6 +124,20 @@ pub(super) fn not_recent(state: &AppState, me: &super::session::SignedIn) -> Opt
     ))
 }
 
+/// The signed-in person and the form's fields, if the form is theirs and from this site and
+/// their sign-in is recent enough to change how they sign in.
+pub(super) async fn posted_recent(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(super::session::SignedIn, super::Fields), Response> {
+    let (me, f) = posted(state, headers, body).await?;
+    match not_recent(state, &me) {
+        Some(r) => Err(r),
+        None => Ok((me, f)),
+    }
+}
+
 fn new_id() -> Option<String> {
     tessera_jose::secret::random(16)
         .ok()
@@ -137,13 +151,10 @@ pub async fn totp_start(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (me, _) = match posted(&state, &headers, &body).await {
+    let (me, _) = match posted_recent(&state, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Some(r) = not_recent(&state, &me) {
-        return r;
-    }
     let (Ok(secret), Some(id)) = (totp::new_secret(), new_id()) else {
         return page(&state, &me, StatusCode::INTERNAL_SERVER_ERROR, None, None).await;
     };
@@ -278,13 +289,10 @@ pub async fn totp_remove(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (me, _) = match posted(&state, &headers, &body).await {
+    let (me, _) = match posted_recent(&state, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Some(r) = not_recent(&state, &me) {
-        return r;
-    }
     remove_factor(&state, &me, "totp", None, "Authenticator app removed.").await
 }
 
@@ -331,13 +339,10 @@ pub async fn recovery_new(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (me, _) = match posted(&state, &headers, &body).await {
+    let (me, _) = match posted_recent(&state, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Some(r) = not_recent(&state, &me) {
-        return r;
-    }
     if !counts(&state, &me.user.id).await.has_any {
         return see_other(&state, ACCOUNT);
     }

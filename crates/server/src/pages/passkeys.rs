@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tessera_store::{Factor, User};
 
-use super::account::{page, posted};
+use super::account::page;
 use super::factor;
 use super::{ACCOUNT, Fields, LOGIN, Peer, SERVICE, html, login, see_other};
 use crate::state::AppState;
@@ -347,13 +347,10 @@ async fn registered(
 
 /// `POST /account/passkeys/remove`: `id`.
 pub async fn remove(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (me, f) = match posted(&state, &headers, &body).await {
+    let (me, f) = match super::mfa::posted_recent(&state, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Some(r) = super::mfa::not_recent(&state, &me) {
-        return r;
-    }
     super::mfa::remove_factor(
         &state,
         &me,
