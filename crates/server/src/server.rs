@@ -136,8 +136,8 @@ pub async fn start(mut config: Config, clock: Option<Arc<dyn Clock>>) -> Result<
         );
     }
     // A passkey's RP ID is the issuer's host, and browsers take only a domain name there.
-    if crate::users::subjects::host_of(&config.issuer)
-        .is_some_and(|h| h.parse::<std::net::IpAddr>().is_ok() || h.starts_with('['))
+    if !crate::users::subjects::host_of(&config.issuer)
+        .is_some_and(|h| crate::users::webauthn::rp_id_usable(&h))
     {
         tracing::warn!(
             "the issuer's host is an IP address: browsers refuse passkeys there (their RP ID must be a domain name); use a name, e.g. http://localhost:PORT in development"

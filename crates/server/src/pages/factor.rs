@@ -28,11 +28,7 @@ pub const FACTOR: &str = "/login/factor";
 const PENDING_TTL: i64 = 300;
 
 fn pending_cookie(state: &AppState) -> &'static str {
-    if state.config().issuer.starts_with("https://") {
-        "__Host-tessera-pending"
-    } else {
-        "tessera-pending"
-    }
+    session::cookie_name(state, "__Host-tessera-pending", "tessera-pending")
 }
 
 /// The `Set-Cookie` that forgets a pending sign-in.
@@ -78,13 +74,7 @@ pub(super) fn read_signed(
     label: &str,
     ttl: i64,
 ) -> Option<(String, String)> {
-    let value = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find_map(|(k, v)| (k == name).then_some(v))?;
+    let value = session::raw_cookie(headers, name)?;
     if value.len() > 512 {
         return None;
     }

@@ -46,39 +46,38 @@ pub async fn script() -> Response {
 /// The relying party: the issuer's host (the RP ID) and origin.
 #[must_use]
 pub fn relying_party(state: &AppState) -> (String, String) {
-    let issuer = &state.config().issuer;
-    let host = crate::users::subjects::host_of(issuer).unwrap_or_default();
-    let origin = match issuer.find("://").map(|s| s + 3) {
-        Some(start) => match issuer[start..].find('/') {
-            Some(p) => issuer[..start + p].to_owned(),
-            None => issuer.clone(),
-        },
-        None => issuer.clone(),
-    };
-    (host, origin)
+    let host = crate::users::subjects::host_of(&state.config().issuer).unwrap_or_default();
+    (host, super::session::issuer_origin(state).to_owned())
 }
 
 /// Whether browsers can use passkeys here: the RP ID (the issuer's host) must be a domain
 /// name, not an IP address. Without them the pages show no passkey forms.
 #[must_use]
 pub fn available(state: &AppState) -> bool {
-    let (host, _) = relying_party(state);
-    !host.is_empty() && host.parse::<std::net::IpAddr>().is_err() && !host.starts_with('[')
+    webauthn::rp_id_usable(&relying_party(state).0)
 }
 
-/// A new challenge for `purpose` and `user_id` (base64url).
-fn challenge(state: &AppState, purpose: &str, user_id: &str) -> String {
-    let mut raw = tessera_jose::secret::random(16).unwrap_or_default();
-    if raw.len() != 16 {
-        return String::new();
-    }
-    raw.extend_from_slice(&(state.now() + CHALLENGE_TTL).to_be_bytes());
+/// The MAC that binds a challenge's random bytes and expiry (`head`, 24 bytes) to its
+/// ceremony and person: 16 bytes.
+fn challenge_mac(state: &AppState, purpose: &str, user_id: &str, head: &[u8]) -> Vec<u8> {
     let mac = state.secrets().page_mac(&format!(
         "webauthn|{purpose}|{user_id}|{}",
-        tessera_jose::b64::encode(&raw)
+        tessera_jose::b64::encode(head)
     ));
-    let mac = tessera_jose::b64::decode(&mac).unwrap_or_default();
-    raw.extend_from_slice(&mac[..16.min(mac.len())]);
+    let mut mac = tessera_jose::b64::decode(&mac).unwrap_or_default();
+    mac.truncate(16);
+    mac
+}
+
+/// A new challenge for `purpose` and `user_id` (base64url; empty if the generator failed,
+/// which the browser then refuses).
+fn challenge(state: &AppState, purpose: &str, user_id: &str) -> String {
+    let Ok(mut raw) = tessera_jose::secret::random(16) else {
+        return String::new();
+    };
+    raw.extend_from_slice(&(state.now() + CHALLENGE_TTL).to_be_bytes());
+    let mac = challenge_mac(state, purpose, user_id, &raw);
+    raw.extend_from_slice(&mac);
     tessera_jose::b64::encode(raw)
 }
 
@@ -91,12 +90,8 @@ async fn spend(state: &AppState, c: &str, purpose: &str, user_id: &str) -> bool 
     if raw.len() != 40 {
         return false;
     }
-    let want = state.secrets().page_mac(&format!(
-        "webauthn|{purpose}|{user_id}|{}",
-        tessera_jose::b64::encode(&raw[..24])
-    ));
-    let want = tessera_jose::b64::decode(&want).unwrap_or_default();
-    if want.len() < 16 || !tessera_jose::secret::ct_eq(&raw[24..], &want[..16]) {
+    let want = challenge_mac(state, purpose, user_id, &raw[..24]);
+    if want.len() != 16 || !tessera_jose::secret::ct_eq(&raw[24..], &want) {
         return false;
     }
     let mut exp = [0u8; 8];
@@ -198,11 +193,7 @@ pub async fn request_options(state: &AppState, user: Option<&User>) -> String {
 }
 
 fn enrol_cookie(state: &AppState) -> &'static str {
-    if state.config().issuer.starts_with("https://") {
-        "__Host-tessera-enrol"
-    } else {
-        "tessera-enrol"
-    }
+    super::session::cookie_name(state, "__Host-tessera-enrol", "tessera-enrol")
 }
 
 /// Who registers: a signed-in person, or someone who opened an enrolment link.

@@ -12,24 +12,27 @@ use tessera_store::{Session, User};
 
 use crate::state::AppState;
 
+/// A cookie's name on this issuer: `secure` (`__Host-` prefixed) on https, `plain` on a
+/// plain-http loopback issuer.
+#[must_use]
+pub fn cookie_name(
+    state: &AppState,
+    secure_name: &'static str,
+    plain: &'static str,
+) -> &'static str {
+    if secure(state) { secure_name } else { plain }
+}
+
 /// The session cookie's name on this issuer.
 #[must_use]
 pub fn session_cookie(state: &AppState) -> &'static str {
-    if secure(state) {
-        "__Host-tessera-session"
-    } else {
-        "tessera-session"
-    }
+    cookie_name(state, "__Host-tessera-session", "tessera-session")
 }
 
 /// The pre-session (sign-in form) cookie's name on this issuer.
 #[must_use]
 pub fn form_cookie(state: &AppState) -> &'static str {
-    if secure(state) {
-        "__Host-tessera-form"
-    } else {
-        "tessera-form"
-    }
+    cookie_name(state, "__Host-tessera-form", "tessera-form")
 }
 
 fn secure(state: &AppState) -> bool {
@@ -49,9 +52,9 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64
     HeaderValue::from_str(&c).unwrap_or(HeaderValue::from_static("invalid=; Max-Age=0"))
 }
 
-/// A cookie of the request, if it holds a plausible value (base64url, 43 characters).
+/// A cookie of the request, as sent.
 #[must_use]
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub fn raw_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -59,11 +62,16 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
         .find_map(|(k, v)| (k == name).then_some(v))
-        .filter(|v| {
-            v.len() == 43
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
+}
+
+/// A cookie of the request, if it holds a plausible value (base64url, 43 characters).
+#[must_use]
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    raw_cookie(headers, name).filter(|v| {
+        v.len() == 43
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
 }
 
 /// A new random cookie value (256 bits, base64url).
@@ -97,20 +105,26 @@ pub fn csrf_ok(state: &AppState, binding: &str, token: &str) -> bool {
 /// a browser that could be tricked) yes.
 #[must_use]
 pub fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
-    let issuer = &state.config().issuer;
-    let origin = match issuer
-        .find("://")
-        .and_then(|s| issuer[s + 3..].find('/').map(|p| s + 3 + p))
-    {
-        Some(end) => &issuer[..end],
-        None => issuer.as_str(),
-    };
+    let origin = issuer_origin(state);
     if let Some(o) = headers.get(header::ORIGIN) {
         return o.as_bytes() == origin.as_bytes();
     }
     match headers.get("sec-fetch-site").map(HeaderValue::as_bytes) {
         Some(site) => site == b"same-origin" || site == b"none",
         None => true,
+    }
+}
+
+/// The issuer's origin (`scheme://host[:port]`, its path left out).
+#[must_use]
+pub fn issuer_origin(state: &AppState) -> &str {
+    let issuer = &state.config().issuer;
+    match issuer
+        .find("://")
+        .and_then(|s| issuer[s + 3..].find('/').map(|p| s + 3 + p))
+    {
+        Some(end) => &issuer[..end],
+        None => issuer.as_str(),
     }
 }
 

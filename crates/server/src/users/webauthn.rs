@@ -13,6 +13,13 @@ use tessera_jose::{Jwk, JwsAlg};
 /// COSE algorithm identifiers this relying party accepts, in order of preference.
 pub const COSE_ALGS: [i64; 3] = [-7, -8, -257];
 
+/// Whether `host` (the issuer's) can be an RP ID: browsers take a domain name there, never an
+/// IP address.
+#[must_use]
+pub fn rp_id_usable(host: &str) -> bool {
+    !host.is_empty() && !host.starts_with('[') && host.parse::<std::net::IpAddr>().is_err()
+}
+
 /// Flags of authenticator data (§6.1).
 const UP: u8 = 0x01;
 const UV: u8 = 0x04;
