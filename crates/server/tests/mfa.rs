@@ -635,6 +635,19 @@ async fn step_up_that_an_api_asks_for() {
     let (token, _, _) = exchange(&issuer, &app.client_id, &param(&back, "code"), &verifier).await;
     assert_eq!(claims(&token)["acr"], PASSWORD);
 
+    // A person the operator requires two factors of is asked for them by every application.
+    issuer.admin.require_mfa("ada", true).await.unwrap();
+    let (_, challenge) = pkce();
+    let person = b.get(&authorize(&app.client_id, &challenge, &[])).await;
+    assert!(
+        person.headers["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login/factor"),
+        "{:?}",
+        person.headers
+    );
+    issuer.admin.require_mfa("ada", false).await.unwrap();
     // A client that requires two factors asks for them without acr_values.
     issuer
         .admin

@@ -264,8 +264,9 @@ async fn authorize(state: &AppState, headers: &HeaderMap, params: Params) -> Res
     };
     // The level the client requires, the request asks for, and the operator requires of this
     // person; a session below it gives the missing factor only (no new sign-in).
-    let need = required_level(state, &req, &signed_in.user.id).await;
-    if AuthContext::parse(&signed_in.session.auth).level(state.now()) < need {
+    let level = AuthContext::parse(&signed_in.session.auth).level(state.now());
+    let need = required_level(state, &req, &signed_in.user.id, level).await;
+    if level < need {
         if req.prompt_none {
             return refuse(
                 state,
@@ -707,20 +708,24 @@ struct FormPost<'a> {
 }
 
 /// The level a sign-in for `req` must reach: the client's requirement, the request's
-/// `acr_values`, and two factors for a person the operator requires them of.
-async fn required_level(state: &AppState, req: &AuthRequest, user_id: &str) -> Level {
-    let client = req
+/// `acr_values`, and two factors for a person the operator requires them of (asked of the
+/// store only when it could matter: the session, at `level`, has fewer).
+async fn required_level(state: &AppState, req: &AuthRequest, user_id: &str, level: Level) -> Level {
+    let asked = req
         .client
         .require_acr
         .as_deref()
         .and_then(Level::from_keyword)
-        .unwrap_or(Level::Password);
-    let person = if state.store().mfa_required(user_id).await.unwrap_or(false) {
+        .unwrap_or(Level::Password)
+        .max(req.acr.unwrap_or(Level::Password));
+    if level >= Level::Mfa || asked >= Level::Mfa {
+        return asked;
+    }
+    if state.store().mfa_required(user_id).await.unwrap_or(false) {
         Level::Mfa
     } else {
-        Level::Password
-    };
-    client.max(person).max(req.acr.unwrap_or(Level::Password))
+        asked
+    }
 }
 
 /// This request again, as the sign-in and second-factor pages come back to it (`prompt=login`

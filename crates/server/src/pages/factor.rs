@@ -93,15 +93,12 @@ pub(super) fn read_signed(
     Some((user_id, value.to_owned()))
 }
 
-/// Whether `user_id` gives a second factor at every sign-in: the operator requires it, or
-/// (`mfa_at_sign_in = enrolled`, the default) they set one up.
-pub async fn required_at_sign_in(state: &AppState, user_id: &str) -> bool {
-    let store = state.store();
-    if store.mfa_required(user_id).await.unwrap_or(false) {
-        return true;
-    }
-    state.config().mfa_at_sign_in == MfaAtSignIn::Enrolled
-        && has_second_factor(state, user_id).await
+/// Whether `user_id` gives a second factor at every sign-in: they have one, and the operator
+/// requires it or (`mfa_at_sign_in = enrolled`, the default) having one is enough.
+pub async fn second_step_at_sign_in(state: &AppState, user_id: &str) -> bool {
+    has_second_factor(state, user_id).await
+        && (state.config().mfa_at_sign_in == MfaAtSignIn::Enrolled
+            || state.store().mfa_required(user_id).await.unwrap_or(false))
 }
 
 /// Whether a factor counts: a confirmed one-time-code secret, a passkey, an unused recovery
@@ -242,7 +239,7 @@ async fn page(
             },
             stepping_up: matches!(who, Who::Session(_)),
             message: msg,
-            passkey_options: super::passkeys::request_options(state, Some(who.user())).await,
+            passkey_options: super::passkeys::request_options(state, Some((who.user(), &factors))),
             passkey_only,
         },
     );

@@ -78,7 +78,7 @@ async fn form(
             message: msg,
             next,
             app: authorize::continuation_app(state, next),
-            passkey_options: super::passkeys::request_options(state, None).await,
+            passkey_options: super::passkeys::request_options(state, None),
         },
     );
     // On its way to an authorization, the form's answer redirects to the application.
@@ -261,9 +261,7 @@ pub async fn submit(
     }
     // A second factor at every sign-in for those who give one: the password's success waits
     // in a signed cookie for it (no session yet).
-    if factor::required_at_sign_in(&state, &user.id).await
-        && factor::has_second_factor(&state, &user.id).await
-    {
+    if factor::second_step_at_sign_in(&state, &user.id).await {
         state.event(
             "login.password_accepted",
             None,

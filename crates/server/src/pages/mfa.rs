@@ -46,15 +46,21 @@ fn row(f: &Factor) -> FactorRow {
 
 /// What the section shows for `user`.
 pub async fn section(state: &AppState, user: &tessera_store::User) -> FactorsSection {
-    let mut s = counts(state, &user.id).await;
-    s.options = super::passkeys::creation_options(state, user).await;
+    let factors = state.store().factors_of(&user.id).await.unwrap_or_default();
+    let mut s = summary(state, &user.id, &factors).await;
+    s.options = super::passkeys::creation_options(state, user, &factors);
     s
 }
 
 /// The section without the passkey options.
 async fn counts(state: &AppState, user_id: &str) -> FactorsSection {
+    let factors = state.store().factors_of(user_id).await.unwrap_or_default();
+    summary(state, user_id, &factors).await
+}
+
+/// The section for a person's `factors`, without the passkey options.
+async fn summary(state: &AppState, user_id: &str, factors: &[Factor]) -> FactorsSection {
     let store = state.store();
-    let factors = store.factors_of(user_id).await.unwrap_or_default();
     let totp = factors
         .iter()
         .find(|f| f.kind == "totp" && f.confirmed)

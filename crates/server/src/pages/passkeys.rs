@@ -115,14 +115,12 @@ fn signed_challenge(c: &CredentialJson) -> Option<String> {
     v.get("challenge")?.as_str().map(str::to_owned)
 }
 
-async fn passkeys_of(state: &AppState, user_id: &str) -> Vec<Factor> {
-    state
-        .store()
-        .factors_of(user_id)
-        .await
-        .unwrap_or_default()
-        .into_iter()
+/// The descriptors of the passkeys among a person's `factors`.
+fn passkey_descriptors(factors: &[Factor]) -> Vec<serde_json::Value> {
+    factors
+        .iter()
         .filter(|f| f.kind == "passkey")
+        .map(descriptor)
         .collect()
 }
 
@@ -137,16 +135,12 @@ fn descriptor(f: &Factor) -> serde_json::Value {
 /// `PublicKeyCredentialCreationOptions` for `user` (JSON, binary members base64url): a
 /// discoverable credential, user verification preferred, `none` attestation, their passkeys
 /// excluded. Empty where passkeys are not [`available`].
-pub async fn creation_options(state: &AppState, user: &User) -> String {
+pub fn creation_options(state: &AppState, user: &User, factors: &[Factor]) -> String {
     if !available(state) {
         return String::new();
     }
     let (rp_id, _) = relying_party(state);
-    let existing: Vec<serde_json::Value> = passkeys_of(state, &user.id)
-        .await
-        .iter()
-        .map(descriptor)
-        .collect();
+    let existing = passkey_descriptors(factors);
     let display = user
         .attributes
         .get("name")
@@ -168,17 +162,17 @@ pub async fn creation_options(state: &AppState, user: &User) -> String {
 /// `PublicKeyCredentialRequestOptions`: for `user`'s passkeys (a second factor or a step-up;
 /// user verification preferred), or for any discoverable one (`None`: signing in without a
 /// username; user verification required).
-pub async fn request_options(state: &AppState, user: Option<&User>) -> String {
+pub fn request_options(state: &AppState, user: Option<(&User, &[Factor])>) -> String {
     if !available(state) {
         return String::new();
     }
     let (rp_id, _) = relying_party(state);
     match user {
-        Some(u) => json!({
+        Some((u, factors)) => json!({
             "rpId": rp_id,
             "challenge": challenge(state, "factor", &u.id),
             "timeout": CHALLENGE_TTL * 1000,
-            "allowCredentials": passkeys_of(state, &u.id).await.iter().map(descriptor).collect::<Vec<_>>(),
+            "allowCredentials": passkey_descriptors(factors),
             "userVerification": "preferred",
         }),
         None => json!({
@@ -573,7 +567,11 @@ pub async fn invite_open(State(state): State<AppState>, body: Bytes) -> Response
             prefix: &state.urls().prefix,
             username: &user.username,
             csrf: state.secrets().csrf_token(&format!("enrol|{value}")),
-            options: creation_options(&state, &user).await,
+            options: creation_options(
+                &state,
+                &user,
+                &state.store().factors_of(&user.id).await.unwrap_or_default(),
+            ),
         },
     );
     resp.headers_mut().append(
