@@ -367,8 +367,6 @@ pub trait FactorStore: Send + Sync {
     /// counter is below `to` (a passkey whose counters are both 0 also passes: authenticators
     /// that do not count). `false`: already used (a replayed code, a cloned authenticator).
     async fn advance_factor(&self, id: &str, to: i64, now: i64) -> Result<bool, StoreError>;
-    /// Renames a person's factor.
-    async fn rename_factor(&self, user_id: &str, id: &str, name: &str) -> Result<bool, StoreError>;
     /// Removes a person's factor.
     async fn delete_factor(&self, user_id: &str, id: &str) -> Result<bool, StoreError>;
     /// Removes a person's factors of one kind, or all (`None`); returns how many.

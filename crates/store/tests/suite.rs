@@ -510,8 +510,6 @@ async fn factors(store: &dyn Store) {
             .await
             .is_err()
     );
-    assert!(store.rename_factor("fu", "p1", "Laptop").await.unwrap());
-    assert!(!store.rename_factor("other", "p1", "Mine").await.unwrap());
     assert!(!store.delete_factor("other", "p1").await.unwrap());
     assert!(store.delete_factor("fu", "p1").await.unwrap());
     assert_eq!(

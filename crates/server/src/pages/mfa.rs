@@ -26,13 +26,19 @@ pub struct FactorRow {
 pub struct FactorsSection {
     /// The operator requires a second factor of this person.
     pub required: bool,
-    /// An authenticator app or a passkey is set up.
-    pub has_any: bool,
     pub totp: Option<FactorRow>,
     pub passkeys: Vec<FactorRow>,
     pub recovery_left: usize,
     /// The options to register a passkey (JSON for the page's script).
     pub options: String,
+}
+
+impl FactorsSection {
+    /// An authenticator app or a passkey is set up.
+    #[must_use]
+    pub fn has_any(&self) -> bool {
+        self.totp.is_some() || !self.passkeys.is_empty()
+    }
 }
 
 fn row(f: &Factor) -> FactorRow {
@@ -72,7 +78,6 @@ async fn summary(state: &AppState, user_id: &str, factors: &[Factor]) -> Factors
         .collect();
     FactorsSection {
         required: store.mfa_required(user_id).await.unwrap_or(false),
-        has_any: totp.is_some() || !passkeys.is_empty(),
         totp,
         passkeys,
         recovery_left: factors
@@ -349,7 +354,7 @@ pub async fn recovery_new(
         Ok(x) => x,
         Err(r) => return r,
     };
-    if !counts(&state, &me.user.id).await.has_any {
+    if !counts(&state, &me.user.id).await.has_any() {
         return see_other(&state, ACCOUNT);
     }
     new_codes(&state, &me.user.id).await

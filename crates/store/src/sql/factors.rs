@@ -73,16 +73,6 @@ impl FactorStore for SqlStore {
         Ok(done > 0)
     }
 
-    async fn rename_factor(&self, user_id: &str, id: &str, name: &str) -> Result<bool, StoreError> {
-        let done = self
-            .execute(
-                "UPDATE factors SET name = $3 WHERE user_id = $1 AND id = $2",
-                &[Arg::from(user_id), Arg::from(id), Arg::from(name)],
-            )
-            .await?;
-        Ok(done > 0)
-    }
-
     async fn delete_factor(&self, user_id: &str, id: &str) -> Result<bool, StoreError> {
         let done = self
             .execute(
