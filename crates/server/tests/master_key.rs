@@ -112,3 +112,48 @@ async fn a_current_key_that_does_not_open_makes_the_node_unready() {
     s.state.refresh().await.unwrap();
     assert_eq!(s.get("/readyz").await.0, axum::http::StatusCode::OK);
 }
+
+/// `tessera rekey` (the admin function) seals the key of people's second factors again under
+/// the new master key: a one-time-code secret and a recovery code's hash made under the old
+/// key still open and match under the new one; asking again with the new key as the old one
+/// is refused and changes nothing.
+#[tokio::test]
+async fn second_factors_outlive_a_new_master_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = |key: Option<&std::path::Path>| {
+        let mut flags = vec![(
+            "data_dir".to_owned(),
+            dir.path().to_str().unwrap().to_owned(),
+        )];
+        if let Some(k) = key {
+            flags.push(("master_key_file".to_owned(), k.to_str().unwrap().to_owned()));
+        }
+        tessera_server::config::Config::load(None, Vec::new(), &flags).unwrap()
+    };
+    let old = tessera_server::admin::open_store(&config(None), true)
+        .await
+        .unwrap();
+    let sealed = old.secrets.seal_factor(b"12345678901234567890").unwrap();
+    let hash = old.secrets.factor_hash("recovery", "abcdefghij");
+    drop(old);
+    let new_key = dir.path().join("new.key");
+    tessera_server::admin::rekey(&config(None), &new_key)
+        .await
+        .unwrap();
+    let new = tessera_server::admin::open_store(&config(Some(&new_key)), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        &*new.secrets.open_factor(&sealed).unwrap(),
+        b"12345678901234567890"
+    );
+    assert_eq!(new.secrets.factor_hash("recovery", "abcdefghij"), hash);
+    drop(new);
+    // Again, the new key as both: refused, and the factor key still opens.
+    let again = tessera_server::admin::rekey(&config(Some(&new_key)), &new_key).await;
+    assert!(again.is_err());
+    let new = tessera_server::admin::open_store(&config(Some(&new_key)), false)
+        .await
+        .unwrap();
+    assert_eq!(new.secrets.factor_hash("recovery", "abcdefghij"), hash);
+}
