@@ -801,6 +801,13 @@ async fn passkeys_with_a_browser() {
     assert_eq!(held.len(), 1);
     assert_eq!(held[0]["rpId"], "localhost");
     assert_eq!(held[0]["isResidentCredential"], true);
+    // The operator sees it too (never its key).
+    let shown: serde_json::Value =
+        serde_json::from_str(&tessera(d, &[], &["user", "show", "ada", "--json"])).unwrap();
+    assert_eq!(shown["second_factors"][0]["kind"], "passkey", "{shown}");
+    assert_eq!(shown["second_factors"][0]["name"], "Laptop");
+    assert_eq!(shown["mfa_required"], false);
+    assert!(!shown.to_string().contains("secret"), "{shown}");
     if let Some(found) = axe(&c).await {
         assert_eq!(
             found, "",
