@@ -791,6 +791,13 @@ async fn passkeys_with_a_browser() {
         eval(&c, "document.getElementById('username').autocomplete").await,
         "username webauthn"
     );
+    screenshot(&c, "login-passkey").await;
+    testkit::browser::color_scheme(&c, "dark").await;
+    c.set_window_size(390, 844).await.unwrap();
+    fits(&c).await;
+    screenshot(&c, "login-passkey-phone-dark").await;
+    testkit::browser::color_scheme(&c, "light").await;
+    c.set_window_size(1280, 900).await.unwrap();
     sign_in(&c, "ada", PW).await;
     until(&c, "!document.getElementById('passkey-register').hidden").await;
     type_into(&c, "passkey-name", "Laptop").await;
@@ -814,7 +821,24 @@ async fn passkeys_with_a_browser() {
             "accessibility of the account page with a passkey"
         );
     }
+    // The two-step section, in view.
+    eval(
+        &c,
+        "document.getElementById('factors-heading').scrollIntoView() || true",
+    )
+    .await;
     screenshot(&c, "account-passkey").await;
+    testkit::browser::color_scheme(&c, "dark").await;
+    c.set_window_size(390, 844).await.unwrap();
+    fits(&c).await;
+    eval(
+        &c,
+        "document.getElementById('factors-heading').scrollIntoView() || true",
+    )
+    .await;
+    screenshot(&c, "account-passkey-phone-dark").await;
+    testkit::browser::color_scheme(&c, "light").await;
+    c.set_window_size(1280, 900).await.unwrap();
     // The authenticator app's setup page: the QR code drawn inline, the key as text.
     c.find(Locator::Css("form[action$='/account/totp/start'] button"))
         .await
