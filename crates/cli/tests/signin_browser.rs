@@ -323,6 +323,119 @@ async fn signing_in_with_a_browser() {
     c.close().await.unwrap();
 }
 
+/// Over HTTPS (`--tls-cert`/`--tls-key`, an issuer `https://localhost:PORT`, a test
+/// certificate Chromium is told to trust by its key's hash), the browser holds
+/// `__Host-tessera-form` and `__Host-tessera-session` as `Secure`, `HttpOnly`, `SameSite=Lax`,
+/// `Path=/` and host-only (Chromium refuses a `__Host-` cookie that is not all of these), sends
+/// them back, and signing out removes the session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_prefixed_secure_cookies_over_https() {
+    let Some((chromium, driver)) = chromium() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let Some(certs) = testkit::test_certificate(d) else {
+        return;
+    };
+    // The leaf's SubjectPublicKeyInfo hash, as Chromium's switch takes it.
+    let spki = Command::new("sh")
+        .arg("-c")
+        .arg(
+            "openssl x509 -in \"$1\" -pubkey -noout | openssl pkey -pubin -outform der \
+             | openssl dgst -sha256 -binary | openssl enc -base64 -A",
+        )
+        .arg("sh")
+        .arg(&certs.cert)
+        .output()
+        .unwrap();
+    assert!(spki.status.success());
+    let spki = String::from_utf8(spki.stdout).unwrap();
+    assert_eq!(spki.len(), 44, "{spki}");
+    init_with_ada(d);
+    let port = free_port();
+    let issuer = format!("https://localhost:{port}");
+    let _node = Reaped(
+        Command::new(BIN)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--issuer"])
+            .arg(&issuer)
+            .arg("--tls-cert")
+            .arg(&certs.cert)
+            .arg("--tls-key")
+            .arg(&certs.key)
+            .current_dir(d)
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_listening(port, "tessera serve");
+    let profile = d.join("chromium-profile");
+    let (_driver, c) = testkit::browser::start_browser_with(
+        &chromium,
+        &driver,
+        profile.to_str().unwrap(),
+        &[format!("--ignore-certificate-errors-spki-list={spki}")],
+    )
+    .await;
+    c.goto(&format!("{issuer}/login")).await.unwrap();
+    until(&c, "document.getElementById('username') !== null").await;
+    assert_eq!(eval(&c, "location.protocol").await, "https:");
+    let held = |name: &'static str| {
+        let c = c.clone();
+        async move {
+            let cookie = c.get_named_cookie(name).await.unwrap();
+            assert_eq!(cookie.secure(), Some(true), "{name} Secure");
+            assert_eq!(cookie.http_only(), Some(true), "{name} HttpOnly");
+            assert_eq!(cookie.path(), Some("/"), "{name} Path");
+            assert_eq!(
+                format!("{:?}", cookie.same_site().unwrap()),
+                "Lax",
+                "{name} SameSite"
+            );
+            // Host-only: no Domain attribute (WebDriver reports the host itself, never a
+            // leading dot).
+            assert_eq!(cookie.domain(), Some("localhost"), "{name} host-only");
+        }
+    };
+    held("__Host-tessera-form").await;
+    assert!(
+        c.get_named_cookie("tessera-form").await.is_err(),
+        "no unprefixed cookie on https"
+    );
+    sign_in(&c, "ada", PW).await;
+    until(&c, "location.pathname === '/account'").await;
+    held("__Host-tessera-session").await;
+    assert!(c.get_named_cookie("tessera-session").await.is_err());
+    assert_eq!(eval(&c, "document.cookie").await, "", "not readable by scripts");
+    // The browser sends it back: the account page, again, is ada's.
+    c.refresh().await.unwrap();
+    until(&c, "location.pathname === '/account'").await;
+    assert!(
+        eval(&c, "document.body.textContent")
+            .await
+            .as_str()
+            .unwrap()
+            .contains("Ada Lovelace")
+    );
+    c.find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(&c, "location.pathname === '/login'").await;
+    assert!(
+        c.get_named_cookie("__Host-tessera-session").await.is_err(),
+        "signing out removes the session cookie"
+    );
+    c.goto(&format!("{issuer}/account")).await.unwrap();
+    until(&c, "location.pathname === '/login'").await;
+    c.close().await.unwrap();
+}
+
 /// A session made outside the browser (a second device): its cookie.
 async fn second_session(issuer: &str) -> String {
     testkit::sign_in(

@@ -22,6 +22,7 @@ mod metrics;
 mod oauth;
 mod pages;
 mod paths;
+pub mod proxy;
 mod security;
 mod server;
 mod state;

@@ -135,6 +135,13 @@ pub async fn start(mut config: Config, clock: Option<Arc<dyn Clock>>) -> Result<
             "the issuer is plain http: the sign-in pages' cookies are `tessera-session` and `tessera-form` without Secure or the __Host- prefix (browsers refuse those on http); serve https in production"
         );
     }
+    if !config.trusted_proxies.blocks.is_empty() {
+        tracing::info!(
+            proxies = %config.trusted_proxies.blocks.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+            header = config.trusted_proxies.header.name(),
+            "requests from these proxies are attributed to the client address in their forwarded header"
+        );
+    }
     // A passkey's RP ID is the issuer's host, and browsers take only a domain name there.
     if !crate::users::subjects::host_of(&config.issuer)
         .is_some_and(|h| crate::users::webauthn::rp_id_usable(&h))
@@ -172,6 +179,7 @@ pub async fn start(mut config: Config, clock: Option<Arc<dyn Clock>>) -> Result<
         ),
         handshake: config.handshake_timeout,
         max_body: config.max_body,
+        proxies: Arc::new(config.trusted_proxies.clone()),
     };
     let done = tokio::spawn(accept(
         listener,
@@ -415,6 +423,8 @@ struct Limits {
     conns: crate::conn::Connections,
     handshake: Duration,
     max_body: usize,
+    /// Whose forwarded header names the client.
+    proxies: Arc<crate::proxy::TrustedProxies>,
 }
 
 async fn accept(
@@ -465,11 +475,14 @@ async fn accept(
         };
         let _ = stream.set_nodelay(true);
         // The client's address, for the pages (sessions list it, the sign-in throttle counts by
-        // it): a request extension, added by a thin wrapper (no router is rebuilt).
+        // it): a request extension, added by a thin wrapper (no router is rebuilt). Behind a
+        // trusted proxy, the address it forwarded.
+        let proxies = Arc::clone(&limits.proxies);
         let service = TowerToHyperService::new(tower::ServiceExt::map_request(
             router.clone(),
             move |mut r: axum::http::Request<hyper::body::Incoming>| {
-                r.extensions_mut().insert(crate::pages::Peer(peer.ip()));
+                let client = proxies.client(peer.ip(), r.headers());
+                r.extensions_mut().insert(crate::pages::Peer(client));
                 r
             },
         ));

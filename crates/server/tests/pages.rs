@@ -544,3 +544,72 @@ async fn account_forms_refuse_forgery_and_hostile_input() {
     assert_eq!(other.get("/account").await.status, 303, "ended");
     assert_eq!(b.get("/account").await.status, 200);
 }
+
+/// Behind a trusted proxy the throttle counts by the address it forwarded (the client's own
+/// entries to its left are not believed), sessions and events show that address; without
+/// `trusted_proxies` the header is ignored, whoever sends it.
+#[tokio::test]
+async fn a_trusted_proxy_names_the_client_and_nobody_else_does() {
+    let proxied = Issuer::start(&[("trusted_proxies", "127.0.0.1, ::1")]).await;
+    proxied
+        .admin
+        .create_user(NewUser {
+            username: "ada".into(),
+            password: Some(zeroize::Zeroizing::new(PW.into())),
+            ..NewUser::default()
+        })
+        .await
+        .unwrap();
+    let via_proxy = |xff: &str| {
+        let mut b = Browser::new(&proxied.base, "test");
+        b.extra.push(("x-forwarded-for", xff.to_owned()));
+        b
+    };
+    // Three wrong passwords (for three accounts) from one address behind the proxy.
+    let mut guesser = via_proxy("203.0.113.5");
+    for who in ["amy", "bob", "cyd"] {
+        assert_eq!(guesser.sign_in(who, "wrong guess").await.status, 401);
+    }
+    assert_eq!(guesser.sign_in("ada", PW).await.status, 429, "that address waits");
+    // Writing another address to the left changes nothing: the proxy appended the real one.
+    let mut forger = via_proxy("198.51.100.7, 203.0.113.5");
+    assert_eq!(forger.sign_in("ada", PW).await.status, 429);
+    // Another person behind the same proxy is not slowed down.
+    let mut ada = via_proxy("198.51.100.7");
+    assert_eq!(ada.sign_in("ada", PW).await.status, 303);
+    let account = ada.get("/account").await;
+    assert!(account.body.contains("198.51.100.7"), "{}", account.body);
+    assert!(!account.body.contains("127.0.0.1"), "{}", account.body);
+    let mut events = Vec::new();
+    for _ in 0..50 {
+        events = proxied.admin.events(0, 100).await.unwrap();
+        if events.iter().any(|e| e.kind == "login.succeeded") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let address_of = |kind: &str| -> Vec<String> {
+        events
+            .iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| e.detail["address"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(address_of("login.failed"), ["203.0.113.5"; 3]);
+    assert_eq!(address_of("login.succeeded"), ["198.51.100.7"]);
+
+    // No trusted proxy: the header is the client's to forge, and is not read.
+    let direct = issuer_with_ada().await;
+    let mut guesser = Browser::new(&direct.base, "test");
+    guesser.extra.push(("x-forwarded-for", "203.0.113.5".into()));
+    for who in ["amy", "bob", "cyd"] {
+        assert_eq!(guesser.sign_in(who, "wrong guess").await.status, 401);
+    }
+    let mut other = Browser::new(&direct.base, "test");
+    other.extra.push(("x-forwarded-for", "198.51.100.7".into()));
+    assert_eq!(
+        other.sign_in("ada", PW).await.status,
+        429,
+        "the same connection address, whatever the header says"
+    );
+}

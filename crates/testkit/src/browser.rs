@@ -53,6 +53,20 @@ pub fn find(names: &[&str]) -> Option<PathBuf> {
 /// # Panics
 /// When the driver or the session cannot start.
 pub async fn start_browser(chromium: &Path, driver: &Path, profile: &str) -> (Reaped, Client) {
+    start_browser_with(chromium, driver, profile, &[]).await
+}
+
+/// [`start_browser`] with more command-line switches for Chromium (e.g.
+/// `--ignore-certificate-errors-spki-list=…` to trust one test certificate).
+///
+/// # Panics
+/// When the driver or the session cannot start.
+pub async fn start_browser_with(
+    chromium: &Path,
+    driver: &Path,
+    profile: &str,
+    extra: &[String],
+) -> (Reaped, Client) {
     let port = free_port();
     let child = Command::new(driver)
         .arg(format!("--port={port}"))
@@ -62,6 +76,24 @@ pub async fn start_browser(chromium: &Path, driver: &Path, profile: &str) -> (Re
         .unwrap();
     let child = Reaped(child);
     wait_listening(port, "chromedriver");
+    let mut args: Vec<String> = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+        "--no-first-run",
+        "--disable-extensions",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--metrics-recording-only",
+        "--no-default-browser-check",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.push(format!("--user-data-dir={profile}"));
+    args.extend(extra.iter().cloned());
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("chrome"));
     // Chrome's DevTools network events, read back through ChromeDriver's log endpoint.
@@ -70,11 +102,7 @@ pub async fn start_browser(chromium: &Path, driver: &Path, profile: &str) -> (Re
         "goog:chromeOptions".into(),
         json!({
             "binary": chromium,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1280,900", "--no-first-run", "--disable-extensions",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--metrics-recording-only", "--no-default-browser-check",
-                     format!("--user-data-dir={profile}")],
+            "args": args,
         }),
     );
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();

@@ -12,6 +12,8 @@ pub struct Browser {
     pub base: String,
     /// Its cookies, by name.
     pub cookies: HashMap<String, String>,
+    /// Headers sent with every request besides the cookies (a proxy's `X-Forwarded-For`).
+    pub extra: Vec<(&'static str, String)>,
     user_agent: &'static str,
 }
 
@@ -30,6 +32,7 @@ impl Browser {
                 .unwrap(),
             base: base.to_owned(),
             cookies: HashMap::new(),
+            extra: Vec::new(),
             user_agent,
         }
     }
@@ -55,10 +58,16 @@ impl Browser {
             .join("; ")
     }
 
+    fn with_extra(&self, mut req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        for (k, v) in &self.extra {
+            req = req.header(*k, v);
+        }
+        req
+    }
+
     pub async fn get(&mut self, path: &str) -> Page {
         let resp = self
-            .http
-            .get(format!("{}{path}", self.base))
+            .with_extra(self.http.get(format!("{}{path}", self.base)))
             .header("cookie", self.cookie_header())
             .header("user-agent", self.user_agent)
             .send()
@@ -69,8 +78,7 @@ impl Browser {
 
     pub async fn post(&mut self, path: &str, origin: &str, body: Vec<u8>) -> Page {
         let resp = self
-            .http
-            .post(format!("{}{path}", self.base))
+            .with_extra(self.http.post(format!("{}{path}", self.base)))
             .header("cookie", self.cookie_header())
             .header("origin", origin)
             .header("user-agent", self.user_agent)

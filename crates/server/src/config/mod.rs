@@ -68,6 +68,9 @@ pub struct Config {
     pub max_connections_per_peer: usize,
     /// Longest TLS handshake.
     pub handshake_timeout: Duration,
+    /// Reverse proxies whose forwarded header names the client (for the sign-in throttle,
+    /// sessions and audit events).
+    pub trusted_proxies: crate::proxy::TrustedProxies,
     /// Change polling interval.
     pub poll_interval: Duration,
     /// Added to every key life-cycle wait.
@@ -156,6 +159,7 @@ impl Default for Config {
             max_connections: 8192,
             max_connections_per_peer: 1024,
             handshake_timeout: Duration::from_secs(10),
+            trusted_proxies: crate::proxy::TrustedProxies::default(),
             poll_interval: Duration::from_millis(500),
             key_margin: Duration::from_secs(60),
             debugger: None,

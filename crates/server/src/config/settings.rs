@@ -317,6 +317,32 @@ pub const SETTINGS: &[Setting] = &[
         show: |c| secs(c.handshake_timeout),
     },
     Setting {
+        name: "trusted_proxies",
+        help: "reverse proxies (addresses or blocks, comma-separated, e.g. \"10.0.0.0/8, 192.0.2.7\") whose forwarded header names the client for the sign-in throttle, sessions and audit events; the rightmost address in it that is not one of them is the client (default none: the connection's address)",
+        set: |c, v, _| {
+            put(
+                &mut c.trusted_proxies.blocks,
+                crate::proxy::TrustedProxies::parse_blocks(v),
+            )
+        },
+        show: |c| {
+            (!c.trusted_proxies.blocks.is_empty()).then(|| {
+                c.trusted_proxies
+                    .blocks
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+        },
+    },
+    Setting {
+        name: "forwarded_header",
+        help: "the header the trusted proxies write: x-forwarded-for (default) or forwarded (RFC 7239); a header they do not write is the client's to forge",
+        set: |c, v, _| put(&mut c.trusted_proxies.header, crate::proxy::Header::parse(v)),
+        show: |c| Some(c.trusted_proxies.header.name().to_owned()),
+    },
+    Setting {
         name: "poll_interval",
         help: "how often a node looks for changes made by others (default 500ms)",
         set: |c, v, _| put(&mut c.poll_interval, duration(v)),
