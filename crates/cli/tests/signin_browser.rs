@@ -357,7 +357,12 @@ async fn host_prefixed_secure_cookies_over_https() {
     let issuer = format!("https://localhost:{port}");
     let _node = Reaped(
         Command::new(BIN)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--issuer"])
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--issuer",
+            ])
             .arg(&issuer)
             .arg("--tls-cert")
             .arg(&certs.cert)
@@ -409,7 +414,11 @@ async fn host_prefixed_secure_cookies_over_https() {
     until(&c, "location.pathname === '/account'").await;
     held("__Host-tessera-session").await;
     assert!(c.get_named_cookie("tessera-session").await.is_err());
-    assert_eq!(eval(&c, "document.cookie").await, "", "not readable by scripts");
+    assert_eq!(
+        eval(&c, "document.cookie").await,
+        "",
+        "not readable by scripts"
+    );
     // The browser sends it back: the account page, again, is ada's.
     c.refresh().await.unwrap();
     until(&c, "location.pathname === '/account'").await;

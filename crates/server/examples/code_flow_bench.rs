@@ -202,7 +202,10 @@ fn start_tessera_on(alg: &str, users: usize, database_url: Option<&str>) -> Tess
     .chain(database_url.map(|u| ("database_url", u)).iter())
     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
     .collect();
-    let config = Config::load(None, Vec::new(), &flags).unwrap();
+    // `TESSERA_*` settings in the environment apply to the benchmark's services (e.g.
+    // `TESSERA_STATUS_LISTS=off` to see what the status-list records cost).
+    let env = std::env::vars().filter(|(k, _)| k.starts_with("TESSERA_"));
+    let config = Config::load(None, env, &flags).unwrap();
     let (server, base, admin, client, refresh_clients) = rt.block_on(async {
         let server = tessera_server::start(config.clone(), None).await.unwrap();
         let base = format!("http://{}", server.addr);

@@ -289,7 +289,11 @@ async fn main() {
         services.push(logins);
         ratios.push(logins / limit);
     }
-    let (limit, logins, ratio) = (median(&mut limits), median(&mut services), median(&mut ratios));
+    let (limit, logins, ratio) = (
+        median(&mut limits),
+        median(&mut services),
+        median(&mut ratios),
+    );
     println!("bare Argon2id verifications: {limit:.1}/s (median)");
     println!("sign-ins through /login: {logins:.1}/s (median)");
     println!(

@@ -63,7 +63,9 @@ impl Cidr {
     fn masked(&self, ip: IpAddr) -> IpAddr {
         match ip {
             IpAddr::V4(v4) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 IpAddr::V4((u32::from(v4) & mask).into())
             }
             IpAddr::V6(v6) => {
@@ -209,18 +211,20 @@ fn split_outside_quotes(text: &str, sep: char) -> Vec<&str> {
 
 /// The address of one `Forwarded` element's `for=` parameter.
 fn forwarded_for(element: &str) -> Option<IpAddr> {
-    split_outside_quotes(element, ';').into_iter().find_map(|pair| {
-        let (name, value) = pair.split_once('=')?;
-        if !name.trim().eq_ignore_ascii_case("for") {
-            return None;
-        }
-        let value = value.trim();
-        let value = value
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .unwrap_or(value);
-        node(value)
-    })
+    split_outside_quotes(element, ';')
+        .into_iter()
+        .find_map(|pair| {
+            let (name, value) = pair.split_once('=')?;
+            if !name.trim().eq_ignore_ascii_case("for") {
+                return None;
+            }
+            let value = value.trim();
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
+            node(value)
+        })
 }
 
 /// An address as proxies write it: `192.0.2.43`, `192.0.2.43:47011`, `2001:db8::1`,
@@ -294,7 +298,9 @@ mod tests {
             assert!(e.contains(says), "{bad}: {e}");
         }
         assert_eq!(
-            TrustedProxies::parse_blocks("10.0.0.0/8, ,::1").unwrap().len(),
+            TrustedProxies::parse_blocks("10.0.0.0/8, ,::1")
+                .unwrap()
+                .len(),
             2
         );
         assert!(TrustedProxies::parse_blocks("").unwrap().is_empty());
@@ -315,7 +321,11 @@ mod tests {
             // The client's own entries to the left are not believed.
             ("10.0.0.2", &["1.2.3.4, 203.0.113.5"], "203.0.113.5"),
             // Two proxies, the second header line after the first.
-            ("10.0.0.2", &["1.2.3.4, 203.0.113.5", "10.0.0.9"], "203.0.113.5"),
+            (
+                "10.0.0.2",
+                &["1.2.3.4, 203.0.113.5", "10.0.0.9"],
+                "203.0.113.5",
+            ),
             // Ports and brackets as some proxies write them.
             ("10.0.0.2", &["203.0.113.5:5123"], "203.0.113.5"),
             ("10.0.0.2", &["[2001:db9::7]:443"], "2001:db9::7"),
@@ -363,7 +373,10 @@ mod tests {
             (&["for=192.0.2.60;proto=http;by=203.0.113.43"], "192.0.2.60"),
             (&["proto=https; for=192.0.2.60"], "192.0.2.60"),
             (&["for=1.2.3.4, for=192.0.2.43"], "192.0.2.43"),
-            (&["for=1.2.3.4", "for=192.0.2.43, for=10.1.1.1"], "192.0.2.43"),
+            (
+                &["for=1.2.3.4", "for=192.0.2.43, for=10.1.1.1"],
+                "192.0.2.43",
+            ),
             // A quoted comma does not split an element.
             (&["for=192.0.2.43;x=\"a,b\""], "192.0.2.43"),
             // Obfuscated and unknown nodes (RFC 7239 §6.2, §6.3).

@@ -1,7 +1,8 @@
 //! The sign-in pages over HTTP, as a browser uses them (cookies kept by hand): the form and
 //! its headers, a sign-in, wrong and unknown accounts that look and cost the same, CSRF and
 //! cross-site posts, hostile input, the throttle, sessions ended from the account page, a
-//! forced logout and a disable, a password change, and an imported hash replaced at sign-in.
+//! forced logout and a disable, a password change, an imported hash replaced at sign-in, and
+//! the client's address behind a trusted proxy.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use tessera_server::admin::NewUser;
@@ -570,7 +571,11 @@ async fn a_trusted_proxy_names_the_client_and_nobody_else_does() {
     for who in ["amy", "bob", "cyd"] {
         assert_eq!(guesser.sign_in(who, "wrong guess").await.status, 401);
     }
-    assert_eq!(guesser.sign_in("ada", PW).await.status, 429, "that address waits");
+    assert_eq!(
+        guesser.sign_in("ada", PW).await.status,
+        429,
+        "that address waits"
+    );
     // Writing another address to the left changes nothing: the proxy appended the real one.
     let mut forger = via_proxy("198.51.100.7, 203.0.113.5");
     assert_eq!(forger.sign_in("ada", PW).await.status, 429);
@@ -601,7 +606,9 @@ async fn a_trusted_proxy_names_the_client_and_nobody_else_does() {
     // No trusted proxy: the header is the client's to forge, and is not read.
     let direct = issuer_with_ada().await;
     let mut guesser = Browser::new(&direct.base, "test");
-    guesser.extra.push(("x-forwarded-for", "203.0.113.5".into()));
+    guesser
+        .extra
+        .push(("x-forwarded-for", "203.0.113.5".into()));
     for who in ["amy", "bob", "cyd"] {
         assert_eq!(guesser.sign_in(who, "wrong guess").await.status, 401);
     }

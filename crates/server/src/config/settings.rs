@@ -339,7 +339,12 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         name: "forwarded_header",
         help: "the header the trusted proxies write: x-forwarded-for (default) or forwarded (RFC 7239); a header they do not write is the client's to forge",
-        set: |c, v, _| put(&mut c.trusted_proxies.header, crate::proxy::Header::parse(v)),
+        set: |c, v, _| {
+            put(
+                &mut c.trusted_proxies.header,
+                crate::proxy::Header::parse(v),
+            )
+        },
         show: |c| Some(c.trusted_proxies.header.name().to_owned()),
     },
     Setting {
