@@ -395,6 +395,34 @@ mod tests {
     }
 
     #[test]
+    fn settings() {
+        let set = |pairs: &[(&str, &str)]| {
+            let flags: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            crate::config::Config::load(None, Vec::new(), &flags)
+        };
+        let c = set(&[
+            ("trusted_proxies", "10.0.0.0/8, 2001:db8::/32"),
+            ("forwarded_header", "Forwarded"),
+        ])
+        .unwrap();
+        assert_eq!(c.trusted_proxies.blocks.len(), 2);
+        assert_eq!(c.trusted_proxies.header, Header::Forwarded);
+        assert_eq!(set(&[]).unwrap().trusted_proxies, TrustedProxies::default());
+        let bad = set(&[("trusted_proxies", "10.0.0.1/8")])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            bad.contains("--trusted-proxies") && bad.contains("10.0.0.0/8"),
+            "{bad}"
+        );
+        assert!(set(&[("forwarded_header", "x-real-ip")]).is_err());
+    }
+
+    #[test]
     fn long_chains_are_read_only_so_far() {
         let trusted = TrustedProxies {
             blocks: TrustedProxies::parse_blocks("10.0.0.0/8").unwrap(),
