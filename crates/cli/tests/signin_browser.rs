@@ -35,6 +35,11 @@ fn tessera(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> String {
 }
 
 fn node(dir: &Path, port: u16, issuer: &str) -> Reaped {
+    node_with(dir, port, issuer, &[])
+}
+
+/// [`node`] with more `serve` flags.
+fn node_with(dir: &Path, port: u16, issuer: &str, more: &[&std::ffi::OsStr]) -> Reaped {
     let child = Command::new(BIN)
         .args([
             "serve",
@@ -43,6 +48,7 @@ fn node(dir: &Path, port: u16, issuer: &str) -> Reaped {
             "--issuer",
             issuer,
         ])
+        .args(more)
         .current_dir(dir)
         .env_clear()
         .stdin(Stdio::null())
@@ -355,28 +361,17 @@ async fn host_prefixed_secure_cookies_over_https() {
     init_with_ada(d);
     let port = free_port();
     let issuer = format!("https://localhost:{port}");
-    let _node = Reaped(
-        Command::new(BIN)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--issuer",
-            ])
-            .arg(&issuer)
-            .arg("--tls-cert")
-            .arg(&certs.cert)
-            .arg("--tls-key")
-            .arg(&certs.key)
-            .current_dir(d)
-            .env_clear()
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+    let _node = node_with(
+        d,
+        port,
+        &issuer,
+        &[
+            "--tls-cert".as_ref(),
+            certs.cert.as_os_str(),
+            "--tls-key".as_ref(),
+            certs.key.as_os_str(),
+        ],
     );
-    wait_listening(port, "tessera serve");
     let profile = d.join("chromium-profile");
     let (_driver, c) = testkit::browser::start_browser_with(
         &chromium,
