@@ -195,12 +195,16 @@ pub trait GrantStore: Send + Sync {
     /// Redeems a code at `now`, once, noting `jti` as the access token it gives (in the same
     /// statement: one durable write): `Ok(Ok(code))` for the one caller that redeems it,
     /// `Ok(Err(Some(code)))` when it was redeemed before (a replay; its `issued_jti` is the
-    /// first redemption's), `Ok(Err(None))` when there is no such code.
+    /// first redemption's), `Ok(Err(None))` when there is no such code. `status`: the
+    /// status-list record of the token the redemption gives, written in the same commit when
+    /// this call redeems the code and the code is `status.client_id`'s (its `user_id` is the
+    /// code's).
     async fn redeem_code(
         &self,
         code_hash: &str,
         now: i64,
         jti: &str,
+        status: Option<&TokenStatus>,
     ) -> Result<Result<AuthCode, Option<AuthCode>>, StoreError>;
     /// Forgets codes and pushed requests that expired before `before`; how many.
     async fn purge_codes(&self, before: i64) -> Result<u64, StoreError>;

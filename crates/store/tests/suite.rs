@@ -607,11 +607,11 @@ async fn grants(store: &dyn Store) {
     };
     store.insert_code(&code).await.unwrap();
     assert_eq!(
-        store.redeem_code("nope", 110, "j0").await.unwrap(),
+        store.redeem_code("nope", 110, "j0", None).await.unwrap(),
         Err(None)
     );
     let got = store
-        .redeem_code("k1", 110, "jti-1")
+        .redeem_code("k1", 110, "jti-1", None)
         .await
         .unwrap()
         .unwrap();
@@ -620,7 +620,7 @@ async fn grants(store: &dyn Store) {
     assert_eq!(got.auth, code.auth);
     assert_eq!(got.issued_jti.as_deref(), Some("jti-1"));
     let again = store
-        .redeem_code("k1", 111, "jti-2")
+        .redeem_code("k1", 111, "jti-2", None)
         .await
         .unwrap()
         .unwrap_err()
@@ -645,7 +645,10 @@ async fn grants(store: &dyn Store) {
     assert!(!store.use_pushed_request("u1").await.unwrap(), "once");
     assert_eq!(store.pushed_request("u1", 140).await.unwrap(), None, "used");
     assert_eq!(store.purge_codes(161).await.unwrap(), 2);
-    assert_eq!(store.redeem_code("k1", 200, "j3").await.unwrap(), Err(None));
+    assert_eq!(
+        store.redeem_code("k1", 200, "j3", None).await.unwrap(),
+        Err(None)
+    );
 
     // Consents, and whether a person's token still holds.
     let mut grace = user("g1", "Grace");
@@ -861,6 +864,83 @@ async fn status_blocks(store: Arc<dyn Store>, one_writer: bool) {
     assert!(store.revoked_seqs(first).await.unwrap().is_empty());
     store.revoke_jti("j", "nobody", 5000).await.unwrap();
     assert_eq!(store.revoked_seqs(first).await.unwrap(), [0]);
+    // A redemption writes its token's record in its own commit, with the code's person: only
+    // for the call that redeems the code, and only for the code's client.
+    let sue = user("su1", "Sue");
+    store.insert_user(&sue).await.unwrap();
+    let list = later.list.id;
+    let record = |seq: i64, jti: &str, client: &str| TokenStatus {
+        list_id: list,
+        seq,
+        jti: jti.into(),
+        client_id: client.into(),
+        user_id: None,
+        grant_id: Some("family-1".into()),
+        issued_ms: 1_100_000,
+    };
+    for (hash, client) in [("c-sue", "app"), ("c-other", "app")] {
+        store
+            .insert_code(&tessera_store::AuthCode {
+                code_hash: hash.into(),
+                client_id: client.into(),
+                user_id: "su1".into(),
+                session_hash: "s1".into(),
+                redirect_uri: "https://app.example/cb".into(),
+                code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
+                nonce: None,
+                scopes: vec!["openid".into()],
+                resources: vec![],
+                auth_time: 1100,
+                auth: String::new(),
+                expires_at: 1160,
+                used_at: None,
+                issued_jti: None,
+            })
+            .await
+            .unwrap();
+    }
+    let redeemed = store
+        .redeem_code("c-sue", 1101, "jti-sue", Some(&record(1, "jti-sue", "app")))
+        .await
+        .unwrap();
+    assert!(redeemed.is_ok());
+    // A replay writes nothing; neither does a redemption by another client.
+    assert!(
+        store
+            .redeem_code(
+                "c-sue",
+                1102,
+                "jti-replay",
+                Some(&record(2, "jti-replay", "app"))
+            )
+            .await
+            .unwrap()
+            .is_err()
+    );
+    assert!(
+        store
+            .redeem_code(
+                "c-other",
+                1102,
+                "jti-thief",
+                Some(&record(3, "jti-thief", "thief"))
+            )
+            .await
+            .unwrap()
+            .is_ok()
+    );
+    store.revoke_jti("jti-replay", "app", 5000).await.unwrap();
+    store.revoke_jti("jti-thief", "thief", 5000).await.unwrap();
+    assert!(store.revoked_seqs(list).await.unwrap().is_empty());
+    // Sue's account disabled: her token (by the code's person) is listed.
+    store
+        .update_user(&User {
+            enabled: false,
+            ..sue
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.revoked_seqs(list).await.unwrap(), [1]);
     let published = store.status_lists(1150).await.unwrap().len();
     assert_eq!(published, lists.len() + 1);
     assert_eq!(

@@ -3,7 +3,7 @@
 //! redirect URI of its request and the PKCE verifier of its challenge; an RFC 9068 access token
 //! for the person and, with `openid`, an ID token.
 
-use super::person::{PersonTokens, id_key_ready, lifetimes, start_family, tokens};
+use super::person::{PersonTokens, StatusRecord, id_key_ready, lifetimes, start_family, tokens};
 use super::{Grant, TokenRequest, TokenResponse};
 use crate::error::OAuthError;
 use crate::pages::authorize::{CODE_TTL, code_hash};
@@ -58,8 +58,32 @@ impl Grant for AuthorizationCode {
         // jti is noted with the redemption (one durable write), before the token is signed.
         let issued_ms = state.now_millis();
         let jti = new_jti(issued_ms).map_err(|_| OAuthError::server_error())?;
+        // The grant's id (when the client may refresh) and the access token's status-list
+        // record, written with the redemption: one commit (the store takes the person from the
+        // code, and writes the record only when this client redeems it). A code that turns out
+        // unusable leaves its index unused, as any token request that fails after its index.
+        let family_id = if client.may_use("refresh_token") {
+            Some(tessera_jose::b64::encode(
+                tessera_jose::secret::random(16).map_err(|_| OAuthError::server_error())?,
+            ))
+        } else {
+            None
+        };
+        let reserved = state
+            .status_lists()
+            .reserve(state, &jti, &client.id, None, issued_ms)
+            .await?
+            .map(|(place, mut record)| {
+                record.grant_id.clone_from(&family_id);
+                (place, record)
+            });
         let redeemed = store
-            .redeem_code(&hash, issued_ms.div_euclid(1000), &jti)
+            .redeem_code(
+                &hash,
+                issued_ms.div_euclid(1000),
+                &jti,
+                reserved.as_ref().map(|(_, record)| record),
+            )
             .await
             .map_err(|e| {
                 state.metrics().store_error();
@@ -130,12 +154,10 @@ impl Grant for AuthorizationCode {
         let now = issued_ms.div_euclid(1000);
         // A client that may refresh gets a family for this grant: offline with
         // `offline_access`, else ending with the session.
-        let family = if client.may_use("refresh_token") {
+        let family = if let Some(id) = family_id {
             let (idle_expires_at, expires_at) = lifetimes(state, client, now);
             Some(RefreshFamily {
-                id: tessera_jose::b64::encode(
-                    tessera_jose::secret::random(16).map_err(|_| OAuthError::server_error())?,
-                ),
+                id,
                 client_id: client.id.clone(),
                 user_id: c.user_id.clone(),
                 scopes: c.scopes.clone(),
@@ -178,6 +200,7 @@ impl Grant for AuthorizationCode {
                 grant_id: family.as_ref().map(|f| f.id.as_str()),
                 jti,
                 issued_ms,
+                status: StatusRecord::Written(reserved.map(|(place, _)| place)),
             },
         )
         .await?;

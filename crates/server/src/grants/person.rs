@@ -8,6 +8,7 @@ use crate::keys::KeyRing;
 use crate::state::AppState;
 use crate::tokens::access::{Issue, Minted, mint};
 use crate::tokens::id::{IdClaims, at_hash, session_id};
+use crate::tokens::status::{Assigned, Recording};
 use crate::users::auth::{AuthContext, level_of};
 use tessera_store::{Client, RefreshFamily};
 
@@ -37,6 +38,17 @@ pub struct PersonTokens<'a> {
     pub jti: String,
     /// When they are issued, Unix milliseconds.
     pub issued_ms: i64,
+    /// The access token's status-list record.
+    pub status: StatusRecord,
+}
+
+/// Where an access token's status-list record is written.
+pub enum StatusRecord {
+    /// Here: an index is assigned and the record written beside the signing (a refresh).
+    Assign,
+    /// By the caller, with a write of its own (a code's redemption, one commit for both), at
+    /// this place (`None`: status lists are off).
+    Written(Option<Assigned>),
 }
 
 /// Signs the access token and, with `openid`, the ID token.
@@ -69,16 +81,21 @@ pub async fn tokens(
     let sub = crate::users::subjects::subject_for(store, client, p.user_id, now)
         .await
         .map_err(OAuthError::from)?;
-    let (status, recording) = state
-        .status_lists()
-        .assign(
-            state,
-            &p.jti,
-            &client.id,
-            Some((p.user_id, p.grant_id)),
-            p.issued_ms,
-        )
-        .await?;
+    let (status, recording) = match p.status {
+        StatusRecord::Written(place) => (place, Recording::written()),
+        StatusRecord::Assign => {
+            state
+                .status_lists()
+                .assign(
+                    state,
+                    &p.jti,
+                    &client.id,
+                    Some((p.user_id, p.grant_id)),
+                    p.issued_ms,
+                )
+                .await?
+        }
+    };
     let Minted {
         token: access_token,
         ttl,

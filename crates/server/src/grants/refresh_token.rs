@@ -9,7 +9,9 @@
 //! access tokens of its grant, and the event `refresh_token_reuse` names the client, the
 //! person, the address and the user agent.
 
-use super::person::{PersonTokens, id_key_ready, new_refresh_token, refresh_hash, tokens};
+use super::person::{
+    PersonTokens, StatusRecord, id_key_ready, new_refresh_token, refresh_hash, tokens,
+};
 use super::{Grant, TokenRequest, TokenResponse};
 use crate::error::OAuthError;
 use crate::state::AppState;
@@ -242,6 +244,7 @@ impl Grant for RefreshToken {
                 grant_id: Some(&family.id),
                 jti,
                 issued_ms,
+                status: StatusRecord::Assign,
             },
         )
         .await?;

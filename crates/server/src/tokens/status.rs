@@ -116,6 +116,12 @@ fn list_key(stored: &str) -> Result<[u8; 32], OAuthError> {
 pub struct Recording(Option<tokio::task::JoinHandle<Result<(), tessera_store::StoreError>>>);
 
 impl Recording {
+    /// Nothing to wait for (the record was written with another write, or lists are off).
+    #[must_use]
+    pub fn written() -> Self {
+        Self(None)
+    }
+
     /// Waits for the record (nothing to wait for when status lists are off).
     ///
     /// # Errors
@@ -147,8 +153,33 @@ impl StatusLists {
         person: Option<(&str, Option<&str>)>,
         issued_ms: i64,
     ) -> Result<(Option<Assigned>, Recording), OAuthError> {
-        if !state.config().status_lists {
+        let Some((assigned, record)) = self
+            .reserve(state, jti, client_id, person, issued_ms)
+            .await?
+        else {
             return Ok((None, Recording(None)));
+        };
+        let writer = state.clone();
+        let handle = tokio::spawn(async move { writer.store().record_status(&record).await });
+        Ok((Some(assigned), Recording(Some(handle))))
+    }
+
+    /// An index for a token being issued and its record, for the caller to write with
+    /// another write of its own (a code's redemption: one commit for both). `None` when status
+    /// lists are off.
+    ///
+    /// # Errors
+    /// `temporarily_unavailable` when the store cannot give a block.
+    pub async fn reserve(
+        &self,
+        state: &AppState,
+        jti: &str,
+        client_id: &str,
+        person: Option<(&str, Option<&str>)>,
+        issued_ms: i64,
+    ) -> Result<Option<(Assigned, TokenStatus)>, OAuthError> {
+        if !state.config().status_lists {
+            return Ok(None);
         }
         let (assigned, seq) = self.next_index(state).await?;
         let record = TokenStatus {
@@ -160,9 +191,7 @@ impl StatusLists {
             grant_id: person.and_then(|(_, grant)| grant.map(str::to_owned)),
             issued_ms,
         };
-        let writer = state.clone();
-        let handle = tokio::spawn(async move { writer.store().record_status(&record).await });
-        Ok((Some(assigned), Recording(Some(handle))))
+        Ok(Some((assigned, record)))
     }
 
     /// The next index of the block in hand, if it has one left and its list is open.

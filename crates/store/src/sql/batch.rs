@@ -24,11 +24,13 @@ const MAX_BATCH: usize = 256;
 pub(super) enum Op {
     /// [`crate::RefreshStore::rotate_family`].
     Rotate { id: String, from: i64, r: Rotation },
-    /// The marking statement of [`crate::GrantStore::redeem_code`].
+    /// The marking statement of [`crate::GrantStore::redeem_code`], and the status-list
+    /// record of the token it gives (its `user_id` taken from the code).
     Redeem {
         code_hash: String,
         now: i64,
         jti: String,
+        status: Option<crate::TokenStatus>,
     },
     /// [`crate::StatusStore::record_status`].
     Status(crate::TokenStatus),
@@ -154,6 +156,7 @@ async fn run(pool: &Pool, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
                 code_hash,
                 now,
                 jti,
+                ..
             } => Done::Redeemed(
                 tx.fetch_optional(
                     "UPDATE auth_codes SET used_at = $2, issued_jti = $3 WHERE code_hash = $1 AND used_at IS NULL RETURNING *",
@@ -167,6 +170,29 @@ async fn run(pool: &Pool, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
                 ));
             }
         });
+    }
+    // The status records of the tokens these redemptions give, in the same commit: only for a
+    // code this call marked, of the client the record is for (a code redeemed by another
+    // client gives no token).
+    let mut statuses = Vec::new();
+    for (op, d) in ops.iter().zip(&done) {
+        if let (
+            Op::Redeem {
+                status: Some(t), ..
+            },
+            Done::Redeemed(Some(row)),
+        ) = (op, d)
+            && row.get::<String>("client_id")? == t.client_id
+        {
+            statuses.push(crate::TokenStatus {
+                user_id: Some(row.get("user_id")?),
+                ..t.clone()
+            });
+        }
+    }
+    if !statuses.is_empty() {
+        let refs: Vec<&crate::TokenStatus> = statuses.iter().collect();
+        record_statuses(&mut tx, &refs).await?;
     }
     tx.commit().await?;
     Ok(done)

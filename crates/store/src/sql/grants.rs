@@ -63,6 +63,7 @@ impl GrantStore for SqlStore {
         code_hash: &str,
         now: i64,
         jti: &str,
+        status: Option<&crate::TokenStatus>,
     ) -> Result<Result<AuthCode, Option<AuthCode>>, StoreError> {
         // One statement marks it used and returns it: of two concurrent redemptions exactly
         // one gets a row.
@@ -72,6 +73,7 @@ impl GrantStore for SqlStore {
             code_hash: code_hash.to_owned(),
             now,
             jti: jti.to_owned(),
+            status: status.cloned(),
         };
         let marked = match self.batch.write(&self.pool, op).await? {
             batch::Done::Redeemed(row) => row,
