@@ -265,6 +265,16 @@ pub trait GrantStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Forgets a notice (delivered, or given up).
     async fn logout_done(&self, session_hash: &str, client_id: &str) -> Result<(), StoreError>;
+    /// Whether a code issued at `issued_ms` in the browser session `session_hash` may still
+    /// give tokens to `client_id`: the session exists and the person's access holds (as
+    /// [`Self::user_token_revoked`] says, without a grant). One round trip.
+    async fn code_grant_holds(
+        &self,
+        session_hash: &str,
+        user_id: &str,
+        client_id: &str,
+        issued_ms: i64,
+    ) -> Result<bool, StoreError>;
     /// Whether a token issued to `client_id` for `user_id` at `issued_ms` is inactive because
     /// of the person: the account is gone or disabled, a forced logout came after it, the
     /// consent was removed after it, or the refresh-token family of its grant (`grant_id`) was

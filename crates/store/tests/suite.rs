@@ -659,6 +659,31 @@ async fn grants(store: &dyn Store) {
             .await
             .unwrap()
     );
+    // A code's grant holds while its session exists and the person's access does.
+    store
+        .insert_session(&tessera_store::Session {
+            id_hash: "gs1".into(),
+            user_id: "g1".into(),
+            created_ms: 900,
+            last_seen: 1,
+            address: "127.0.0.1".into(),
+            user_agent: "test".into(),
+            auth: String::new(),
+        })
+        .await
+        .unwrap();
+    let holds = |session: &'static str, user: &'static str, client: &'static str, at: i64| {
+        store.code_grant_holds(session, user, client, at)
+    };
+    assert!(holds("gs1", "g1", "app", 1_000).await.unwrap());
+    assert!(
+        !holds("gone", "g1", "app", 1_000).await.unwrap(),
+        "no session"
+    );
+    assert!(
+        !holds("gs1", "nobody", "app", 1_000).await.unwrap(),
+        "no account"
+    );
     assert!(
         store
             .user_token_revoked("nobody", "app", 1_000, None)
@@ -703,6 +728,11 @@ async fn grants(store: &dyn Store) {
             .unwrap()
     );
     assert!(
+        !holds("gs1", "g1", "app", 2_000).await.unwrap(),
+        "consent removed"
+    );
+    assert!(holds("gs1", "g1", "app", 2_001).await.unwrap());
+    assert!(
         !store
             .user_token_revoked("g1", "other", 1_000, None)
             .await
@@ -740,6 +770,27 @@ async fn grants(store: &dyn Store) {
             .await
             .unwrap()
     );
+    assert!(
+        !holds("gs1", "g1", "other", 5_000).await.unwrap(),
+        "forced logout"
+    );
+    assert!(holds("gs1", "g1", "other", 5_001).await.unwrap());
+    grace.enabled = false;
+    store.update_user(&grace).await.unwrap();
+    assert!(
+        !holds("gs1", "g1", "other", 9_000).await.unwrap(),
+        "disabled"
+    );
+    grace.version += 1;
+    grace.enabled = true;
+    store.update_user(&grace).await.unwrap();
+    assert!(holds("gs1", "g1", "other", 9_000).await.unwrap());
+    assert!(store.delete_session("gs1").await.unwrap());
+    assert!(
+        !holds("gs1", "g1", "other", 9_000).await.unwrap(),
+        "signed out"
+    );
+    grace.version += 1;
     grace.enabled = false;
     store.update_user(&grace).await.unwrap();
     assert!(

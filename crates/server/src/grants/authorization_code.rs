@@ -136,16 +136,10 @@ impl Grant for AuthorizationCode {
         // removed the consent in the minute since the code was issued (counted from the start
         // of its second: a cut-off in that second wins).
         let code_issued_ms = (c.expires_at - CODE_TTL).saturating_mul(1000);
-        let session_ended = store
-            .session(&c.session_hash)
+        if !store
+            .code_grant_holds(&c.session_hash, &c.user_id, &client.id, code_issued_ms)
             .await
             .map_err(OAuthError::from)?
-            .is_none();
-        if session_ended
-            || store
-                .user_token_revoked(&c.user_id, &client.id, code_issued_ms, None)
-                .await
-                .map_err(OAuthError::from)?
         {
             return Err(OAuthError::invalid_grant(
                 "the person's access ended since the code was issued",

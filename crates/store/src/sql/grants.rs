@@ -301,6 +301,28 @@ impl GrantStore for SqlStore {
         Ok(active.is_none())
     }
 
+    async fn code_grant_holds(
+        &self,
+        session_hash: &str,
+        user_id: &str,
+        client_id: &str,
+        issued_ms: i64,
+    ) -> Result<bool, StoreError> {
+        // The session's row, and the cut-offs of `user_token_revoked`, in one query.
+        let holds = self
+            .fetch_optional(
+                "SELECT u.id FROM users u JOIN sessions s ON s.id_hash = $4 LEFT JOIN consents c ON c.user_id = u.id AND c.client_id = $2 WHERE u.id = $1 AND u.enabled <> 0 AND (u.logged_out_before_ms IS NULL OR u.logged_out_before_ms < $3) AND (c.revoked_before_ms IS NULL OR c.revoked_before_ms < $3)",
+                &[
+                    Arg::from(user_id),
+                    Arg::from(client_id),
+                    Arg::from(issued_ms),
+                    Arg::from(session_hash),
+                ],
+            )
+            .await?;
+        Ok(holds.is_some())
+    }
+
     async fn pairwise_subject(
         &self,
         sector: &str,
