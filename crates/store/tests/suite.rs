@@ -275,6 +275,17 @@ async fn suite(store: &dyn Store) {
     store.record_all(&burst).await.unwrap();
     let events = store.events(4, 10).await.unwrap();
     assert_eq!(events, burst);
+    // A burst longer than one statement carries, in order.
+    let long: Vec<Event> = (0..600)
+        .map(|i| Event {
+            at: 10_000 + i,
+            kind: format!("long{i}"),
+            client_id: (i % 3 == 0).then(|| format!("c{i}")),
+            detail: json!({"i": i, "text": "a $1 that is not a parameter"}),
+        })
+        .collect();
+    store.record_all(&long).await.unwrap();
+    assert_eq!(store.events(10_000, 1_000).await.unwrap(), long);
     // Leases: one holder at a time until it expires; the holder renews.
     assert!(store.lease("rot", "a", 100, 130).await.unwrap());
     assert!(!store.lease("rot", "b", 110, 140).await.unwrap());

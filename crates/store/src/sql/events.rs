@@ -5,6 +5,9 @@ use async_trait::async_trait;
 use super::{Arg, Row, SqlStore};
 use crate::{Event, EventStore, StoreError};
 
+/// Events per `INSERT` (4 parameters each: far under either database's limit).
+const EVENTS_PER_STATEMENT: usize = 256;
+
 fn event(r: &Row) -> Result<Event, StoreError> {
     let detail: String = r.get("detail")?;
     Ok(Event {
@@ -32,18 +35,26 @@ impl EventStore for SqlStore {
     }
 
     async fn record_all(&self, events: &[Event]) -> Result<(), StoreError> {
+        // One multi-row statement per chunk: a statement per event would hold the write lock
+        // (which token issuance shares) for as many round trips to the database.
         let mut tx = self.begin().await?;
-        for e in events {
-            tx.execute(
-                "INSERT INTO events (at, kind, client_id, detail) VALUES ($1, $2, $3, $4)",
-                &[
+        for chunk in events.chunks(EVENTS_PER_STATEMENT) {
+            let mut text = String::from("INSERT INTO events (at, kind, client_id, detail) VALUES ");
+            let mut args = Vec::with_capacity(chunk.len() * 4);
+            for (i, e) in chunk.iter().enumerate() {
+                let n = i * 4;
+                if i > 0 {
+                    text.push_str(", ");
+                }
+                text.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
+                args.extend([
                     Arg::from(e.at),
                     Arg::from(&e.kind),
                     Arg::from(e.client_id.as_deref()),
                     Arg::Text(e.detail.to_string().into()),
-                ],
-            )
-            .await?;
+                ]);
+            }
+            tx.execute_built(&text, &args).await?;
         }
         tx.commit().await
     }
