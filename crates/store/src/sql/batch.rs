@@ -1,8 +1,9 @@
 //! Group commit for the hottest writes: refresh-token rotations and code redemptions that
 //! arrive together are written in one transaction, so one synced commit (the cost of each
 //! write with SQLite's `synchronous = FULL`, or PostgreSQL's WAL flush) serves them all, and
-//! each caller is answered only after it. The status-list records of issued tokens have a
-//! batcher of their own whose commits do not wait for the disk ([`run_relaxed`]). (SQLite has one writer at a time anyway.) Between
+//! each caller is answered only after it; a redemption carries its token's status-list record
+//! into the same transaction. The status-list records of other tokens have a batcher of their
+//! own whose commits do not wait for the disk ([`run_relaxed`]). (SQLite has one writer at a time anyway.) Between
 //! nodes on one PostgreSQL, the conditional statements decide as they do alone: a row another
 //! node's batch changed is waited for and read again; a deadlock between two batches fails
 //! them, and each write is then tried alone.
