@@ -8,9 +8,9 @@ use crate::keys::KeyRing;
 use crate::state::AppState;
 use crate::tokens::access::{Issue, Minted, mint};
 use crate::tokens::id::{IdClaims, at_hash, session_id};
-use crate::tokens::status::{Assigned, Recording};
+use crate::tokens::status::{Assigned, Recording, StatusLists};
 use crate::users::auth::{AuthContext, level_of};
-use tessera_store::{Client, RefreshFamily};
+use tessera_store::{Client, RefreshFamily, TokenStatus};
 
 /// What a person's tokens are for.
 pub struct PersonTokens<'a> {
@@ -44,10 +44,11 @@ pub struct PersonTokens<'a> {
 
 /// Where an access token's status-list record is written.
 pub enum StatusRecord {
-    /// Here: an index is assigned and the record written beside the signing (a refresh).
-    Assign,
-    /// By the caller, with a write of its own (a code's redemption, one commit for both), at
-    /// this place (`None`: status lists are off).
+    /// Reserved by the caller and written here, beside the signing (a refresh answered
+    /// within its grace, which rotates nothing).
+    Reserved(Assigned, TokenStatus),
+    /// By the caller, with a write of its own (a code's redemption, a rotation: one commit for
+    /// both), at this place (`None`: status lists are off).
     Written(Option<Assigned>),
 }
 
@@ -83,18 +84,7 @@ pub async fn tokens(
         .map_err(OAuthError::from)?;
     let (status, recording) = match p.status {
         StatusRecord::Written(place) => (place, Recording::written()),
-        StatusRecord::Assign => {
-            state
-                .status_lists()
-                .assign(
-                    state,
-                    &p.jti,
-                    &client.id,
-                    Some((p.user_id, p.grant_id)),
-                    p.issued_ms,
-                )
-                .await?
-        }
+        StatusRecord::Reserved(place, record) => (Some(place), StatusLists::record(state, record)),
     };
     let Minted {
         token: access_token,

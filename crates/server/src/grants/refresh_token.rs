@@ -164,6 +164,20 @@ impl Grant for RefreshToken {
         let issued_ms = state.now_millis();
         let now = issued_ms.div_euclid(1000);
         let grace_ms = i64::try_from(state.config().refresh_grace.as_millis()).unwrap_or(0);
+        // The access token's `jti` and status-list record, written with the rotation (one
+        // commit); answered within the grace, nothing rotates and it is written on its own.
+        let jti = new_jti(issued_ms).map_err(|_| OAuthError::server_error())?;
+        let reserved = state
+            .status_lists()
+            .reserve(
+                state,
+                &jti,
+                &client.id,
+                Some((&family.user_id, Some(&family.id))),
+                issued_ms,
+            )
+            .await?;
+        let mut rotated = false;
         // At most two looks: a rotation that lost a race reads the family again and is then
         // either within the grace of the winner's rotation or not.
         let mut live = None;
@@ -178,6 +192,7 @@ impl Grant for RefreshToken {
                         .0
                         .min(family.expires_at),
                     now,
+                    status: reserved.as_ref().map(|(_, record)| record.clone()),
                 };
                 if store
                     .rotate_family(&family.id, generation, &rotation)
@@ -185,6 +200,7 @@ impl Grant for RefreshToken {
                     .map_err(store_error(state))?
                 {
                     live = Some(next);
+                    rotated = true;
                     break;
                 }
                 family = store
@@ -226,7 +242,11 @@ impl Grant for RefreshToken {
                 "the refresh token was already used: the grant is revoked",
             ));
         };
-        let jti = new_jti(issued_ms).map_err(|_| OAuthError::server_error())?;
+        let status = match reserved {
+            Some((place, _)) if rotated => StatusRecord::Written(Some(place)),
+            Some((place, record)) => StatusRecord::Reserved(place, record),
+            None => StatusRecord::Written(None),
+        };
         let mut answer = tokens(
             state,
             &keys,
@@ -244,7 +264,7 @@ impl Grant for RefreshToken {
                 grant_id: Some(&family.id),
                 jti,
                 issued_ms,
-                status: StatusRecord::Assign,
+                status,
             },
         )
         .await?;

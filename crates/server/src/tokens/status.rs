@@ -159,9 +159,16 @@ impl StatusLists {
         else {
             return Ok((None, Recording(None)));
         };
+        Ok((Some(assigned), Self::record(state, record)))
+    }
+
+    /// Writes a reserved record on a task of its own, to be waited for with
+    /// [`Recording::done`] before the token is answered.
+    #[must_use]
+    pub fn record(state: &AppState, record: TokenStatus) -> Recording {
         let writer = state.clone();
         let handle = tokio::spawn(async move { writer.store().record_status(&record).await });
-        Ok((Some(assigned), Recording(Some(handle))))
+        Recording(Some(handle))
     }
 
     /// An index for a token being issued and its record, for the caller to write with

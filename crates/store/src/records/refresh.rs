@@ -68,4 +68,7 @@ pub struct Rotation {
     pub idle_expires_at: i64,
     /// Now, Unix seconds: a session-bound family's session is seen as used now.
     pub now: i64,
+    /// The status-list record of the access token the rotation gives, written in the same
+    /// commit when the rotation happens.
+    pub status: Option<crate::TokenStatus>,
 }

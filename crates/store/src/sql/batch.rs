@@ -1,8 +1,8 @@
 //! Group commit for the hottest writes: refresh-token rotations and code redemptions that
 //! arrive together are written in one transaction, so one synced commit (the cost of each
 //! write with SQLite's `synchronous = FULL`, or PostgreSQL's WAL flush) serves them all, and
-//! each caller is answered only after it; a redemption carries its token's status-list record
-//! into the same transaction. The status-list records of other tokens have a batcher of their
+//! each caller is answered only after it; a rotation or a redemption carries its token's
+//! status-list record into the same transaction. The status-list records of other tokens have a batcher of their
 //! own whose commits do not wait for the disk ([`run_relaxed`]). (SQLite has one writer at a time anyway.) Between
 //! nodes on one PostgreSQL, the conditional statements decide as they do alone: a row another
 //! node's batch changed is waited for and read again; a deadlock between two batches fails
@@ -172,11 +172,16 @@ async fn run(pool: &Pool, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
             }
         });
     }
-    // The status records of the tokens these redemptions give, in the same commit: only for a
-    // code this call marked, of the client the record is for (a code redeemed by another
-    // client gives no token).
+    // The status records of the tokens these writes give, in the same commit: a rotation's
+    // when it happened; a redemption's only for a code this call marked, of the client the
+    // record is for (a code redeemed by another client gives no token).
     let mut statuses = Vec::new();
     for (op, d) in ops.iter().zip(&done) {
+        if let (Op::Rotate { r, .. }, Done::Rotated(true)) = (op, d)
+            && let Some(t) = &r.status
+        {
+            statuses.push(t.clone());
+        }
         if let (
             Op::Redeem {
                 status: Some(t), ..
