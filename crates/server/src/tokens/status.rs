@@ -157,7 +157,7 @@ impl StatusLists {
             .reserve(state, jti, client_id, person, issued_ms)
             .await?
         else {
-            return Ok((None, Recording(None)));
+            return Ok((None, Recording::written()));
         };
         Ok((Some(assigned), Self::record(state, record)))
     }
@@ -172,8 +172,8 @@ impl StatusLists {
     }
 
     /// An index for a token being issued and its record, for the caller to write with
-    /// another write of its own (a code's redemption: one commit for both). `None` when status
-    /// lists are off.
+    /// another write of its own (a code's redemption, a rotation: one commit for both), or
+    /// with [`Self::record`]. `None` when status lists are off.
     ///
     /// # Errors
     /// `temporarily_unavailable` when the store cannot give a block.

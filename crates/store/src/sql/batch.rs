@@ -2,11 +2,11 @@
 //! arrive together are written in one transaction, so one synced commit (the cost of each
 //! write with SQLite's `synchronous = FULL`, or PostgreSQL's WAL flush) serves them all, and
 //! each caller is answered only after it; a rotation or a redemption carries its token's
-//! status-list record into the same transaction. The status-list records of other tokens have a batcher of their
-//! own whose commits do not wait for the disk ([`run_relaxed`]). (SQLite has one writer at a time anyway.) Between
-//! nodes on one PostgreSQL, the conditional statements decide as they do alone: a row another
-//! node's batch changed is waited for and read again; a deadlock between two batches fails
-//! them, and each write is then tried alone.
+//! status-list record into the same transaction. The status-list records of other tokens have
+//! a batcher of their own whose commits do not wait for the disk ([`run_relaxed`]). (SQLite
+//! has one writer at a time anyway.) Between nodes on one PostgreSQL, the conditional
+//! statements decide as they do alone: a row another node's batch changed is waited for and
+//! read again; a deadlock between two batches fails them, and each write is then tried alone.
 //!
 //! The first caller to find no batch in progress starts one on a task of its own (so that a
 //! caller that goes away, a client hanging up, cannot stop the others' batch); the batch takes
