@@ -860,13 +860,22 @@ async fn use_passkey(c: &Client) {
 /// (`username` field), or what the passkey the sign-in page's autofill request (conditional
 /// mediation) used at once leads to; the virtual authenticator approves without a person.
 async fn sign_out_until(c: &Client, expect: &str) {
+    // Marks this page, so the wait below sees a later one (the account page itself satisfies
+    // `location.pathname === '/account'` until the sign-out's navigation starts).
+    eval(c, "window.__before = true").await;
     c.find(Locator::Css("form[action$='/logout'] button"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    until(c, expect).await;
+    until(
+        c,
+        &format!(
+            "window.__before === undefined && document.readyState === 'complete' && ({expect})"
+        ),
+    )
+    .await;
 }
 
 fn shows(text: &str) -> String {
