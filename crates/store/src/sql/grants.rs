@@ -5,6 +5,16 @@ use async_trait::async_trait;
 use super::{Arg, Row, SqlStore, batch, join, split};
 use crate::{AuthCode, Consent, GrantStore, PendingLogout, StoreError};
 
+/// The person's access holds for a token issued at `$3` to client `$2` (`u` the account `$1`,
+/// `c` its consent to that client, left-joined): the account exists and is enabled, and
+/// neither a forced logout nor a consent removal came at or after the token. One text for
+/// every query that asks.
+macro_rules! person_holds {
+    () => {
+        "u.id = $1 AND u.enabled <> 0 AND (u.logged_out_before_ms IS NULL OR u.logged_out_before_ms < $3) AND (c.revoked_before_ms IS NULL OR c.revoked_before_ms < $3)"
+    };
+}
+
 fn code(r: &Row) -> Result<AuthCode, StoreError> {
     Ok(AuthCode {
         code_hash: r.get("code_hash")?,
@@ -289,7 +299,11 @@ impl GrantStore for SqlStore {
         // consent removal came at or after the token, and its grant's family (if any) stands.
         let active = self
             .fetch_optional(
-                "SELECT u.id FROM users u LEFT JOIN consents c ON c.user_id = u.id AND c.client_id = $2 WHERE u.id = $1 AND u.enabled <> 0 AND (u.logged_out_before_ms IS NULL OR u.logged_out_before_ms < $3) AND (c.revoked_before_ms IS NULL OR c.revoked_before_ms < $3) AND NOT EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = $4 AND f.revoked_at IS NOT NULL)",
+                concat!(
+                    "SELECT u.id FROM users u LEFT JOIN consents c ON c.user_id = u.id AND c.client_id = $2 WHERE ",
+                    person_holds!(),
+                    " AND NOT EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = $4 AND f.revoked_at IS NOT NULL)"
+                ),
                 &[
                     Arg::from(user_id),
                     Arg::from(client_id),
@@ -308,10 +322,13 @@ impl GrantStore for SqlStore {
         client_id: &str,
         issued_ms: i64,
     ) -> Result<bool, StoreError> {
-        // The session's row, and the cut-offs of `user_token_revoked`, in one query.
+        // The session's row, and the person's cut-offs, in one query.
         let holds = self
             .fetch_optional(
-                "SELECT u.id FROM users u JOIN sessions s ON s.id_hash = $4 LEFT JOIN consents c ON c.user_id = u.id AND c.client_id = $2 WHERE u.id = $1 AND u.enabled <> 0 AND (u.logged_out_before_ms IS NULL OR u.logged_out_before_ms < $3) AND (c.revoked_before_ms IS NULL OR c.revoked_before_ms < $3)",
+                concat!(
+                    "SELECT u.id FROM users u JOIN sessions s ON s.id_hash = $4 LEFT JOIN consents c ON c.user_id = u.id AND c.client_id = $2 WHERE ",
+                    person_holds!()
+                ),
                 &[
                     Arg::from(user_id),
                     Arg::from(client_id),
