@@ -34,6 +34,9 @@
 //! another; the peer runs in its own node process. Loopback only; every loop is bounded.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/cpu.rs"]
+mod support;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -764,18 +767,9 @@ fn median(v: &mut [f64]) -> f64 {
     percentile(v, 0.5)
 }
 
-/// CPU seconds (user and system) a process has used so far, from `/proc/PID/stat` (Linux,
-/// 100 ticks a second).
+/// CPU seconds (user and system) a process has used so far (`self` or a pid).
 fn cpu_secs(pid: &str) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| {
-            // Fields after the command's closing parenthesis: utime and stime are 14 and 15.
-            let rest = s.rsplit_once(')')?.1;
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            Some(f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?)
-        })
-        .map_or(0.0, |ticks| ticks / 100.0)
+    support::cpu_secs(std::path::Path::new(&format!("/proc/{pid}/stat"))).unwrap_or(0.0)
 }
 
 /// This process's resident memory, MiB (Linux).

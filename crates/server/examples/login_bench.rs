@@ -17,6 +17,9 @@
 //! Loopback only; every loop is bounded in count and time.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/cpu.rs"]
+mod support;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -153,13 +156,7 @@ fn cpu_by_part() -> [f64; 3] {
     for task in tasks.flatten() {
         let path = task.path();
         let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
-        let Some(ticks) = std::fs::read_to_string(path.join("stat"))
-            .ok()
-            .and_then(|s| {
-                let f: Vec<&str> = s.rsplit_once(')')?.1.split_whitespace().collect();
-                Some(f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?)
-            })
-        else {
+        let Some(secs) = support::cpu_secs(&path.join("stat")) else {
             continue;
         };
         let part = if comm.starts_with("srv-hash") {
@@ -169,7 +166,7 @@ fn cpu_by_part() -> [f64; 3] {
         } else {
             2
         };
-        parts[part] += ticks / 100.0;
+        parts[part] += secs;
     }
     parts
 }
