@@ -159,7 +159,7 @@ fn cpu_by_part() -> [f64; 3] {
         let Some(secs) = support::cpu_secs(&path.join("stat")) else {
             continue;
         };
-        let part = if comm.starts_with("srv-hash") {
+        let part = if comm.starts_with("tessera-hash") {
             0
         } else if comm.starts_with("srv-") || comm.starts_with("sqlx-sqlite") {
             1
@@ -224,19 +224,11 @@ async fn main() {
     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
     .collect();
     let config = Config::load(None, Vec::new(), &flags).unwrap();
-    // The service on a runtime of its own whose threads are named for the CPU accounting: its
-    // first `cores` threads are the async workers, the later ones the blocking pool's (the
-    // hashing turns).
-    let named = Arc::new(AtomicU64::new(0));
+    // The service on a runtime of its own whose threads are named for the CPU accounting (the
+    // hashing turns are the service's own `tessera-hash` threads).
     let service_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cores)
-        .thread_name_fn(move || {
-            if named.fetch_add(1, Ordering::Relaxed) < cores as u64 {
-                "srv-worker".into()
-            } else {
-                "srv-hash".into()
-            }
-        })
+        .thread_name("srv-worker")
         .enable_all()
         .build()
         .unwrap();
@@ -269,15 +261,18 @@ async fn main() {
     }
     let (mut limits, mut services, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     let mut cpu = [0.0f64; 3];
+    let mut idle = 0.0;
     for round in 1..=rounds {
         let limit = tokio::task::spawn_blocking(move || bare(seconds, cores))
             .await
             .unwrap();
         let before = cpu_by_part();
+        let idle_before = support::idle_secs().unwrap_or_default();
         let logins = through_service(&http, &base, &page, seconds, cores * per_core as usize).await;
         for (total, (now, then)) in cpu.iter_mut().zip(cpu_by_part().iter().zip(before)) {
             *total += now - then;
         }
+        idle += support::idle_secs().unwrap_or_default() - idle_before;
         println!(
             "round {round}: bare {limit:.1}/s, sign-ins {logins:.1}/s, sign-ins / bare {:.3}",
             logins / limit
@@ -308,6 +303,10 @@ async fn main() {
             100.0 * cpu[2] / all,
             (seconds * rounds) as f64,
             100.0 * cpu[1] / (cpu[0] + cpu[1])
+        );
+        println!(
+            "idle while signing in: {idle:.1} core-seconds ({:.1}% of the cores' time)",
+            100.0 * idle / ((seconds * rounds) as f64 * cores as f64)
         );
     }
 

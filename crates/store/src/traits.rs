@@ -150,7 +150,8 @@ pub trait UserStore: Send + Sync {
 /// (a session made on one node works on every node; an ended one ends everywhere).
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// Records a new session.
+    /// Records a new session: committed, so every node sees it, but not necessarily synced to
+    /// the disk (a session lost to a power failure only asks its person to sign in again).
     async fn insert_session(&self, s: &Session) -> Result<(), StoreError>;
     /// The session with this hash.
     async fn session(&self, id_hash: &str) -> Result<Option<Session>, StoreError>;

@@ -11,3 +11,17 @@ pub fn cpu_secs(path: &std::path::Path) -> Option<f64> {
     let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
     Some(ticks / 100.0)
 }
+
+/// Seconds the whole machine's cores spent idle so far (idle and waiting for I/O, summed over
+/// the cores, from `/proc/stat`); `None` when it cannot be read.
+#[allow(dead_code)]
+pub fn idle_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let f: Vec<f64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().unwrap_or(0.0))
+        .collect();
+    Some((f.get(3)? + f.get(4)?) / 100.0)
+}

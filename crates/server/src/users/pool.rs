@@ -1,10 +1,18 @@
-//! Password work on a bounded pool: at most one hash per core at a time (each holds its
-//! Argon2 memory), a short wait for a turn, then "busy" (503 with `Retry-After` at the login
-//! endpoint) instead of a queue that grows with a flood. An unknown username costs the same
-//! hash as a wrong password.
+//! Password work on a bounded pool: one hashing thread per core, each keeping its Argon2
+//! memory from one hash to the next, and two turns per thread (one hashing, one ready to start
+//! the moment the thread is free); beyond the turns a short wait, then "busy" (503 with
+//! `Retry-After` at the login endpoint) instead of a queue that grows with a flood. An unknown
+//! username costs the same hash as a wrong password.
+//!
+//! Why a ready turn: with exactly one turn per core, a core sat idle at every hand-over while
+//! the finished hash's answer went out and the next sign-in was read, checked and handed to a
+//! thread (about a tenth of the machine while people signed in, `login_bench`). A third thread
+//! would fill that gap too, but its memory (19 MiB each) crowds the others out of the shared
+//! cache and every hash gets slower. The threads are long-lived, like the bare Argon2 loop the
+//! sign-in rate is measured against.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use super::password::{self, Argon2Params, Checked, PasswordError};
@@ -25,6 +33,9 @@ pub enum CheckError {
     Hash(#[from] PasswordError),
 }
 
+/// Work for a hashing thread, with that thread's Argon2 memory.
+type Job = Box<dyn FnOnce(&mut password::Memory) + Send>;
+
 /// The password hasher of a node: parameters, the pool, and a hash to spend the same work on
 /// when there is no account.
 pub struct Passwords {
@@ -33,15 +44,33 @@ pub struct Passwords {
     wait: Duration,
     hashes: AtomicU64,
     decoy: String,
-    /// Argon2 memory of the turns not in use (at most one buffer per turn exists).
-    memory: Arc<std::sync::Mutex<Vec<password::Memory>>>,
+    /// To the hashing threads (they end when it is dropped).
+    jobs: Mutex<mpsc::Sender<Job>>,
+}
+
+/// A hashing thread: takes the next job, lends it the thread's memory, until the pool is gone.
+fn hashing_thread(jobs: &Mutex<mpsc::Receiver<Job>>, keep_kib: usize) {
+    let mut memory = password::Memory::new();
+    loop {
+        let job = match jobs.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else { return };
+        job(&mut memory);
+        // An imported hash that asked for more than the current parameters (it is replaced
+        // at this sign-in anyway) does not leave its memory behind.
+        if memory.len() > keep_kib {
+            memory = password::Memory::new();
+        }
+    }
 }
 
 impl Passwords {
-    /// A pool of `size` turns (at least one).
+    /// A pool of `size` hashing threads (at least one) and twice as many turns.
     ///
     /// # Errors
-    /// [`PasswordError`] for parameters out of bounds.
+    /// [`PasswordError`] for parameters out of bounds or a thread that cannot start.
     pub fn new(params: Argon2Params, size: usize, wait: Duration) -> Result<Self, PasswordError> {
         let decoy = password::hash(
             params,
@@ -49,17 +78,30 @@ impl Passwords {
                 tessera_jose::secret::random(24).map_err(|_| PasswordError::Random)?,
             ),
         )?;
+        let size = size.max(1);
+        let (jobs, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        let keep = params.memory_kib as usize;
+        for _ in 0..size {
+            let rx = Arc::clone(&rx);
+            std::thread::Builder::new()
+                .name("tessera-hash".into())
+                .spawn(move || hashing_thread(&rx, keep))
+                .map_err(|e| {
+                    PasswordError::Params(format!("cannot start a hashing thread: {e}"))
+                })?;
+        }
         Ok(Self {
             params,
-            turns: Arc::new(tokio::sync::Semaphore::new(size.max(1))),
+            turns: Arc::new(tokio::sync::Semaphore::new(2 * size)),
             wait,
             hashes: AtomicU64::new(0),
             decoy,
-            memory: Arc::new(std::sync::Mutex::new(Vec::new())),
+            jobs: Mutex::new(jobs),
         })
     }
 
-    /// One turn per core of this machine.
+    /// One hashing thread per core of this machine.
     ///
     /// # Errors
     /// As [`Passwords::new`].
@@ -93,24 +135,8 @@ impl Passwords {
         };
         let params = self.params;
         let password = zeroize::Zeroizing::new(password.to_owned());
-        let pool = Arc::clone(&self.memory);
         let checked = self
-            .turn(move || {
-                let mut memory = pool
-                    .lock()
-                    .ok()
-                    .and_then(|mut m| m.pop())
-                    .unwrap_or_default();
-                let checked = password::verify_with(&target, &password, params, &mut memory);
-                // Kept for the next turn, unless an imported hash asked for more than the
-                // current parameters (it is replaced at this sign-in anyway).
-                if memory.len() <= params.memory_kib as usize
-                    && let Ok(mut m) = pool.lock()
-                {
-                    m.push(memory);
-                }
-                checked
-            })
+            .turn(move |memory| password::verify_with(&target, &password, params, memory))
             .await??;
         Ok(if real { checked } else { Checked::Wrong })
     }
@@ -123,25 +149,32 @@ impl Passwords {
         let params = self.params;
         let password = zeroize::Zeroizing::new(password.to_owned());
         Ok(self
-            .turn(move || password::hash(params, &password))
+            .turn(move |_| password::hash(params, &password))
             .await??)
     }
 
     async fn turn<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> T + Send + 'static,
+        work: impl FnOnce(&mut password::Memory) -> T + Send + 'static,
     ) -> Result<T, Busy> {
         let turn = tokio::time::timeout(self.wait, Arc::clone(&self.turns).acquire_owned())
             .await
             .map_err(|_| Busy)?
             .map_err(|_| Busy)?;
         self.hashes.fetch_add(1, Ordering::Relaxed);
-        tokio::task::spawn_blocking(move || {
-            let _turn = turn;
-            work()
-        })
-        .await
-        .map_err(|_| Busy)
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |memory| {
+            let done = work(memory);
+            // The turn is free before the answer goes: the next one can be handed over.
+            drop(turn);
+            let _ = reply.send(done);
+        });
+        self.jobs
+            .lock()
+            .map_err(|_| Busy)?
+            .send(job)
+            .map_err(|_| Busy)?;
+        answer.await.map_err(|_| Busy)
     }
 }
 
@@ -176,7 +209,8 @@ mod tests {
     #[tokio::test]
     async fn a_full_pool_answers_busy_after_the_wait() {
         let p = Arc::new(Passwords::new(cheap(), 1, Duration::from_millis(50)).unwrap());
-        let held = Arc::clone(&p.turns).acquire_owned().await.unwrap();
+        // One thread: a turn hashing and a turn ready.
+        let held = Arc::clone(&p.turns).acquire_many_owned(2).await.unwrap();
         assert_eq!(
             p.check(None, "x").await,
             Err(CheckError::Busy(Busy)),
@@ -184,5 +218,32 @@ mod tests {
         );
         drop(held);
         assert_eq!(p.check(None, "x").await, Ok(Checked::Wrong));
+    }
+
+    #[tokio::test]
+    async fn one_thread_answers_every_turn_in_turn() {
+        let p = Arc::new(Passwords::new(cheap(), 1, Duration::from_secs(5)).unwrap());
+        let stored = p.hash("correct horse battery staple").await.unwrap();
+        let checks: Vec<_> = (0..6)
+            .map(|i| {
+                let (p, stored) = (Arc::clone(&p), stored.clone());
+                tokio::spawn(async move {
+                    let pw = if i % 2 == 0 {
+                        "correct horse battery staple"
+                    } else {
+                        "wrong"
+                    };
+                    p.check(Some(&stored), pw).await
+                })
+            })
+            .collect();
+        for (i, c) in checks.into_iter().enumerate() {
+            let want = if i % 2 == 0 {
+                Checked::Right { rehash: false }
+            } else {
+                Checked::Wrong
+            };
+            assert_eq!(c.await.unwrap(), Ok(want), "check {i}");
+        }
     }
 }

@@ -35,6 +35,8 @@ pub(super) enum Op {
     },
     /// [`crate::StatusStore::record_status`].
     Status(crate::TokenStatus),
+    /// [`crate::SessionStore::insert_session`].
+    Session(crate::Session),
 }
 
 /// What a write did.
@@ -43,7 +45,7 @@ pub(super) enum Done {
     Rotated(bool),
     /// The code, when this redemption marked it used.
     Redeemed(Option<Row>),
-    /// A token's status record was written.
+    /// A token's status record or a session was written.
     Recorded,
 }
 
@@ -71,7 +73,7 @@ pub(super) struct Batcher {
 
 impl Batcher {
     /// A batcher whose transactions survive a crash of the process but not of the machine
-    /// (only for [`Op::Status`]).
+    /// (only for [`Op::Status`] and [`Op::Session`]).
     pub(super) fn relaxed(sqlite: Option<sqlx::SqlitePool>) -> Self {
         Self {
             queue: Mutex::default(),
@@ -80,10 +82,16 @@ impl Batcher {
         }
     }
 
+    /// The pool relaxed writes go to: SQLite's connection of its own, else `pool`.
+    pub(super) fn relaxed_pool(&self, pool: &Pool) -> Pool {
+        self.relaxed_sqlite
+            .clone()
+            .map_or_else(|| pool.clone(), Pool::Sqlite)
+    }
+
     async fn run(&self, pool: &Pool, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
         if self.relaxed {
-            let own = self.relaxed_sqlite.clone().map(Pool::Sqlite);
-            run_relaxed(own.as_ref().unwrap_or(pool), ops).await
+            run_relaxed(&self.relaxed_pool(pool), ops).await
         } else {
             run(pool, ops).await
         }
@@ -165,9 +173,9 @@ async fn run(pool: &Pool, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
                 )
                 .await?,
             ),
-            Op::Status(_) => {
+            Op::Status(_) | Op::Session(_) => {
                 return Err(StoreError::Corrupt(
-                    "status records go through their own batcher",
+                    "status records and sessions go through their own batcher",
                 ));
             }
         });
@@ -204,38 +212,53 @@ async fn run(pool: &Pool, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
     Ok(done)
 }
 
-/// Status-list records, committed without waiting for the disk: on SQLite's connection of
-/// their own with `synchronous = NORMAL` (in WAL mode a commit then survives a crash of the
-/// process, not a power failure), PostgreSQL's `synchronous_commit = off` (it survives a crash of the
-/// service, and of the database server but for its last few hundred milliseconds). A record
-/// lost that way only makes a later revocation miss that token's bit in its status list;
-/// introspection is unaffected. Waiting for the disk per
-/// batch would bound token issuance by disk syncs (a third of the throughput, measured).
+/// Status-list records and new sessions, committed without waiting for the disk: on SQLite's
+/// connection of their own with `synchronous = NORMAL` (in WAL mode a commit then survives a
+/// crash of the process, not a power failure), PostgreSQL's `synchronous_commit = off` (it
+/// survives a crash of the service, and of the database server but for its last few hundred
+/// milliseconds). Either is visible to every node once committed, before its caller answers.
+/// A record lost that way only makes a later revocation miss that token's bit in its status
+/// list (introspection is unaffected); a session lost that way only asks its person to sign in
+/// again (what ends a session, a sign-out or a forced logout, is always synced). Waiting for
+/// the disk per batch would bound token issuance by disk syncs (a third of the throughput,
+/// measured), and cost each sign-in a sync of its own.
 async fn run_relaxed(pool: &Pool, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
-    let statuses: Vec<&crate::TokenStatus> = ops
-        .iter()
-        .map(|op| match op {
-            Op::Status(t) => Ok(t),
-            _ => Err(StoreError::Corrupt(
-                "only status records are written relaxed",
-            )),
-        })
-        .collect::<Result<_, _>>()?;
-    match pool {
-        Pool::Sqlite(p) => {
-            let mut tx = Tx::Sqlite(p.begin().await?);
-            record_statuses(&mut tx, &statuses).await?;
-            tx.commit().await?;
+    let mut statuses: Vec<&crate::TokenStatus> = Vec::new();
+    let mut sessions: Vec<&crate::Session> = Vec::new();
+    for op in ops {
+        match op {
+            Op::Status(t) => statuses.push(t),
+            Op::Session(s) => sessions.push(s),
+            _ => {
+                return Err(StoreError::Corrupt(
+                    "only status records and sessions are written relaxed",
+                ));
+            }
         }
+    }
+    let mut tx = begin_relaxed(pool).await?;
+    if !statuses.is_empty() {
+        record_statuses(&mut tx, &statuses).await?;
+    }
+    for s in sessions {
+        super::sessions::insert(&mut tx, s).await?;
+    }
+    tx.commit().await?;
+    Ok(ops.iter().map(|_| Done::Recorded).collect())
+}
+
+/// A transaction whose commit does not wait for the disk (see [`run_relaxed`]) on `pool`
+/// (SQLite: the relaxed connection's pool, [`Batcher::relaxed_pool`]).
+pub(super) async fn begin_relaxed(pool: &Pool) -> Result<Tx, StoreError> {
+    Ok(match pool {
+        Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
         Pool::Postgres(p) => {
             let mut tx = Tx::Postgres(p.begin().await?);
             tx.execute("SET LOCAL synchronous_commit = off", &[])
                 .await?;
-            record_statuses(&mut tx, &statuses).await?;
-            tx.commit().await?;
+            tx
         }
-    }
-    Ok(statuses.iter().map(|_| Done::Recorded).collect())
+    })
 }
 
 /// Status-list records in one multi-row `INSERT` (a statement per record would cost more than

@@ -36,8 +36,12 @@ impl EventStore for SqlStore {
 
     async fn record_all(&self, events: &[Event]) -> Result<(), StoreError> {
         // One multi-row statement per chunk: a statement per event would hold the write lock
-        // (which token issuance shares) for as many round trips to the database.
-        let mut tx = self.begin().await?;
+        // (which token issuance shares) for as many round trips to the database. Committed
+        // without waiting for the disk, as the service's events are recorded after its answers
+        // anyway (see `batch::run_relaxed`): a power failure can lose the last moment's events,
+        // a sync per sign-in cost more than the rest of its work but the hash.
+        let pool = self.relaxed_batch.relaxed_pool(&self.pool);
+        let mut tx = super::batch::begin_relaxed(&pool).await?;
         for chunk in events.chunks(EVENTS_PER_STATEMENT) {
             let mut text = String::from("INSERT INTO events (at, kind, client_id, detail) VALUES ");
             let mut args = Vec::with_capacity(chunk.len() * 4);

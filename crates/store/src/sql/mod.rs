@@ -35,8 +35,8 @@ pub struct SqlStore {
     pool: Pool,
     /// SQLite's group commit of rotations and redemptions.
     batch: std::sync::Arc<batch::Batcher>,
-    /// The group commit of status-list records, synced less (see `batch`).
-    status_batch: std::sync::Arc<batch::Batcher>,
+    /// The group commit of status-list records and new sessions, synced less (see `batch`).
+    relaxed_batch: std::sync::Arc<batch::Batcher>,
 }
 
 #[derive(Clone)]
@@ -88,17 +88,21 @@ impl SqlStore {
         let relaxed = options
             .clone()
             .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
+        // No ping before each use: a connection to a local file does not go away, and sqlx's
+        // ping is a round trip to the connection's thread, as dear as the query it precedes.
         let pool = sqlx::sqlite::SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         let relaxed = sqlx::sqlite::SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_lazy_with(relaxed);
         Ok(Self {
             pool: Pool::Sqlite(pool),
             batch: std::sync::Arc::default(),
-            status_batch: std::sync::Arc::new(batch::Batcher::relaxed(Some(relaxed))),
+            relaxed_batch: std::sync::Arc::new(batch::Batcher::relaxed(Some(relaxed))),
         })
     }
 
@@ -117,7 +121,7 @@ impl SqlStore {
         let store = Self {
             pool: Pool::Sqlite(pool),
             batch: std::sync::Arc::default(),
-            status_batch: std::sync::Arc::new(batch::Batcher::relaxed(None)),
+            relaxed_batch: std::sync::Arc::new(batch::Batcher::relaxed(None)),
         };
         store.migrate().await?;
         Ok(store)
@@ -142,7 +146,7 @@ impl SqlStore {
         Ok(Self {
             pool: Pool::Postgres(pool),
             batch: std::sync::Arc::default(),
-            status_batch: std::sync::Arc::new(batch::Batcher::relaxed(None)),
+            relaxed_batch: std::sync::Arc::new(batch::Batcher::relaxed(None)),
         })
     }
 

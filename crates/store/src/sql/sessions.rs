@@ -2,8 +2,26 @@
 
 use async_trait::async_trait;
 
-use super::{Arg, Row, SqlStore};
+use super::{Arg, Row, SqlStore, Tx, batch};
 use crate::{Session, SessionStore, StoreError};
+
+/// Writes a new session in `tx` (the relaxed batcher's: see `batch::run_relaxed`).
+pub(super) async fn insert(tx: &mut Tx, s: &Session) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO sessions (id_hash, user_id, created_ms, last_seen, address, user_agent, auth) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            Arg::from(&s.id_hash),
+            Arg::from(&s.user_id),
+            Arg::from(s.created_ms),
+            Arg::from(s.last_seen),
+            Arg::from(&s.address),
+            Arg::from(&s.user_agent),
+            Arg::from(&s.auth),
+        ],
+    )
+    .await?;
+    Ok(())
+}
 
 fn session(r: &Row) -> Result<Session, StoreError> {
     Ok(Session {
@@ -20,19 +38,11 @@ fn session(r: &Row) -> Result<Session, StoreError> {
 #[async_trait]
 impl SessionStore for SqlStore {
     async fn insert_session(&self, s: &Session) -> Result<(), StoreError> {
-        self.execute(
-            "INSERT INTO sessions (id_hash, user_id, created_ms, last_seen, address, user_agent, auth) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[
-                Arg::from(&s.id_hash),
-                Arg::from(&s.user_id),
-                Arg::from(s.created_ms),
-                Arg::from(s.last_seen),
-                Arg::from(&s.address),
-                Arg::from(&s.user_agent),
-                Arg::from(&s.auth),
-            ],
-        )
-        .await?;
+        // Committed (visible to every node) before the answer, not synced to the disk: a
+        // session lost to a power failure only asks its person to sign in again.
+        self.relaxed_batch
+            .write(&self.pool, batch::Op::Session(s.clone()))
+            .await?;
         Ok(())
     }
 

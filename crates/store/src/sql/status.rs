@@ -98,7 +98,7 @@ impl StatusStore for SqlStore {
 
     async fn record_status(&self, t: &TokenStatus) -> Result<(), StoreError> {
         match self
-            .status_batch
+            .relaxed_batch
             .write(&self.pool, batch::Op::Status(t.clone()))
             .await?
         {
