@@ -13,9 +13,10 @@
 //! every write queued meanwhile, at most [`MAX_BATCH`], and goes on while more arrive. If the
 //! transaction fails, each write is tried again alone, so each caller gets its own error.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
-use super::{Arg, Pool, Row, Tx};
+use super::{Arg, Pool, Row, Tx, bind_sqlite};
 use crate::{Rotation, StoreError};
 
 /// The most writes one transaction carries.
@@ -236,15 +237,40 @@ async fn run_relaxed(pool: &Pool, ops: &[&Op]) -> Result<Vec<Done>, StoreError> 
             }
         }
     }
-    let mut tx = begin_relaxed(pool).await?;
+    let mut statements = Vec::with_capacity(1 + sessions.len());
     if !statuses.is_empty() {
-        record_statuses(&mut tx, &statuses).await?;
+        statements.push(statuses_insert(&statuses));
     }
     for s in sessions {
-        super::sessions::insert(&mut tx, s).await?;
+        statements.push(super::sessions::insert_statement(s));
     }
-    tx.commit().await?;
+    write_relaxed(pool, &statements).await?;
     Ok(ops.iter().map(|_| Done::Recorded).collect())
+}
+
+/// A statement and its arguments; borrowed text is kept prepared, built text is not.
+pub(super) type Statement<'a> = (Cow<'static, str>, Vec<Arg<'a>>);
+
+/// `statements` committed together without waiting for the disk (see [`run_relaxed`]). On
+/// SQLite one statement alone commits by itself: no `BEGIN` and `COMMIT`, each a round trip to
+/// the connection's thread.
+pub(super) async fn write_relaxed(
+    pool: &Pool,
+    statements: &[Statement<'_>],
+) -> Result<(), StoreError> {
+    if let (Pool::Sqlite(p), [(text, args)]) = (pool, statements) {
+        let prepared = matches!(text, Cow::Borrowed(_));
+        bind_sqlite(&text.replace('$', "?"), args)
+            .persistent(prepared)
+            .execute(p)
+            .await?;
+        return Ok(());
+    }
+    let mut tx = begin_relaxed(pool).await?;
+    for (text, args) in statements {
+        tx.execute_built(text, args).await?;
+    }
+    tx.commit().await
 }
 
 /// A transaction whose commit does not wait for the disk (see [`run_relaxed`]) on `pool`
@@ -270,7 +296,7 @@ async fn record_statuses(tx: &mut Tx, all: &[&crate::TokenStatus]) -> Result<(),
 }
 
 /// The multi-row `INSERT` of status-list records and its arguments.
-fn statuses_insert<'a>(all: &[&'a crate::TokenStatus]) -> (String, Vec<Arg<'a>>) {
+fn statuses_insert<'a>(all: &[&'a crate::TokenStatus]) -> Statement<'a> {
     let mut text = String::from(
         "INSERT INTO token_status (list_id, seq, jti, client_id, user_id, grant_id, issued_ms) VALUES ",
     );
@@ -300,7 +326,7 @@ fn statuses_insert<'a>(all: &[&'a crate::TokenStatus]) -> (String, Vec<Arg<'a>>)
             Arg::from(t.issued_ms),
         ]);
     }
-    (text, args)
+    (text.into(), args)
 }
 /// A rotation's statements in `tx` (see [`crate::RefreshStore::rotate_family`]).
 pub(super) async fn rotate(

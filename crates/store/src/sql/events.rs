@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{Arg, Row, SqlStore};
+use super::{Arg, Row, SqlStore, batch};
 use crate::{Event, EventStore, StoreError};
 
 /// Events per `INSERT` (4 parameters each: far under either database's limit).
@@ -38,29 +38,37 @@ impl EventStore for SqlStore {
         // One multi-row statement per chunk: a statement per event would hold the write lock
         // (which token issuance shares) for as many round trips to the database. Committed
         // without waiting for the disk, as the service's events are recorded after its answers
-        // anyway (see `batch::run_relaxed`): a power failure can lose the last moment's events,
-        // a sync per sign-in cost more than the rest of its work but the hash.
-        let pool = self.relaxed_batch.relaxed_pool(&self.pool);
-        let mut tx = super::batch::begin_relaxed(&pool).await?;
-        for chunk in events.chunks(EVENTS_PER_STATEMENT) {
-            let mut text = String::from("INSERT INTO events (at, kind, client_id, detail) VALUES ");
-            let mut args = Vec::with_capacity(chunk.len() * 4);
-            for (i, e) in chunk.iter().enumerate() {
-                let n = i * 4;
-                if i > 0 {
-                    text.push_str(", ");
+        // anyway (see `batch::run_relaxed`): a power failure can lose the last moment's events;
+        // a sync for each burst would cost every sign-in a disk sync.
+        let details: Vec<String> = events.iter().map(|e| e.detail.to_string()).collect();
+        let statements: Vec<batch::Statement<'_>> = events
+            .chunks(EVENTS_PER_STATEMENT)
+            .zip(details.chunks(EVENTS_PER_STATEMENT))
+            .map(|(chunk, details)| {
+                let mut text =
+                    String::from("INSERT INTO events (at, kind, client_id, detail) VALUES ");
+                let mut args = Vec::with_capacity(chunk.len() * 4);
+                for (i, (e, detail)) in chunk.iter().zip(details).enumerate() {
+                    let n = i * 4;
+                    if i > 0 {
+                        text.push_str(", ");
+                    }
+                    text.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
+                    args.extend([
+                        Arg::from(e.at),
+                        Arg::from(&e.kind),
+                        Arg::from(e.client_id.as_deref()),
+                        Arg::from(detail),
+                    ]);
                 }
-                text.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
-                args.extend([
-                    Arg::from(e.at),
-                    Arg::from(&e.kind),
-                    Arg::from(e.client_id.as_deref()),
-                    Arg::Text(e.detail.to_string().into()),
-                ]);
-            }
-            tx.execute_built(&text, &args).await?;
+                (text.into(), args)
+            })
+            .collect();
+        if statements.is_empty() {
+            return Ok(());
         }
-        tx.commit().await
+        let pool = self.relaxed_batch.relaxed_pool(&self.pool);
+        batch::write_relaxed(&pool, &statements).await
     }
 
     async fn events(&self, since: i64, limit: i64) -> Result<Vec<Event>, StoreError> {

@@ -2,14 +2,14 @@
 
 use async_trait::async_trait;
 
-use super::{Arg, Row, SqlStore, Tx, batch};
+use super::{Arg, Row, SqlStore, batch};
 use crate::{Session, SessionStore, StoreError};
 
-/// Writes a new session in `tx` (the relaxed batcher's: see `batch::run_relaxed`).
-pub(super) async fn insert(tx: &mut Tx, s: &Session) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT INTO sessions (id_hash, user_id, created_ms, last_seen, address, user_agent, auth) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[
+/// The statement that writes a new session (the relaxed batcher's: see `batch::run_relaxed`).
+pub(super) fn insert_statement(s: &Session) -> batch::Statement<'_> {
+    (
+        "INSERT INTO sessions (id_hash, user_id, created_ms, last_seen, address, user_agent, auth) VALUES ($1, $2, $3, $4, $5, $6, $7)".into(),
+        vec![
             Arg::from(&s.id_hash),
             Arg::from(&s.user_id),
             Arg::from(s.created_ms),
@@ -19,8 +19,6 @@ pub(super) async fn insert(tx: &mut Tx, s: &Session) -> Result<(), StoreError> {
             Arg::from(&s.auth),
         ],
     )
-    .await?;
-    Ok(())
 }
 
 fn session(r: &Row) -> Result<Session, StoreError> {
