@@ -461,6 +461,24 @@ async fn sessions(store: &dyn Store) {
     assert_eq!(store.purge_throttle(6_000).await.unwrap(), 1);
     assert!(store.throttle("a:y").await.unwrap().is_none());
     assert!(store.throttle("a:z").await.unwrap().is_some());
+    // Two counters in one read, in the order asked; the same key twice; none.
+    store.throttle_failure("u:q", 7_000, 60_000).await.unwrap();
+    assert_eq!(
+        store.throttles(["u:q", "a:z"]).await.unwrap(),
+        [Some((1, 7_000)), Some((1, 9_000))]
+    );
+    assert_eq!(
+        store.throttles(["a:y", "u:q"]).await.unwrap(),
+        [None, Some((1, 7_000))]
+    );
+    assert_eq!(
+        store.throttles(["u:q", "u:q"]).await.unwrap(),
+        [Some((1, 7_000)), Some((1, 7_000))]
+    );
+    assert_eq!(
+        store.throttles(["a:y", "u:none"]).await.unwrap(),
+        [None, None]
+    );
 }
 
 /// Codes are redeemed once (a replay sees the first redemption and what it issued); consents

@@ -430,16 +430,19 @@ pub(super) async fn count_failure(state: &AppState, keys: &[String]) {
 
 /// The wait (seconds) before another try, if any key must wait.
 pub(super) async fn throttled(state: &AppState, keys: &[String]) -> Option<i64> {
-    let now_ms = state.now_millis();
-    let mut retry = 0;
-    for k in keys {
-        if let Ok(Some((failures, last))) = state.store().throttle(k).await {
-            let until = last + login::wait(failures) * 1000;
-            if until > now_ms {
-                retry = retry.max((until - now_ms + 999) / 1000);
-            }
-        }
+    // Two counters a read (a read that fails counts nothing, as a missing counter).
+    let mut counts = Vec::with_capacity(keys.len());
+    for pair in keys.chunks(2) {
+        let Some(first) = pair.first() else { continue };
+        let second = pair.get(1).unwrap_or(first);
+        let read = state
+            .store()
+            .throttles([first, second])
+            .await
+            .unwrap_or_default();
+        counts.extend(read.into_iter().take(pair.len()));
     }
+    let retry = login::retry_after(&counts, state.now_millis());
     (retry > 0).then_some(retry)
 }
 

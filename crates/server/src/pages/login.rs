@@ -48,6 +48,18 @@ pub(super) fn wait(failures: i64) -> i64 {
 
 /// The form, with a pre-session cookie to bind its CSRF token to (a new one unless the browser
 /// has one).
+/// The seconds to wait before another try under these throttle counters (0: none).
+pub(super) fn retry_after(counts: &[Option<(i64, i64)>], now_ms: i64) -> i64 {
+    counts
+        .iter()
+        .flatten()
+        .map(|&(failures, last)| last + wait(failures) * 1000 - now_ms)
+        .filter(|&left| left > 0)
+        .map(|left| (left + 999) / 1000)
+        .max()
+        .unwrap_or(0)
+}
+
 async fn form(
     state: &AppState,
     headers: &HeaderMap,
@@ -166,18 +178,13 @@ pub async fn submit(
     let address_key = format!("a:{address}");
     let store = state.store();
     let now_ms = state.now_millis();
-    // Throttled before any hash: the per-account and per-address waits.
-    let mut retry = 0;
-    let mut account_failed = false;
-    for k in [&account_key, &address_key] {
-        if let Ok(Some((failures, last))) = store.throttle(k).await {
-            account_failed |= k == &account_key;
-            let until = last + wait(failures) * 1000;
-            if until > now_ms {
-                retry = retry.max((until - now_ms + 999) / 1000);
-            }
-        }
-    }
+    // Throttled before any hash: the per-account and per-address waits (one read).
+    let counts = store
+        .throttles([&account_key, &address_key])
+        .await
+        .unwrap_or_default();
+    let account_failed = counts[0].is_some();
+    let retry = retry_after(&counts, now_ms);
     if retry > 0 {
         state.event(
             "login.throttled",
@@ -391,4 +398,32 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap, body: Byt
         session::set_cookie(&state, session::session_cookie(&state), "", Some(0)),
     );
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{retry_after, wait};
+
+    #[test]
+    fn the_wait_doubles_after_three_failures_and_stops_at_a_quarter_hour() {
+        assert_eq!([0, 1, 2, 3, 4, 5].map(wait), [0, 0, 0, 1, 2, 4]);
+        assert_eq!(wait(13), 900);
+        assert_eq!(wait(1_000), 900);
+    }
+
+    #[test]
+    fn the_longest_wait_of_the_counters_rounded_up_to_a_second() {
+        let now = 100_000;
+        assert_eq!(retry_after(&[None, None], now), 0);
+        // Two failures: no wait; four failures 1.5 s ago: 0.5 s left, said as 1 s.
+        assert_eq!(retry_after(&[Some((2, now)), None], now), 0);
+        assert_eq!(retry_after(&[Some((4, now - 1_500))], now), 1);
+        // The wait is over.
+        assert_eq!(retry_after(&[Some((4, now - 2_000)), None], now), 0);
+        // The longer of the account's and the address's.
+        assert_eq!(
+            retry_after(&[Some((3, now - 200)), Some((6, now - 1_000))], now),
+            7
+        );
+    }
 }

@@ -160,6 +160,26 @@ impl SessionStore for SqlStore {
             .transpose()
     }
 
+    async fn throttles(&self, keys: [&str; 2]) -> Result<[Option<(i64, i64)>; 2], StoreError> {
+        let rows = self
+            .fetch_all(
+                "SELECT key, failures, last_failure FROM login_throttle WHERE key IN ($1, $2)",
+                &[Arg::from(keys[0]), Arg::from(keys[1])],
+            )
+            .await?;
+        let mut counts = [None, None];
+        for r in &rows {
+            let key: String = r.get("key")?;
+            let count = Some((r.get("failures")?, r.get("last_failure")?));
+            for (k, c) in keys.iter().zip(counts.iter_mut()) {
+                if *k == key {
+                    *c = count;
+                }
+            }
+        }
+        Ok(counts)
+    }
+
     async fn throttle_failure(
         &self,
         key: &str,
