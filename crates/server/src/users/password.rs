@@ -146,8 +146,8 @@ pub fn parse(phc: &str) -> Result<&'static str, PasswordError> {
     }
 }
 
-/// Memory for Argon2 (1 KiB blocks), reused from one check to the next by a pool turn: a
-/// flood of sign-ins then holds one buffer per turn instead of asking the allocator for (and
+/// Memory for Argon2 (1 KiB blocks), reused from one check to the next by a hashing thread: a
+/// flood of sign-ins then holds one buffer per thread instead of asking the allocator for (and
 /// keeping) 19 MiB per check.
 pub type Memory = Vec<argon2::Block>;
 
