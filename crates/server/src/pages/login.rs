@@ -46,8 +46,6 @@ pub(super) fn wait(failures: i64) -> i64 {
     (1_i64 << doubling).min(MAX_WAIT)
 }
 
-/// The form, with a pre-session cookie to bind its CSRF token to (a new one unless the browser
-/// has one).
 /// The seconds to wait before another try under these throttle counters (0: none).
 pub(super) fn retry_after(counts: &[Option<(i64, i64)>], now_ms: i64) -> i64 {
     counts
@@ -60,6 +58,8 @@ pub(super) fn retry_after(counts: &[Option<(i64, i64)>], now_ms: i64) -> i64 {
         .unwrap_or(0)
 }
 
+/// The form, with a pre-session cookie to bind its CSRF token to (a new one unless the browser
+/// has one).
 async fn form(
     state: &AppState,
     headers: &HeaderMap,

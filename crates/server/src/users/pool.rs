@@ -57,10 +57,12 @@ fn hashing_thread(jobs: &Mutex<mpsc::Receiver<Job>>, keep_kib: usize) {
             Err(_) => return,
         };
         let Ok(job) = job else { return };
-        job(&mut memory);
+        // A job that panics loses its answer (its sign-in gets "busy"), not the thread.
+        let done =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut memory))).is_ok();
         // An imported hash that asked for more than the current parameters (it is replaced
         // at this sign-in anyway) does not leave its memory behind.
-        if memory.len() > keep_kib {
+        if !done || memory.len() > keep_kib {
             memory = password::Memory::new();
         }
     }
@@ -245,5 +247,15 @@ mod tests {
             };
             assert_eq!(c.await.unwrap(), Ok(want), "check {i}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_job_that_panics_leaves_its_thread_working() {
+        let p = Passwords::new(cheap(), 1, Duration::from_secs(5)).unwrap();
+        assert_eq!(
+            p.turn(|_| -> u8 { panic!("a job that fails") }).await,
+            Err(Busy)
+        );
+        assert_eq!(p.check(None, "x").await, Ok(Checked::Wrong));
     }
 }
