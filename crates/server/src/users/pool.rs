@@ -45,7 +45,7 @@ pub struct Passwords {
     hashes: AtomicU64,
     decoy: String,
     /// To the hashing threads (they end when it is dropped).
-    jobs: Mutex<mpsc::Sender<Job>>,
+    jobs: mpsc::Sender<Job>,
 }
 
 /// A hashing thread: takes the next job, lends it the thread's memory, until the pool is gone.
@@ -99,7 +99,7 @@ impl Passwords {
             wait,
             hashes: AtomicU64::new(0),
             decoy,
-            jobs: Mutex::new(jobs),
+            jobs,
         })
     }
 
@@ -171,11 +171,7 @@ impl Passwords {
             drop(turn);
             let _ = reply.send(done);
         });
-        self.jobs
-            .lock()
-            .map_err(|_| Busy)?
-            .send(job)
-            .map_err(|_| Busy)?;
+        self.jobs.send(job).map_err(|_| Busy)?;
         answer.await.map_err(|_| Busy)
     }
 }
