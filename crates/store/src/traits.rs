@@ -173,9 +173,8 @@ pub trait SessionStore: Send + Sync {
     async fn sessions_of(&self, user_id: &str) -> Result<Vec<Session>, StoreError>;
     /// Ends the sessions last used before `before` (seconds); how many.
     async fn purge_sessions(&self, before: i64) -> Result<u64, StoreError>;
-    /// A throttle counter: `(failures, last failure in Unix milliseconds)`.
-    async fn throttle(&self, key: &str) -> Result<Option<(i64, i64)>, StoreError>;
-    /// Two throttle counters in one read (an account's and a client address's), in order.
+    /// Two throttle counters in one read (an account's and a client address's), in order, each
+    /// `(failures, last failure in Unix milliseconds)`.
     async fn throttles(&self, keys: [&str; 2]) -> Result<[Option<(i64, i64)>; 2], StoreError>;
     /// Counts a failure at `now_ms`: one more, or 1 when the last one is older than `reset_ms`.
     async fn throttle_failure(

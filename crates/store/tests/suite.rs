@@ -404,6 +404,12 @@ async fn users(store: &dyn Store) {
 
 /// Sessions: found by hash, touched, listed newest first, ended one, all but one, or idle;
 /// the throttle counts failures and starts over after a quiet while.
+/// One throttle counter (read as the service does, two at a time).
+async fn throttle(store: &dyn Store, key: &str) -> Option<(i64, i64)> {
+    let [counter, _] = store.throttles([key, key]).await.unwrap();
+    counter
+}
+
 async fn sessions(store: &dyn Store) {
     let s = |hash: &str, user: &str, created_ms: i64| Session {
         id_hash: hash.into(),
@@ -441,26 +447,26 @@ async fn sessions(store: &dyn Store) {
     assert!(store.delete_session("h2").await.unwrap());
     assert!(!store.delete_session("h2").await.unwrap());
     assert_eq!(store.purge_sessions(4).await.unwrap(), 1, "h3 idle since 3");
-    assert!(store.throttle("a:x").await.unwrap().is_none());
+    assert!(throttle(store, "a:x").await.is_none());
     store.throttle_failure("a:x", 1_000, 60_000).await.unwrap();
     store.throttle_failure("a:x", 2_000, 60_000).await.unwrap();
-    assert_eq!(store.throttle("a:x").await.unwrap(), Some((2, 2_000)));
+    assert_eq!(throttle(store, "a:x").await, Some((2, 2_000)));
     store
         .throttle_failure("a:x", 100_000, 60_000)
         .await
         .unwrap();
     assert_eq!(
-        store.throttle("a:x").await.unwrap(),
+        throttle(store, "a:x").await,
         Some((1, 100_000)),
         "started over"
     );
     store.throttle_clear("a:x").await.unwrap();
-    assert!(store.throttle("a:x").await.unwrap().is_none());
+    assert!(throttle(store, "a:x").await.is_none());
     store.throttle_failure("a:y", 5_000, 60_000).await.unwrap();
     store.throttle_failure("a:z", 9_000, 60_000).await.unwrap();
     assert_eq!(store.purge_throttle(6_000).await.unwrap(), 1);
-    assert!(store.throttle("a:y").await.unwrap().is_none());
-    assert!(store.throttle("a:z").await.unwrap().is_some());
+    assert!(throttle(store, "a:y").await.is_none());
+    assert!(throttle(store, "a:z").await.is_some());
     // Two counters in one read, in the order asked; the same key twice; none.
     store.throttle_failure("u:q", 7_000, 60_000).await.unwrap();
     assert_eq!(

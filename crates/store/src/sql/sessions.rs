@@ -149,17 +149,6 @@ impl SessionStore for SqlStore {
         Ok(done)
     }
 
-    async fn throttle(&self, key: &str) -> Result<Option<(i64, i64)>, StoreError> {
-        let row = self
-            .fetch_optional(
-                "SELECT failures, last_failure FROM login_throttle WHERE key = $1",
-                &[Arg::from(key)],
-            )
-            .await?;
-        row.map(|r| Ok((r.get("failures")?, r.get("last_failure")?)))
-            .transpose()
-    }
-
     async fn throttles(&self, keys: [&str; 2]) -> Result<[Option<(i64, i64)>; 2], StoreError> {
         let rows = self
             .fetch_all(
