@@ -69,13 +69,13 @@ pub(super) struct Batcher {
     relaxed: bool,
     /// SQLite: the connection that does (`synchronous = NORMAL`); an in-memory database has
     /// none (it has no disk).
-    relaxed_sqlite: Option<sqlx::SqlitePool>,
+    relaxed_sqlite: Option<Arc<super::conns::Conns>>,
 }
 
 impl Batcher {
     /// A batcher whose transactions survive a crash of the process but not of the machine
     /// (only for [`Op::Status`] and [`Op::Session`]).
-    pub(super) fn relaxed(sqlite: Option<sqlx::SqlitePool>) -> Self {
+    pub(super) fn relaxed(sqlite: Option<Arc<super::conns::Conns>>) -> Self {
         Self {
             queue: Mutex::default(),
             relaxed: true,
@@ -154,10 +154,7 @@ impl Batcher {
 
 /// The writes in one transaction, their results in order.
 async fn run(pool: &Pool, ops: &[&Op]) -> Result<Vec<Done>, StoreError> {
-    let mut tx = match pool {
-        Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
-        Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
-    };
+    let mut tx = Tx::begin(pool).await?;
     let mut done = Vec::with_capacity(ops.len());
     for op in ops {
         done.push(match op {
@@ -260,10 +257,13 @@ pub(super) async fn write_relaxed(
 ) -> Result<(), StoreError> {
     if let (Pool::Sqlite(p), [(text, args)]) = (pool, statements) {
         let prepared = matches!(text, Cow::Borrowed(_));
-        bind_sqlite(&text.replace('$', "?"), args)
+        let mut c = p.lease().await?;
+        let done = bind_sqlite(&text.replace('$', "?"), args)
             .persistent(prepared)
-            .execute(p)
-            .await?;
+            .execute(c.conn()?)
+            .await;
+        c.release();
+        done?;
         return Ok(());
     }
     let mut tx = begin_relaxed(pool).await?;
@@ -277,7 +277,7 @@ pub(super) async fn write_relaxed(
 /// (SQLite: the relaxed connection's pool, [`Batcher::relaxed_pool`]).
 pub(super) async fn begin_relaxed(pool: &Pool) -> Result<Tx, StoreError> {
     Ok(match pool {
-        Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+        Pool::Sqlite(_) => Tx::begin(pool).await?,
         Pool::Postgres(p) => {
             let mut tx = Tx::Postgres(p.begin().await?);
             tx.execute("SET LOCAL synchronous_commit = off", &[])

@@ -5,6 +5,7 @@
 
 mod batch;
 mod clients;
+mod conns;
 mod coordination;
 mod events;
 mod factors;
@@ -41,7 +42,9 @@ pub struct SqlStore {
 
 #[derive(Clone)]
 enum Pool {
-    Sqlite(sqlx::SqlitePool),
+    /// The store's own connections ([`conns`]: a statement is one round trip to a
+    /// connection's thread, where sqlx's pool makes it two).
+    Sqlite(std::sync::Arc<conns::Conns>),
     Postgres(sqlx::PgPool),
 }
 
@@ -88,17 +91,10 @@ impl SqlStore {
         let relaxed = options
             .clone()
             .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
-        // No ping before each use: a connection to a local file does not go away, and sqlx's
-        // ping is a round trip to the connection's thread, as dear as the query it precedes.
-        let pool = sqlx::sqlite::SqlitePoolOptions::new()
-            .max_connections(8)
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await?;
-        let relaxed = sqlx::sqlite::SqlitePoolOptions::new()
-            .max_connections(1)
-            .test_before_acquire(false)
-            .connect_lazy_with(relaxed);
+        let pool = conns::Conns::new(options, 8);
+        // Opened once now, so that a file that cannot be opened says so here.
+        pool.lease().await?.release();
+        let relaxed = conns::Conns::new(relaxed, 1);
         Ok(Self {
             pool: Pool::Sqlite(pool),
             batch: std::sync::Arc::default(),
@@ -112,12 +108,8 @@ impl SqlStore {
     /// [`StoreError`] when it cannot be created.
     pub async fn memory() -> Result<Self, StoreError> {
         let options = sqlx::sqlite::SqliteConnectOptions::from_str("sqlite::memory:")?;
-        let pool = sqlx::sqlite::SqlitePoolOptions::new()
-            .max_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(options)
-            .await?;
+        // One connection, kept: the database lives and dies with it.
+        let pool = conns::Conns::new(options, 1);
         let store = Self {
             pool: Pool::Sqlite(pool),
             batch: std::sync::Arc::default(),
@@ -165,7 +157,11 @@ impl SqlStore {
     pub async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
         let before = self.applied().await?;
         match &self.pool {
-            Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Pool::Sqlite(p) => {
+                let mut c = p.lease().await?;
+                SQLITE_MIGRATIONS.run_direct(c.conn()?).await?;
+                c.release();
+            }
             Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
         let after = self.applied().await?;
@@ -201,12 +197,13 @@ impl SqlStore {
     /// The versions of the migrations applied successfully, in order (none on a new database).
     async fn applied(&self) -> Result<Vec<i64>, StoreError> {
         let exists = match &self.pool {
-            Pool::Sqlite(p) => sqlx::query(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
-            )
-            .fetch_optional(p)
-            .await?
-            .is_some(),
+            Pool::Sqlite(_) => self
+                .fetch_optional(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+                    &[],
+                )
+                .await?
+                .is_some(),
             Pool::Postgres(p) => sqlx::query(
                 "SELECT 1 FROM pg_catalog.pg_tables WHERE tablename = '_sqlx_migrations' AND schemaname = current_schema()",
             )
@@ -227,18 +224,19 @@ impl SqlStore {
     }
 
     async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
-            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
-        })
+        Tx::begin(&self.pool).await
     }
 
     async fn execute(&self, text: &'static str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => bind_sqlite(&sqlite_text(text), args)
-                .execute(p)
-                .await?
-                .rows_affected(),
+            Pool::Sqlite(p) => {
+                let mut c = p.lease().await?;
+                let done = bind_sqlite(&sqlite_text(text), args)
+                    .execute(c.conn()?)
+                    .await;
+                c.release();
+                done?.rows_affected()
+            }
             Pool::Postgres(p) => bind_pg(text, args).execute(p).await?.rows_affected(),
         })
     }
@@ -249,10 +247,14 @@ impl SqlStore {
         args: &[Arg<'_>],
     ) -> Result<Option<Row>, StoreError> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => bind_sqlite(&sqlite_text(text), args)
-                .fetch_optional(p)
-                .await?
-                .map(Row::Sqlite),
+            Pool::Sqlite(p) => {
+                let mut c = p.lease().await?;
+                let row = bind_sqlite(&sqlite_text(text), args)
+                    .fetch_optional(c.conn()?)
+                    .await;
+                c.release();
+                row?.map(Row::Sqlite)
+            }
             Pool::Postgres(p) => bind_pg(text, args)
                 .fetch_optional(p)
                 .await?
@@ -263,7 +265,12 @@ impl SqlStore {
     async fn fetch_one(&self, text: &'static str, args: &[Arg<'_>]) -> Result<Row, StoreError> {
         Ok(match &self.pool {
             Pool::Sqlite(p) => {
-                Row::Sqlite(bind_sqlite(&sqlite_text(text), args).fetch_one(p).await?)
+                let mut c = p.lease().await?;
+                let row = bind_sqlite(&sqlite_text(text), args)
+                    .fetch_one(c.conn()?)
+                    .await;
+                c.release();
+                Row::Sqlite(row?)
             }
             Pool::Postgres(p) => Row::Postgres(bind_pg(text, args).fetch_one(p).await?),
         })
@@ -275,12 +282,14 @@ impl SqlStore {
         args: &[Arg<'_>],
     ) -> Result<Vec<Row>, StoreError> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => bind_sqlite(&sqlite_text(text), args)
-                .fetch_all(p)
-                .await?
-                .into_iter()
-                .map(Row::Sqlite)
-                .collect(),
+            Pool::Sqlite(p) => {
+                let mut c = p.lease().await?;
+                let rows = bind_sqlite(&sqlite_text(text), args)
+                    .fetch_all(c.conn()?)
+                    .await;
+                c.release();
+                rows?.into_iter().map(Row::Sqlite).collect()
+            }
             Pool::Postgres(p) => bind_pg(text, args)
                 .fetch_all(p)
                 .await?
@@ -309,19 +318,31 @@ async fn tokio_timeout<T>(
     }
 }
 
-/// A transaction on either database.
+/// A transaction on either database. On SQLite, a connection lent with `BEGIN` sent: one
+/// dropped before [`Tx::commit`] is rolled back (see [`conns::Lease`]).
 enum Tx {
-    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Sqlite(conns::Lease),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
 impl Tx {
+    async fn begin(pool: &Pool) -> Result<Self, StoreError> {
+        Ok(match pool {
+            Pool::Sqlite(p) => {
+                let mut c = p.lease().await?;
+                sqlx::query("BEGIN").execute(c.conn()?).await?;
+                Self::Sqlite(c)
+            }
+            Pool::Postgres(p) => Self::Postgres(p.begin().await?),
+        })
+    }
+
     /// A statement whose text is made at run time (a multi-row `INSERT`), not kept prepared.
     async fn execute_built(&mut self, text: &str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
         Ok(match self {
             Self::Sqlite(tx) => bind_sqlite(&text.replace('$', "?"), args)
                 .persistent(false)
-                .execute(&mut **tx)
+                .execute(tx.conn()?)
                 .await?
                 .rows_affected(),
             Self::Postgres(tx) => bind_pg(text, args)
@@ -335,7 +356,7 @@ impl Tx {
     async fn execute(&mut self, text: &'static str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
         Ok(match self {
             Self::Sqlite(tx) => bind_sqlite(&sqlite_text(text), args)
-                .execute(&mut **tx)
+                .execute(tx.conn()?)
                 .await?
                 .rows_affected(),
             Self::Postgres(tx) => bind_pg(text, args)
@@ -352,7 +373,7 @@ impl Tx {
     ) -> Result<Option<Row>, StoreError> {
         Ok(match self {
             Self::Sqlite(tx) => bind_sqlite(&sqlite_text(text), args)
-                .fetch_optional(&mut **tx)
+                .fetch_optional(tx.conn()?)
                 .await?
                 .map(Row::Sqlite),
             Self::Postgres(tx) => bind_pg(text, args)
@@ -365,7 +386,7 @@ impl Tx {
     async fn exists(&mut self, text: &'static str, args: &[Arg<'_>]) -> Result<bool, StoreError> {
         Ok(match self {
             Self::Sqlite(tx) => bind_sqlite(&sqlite_text(text), args)
-                .fetch_optional(&mut **tx)
+                .fetch_optional(tx.conn()?)
                 .await?
                 .is_some(),
             Self::Postgres(tx) => bind_pg(text, args)
@@ -386,7 +407,10 @@ impl Tx {
     /// Commits without moving the generation: for what no node caches.
     async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Self::Sqlite(tx) => tx.commit().await?,
+            Self::Sqlite(mut c) => {
+                sqlx::query("COMMIT").execute(c.conn()?).await?;
+                c.release();
+            }
             Self::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
