@@ -26,7 +26,7 @@ use std::sync::Arc;
 pub use error::StoreError;
 pub use records::{
     AuthCode, Client, Consent, Event, Factor, KeyPurpose, KeyState, PendingLogout, RefreshFamily,
-    Rotation, Session, StatusBlock, StatusListInfo, StoredKey, TokenStatus, User,
+    Rotation, Session, SignInRead, StatusBlock, StatusListInfo, StoredKey, TokenStatus, User,
 };
 pub use sql::{Schema, SqlStore};
 pub use traits::{

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use crate::{
     AuthCode, Client, Consent, Event, Factor, PendingLogout, RefreshFamily, Rotation, Session,
-    StatusBlock, StatusListInfo, StoreError, StoredKey, TokenStatus, User,
+    SignInRead, StatusBlock, StatusListInfo, StoreError, StoredKey, TokenStatus, User,
 };
 
 /// Applications.
@@ -140,6 +140,14 @@ pub trait UserStore: Send + Sync {
     async fn user(&self, id: &str) -> Result<Option<User>, StoreError>;
     /// The account with this username key (PRECIS UsernameCaseMapped).
     async fn user_by_username(&self, key: &str) -> Result<Option<User>, StoreError>;
+    /// A sign-in's reads in one: the account with `username_key` (none for `None`), how many
+    /// factors besides recovery codes it holds, and the failure counts of `throttle_keys` (as
+    /// [`SessionStore::throttles`] gives them).
+    async fn sign_in_read(
+        &self,
+        username_key: Option<&str>,
+        throttle_keys: [&str; 2],
+    ) -> Result<SignInRead, StoreError>;
     /// Every account, oldest first.
     async fn users(&self) -> Result<Vec<User>, StoreError>;
     /// Deletes an account, with its consents and codes; whether there was one.

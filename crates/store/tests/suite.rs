@@ -400,6 +400,90 @@ async fn users(store: &dyn Store) {
     sessions(store).await;
     grants(store).await;
     factors(store).await;
+    sign_in_reads(store).await;
+}
+
+/// A sign-in's one read: the account, whether it has a factor to ask for, the two throttle
+/// counters; each part there or not independently of the others.
+async fn sign_in_reads(store: &dyn Store) {
+    let mut hedy = user("si1", "Hedy");
+    hedy.username_key = "hedy".into();
+    store.insert_user(&hedy).await.unwrap();
+    let read = store
+        .sign_in_read(Some("hedy"), ["u:hedy", "a:10.0.0.9"])
+        .await
+        .unwrap();
+    assert_eq!(read.user, Some(hedy.clone()));
+    assert_eq!((read.throttles, read.second_factors), ([None, None], 0));
+    // No account (also no key: a username that does not normalise), counters still read.
+    store
+        .throttle_failure("u:nobody", 4_000, 60_000)
+        .await
+        .unwrap();
+    store
+        .throttle_failure("a:10.0.0.9", 5_000, 60_000)
+        .await
+        .unwrap();
+    store
+        .throttle_failure("a:10.0.0.9", 6_000, 60_000)
+        .await
+        .unwrap();
+    for key in [Some("nobody"), None] {
+        let read = store
+            .sign_in_read(key, ["u:nobody", "a:10.0.0.9"])
+            .await
+            .unwrap();
+        assert_eq!(read.user, None);
+        assert_eq!(read.second_factors, 0);
+        assert_eq!(read.throttles, [Some((1, 4_000)), Some((2, 6_000))]);
+    }
+    // Recovery codes alone are no second step; an unconfirmed code or a passkey is counted
+    // (the service reads the factors to decide).
+    let factor = |id: &str, kind: &str| Factor {
+        id: id.into(),
+        user_id: "si1".into(),
+        kind: kind.into(),
+        name: "n".into(),
+        secret: "s".into(),
+        counter: 0,
+        confirmed: false,
+        created_at: 10,
+        last_used: None,
+        data: "{}".into(),
+    };
+    store
+        .replace_factors("si1", "recovery", &[factor("sr1", "recovery")])
+        .await
+        .unwrap();
+    let read = store
+        .sign_in_read(Some("hedy"), ["a:10.0.0.9", "u:hedy"])
+        .await
+        .unwrap();
+    assert_eq!(read.second_factors, 0);
+    assert_eq!(read.throttles, [Some((2, 6_000)), None]);
+    store.insert_factor(&factor("st1", "totp")).await.unwrap();
+    store
+        .insert_factor(&factor("sp1", "passkey"))
+        .await
+        .unwrap();
+    let read = store
+        .sign_in_read(Some("hedy"), ["u:hedy", "u:hedy"])
+        .await
+        .unwrap();
+    assert_eq!(read.second_factors, 2);
+    assert_eq!(read.user.map(|u| u.id), Some("si1".into()));
+    // Another person's factors are not counted.
+    let mut ida = user("si2", "Ida");
+    ida.username_key = "ida".into();
+    store.insert_user(&ida).await.unwrap();
+    let read = store
+        .sign_in_read(Some("ida"), ["u:ida", "a:x"])
+        .await
+        .unwrap();
+    assert_eq!(
+        (read.user.map(|u| u.id), read.second_factors),
+        (Some("si2".into()), 0)
+    );
 }
 
 /// Sessions: found by hash, touched, listed newest first, ended one, all but one, or idle;

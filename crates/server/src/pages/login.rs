@@ -178,11 +178,13 @@ pub async fn submit(
     let address_key = format!("a:{address}");
     let store = state.store();
     let now_ms = state.now_millis();
-    // Throttled before any hash: the per-account and per-address waits (one read).
-    let counts = store
-        .throttles([&account_key, &address_key])
+    // Throttled before any hash: the per-account and per-address waits, read with the account
+    // (one round trip to the store).
+    let read = store
+        .sign_in_read(key.as_deref(), [&account_key, &address_key])
         .await
         .unwrap_or_default();
+    let counts = read.throttles;
     let account_failed = counts[0].is_some();
     let retry = retry_after(&counts, now_ms);
     if retry > 0 {
@@ -207,10 +209,7 @@ pub async fn submit(
             .insert(header::RETRY_AFTER, HeaderValue::from(retry));
         return resp;
     }
-    let user = match &key {
-        Some(k) => store.user_by_username(k).await.ok().flatten(),
-        None => None,
-    };
+    let user = read.user;
     // One hash whatever the case: a missing account or password costs what a wrong one does.
     let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
     let checked = state.passwords().check(stored, &password).await;
@@ -267,8 +266,9 @@ pub async fn submit(
         rehash(&state, &mut user, &password).await;
     }
     // A second factor at every sign-in for those who give one: the password's success waits
-    // in a signed cookie for it (no session yet).
-    if factor::second_step_at_sign_in(&state, &user.id).await {
+    // in a signed cookie for it (no session yet). The factors are read only for those who hold
+    // one besides recovery codes.
+    if read.second_factors > 0 && factor::second_step_at_sign_in(&state, &user.id).await {
         state.event(
             "login.password_accepted",
             None,

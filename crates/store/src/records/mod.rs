@@ -18,4 +18,4 @@ pub use key::{KeyPurpose, KeyState, StoredKey};
 pub use refresh::{RefreshFamily, Rotation};
 pub use session::Session;
 pub use status::{StatusBlock, StatusListInfo, TokenStatus};
-pub use user::User;
+pub use user::{SignInRead, User};

@@ -41,3 +41,17 @@ impl core::fmt::Debug for User {
             .finish_non_exhaustive()
     }
 }
+
+/// What a sign-in reads before it checks a password, in one round trip
+/// ([`crate::UserStore::sign_in_read`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SignInRead {
+    /// The failure counts (failures, Unix time of the last in milliseconds) of the two
+    /// throttle keys asked for, in their order.
+    pub throttles: [Option<(i64, i64)>; 2],
+    /// The account the username names.
+    pub user: Option<User>,
+    /// How many factors other than recovery codes the account holds: 0 means no second step to
+    /// ask for; otherwise the factors themselves decide ([`crate::FactorStore::factors_of`]).
+    pub second_factors: i64,
+}

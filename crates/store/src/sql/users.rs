@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::{Arg, Row, SqlStore};
-use crate::{StoreError, User, UserStore};
+use crate::{SignInRead, StoreError, User, UserStore};
 
 /// An account's eleven columns in table order ($1 to $11; the version last).
 fn columns(u: &User) -> Result<[Arg<'_>; 11], StoreError> {
@@ -119,6 +119,39 @@ impl UserStore for SqlStore {
         .as_ref()
         .map(user)
         .transpose()
+    }
+
+    async fn sign_in_read(
+        &self,
+        username_key: Option<&str>,
+        throttle_keys: [&str; 2],
+    ) -> Result<SignInRead, StoreError> {
+        // One row whatever matches: the account's columns are NULL when there is none.
+        let r = self
+            .fetch_one(
+                "SELECT u.*, (SELECT count(*) FROM factors f WHERE f.user_id = u.id AND f.kind <> 'recovery') AS second_factors, a.failures AS a_failures, a.last_failure AS a_last_failure, b.failures AS b_failures, b.last_failure AS b_last_failure FROM (SELECT 1 AS one) o LEFT JOIN users u ON u.username_key = $1 LEFT JOIN login_throttle a ON a.key = $2 LEFT JOIN login_throttle b ON b.key = $3",
+                &[
+                    Arg::from(username_key),
+                    Arg::from(throttle_keys[0]),
+                    Arg::from(throttle_keys[1]),
+                ],
+            )
+            .await?;
+        let count = |failures: &str, last: &str| -> Result<Option<(i64, i64)>, StoreError> {
+            Ok(r.get::<Option<i64>>(failures)?
+                .zip(r.get::<Option<i64>>(last)?))
+        };
+        Ok(SignInRead {
+            throttles: [
+                count("a_failures", "a_last_failure")?,
+                count("b_failures", "b_last_failure")?,
+            ],
+            user: match r.get::<Option<String>>("id")? {
+                Some(_) => Some(user(&r)?),
+                None => None,
+            },
+            second_factors: r.get("second_factors")?,
+        })
     }
 
     async fn users(&self) -> Result<Vec<User>, StoreError> {
