@@ -262,8 +262,7 @@ pub(super) async fn write_relaxed(
             .persistent(prepared)
             .execute(c.conn()?)
             .await;
-        c.release();
-        done?;
+        c.settle(done)?;
         return Ok(());
     }
     let mut tx = begin_relaxed(pool).await?;

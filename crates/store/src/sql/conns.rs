@@ -102,6 +102,16 @@ impl Lease {
     pub(super) fn release(mut self) {
         self.clean = true;
     }
+
+    /// The outcome of the lease's last statement: after a success the connection goes back as
+    /// it is; after a failure it is rolled back and checked first (a connection whose thread
+    /// died is closed, not lent again).
+    pub(super) fn settle<T>(self, outcome: Result<T, sqlx::Error>) -> Result<T, StoreError> {
+        if outcome.is_ok() {
+            self.release();
+        }
+        Ok(outcome?)
+    }
 }
 
 impl Drop for Lease {
@@ -197,6 +207,35 @@ mod tests {
         drop(c);
         // The one connection comes back after its rollback, with the database it had.
         assert_eq!(count(&conns).await, 0);
+        assert_eq!(conns.idle_count(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_statement_gives_its_error_and_the_connection_back_after_a_check() {
+        let conns = memory();
+        let mut c = conns.lease().await.unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER PRIMARY KEY)")
+            .execute(c.conn().unwrap())
+            .await
+            .unwrap();
+        c.release();
+        for _ in 0..2 {
+            let mut c = conns.lease().await.unwrap();
+            let outcome = sqlx::query("INSERT INTO t VALUES (1)")
+                .execute(c.conn().unwrap())
+                .await;
+            let _ = c.settle(outcome);
+        }
+        let mut c = conns.lease().await.unwrap();
+        let failed = sqlx::query("INSERT INTO t VALUES (1)")
+            .execute(c.conn().unwrap())
+            .await;
+        assert!(matches!(
+            c.settle(failed),
+            Err(crate::StoreError::Database(sqlx::Error::Database(_)))
+        ));
+        // Checked, then lent again: the same in-memory database, the first row kept.
+        assert_eq!(count(&conns).await, 1);
         assert_eq!(conns.idle_count(), 1);
     }
 

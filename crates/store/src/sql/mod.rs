@@ -234,8 +234,7 @@ impl SqlStore {
                 let done = bind_sqlite(&sqlite_text(text), args)
                     .execute(c.conn()?)
                     .await;
-                c.release();
-                done?.rows_affected()
+                c.settle(done)?.rows_affected()
             }
             Pool::Postgres(p) => bind_pg(text, args).execute(p).await?.rows_affected(),
         })
@@ -252,8 +251,7 @@ impl SqlStore {
                 let row = bind_sqlite(&sqlite_text(text), args)
                     .fetch_optional(c.conn()?)
                     .await;
-                c.release();
-                row?.map(Row::Sqlite)
+                c.settle(row)?.map(Row::Sqlite)
             }
             Pool::Postgres(p) => bind_pg(text, args)
                 .fetch_optional(p)
@@ -269,8 +267,7 @@ impl SqlStore {
                 let row = bind_sqlite(&sqlite_text(text), args)
                     .fetch_one(c.conn()?)
                     .await;
-                c.release();
-                Row::Sqlite(row?)
+                Row::Sqlite(c.settle(row)?)
             }
             Pool::Postgres(p) => Row::Postgres(bind_pg(text, args).fetch_one(p).await?),
         })
@@ -287,8 +284,7 @@ impl SqlStore {
                 let rows = bind_sqlite(&sqlite_text(text), args)
                     .fetch_all(c.conn()?)
                     .await;
-                c.release();
-                rows?.into_iter().map(Row::Sqlite).collect()
+                c.settle(rows)?.into_iter().map(Row::Sqlite).collect()
             }
             Pool::Postgres(p) => bind_pg(text, args)
                 .fetch_all(p)
@@ -408,8 +404,8 @@ impl Tx {
     async fn commit(self) -> Result<(), StoreError> {
         match self {
             Self::Sqlite(mut c) => {
-                sqlx::query("COMMIT").execute(c.conn()?).await?;
-                c.release();
+                let done = sqlx::query("COMMIT").execute(c.conn()?).await;
+                c.settle(done)?;
             }
             Self::Postgres(tx) => tx.commit().await?,
         }
