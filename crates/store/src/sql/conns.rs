@@ -166,6 +166,18 @@ mod tests {
         )
     }
 
+    /// An in-memory database on its one connection, with an empty table `t` (unique `x`).
+    async fn with_table() -> std::sync::Arc<Conns> {
+        let conns = memory();
+        let mut c = conns.lease().await.unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER PRIMARY KEY)")
+            .execute(c.conn().unwrap())
+            .await
+            .unwrap();
+        c.release();
+        conns
+    }
+
     async fn count(conns: &std::sync::Arc<Conns>) -> i64 {
         let mut c = conns.lease().await.unwrap();
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t")
@@ -178,13 +190,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_released_connection_is_lent_again_as_it_is() {
-        let conns = memory();
-        let mut c = conns.lease().await.unwrap();
-        sqlx::query("CREATE TABLE t (x INTEGER)")
-            .execute(c.conn().unwrap())
-            .await
-            .unwrap();
-        c.release();
+        let conns = with_table().await;
         assert_eq!(conns.idle_count(), 1);
         // The same in-memory database: the same connection.
         assert_eq!(count(&conns).await, 0);
@@ -192,13 +198,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_transaction_cut_off_is_rolled_back_before_the_connection_is_lent_again() {
-        let conns = memory();
-        let mut c = conns.lease().await.unwrap();
-        sqlx::query("CREATE TABLE t (x INTEGER)")
-            .execute(c.conn().unwrap())
-            .await
-            .unwrap();
-        c.release();
+        let conns = with_table().await;
         let mut c = conns.lease().await.unwrap();
         for s in ["BEGIN", "INSERT INTO t VALUES (1)"] {
             sqlx::query(s).execute(c.conn().unwrap()).await.unwrap();
@@ -212,26 +212,18 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_statement_gives_its_error_and_the_connection_back_after_a_check() {
-        let conns = memory();
-        let mut c = conns.lease().await.unwrap();
-        sqlx::query("CREATE TABLE t (x INTEGER PRIMARY KEY)")
-            .execute(c.conn().unwrap())
-            .await
-            .unwrap();
-        c.release();
-        for _ in 0..2 {
+        let conns = with_table().await;
+        let insert = || async {
             let mut c = conns.lease().await.unwrap();
             let outcome = sqlx::query("INSERT INTO t VALUES (1)")
                 .execute(c.conn().unwrap())
                 .await;
-            let _ = c.settle(outcome);
-        }
-        let mut c = conns.lease().await.unwrap();
-        let failed = sqlx::query("INSERT INTO t VALUES (1)")
-            .execute(c.conn().unwrap())
-            .await;
+            c.settle(outcome).map(|done| done.rows_affected())
+        };
+        assert_eq!(insert().await.unwrap(), 1);
+        // The same key again: the database's refusal, as an error.
         assert!(matches!(
-            c.settle(failed),
+            insert().await,
             Err(crate::StoreError::Database(sqlx::Error::Database(_)))
         ));
         // Checked, then lent again: the same in-memory database, the first row kept.
