@@ -12,7 +12,9 @@ use tessera_jose::JwkSet;
 use tessera_jose::jwt::Verifier;
 use tessera_server::admin::{ClientSpec, NewCredentials, NewUser};
 use testkit::Issuer;
-use testkit::web::{Browser, ORIGIN, Page, form_body, hidden, hidden_fields};
+use testkit::web::{
+    Browser, ORIGIN, Page, authorize_path, back_at, form_body, hidden, hidden_fields, param, pkce,
+};
 
 const PW: &str = "correct horse battery staple";
 const APP: &str = "https://app.example/callback";
@@ -58,21 +60,6 @@ async fn app(issuer: &Issuer, name: &str, public: bool) -> NewCredentials {
 }
 
 /// A PKCE verifier and its S256 challenge.
-fn pkce() -> (String, String) {
-    let verifier = tessera_jose::b64::encode(tessera_jose::secret::random(32).unwrap());
-    let challenge = tessera_jose::b64::encode(tessera_jose::secret::sha2(256, verifier.as_bytes()));
-    (verifier, challenge)
-}
-
-fn authorize_path(pairs: &[(&str, &str)]) -> String {
-    format!(
-        "/oauth2/authorize?{}",
-        form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(pairs)
-            .finish()
-    )
-}
-
 /// The standard request of `client` with `challenge`, and more parameters.
 fn request(client: &str, challenge: &str, more: &[(&str, &str)]) -> String {
     let mut pairs = vec![
@@ -94,28 +81,7 @@ fn request(client: &str, challenge: &str, more: &[(&str, &str)]) -> String {
 
 /// The query of a redirect to the application, as pairs; panics when it goes elsewhere.
 fn back_at_app(page: &Page) -> Vec<(String, String)> {
-    assert_eq!(page.status, 303, "{}", page.body);
-    let to = page.headers["location"].to_str().unwrap();
-    let query = to
-        .strip_prefix(&format!("{APP}?"))
-        .unwrap_or_else(|| panic!("not back at the application: {to}"));
-    form_urlencoded::parse(query.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-/// Follows a 303 within the service.
-async fn follow(b: &mut Browser, page: &Page) -> Page {
-    assert_eq!(page.status, 303, "{}", page.body);
-    let to = page.headers["location"].to_str().unwrap().to_owned();
-    b.get(&to).await
+    back_at(page, APP)
 }
 
 /// The hidden fields of the consent form, and the decision.
@@ -131,7 +97,7 @@ fn consent_body(page: &Page, decision: &str) -> Vec<u8> {
 /// Signs in through the form the authorization endpoint sent the browser to, and follows the
 /// way back to the endpoint.
 async fn sign_in_from(b: &mut Browser, to_login: &Page) -> Page {
-    let form = follow(b, to_login).await;
+    let form = b.follow(to_login).await;
     assert_eq!(form.status, 200, "{}", form.body);
     let body = form_body(&[
         ("csrf", &Browser::csrf(&form)),
@@ -140,7 +106,7 @@ async fn sign_in_from(b: &mut Browser, to_login: &Page) -> Page {
         ("next", &hidden(&form.body, "next")),
     ]);
     let done = b.post("/login", ORIGIN, body).await;
-    follow(b, &done).await
+    b.follow(&done).await
 }
 
 async fn exchange(

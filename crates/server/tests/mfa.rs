@@ -17,7 +17,7 @@ use tessera_jose::secret::OtpHash;
 use tessera_server::admin::{ClientSpec, NewUser};
 use tessera_server::users::totp;
 use testkit::Issuer;
-use testkit::web::{Browser, ORIGIN, Page, form_body, hidden};
+use testkit::web::{self, Browser, ORIGIN, Page, authorize_path, back_at, form_body, hidden, pkce};
 use tower::ServiceExt as _;
 
 const PW: &str = "correct horse battery staple";
@@ -67,12 +67,6 @@ fn unbase32(s: &str) -> Vec<u8> {
 fn code(secret: &[u8], offset: i64) -> String {
     let step = u64::try_from(now() / 30 + offset).unwrap();
     format!("{:06}", totp::hotp(OtpHash::Sha1, secret, step, 6))
-}
-
-async fn follow(b: &mut Browser, page: &Page) -> Page {
-    assert_eq!(page.status, 303, "{}", page.body);
-    let to = page.headers["location"].to_str().unwrap().to_owned();
-    b.get(&to).await
 }
 
 /// Signs in with the password (one step) and sets up the authenticator app from the account
@@ -178,7 +172,7 @@ async fn password_step(b: &mut Browser) -> Page {
         303,
         "no session before the second step"
     );
-    let page = follow(b, &done).await;
+    let page = b.follow(&done).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Code from your authenticator app"));
     page
@@ -313,12 +307,6 @@ async fn an_operator_resets_and_requires_second_factors() {
     );
 }
 
-fn pkce() -> (String, String) {
-    let verifier = tessera_jose::b64::encode(tessera_jose::secret::random(32).unwrap());
-    let challenge = tessera_jose::b64::encode(tessera_jose::secret::sha2(256, verifier.as_bytes()));
-    (verifier, challenge)
-}
-
 fn authorize(client: &str, challenge: &str, more: &[(&str, &str)]) -> String {
     let mut pairs = vec![
         ("response_type", "code"),
@@ -330,31 +318,17 @@ fn authorize(client: &str, challenge: &str, more: &[(&str, &str)]) -> String {
         ("code_challenge_method", "S256"),
     ];
     pairs.extend_from_slice(more);
-    format!(
-        "/oauth2/authorize?{}",
-        form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(&pairs)
-            .finish()
-    )
+    authorize_path(&pairs)
 }
 
+/// The query of a redirect to the application, as pairs; panics when it goes elsewhere.
 fn back_at_app(page: &Page) -> Vec<(String, String)> {
-    assert_eq!(page.status, 303, "{}", page.body);
-    let to = page.headers["location"].to_str().unwrap();
-    let query = to
-        .strip_prefix(&format!("{APP}?"))
-        .unwrap_or_else(|| panic!("not back at the application: {to}"));
-    form_urlencoded::parse(query.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
+    back_at(page, APP)
 }
 
+/// The value of `name` in a redirect's query, "" when it has none.
 fn param(pairs: &[(String, String)], name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
+    web::param(pairs, name).unwrap_or_default().to_owned()
 }
 
 /// Exchanges a code; returns the access token, the ID token's claims and the refresh token.
@@ -529,7 +503,7 @@ async fn step_up_that_an_api_asks_for() {
         ))
         .await;
     assert_eq!(to_factor.status, 303);
-    let page = follow(&mut b, &to_factor).await;
+    let page = b.follow(&to_factor).await;
     assert!(page.body.contains("Confirm it is you"), "{}", page.body);
     assert!(page.body.contains("Orders asks for a stronger sign-in"));
     assert!(!page.body.contains("name=\"password\""), "no new sign-in");
@@ -544,7 +518,7 @@ async fn step_up_that_an_api_asks_for() {
             ]),
         )
         .await;
-    let back = back_at_app(&follow(&mut b, &stepped).await);
+    let back = back_at_app(&b.follow(&stepped).await);
     let (token, id, stepped_refresh) =
         exchange(&issuer, &app.client_id, &param(&back, "code"), &verifier).await;
     let c = claims(&token);

@@ -107,6 +107,13 @@ impl Browser {
         page.body[at..at + 43].to_owned()
     }
 
+    /// Follows a 303 within the service (panics on another answer).
+    pub async fn follow(&mut self, page: &Page) -> Page {
+        assert_eq!(page.status, 303, "{}", page.body);
+        let to = page.headers["location"].to_str().unwrap().to_owned();
+        self.get(&to).await
+    }
+
     pub async fn sign_in(&mut self, user: &str, password: &str) -> Page {
         let form = self.get("/login").await;
         let body = form_body(&[
@@ -268,6 +275,43 @@ pub fn unescape(s: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// A PKCE pair (RFC 7636): the verifier and its S256 challenge.
+pub fn pkce() -> (String, String) {
+    let verifier = tessera_jose::b64::encode(tessera_jose::secret::random(32).unwrap());
+    let challenge = tessera_jose::b64::encode(tessera_jose::secret::sha2(256, verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+/// The authorization endpoint's path with `pairs` as its query.
+pub fn authorize_path(pairs: &[(&str, &str)]) -> String {
+    format!(
+        "/oauth2/authorize?{}",
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish()
+    )
+}
+
+/// The query of a 303 to `app` (a redirect URI), as pairs; panics when it goes elsewhere.
+pub fn back_at(page: &Page, app: &str) -> Vec<(String, String)> {
+    assert_eq!(page.status, 303, "{}", page.body);
+    let to = page.headers["location"].to_str().unwrap();
+    let query = to
+        .strip_prefix(&format!("{app}?"))
+        .unwrap_or_else(|| panic!("not back at the application: {to}"));
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// The value of `name` among `pairs`.
+pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// The value of the hidden field `name` on a page, unescaped.
