@@ -79,13 +79,14 @@ impl Connections {
         }
     }
 
-    /// A place for a new connection from `peer`, or `None` when a limit is reached.
+    /// A place for a new connection from `peer`, or `None` when a limit is reached. A trusted
+    /// proxy (`proxy`) carries many people's connections: only the total caps it.
     #[must_use]
-    pub fn admit(&self, peer: IpAddr) -> Option<Slot> {
+    pub fn admit(&self, peer: IpAddr, proxy: bool) -> Option<Slot> {
         let mut open = self.inner.open.lock().ok()?;
         let (total, peers) = &mut *open;
         let mine = peers.get(&peer).copied().unwrap_or(0);
-        if *total >= self.inner.max || mine >= self.inner.per_peer {
+        if *total >= self.inner.max || (mine >= self.inner.per_peer && !proxy) {
             return None;
         }
         *total += 1;
@@ -150,16 +151,29 @@ mod tests {
         let c = Connections::new(3, 2);
         let a: IpAddr = [10, 0, 0, 1].into();
         let b: IpAddr = [10, 0, 0, 2].into();
-        let a1 = c.admit(a).unwrap();
-        let _a2 = c.admit(a).unwrap();
-        assert!(c.admit(a).is_none(), "per peer");
-        let b1 = c.admit(b).unwrap();
-        assert!(c.admit(b).is_none(), "in all");
+        let a1 = c.admit(a, false).unwrap();
+        let _a2 = c.admit(a, false).unwrap();
+        assert!(c.admit(a, false).is_none(), "per peer");
+        let b1 = c.admit(b, false).unwrap();
+        assert!(c.admit(b, false).is_none(), "in all");
         assert_eq!(c.open(), 3);
         drop(a1);
-        assert!(c.admit(a).is_some());
+        assert!(c.admit(a, false).is_some());
         drop(b1);
         assert_eq!(c.open(), 1, "the slot admitted above was dropped at once");
+    }
+
+    #[test]
+    fn a_trusted_proxy_is_capped_only_in_all() {
+        let c = Connections::new(4, 1);
+        let proxy: IpAddr = [10, 0, 0, 9].into();
+        let held: Vec<Slot> = (0..3).map(|_| c.admit(proxy, true).unwrap()).collect();
+        assert_eq!(held.len(), 3);
+        // Its count still counts for another peer's total, and the total still caps it.
+        let other = c.admit([10, 0, 0, 1].into(), false).unwrap();
+        assert!(c.admit(proxy, true).is_none(), "in all");
+        drop(other);
+        assert!(c.admit(proxy, true).is_some());
     }
 
     #[test]

@@ -149,6 +149,12 @@ impl TrustedProxies {
         self.blocks.iter().any(|b| b.contains(ip))
     }
 
+    /// Whether a connection from `peer` comes from a trusted proxy.
+    #[must_use]
+    pub fn is_proxy(&self, peer: IpAddr) -> bool {
+        !self.blocks.is_empty() && self.trusts(peer.to_canonical())
+    }
+
     /// The client's address for a request that came over a connection from `peer`.
     #[must_use]
     pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
@@ -304,6 +310,14 @@ mod tests {
             2
         );
         assert!(TrustedProxies::parse_blocks("").unwrap().is_empty());
+        // The connection caps ask whether a peer is a proxy (an IPv4-mapped peer is its IPv4).
+        let trusted = TrustedProxies {
+            blocks: TrustedProxies::parse_blocks("10.0.0.0/8").unwrap(),
+            header: Header::XForwardedFor,
+        };
+        assert!(trusted.is_proxy(ip("10.9.9.9")) && trusted.is_proxy(ip("::ffff:10.9.9.9")));
+        assert!(!trusted.is_proxy(ip("11.0.0.1")));
+        assert!(!TrustedProxies::default().is_proxy(ip("10.9.9.9")));
     }
 
     #[test]

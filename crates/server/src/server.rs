@@ -460,8 +460,12 @@ async fn accept(
             },
             _ = stopped.changed() => break,
         };
-        // Over a cap, the connection is closed at once: its descriptor is not held.
-        let Some(slot) = limits.conns.admit(peer.ip()) else {
+        // Over a cap, the connection is closed at once: its descriptor is not held. A trusted
+        // proxy's connections are many people's: only the total caps them.
+        let Some(slot) = limits
+            .conns
+            .admit(peer.ip(), limits.proxies.is_proxy(peer.ip()))
+        else {
             drop(stream);
             let refused = state.metrics().connection_refused();
             if refused == 1 || refused.is_multiple_of(1000) {

@@ -206,3 +206,59 @@ async fn the_data_folder_and_its_files_are_private() {
         "{msg}"
     );
 }
+
+/// `count` idle plain-HTTP connections from `from`; how many the server closed at once.
+async fn closed_at_once(port: u16, from: [u8; 4], count: usize) -> (usize, Vec<TcpStream>) {
+    let mut held = Vec::new();
+    for _ in 0..count {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind((from, 0).into()).unwrap();
+        held.push(socket.connect(([127, 0, 0, 1], port).into()).await.unwrap());
+    }
+    let mut checks = tokio::task::JoinSet::new();
+    for mut s in held {
+        checks.spawn(async move {
+            let closed = closed_within(&mut s, Duration::from_millis(300)).await;
+            (closed, s)
+        });
+    }
+    let (mut closed, mut open) = (0, Vec::new());
+    while let Some(done) = checks.join_next().await {
+        let (was_closed, s) = done.unwrap();
+        closed += usize::from(was_closed);
+        open.push(s);
+    }
+    (closed, open)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trusted_proxy_is_not_held_to_the_per_peer_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        dir.path(),
+        &[
+            ("max_connections_per_peer", "5"),
+            ("trusted_proxies", "127.0.0.3"),
+        ],
+    );
+    let server = tessera_server::start(cfg, None).await.unwrap();
+    let port = server.addr.port();
+    // Anyone else: five, and the rest closed at once.
+    let (closed, _others) = closed_at_once(port, [127, 0, 0, 1], 12).await;
+    assert_eq!(closed, 7, "{closed} of 12 closed with a cap of 5 per peer");
+    // The proxy carries many people's connections: all kept, and it is served.
+    let (closed, _proxied) = closed_at_once(port, [127, 0, 0, 3], 12).await;
+    assert_eq!(closed, 0, "{closed} of the proxy's 12 closed");
+    let via_proxy = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 3]))
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let r = via_proxy
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    server.shutdown().await;
+}

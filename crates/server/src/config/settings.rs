@@ -301,7 +301,7 @@ pub const SETTINGS: &[Setting] = &[
     },
     Setting {
         name: "max_connections_per_peer",
-        help: "open connections at once from one IP address (default 1024; raise it behind a proxy)",
+        help: "open connections at once from one IP address (default 1024; trusted_proxies are held only to max_connections)",
         set: |c, v, _| {
             put(
                 &mut c.max_connections_per_peer,
