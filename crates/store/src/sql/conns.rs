@@ -4,9 +4,9 @@
 //! to it. sqlx's pool adds a second round trip to every statement: when a connection goes back
 //! to the pool, sqlx pings it (on a task of its own) to flush what a cancelled statement may
 //! have left. Here a connection goes back as it is when its statement or transaction finished;
-//! only one cut off part-way (its future dropped: a client hanging up) is rolled back and
-//! checked first, on a task, before anyone else uses it. A local file does not go away, so
-//! there is no other check. At most `max` connections exist at once; a caller waits for one at
+//! only one cut off part-way (its future dropped: a client hanging up) or whose statement
+//! failed is rolled back and checked first, on a task, before anyone else uses it. A local file
+//! does not go away, so there is no other check. At most `max` connections exist at once; a caller waits for one at
 //! most 30 s.
 
 use std::sync::{Arc, Mutex, PoisonError};
