@@ -185,14 +185,7 @@ async fn client_authentication_failures() {
         .await;
     }
     // Audit events are written in the background: wait for them (bounded).
-    let mut events = Vec::new();
-    for _ in 0..100 {
-        events = s.admin.events(0, 1000).await.unwrap();
-        if events.iter().any(|e| e.kind == "client.auth_failed") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let events = testkit::events_with(&s.admin, &["client.auth_failed"]).await;
     assert!(
         events.iter().any(|e| e.kind == "client.auth_failed"),
         "{events:?}"

@@ -417,15 +417,8 @@ async fn people_delete_their_own_account_only_when_the_service_allows_it() {
         assert!(issuer.admin.user("ada").await.is_err(), "gone");
         assert_eq!(b.get("/account").await.status, 303, "signed out");
         // The audit log keeps the subject id, and nothing else of the person.
-        let mut deleted = None;
-        for _ in 0..50 {
-            let events = issuer.admin.events(0, 100).await.unwrap();
-            deleted = events.into_iter().find(|e| e.kind == "user.deleted");
-            if deleted.is_some() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        let events = testkit::events_with(&issuer.admin, &["user.deleted"]).await;
+        let deleted = events.into_iter().find(|e| e.kind == "user.deleted");
         let detail = deleted.unwrap().detail;
         assert_eq!(detail["user_id"], ada.id);
         assert!(!detail.to_string().contains("ada@"), "{detail}");
@@ -585,14 +578,7 @@ async fn a_trusted_proxy_names_the_client_and_nobody_else_does() {
     let account = ada.get("/account").await;
     assert!(account.body.contains("198.51.100.7"), "{}", account.body);
     assert!(!account.body.contains("127.0.0.1"), "{}", account.body);
-    let mut events = Vec::new();
-    for _ in 0..50 {
-        events = proxied.admin.events(0, 100).await.unwrap();
-        if events.iter().any(|e| e.kind == "login.succeeded") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let events = testkit::events_with(&proxied.admin, &["login.succeeded"]).await;
     let address_of = |kind: &str| -> Vec<String> {
         events
             .iter()

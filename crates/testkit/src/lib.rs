@@ -17,6 +17,22 @@ use tessera_jose::jwt::Clock;
 use tessera_server::admin::{Admin, ClientSpec, NewCredentials};
 use tessera_server::config::Config;
 
+/// The audit events once every kind in `kinds` is among them: the service writes them in the
+/// background, after its answer, so a test that reads them at once may be early. Read again
+/// every 20 ms for at most 5 s; then whatever is there (the test's assertions say what is
+/// missing).
+pub async fn events_with(admin: &Admin, kinds: &[&str]) -> Vec<tessera_store::Event> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let events = admin.events(0, 100_000).await.unwrap();
+        let all = kinds.iter().all(|k| events.iter().any(|e| e.kind == *k));
+        if all || std::time::Instant::now() >= deadline {
+            return events;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// A clock the test moves.
 #[derive(Clone)]
 pub struct TestClock(pub Arc<AtomicI64>);
