@@ -1033,7 +1033,15 @@ async fn passkeys_with_a_browser() {
     clear_credentials(&c, &authenticator).await;
     add_credential(&c, &authenticator, copy.clone()).await;
     sign_out_until(&c, &shows("looks copied")).await;
-    let events = tessera(d, &[], &["events", "--json"]);
+    // Audit events are written after the answer: read again for a while (bounded).
+    let mut events = String::new();
+    for _ in 0..50 {
+        events = tessera(d, &[], &["events", "--json"]);
+        if events.contains("passkey.counter_regression") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert!(
         events.contains("passkey.counter_regression"),
         "the copy is in the audit log"
