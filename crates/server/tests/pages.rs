@@ -223,6 +223,38 @@ async fn failed_sign_ins_slow_down() {
 }
 
 #[tokio::test]
+async fn failed_passkey_sign_ins_slow_down_too() {
+    let issuer = issuer_with_ada().await;
+    let mut b = Browser::new(&issuer.base, "test");
+    let form = b.get("/login").await;
+    let csrf = Browser::csrf(&form);
+    let attempt = form_body(&[("csrf", &csrf), ("response", "{\"not\": \"an assertion\"}")]);
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(
+            b.post("/login/passkey", ORIGIN, attempt.clone())
+                .await
+                .status,
+        );
+    }
+    // Three failures from this address, then a wait (the counter of the address alone: no
+    // person is known without a password first).
+    assert!(
+        statuses[..3]
+            .iter()
+            .all(|s| s.is_client_error() && *s != 429),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[3], 429, "{statuses:?}");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_ne!(
+        b.post("/login/passkey", ORIGIN, attempt).await.status,
+        429,
+        "never a lock-out"
+    );
+}
+
+#[tokio::test]
 async fn sessions_end_from_the_account_page_by_the_operator_and_with_a_new_password() {
     let issuer = issuer_with_ada().await;
     let mut laptop = Browser::new(&issuer.base, "Mozilla/5.0 (Macintosh; Mac OS X) Safari/605");

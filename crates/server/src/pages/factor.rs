@@ -305,7 +305,7 @@ pub async fn submit(
     let address = super::peer(peer.as_deref());
     let user_id = w.user().id.clone();
     let keys = [format!("f:{user_id}"), format!("a:{address}")];
-    if let Some(retry) = throttled(&state, &keys).await {
+    if let Some(retry) = throttled(&state, [&keys[0], &keys[1]]).await {
         state.event(
             "login.throttled",
             None,
@@ -428,20 +428,10 @@ pub(super) async fn count_failure(state: &AppState, keys: &[String]) {
     }
 }
 
-/// The wait (seconds) before another try, if any key must wait.
-pub(super) async fn throttled(state: &AppState, keys: &[String]) -> Option<i64> {
-    // Two counters a read (a read that fails counts nothing, as a missing counter).
-    let mut counts = Vec::with_capacity(keys.len());
-    for pair in keys.chunks(2) {
-        let Some(first) = pair.first() else { continue };
-        let second = pair.get(1).unwrap_or(first);
-        let read = state
-            .store()
-            .throttles([first, second])
-            .await
-            .unwrap_or_default();
-        counts.extend(read.into_iter().take(pair.len()));
-    }
+/// The wait (seconds) before another try, if either key must wait (one read; the same key
+/// twice for one counter; a read that fails counts nothing, as a missing counter).
+pub(super) async fn throttled(state: &AppState, keys: [&str; 2]) -> Option<i64> {
+    let counts = state.store().throttles(keys).await.unwrap_or_default();
     let retry = login::retry_after(&counts, state.now_millis());
     (retry > 0).then_some(retry)
 }

@@ -373,12 +373,11 @@ pub async fn login(
             "This form expired or did not come from this site. Please try again.",
         );
     }
+    // The address's counter, and the person's when a password came first.
     let address_key = format!("a:{address}");
-    let mut keys = vec![address_key];
-    if let Some(w) = &who {
-        keys.push(format!("f:{}", w.user().id));
-    }
-    if let Some(retry) = factor::throttled(&state, &keys).await {
+    let person_key = who.as_ref().map(|w| format!("f:{}", w.user().id));
+    let person = person_key.as_deref().unwrap_or(&address_key);
+    if let Some(retry) = factor::throttled(&state, [&address_key, person]).await {
         let mut resp = super::message(
             &state,
             StatusCode::TOO_MANY_REQUESTS,
@@ -402,6 +401,10 @@ pub async fn login(
             }
         }
         Err(why) => {
+            let keys: Vec<String> = [Some(address_key), person_key]
+                .into_iter()
+                .flatten()
+                .collect();
             factor::count_failure(&state, &keys).await;
             state.event(
                 "login.passkey_failed",
