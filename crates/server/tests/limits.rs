@@ -62,26 +62,9 @@ async fn idle_tls_connections_are_closed_and_capped() {
         "{took:?}"
     );
 
-    // Many idle sockets from one address: those past the per-peer cap are closed at once.
-    let mut held = Vec::new();
-    for _ in 0..120 {
-        held.push(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
-    }
-    // Checked all at once (the admitted ones stay open until their handshake times out).
-    let mut checks = tokio::task::JoinSet::new();
-    for mut s in held {
-        checks.spawn(async move {
-            let closed = closed_within(&mut s, Duration::from_millis(300)).await;
-            (closed, s)
-        });
-    }
-    let mut held = Vec::new();
-    let mut closed_at_once = 0;
-    while let Some(done) = checks.join_next().await {
-        let (closed, s) = done.unwrap();
-        closed_at_once += usize::from(closed);
-        held.push(s);
-    }
+    // Many idle sockets from one address: those past the per-peer cap are closed at once (the
+    // admitted ones stay open until their handshake times out).
+    let (closed_at_once, held) = count_closed(port, [127, 0, 0, 1], 120).await;
     assert!(
         (70..=80).contains(&closed_at_once),
         "{closed_at_once} of 120 closed at once with a cap of 40 per peer"
@@ -207,8 +190,9 @@ async fn the_data_folder_and_its_files_are_private() {
     );
 }
 
-/// `count` idle plain-HTTP connections from `from`; how many the server closed at once.
-async fn closed_at_once(port: u16, from: [u8; 4], count: usize) -> (usize, Vec<TcpStream>) {
+/// `count` idle connections from `from`, checked all at once: how many the server closed at
+/// once, and the sockets.
+async fn count_closed(port: u16, from: [u8; 4], count: usize) -> (usize, Vec<TcpStream>) {
     let mut held = Vec::new();
     for _ in 0..count {
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
@@ -244,10 +228,10 @@ async fn a_trusted_proxy_is_not_held_to_the_per_peer_cap() {
     let server = tessera_server::start(cfg, None).await.unwrap();
     let port = server.addr.port();
     // Anyone else: five, and the rest closed at once.
-    let (closed, _others) = closed_at_once(port, [127, 0, 0, 1], 12).await;
+    let (closed, _others) = count_closed(port, [127, 0, 0, 1], 12).await;
     assert_eq!(closed, 7, "{closed} of 12 closed with a cap of 5 per peer");
     // The proxy carries many people's connections: all kept, and it is served.
-    let (closed, _proxied) = closed_at_once(port, [127, 0, 0, 3], 12).await;
+    let (closed, _proxied) = count_closed(port, [127, 0, 0, 3], 12).await;
     assert_eq!(closed, 0, "{closed} of the proxy's 12 closed");
     let via_proxy = reqwest::Client::builder()
         .local_address(std::net::IpAddr::from([127, 0, 0, 3]))
